@@ -1,0 +1,40 @@
+#include "models/array_model.hpp"
+
+#include "models/sim_time.hpp"
+
+namespace ssim {
+
+ArrayModel::ArrayModel(sc_core::sc_module_name name)
+    : sc_core::sc_module(name), done_events("done_events") {}
+
+void ArrayModel::configure(const ArrayConfig& cfg, int64_t origin) {
+  if (cfg.rows < 1 || cfg.cols < 1) throw InputError("array: rows and columns must be >= 1");
+  cfg_ = cfg;
+  origin_ = origin;
+  stats_ = ArrayStats{};
+  done_.clear();
+  submitted_ = finished_ = 0;
+}
+
+bool ArrayModel::pop_done(TileDone& out) {
+  if (done_.empty() || eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp()) return false;
+  out = done_.front();
+  done_.pop_front();
+  return true;
+}
+
+int64_t ArrayModel::job_cycle() const { return now_cycle() - origin_; }
+
+sc_core::sc_time ArrayModel::eval_time(int64_t job_cycle) const {
+  return cycle_start(origin_ + job_cycle) + half_cycle();
+}
+
+void ArrayModel::finish_tile(uint64_t id, int64_t end_cycle) {
+  ++finished_;
+  done_.push_back(TileDone{id, end_cycle});
+  const sc_core::sc_time at = eval_time(end_cycle);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  done_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
+}
+
+}  // namespace ssim

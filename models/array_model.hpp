@@ -1,0 +1,57 @@
+// The interface every systolic-array model offers the controller: the cycle-by-cycle,
+// value-carrying model and the fast model are interchangeable behind it and must report the same
+// cycles (docs/cycle-accounting.md).
+#pragma once
+
+#include <deque>
+#include <systemc>
+
+#include "models/types.hpp"
+
+namespace ssim {
+
+class ArrayModel : public sc_core::sc_module {
+ public:
+  explicit ArrayModel(sc_core::sc_module_name name);
+
+  // Sets the array shape, dataflow and options for the next job and clears all state and
+  // statistics. Call only while the array is idle (between jobs). `origin` is the absolute cycle
+  // counted as cycle 0 of the job.
+  virtual void configure(const ArrayConfig& cfg, int64_t origin);
+
+  // Operand and result matrices for a value-carrying run; nullptr for timing only. Models that do
+  // not carry values ignore it.
+  void bind_data(const GemmData* data) { data_ = data; }
+
+  // Called from a SystemC process at an integer cycle time: the tile's folds may start in this
+  // cycle or later. Tiles execute in submission order.
+  virtual void submit(TileCmd cmd) = 0;
+
+  // One notification per finished tile, at (end_cycle + 0.5) ns; take the tile with pop_done(),
+  // which returns only tiles whose end has been reached in simulated time.
+  sc_core::sc_event_queue done_events;
+  bool pop_done(TileDone& out);
+  // Whether every submitted tile has finished and been taken.
+  bool drained() const { return done_.empty() && submitted_ == finished_; }
+
+  const ArrayStats& stats() const { return stats_; }
+  const ArrayConfig& config() const { return cfg_; }
+  // Job-relative cycle of the current simulation time.
+  int64_t job_cycle() const;
+
+ protected:
+  // Records a finished tile (job-relative end cycle) and schedules its notification.
+  void finish_tile(uint64_t id, int64_t end_cycle);
+  // Absolute cycle -> SystemC time of its middle (when the array evaluates it).
+  sc_core::sc_time eval_time(int64_t job_cycle) const;
+
+  ArrayConfig cfg_;
+  int64_t origin_ = 0;
+  const GemmData* data_ = nullptr;
+  ArrayStats stats_;
+  std::deque<TileDone> done_;
+  uint64_t submitted_ = 0;  // tiles submitted this job (models count them in submit())
+  uint64_t finished_ = 0;   // tiles passed to finish_tile()
+};
+
+}  // namespace ssim

@@ -1,0 +1,98 @@
+// Core types shared by the hardware models (models/), the driver (sim/) and the workloads.
+// The cycle accounting these types carry is specified in docs/cycle-accounting.md.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ssim {
+
+// Every error the library detects in user input is thrown as this; only main() turns it into a
+// message and exit code 2. The message is one line: where (file:line or key), the value, what is
+// allowed.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Dataflow { OS, WS, IS };
+
+std::string to_string(Dataflow df);            // "os", "ws", "is"
+Dataflow parse_dataflow(const std::string& s);  // case-insensitive; throws InputError
+
+// A GEMM: C[M x N] = A[M x K] * B[K x N]. A is the input (ifmap), B the weights (filter).
+struct GemmShape {
+  int64_t M = 0, N = 0, K = 0;
+  uint64_t macs() const { return uint64_t(M) * uint64_t(N) * uint64_t(K); }
+};
+
+// How a GEMM maps onto the array (SCALE-Sim v2's convention):
+//   OS: Sr = M, Sc = N, T = K      WS: Sr = K, Sc = N, T = M      IS: Sr = K, Sc = M, T = N
+struct SpatialMap {
+  int64_t Sr = 0, Sc = 0, T = 0;
+};
+SpatialMap spatial_map(Dataflow df, const GemmShape& g);
+
+// One fold: the part of a GEMM that occupies the array at once. It covers the sub-GEMM
+// C[m0 .. m0+mlen, n0 .. n0+nlen] += A[m0.., k0 .. k0+klen] * B[k0.., n0..].
+// rows/cols are the PEs used (r <= R, c <= C, placed at the top-left corner of the array) and
+// T the number of vectors streamed, as given by spatial_map() on (mlen, nlen, klen).
+struct Fold {
+  int64_t m0 = 0, n0 = 0, k0 = 0;
+  int64_t mlen = 0, nlen = 0, klen = 0;
+  int32_t rows = 0, cols = 0;
+  int64_t T = 0;
+  uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
+};
+
+// Makes the fold covering the given sub-GEMM under a dataflow (fills rows, cols, T).
+Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, int64_t k0,
+               int64_t klen);
+
+// The folds of a sub-GEMM in canonical order: Sc-chunks outer, Sr-chunks inner (so for WS and
+// IS the K-chunks that accumulate into the same outputs are consecutive).
+std::vector<Fold> fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
+                            int64_t nlen, int64_t k0, int64_t klen);
+
+// A command to the array: a sequence of folds whose operands are all in the scratchpads.
+struct TileCmd {
+  uint64_t id = 0;
+  std::vector<Fold> folds;
+};
+
+struct ArrayConfig {
+  int rows = 0, cols = 0;
+  Dataflow dataflow = Dataflow::WS;
+  bool fold_overlap = false;
+};
+
+// Operand and result values for a value-carrying run. A is M x K, B is K x N (int8, row-major);
+// the array accumulates into C (M x N, int32, row-major), which the caller zero-initialises.
+struct GemmData {
+  GemmShape shape;
+  const int8_t* A = nullptr;
+  const int8_t* B = nullptr;
+  int32_t* C = nullptr;
+};
+
+// Completion of a tile command: the cycle in which the tile's last output left the array.
+struct TileDone {
+  uint64_t id = 0;
+  int64_t end_cycle = 0;
+};
+
+// What an array model counts over a job.
+struct ArrayStats {
+  uint64_t macs = 0;          // useful multiply-accumulates (sum of fold macs)
+  uint64_t folds = 0;         // folds executed
+  uint64_t mapped_pe_cycles = 0;  // sum over folds of rows * cols * T (for mapping efficiency)
+  int64_t first_cycle = -1;   // first cycle any fold did work (preload or stream)
+  int64_t last_cycle = -1;    // last cycle of the last fold (its E)
+  // Cycles in [0, last_cycle] in which no fold was in flight (a fold is in flight from its first
+  // preload cycle, or first stream cycle for OS, to its E): the array waited for data.
+  int64_t idle_cycles = 0;
+};
+
+}  // namespace ssim

@@ -1,0 +1,88 @@
+// The hardware and run specification: one typed, validated struct built from SCALE-Sim's .cfg keys,
+// our own keys and command-line flags (flags override the file). See docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/types.hpp"
+
+namespace ssim {
+
+enum class Fidelity { Cycle, Fast };
+
+struct HwSpec {
+  // [general]
+  std::string run_name = "systolic_sim_run";
+
+  // [architecture_presets] (SCALE-Sim keys)
+  int array_rows = 32;      // ArrayHeight
+  int array_cols = 32;      // ArrayWidth
+  Dataflow dataflow = Dataflow::WS;  // Dataflow
+  int64_t ifmap_sram_kb = 512;   // IfmapSramSzkB  (KiB)
+  int64_t filter_sram_kb = 512;  // FilterSramSzkB (KiB)
+  int64_t ofmap_sram_kb = 256;   // OfmapSramSzkB  (KiB)
+  int64_t ifmap_offset = 0;          // IfmapOffset (address offsets, for traces)
+  int64_t filter_offset = 10000000;  // FilterOffset
+  int64_t ofmap_offset = 20000000;   // OfmapOffset
+  double bandwidth_words = 10;  // Bandwidth: DRAM words per cycle (SCALE-Sim's unit)
+  int memory_banks = 1;         // MemoryBanks
+  // [run_presets]
+  std::string interface_bandwidth = "CALC";  // InterfaceBandwidth: CALC or USER
+
+  // [systolic_sim] (our keys)
+  double clock_ghz = 1.0;            // ClockGHz: array clock, for FLOP/s and GB/s figures
+  double dram_bytes_per_cycle = 0;   // DramBandwidth: bytes/cycle; 0 = bandwidth_words * word
+  int64_t dram_latency = 0;          // DramLatency: cycles from request to first byte
+  bool fold_overlap = false;         // FoldOverlap: on|off
+  int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
+  int input_bytes = 1;               // bytes per ifmap/filter element (int8)
+  int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
+  bool unlimited_bandwidth = false;  // UnlimitedBandwidth: DRAM never stalls the array
+  Fidelity fidelity = Fidelity::Fast;
+
+  // DRAM bandwidth in bytes per cycle, after resolving the two ways to give it.
+  double dram_bw() const {
+    return dram_bytes_per_cycle > 0 ? dram_bytes_per_cycle : bandwidth_words * input_bytes;
+  }
+  ArrayConfig array() const { return {array_rows, array_cols, dataflow, fold_overlap}; }
+};
+
+std::string to_string(Fidelity f);  // "cycle", "fast"
+
+// --- Reading and validating (sim/config.cpp; every key is documented in docs/config.md) ---------
+//
+// All functions below throw InputError with a one-line message naming where the problem is
+// (file:line and key, or the flag), the value, and what is allowed.
+
+// Reads a SCALE-Sim .cfg file (both `Key = value` and `Key: value`, padded values, `#`/`;`
+// comments, keys and section names case-insensitive) plus our [systolic_sim] section, and applies
+// the keys it sets on top of `base`. Unknown sections or keys, duplicate keys or sections, and
+// values out of range are errors; so are missing, unreadable, empty and binary files.
+HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{});
+
+// The same for text already in memory; `source_name` stands for the file name in messages.
+HwSpec parse_cfg_text(const std::string& text, const std::string& source_name,
+                      HwSpec base = HwSpec{});
+
+// The spec in .cfg format (all four sections, every key); parse_cfg_text() of it gives `hw` back.
+std::string format_cfg(const HwSpec& hw);
+
+// Checks every field of a spec built in code against the same ranges the file reader enforces.
+void validate_hw(const HwSpec& hw);
+
+// A command-line flag that sets HwSpec fields, e.g. {"array", "RxC", "...", "32x32"}.
+struct HwFlagInfo {
+  std::string name;           // without the leading "--"
+  std::string value_name;     // placeholder shown in --help
+  std::string help;           // one sentence; names the .cfg key it overrides
+  std::string default_value;  // the value in a default HwSpec, as it would be typed
+};
+const std::vector<HwFlagInfo>& hw_flags();
+
+// Applies one hardware flag (name without "--") on top of `hw`. Throws InputError, e.g.
+// "--array '0x4': rows and columns must be integers from 1 to 65536 (e.g. 32x32)".
+void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value);
+
+}  // namespace ssim
