@@ -1,0 +1,402 @@
+// SCALE-Sim topology CSVs, our YAML format and load_workload(): good files and every class of
+// malformed input (the message names file:line, the layer and what is wrong).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "tests/workloads/wl_test_util.hpp"
+#include "workloads/lower.hpp"
+#include "workloads/readers.hpp"
+
+namespace ssim {
+namespace {
+
+using test::data_dir;
+using test::TempDir;
+using test::throws_input_error;
+
+void expect_shape(const Layer& l, int64_t M, int64_t N, int64_t K) {
+  const std::vector<Op> ops = lower(l);
+  const GemmOp* g = as_gemm(ops.at(0));
+  ASSERT_NE(g, nullptr) << l.name;
+  const GemmShape s = g->shape;
+  EXPECT_EQ(s.M, M) << l.name;
+  EXPECT_EQ(s.N, N) << l.name;
+  EXPECT_EQ(s.K, K) << l.name;
+}
+
+// ---- SCALE-Sim CSV --------------------------------------------------------------------------
+
+TEST(WorkloadCsv, ConvFormPaddedFields) {
+  const Network net = read_scalesim_csv(data_dir() + "/conv_padded.csv");
+  EXPECT_EQ(net.name, "conv_padded");
+  ASSERT_EQ(net.layers.size(), 3u);
+  EXPECT_EQ(net.layers[0].name, "Conv1");
+  const auto& c = std::get<Conv2dLayer>(net.layers[0].params);
+  EXPECT_EQ(c.in_h, 227);
+  EXPECT_EQ(c.kernel_w, 11);
+  EXPECT_EQ(c.in_c, 3);
+  EXPECT_EQ(c.filters, 96);
+  EXPECT_EQ(c.stride_h, 4);
+  EXPECT_EQ(c.stride_w, 4);
+  EXPECT_EQ(c.pad_h, 0);  // SCALE-Sim's IFMAP already includes the padding
+  // SCALE-Sim's GEMM view: M = Ho*Wo with Ho = (H - R)/stride + 1, K = R*S*C, N = filters.
+  expect_shape(net.layers[0], 55 * 55, 96, 11 * 11 * 3);
+  expect_shape(net.layers[1], 27 * 27, 256, 5 * 5 * 96);
+  expect_shape(net.layers[2], 1, 4096, 9216);
+}
+
+TEST(WorkloadCsv, ExtraColumnsAndEmptyRows) {
+  // As Resnet50.csv: extra columns after Strides (ignored), a row of commas (skipped), no
+  // newline at the end.
+  const Network net = read_scalesim_csv(data_dir() + "/conv_extra_columns.csv");
+  ASSERT_EQ(net.layers.size(), 4u);
+  expect_shape(net.layers[0], 112 * 112, 64, 7 * 7 * 3);
+  expect_shape(net.layers[2], 28 * 28, 128, 256);
+  EXPECT_EQ(net.layers[3].name, "FC6");
+}
+
+TEST(WorkloadCsv, WidthStrideColumn) {
+  const Network net = read_scalesim_csv(data_dir() + "/conv_stride_w.csv");
+  ASSERT_EQ(net.layers.size(), 2u);
+  expect_shape(net.layers[0], 8 * 9, 1, 9);  // stride 1 x 2 on 10 x 20
+  expect_shape(net.layers[1], 4 * 9, 1, 9);  // empty width stride: same as height (2)
+}
+
+TEST(WorkloadCsv, GemmForms) {
+  const Network a = read_scalesim_csv(data_dir() + "/gemm_crlf.csv");
+  ASSERT_EQ(a.layers.size(), 3u);
+  EXPECT_EQ(a.layers[2].name, "Linear1");
+  const auto& g = std::get<GemmLayer>(a.layers[2].params);
+  EXPECT_EQ(g.M, 1024);
+  EXPECT_EQ(g.N, 4800);
+  EXPECT_EQ(g.K, 1600);
+  const Network b = read_scalesim_csv(data_dir() + "/gemm_layer_name.csv");
+  ASSERT_EQ(b.layers.size(), 1u);
+  EXPECT_EQ(b.layers[0].name, "Test 1");
+  expect_shape(b.layers[0], 128, 64, 256);
+}
+
+TEST(WorkloadCsv, LineEndingsAndMissingTrailingComma) {
+  const Network a = parse_scalesim_csv("Layer, M, N, K,\r\nA, 1, 2, 3,\r\n\r\nB,4,5,6", "t.csv");
+  ASSERT_EQ(a.layers.size(), 2u);
+  expect_shape(a.layers[1], 4, 5, 6);
+  const Network b = parse_scalesim_csv(
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides\nL1,8,8,3,3,2,4,1\n",
+      "t.csv");
+  expect_shape(b.layers[0], 36, 4, 18);
+}
+
+const char* kConvHead =
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+    "Strides,\n";
+
+TEST(WorkloadCsv, MalformedInputs) {
+  const auto conv = [](const std::string& rows) {
+    return [rows] { parse_scalesim_csv(std::string(kConvHead) + rows, "net.csv"); };
+  };
+  // Missing field (a short row).
+  EXPECT_TRUE(throws_input_error(conv("c1,8,8,3,3,2,4,1,\nc2,8,8,3,3,\n"),
+                                 {"net.csv:3:", "layer 'c2'", "missing field 'Channels'"}));
+  // Non-numeric, negative and zero values.
+  EXPECT_TRUE(throws_input_error(conv("c1,8,eight,3,3,2,4,1,\n"),
+                                 {"net.csv:2:", "layer 'c1'", "'IFMAP Width' is 'eight'"}));
+  EXPECT_TRUE(
+      throws_input_error(conv("c1,8,8,3,3,2.5,4,1,\n"), {"net.csv:2:", "'Channels' is '2.5'"}));
+  EXPECT_TRUE(throws_input_error(conv("c1,8,8,3,3,2,-4,1,\n"),
+                                 {"net.csv:2:", "layer 'c1'", "'Num Filter' is -4", "positive"}));
+  EXPECT_TRUE(throws_input_error(conv("\nc1,8,8,3,3,2,4,0,\n"),
+                                 {"net.csv:3:", "layer 'c1'", "'Strides' is 0"}));
+  // Output size not positive (the filter is larger than the padded input).
+  EXPECT_TRUE(throws_input_error(conv("big,5,5,7,3,1,1,1,\n"),
+                                 {"net.csv:2:", "layer 'big'", "output height is not positive",
+                                  "Filter Height 7", "IFMAP Height 5"}));
+  EXPECT_TRUE(throws_input_error(conv("wide,5,2,1,3,1,1,1,\n"),
+                                 {"layer 'wide'", "output width is not positive"}));
+  // No name, unknown header, no layers, empty file.
+  EXPECT_TRUE(throws_input_error(conv(",8,8,3,3,2,4,1,\n"), {"net.csv:2:", "no name"}));
+  EXPECT_TRUE(throws_input_error(
+      [] { parse_scalesim_csv("Name, Height, Width,\nx,1,2,\n", "net.csv"); },
+      {"net.csv:1:", "unrecognised topology header", "IFMAP Height", "Layer, M, N, K"}));
+  EXPECT_TRUE(throws_input_error([] { parse_scalesim_csv(kConvHead, "net.csv"); },
+                                 {"net.csv:1:", "no layers"}));
+  EXPECT_TRUE(throws_input_error([] { parse_scalesim_csv("\n,,,\n", "net.csv"); },
+                                 {"net.csv:1:", "empty topology"}));
+  // GEMM form.
+  EXPECT_TRUE(
+      throws_input_error([] { parse_scalesim_csv("Layer, M, N, K,\nmm, 1, 2,\n", "g.csv"); },
+                         {"g.csv:2:", "layer 'mm'", "missing field 'K'"}));
+  EXPECT_TRUE(
+      throws_input_error([] { parse_scalesim_csv("Layer, M, N, K,\nmm, 1, 0x10, 3,\n", "g.csv"); },
+                         {"g.csv:2:", "layer 'mm'", "'N' is '0x10'"}));
+  EXPECT_TRUE(throws_input_error(
+      [] { parse_scalesim_csv("Layer, M, N, K,\nmm, 1, 99999999999999999999, 3,\n", "g.csv"); },
+      {"g.csv:2:", "layer 'mm'", "'N'"}));
+  // A file that does not exist.
+  EXPECT_TRUE(throws_input_error([] { read_scalesim_csv("/nonexistent/x.csv"); },
+                                 {"cannot open", "/nonexistent/x.csv"}));
+}
+
+// The real SCALE-Sim topologies, when this machine has them (they are not part of the repo).
+TEST(WorkloadCsv, RealScaleSimTopologiesIfPresent) {
+  const std::string dir = "/work/shared/scalesim-inputs";
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) GTEST_SKIP() << dir << " is not on this machine";
+  for (const char* f :
+       {"Resnet50.csv", "Resnet18.csv", "alexnet.csv", "gpt2.csv", "test_mnk_input.csv"}) {
+    const std::string path = dir + "/" + f;
+    // Expected layers: rows after the header whose first field is not empty.
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    size_t rows = 0;
+    while (std::getline(in, line)) {
+      const size_t comma = line.find(',');
+      const std::string first = line.substr(0, comma);
+      if (first.find_first_not_of(" \t\r") != std::string::npos) ++rows;
+    }
+    Network net;
+    ASSERT_NO_THROW(net = read_scalesim_csv(path)) << f;
+    EXPECT_EQ(net.layers.size(), rows) << f;
+    EXPECT_GT(total_macs(lower(net)), 0u) << f;
+  }
+}
+
+// ---- YAML -------------------------------------------------------------------------------------
+
+TEST(WorkloadYaml, EveryLayerType) {
+  const Network net = read_yaml_network(data_dir() + "/all_layers.yaml");
+  EXPECT_EQ(net.name, "all-layers");
+  EXPECT_EQ(net.batch, 2);
+  ASSERT_EQ(net.layers.size(), 10u);
+  const auto& L = net.layers;
+
+  const auto& stem = std::get<Conv2dLayer>(L[0].params);
+  EXPECT_EQ(L[0].batch, 2);
+  EXPECT_EQ(stem.kernel_h, 3);
+  EXPECT_EQ(stem.kernel_w, 5);
+  EXPECT_EQ(stem.stride_h, 2);
+  EXPECT_EQ(stem.stride_w, 1);
+  EXPECT_EQ(stem.pad_h, 1);
+  EXPECT_EQ(stem.pad_w, 2);
+  EXPECT_TRUE(stem.bias);
+  EXPECT_EQ(stem.activation, Activation::Relu);
+  // Ho = (32+2-3)/2+1 = 16, Wo = (30+4-5)/1+1 = 30, batch 2.
+  expect_shape(L[0], 2 * 16 * 30, 16, 3 * 5 * 3);
+
+  const auto& dw = std::get<Conv2dLayer>(L[1].params);
+  EXPECT_EQ(dw.groups, 16);
+  EXPECT_EQ(dw.dilation_h, 2);
+  EXPECT_EQ(dw.activation, Activation::Relu6);
+  expect_shape(L[1], 2 * 16 * 30, 1, 9);
+
+  const auto& pool = std::get<PoolLayer>(L[2].params);
+  EXPECT_EQ(pool.op, PoolOp::Max);
+  EXPECT_EQ(pool.stride_h, 2);  // defaults to the kernel
+  EXPECT_EQ(pool.out_h(), 8);
+  EXPECT_EQ(pool.out_w(), 15);
+  const auto& gap = std::get<PoolLayer>(L[3].params);
+  EXPECT_EQ(gap.op, PoolOp::Avg);
+  EXPECT_EQ(gap.out_h(), 1);
+  EXPECT_EQ(gap.out_w(), 1);
+
+  const auto& fc = std::get<LinearLayer>(L[4].params);
+  EXPECT_EQ(L[4].batch, 1);
+  EXPECT_EQ(L[4].dtype, DataType::Fp16);
+  EXPECT_EQ(fc.tokens, 4);
+  EXPECT_FALSE(fc.bias);
+  EXPECT_EQ(fc.activation, Activation::Gelu);
+  expect_shape(L[4], 4, 32, 16);
+
+  const auto& at = std::get<AttentionLayer>(L[5].params);
+  EXPECT_EQ(at.seq, 8);
+  EXPECT_EQ(at.kv, 24);
+  EXPECT_EQ(at.head_dim(), 16);
+  EXPECT_TRUE(at.causal);
+  EXPECT_FALSE(at.cross);
+  EXPECT_TRUE(at.bias);
+  expect_shape(L[5], 2 * 8, 64, 32);
+
+  const auto& res = std::get<ElementwiseLayer>(L[6].params);
+  EXPECT_EQ(res.op, ElementwiseOp::Add);
+  EXPECT_EQ(res.elements, 128);
+  EXPECT_EQ(std::get<ElementwiseLayer>(L[7].params).op, ElementwiseOp::LayerNorm);
+  const auto& sm = std::get<SoftmaxLayer>(L[8].params);
+  EXPECT_EQ(sm.rows, 4);
+  EXPECT_EQ(sm.length, 24);
+  const auto& mm = std::get<GemmLayer>(L[9].params);
+  EXPECT_EQ(mm.M, 7);
+  EXPECT_EQ(mm.N, 9);
+  EXPECT_EQ(mm.K, 11);
+  EXPECT_EQ(L[9].batch, 3);
+  EXPECT_EQ(L[9].dtype, DataType::Int16);
+  EXPECT_EQ(L[0].dtype, DataType::Int8);
+}
+
+// A one-layer network file around `layer` (a flow map), its layer on line 3.
+std::function<void()> yaml_layer(const std::string& layer) {
+  return [layer] { parse_yaml_network("name: t\nlayers:\n  - " + layer + "\n", "t.yaml"); };
+}
+
+TEST(WorkloadYaml, MalformedLayers) {
+  // Unknown layer type.
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{name: x, type: conv3d, input: [1, 1, 1]}"),
+                         {"t.yaml:3:", "layer 'x'", "unknown layer type 'conv3d'", "conv2d"}));
+  // Missing fields.
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: c, type: conv2d, input: [8, 8, 3], kernel: 3}"),
+                                 {"t.yaml:3:", "layer 'c'", "missing field 'filters'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{type: linear, in: 3, out: 4}"),
+                                 {"t.yaml:3:", "missing field 'name'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: e, type: elementwise, op: add}"),
+                                 {"t.yaml:3:", "layer 'e'", "missing field 'elements'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: g, type: gemm, M: 1, K: 2}"),
+                                 {"layer 'g'", "missing field 'N'"}));
+  // Non-numeric, negative, zero.
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: many, out: 4}"),
+                                 {"t.yaml:3:", "layer 'f'", "'in' is 'many'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: 2.5, out: 4}"),
+                                 {"layer 'f'", "'in' is '2.5'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: 3, out: -4}"),
+                                 {"t.yaml:3:", "layer 'f'", "'out' is -4", "positive"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [8, 0, 3], filters: 4, kernel: 3}"),
+      {"layer 'c'", "input[1] (width)' is 0"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [8, 8, 3], filters: 4, kernel: 3, padding: -1}"),
+      {"layer 'c'", "'padding' is -1", "0 or more"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: s, type: softmax, rows: 0, length: 4}"),
+                                 {"layer 's'", "'rows' is 0"}));
+  // Output size not positive; groups that do not divide; heads that do not divide.
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [4, 4, 3], filters: 4, kernel: 7}"),
+      {"t.yaml:3:", "layer 'c'", "output height is not positive"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: p, type: pool, op: max, input: [4, 4, 3], kernel: [2, 5]}"),
+      {"layer 'p'", "output width is not positive"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [8, 8, 6], filters: 4, kernel: 3, groups: 4}"),
+      {"layer 'c'", "groups 4 does not divide in_c 6"}));
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{name: a, type: attention, seq: 4, d_model: 10, heads: 3}"),
+                         {"layer 'a'", "heads 3 does not divide d_model 10"}));
+  // Wrong shapes of values, unknown keys and enum values.
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [8, 8], filters: 4, kernel: 3}"),
+      {"layer 'c'", "'input' must be a list [height, width, channels]"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: c, type: conv2d, input: [8, 8, 3], filters: 4, kernel: 3, strides: 2}"),
+      {"t.yaml:3:", "layer 'c'", "unknown key 'strides'", "stride"}));
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{name: f, type: linear, in: 3, out: 4, activation: swish}"),
+                         {"layer 'f'", "unknown activation 'swish'", "gelu"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: 3, out: 4, bias: maybe}"),
+                                 {"layer 'f'", "'bias' is 'maybe'", "true or false"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: 3, out: 4, dtype: int4}"),
+                                 {"layer 'f'", "unknown data type 'int4'", "int8"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: e, type: elementwise, op: add, elements: 4, shape: [2, 2]}"),
+      {"layer 'e'", "either 'elements' or 'shape'"}));
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: f, type: linear, in: 3, in: 4, out: 1}"),
+                                 {"t.yaml:3:", "duplicate key 'in'"}));
+}
+
+TEST(WorkloadYaml, MalformedFiles) {
+  // The line of a layer further down the file.
+  EXPECT_TRUE(throws_input_error(
+      [] {
+        parse_yaml_network(
+            "name: t\nlayers:\n  - {name: a, type: gemm, M: 1, N: 2, K: 3}\n"
+            "  - name: b\n    type: gemm\n    M: 1\n    N: zero\n    K: 3\n",
+            "t.yaml");
+      },
+      {"t.yaml:7:", "layer 'b'", "'N' is 'zero'"}));
+  EXPECT_TRUE(throws_input_error(
+      [] { parse_yaml_network("name: t\nlayers:\n  - {name: a, type: gemm, M: 1\n", "t.yaml"); },
+      {"t.yaml:", "YAML syntax error"}));
+  EXPECT_TRUE(throws_input_error([] { parse_yaml_network("- 1\n- 2\n", "t.yaml"); },
+                                 {"t.yaml:1:", "'layers'"}));
+  EXPECT_TRUE(throws_input_error([] { parse_yaml_network("name: t\n", "t.yaml"); },
+                                 {"t.yaml:1:", "missing field 'layers'"}));
+  EXPECT_TRUE(throws_input_error([] { parse_yaml_network("name: t\nlayers: []\n", "t.yaml"); },
+                                 {"t.yaml:2:", "non-empty list"}));
+  EXPECT_TRUE(throws_input_error(
+      [] {
+        parse_yaml_network("name: t\nbatch: 0\nlayers:\n  - {name: a, type: gemm}\n", "t.yaml");
+      },
+      {"t.yaml:2:", "'batch' is 0"}));
+  EXPECT_TRUE(
+      throws_input_error([] { parse_yaml_network("name: t\nlayer:\n  - {name: a}\n", "t.yaml"); },
+                         {"t.yaml:", "missing field 'layers'"}));
+  EXPECT_TRUE(throws_input_error(
+      [] { parse_yaml_network("name: t\nlayers:\n  - just a string\n", "t.yaml"); },
+      {"t.yaml:3:", "must be a map"}));
+  EXPECT_TRUE(throws_input_error([] { read_yaml_network("/nonexistent/n.yaml"); },
+                                 {"cannot open", "/nonexistent/n.yaml"}));
+}
+
+TEST(WorkloadYaml, DefaultsAndNetworkBatch) {
+  const Network net = parse_yaml_network(
+      "batch: 8\ndtype: bf16\nlayers:\n"
+      "  - {name: a, type: attention, seq: 16, d_model: 64, heads: 4}\n"
+      "  - {name: p, type: pool, op: avg, input: [4, 4, 2], kernel: 2}\n",
+      "dir/my-net.yaml");
+  EXPECT_EQ(net.name, "my-net");  // the file stem when the file has no name
+  EXPECT_EQ(net.source, "dir/my-net.yaml");
+  const auto& a = std::get<AttentionLayer>(net.layers[0].params);
+  EXPECT_EQ(net.layers[0].batch, 8);
+  EXPECT_EQ(net.layers[0].dtype, DataType::Bf16);
+  EXPECT_EQ(a.kv_len(), 16);
+  EXPECT_EQ(a.head_dim(), 16);
+  EXPECT_FALSE(a.causal);
+  EXPECT_FALSE(a.bias);
+  const auto& p = std::get<PoolLayer>(net.layers[1].params);
+  EXPECT_EQ(p.stride_h, 2);
+  EXPECT_EQ(p.out_h(), 2);
+}
+
+// ---- load_workload ----------------------------------------------------------------------------
+
+TEST(WorkloadLoad, ByNameAndByPath) {
+  EXPECT_EQ(load_workload("resnet50").name, "resnet50");
+  EXPECT_EQ(load_workload("ResNet50").name, "resnet50");  // names match case-insensitively
+  EXPECT_EQ(load_workload(data_dir() + "/all_layers.yaml").name, "all-layers");
+  EXPECT_EQ(load_workload(data_dir() + "/conv_padded.csv").layers.size(), 3u);
+  TempDir t;
+  const std::string yml =
+      t.write("n.yml", "layers:\n  - {name: g, type: gemm, M: 1, N: 1, K: 1}\n");
+  EXPECT_EQ(load_workload(yml).name, "n");
+}
+
+TEST(WorkloadLoad, UnknownNamesAndFiles) {
+  EXPECT_TRUE(throws_input_error(
+      [] { load_workload("resnet51"); },
+      {"unknown workload 'resnet51'", "resnet50", "bert-base-128", "vector-add", ".csv", ".yaml"}));
+  EXPECT_TRUE(throws_input_error([] { load_workload("/nonexistent/net.yaml"); },
+                                 {"cannot open", "/nonexistent/net.yaml"}));
+  TempDir t;
+  const std::string txt = t.write("net.txt", "Layer, M, N, K,\n");
+  EXPECT_TRUE(throws_input_error([&] { load_workload(txt); }, {"net.txt", ".csv", ".yaml"}));
+}
+
+TEST(WorkloadLoad, NetworksDirFromEnvironment) {
+  TempDir t;
+  t.write("tiny.yaml", "layers:\n  - {name: g, type: gemm, M: 2, N: 3, K: 4}\n");
+  setenv("SSIM_NETWORKS_DIR", t.path().c_str(), 1);
+  const auto dirs = builtin_network_dirs();
+  ASSERT_FALSE(dirs.empty());
+  EXPECT_EQ(dirs.front(), t.path());
+  const auto names = builtin_network_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "tiny"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "resnet50"), names.end());
+  EXPECT_EQ(total_macs(lower(load_workload("tiny"))), 24u);
+  unsetenv("SSIM_NETWORKS_DIR");
+}
+
+}  // namespace
+}  // namespace ssim

@@ -1,0 +1,65 @@
+// Helpers for the workload tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "models/types.hpp"
+
+namespace ssim::test {
+
+// Success if f() throws InputError whose one-line message contains every one of `parts`.
+template <class F>
+::testing::AssertionResult throws_input_error(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    if (msg.find('\n') != std::string::npos)
+      return ::testing::AssertionFailure() << "message is not one line: " << msg;
+    for (const auto& p : parts)
+      if (msg.find(p) == std::string::npos)
+        return ::testing::AssertionFailure() << "message lacks '" << p << "': " << msg;
+    return ::testing::AssertionSuccess() << msg;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw a non-InputError: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+// A scratch folder removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ssim_wl_XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    path_ = d ? d : "/tmp";
+  }
+  ~TempDir() {
+    for (const auto& f : files_) std::remove(f.c_str());
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  // Writes `text` to the file `name` in the folder; returns its path.
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << text;
+    files_.push_back(p);
+    return p;
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> files_;
+};
+
+inline std::string data_dir() {
+  return SSIM_SOURCE_DIR "/tests/data/workloads";
+}
+
+}  // namespace ssim::test

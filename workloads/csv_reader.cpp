@@ -1,0 +1,163 @@
+// SCALE-Sim topology CSV reader (conv form and GEMM form), read unchanged.
+#include <string>
+#include <vector>
+
+#include "models/types.hpp"
+#include "workloads/read_util.hpp"
+#include "workloads/readers.hpp"
+
+namespace ssim {
+
+namespace {
+
+using detail::to_lower;
+using detail::trim;
+
+const char* const kConvHeader =
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+    "Strides,";
+const char* const kGemmHeader = "Layer, M, N, K,";
+
+const char* const kConvColumns[] = {"Layer name",   "IFMAP Height", "IFMAP Width", "Filter Height",
+                                    "Filter Width", "Channels",     "Num Filter",  "Strides"};
+const char* const kGemmColumns[] = {"Layer", "M", "N", "K"};
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    f.push_back(
+        trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return f;
+}
+
+bool all_empty(const std::vector<std::string>& f) {
+  for (const auto& s : f)
+    if (!s.empty()) return false;
+  return true;
+}
+
+struct Row {
+  int line = 0;
+  std::vector<std::string> fields;
+};
+
+}  // namespace
+
+Network parse_scalesim_csv(const std::string& text, const std::string& source) {
+  // Split into lines (LF or CRLF; a UTF-8 byte order mark is skipped), dropping empty rows.
+  std::vector<Row> rows;
+  {
+    size_t pos = 0;
+    int line = 0;
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      ++line;
+      std::vector<std::string> f = split_fields(text.substr(pos, nl - pos));
+      if (!all_empty(f)) rows.push_back({line, std::move(f)});
+      pos = nl + 1;
+    }
+  }
+  const auto where = [&](int line) { return source + ":" + std::to_string(line) + ": "; };
+  if (rows.empty())
+    throw InputError(where(1) + "empty topology file; expected a header '" + kConvHeader +
+                     "' or '" + kGemmHeader + "' and one row per layer");
+
+  // The header decides the form.
+  const Row& header = rows.front();
+  std::vector<std::string> h;
+  for (const auto& s : header.fields) h.push_back(to_lower(s));
+  const bool gemm_form = h.size() >= 4 && h[1] == "m" && h[2] == "n" && h[3] == "k";
+  const bool conv_form = h.size() >= 8 && h[1].rfind("ifmap", 0) == 0;
+  if (!gemm_form && !conv_form) {
+    std::string got;
+    for (const auto& s : header.fields) got += s + ",";
+    while (got.size() > 1 && got[got.size() - 2] == ',') got.pop_back();
+    throw InputError(where(header.line) + "unrecognised topology header '" + got + "'; expected '" +
+                     kConvHeader + "' (conv form) or '" + kGemmHeader + "' (GEMM form)");
+  }
+  const size_t known = gemm_form ? 4 : 8;
+  const char* const* columns = gemm_form ? kGemmColumns : kConvColumns;
+  // SCALE-Sim's legacy reader takes a 9th conv column as the width stride.
+  const bool stride_w_column =
+      conv_form && h.size() > 8 && h[8].find("stride") != std::string::npos;
+
+  Network net;
+  net.name = detail::file_stem(source);
+  net.source = source;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const Row& row = rows[r];
+    const std::string& name = row.fields[0];
+    if (name.empty())
+      throw InputError(where(row.line) + "the layer has no name (first column '" + columns[0] +
+                       "' is empty)");
+    const std::string at = where(row.line) + "layer '" + name + "': ";
+    int64_t v[9] = {};
+    for (size_t i = 1; i < known; ++i) {
+      if (i >= row.fields.size() || row.fields[i].empty())
+        throw InputError(at + "missing field '" + columns[i] + "' (column " +
+                         std::to_string(i + 1) + "); expected '" +
+                         (gemm_form ? kGemmHeader : kConvHeader) + "'");
+      const std::string& s = row.fields[i];
+      if (!detail::parse_int64(s, v[i]))
+        throw InputError(at + "field '" + columns[i] + "' is '" + s +
+                         "', expected a positive integer");
+      if (v[i] <= 0)
+        throw InputError(at + "field '" + columns[i] + "' is " + s + ", must be positive");
+    }
+    int64_t stride_w = gemm_form ? 1 : v[7];
+    if (stride_w_column && row.fields.size() > 8 && !row.fields[8].empty()) {
+      const std::string& s = row.fields[8];
+      if (!detail::parse_int64(s, stride_w) || stride_w <= 0)
+        throw InputError(at + "field '" + header.fields[8] + "' is '" + s +
+                         "', expected a positive integer (the width stride)");
+    }
+
+    Layer layer;
+    layer.name = name;
+    if (gemm_form) {
+      GemmLayer g;
+      g.M = v[1];
+      g.N = v[2];
+      g.K = v[3];
+      layer.params = g;
+    } else {
+      Conv2dLayer c;
+      c.in_h = v[1];
+      c.in_w = v[2];
+      c.kernel_h = v[3];
+      c.kernel_w = v[4];
+      c.in_c = v[5];
+      c.filters = v[6];
+      c.stride_h = v[7];
+      c.stride_w = stride_w;
+      if (c.kernel_h > c.in_h)
+        throw InputError(at + "output height is not positive: Filter Height " +
+                         std::to_string(c.kernel_h) + " is larger than IFMAP Height " +
+                         std::to_string(c.in_h) + " (SCALE-Sim IFMAP sizes include padding)");
+      if (c.kernel_w > c.in_w)
+        throw InputError(at + "output width is not positive: Filter Width " +
+                         std::to_string(c.kernel_w) + " is larger than IFMAP Width " +
+                         std::to_string(c.in_w) + " (SCALE-Sim IFMAP sizes include padding)");
+      layer.params = c;
+    }
+    const std::string problem = layer_problem(layer);
+    if (!problem.empty()) throw InputError(at + problem);
+    net.layers.push_back(std::move(layer));
+  }
+  if (net.layers.empty())
+    throw InputError(where(header.line) + "the topology has a header but no layers");
+  return net;
+}
+
+Network read_scalesim_csv(const std::string& path) {
+  return parse_scalesim_csv(detail::read_text_file(path, "topology file"), path);
+}
+
+}  // namespace ssim

@@ -1,0 +1,98 @@
+// load_workload(): a workload by file name or by built-in name.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/types.hpp"
+#include "workloads/read_util.hpp"
+#include "workloads/readers.hpp"
+
+#ifndef SSIM_SOURCE_DIR
+#define SSIM_SOURCE_DIR "."
+#endif
+
+namespace ssim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         detail::to_lower(s.substr(s.size() - suffix.size())) == suffix;
+}
+
+std::string executable_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
+}
+
+// name -> file, first folder wins.
+std::vector<std::pair<std::string, std::string>> builtin_files() {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& dir : builtin_network_dirs()) {
+    std::error_code ec;
+    std::vector<fs::path> here;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+        here.push_back(entry.path());
+    std::sort(here.begin(), here.end());
+    for (const fs::path& p : here) {
+      const std::string name = p.stem().string();
+      const bool dup =
+          std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.first == name; });
+      if (!dup) files.emplace_back(name, p.string());
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_network_dirs() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("SSIM_NETWORKS_DIR"); env && *env) candidates.push_back(env);
+  const std::string exe = executable_dir();
+  if (!exe.empty()) candidates.push_back(exe + "/networks");
+  candidates.push_back(SSIM_SOURCE_DIR "/workloads/networks");
+  std::vector<std::string> dirs;
+  for (const std::string& d : candidates) {
+    std::error_code ec;
+    if (fs::is_directory(d, ec) && std::find(dirs.begin(), dirs.end(), d) == dirs.end())
+      dirs.push_back(d);
+  }
+  return dirs;
+}
+
+std::vector<std::string> builtin_network_names() {
+  std::vector<std::string> names;
+  for (const auto& f : builtin_files()) names.push_back(f.first);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Network load_workload(const std::string& name_or_path) {
+  const std::string& w = name_or_path;
+  if (ends_with(w, ".csv")) return read_scalesim_csv(w);
+  if (ends_with(w, ".yaml") || ends_with(w, ".yml")) return read_yaml_network(w);
+  const auto files = builtin_files();
+  for (const auto& f : files)
+    if (detail::to_lower(f.first) == detail::to_lower(w)) return read_yaml_network(f.second);
+  std::string names;
+  for (const std::string& n : builtin_network_names()) names += (names.empty() ? "" : ", ") + n;
+  std::error_code ec;
+  if (fs::exists(w, ec))
+    throw InputError("workload '" + w +
+                     "': cannot tell the format of this file; name it .csv (SCALE-Sim topology) "
+                     "or .yaml/.yml (network file)");
+  throw InputError("unknown workload '" + w +
+                   "'; built-in networks: " + (names.empty() ? "(none found)" : names) +
+                   "; or give a .csv (SCALE-Sim topology) or .yaml/.yml file");
+}
+
+}  // namespace ssim

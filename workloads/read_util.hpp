@@ -1,0 +1,66 @@
+// Small helpers shared by the workload readers (not a public interface).
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "models/types.hpp"
+
+namespace ssim::detail {
+
+inline std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n\v\f";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  const size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+inline std::string to_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// Parses a whole string as a decimal integer (optional sign). False if it is not one or does not
+// fit in int64_t.
+inline bool parse_int64(const std::string& s, int64_t& out) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '+' || s[0] == '-') {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i == s.size()) return false;
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    const uint64_t d = uint64_t(s[i] - '0');
+    if (v > (uint64_t(INT64_MAX) - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = neg ? -int64_t(v) : int64_t(v);
+  return true;
+}
+
+inline std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(std::string("cannot open ") + what + " '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "dir/Resnet50.csv" -> "Resnet50"
+inline std::string file_stem(const std::string& path) {
+  size_t b = path.find_last_of('/');
+  b = b == std::string::npos ? 0 : b + 1;
+  size_t e = path.find_last_of('.');
+  if (e == std::string::npos || e < b) e = path.size();
+  return path.substr(b, e - b);
+}
+
+}  // namespace ssim::detail

@@ -1,0 +1,42 @@
+// Reading workloads: SCALE-Sim topology CSVs (read unchanged), our YAML network format, and the
+// built-in networks of workloads/networks/ by name. Formats: docs/workloads.md.
+//
+// Every reader throws InputError with one line "FILE:LINE: layer 'NAME': WHAT IS WRONG" (or
+// "FILE:LINE: WHAT IS WRONG" when the problem is not inside a layer). The networks returned are
+// validated (validate(Network)).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "workloads/layer.hpp"
+
+namespace ssim {
+
+// SCALE-Sim topology CSV, conv form
+//   Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter,
+//   Strides,
+// (IFMAP sizes include any padding, so no padding is added) or GEMM form `Layer, M, N, K,`.
+// The form is chosen by the header. Trailing commas, padded fields, CRLF line ends and fully
+// empty rows are accepted; columns after the known ones are ignored (a column right after
+// Strides whose header contains "stride" is read as the width stride). Batch 1, int8.
+Network read_scalesim_csv(const std::string& path);
+// The same from text; `source` names it in error messages and becomes Network::source.
+Network parse_scalesim_csv(const std::string& text, const std::string& source);
+
+// Our YAML network format (docs/workloads.md).
+Network read_yaml_network(const std::string& path);
+Network parse_yaml_network(const std::string& text, const std::string& source);
+
+// A workload by file name (.csv, .yaml or .yml) or by built-in name (a file NAME.yaml in one of
+// builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
+// listing the built-in names.
+Network load_workload(const std::string& name_or_path);
+
+// Where built-in networks are looked up, in order: $SSIM_NETWORKS_DIR if set, `networks/` next
+// to the running executable, and the source tree's workloads/networks/. Only existing folders.
+std::vector<std::string> builtin_network_dirs();
+// The built-in network names (file stems, sorted, without duplicates).
+std::vector<std::string> builtin_network_names();
+
+}  // namespace ssim

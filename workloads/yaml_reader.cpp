@@ -1,0 +1,343 @@
+// Our YAML network format (docs/workloads.md), read with yaml-cpp.
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/types.hpp"
+#include "workloads/read_util.hpp"
+#include "workloads/readers.hpp"
+
+namespace ssim {
+
+namespace {
+
+int line_of(const YAML::Node& n, int fallback) {
+  const YAML::Mark m = n.Mark();
+  return m.line >= 0 ? m.line + 1 : fallback;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string scalar_text(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a map";
+  return "empty";
+}
+
+// The keys of a YAML map, each checked once; reports problems as "SRC:LINE: [layer 'NAME': ]..".
+class MapReader {
+ public:
+  MapReader(const YAML::Node& map, std::string source, int fallback_line, std::string layer_name)
+      : map_(map),
+        source_(std::move(source)),
+        line_(line_of(map, fallback_line)),
+        layer_(std::move(layer_name)) {
+    std::set<std::string> seen;
+    for (auto it = map_.begin(); it != map_.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key.empty()) fail(it->first, "a key must be a non-empty name");
+      if (!seen.insert(key).second) fail(it->first, "duplicate key '" + key + "'");
+      entries_.emplace_back(key, it->second);
+    }
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+    fail_line(line_of(at, line_), what);
+  }
+  [[noreturn]] void fail_line(int line, const std::string& what) const {
+    throw InputError(source_ + ":" + std::to_string(line) + ": " +
+                     (layer_.empty() ? "" : "layer '" + layer_ + "': ") + what);
+  }
+  int line() const { return line_; }
+  void set_layer_name(const std::string& n) { layer_ = n; }
+
+  // The value of `key`, or nullptr.
+  const YAML::Node* find(const std::string& key) {
+    for (auto& e : entries_)
+      if (e.first == key) {
+        used_.insert(key);
+        return &e.second;
+      }
+    return nullptr;
+  }
+  const YAML::Node& require(const std::string& key, const std::string& what) {
+    const YAML::Node* n = find(key);
+    if (!n || n->IsNull()) fail_line(line_, "missing field '" + key + "' (" + what + ")");
+    return *n;
+  }
+
+  std::string str(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar() || n.Scalar().empty())
+      fail(n, "'" + key + "' is " + scalar_text(n) + ", expected a name");
+    return n.Scalar();
+  }
+
+  int64_t integer(const YAML::Node& n, const std::string& key, int64_t min) const {
+    int64_t v = 0;
+    if (!n.IsScalar() || !detail::parse_int64(detail::trim(n.Scalar()), v))
+      fail(n, "'" + key + "' is '" + scalar_text(n) + "', expected " +
+                  (min > 0 ? "a positive integer" : "an integer >= 0"));
+    if (v < min)
+      fail(n, "'" + key + "' is " + std::to_string(v) + ", must be " +
+                  (min > 0 ? "a positive integer" : "0 or more"));
+    return v;
+  }
+  int64_t positive(const std::string& key, const std::string& what) {
+    return integer(require(key, what), key, 1);
+  }
+  int64_t integer_or(const std::string& key, int64_t def, int64_t min) {
+    const YAML::Node* n = find(key);
+    return n ? integer(*n, key, min) : def;
+  }
+  // A list of exactly `names.size()` integers >= min.
+  std::vector<int64_t> list(const YAML::Node& n, const std::string& key,
+                            const std::vector<std::string>& names, int64_t min) const {
+    if (!n.IsSequence() || n.size() != names.size())
+      fail(n, "'" + key + "' must be a list [" + join(names) + "]");
+    std::vector<int64_t> v;
+    for (size_t i = 0; i < names.size(); ++i)
+      v.push_back(integer(n[i], key + "[" + std::to_string(i) + "] (" + names[i] + ")", min));
+    return v;
+  }
+  // A scalar (used for both) or a pair [h, w].
+  std::pair<int64_t, int64_t> pair_or(const std::string& key, int64_t def, int64_t min) {
+    const YAML::Node* n = find(key);
+    if (!n) return {def, def};
+    if (n->IsSequence()) {
+      const auto v = list(*n, key, {"height", "width"}, min);
+      return {v[0], v[1]};
+    }
+    const int64_t v = integer(*n, key, min);
+    return {v, v};
+  }
+  bool boolean_or(const std::string& key, bool def) {
+    const YAML::Node* n = find(key);
+    if (!n) return def;
+    bool b = false;
+    if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, b))
+      fail(*n, "'" + key + "' is '" + scalar_text(*n) + "', expected true or false");
+    return b;
+  }
+  // Parses an enum value with `parse` (which throws InputError naming the allowed values).
+  template <class F>
+  auto enum_value(const YAML::Node& n, const std::string& key, F parse) const {
+    const std::string s = str(n, key);
+    try {
+      return parse(s);
+    } catch (const InputError& e) {
+      fail(n, "'" + key + "': " + e.what());
+    }
+  }
+  template <class E, class F>
+  E enum_or(const std::string& key, E def, F parse) {
+    const YAML::Node* n = find(key);
+    return n ? enum_value(*n, key, parse) : def;
+  }
+
+  // Fails on the first key not read and not in `also_allowed`.
+  void check_unknown(const std::vector<std::string>& allowed) const {
+    for (const auto& e : entries_)
+      if (!used_.count(e.first)) {
+        bool ok = false;
+        for (const auto& a : allowed) ok = ok || a == e.first;
+        if (!ok) fail(e.second, "unknown key '" + e.first + "'; allowed: " + join(allowed));
+      }
+  }
+
+ private:
+  const YAML::Node& map_;
+  std::string source_;
+  int line_;
+  std::string layer_;
+  std::vector<std::pair<std::string, YAML::Node>> entries_;
+  std::set<std::string> used_;
+};
+
+const std::vector<std::string> kCommonKeys = {"name", "type", "batch", "dtype"};
+
+std::vector<std::string> with_common(std::vector<std::string> keys) {
+  keys.insert(keys.begin(), kCommonKeys.begin(), kCommonKeys.end());
+  return keys;
+}
+
+LayerParams read_params(LayerType type, MapReader& m) {
+  switch (type) {
+    case LayerType::Conv2d: {
+      Conv2dLayer c;
+      const auto in = m.list(m.require("input", "[height, width, channels]"), "input",
+                             {"height", "width", "channels"}, 1);
+      c.in_h = in[0];
+      c.in_w = in[1];
+      c.in_c = in[2];
+      c.filters = m.positive("filters", "number of output channels");
+      m.require("kernel", "size or [height, width]");
+      std::tie(c.kernel_h, c.kernel_w) = m.pair_or("kernel", 0, 1);
+      std::tie(c.stride_h, c.stride_w) = m.pair_or("stride", 1, 1);
+      std::tie(c.pad_h, c.pad_w) = m.pair_or("padding", 0, 0);
+      std::tie(c.dilation_h, c.dilation_w) = m.pair_or("dilation", 1, 1);
+      c.groups = m.integer_or("groups", 1, 1);
+      c.bias = m.boolean_or("bias", false);
+      c.activation = m.enum_or("activation", Activation::None, parse_activation);
+      m.check_unknown(with_common({"input", "filters", "kernel", "stride", "padding", "dilation",
+                                   "groups", "bias", "activation"}));
+      return c;
+    }
+    case LayerType::Linear: {
+      LinearLayer l;
+      l.tokens = m.integer_or("tokens", 1, 1);
+      l.in = m.positive("in", "input features");
+      l.out = m.positive("out", "output features");
+      l.bias = m.boolean_or("bias", false);
+      l.activation = m.enum_or("activation", Activation::None, parse_activation);
+      m.check_unknown(with_common({"tokens", "in", "out", "bias", "activation"}));
+      return l;
+    }
+    case LayerType::Attention: {
+      AttentionLayer a;
+      a.seq = m.positive("seq", "query tokens");
+      a.kv = m.integer_or("kv", a.seq, 1);
+      a.d_model = m.positive("d_model", "model width");
+      a.heads = m.positive("heads", "number of heads");
+      a.d_head = m.integer_or("d_head", 0, 1);
+      a.causal = m.boolean_or("causal", false);
+      a.cross = m.boolean_or("cross", false);
+      a.bias = m.boolean_or("bias", false);
+      m.check_unknown(
+          with_common({"seq", "kv", "d_model", "heads", "d_head", "causal", "cross", "bias"}));
+      return a;
+    }
+    case LayerType::Elementwise: {
+      ElementwiseLayer e;
+      e.op = m.enum_value(m.require("op", "add, mul, relu, gelu, layernorm, ..."), "op",
+                          parse_elementwise_op);
+      const YAML::Node* elements = m.find("elements");
+      const YAML::Node* shape = m.find("shape");
+      if (elements && shape) m.fail(*shape, "give either 'elements' or 'shape', not both");
+      if (elements) {
+        e.elements = m.integer(*elements, "elements", 1);
+      } else if (shape) {
+        if (!shape->IsSequence() || shape->size() == 0)
+          m.fail(*shape, "'shape' must be a non-empty list of positive integers");
+        double product = 1;
+        e.elements = 1;
+        for (size_t i = 0; i < shape->size(); ++i) {
+          const int64_t d = m.integer((*shape)[i], "shape[" + std::to_string(i) + "]", 1);
+          product *= double(d);
+          if (product > 4e18) m.fail(*shape, "'shape' has too many elements");
+          e.elements *= d;
+        }
+      } else {
+        m.fail_line(m.line(), "missing field 'elements' (or 'shape')");
+      }
+      m.check_unknown(with_common({"op", "elements", "shape"}));
+      return e;
+    }
+    case LayerType::Pool: {
+      PoolLayer p;
+      p.op = m.enum_value(m.require("op", "max or avg"), "op", parse_pool_op);
+      const auto in = m.list(m.require("input", "[height, width, channels]"), "input",
+                             {"height", "width", "channels"}, 1);
+      p.in_h = in[0];
+      p.in_w = in[1];
+      p.channels = in[2];
+      m.require("kernel", "size or [height, width]");
+      std::tie(p.kernel_h, p.kernel_w) = m.pair_or("kernel", 0, 1);
+      std::tie(p.stride_h, p.stride_w) = m.pair_or("stride", 0, 1);
+      if (p.stride_h == 0) std::tie(p.stride_h, p.stride_w) = std::pair(p.kernel_h, p.kernel_w);
+      std::tie(p.pad_h, p.pad_w) = m.pair_or("padding", 0, 0);
+      m.check_unknown(with_common({"op", "input", "kernel", "stride", "padding"}));
+      return p;
+    }
+    case LayerType::Softmax: {
+      SoftmaxLayer s;
+      s.rows = m.positive("rows", "number of rows");
+      s.length = m.positive("length", "elements per row");
+      m.check_unknown(with_common({"rows", "length"}));
+      return s;
+    }
+    case LayerType::Gemm: {
+      GemmLayer g;
+      g.M = m.positive("M", "rows of A and C");
+      g.N = m.positive("N", "columns of B and C");
+      g.K = m.positive("K", "columns of A, rows of B");
+      m.check_unknown(with_common({"M", "N", "K"}));
+      return g;
+    }
+  }
+  return GemmLayer{};
+}
+
+LayerType parse_layer_type(const std::string& s) {
+  static const LayerType all[] = {LayerType::Conv2d,      LayerType::Linear, LayerType::Attention,
+                                  LayerType::Elementwise, LayerType::Pool,   LayerType::Softmax,
+                                  LayerType::Gemm};
+  const std::string l = detail::to_lower(s);
+  std::string allowed;
+  for (LayerType t : all) {
+    if (to_string(t) == l) return t;
+    allowed += (allowed.empty() ? "" : ", ") + to_string(t);
+  }
+  throw InputError("unknown layer type '" + s + "'; allowed: " + allowed);
+}
+
+}  // namespace
+
+Network parse_yaml_network(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(source + ":" + std::to_string(e.mark.line + 1) +
+                     ": YAML syntax error: " + e.msg);
+  }
+  if (!root.IsMap())
+    throw InputError(source +
+                     ":1: a network file must be a map with a 'layers' list (see "
+                     "docs/workloads.md)");
+  MapReader top(root, source, 1, "");
+  Network net;
+  net.source = source;
+  const YAML::Node* name = top.find("name");
+  net.name = name ? top.str(*name, "name") : detail::file_stem(source);
+  net.batch = top.integer_or("batch", 1, 1);
+  net.dtype = top.enum_or("dtype", DataType::Int8, parse_data_type);
+  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description");
+  const YAML::Node& layers = top.require("layers", "the list of layers");
+  top.check_unknown({"name", "description", "batch", "dtype", "layers"});
+  if (!layers.IsSequence() || layers.size() == 0)
+    top.fail(layers, "'layers' must be a non-empty list of layers");
+
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const YAML::Node& ln = layers[i];
+    if (!ln.IsMap())
+      top.fail(ln, "layer " + std::to_string(i) + " must be a map with 'name' and 'type'");
+    MapReader m(ln, source, top.line(), "");
+    Layer layer;
+    layer.name = m.str(m.require("name", "the layer's name"), "name");
+    m.set_layer_name(layer.name);
+    const YAML::Node& type_node = m.require("type", "conv2d, linear, attention, ...");
+    const LayerType type = m.enum_value(type_node, "type", parse_layer_type);
+    layer.batch = m.integer_or("batch", net.batch, 1);
+    layer.dtype = m.enum_or("dtype", net.dtype, parse_data_type);
+    layer.params = read_params(type, m);
+    const std::string problem = layer_problem(layer);
+    if (!problem.empty()) m.fail_line(m.line(), problem);
+    net.layers.push_back(std::move(layer));
+  }
+  return net;
+}
+
+Network read_yaml_network(const std::string& path) {
+  return parse_yaml_network(detail::read_text_file(path, "network file"), path);
+}
+
+}  // namespace ssim
