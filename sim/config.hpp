@@ -17,17 +17,17 @@ struct HwSpec {
   std::string run_name = "systolic_sim_run";
 
   // [architecture_presets] (SCALE-Sim keys)
-  int array_rows = 32;      // ArrayHeight
-  int array_cols = 32;      // ArrayWidth
+  int array_rows = 32;               // ArrayHeight
+  int array_cols = 32;               // ArrayWidth
   Dataflow dataflow = Dataflow::WS;  // Dataflow
-  int64_t ifmap_sram_kb = 512;   // IfmapSramSzkB  (KiB)
-  int64_t filter_sram_kb = 512;  // FilterSramSzkB (KiB)
-  int64_t ofmap_sram_kb = 256;   // OfmapSramSzkB  (KiB)
+  int64_t ifmap_sram_kb = 512;       // IfmapSramSzkB  (KiB)
+  int64_t filter_sram_kb = 512;      // FilterSramSzkB (KiB)
+  int64_t ofmap_sram_kb = 256;       // OfmapSramSzkB  (KiB)
   int64_t ifmap_offset = 0;          // IfmapOffset (address offsets, for traces)
   int64_t filter_offset = 10000000;  // FilterOffset
   int64_t ofmap_offset = 20000000;   // OfmapOffset
-  double bandwidth_words = 10;  // Bandwidth: DRAM words per cycle (SCALE-Sim's unit)
-  int memory_banks = 1;         // MemoryBanks
+  double bandwidth_words = 10;       // Bandwidth: DRAM words per cycle (SCALE-Sim's unit)
+  int memory_banks = 1;              // MemoryBanks
   // [run_presets]
   std::string interface_bandwidth = "CALC";  // InterfaceBandwidth: CALC or USER
 

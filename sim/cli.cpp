@@ -1,0 +1,381 @@
+#include "sim/cli.hpp"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "sim/report_table.hpp"
+
+#ifndef SSIM_VERSION
+#error "SSIM_VERSION must be defined by the build (see CMakeLists.txt)"
+#endif
+
+namespace ssim {
+
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+// The options that are not hardware flags (those come from hw_flags()).
+struct RunOption {
+  const char* name;
+  const char* value_name;  // nullptr for a switch
+  const char* help;
+};
+
+const RunOption kRunOptions[] = {
+    {"gemm", "M,N,K",
+     "simulate one GEMM C[MxN] = A[MxK] * B[KxN]; each of M, N, K from 1 to 1048576"},
+    {"config", "FILE",
+     "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section; "
+     "flags override it"},
+    {"out", "DIR", "output folder [default: results/<run_name>]"},
+    {"seed", "N", "seed of the random GEMM operands [default: 1]"},
+    {"quiet", nullptr, "print nothing on success (errors still go to stderr)"},
+};
+
+const RunOption kOtherOptions[] = {
+    {"print-config", nullptr,
+     "print the resolved hardware config (defaults <- --config <- flags) in .cfg format and exit"},
+    {"help", nullptr, "print this help and exit"},
+    {"version", nullptr, "print the version and exit"},
+};
+
+po::options_description make_options(bool for_help) {
+  const unsigned width = 100;
+  po::options_description all(width, width / 2);
+  auto add = [&](po::options_description& group, const RunOption& o) {
+    if (o.value_name) {
+      group.add_options()(o.name, po::value<std::string>()->value_name(o.value_name), o.help);
+    } else {
+      group.add_options()(o.name, o.help);
+    }
+  };
+  po::options_description run("Run", width, width / 2);
+  for (const RunOption& o : kRunOptions) add(run, o);
+  po::options_description hw(
+      for_help ? "Hardware (override the --config file; defaults are the built-in ones)" : "",
+      width, width / 2);
+  for (const HwFlagInfo& f : hw_flags()) {
+    const std::string help = f.help + " [default: " + f.default_value + "]";
+    hw.add_options()(f.name.c_str(), po::value<std::string>()->value_name(f.value_name),
+                     help.c_str());
+  }
+  po::options_description other("Other", width, width / 2);
+  for (const RunOption& o : kOtherOptions) add(other, o);
+  all.add(run).add(hw).add(other);
+  return all;
+}
+
+bool is_hw_flag(const std::string& name) {
+  for (const HwFlagInfo& f : hw_flags()) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
+uint64_t parse_seed(const std::string& v) {
+  uint64_t x = 0;
+  const char* e = v.data() + v.size();
+  const auto r = std::from_chars(v.data(), e, x, 10);
+  if (v.empty() || r.ec != std::errc() || r.ptr != e) {
+    throw InputError("--seed '" + v + "': expected an integer from 0 to 18446744073709551615");
+  }
+  return x;
+}
+
+// Fails early (before a possibly long run) when --out cannot become a writable folder.
+void check_out_dir(const std::string& dir) {
+  if (dir.empty()) throw InputError("--out '': expected a folder name");
+  std::error_code ec;
+  fs::path p(dir);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec)) {
+      throw InputError("--out '" + dir + "': exists and is not a folder");
+    }
+  } else {
+    // The nearest existing ancestor must be a folder we can create things in.
+    fs::path a = p.parent_path();
+    while (!a.empty() && !fs::exists(a, ec)) a = a.parent_path();
+    if (a.empty()) a = ".";
+    if (!fs::is_directory(a, ec)) {
+      throw InputError("--out '" + dir + "': '" + a.string() + "' is not a folder");
+    }
+    p = a;
+  }
+  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+    throw InputError("--out '" + dir + "': cannot write in '" + p.string() +
+                     "': " + std::error_code(errno, std::generic_category()).message());
+  }
+}
+
+std::string fixed(double x, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+std::string shape_text(const GemmShape& s) {
+  return std::to_string(s.M) + "," + std::to_string(s.N) + "," + std::to_string(s.K);
+}
+
+std::string checked_text(const GemmRunResult& r) {
+  if (!r.values_checked) return "no (fast fidelity: cycle counts only)";
+  return r.values_ok ? "yes, equal to the reference GEMM"
+                     : "yes, DIFFERENT from the reference GEMM";
+}
+
+// Messages are printed as one line: SystemC's reports, for one, span several.
+std::string one_line(const std::string& msg) {
+  std::string out;
+  bool pending_break = false;
+  for (char c : msg) {
+    if (c == '\n' || c == '\r') {
+      pending_break = !out.empty();
+      continue;
+    }
+    if (pending_break) {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      out += "; ";
+      pending_break = false;
+    }
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// Boost's option list without trailing spaces and without runs of blank lines.
+std::string tidy(const po::options_description& desc) {
+  std::ostringstream raw;
+  raw << desc;
+  std::istringstream in(raw.str());
+  std::string line, out;
+  bool last_blank = true;
+  while (std::getline(in, line)) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    const bool blank = line.empty();
+    if (!(blank && last_blank)) out += line + '\n';
+    last_blank = blank;
+  }
+  return out;
+}
+
+}  // namespace
+
+GemmShape parse_gemm_flag(const std::string& value) {
+  const std::string allowed = "--gemm '" + value + "': expected M,N,K, three integers from 1 to " +
+                              std::to_string(kMaxGemmDim) + " (e.g. 512,512,512)";
+  std::vector<int64_t> dims;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = value.find(',', start);
+    std::string part =
+        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto b = part.find_first_not_of(" \t");
+    const auto e = part.find_last_not_of(" \t");
+    part = b == std::string::npos ? "" : part.substr(b, e - b + 1);
+    int64_t x = 0;
+    const char* end = part.data() + part.size();
+    const auto r = std::from_chars(part.data(), end, x, 10);
+    if (part.empty() || r.ec != std::errc() || r.ptr != end || x < 1 || x > kMaxGemmDim) {
+      throw InputError(allowed);
+    }
+    dims.push_back(x);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (dims.size() != 3) throw InputError(allowed);
+  return GemmShape{dims[0], dims[1], dims[2]};
+}
+
+CliOptions parse_cli(const std::vector<std::string>& args) {
+  const po::options_description desc = make_options(false);
+  po::parsed_options parsed(&desc);
+  try {
+    // One spelling per flag: no abbreviations (--arr for --array).
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    parsed = po::command_line_parser(args).options(desc).style(style).run();
+  } catch (const po::error& e) {
+    throw InputError(std::string(e.what()) + " (see --help)");
+  }
+
+  // The flags in command-line order, each at most once.
+  std::map<std::string, std::string> seen;
+  std::vector<std::pair<std::string, std::string>> hw_flags_given;
+  for (const po::option& o : parsed.options) {
+    if (o.string_key.empty() || o.position_key >= 0) {
+      const std::string tok = o.original_tokens.empty() ? "" : o.original_tokens.front();
+      throw InputError("unexpected argument '" + tok + "': flags start with -- (see --help)");
+    }
+    const std::string& name = o.string_key;
+    const std::string value = o.value.empty() ? "" : o.value.front();
+    // Boost takes "--array --quiet" as --array='--quiet'; a value that is a flag means a
+    // missing value.
+    if (o.original_tokens.size() == 2 && value.rfind("--", 0) == 0) {
+      throw InputError("the required argument for option '--" + name + "' is missing (got '" +
+                       value + "', a flag)");
+    }
+    if (seen.count(name)) {
+      throw InputError("option '--" + name + "' given more than once");
+    }
+    seen[name] = value;
+    if (is_hw_flag(name)) hw_flags_given.emplace_back(name, value);
+  }
+
+  CliOptions opts;
+  if (seen.count("help")) {
+    opts.action = CliAction::Help;
+    return opts;
+  }
+  if (seen.count("version")) {
+    opts.action = CliAction::Version;
+    return opts;
+  }
+  if (seen.count("print-config")) opts.action = CliAction::PrintConfig;
+  opts.quiet = seen.count("quiet") > 0;
+
+  // Cheap syntax checks first, then the file, then the flags on top of it.
+  if (seen.count("gemm")) opts.gemm = parse_gemm_flag(seen["gemm"]);
+  if (seen.count("seed")) opts.seed = parse_seed(seen["seed"]);
+  if (seen.count("config")) {
+    opts.config_path = seen["config"];
+    if (opts.config_path.empty()) throw InputError("--config '': expected a file name");
+    opts.hw = parse_cfg_file(opts.config_path, opts.hw);
+  }
+  for (const auto& [name, value] : hw_flags_given) apply_hw_flag(opts.hw, name, value);
+  validate_hw(opts.hw);
+
+  if (opts.action == CliAction::PrintConfig) return opts;
+  if (!opts.gemm) {
+    throw InputError("nothing to run: give --gemm M,N,K (see --help)");
+  }
+  opts.out_dir = seen.count("out") ? seen["out"] : "results/" + opts.hw.run_name;
+  check_out_dir(opts.out_dir);
+  return opts;
+}
+
+std::string cli_version() {
+  return std::string("systolic-sim ") + SSIM_VERSION;
+}
+
+std::string cli_help() {
+  std::ostringstream s;
+  s << cli_version() << ": cycle-level simulator of systolic-array accelerators\n\n"
+    << "Usage: systolic-sim --gemm M,N,K [--config FILE] [flags]\n"
+    << "       systolic-sim [--config FILE] [flags] --print-config\n\n"
+    << tidy(make_options(true)) << "\n"
+    << "Examples:\n"
+    << "  systolic-sim --gemm 512,512,512 --array 32x32 --dataflow os --fidelity cycle\n"
+    << "  systolic-sim --config google.cfg --gemm 1024,4800,1600 --fold-overlap on --out res/\n\n"
+    << "Results go to <out>/gemm_results.csv. Exit codes: 0 success, 1 internal error or output\n"
+    << "not written or values wrong, 2 bad input (nothing written). Config keys: docs/config.md.\n";
+  return s.str();
+}
+
+std::string gemm_results_csv(const HwSpec& hw, const GemmRunResult& r, uint64_t seed) {
+  std::string csv =
+      csv_line({"run_name", "array_rows", "array_cols", "dataflow", "fold_overlap", "fidelity", "M",
+                "N", "K", "total_cycles", "compute_cycles", "stall_cycles", "macs", "folds",
+                "compute_util_pct", "mapping_eff_pct", "values_checked", "values_ok", "seed"});
+  csv += csv_line({hw.run_name, std::to_string(hw.array_rows), std::to_string(hw.array_cols),
+                   to_string(hw.dataflow), hw.fold_overlap ? "on" : "off", to_string(hw.fidelity),
+                   std::to_string(r.shape.M), std::to_string(r.shape.N), std::to_string(r.shape.K),
+                   std::to_string(r.total_cycles), std::to_string(r.compute_cycles),
+                   std::to_string(r.stall_cycles), std::to_string(r.macs), std::to_string(r.folds),
+                   fixed(100 * r.compute_util, 4), fixed(100 * r.mapping_eff, 4),
+                   r.values_checked ? "true" : "false", r.values_ok ? "true" : "false",
+                   std::to_string(seed)});
+  return csv;
+}
+
+std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
+  TextTable t;
+  t.add_row({"run name", hw.run_name});
+  t.add_row({"array", std::to_string(hw.array_rows) + "x" + std::to_string(hw.array_cols)});
+  t.add_row({"dataflow", to_string(hw.dataflow)});
+  t.add_row({"fold overlap", hw.fold_overlap ? "on" : "off"});
+  t.add_row({"fidelity", to_string(hw.fidelity)});
+  t.add_row({"GEMM M,N,K", shape_text(r.shape)});
+  t.add_row({"total cycles", std::to_string(r.total_cycles)});
+  t.add_row({"stall cycles", std::to_string(r.stall_cycles)});
+  t.add_row({"MACs", std::to_string(r.macs)});
+  t.add_row({"folds", std::to_string(r.folds)});
+  t.add_row({"compute utilization %", fixed(100 * r.compute_util, 2)});
+  t.add_row({"mapping efficiency %", fixed(100 * r.mapping_eff, 2)});
+  t.add_row({"values checked", checked_text(r)});
+  return t.str();
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CliOptions opts;
+  try {
+    opts = parse_cli(args);
+  } catch (const InputError& e) {
+    err << "error: " << one_line(e.what()) << std::endl;
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "internal error: " << one_line(e.what()) << std::endl;
+    return kExitFailure;
+  }
+
+  switch (opts.action) {
+    case CliAction::Help:
+      out << cli_help();
+      return kExitOk;
+    case CliAction::Version:
+      out << cli_version() << '\n';
+      return kExitOk;
+    case CliAction::PrintConfig:
+      out << format_cfg(opts.hw);
+      return kExitOk;
+    case CliAction::Run:
+      break;
+  }
+
+  // The only run source so far; a --workload branch goes here.
+  GemmRunResult result;
+  try {
+    result = run_gemm(opts.hw, *opts.gemm, opts.seed);
+  } catch (const InputError& e) {
+    err << "error: " << one_line(e.what()) << std::endl;
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "internal error: " << one_line(e.what()) << std::endl;
+    return kExitFailure;
+  }
+
+  // Outputs only after the run succeeded: the folder is created here, the CSV renamed into place.
+  const fs::path csv_path = fs::path(opts.out_dir) / "gemm_results.csv";
+  try {
+    fs::create_directories(opts.out_dir);
+    write_file_atomic(csv_path.string(), gemm_results_csv(opts.hw, result, opts.seed));
+  } catch (const std::system_error& e) {  // fs::filesystem_error is one too
+    err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
+        << std::endl;
+    return kExitFailure;
+  }
+
+  if (!opts.quiet) {
+    out << gemm_summary_table(opts.hw, result);
+    out << "results: " << csv_path.string() << '\n';
+  }
+  if (result.values_checked && !result.values_ok) {
+    err << "error: the cycle-level array's output C differs from the reference GEMM "
+           "(values_ok = false in "
+        << csv_path.string() << ")" << std::endl;
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace ssim

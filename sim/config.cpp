@@ -1,0 +1,578 @@
+// Reading SCALE-Sim .cfg files (plus our [systolic_sim] section) and command-line hardware flags
+// into a validated HwSpec. Every key, its unit, default and range is documented in docs/config.md.
+//
+// Boost.Program_options' ini parser only takes `key = value`, knows no line numbers and strips
+// `#` comments. So the text is first scanned line by line here: `Key: value` is rewritten to
+// `Key=value`, key and section spellings are made canonical (SCALE-Sim's configparser ignores the
+// case of keys), unknown or duplicate sections and keys are reported with file:line, and a
+// key -> line map is kept. Boost then parses the normalised text, and each value is validated
+// into its HwSpec field with the line it came from.
+#include "sim/config.hpp"
+
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+namespace ssim {
+
+std::string to_string(Fidelity f) {
+  return f == Fidelity::Cycle ? "cycle" : "fast";
+}
+
+namespace {
+
+namespace po = boost::program_options;
+
+// A value that a setter rejects; `allowed` says what would have been accepted.
+struct BadValue {
+  std::string allowed;
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n\f\v";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+// --- value parsers: each throws BadValue naming what is allowed ---------------------------------
+
+int64_t parse_int(const std::string& v, int64_t lo, int64_t hi) {
+  const std::string allowed =
+      "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  int64_t x = 0;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  // Plain decimal only: no sign but '-', no hex, no exponent, no trailing characters.
+  if (v.empty()) throw BadValue{allowed};
+  const auto r = std::from_chars(b, e, x, 10);
+  if (r.ec != std::errc() || r.ptr != e || x < lo || x > hi) throw BadValue{allowed};
+  return x;
+}
+
+// Shortest text that reads back as the same double ("1", "0.5", "12.75").
+std::string fmt_double(double x) {
+  char buf[64];
+  if (x == std::floor(x) && std::fabs(x) < 1e15) {  // whole numbers without an exponent
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+
+// A finite decimal number in [lo, hi] (or (lo, hi] when lo_open).
+double parse_number(const std::string& v, double lo, bool lo_open, double hi) {
+  const std::string allowed =
+      lo_open
+          ? "expected a number greater than " + fmt_double(lo) + " and at most " + fmt_double(hi)
+          : "expected a number from " + fmt_double(lo) + " to " + fmt_double(hi);
+  double x = 0;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  if (v.empty()) throw BadValue{allowed};
+  const auto r = std::from_chars(b, e, x, std::chars_format::general);
+  if (r.ec != std::errc() || r.ptr != e || !std::isfinite(x)) throw BadValue{allowed};
+  if (x > hi || x < lo || (lo_open && x == lo)) throw BadValue{allowed};
+  return x;
+}
+
+bool parse_bool(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "on" || l == "true" || l == "1") return true;
+  if (l == "off" || l == "false" || l == "0") return false;
+  throw BadValue{"expected on, off, true, false, 1 or 0"};
+}
+
+std::string fmt_bool(bool b) {
+  return b ? "on" : "off";
+}
+
+std::string parse_run_name(const std::string& raw) {
+  const std::string allowed =
+      "expected 1 to 128 characters without / \\ # or control characters, not . or .. "
+      "(it names the output folder)";
+  const std::string v = trim(raw);
+  if (v.empty() || v.size() > 128 || v == "." || v == "..") throw BadValue{allowed};
+  for (unsigned char c : v) {
+    if (c == '/' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) throw BadValue{allowed};
+  }
+  return v;
+}
+
+Dataflow parse_df(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "os") return Dataflow::OS;
+  if (l == "ws") return Dataflow::WS;
+  if (l == "is") return Dataflow::IS;
+  throw BadValue{"expected os, ws or is"};
+}
+
+Fidelity parse_fidelity(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "cycle") return Fidelity::Cycle;
+  if (l == "fast") return Fidelity::Fast;
+  throw BadValue{"expected cycle or fast"};
+}
+
+constexpr int64_t kMaxDim = 65536;                // array rows / columns, banks, lanes
+constexpr int64_t kMaxSramKb = int64_t(1) << 30;  // 1 TiB
+constexpr int64_t kMaxOffset = int64_t(1) << 62;
+constexpr int64_t kMaxLatency = 1000000000;
+constexpr double kMaxBandwidth = 1e9;
+constexpr double kMaxClockGHz = 1000;
+
+// --- the .cfg keys
+// --------------------------------------------------------------------------------
+
+struct KeySpec {
+  const char* section;
+  const char* key;
+  void (*set)(HwSpec&, const std::string&);  // throws BadValue
+  std::string (*get)(const HwSpec&);
+};
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> specs = {
+      {"general", "run_name",
+       [](HwSpec& h, const std::string& v) { h.run_name = parse_run_name(v); },
+       [](const HwSpec& h) { return h.run_name; }},
+      {"architecture_presets", "ArrayHeight",
+       [](HwSpec& h, const std::string& v) { h.array_rows = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.array_rows); }},
+      {"architecture_presets", "ArrayWidth",
+       [](HwSpec& h, const std::string& v) { h.array_cols = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.array_cols); }},
+      {"architecture_presets", "IfmapSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.ifmap_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.ifmap_sram_kb); }},
+      {"architecture_presets", "FilterSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.filter_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.filter_sram_kb); }},
+      {"architecture_presets", "OfmapSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.ofmap_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.ofmap_sram_kb); }},
+      {"architecture_presets", "IfmapOffset",
+       [](HwSpec& h, const std::string& v) { h.ifmap_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.ifmap_offset); }},
+      {"architecture_presets", "FilterOffset",
+       [](HwSpec& h, const std::string& v) { h.filter_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.filter_offset); }},
+      {"architecture_presets", "OfmapOffset",
+       [](HwSpec& h, const std::string& v) { h.ofmap_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.ofmap_offset); }},
+      {"architecture_presets", "Dataflow",
+       [](HwSpec& h, const std::string& v) { h.dataflow = parse_df(v); },
+       [](const HwSpec& h) { return to_string(h.dataflow); }},
+      {"architecture_presets", "Bandwidth",
+       [](HwSpec& h, const std::string& v) {
+         h.bandwidth_words = parse_number(v, 0, true, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.bandwidth_words); }},
+      {"architecture_presets", "MemoryBanks",
+       [](HwSpec& h, const std::string& v) { h.memory_banks = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.memory_banks); }},
+      {"run_presets", "InterfaceBandwidth",
+       [](HwSpec& h, const std::string& v) {
+         const std::string l = lower(v);
+         if (l != "calc" && l != "user") throw BadValue{"expected CALC or USER"};
+         h.interface_bandwidth = l == "calc" ? "CALC" : "USER";
+       },
+       [](const HwSpec& h) { return h.interface_bandwidth; }},
+      {"systolic_sim", "ClockGHz",
+       [](HwSpec& h, const std::string& v) {
+         h.clock_ghz = parse_number(v, 0, true, kMaxClockGHz);
+       },
+       [](const HwSpec& h) { return fmt_double(h.clock_ghz); }},
+      {"systolic_sim", "DramBandwidth",
+       [](HwSpec& h, const std::string& v) {
+         h.dram_bytes_per_cycle = parse_number(v, 0, false, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.dram_bytes_per_cycle); }},
+      {"systolic_sim", "DramLatency",
+       [](HwSpec& h, const std::string& v) { h.dram_latency = parse_int(v, 0, kMaxLatency); },
+       [](const HwSpec& h) { return std::to_string(h.dram_latency); }},
+      {"systolic_sim", "FoldOverlap",
+       [](HwSpec& h, const std::string& v) { h.fold_overlap = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.fold_overlap); }},
+      {"systolic_sim", "VectorLanes",
+       [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
+      {"systolic_sim", "OutputBytes",
+       [](HwSpec& h, const std::string& v) {
+         if (v != "1" && v != "2" && v != "4") throw BadValue{"expected 1, 2 or 4"};
+         h.output_bytes = v[0] - '0';
+       },
+       [](const HwSpec& h) { return std::to_string(h.output_bytes); }},
+      {"systolic_sim", "UnlimitedBandwidth",
+       [](HwSpec& h, const std::string& v) { h.unlimited_bandwidth = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.unlimited_bandwidth); }},
+      {"systolic_sim", "Fidelity",
+       [](HwSpec& h, const std::string& v) { h.fidelity = parse_fidelity(v); },
+       [](const HwSpec& h) { return to_string(h.fidelity); }},
+  };
+  return specs;
+}
+
+const char* const kSections[] = {"general", "architecture_presets", "run_presets", "systolic_sim"};
+
+const KeySpec* find_key(const std::string& section, const std::string& key) {
+  for (const KeySpec& k : key_specs()) {
+    if (section == k.section && key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+std::string quote_for_message(const std::string& s) {
+  // Messages are one line: show control characters as \xNN.
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void fail_at(const std::string& source, int line, const std::string& what) {
+  throw InputError(source + ":" + std::to_string(line) + ": " + what);
+}
+
+}  // namespace
+
+HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec base) {
+  // Binary or empty input is reported before anything else.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+        c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", c);
+      throw InputError(source + ": not a text file (byte " + buf + " at offset " +
+                       std::to_string(i) + "); expected a SCALE-Sim .cfg file");
+    }
+  }
+  if (trim(text).empty()) {
+    throw InputError(source +
+                     ": empty file; expected a SCALE-Sim .cfg file with [general], "
+                     "[architecture_presets], [run_presets] or [systolic_sim] sections");
+  }
+
+  // Pass 1: normalise to what Boost's ini parser takes, and check the structure.
+  std::istringstream in(text);
+  std::ostringstream normal;
+  std::map<std::string, int> key_line;      // "section.Key" -> line
+  std::map<std::string, int> section_line;  // "section" -> line of its header
+  std::string section;
+  std::string raw;
+  int line_no = 0;
+  while (std::getline(in, raw)) {
+    ++line_no;
+    if (line_no == 1 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.erase(0, 3);  // UTF-8 BOM
+    const std::string t = trim(raw);
+    if (t.empty() || t[0] == '#' || t[0] == ';') {
+      normal << '\n';
+      continue;
+    }
+    if (t[0] == '[') {
+      // `[name]`, optionally followed by a comment (configparser ignores what follows the `]`).
+      const auto close = t.rfind(']');
+      const std::string after = close == std::string::npos ? "" : trim(t.substr(close + 1));
+      if (close == std::string::npos || !(after.empty() || after[0] == '#' || after[0] == ';')) {
+        fail_at(source, line_no,
+                "malformed section header '" + quote_for_message(t) + "': expected [section]");
+      }
+      const std::string name = lower(trim(t.substr(1, close - 1)));
+      bool known = false;
+      for (const char* s : kSections) known = known || name == s;
+      if (!known) {
+        fail_at(source, line_no,
+                "unknown section '" + quote_for_message(t.substr(0, close + 1)) +
+                    "': expected [general], [architecture_presets], [run_presets] or "
+                    "[systolic_sim]");
+      }
+      if (section_line.count(name)) {
+        fail_at(source, line_no,
+                "duplicate section [" + name + "] (first at line " +
+                    std::to_string(section_line[name]) + ")");
+      }
+      section_line[name] = line_no;
+      section = name;
+      normal << '[' << name << "]\n";
+      continue;
+    }
+    // `Key = value` or `Key: value`; like configparser, the first of '=' and ':' separates.
+    const auto sep = t.find_first_of("=:");
+    if (sep == std::string::npos || sep == 0) {
+      fail_at(source, line_no,
+              "expected 'Key = value', 'Key: value' or '[section]', got '" + quote_for_message(t) +
+                  "'");
+    }
+    const std::string key = trim(t.substr(0, sep));
+    const std::string value = trim(t.substr(sep + 1));
+    if (section.empty()) {
+      fail_at(source, line_no,
+              "key '" + quote_for_message(key) +
+                  "' before any section header: put it under [general], "
+                  "[architecture_presets], [run_presets] or [systolic_sim]");
+    }
+    const KeySpec* spec = nullptr;
+    const KeySpec* elsewhere = nullptr;
+    for (const KeySpec& k : key_specs()) {
+      if (lower(key) != lower(k.key)) continue;
+      if (section == k.section)
+        spec = &k;
+      else
+        elsewhere = &k;
+    }
+    if (!spec) {
+      std::string msg = "unknown key '" + quote_for_message(key) + "' in section [" + section + "]";
+      if (elsewhere) msg += " (it belongs in [" + std::string(elsewhere->section) + "])";
+      fail_at(source, line_no, msg);
+    }
+    const std::string full = std::string(spec->section) + "." + spec->key;
+    if (key_line.count(full)) {
+      fail_at(source, line_no,
+              "duplicate key '" + std::string(spec->key) + "' (first set at line " +
+                  std::to_string(key_line[full]) + ")");
+    }
+    key_line[full] = line_no;
+    normal << spec->key << '=' << value << '\n';
+  }
+  if (key_line.empty()) {
+    throw InputError(source +
+                     ": no settings found; expected 'Key = value' or 'Key: value' lines under "
+                     "[general], [architecture_presets], [run_presets] or [systolic_sim]");
+  }
+
+  // Pass 2: Boost parses the normalised text; each value is validated with its line.
+  po::options_description desc;
+  for (const KeySpec& k : key_specs()) {
+    desc.add_options()((std::string(k.section) + "." + k.key).c_str(), po::value<std::string>());
+  }
+  po::parsed_options parsed(&desc);
+  try {
+    std::istringstream normal_in(normal.str());
+    parsed = po::parse_config_file(normal_in, desc, /*allow_unregistered=*/false);
+  } catch (const po::error& e) {
+    throw InputError(source + ": " + e.what());  // not expected after the checks above
+  }
+  for (const po::option& opt : parsed.options) {
+    const auto dot = opt.string_key.find('.');
+    const KeySpec* spec = find_key(opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1));
+    if (!spec) throw InputError(source + ": unknown key '" + opt.string_key + "'");
+    const std::string value = opt.value.empty() ? std::string() : trim(opt.value.front());
+    try {
+      spec->set(base, value);
+    } catch (const BadValue& bad) {
+      fail_at(source, key_line[opt.string_key],
+              "key '" + std::string(spec->key) + "' value '" + quote_for_message(value) +
+                  "': " + bad.allowed);
+    }
+  }
+  return base;
+}
+
+HwSpec parse_cfg_file(const std::string& path, HwSpec base) {
+  namespace fs = std::filesystem;
+  constexpr std::uintmax_t kMaxBytes = 1 << 20;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
+    const std::string why = ec ? ec.message() : "No such file or directory";
+    throw InputError(path + ": cannot read config file: " + why);
+  }
+  if (fs::is_directory(st)) throw InputError(path + ": cannot read config file: is a directory");
+  if (fs::is_regular_file(st)) {
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > kMaxBytes) {
+      throw InputError(path + ": config file too large (" + std::to_string(size) +
+                       " bytes; at most 1 MiB)");
+    }
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
+  std::string text;
+  char buf[4096];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, size_t(f.gcount()));
+    if (text.size() > kMaxBytes) {
+      throw InputError(path + ": config file too large (more than 1 MiB)");
+    }
+  }
+  if (f.bad()) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
+  return parse_cfg_text(text, path, std::move(base));
+}
+
+std::string format_cfg(const HwSpec& hw) {
+  std::ostringstream out;
+  out << "# systolic-sim hardware configuration (SCALE-Sim .cfg format; [systolic_sim] holds\n"
+         "# systolic-sim's own keys, which SCALE-Sim ignores). See docs/config.md.\n";
+  std::string section;
+  for (const KeySpec& k : key_specs()) {
+    if (section != k.section) {
+      if (!section.empty()) out << '\n';
+      section = k.section;
+      out << '[' << section << "]\n";
+    }
+    out << k.key << " = " << k.get(hw) << '\n';
+  }
+  return out.str();
+}
+
+void validate_hw(const HwSpec& hw) {
+  HwSpec scratch;
+  for (const KeySpec& k : key_specs()) {
+    const std::string v = k.get(hw);
+    try {
+      k.set(scratch, v);
+    } catch (const BadValue& bad) {
+      throw InputError("hardware spec: key '" + std::string(k.key) + "' value '" +
+                       quote_for_message(v) + "': " + bad.allowed);
+    }
+  }
+  if (hw.input_bytes != 1 && hw.input_bytes != 2 && hw.input_bytes != 4) {
+    throw InputError("hardware spec: input_bytes " + std::to_string(hw.input_bytes) +
+                     ": expected 1, 2 or 4");
+  }
+}
+
+// --- command-line flags -----------------------------------------------------------------------
+
+namespace {
+
+struct FlagSpec {
+  HwFlagInfo info;
+  void (*set)(HwSpec&, const std::string&);  // throws BadValue
+};
+
+// Sets a field through its .cfg key, so a flag and its key accept exactly the same values.
+void set_key(HwSpec& hw, const char* key, const std::string& v) {
+  for (const KeySpec& k : key_specs()) {
+    if (std::strcmp(k.key, key) == 0) return k.set(hw, v);
+  }
+}
+std::string get_key(const HwSpec& hw, const char* key) {
+  for (const KeySpec& k : key_specs()) {
+    if (std::strcmp(k.key, key) == 0) return k.get(hw);
+  }
+  return "";
+}
+
+void set_array(HwSpec& hw, const std::string& v) {
+  const std::string allowed =
+      "rows and columns must be integers from 1 to " + std::to_string(kMaxDim) + " (e.g. 32x32)";
+  const auto x = v.find_first_of("xX");
+  if (x == std::string::npos) throw BadValue{allowed};
+  try {
+    const int64_t r = parse_int(v.substr(0, x), 1, kMaxDim);
+    const int64_t c = parse_int(v.substr(x + 1), 1, kMaxDim);
+    hw.array_rows = int(r);
+    hw.array_cols = int(c);
+  } catch (const BadValue&) {
+    throw BadValue{allowed};
+  }
+}
+
+const std::vector<FlagSpec>& flag_specs() {
+  static const std::vector<FlagSpec> specs = [] {
+    const HwSpec d;
+    auto key_flag = [&](const char* name, const char* value_name, const char* key,
+                        const std::string& help, void (*set)(HwSpec&, const std::string&)) {
+      return FlagSpec{{name, value_name, help + " (.cfg key " + key + ")", get_key(d, key)}, set};
+    };
+    std::vector<FlagSpec> v;
+    v.push_back({{"array", "RxC",
+                  "systolic array rows x columns, e.g. 32x32 or 12x14 (.cfg keys ArrayHeight, "
+                  "ArrayWidth)",
+                  std::to_string(d.array_rows) + "x" + std::to_string(d.array_cols)},
+                 set_array});
+    v.push_back(key_flag("dataflow", "os|ws|is", "Dataflow", "output, weight or input stationary",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Dataflow", s); }));
+    v.push_back(key_flag("fold-overlap", "on|off", "FoldOverlap",
+                         "overlap a fold's preload/drain with the next fold (double buffering)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "FoldOverlap", s); }));
+    v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
+                         "cycle: value-carrying cycle-by-cycle array, checked against a reference "
+                         "GEMM; fast: same cycle counts, one step per fold",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Fidelity", s); }));
+    v.push_back(key_flag("bandwidth", "WORDS_PER_CYCLE", "Bandwidth",
+                         "DRAM bandwidth in words per cycle (SCALE-Sim's unit)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Bandwidth", s); }));
+    v.push_back(key_flag("dram-bandwidth", "BYTES_PER_CYCLE", "DramBandwidth",
+                         "DRAM bandwidth in bytes per cycle; 0 = Bandwidth x element size",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidth", s); }));
+    v.push_back(key_flag("dram-latency", "CYCLES", "DramLatency",
+                         "cycles from a DRAM request to its first byte",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "DramLatency", s); }));
+    v.push_back(key_flag(
+        "unlimited-bandwidth", "on|off", "UnlimitedBandwidth", "DRAM never stalls the array",
+        [](HwSpec& h, const std::string& s) { set_key(h, "UnlimitedBandwidth", s); }));
+    v.push_back(key_flag("clock-ghz", "GHZ", "ClockGHz", "array clock, for time and FLOP/s figures",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "ClockGHz", s); }));
+    v.push_back(key_flag("ifmap-sram-kb", "KIB", "IfmapSramSzkB", "input scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "IfmapSramSzkB", s); }));
+    v.push_back(key_flag("filter-sram-kb", "KIB", "FilterSramSzkB", "weight scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "FilterSramSzkB", s); }));
+    v.push_back(key_flag("ofmap-sram-kb", "KIB", "OfmapSramSzkB", "output scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "OfmapSramSzkB", s); }));
+    v.push_back(key_flag("memory-banks", "N", "MemoryBanks", "DRAM banks",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "MemoryBanks", s); }));
+    v.push_back(key_flag("vector-lanes", "N", "VectorLanes",
+                         "elements per cycle on the vector unit",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "VectorLanes", s); }));
+    v.push_back(key_flag("output-bytes", "1|2|4", "OutputBytes",
+                         "bytes per output element written to DRAM",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "OutputBytes", s); }));
+    v.push_back(key_flag("run-name", "NAME", "run_name",
+                         "name of the run; the default output folder is results/NAME",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "run_name", s); }));
+    return v;
+  }();
+  return specs;
+}
+
+}  // namespace
+
+const std::vector<HwFlagInfo>& hw_flags() {
+  static const std::vector<HwFlagInfo> infos = [] {
+    std::vector<HwFlagInfo> v;
+    for (const FlagSpec& f : flag_specs()) v.push_back(f.info);
+    return v;
+  }();
+  return infos;
+}
+
+void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value) {
+  for (const FlagSpec& f : flag_specs()) {
+    if (f.info.name != name) continue;
+    try {
+      f.set(hw, value);
+    } catch (const BadValue& bad) {
+      throw InputError("--" + name + " '" + quote_for_message(value) + "': " + bad.allowed);
+    }
+    return;
+  }
+  throw InputError("unrecognised option '--" + name + "'");
+}
+
+}  // namespace ssim

@@ -1,0 +1,20 @@
+// systolic-sim's entry point. All the work is in run_cli() (sim/cli.cpp), which the tests also
+// drive in-process; this file only adapts argv and the exit code.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "sim/cli.hpp"
+
+int sc_main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return ssim::run_cli(args, std::cout, std::cerr);
+}
+
+// Our own main() takes precedence over the one in libsystemc.so; it silences the SystemC banner.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

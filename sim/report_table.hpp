@@ -1,0 +1,52 @@
+// Plain-text report helpers: an aligned text table for the terminal, CSV field quoting, and
+// writing a file so that a killed run never leaves it half-written.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ssim {
+
+// A table of strings printed with aligned columns:
+//
+//   TextTable t({"metric", "value"}, {TextTable::Align::Left, TextTable::Align::Right});
+//   t.add_row({"total cycles", "1234"});
+//   t.print(std::cout);
+//
+// With a header, a rule of '-' separates it from the rows; with an empty header, only rows are
+// printed. Columns are separated by two spaces; lines carry no trailing spaces.
+class TextTable {
+ public:
+  enum class Align { Left, Right };
+
+  // `align` may be shorter than the number of columns: the rest are left-aligned.
+  explicit TextTable(std::vector<std::string> header = {}, std::vector<Align> align = {});
+
+  // Rows may have fewer cells than the widest row; missing cells print empty.
+  void add_row(std::vector<std::string> cells);
+
+  size_t rows() const { return rows_.size(); }
+  size_t columns() const;
+
+  void print(std::ostream& out) const;
+  std::string str() const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<Align> align_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// One CSV field (RFC 4180): quoted when it contains a comma, quote, CR or LF; quotes doubled.
+std::string csv_field(const std::string& s);
+
+// One CSV line (fields joined with ',' and a trailing '\n').
+std::string csv_line(const std::vector<std::string>& fields);
+
+// Writes `content` to `path` through a temporary file in the same directory (fsync, then rename),
+// so that readers see either the old file or the whole new one. The directory must exist.
+// Throws std::system_error (with the path in the message) on failure and removes the temporary.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace ssim
