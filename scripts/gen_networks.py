@@ -58,8 +58,11 @@ class Net:
             kw["activation"] = act
         self.add(name, "linear", **kw)
 
-    def elementwise(self, name, op, elements):
-        self.add(name, "elementwise", op=op, elements=elements)
+    def elementwise(self, name, op, elements, row=None):
+        kw = dict(op=op, elements=elements)
+        if row is not None:
+            kw["row"] = row
+        self.add(name, "elementwise", **kw)
 
     def pool(self, name, op, h, w, c, k, stride=None, pad=0):
         kw = dict(op=op, input=[h, w, c], kernel=k)
@@ -161,22 +164,22 @@ def transformer_block(n, p, tokens, d, heads, ffn, causal=False, kv=None, pre_no
     att["bias"] = True
     act = tokens * d
     if pre_norm:
-        n.elementwise(p + ".ln1", "layernorm", act)
+        n.elementwise(p + ".ln1", "layernorm", act, row=d)
     n.add(p + ".attn", "attention", **att)
     n.elementwise(p + ".add1", "add", act)
-    n.elementwise(p + (".ln2" if pre_norm else ".ln1"), "layernorm", act)
+    n.elementwise(p + (".ln2" if pre_norm else ".ln1"), "layernorm", act, row=d)
     n.linear(p + ".ffn1", d, ffn, tokens=tokens, act="gelu")
     n.linear(p + ".ffn2", ffn, d, tokens=tokens)
     n.elementwise(p + ".add2", "add", act)
     if not pre_norm:
-        n.elementwise(p + ".ln2", "layernorm", act)
+        n.elementwise(p + ".ln2", "layernorm", act, row=d)
 
 
 def bert_base(seq):
     n = Net(f"bert-base-{seq}", f"BERT-base encoder at sequence {seq}: 12 layers, d_model 768, "
             "12 heads, FFN 3072 with GELU, post-LayerNorm; embedding lookups, pooler and task "
             "head left out")
-    n.elementwise("embeddings.layernorm", "layernorm", seq * 768)
+    n.elementwise("embeddings.layernorm", "layernorm", seq * 768, row=768)
     for i in range(12):
         transformer_block(n, f"layer{i}", seq, 768, 12, 3072)
     return n
@@ -188,7 +191,7 @@ def gpt2(tokens, kv, name, what):
             "token only, as in generation")
     for i in range(12):
         transformer_block(n, f"h{i}", tokens, 768, 12, 3072, causal=True, kv=kv, pre_norm=True)
-    n.elementwise("ln_f", "layernorm", tokens * 768)
+    n.elementwise("ln_f", "layernorm", tokens * 768, row=768)
     n.linear("lm_head", 768, 50257, bias=False)
     return n
 
@@ -201,7 +204,7 @@ def vit_b16():
     n.elementwise("pos_embed", "add", 197 * 768)
     for i in range(12):
         transformer_block(n, f"blocks.{i}", 197, 768, 12, 3072, pre_norm=True)
-    n.elementwise("norm", "layernorm", 197 * 768)
+    n.elementwise("norm", "layernorm", 197 * 768, row=768)
     n.linear("head", 768, 1000)
     return n
 

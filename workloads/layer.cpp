@@ -309,6 +309,10 @@ std::string layer_problem(const Layer& layer) {
     case LayerType::Elementwise: {
       const auto& p = std::get<ElementwiseLayer>(layer.params);
       c.positive("elements", p.elements);
+      c.non_negative("row", p.row);
+      if (c.ok() && p.row > 0 && p.elements % p.row != 0)
+        c.fail("row " + std::to_string(p.row) + " does not divide elements " +
+               std::to_string(p.elements));
       c.count("the element count", {B, p.elements, 2});
       break;
     }

@@ -83,6 +83,9 @@ struct AttentionLayer {
 struct ElementwiseLayer {
   ElementwiseOp op = ElementwiseOp::Add;
   int64_t elements = 0;
+  // LayerNorm: elements per normalised row (the last dimension); it divides `elements`. 0 means
+  // one row over all elements. YAML `row:`, or the last entry of `shape:`.
+  int64_t row = 0;
 };
 
 // Max or average pooling of an H x W x C image (zero/ignored padding, as torch's pooling).

@@ -104,8 +104,9 @@ class Emitter {
   }
 
   void vector(const std::string& part, VectorKind kind, int64_t elements, int64_t inputs,
-              int64_t outputs) {
+              int64_t outputs, int64_t row = 0) {
     VectorOp v;
+    v.row = row;
     v.name = full_name(part);
     v.kind = kind;
     v.elements = elements;
@@ -166,7 +167,7 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
       e.gemm("v", B * kv_tokens, H * dh, p.d_model, 1, p.bias, true);
       e.gemm("qk", S, L, dh, H * B, false, false);
       const int64_t scores = B * H * S * L;
-      e.vector("softmax", VectorKind::Softmax, scores, scores, scores);
+      e.vector("softmax", VectorKind::Softmax, scores, scores, scores, L);
       e.gemm("av", S, dh, L, H * B, false, false);
       e.gemm("out", B * S, p.d_model, H * dh, 1, p.bias, true);
       break;
@@ -175,7 +176,9 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
       const auto& p = std::get<ElementwiseLayer>(layer.params);
       const int64_t n = B * p.elements;
       const bool binary = p.op == ElementwiseOp::Add || p.op == ElementwiseOp::Mul;
-      e.vector("", elementwise_kind(p.op), n, binary ? 2 * n : n, n);
+      const bool rows = p.op == ElementwiseOp::LayerNorm;
+      e.vector("", elementwise_kind(p.op), n, binary ? 2 * n : n, n,
+               rows ? (p.row > 0 ? p.row : p.elements) : 0);
       break;
     }
     case LayerType::Pool: {
@@ -188,7 +191,7 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
     case LayerType::Softmax: {
       const auto& p = std::get<SoftmaxLayer>(layer.params);
       const int64_t n = B * p.rows * p.length;
-      e.vector("", VectorKind::Softmax, n, n, n);
+      e.vector("", VectorKind::Softmax, n, n, n, p.length);
       break;
     }
     case LayerType::Gemm: {

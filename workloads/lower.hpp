@@ -50,6 +50,8 @@ struct VectorOp {
   int64_t elements = 0;
   int64_t inputs = 0;
   int64_t outputs = 0;
+  // Softmax and layernorm: elements per row (a reduction runs over each row); 0 for other kinds.
+  int64_t row = 0;
   int layer = -1;
   std::string layer_name;
 };

@@ -234,11 +234,19 @@ LayerParams read_params(LayerType type, MapReader& m) {
           product *= double(d);
           if (product > 4e18) m.fail(*shape, "'shape' has too many elements");
           e.elements *= d;
+          e.row = d;  // the last dimension: a layernorm's row
         }
       } else {
         m.fail_line(m.line(), "missing field 'elements' (or 'shape')");
       }
-      m.check_unknown(with_common({"op", "elements", "shape"}));
+      if (const YAML::Node* row = m.find("row")) {
+        e.row = m.integer(*row, "row", 1);
+        if (e.elements % e.row != 0)
+          m.fail(*row, "'row' (" + std::to_string(e.row) + ") must divide the " +
+                           std::to_string(e.elements) + " elements");
+      }
+      if (e.op != ElementwiseOp::LayerNorm) e.row = 0;
+      m.check_unknown(with_common({"op", "elements", "shape", "row"}));
       return e;
     }
     case LayerType::Pool: {

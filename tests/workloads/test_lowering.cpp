@@ -148,6 +148,7 @@ void expect_attention(const std::vector<Op>& ops, int64_t B, int64_t S, int64_t 
   expect_gemm(ops[3], "a.qk", S, L, dh, H * B);
   const int64_t scores = B * H * S * L;
   expect_vector(ops[4], "a.softmax", VectorKind::Softmax, scores, scores, scores);
+  EXPECT_EQ(std::get<VectorOp>(ops[4]).row, L);  // one softmax row per query, over the keys
   expect_gemm(ops[5], "a.av", S, dh, L, H * B);
   expect_gemm(ops[6], "a.out", B * S, D, H * dh, 1);
   EXPECT_FALSE(as_gemm(ops[3])->b_is_weight);
@@ -213,6 +214,15 @@ TEST(WorkloadLowering, VectorLayers) {
   SoftmaxLayer sm{12, 128};
   expect_vector(lower(make_layer("s", sm, 3))[0], "s", VectorKind::Softmax, 3 * 12 * 128,
                 3 * 12 * 128, 3 * 12 * 128);
+  EXPECT_EQ(std::get<VectorOp>(lower(make_layer("s", sm, 3))[0]).row, 128);
+
+  // LayerNorm rows: given, or the whole tensor; other kinds have none.
+  ElementwiseLayer ln_rows{ElementwiseOp::LayerNorm, 128 * 768, 768};
+  EXPECT_EQ(std::get<VectorOp>(lower(make_layer("ln", ln_rows))[0]).row, 768);
+  EXPECT_EQ(std::get<VectorOp>(lower(make_layer("ln", ln))[0]).row, 768);
+  EXPECT_EQ(std::get<VectorOp>(lower(make_layer("add", add))[0]).row, 0);
+  ElementwiseLayer bad_row{ElementwiseOp::LayerNorm, 1000, 768};
+  EXPECT_THROW(lower(make_layer("ln", bad_row)), InputError);
 }
 
 TEST(WorkloadLowering, RawGemmBatchIsRepeat) {
