@@ -1,0 +1,404 @@
+"""report.html: one self-contained page (inline CSS and JS, figures as data: URIs, no network)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+
+from . import units
+from .rundata import Run, roofline_data
+
+DATAFLOW_NAMES = {"os": "output stationary", "ws": "weight stationary",
+                  "is": "input stationary"}
+PART_LABELS = (("compute_cycles", "compute"), ("fill_drain_cycles", "fill / drain"),
+               ("mem_stall_cycles", "memory stall"), ("vector_cycles", "vector ops"))
+
+CSS = """
+:root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --band:#f3f5f8; --accent:#1f4e79; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--fg); background: #fff;
+  font: 15px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+main { max-width: 1320px; margin: 0 auto; padding: 24px 28px 48px; }
+header h1 { font-size: 26px; margin: 0 0 4px; }
+header p { margin: 0; color: var(--muted); }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--line); }
+h3 { font-size: 15px; margin: 0 0 8px; }
+.lead { font-size: 15.5px; max-width: 1000px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px;
+  margin-top: 18px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px;
+  background: #fbfcfd; }
+.card .k { font-size: 12.5px; color: var(--muted); text-transform: uppercase;
+  letter-spacing: .03em; }
+.card .v { font-size: 22px; font-weight: bold; color: var(--accent); white-space: nowrap; }
+.card .s { font-size: 12.5px; color: var(--muted); }
+.cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 8px 36px; }
+table.kv { border-collapse: collapse; width: 100%; }
+table.kv th { text-align: left; font-weight: normal; color: var(--muted); padding: 4px 14px 4px 0;
+  white-space: nowrap; vertical-align: top; width: 38%; }
+table.kv td { padding: 4px 0; }
+table.kv tr + tr th, table.kv tr + tr td { border-top: 1px solid #eef0f3; }
+table.grid { border-collapse: collapse; font-size: 13.5px; }
+table.grid th, table.grid td { padding: 4px 8px; border-bottom: 1px solid #e6e9ee;
+  white-space: nowrap; }
+table.grid thead th { background: #eef2f6; text-align: left; position: sticky; top: 0; z-index: 1;
+  border-bottom: 2px solid var(--line); }
+table.grid td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.grid tbody tr:nth-child(even) { background: var(--band); }
+table.grid tbody tr:hover { background: #e3ecf6; }
+table.sortable thead th { cursor: pointer; user-select: none; }
+table.sortable thead th:hover { background: #dfe7f0; }
+table.sortable thead th::after { content: " \\2195"; color: #a3acb8; font-size: 11px; }
+table.sortable thead th[aria-sort=ascending]::after { content: " \\25B2"; color: var(--accent); }
+table.sortable thead th[aria-sort=descending]::after { content: " \\25BC"; color: var(--accent); }
+.table-wrap { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
+.bound-memory { color: #b03a2e; } .bound-compute { color: #1e7b45; }
+td.name { max-width: 330px; overflow: hidden; text-overflow: ellipsis; }
+.bar { display: inline-block; height: 9px; background: var(--accent); vertical-align: middle;
+  margin-right: 6px; border-radius: 2px; }
+figure { margin: 0 0 28px; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line);
+  border-radius: 6px; background: #fff; }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 6px; max-width: 1000px; }
+figcaption a { color: var(--accent); }
+ol.top { margin: 6px 0 0; padding-left: 22px; }
+.muted { color: var(--muted); }
+footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
+"""
+
+JS = """
+(function () {
+  function key(cell, numeric) {
+    var v = cell.getAttribute('data-v');
+    if (v === null) v = cell.textContent.trim();
+    if (!numeric) return v.toLowerCase();
+    return v === '' ? null : parseFloat(v);
+  }
+  function sortBy(table, th, col) {
+    var asc = th.getAttribute('aria-sort') !== 'ascending';
+    var heads = table.tHead.rows[0].cells;
+    for (var i = 0; i < heads.length; i++) heads[i].removeAttribute('aria-sort');
+    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    var numeric = th.getAttribute('data-type') === 'num';
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows).map(function (r, i) {
+      return { row: r, k: key(r.cells[col], numeric), i: i };
+    });
+    rows.sort(function (a, b) {
+      if (a.k === null || b.k === null) {  // empty cells last, either way
+        if (a.k === b.k) return a.i - b.i;
+        return a.k === null ? 1 : -1;
+      }
+      var c = a.k < b.k ? -1 : (a.k > b.k ? 1 : 0);
+      return (asc ? c : -c) || a.i - b.i;
+    });
+    rows.forEach(function (r) { body.appendChild(r.row); });
+  }
+  var tables = document.querySelectorAll('table.sortable');
+  Array.prototype.forEach.call(tables, function (table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+      th.setAttribute('tabindex', '0');
+      var what = th.getAttribute('aria-description');
+      th.setAttribute('title', (what ? what + ': ' : '') + 'click to sort');
+      th.addEventListener('click', function () { sortBy(table, th, col); });
+      th.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sortBy(table, th, col); }
+      });
+    });
+  });
+})();
+"""
+
+
+def esc(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _data_uri(path: str, mime: str) -> str:
+    with open(path, "rb") as f:
+        return f"data:{mime};base64,{base64.b64encode(f.read()).decode('ascii')}"
+
+
+def _card(key: str, value: str, sub: str = "", ident: str = "") -> str:
+    ident_attr = f' id="{esc(ident)}"' if ident else ""
+    sub_html = f'<div class="s">{esc(sub)}</div>' if sub else ""
+    return (f'<div class="card"{ident_attr}><div class="k">{esc(key)}</div>'
+            f'<div class="v">{esc(value)}</div>{sub_html}</div>')
+
+
+def _kv(rows) -> str:
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="kv">{body}</table>'
+
+
+def _pretty_key(k: str) -> str:
+    return k.replace("_", " ")
+
+
+def _hardware(run: Run) -> str:
+    hw = run.hw
+    clock_hz = run.clock_hz
+    sram = hw["sram_kib"]
+    rows = [
+        ("array", f"{hw['array_rows']} &times; {hw['array_cols']} PEs "
+                  f"({units.count(hw['array_rows'] * hw['array_cols'])} MACs per cycle)"),
+        ("dataflow", f"{esc(hw['dataflow'].upper())} "
+                     f"({esc(DATAFLOW_NAMES[hw['dataflow']])})"),
+        ("clock", f"{esc(units.plain(hw['clock_ghz']))} GHz"),
+        ("peak compute", esc(units.flops_per_s(run.peak))),
+        ("DRAM bandwidth", f"{esc(units.bytes_per_s(run.bandwidth))} "
+                           f"({esc(units.plain(run.bandwidth / clock_hz))} bytes per cycle)"),
+        ("ridge point", f"{esc(units.plain(run.ridge))} FLOPs per DRAM byte"),
+        ("SRAM", " &middot; ".join(f"{esc(k)} {esc(units.plain(v))} KiB"
+                                   for k, v in sram.items())),
+        ("fold overlap", "on" if hw["fold_overlap"] else "off"),
+    ]
+    known = {"array_rows", "array_cols", "dataflow", "clock_ghz", "peak_flops_per_s",
+             "dram_bytes_per_s", "sram_kib", "fold_overlap"}
+    for k, v in hw.items():
+        if k in known:
+            continue
+        if isinstance(v, bool):
+            shown = "on" if v else "off"
+        elif isinstance(v, (dict, list)):
+            shown = json.dumps(v, separators=(", ", ": "))
+        else:
+            shown = str(v)
+        rows.append((_pretty_key(k), esc(shown)))
+    return _kv(rows)
+
+
+def _workload(run: Run) -> str:
+    wl = run.summary["workload"]
+    layers = run.layers
+    gemm = sum(1 for l in layers if l.is_gemm)
+    mem = sum(1 for l in layers if l.bound == "memory")
+    total = run.summary["totals"]["cycles"]
+    rows = [("name", esc(wl["name"])),
+            ("network layers", esc(units.count(wl["layers"]))),
+            ("rows in layers.csv", f"{len(layers)} ({gemm} on the array, "
+                                   f"{len(layers) - gemm} vector ops)"),
+            ("memory-bound rows", f"{mem} of {len(layers)}")]
+    for k, v in wl.items():
+        if k not in ("name", "layers"):
+            rows.append((_pretty_key(k), esc(v if isinstance(v, str) else json.dumps(v))))
+    top = sorted(layers, key=lambda l: (-l.total_cycles, l.index))[:5]
+    items = "".join(
+        f"<li><b>{esc(l.name)}</b> <span class=\"muted\">[{esc(l.type)}]</span>: "
+        f"{esc(units.count(l.total_cycles))} cycles ({esc(units.pct(l.total_cycles / total))})"
+        f"</li>" for l in top)
+    return (_kv(rows) + f'<h3 style="margin-top:14px">The {len(top)} most expensive rows</h3>'
+            f'<ol class="top" id="top-layers">{items}</ol>')
+
+
+def _canonical(run: Run) -> str:
+    if not run.canonical:
+        return ('<p class="muted" id="reference">summary.json has no reference kernels '
+                '(<code>canonical</code>).</p>')
+    head = ("<tr><th>kernel</th><th>what</th><th>FLOPs</th><th>DRAM bytes</th>"
+            "<th>FLOPs/byte</th><th>cycles</th><th>achieved</th><th>of peak</th>"
+            "<th>bound</th></tr>")
+    body = ""
+    for c in run.canonical:
+        ai = c.flops / c.dram_bytes
+        achieved = c.flops * run.clock_hz / c.cycles
+        bound = "compute" if ai >= run.ridge else "memory"
+        body += (f"<tr><td><b>{esc(c.label)}</b></td><td>{esc(c.description)}</td>"
+                 f'<td class="n">{esc(units.si(c.flops))}</td>'
+                 f'<td class="n">{esc(units.nbytes(c.dram_bytes))}</td>'
+                 f'<td class="n">{esc(units.plain(ai))}</td>'
+                 f'<td class="n">{esc(units.count(c.cycles))}</td>'
+                 f'<td class="n">{esc(units.flops_per_s(achieved))}</td>'
+                 f'<td class="n">{esc(units.pct(achieved / run.peak, 2))}</td>'
+                 f'<td class="bound-{bound}">{bound}</td></tr>')
+    return (f'<table class="grid" id="reference"><thead>{head}</thead><tbody>{body}</tbody>'
+            "</table>")
+
+
+def _num(v, text: str) -> str:
+    return f'<td class="n" data-v="{esc(v)}">{esc(text)}</td>'
+
+
+def _empty() -> str:
+    return '<td class="n" data-v=""></td>'
+
+
+# (header, numeric?, tooltip)
+LAYER_HEADERS = (
+    ("#", True, "row index (execution order)"), ("name", False, ""), ("type", False, ""),
+    ("GEMM M\u00d7N\u00d7K", True, "GEMM shape (\u00d7 repeat); sorted by MACs"),
+    ("MACs", True, ""), ("folds", True, "array folds"),
+    ("cycles", True, "total cycles of the row"), ("of run", True, "share of the run's cycles"),
+    ("compute", True, "compute cycles, share of the row"),
+    ("fill/drain", True, "fill and drain cycles, share of the row"),
+    ("mem stall", True, "memory stall cycles, share of the row"),
+    ("vector", True, "vector-op cycles, share of the row"),
+    ("compute util", True, "MACs / PE-cycles while the array works (compute + fill/drain)"),
+    ("overall util", True, "MACs / PE-cycles of the whole row"),
+    ("mapping eff", True, "share of PEs holding data, over the folds"),
+    ("DRAM bytes", True, "bytes read + written"),
+    ("FLOPs/byte", True, "arithmetic intensity"),
+    ("achieved", True, "FLOP/s from the simulated cycles"),
+    ("of roof", True, "achieved / roofline bound"),
+    ("bound", False, "which roof binds"),
+)
+
+
+def _layer_table(run: Run) -> str:
+    total = run.summary["totals"]["cycles"]
+    head = ""
+    for h, numeric, tip in LAYER_HEADERS:
+        attrs = ' data-type="num"' if numeric else ""
+        attrs += f' aria-description="{esc(tip)}"' if tip else ""
+        head += f'<th scope="col"{attrs}>{esc(h)}</th>'
+
+    rows = []
+    for l in run.layers:
+        cells = [_num(l.index, str(l.index)),
+                 f'<td class="name" title="{esc(l.name)} (network layer {l.layer})">'
+                 f"{esc(l.name)}</td>",
+                 f"<td>{esc(l.type)}</td>"]
+        if l.is_gemm:
+            shape = f"{l.M}\u00d7{l.N}\u00d7{l.K}" + (f" \u00d7{l.repeat}" if l.repeat > 1 else "")
+            cells += [_num(l.macs, shape), _num(l.macs, units.si(l.macs)),
+                      _num(l.folds, units.count(l.folds))]
+        else:
+            cells += ['<td class="n muted" data-v="">vector op</td>', _num(0, "0"), _num(0, "0")]
+        cells.append(_num(l.total_cycles, units.count(l.total_cycles)))
+        share = l.total_cycles / total
+        cells.append(f'<td class="n" data-v="{share:.9g}"><span class="bar" style="width:'
+                     f'{max(1, round(60 * share))}px"></span>{esc(units.pct(share))}</td>')
+        for col, label in PART_LABELS:
+            v = getattr(l, col)
+            cells.append(f'<td class="n" data-v="{v / l.total_cycles:.9g}" '
+                         f'title="{esc(units.count(v))} cycles of {esc(label)}">'
+                         f"{esc(units.pct(v / l.total_cycles, 0))}</td>")
+        for v in (l.compute_util, l.overall_util, l.mapping_eff):
+            cells.append(_empty() if v is None else _num(f"{v:.9g}", units.pct(v)))
+        cells.append(f'<td class="n" data-v="{l.dram_bytes}" title="read '
+                     f'{esc(units.count(l.dram_read_bytes))} B, written '
+                     f'{esc(units.count(l.dram_write_bytes))} B">'
+                     f"{esc(units.nbytes(l.dram_bytes))}</td>")
+        if l.dram_bytes:
+            ai = l.flops / l.dram_bytes
+            cells.append(_num(f"{ai:.9g}", units.plain(ai)))
+        else:
+            cells.append(_empty())
+        achieved = l.flops * run.clock_hz / l.total_cycles
+        cells.append(_num(f"{achieved:.9g}", units.flops_per_s(achieved)))
+        of_roof = achieved / l.roof_flops_per_s if l.roof_flops_per_s > 0 else 0.0
+        cells.append(_num(f"{of_roof:.9g}", units.pct(of_roof)))
+        cells.append(f'<td class="bound-{esc(l.bound)}">{esc(l.bound)}</td>')
+        rows.append(f'<tr data-index="{l.index}">' + "".join(cells) + "</tr>")
+    return (f'<div class="table-wrap"><table class="grid sortable" id="layer-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _figure(folder: str, stem: str, title: str, caption: str) -> str:
+    svg = os.path.join(folder, f"{stem}.svg")
+    return (f'<figure id="fig-{stem}"><h3>{esc(title)}</h3>'
+            f'<img src="{_data_uri(svg, "image/svg+xml")}" alt="{esc(title)}">'
+            f"<figcaption>{caption} Files: <a href=\"{stem}.svg\">{stem}.svg</a>, "
+            f'<a href="{stem}.png">{stem}.png</a>.</figcaption></figure>')
+
+
+def _json_script(ident: str, data) -> str:
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{esc(ident)}">{text}</script>'
+
+
+def render(run: Run, folder: str) -> str:
+    s = run.summary
+    tot = s["totals"]
+    hw = run.hw
+    total = tot["cycles"]
+    parts = {label: sum(getattr(l, col) for l in run.layers) / total
+             for col, label in PART_LABELS}
+    where = ", ".join(f"{label} {units.pct(v)}" for label, v in parts.items())
+    array = f"{hw['array_rows']}\u00d7{hw['array_cols']} {hw['dataflow'].upper()} array"
+    cards = "".join([
+        _card("total cycles", units.count(total), f"{len(run.layers)} rows", "total-cycles"),
+        _card("time", units.seconds(tot["seconds"]), f"at {units.plain(hw['clock_ghz'])} GHz",
+              "total-time"),
+        _card("array utilization", units.pct(tot["utilization"]),
+              "MACs / (PEs \u00d7 cycles)", "total-utilization"),
+        _card("achieved", units.flops_per_s(tot["achieved_flops_per_s"]),
+              f"{units.pct(tot['achieved_flops_per_s'] / run.peak)} of "
+              f"{units.flops_per_s(run.peak)} peak", "total-achieved"),
+        _card("MACs", units.si(tot["macs"]), f"{units.si(tot['flops'])} FLOPs", "total-macs"),
+        _card("DRAM traffic", units.nbytes(tot["dram_bytes"]),
+              f"read {units.nbytes(tot['dram_read_bytes'])}, "
+              f"written {units.nbytes(tot['dram_write_bytes'])}", "total-dram"),
+    ])
+    lead = (f"{esc(s['workload']['name'])} takes <b>{esc(units.count(total))} cycles</b> "
+            f"({esc(units.seconds(tot['seconds']))}) on a {esc(array)}; the array's PEs do "
+            f"useful work {esc(units.pct(tot['utilization']))} of the time. "
+            f"Where the cycles go: {esc(where)}.")
+    figures = "".join([
+        _figure(folder, "roofline", "Roofline",
+                "Each dot is one row of layers.csv placed from its simulated cycles and its "
+                "counted DRAM bytes" + ("; the stars are the two reference kernels run on the "
+                                        "same hardware" if run.canonical else "")
+                + ". Left of the ridge point a kernel is limited by DRAM bandwidth, right of "
+                "it by the array's peak."),
+        _figure(folder, "utilization", "Utilization per layer",
+                "Overall utilization counts every cycle of the row; compute utilization only "
+                "the cycles the array works; mapping efficiency is the share of PEs a fold "
+                "fills."),
+        _figure(folder, "time_breakdown", "Where the time goes",
+                "Left: cycles per row split into compute, fill/drain, memory stall and vector "
+                "ops. Right: the same split as a share of each row."),
+    ])
+    title = f"systolic-sim report: {s['run_name']}"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="ssim_report.py ({esc(s['tool'])} {esc(s['tool_version'])})">
+<title>{esc(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>{esc(s['run_name'])}</h1>
+<p>{esc(s['workload']['name'])} on a {esc(array)} &middot;
+{esc(s['tool'])} {esc(s['tool_version'])}</p>
+</header>
+<section id="totals">
+<div class="cards">{cards}</div>
+<p class="lead">{lead}</p>
+</section>
+<div class="cols">
+<section id="hardware"><h2>Hardware</h2>{_hardware(run)}</section>
+<section id="workload"><h2>Workload</h2>{_workload(run)}</section>
+</div>
+<section id="reference-kernels"><h2>Reference kernels</h2>{_canonical(run)}</section>
+<section id="figures"><h2>Figures</h2>{figures}</section>
+<section id="layers"><h2>Per-layer table</h2>
+<p class="muted">One row per operation the accelerator ran, in execution order. Click a column
+header to sort; hover a cell for exact counts.</p>
+{_layer_table(run)}
+</section>
+<footer>Written by scripts/ssim_report.py from layers.csv and summary.json (schema version
+{s['schema_version']}); the format is described in docs/report-format.md.</footer>
+</main>
+{_json_script("roofline-data", roofline_data(run))}
+<script>{JS}</script>
+</body>
+</html>
+"""
+
+
+def write(run: Run, folder: str) -> str:
+    path = os.path.join(folder, "report.html")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(render(run, folder))
+    os.replace(tmp, path)
+    return path

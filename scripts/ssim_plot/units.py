@@ -1,0 +1,69 @@
+"""Number formatting shared by the figures and the page (decimal SI prefixes)."""
+
+from __future__ import annotations
+
+import math
+
+_PREFIXES = ["", "k", "M", "G", "T", "P", "E"]
+
+
+def si(x: float, unit: str = "", digits: int = 3) -> str:
+    """12345678 -> '12.3 M' + unit; values below 1000 keep up to `digits` significant digits."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g} {unit}".strip()
+    exp3 = min(max(int(math.floor(math.log10(abs(x)) / 3)), 0), len(_PREFIXES) - 1)
+    scaled = x / 1000 ** exp3
+    # 999.96 k would print as "1000 k": move to the next prefix.
+    if round(abs(scaled), max(digits - 1 - int(math.floor(math.log10(abs(scaled)))), 0)) >= 1000 \
+            and exp3 + 1 < len(_PREFIXES):
+        exp3 += 1
+        scaled = x / 1000 ** exp3
+    mag = int(math.floor(math.log10(abs(scaled)))) if scaled != 0 else 0
+    decimals = max(digits - 1 - mag, 0)
+    text = f"{scaled:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {_PREFIXES[exp3]}{unit}".strip()
+
+
+def flops_per_s(x: float) -> str:
+    return si(x, "FLOP/s")
+
+
+def nbytes(x: float) -> str:
+    return si(x, "B")
+
+
+def bytes_per_s(x: float) -> str:
+    return si(x, "B/s")
+
+
+def count(x: int) -> str:
+    """An exact integer with thin grouping: 1234567 -> '1,234,567'."""
+    return f"{x:,}"
+
+
+def pct(x: float, decimals: int = 1) -> str:
+    """A fraction as a percentage: 0.4321 -> '43.2 %'."""
+    return f"{100.0 * x:.{decimals}f} %"
+
+
+def plain(x: float) -> str:
+    """A ratio such as FLOPs per byte: 3 significant digits, no exponent for 1e-3 .. 1e6."""
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e6:
+        mag = int(math.floor(math.log10(abs(x))))
+        text = f"{x:.{max(2 - mag, 0)}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{x:.3g}"
+
+
+def seconds(x: float) -> str:
+    """12.3 ms, 4.56 s, 789 us."""
+    if x == 0:
+        return "0 s"
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "\u00b5s"), (1e-9, "ns")):
+        if abs(x) >= scale:
+            return f"{plain(x / scale)} {unit}"
+    return f"{x:.3g} s"
