@@ -16,7 +16,9 @@ void SystolicArrayFast::submit(TileCmd cmd) {
   ++submitted_;
   const int64_t a = job_cycle();
   int64_t end = -1;
-  for (const Fold& f : cmd.folds) end = schedule(f, a);
+  // With fold overlap a narrow fold can end before the fold before it: the tile ends with the
+  // latest of its folds.
+  for (const Fold& f : cmd.folds) end = std::max(end, schedule(f, a));
   finish_tile(cmd.id, end);
 }
 
