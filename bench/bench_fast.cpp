@@ -1,0 +1,128 @@
+// Speed of the fast path: a GEMM tiled by sim/tiler.* and run on the SystemC accelerator (DRAM
+// channel, double-buffered scratchpads, controller) with the fast array model. The cost should
+// follow the number of tiles and folds, not the MACs or the simulated cycles:
+//   GemmSize/*      square GEMMs on 128 x 128 from 512^3 to 8192^3 (MACs x 4096)
+//   SramSize/*      4096^3 with buffers from 64 KiB to 4 MiB: same MACs, tiles vary
+//   Bandwidth/*     4096^3 with 1 to 1000 bytes/cycle: same tiles, cycles vary 100x
+//   Plan, Simulate  4096^3 split into the tiler and the simulation
+//   build-*/bench_fast [--benchmark_filter=...]     (figures in docs/memory-system.md)
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+#include <systemc>
+
+#include "models/accelerator.hpp"
+#include "sim/gemm_run.hpp"
+#include "sim/tiler.hpp"
+
+namespace {
+
+using namespace ssim;
+
+HwSpec tpu_like() {
+  HwSpec hw;
+  hw.array_rows = 128;
+  hw.array_cols = 128;
+  hw.dataflow = Dataflow::WS;
+  hw.fidelity = Fidelity::Fast;
+  return hw;  // default SRAM 512/512/256 KiB, 10 bytes/cycle
+}
+
+void report(benchmark::State& state, const GemmRunResult& r) {
+  state.counters["tiles"] = double(r.tiles);
+  state.counters["folds"] = double(r.folds);
+  state.counters["sim_cycles"] = double(r.total_cycles);
+  state.counters["MACs"] = double(r.macs);
+  // Wall time per tile and per fold (seconds, shown with an SI prefix).
+  state.counters["t/tile"] = benchmark::Counter(
+      double(r.tiles), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["t/fold"] = benchmark::Counter(
+      double(r.folds), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_Gemm(benchmark::State& state, HwSpec hw, GemmShape g) {
+  GemmRunResult r;
+  for (auto _ : state) {
+    r = run_gemm(hw, g);
+    benchmark::DoNotOptimize(r.total_cycles);
+  }
+  report(state, r);
+}
+
+void BM_Plan(benchmark::State& state) {
+  const HwSpec hw = tpu_like();
+  const GemmShape g{4096, 4096, 4096};
+  size_t steps = 0;
+  for (auto _ : state) {
+    const Program p = plan_gemm(hw, g);
+    steps = p.steps.size();
+    benchmark::DoNotOptimize(steps);
+  }
+  state.counters["tiles"] = double(steps);
+}
+
+void BM_Simulate(benchmark::State& state) {
+  const HwSpec hw = tpu_like();
+  const GemmShape g{4096, 4096, 4096};
+  const Program p = plan_gemm(hw, g);
+  const AccelConfig cfg = accel_config(hw);
+  int64_t cycles = 0;
+  for (auto _ : state) {
+    const AccelResult r = run_program(ArrayKind::Fast, cfg, p);
+    cycles = r.total_cycles;
+    benchmark::DoNotOptimize(cycles);
+  }
+  state.counters["tiles"] = double(p.steps.size());
+  state.counters["sim_cycles"] = double(cycles);
+  state.counters["t/tile"] =
+      benchmark::Counter(double(p.steps.size()), benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
+}
+
+void register_all() {
+  auto add = [](const std::string& name, const HwSpec& hw, GemmShape g) {
+    benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, hw, g)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.3);
+  };
+  add("Gemm4096/128x128/ws", tpu_like(), {4096, 4096, 4096});
+  for (int64_t n : {512, 1024, 2048, 4096, 8192}) {
+    add("GemmSize/" + std::to_string(n), tpu_like(), {n, n, n});
+  }
+  for (int64_t kb : {64, 128, 256, 512, 1024, 4096}) {
+    HwSpec hw = tpu_like();
+    hw.ifmap_sram_kb = hw.filter_sram_kb = kb;
+    hw.ofmap_sram_kb = kb / 2;
+    add("SramSize/" + std::to_string(kb) + "KiB", hw, {4096, 4096, 4096});
+  }
+  for (double bw : {1.0, 10.0, 100.0, 1000.0}) {
+    HwSpec hw = tpu_like();
+    hw.dram_bytes_per_cycle = bw;
+    add("Bandwidth/" + std::to_string(int(bw)) + "B_per_cycle", hw, {4096, 4096, 4096});
+  }
+  for (Dataflow df : {Dataflow::OS, Dataflow::IS}) {
+    HwSpec hw = tpu_like();
+    hw.dataflow = df;
+    add("Gemm4096/128x128/" + to_string(df), hw, {4096, 4096, 4096});
+  }
+  benchmark::RegisterBenchmark("Plan/4096", BM_Plan)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("Simulate/4096", BM_Simulate)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+// Our main() takes precedence over libsystemc's; it silences the SystemC banner.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

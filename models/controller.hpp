@@ -1,0 +1,101 @@
+// The tile-streaming controller: runs a Program on the array with the DRAM channel and the three
+// double-buffered scratchpads (docs/memory-system.md).
+//
+// In every cycle in which something can happen (the controller acts at integer cycles; it reacts
+// to a tile finishing at E + 0.5 from cycle E + 1, docs/cycle-accounting.md) it, in this order:
+//  1. takes the finished tiles from the array: a block whose last user finished frees its half
+//     from E + 1; a finished output tile is written back (one DRAM write issued in cycle E + 1)
+//     and its ofmap half is free from the cycle that write completes;
+//  2. issues the loads of the program in program order (ifmap before filter within a step), each
+//     as soon as the half it goes to is free, on the in-order DRAM channel;
+//  3. submits the next step to the array (ArrayModel::submit) in the first cycle in which all its
+//     operand blocks are in SRAM and, for a step that opens an output tile, its ofmap half is free.
+// The array waits when data is late; those waits are its idle (stall) cycles.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <systemc>
+#include <vector>
+
+#include "models/array_model.hpp"
+#include "models/dram_channel.hpp"
+#include "models/program.hpp"
+#include "models/scratchpad.hpp"
+
+namespace ssim {
+
+struct StepTiming {
+  int64_t submit = -1;  // job cycle the step was submitted to the array (may start from then)
+  int64_t end = -1;     // job cycle of its last output (E of its last fold)
+};
+
+struct ControllerResult {
+  int64_t total_cycles = 0;       // max(last E + 1, last write-back completion)
+  int64_t array_end = -1;         // E of the last step
+  int64_t last_store_ready = -1;  // completion cycle of the last write-back (-1: none)
+  std::vector<StepTiming> steps;
+};
+
+class Controller : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Controller);
+  explicit Controller(sc_core::sc_module_name name);
+
+  void bind(DramChannel& dram, Scratchpad& ifmap, Scratchpad& filter, Scratchpad& ofmap);
+
+  // Prepares a job and schedules its start at absolute cycle `origin` (>= now). The array, the
+  // channel and the scratchpads must already be configured for the job. Checks the program
+  // (std::logic_error: unsupported step kinds, blocks that do not fit a half, folds that do not
+  // fit the array, inconsistent reuse) before anything is simulated.
+  void start(const Program& prog, ArrayModel& array, int64_t origin);
+
+  bool finished() const { return finished_; }
+  const ControllerResult& result() const { return result_; }
+
+ private:
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+  struct Block {  // an ifmap or filter block in a buffer half
+    int64_t bytes = 0;
+    int64_t last_user = -1;    // last step that reads it
+    int64_t ready = -1;        // job cycle its data is in SRAM (-1: load not issued yet)
+    int64_t free_at = kNever;  // job cycle from which its half may be reused
+  };
+  struct OutTile {
+    int64_t acc_bytes = 0;
+    int64_t store_bytes = 0;
+    int64_t elements = 0;
+    int64_t last_step = -1;
+    int64_t free_at = kNever;
+  };
+  struct Load {
+    int op;  // 0 ifmap, 1 filter
+    int64_t block;
+  };
+
+  void thread();
+  bool act(int64_t now);  // returns whether anything changed
+  int64_t next_wake(int64_t now) const;
+
+  DramChannel* dram_ = nullptr;
+  Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};
+  ArrayModel* array_ = nullptr;
+  const Program* prog_ = nullptr;
+  int64_t origin_ = 0;
+  sc_core::sc_event go_;
+
+  std::vector<Block> blocks_[2];
+  std::vector<OutTile> outs_;
+  std::vector<Load> loads_;
+  std::vector<int64_t> use_[2];  // per step: its ifmap / filter block
+  std::vector<int64_t> out_of_;  // per step: its output tile
+  size_t next_load_ = 0;
+  size_t next_submit_ = 0;
+  size_t completed_ = 0;
+  int input_bytes_ = 1;
+  bool finished_ = true;
+  ControllerResult result_;
+};
+
+}  // namespace ssim

@@ -1,0 +1,120 @@
+#include "models/dram_channel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "models/sim_time.hpp"
+
+namespace ssim {
+
+double DramStats::peak_bytes_per_cycle(int64_t run_cycles) const {
+  if (peak_window_bytes <= 0) return 0;
+  const int64_t w = std::max<int64_t>(1, std::min(peak_window, std::max<int64_t>(run_cycles, 1)));
+  return peak_window_bytes / double(w);
+}
+
+DramChannel::DramChannel(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
+
+void DramChannel::configure(const DramParams& p, int64_t origin) {
+  if (!p.unlimited) {
+    if (!(p.bytes_per_cycle > 0) || !std::isfinite(p.bytes_per_cycle))
+      throw InputError("DRAM bandwidth " + std::to_string(p.bytes_per_cycle) +
+                       " bytes/cycle: expected a positive number");
+    const double micro = std::round(p.bytes_per_cycle * double(kScale));
+    if (micro < 1)
+      throw InputError("DRAM bandwidth " + std::to_string(p.bytes_per_cycle) +
+                       " bytes/cycle: below the resolution of 1e-6 bytes/cycle");
+    if (micro > 1e18)
+      throw InputError("DRAM bandwidth " + std::to_string(p.bytes_per_cycle) +
+                       " bytes/cycle: expected at most 1e12");
+    per_cycle_ = Units(static_cast<int64_t>(micro));
+  } else {
+    per_cycle_ = 0;
+  }
+  if (p.latency < 0)
+    throw InputError("DRAM latency " + std::to_string(p.latency) + ": expected >= 0 cycles");
+  if (p.peak_window < 1)
+    throw InputError("DRAM peak window " + std::to_string(p.peak_window) + ": expected >= 1");
+  params_ = p;
+  origin_ = origin;
+  free_at_ = 0;
+  last_issue_ = 0;
+  busy_units_ = 0;
+  cur_window_ = -1;
+  cur_window_units_ = 0;
+  peak_units_ = 0;
+  stats_ = DramStats{};
+  stats_.peak_window = p.peak_window;
+}
+
+void DramChannel::close_window() {
+  peak_units_ = std::max(peak_units_, cur_window_units_);
+  cur_window_units_ = 0;
+}
+
+void DramChannel::account_window(int64_t window, Units amount) {
+  if (window != cur_window_) {
+    close_window();
+    cur_window_ = window;
+  }
+  cur_window_units_ += amount;
+}
+
+int64_t DramChannel::request(Operand op, DramDir dir, int64_t bytes) {
+  return request_at(now_cycle() - origin_, op, dir, bytes);
+}
+
+int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t bytes) {
+  if (bytes < 0) throw std::logic_error("dram: negative request size");
+  if (cycle < last_issue_) throw std::logic_error("dram: requests must be issued in time order");
+  last_issue_ = cycle;
+  if (bytes == 0) return cycle;
+
+  DramTrafficStats& ts = stats_.traffic[size_t(op)][dir == DramDir::Read ? 0 : 1];
+  ts.bytes += uint64_t(bytes);
+  ts.requests += 1;
+  stats_.requests += 1;
+  (dir == DramDir::Read ? stats_.bytes_read : stats_.bytes_written) += uint64_t(bytes);
+  const Units amount = Units(bytes) * kScale;
+
+  int64_t first = 0, last = 0, ready = 0;
+  if (params_.unlimited) {
+    first = last = ready = cycle;
+    account_window(cycle / params_.peak_window, amount);
+  } else {
+    const Units start = std::max(Units(cycle) * per_cycle_, free_at_);
+    const Units end = start + amount;
+    free_at_ = end;
+    busy_units_ += amount;
+    first = static_cast<int64_t>(start / per_cycle_);
+    const int64_t end_ceil = static_cast<int64_t>((end + per_cycle_ - 1) / per_cycle_);
+    last = end_ceil - 1;
+    ready = end_ceil + params_.latency;
+    // Spread the transfer over the aligned windows it covers.
+    const Units wu = Units(params_.peak_window) * per_cycle_;
+    const int64_t w1 = static_cast<int64_t>(start / wu);
+    const int64_t w2 = static_cast<int64_t>((end - 1) / wu);
+    if (w1 == w2) {
+      account_window(w1, amount);
+    } else {
+      account_window(w1, Units(w1 + 1) * wu - start);
+      if (w2 > w1 + 1) peak_units_ = std::max(peak_units_, wu);  // a window wholly busy
+      account_window(w2, end - Units(w2) * wu);
+    }
+  }
+  if (ts.first_cycle < 0) ts.first_cycle = first;
+  ts.last_cycle = std::max(ts.last_cycle, last);
+  stats_.last_ready = std::max(stats_.last_ready, ready);
+  return ready;
+}
+
+const DramStats& DramChannel::stats() const {
+  const Units peak = std::max(peak_units_, cur_window_units_);
+  stats_.peak_window_bytes = double(peak) / double(kScale);
+  stats_.busy_cycles = per_cycle_ > 0 ? double(busy_units_) / double(per_cycle_) : 0;
+  return stats_;
+}
+
+}  // namespace ssim

@@ -1,0 +1,97 @@
+// The DRAM channel: one channel of limited bandwidth and a fixed access latency between DRAM and
+// the scratchpads. Requests (reads and writes of N bytes) are served strictly in the order they
+// are issued. Timing (docs/memory-system.md):
+//
+//   A request issued in cycle t starts moving data at max(t, end of the previous request) and
+//   occupies the channel for bytes / bandwidth cycles (fractional: time is kept exactly in units of
+//   1 / (bandwidth in micro-bytes per cycle) of a cycle, so no rounding drifts over a run). Its
+//   data is usable from cycle ceil(end) + latency: the cycle after the last byte crossed the
+//   channel, plus the latency. Latency is pipelined: it delays each request's data, but does not
+//   occupy the channel.
+//
+// Unlimited bandwidth: every request completes in the cycle it is issued (no transfer time, no
+// latency). Bytes are still counted.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <systemc>
+
+#include "models/program.hpp"
+
+namespace ssim {
+
+struct DramParams {
+  double bytes_per_cycle = 10;  // > 0 unless unlimited (resolution 1e-6 byte per cycle)
+  int64_t latency = 0;          // cycles, >= 0
+  bool unlimited = false;
+  int64_t peak_window = 1000;  // cycles per window for the peak-bandwidth figure, >= 1
+};
+
+enum class DramDir { Read, Write };
+
+struct DramTrafficStats {
+  uint64_t bytes = 0;
+  uint64_t requests = 0;
+  int64_t first_cycle = -1;  // first cycle in which the channel moved this class's bytes
+  int64_t last_cycle = -1;   // last such cycle (inclusive)
+};
+
+struct DramStats {
+  // Per operand and direction: [operand][0 = read, 1 = write].
+  std::array<std::array<DramTrafficStats, 2>, kNumOperands> traffic{};
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t requests = 0;
+  double busy_cycles = 0;        // cycles the channel moved data (exact sum of transfer times)
+  int64_t last_ready = -1;       // ready cycle of the last request (-1: none)
+  double peak_window_bytes = 0;  // most bytes moved in one aligned window of peak_window cycles
+  int64_t peak_window = 1000;
+
+  const DramTrafficStats& of(Operand op, DramDir d) const {
+    return traffic[size_t(op)][d == DramDir::Read ? 0 : 1];
+  }
+  // Highest bandwidth over any aligned window of peak_window cycles (a run shorter than one
+  // window counts as one window of its length), in bytes per cycle.
+  double peak_bytes_per_cycle(int64_t run_cycles) const;
+};
+
+class DramChannel : public sc_core::sc_module {
+ public:
+  explicit DramChannel(sc_core::sc_module_name name);
+
+  // Sets the parameters for the next job and clears state and statistics. `origin` is the
+  // absolute cycle counted as cycle 0 of the job. Throws InputError on a bandwidth that is not
+  // positive and finite (or below the 1e-6 byte/cycle resolution), a negative latency or window.
+  void configure(const DramParams& p, int64_t origin = 0);
+
+  // Enqueues a request of `bytes` (>= 0) issued in job cycle `cycle`, which must not be earlier
+  // than the previous request's. Returns the job cycle from which the data is usable (read: in
+  // the scratchpad; write: in DRAM). A request of 0 bytes completes at `cycle` and is not counted.
+  int64_t request_at(int64_t cycle, Operand op, DramDir dir, int64_t bytes);
+  // The same, issued in the current cycle of the simulation (call from a SystemC process).
+  int64_t request(Operand op, DramDir dir, int64_t bytes);
+
+  const DramParams& params() const { return params_; }
+  const DramStats& stats() const;
+
+ private:
+  using Units = __int128;  // time in units of 1 / per_cycle_ of a cycle; 1 unit = 1 micro-byte
+  static constexpr int64_t kScale = 1000000;  // micro-bytes per byte
+
+  void account_window(int64_t window, Units amount);
+  void close_window();
+
+  DramParams params_;
+  int64_t origin_ = 0;
+  Units per_cycle_ = 0;  // bandwidth in micro-bytes per cycle
+  Units free_at_ = 0;    // the channel is busy until this time (units)
+  int64_t last_issue_ = 0;
+  Units busy_units_ = 0;
+  int64_t cur_window_ = -1;
+  Units cur_window_units_ = 0;
+  Units peak_units_ = 0;
+  mutable DramStats stats_;
+};
+
+}  // namespace ssim

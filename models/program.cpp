@@ -1,0 +1,49 @@
+#include "models/program.hpp"
+
+namespace ssim {
+
+const char* to_string(Operand op) {
+  switch (op) {
+    case Operand::Ifmap:
+      return "ifmap";
+    case Operand::Filter:
+      return "filter";
+    case Operand::Ofmap:
+      return "ofmap";
+  }
+  return "?";
+}
+
+const char* to_string(LoopOrder o) {
+  return o == LoopOrder::MNK ? "mnk" : "nmk";
+}
+
+uint64_t Program::folds() const {
+  uint64_t n = 0;
+  for (const TileStep& s : steps) n += s.folds.size();
+  return n;
+}
+
+uint64_t Program::macs() const {
+  uint64_t n = 0;
+  for (const TileStep& s : steps)
+    for (const Fold& f : s.folds) n += f.macs();
+  return n;
+}
+
+int64_t Program::load_bytes(Operand op) const {
+  int64_t n = 0;
+  for (const TileStep& s : steps) {
+    if (op == Operand::Ifmap) n += s.ifmap_load_bytes;
+    if (op == Operand::Filter) n += s.filter_load_bytes;
+  }
+  return n;
+}
+
+int64_t Program::store_bytes() const {
+  int64_t n = 0;
+  for (const TileStep& s : steps) n += s.store_bytes;
+  return n;
+}
+
+}  // namespace ssim

@@ -1,0 +1,82 @@
+// A Program: what the controller (models/controller.*) runs on the accelerator. The tiler
+// (sim/tiler.*) builds it from a GEMM and a hardware spec; the memory system, the buffer rules and
+// the counting rules are described in docs/memory-system.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/types.hpp"
+
+namespace ssim {
+
+// The three scratchpad buffers and the DRAM traffic classes that fill or drain them.
+enum class Operand { Ifmap = 0, Filter = 1, Ofmap = 2 };
+constexpr int kNumOperands = 3;
+const char* to_string(Operand op);  // "ifmap", "filter", "ofmap"
+
+enum class StepKind {
+  ArrayTile,  // a GEMM tile on the systolic array
+  Vector,     // an operation on the vector unit (not executed yet: the controller rejects it)
+};
+
+// Work for the vector unit (softmax, elementwise, activation). Placeholder for the VectorUnit
+// model: the tiler does not emit it yet and the controller throws std::logic_error on it.
+struct VectorWork {
+  std::string op;           // e.g. "softmax", "relu"
+  int64_t elements = 0;     // elements processed
+  int64_t load_bytes = 0;   // bytes read from DRAM before the op
+  int64_t store_bytes = 0;  // bytes written to DRAM after the op
+};
+
+// One step of a Program: an SRAM-sized tile of a GEMM, C[m0.., n0..] += A[m0.., k0..] * B[k0..,
+// n0..]. Buffer rules (docs/memory-system.md):
+//  - ifmap_load_bytes > 0: the step's A block is loaded from DRAM into the next half of the ifmap
+//    buffer (halves alternate); == 0: the step uses the block of the previous step that loaded
+//    one (it stays in its half). The same for filter_load_bytes and B.
+//  - new_output: the step opens a new output tile, which takes the next half of the ofmap buffer
+//    (ofmap_tile_bytes of int32 accumulators, zeroed). Otherwise it accumulates into the open one.
+//  - store_bytes > 0: the step completes the output tile; after it, the tile is written back to
+//    DRAM (store_bytes at OutputBytes per element) and its half is free once the write finishes.
+struct TileStep {
+  StepKind kind = StepKind::ArrayTile;
+  int64_t m0 = 0, mlen = 0, n0 = 0, nlen = 0, k0 = 0, klen = 0;
+  int64_t ifmap_load_bytes = 0;
+  int64_t filter_load_bytes = 0;
+  bool new_output = false;
+  int64_t ofmap_tile_bytes = 0;  // accumulator bytes of the output tile (set on new_output steps)
+  int64_t store_bytes = 0;
+  std::vector<Fold> folds;  // in execution order (ssim::fold_gemm of the sub-GEMM)
+  VectorWork vector;        // for StepKind::Vector
+};
+
+// How the tiler cut the GEMM.
+enum class LoopOrder {
+  MNK,  // m-tiles outer, n-tiles middle, k-tiles inner
+  NMK,  // n-tiles outer, m-tiles middle, k-tiles inner
+};
+const char* to_string(LoopOrder o);  // "mnk", "nmk"
+
+struct TileSizes {
+  int64_t m = 0, n = 0, k = 0;
+};
+
+struct Program {
+  GemmShape shape;
+  Dataflow dataflow = Dataflow::WS;
+  TileSizes tile;
+  LoopOrder order = LoopOrder::MNK;
+  int input_bytes = 1;   // bytes per A / B element
+  int output_bytes = 1;  // bytes per C element written to DRAM
+  int acc_bytes = 4;     // bytes per accumulator in the ofmap buffer
+  std::vector<TileStep> steps;
+
+  // Totals over the steps.
+  uint64_t folds() const;
+  uint64_t macs() const;
+  int64_t load_bytes(Operand op) const;  // ifmap / filter: DRAM reads; ofmap: 0
+  int64_t store_bytes() const;           // ofmap DRAM writes
+};
+
+}  // namespace ssim

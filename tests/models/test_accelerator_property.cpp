@@ -1,0 +1,120 @@
+// Property test: the fast and the cycle-by-cycle array, under the same controller and memories,
+// give identical cycles and statistics (memory stalls included) on random cases: array shapes,
+// dataflows, fold overlap, GEMM shapes, tile sizes (standing in for SRAM sizes: the tile is what
+// a buffer size decides), bandwidths (fractional, tiny, unlimited), latencies and output widths.
+// The cycle-by-cycle run carries values, which must equal a plain reference GEMM.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "models/accelerator.hpp"
+#include "sim/gemm_run.hpp"
+#include "sim/tiler.hpp"
+
+namespace ssim {
+namespace {
+
+std::vector<int32_t> reference(const GemmShape& g, const std::vector<int8_t>& A,
+                               const std::vector<int8_t>& B) {
+  std::vector<int32_t> C(size_t(g.M * g.N), 0);
+  for (int64_t m = 0; m < g.M; ++m)
+    for (int64_t n = 0; n < g.N; ++n) {
+      int32_t acc = 0;
+      for (int64_t k = 0; k < g.K; ++k)
+        acc += int32_t(A[size_t(m * g.K + k)]) * B[size_t(k * g.N + n)];
+      C[size_t(m * g.N + n)] = acc;
+    }
+  return C;
+}
+
+void expect_same(const AccelResult& f, const AccelResult& c, int i) {
+  ASSERT_EQ(f.total_cycles, c.total_cycles) << "case " << i;
+  EXPECT_EQ(f.array_end, c.array_end) << "case " << i;
+  EXPECT_EQ(f.last_store_ready, c.last_store_ready) << "case " << i;
+  EXPECT_EQ(f.array.macs, c.array.macs) << "case " << i;
+  EXPECT_EQ(f.array.folds, c.array.folds) << "case " << i;
+  EXPECT_EQ(f.array.mapped_pe_cycles, c.array.mapped_pe_cycles) << "case " << i;
+  EXPECT_EQ(f.array.first_cycle, c.array.first_cycle) << "case " << i;
+  EXPECT_EQ(f.array.last_cycle, c.array.last_cycle) << "case " << i;
+  EXPECT_EQ(f.array.idle_cycles, c.array.idle_cycles) << "case " << i;
+  ASSERT_EQ(f.steps.size(), c.steps.size()) << "case " << i;
+  for (size_t j = 0; j < f.steps.size(); ++j) {
+    ASSERT_EQ(f.steps[j].submit, c.steps[j].submit) << "case " << i << " step " << j;
+    ASSERT_EQ(f.steps[j].end, c.steps[j].end) << "case " << i << " step " << j;
+  }
+  EXPECT_EQ(f.dram.bytes_read, c.dram.bytes_read) << "case " << i;
+  EXPECT_EQ(f.dram.bytes_written, c.dram.bytes_written) << "case " << i;
+  EXPECT_EQ(f.dram.requests, c.dram.requests) << "case " << i;
+  EXPECT_EQ(f.dram.last_ready, c.dram.last_ready) << "case " << i;
+  EXPECT_EQ(f.dram.peak_window_bytes, c.dram.peak_window_bytes) << "case " << i;
+  for (int op = 0; op < kNumOperands; ++op)
+    for (int d = 0; d < 2; ++d) {
+      EXPECT_EQ(f.dram.traffic[op][d].bytes, c.dram.traffic[op][d].bytes) << "case " << i;
+      EXPECT_EQ(f.dram.traffic[op][d].first_cycle, c.dram.traffic[op][d].first_cycle) << i;
+      EXPECT_EQ(f.dram.traffic[op][d].last_cycle, c.dram.traffic[op][d].last_cycle) << i;
+    }
+  using Pair = std::pair<const ScratchpadStats*, const ScratchpadStats*>;
+  const Pair bufs[] = {{&f.ifmap, &c.ifmap}, {&f.filter, &c.filter}, {&f.ofmap, &c.ofmap}};
+  for (const auto& [a, b] : bufs) {
+    EXPECT_EQ(a->reads, b->reads) << "case " << i;
+    EXPECT_EQ(a->writes, b->writes) << "case " << i;
+    EXPECT_EQ(a->blocks, b->blocks) << "case " << i;
+    EXPECT_EQ(a->peak_bytes, b->peak_bytes) << "case " << i;
+  }
+}
+
+TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
+  std::mt19937_64 rng(20240611);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  const int kCases = 1000;
+  int with_stalls = 0, multi_tile = 0, with_overlap = 0;
+  for (int i = 0; i < kCases; ++i) {
+    HwSpec hw;
+    hw.array_rows = int(pick(1, 8));
+    hw.array_cols = int(pick(1, 8));
+    hw.dataflow = Dataflow(pick(0, 2));
+    hw.fold_overlap = pick(0, 1) == 1;
+    hw.output_bytes = 1 << pick(0, 2);
+    hw.unlimited_bandwidth = pick(0, 9) == 0;
+    // Bandwidths from a quarter byte per cycle (fractional) to 40 bytes per cycle.
+    hw.dram_bytes_per_cycle = double(pick(1, 160)) / 4.0;
+    hw.dram_latency = pick(0, 1) ? pick(0, 30) : 0;
+    const GemmShape g{pick(1, 24), pick(1, 24), pick(1, 24)};
+
+    Program p;
+    if (pick(0, 3) == 0) {
+      // The tiler's own choice for small buffers (1 to 3 KiB).
+      hw.ifmap_sram_kb = pick(1, 3);
+      hw.filter_sram_kb = pick(1, 3);
+      hw.ofmap_sram_kb = pick(1, 3);
+      p = plan_gemm(hw, g);
+    } else {
+      const TileSizes t{pick(1, g.M), pick(1, g.N), pick(1, g.K)};
+      p = build_program(hw, g, t, pick(0, 1) ? LoopOrder::MNK : LoopOrder::NMK);
+    }
+    const AccelConfig cfg = accel_config(hw);
+
+    std::vector<int8_t> A(size_t(g.M * g.K)), B(size_t(g.K * g.N));
+    for (auto& v : A) v = int8_t(pick(-128, 127));
+    for (auto& v : B) v = int8_t(pick(-128, 127));
+    std::vector<int32_t> C(size_t(g.M * g.N), 0);
+    GemmData data{g, A.data(), B.data(), C.data()};
+
+    const AccelResult fast = run_program(ArrayKind::Fast, cfg, p);
+    const AccelResult cyc = run_program(ArrayKind::Cycle, cfg, p, &data);
+    expect_same(fast, cyc, i);
+    ASSERT_EQ(C, reference(g, A, B)) << "case " << i;
+    if (::testing::Test::HasFailure()) return;
+    with_stalls += fast.array.idle_cycles > 0;
+    multi_tile += p.steps.size() > 1;
+    with_overlap += hw.fold_overlap;
+  }
+  // The random cases do exercise memory stalls, tiling and overlap.
+  EXPECT_GT(with_stalls, kCases / 2);
+  EXPECT_GT(multi_tile, kCases / 2);
+  EXPECT_GT(with_overlap, kCases / 4);
+}
+
+}  // namespace
+}  // namespace ssim
