@@ -1,0 +1,557 @@
+#include "models/systolic_array_cycle.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "models/sim_time.hpp"
+
+namespace ssim {
+namespace {
+
+std::string at(int64_t n) {
+  return " (job cycle " + std::to_string(n) + ")";
+}
+
+}  // namespace
+
+int SystolicArrayCycle::fault_early_ = 0;
+bool SystolicArrayCycle::fault_unchecked_ = false;
+
+void SystolicArrayCycle::inject_fault_for_tests(int early_cycles, bool disable_hazard_checks) {
+  fault_early_ = early_cycles;
+  fault_unchecked_ = disable_hazard_checks;
+}
+
+SystolicArrayCycle::SystolicArrayCycle(sc_core::sc_module_name name) : ArrayModel(name) {
+  SC_THREAD(run);
+}
+
+void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
+  ArrayModel::configure(cfg, origin);
+  R_ = cfg.rows;
+  C_ = cfg.cols;
+  const size_t rc = size_t(R_) * size_t(C_);
+  const bool os = cfg.dataflow == Dataflow::OS;
+  aval_.assign(rc, 0);
+  aflg_.assign(rc, 0);
+  psum_.assign(rc, 0);
+  bval_.assign(os ? rc : 0, 0);
+  bflg_.assign(os ? rc : 0, 0);
+  drain_.assign(os ? rc : 0, 0);
+  dvalid_.assign(os ? rc : 0, 0);
+  lrow_.assign(os ? size_t(R_) : 0, 0);
+  w_[0].assign(os ? 0 : rc, 0);
+  w_[1].assign(os ? 0 : rc, 0);
+  zero_row_.assign(size_t(C_), 0);
+  size_t h = 1;
+  while (h < size_t(std::max(R_, C_)) + 1) h <<= 1;
+  ring_.assign(h, Issue{});
+  ring_mask_ = int64_t(h) - 1;
+  valid_in_grid_ = 0;
+  evaluated_ = 0;
+
+  folds_.clear();
+  fold_base_ = folds_total_ = 0;
+  tiles_.clear();
+  tile_base_ = tiles_total_ = 0;
+  next_start_ = next_stream_ = 0;
+  preload_seq_ = stream_seq_ = drain_seq_ = kNone;
+  preload_q_ = stream_t_ = drain_q_ = 0;
+  bank_busy_[0] = bank_busy_[1] = false;
+  bank_cols_[0] = bank_cols_[1] = 0;
+  col_seq_.assign(size_t(C_), 0);
+  col_t_.assign(size_t(C_), 0);
+  col_fold_.assign(size_t(C_), nullptr);
+  move_seq_ = drain_next_ = 0;
+  ended_ = 0;
+  in_flight_ = 0;
+  last_busy_ = -1;
+  prev_pred_end_ = -1;
+}
+
+void SystolicArrayCycle::submit(TileCmd cmd) {
+  if (cmd.folds.empty()) throw std::logic_error("array: a tile command needs at least one fold");
+  for (const Fold& f : cmd.folds) {
+    if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > cfg_.rows || f.cols > cfg_.cols)
+      throw std::logic_error("array: fold does not fit the array");
+    if (data_) {
+      const Fold g = make_fold(cfg_.dataflow, f.m0, f.mlen, f.n0, f.nlen, f.k0, f.klen);
+      const GemmShape& s = data_->shape;
+      if (g.rows != f.rows || g.cols != f.cols || g.T != f.T || f.m0 < 0 || f.n0 < 0 || f.k0 < 0 ||
+          f.m0 + f.mlen > s.M || f.n0 + f.nlen > s.N || f.k0 + f.klen > s.K)
+        throw std::logic_error("array: fold does not match the bound GEMM data");
+    }
+  }
+  ++submitted_;
+  const int64_t a = job_cycle();
+  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), -1});
+  for (const Fold& f : cmd.folds) {
+    FoldRec r;
+    r.f = f;
+    r.seq = folds_total_++;
+    r.tile = tiles_total_;
+    r.arrival = a;
+    folds_.push_back(r);
+  }
+  ++tiles_total_;
+  wake_.notify();
+}
+
+bool SystolicArrayCycle::busy() const {
+  return in_flight_ > 0 || next_start_ < folds_total_ || valid_in_grid_ > 0;
+}
+
+void SystolicArrayCycle::run() {
+  for (;;) {
+    // Nothing in flight, nothing pending and the grid holds only bubbles: the registers would not
+    // change, so sleep until the next submit() instead of advancing empty cycles.
+    while (!busy()) {
+      std::fill(ring_.begin(), ring_.end(), Issue{});
+      sc_core::wait(wake_);
+    }
+    int64_t n = job_cycle();
+    if (eval_time(n) < sc_core::sc_time_stamp()) ++n;
+    if (eval_time(n) > sc_core::sc_time_stamp())
+      sc_core::wait(eval_time(n) - sc_core::sc_time_stamp());
+    for (;;) {
+      step(n);
+      ++n;
+      if (!busy()) break;
+      sc_core::wait(cycle_period());
+    }
+  }
+}
+
+void SystolicArrayCycle::step(int64_t n) {
+  ++evaluated_;
+  if (cfg_.dataflow == Dataflow::OS)
+    step_output_stationary(n);
+  else
+    step_stationary(n);
+  retire();
+}
+
+void SystolicArrayCycle::start_fold(FoldRec& f, int64_t n) {
+  if (in_flight_ == 0) stats_.idle_cycles += n - (last_busy_ + 1);
+  ++in_flight_;
+  f.start = n;
+  if (stats_.first_cycle < 0) stats_.first_cycle = n;
+}
+
+void SystolicArrayCycle::end_fold(FoldRec& f, int64_t n) {
+  if (!fault_unchecked_ && f.pred_end != n)
+    throw std::logic_error("array: fold " + std::to_string(f.seq) + " ended at cycle " +
+                           std::to_string(n) + ", not at the pipeline latency's " +
+                           std::to_string(f.pred_end));
+  f.end = n;
+  ++ended_;
+  --in_flight_;
+  last_busy_ = std::max(last_busy_, n);
+  stats_.last_cycle = last_busy_;
+  stats_.macs += f.f.macs();
+  stats_.folds += 1;
+  stats_.mapped_pe_cycles += uint64_t(R_) * uint64_t(C_) * uint64_t(f.f.T);
+  if (cfg_.dataflow != Dataflow::OS) bank_busy_[f.seq & 1] = false;
+  TileRec& t = tiles_[f.tile - tile_base_];
+  t.end = std::max(t.end, n);
+  --t.remaining;
+  // Tiles complete in submission order, each when all of its outputs are in C.
+  while (!tiles_.empty() && tiles_.front().remaining == 0) {
+    finish_tile(tiles_.front().id, tiles_.front().end);
+    tiles_.pop_front();
+    ++tile_base_;
+  }
+}
+
+void SystolicArrayCycle::retire() {
+  if (folds_.empty() || folds_.front().end < 0) return;
+  uint64_t keep = kNone;  // the oldest fold the collector may still meet
+  if (cfg_.dataflow != Dataflow::OS) keep = *std::min_element(col_seq_.begin(), col_seq_.end());
+  while (!folds_.empty() && folds_.front().end >= 0 && folds_.front().seq < keep) {
+    folds_.pop_front();
+    ++fold_base_;
+  }
+}
+
+SystolicArrayCycle::Issue SystolicArrayCycle::make_issue(const FoldRec& fr, int64_t t) const {
+  const Fold& f = fr.f;
+  Issue e;
+  e.rows = f.rows;
+  e.cols = f.cols;
+  const uint8_t parity = (fr.seq & 1) ? kParity : 0;
+  e.flagsA = kValid | parity;
+  const GemmData* d = data_;
+  const int64_t N = d ? d->shape.N : 0, K = d ? d->shape.K : 0;
+  switch (cfg_.dataflow) {
+    case Dataflow::WS:  // vector t = row m0+t of A; row i gets A[m0+t][k0+i]
+      if (d) e.srcA = d->A + (f.m0 + t) * K + f.k0;
+      e.strideA = 1;
+      break;
+    case Dataflow::IS:  // vector t = column n0+t of B; row i gets B[k0+i][n0+t]
+      if (d) e.srcA = d->B + f.k0 * N + f.n0 + t;
+      e.strideA = N;
+      break;
+    case Dataflow::OS:  // row i gets A[m0+i][k0+t], column j gets B[k0+t][n0+j]
+      if (d) {
+        e.srcA = d->A + f.m0 * K + f.k0 + t;
+        e.srcB = d->B + (f.k0 + t) * N + f.n0;
+      }
+      e.strideA = K;
+      e.flagsB = kValid | parity;
+      if (t == f.T - 1) e.flagsA |= kLast;
+      break;
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight / input stationary.
+
+void SystolicArrayCycle::check_bank_free(int bank, int64_t n) const {
+  if (fault_unchecked_) return;
+  const uint8_t want = uint8_t(kValid | (bank ? kParity : 0));
+  // An operand of this bank that will still meet a PE of the columns its fold uses.
+  const int cols = bank_cols_[bank];
+  for (int i = 0; i < R_; ++i)
+    for (int j = 0; j + 1 < cols; ++j)
+      if ((aflg_[size_t(i) * C_ + j] & (kValid | kParity)) == want)
+        throw std::logic_error("array hazard: preload overwrites bank " + std::to_string(bank) +
+                               " still used by PE(" + std::to_string(i) + "," +
+                               std::to_string(j + 1) + ")" + at(n));
+  // Or one still waiting in the skew buffer to enter a row.
+  for (int d = 1; d < R_; ++d) {
+    const Issue& e = ring_[(n - d) & ring_mask_];
+    if ((e.flagsA & (kValid | kParity)) == want)
+      throw std::logic_error("array hazard: preload overwrites bank " + std::to_string(bank) +
+                             " while its operands wait in the skew buffer" + at(n));
+  }
+  if (stream_seq_ != kNone && int(stream_seq_ & 1) == bank)
+    throw std::logic_error("array hazard: preload overwrites bank " + std::to_string(bank) +
+                           " while its fold streams" + at(n));
+}
+
+void SystolicArrayCycle::step_stationary(int64_t n) {
+  const int R = R_, C = C_;
+  // ---- sequencer: decides from the registers as they are at the end of cycle n-1 ----
+  if (preload_seq_ == kNone && next_start_ < folds_total_) {
+    // The preload path is free (the previous preload has completed).
+    FoldRec& f = fold(next_start_);
+    const int bank = int(f.seq & 1);
+    bool go = f.arrival <= n;
+    if (cfg_.fold_overlap) {
+      go = go && !bank_busy_[bank];  // the fold that used this bank has ended
+      if (fault_early_ > 0 && bank_busy_[bank]) {
+        const FoldRec& o = fold(f.seq - 2);
+        go = f.arrival <= n && o.stream >= 0 && n >= o.pred_end + 1 - fault_early_;
+      }
+    } else {
+      go = go && ended_ == f.seq;  // the previous fold has ended
+      if (fault_early_ > 0 && ended_ < f.seq) {
+        const FoldRec& o = fold(f.seq - 1);
+        go = f.arrival <= n && ended_ + 1 == f.seq && o.stream >= 0 &&
+             n >= o.pred_end + 1 - fault_early_;
+      }
+    }
+    if (go) {
+      check_bank_free(bank, n);
+      start_fold(f, n);
+      bank_busy_[bank] = true;
+      bank_cols_[bank] = f.f.cols;
+      preload_seq_ = f.seq;
+      preload_q_ = 0;
+      ++next_start_;
+    }
+  }
+  if (stream_seq_ == kNone && next_stream_ < next_start_) {
+    // The left edge is free (the previous fold's last vector has entered row 0) ...
+    FoldRec& f = fold(next_stream_);
+    if (f.preload_end >= 0 && f.preload_end < n) {  // ... and this fold's preload is complete.
+      f.stream = n;
+      f.pred_end = n + f.f.T + R + f.f.cols - 3;  // only checked against the collector
+      stream_seq_ = f.seq;
+      stream_t_ = 0;
+      ++next_stream_;
+    }
+  }
+
+  // ---- datapath of cycle n ----
+  const GemmData* d = data_;
+  int preloading_bank = -1;
+  if (preload_seq_ != kNone) {
+    // The bank shifts down one row; the top edge feeds tile row rows-1-q (zeros in unused
+    // columns). After `rows` cycles row i holds tile row i.
+    FoldRec& f = fold(preload_seq_);
+    preloading_bank = int(f.seq & 1);
+    int8_t* w = w_[preloading_bank].data();
+    std::memmove(w + C, w, size_t(R - 1) * C);
+    const int64_t k = f.f.k0 + (f.f.rows - 1 - preload_q_);
+    const int c = f.f.cols;
+    if (d && cfg_.dataflow == Dataflow::WS) {  // B[k][n0 + j]
+      std::memcpy(w, d->B + k * d->shape.N + f.f.n0, size_t(c));
+    } else if (d) {  // IS: A^T, A[m0 + j][k]
+      const int64_t K = d->shape.K;
+      const int8_t* src = d->A + f.f.m0 * K + k;
+      for (int j = 0; j < c; ++j) w[j] = src[j * K];
+    } else {
+      std::memset(w, 0, size_t(c));
+    }
+    std::memset(w + c, 0, size_t(C - c));
+    if (++preload_q_ == f.f.rows) {
+      f.preload_end = n;
+      preload_seq_ = kNone;
+    }
+  }
+
+  // The edge feeder issues the next vector of the streaming fold into the skew buffer.
+  Issue& is = ring_[n & ring_mask_];
+  if (stream_seq_ != kNone) {
+    FoldRec& f = fold(stream_seq_);
+    is = make_issue(f, stream_t_);
+    if (++stream_t_ == f.f.T) stream_seq_ = kNone;
+  } else {
+    is = Issue{};
+  }
+
+  // Streamed operands move one PE to the right; row i takes the element of the vector issued
+  // i cycles ago (zero in rows the fold does not use).
+  int8_t* av = aval_.data();
+  uint8_t* af = aflg_.data();
+  for (int i = 0; i < R; ++i) valid_in_grid_ -= af[size_t(i) * C + C - 1] & kValid;
+  std::memmove(av + 1, av, size_t(R) * C - 1);
+  std::memmove(af + 1, af, size_t(R) * C - 1);
+  for (int i = 0; i < R; ++i) {
+    const Issue& e = ring_[(n - i) & ring_mask_];
+    const size_t p = size_t(i) * C;
+    af[p] = e.flagsA;
+    av[p] = (i < e.rows && e.srcA) ? e.srcA[i * e.strideA] : 0;
+    if (e.flagsA & kValid) {
+      ++valid_in_grid_;
+      if (!fault_unchecked_ && preloading_bank == ((e.flagsA & kParity) ? 1 : 0))
+        throw std::logic_error("array hazard: an operand enters row " + std::to_string(i) +
+                               " while its bank is being preloaded" + at(n));
+    }
+  }
+
+  // Every PE adds its product to the partial sum from the PE above (row 0 starts from zero);
+  // bottom row first so that each row reads the row above as it was in cycle n-1.
+  if (d) {
+    const int8_t* w0 = w_[0].data();
+    const int8_t* w1 = w_[1].data();
+    int32_t* ps = psum_.data();
+    for (int i = R - 1; i >= 0; --i) {
+      const size_t p = size_t(i) * C;
+      int32_t* __restrict out = ps + p;
+      const int32_t* __restrict in = i ? ps + p - C : zero_row_.data();
+      const int8_t* __restrict a = av + p;
+      const uint8_t* __restrict fl = af + p;
+      const int8_t* __restrict x0 = w0 + p;
+      const int8_t* __restrict x1 = w1 + p;
+      for (int j = 0; j < C; ++j) {  // branch-free bank select, so that it vectorises
+        const int8_t sel = int8_t(-int8_t((fl[j] >> 1) & 1));  // kParity set: all ones
+        const int8_t w = int8_t((x1[j] & sel) | (x0[j] & ~sel));
+        out[j] = in[j] + int32_t(int16_t(a[j]) * int16_t(w));
+      }
+    }
+  }
+
+  // The collector takes the partial sums leaving the bottom row with a valid operand.
+  const size_t last = size_t(R - 1) * C;
+  const bool ws = cfg_.dataflow == Dataflow::WS;
+  for (int j = 0; j < C; ++j) {
+    const uint8_t fl = af[last + j];
+    if (!(fl & kValid)) continue;
+    if (!col_fold_[j]) col_fold_[j] = &fold(col_seq_[j]);
+    FoldRec& f = *col_fold_[j];
+    if (!fault_unchecked_ && ((fl & kParity) ? 1u : 0u) != (f.seq & 1))
+      throw std::logic_error("array: column " + std::to_string(j) +
+                             " delivered an output of an unexpected fold" + at(n));
+    const int64_t t = col_t_[j];
+    if (j < f.f.cols) {
+      if (d) {
+        const int64_t N = d->shape.N;
+        const int64_t idx = ws ? (f.f.m0 + t) * N + f.f.n0 + j : (f.f.m0 + j) * N + f.f.n0 + t;
+        d->C[idx] += psum_[last + j];
+      }
+      if (++f.collected == f.f.T * f.f.cols) end_fold(f, n);
+    }
+    if (++col_t_[j] == f.f.T) {
+      ++col_seq_[j];
+      col_t_[j] = 0;
+      col_fold_[j] = nullptr;  // the next fold may not have been submitted yet
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output stationary.
+
+void SystolicArrayCycle::step_output_stationary(int64_t n) {
+  const int R = R_, C = C_;
+  // ---- sequencer ----
+  if (stream_seq_ == kNone && next_start_ < folds_total_) {
+    // The left and top edges are free (the previous fold's last vector has entered).
+    FoldRec& f = fold(next_start_);
+    bool go = f.arrival <= n;
+    if (cfg_.fold_overlap) {
+      // This fold's first move (PE(0,0), cycle n + T - 1) must come after the previous fold's
+      // drain has ended; that end is predicted from the pipeline latency.
+      go = go && n + f.f.T - 1 >= prev_pred_end_ + 1 - fault_early_;
+    } else if (fault_early_ > 0) {
+      go = go && n >= prev_pred_end_ + 1 - fault_early_;
+    } else {
+      go = go && ended_ == f.seq;  // the previous fold has ended
+    }
+    if (go) {
+      start_fold(f, n);
+      f.stream = n;
+      const int64_t last_move = n + f.f.T + f.f.rows + f.f.cols - 3;
+      f.pred_end = std::max(last_move + 1, prev_pred_end_ + 1) + R - 1;
+      prev_pred_end_ = f.pred_end;
+      stream_seq_ = f.seq;
+      stream_t_ = 0;
+      ++next_start_;
+    }
+  }
+  if (drain_seq_ == kNone && drain_next_ < next_start_) {
+    // The previous drain has ended and every PE of the next fold has moved its accumulator.
+    FoldRec& f = fold(drain_next_);
+    if (f.last_move >= 0 && f.last_move < n) {
+      drain_seq_ = f.seq;
+      drain_q_ = 0;
+      ++drain_next_;
+    }
+  }
+
+  // ---- datapath of cycle n ----
+  Issue& is = ring_[n & ring_mask_];
+  if (stream_seq_ != kNone) {
+    FoldRec& f = fold(stream_seq_);
+    is = make_issue(f, stream_t_);
+    if (++stream_t_ == f.f.T) stream_seq_ = kNone;
+  } else {
+    is = Issue{};
+  }
+
+  // A moves right (row i takes the vector issued i cycles ago), B moves down (column j takes
+  // the vector issued j cycles ago); unused rows and columns get bubbles.
+  int8_t* av = aval_.data();
+  uint8_t* af = aflg_.data();
+  int8_t* bv = bval_.data();
+  uint8_t* bf = bflg_.data();
+  for (int i = 0; i < R; ++i) {
+    const uint8_t out = af[size_t(i) * C + C - 1];
+    valid_in_grid_ -= out & kValid;
+    if (out & kLast) --lrow_[i];
+  }
+  const size_t last = size_t(R - 1) * C;
+  for (int j = 0; j < C; ++j) valid_in_grid_ -= bf[last + j] & kValid;
+  std::memmove(av + 1, av, size_t(R) * C - 1);
+  std::memmove(af + 1, af, size_t(R) * C - 1);
+  std::memmove(bv + C, bv, last);
+  std::memmove(bf + C, bf, last);
+  for (int i = 0; i < R; ++i) {
+    const Issue& e = ring_[(n - i) & ring_mask_];
+    const size_t p = size_t(i) * C;
+    if (i < e.rows) {
+      af[p] = e.flagsA;
+      av[p] = e.srcA ? e.srcA[i * e.strideA] : 0;
+      ++valid_in_grid_;
+      if (e.flagsA & kLast) ++lrow_[i];
+    } else {
+      af[p] = 0;
+      av[p] = 0;
+    }
+  }
+  for (int j = 0; j < C; ++j) {
+    const Issue& e = ring_[(n - j) & ring_mask_];
+    if (j < e.cols) {
+      bf[j] = e.flagsB;
+      bv[j] = e.srcB ? e.srcB[j] : 0;
+      ++valid_in_grid_;
+    } else {
+      bf[j] = 0;
+      bv[j] = 0;
+    }
+  }
+
+  // Every PE multiplies and accumulates.
+  int32_t* acc = psum_.data();
+  if (data_) {
+    const size_t rc = size_t(R) * C;
+    int32_t* __restrict o = acc;
+    const int8_t* __restrict a = av;
+    const int8_t* __restrict b = bv;
+    for (size_t p = 0; p < rc; ++p) o[p] += int32_t(int16_t(a[p]) * int16_t(b[p]));
+  }
+
+  // A PE whose A operand carries the last bit (and whose B operand is valid) moves its
+  // accumulator into its drain register and clears it.
+  const bool draining = drain_seq_ != kNone;
+  for (int i = 0; i < R; ++i) {
+    if (lrow_[i] == 0) continue;
+    const size_t p0 = size_t(i) * C;
+    for (int j = 0; j < C; ++j) {
+      const size_t p = p0 + j;
+      if (!(af[p] & kLast) || !(bf[p] & kValid)) continue;
+      if (move_seq_ >= next_start_)
+        throw std::logic_error("array: a PE moved an accumulator of no fold" + at(n));
+      FoldRec& m = fold(move_seq_);
+      if (!fault_unchecked_) {
+        const uint8_t par = (m.seq & 1) ? kParity : 0;
+        if ((af[p] & kParity) != par || (bf[p] & kParity) != par)
+          throw std::logic_error("array hazard: PE(" + std::to_string(i) + "," + std::to_string(j) +
+                                 ") moves an accumulator of fold " + std::to_string(m.seq + 1) +
+                                 " before fold " + std::to_string(m.seq) +
+                                 " has moved all of its own" + at(n));
+        if (draining)
+          throw std::logic_error("array hazard: PE(" + std::to_string(i) + "," + std::to_string(j) +
+                                 ") moves its accumulator while the drain registers shift" + at(n));
+        if (dvalid_[p])
+          throw std::logic_error("array hazard: PE(" + std::to_string(i) + "," + std::to_string(j) +
+                                 ") moves its accumulator into a drain register that still holds "
+                                 "an uncollected value" +
+                                 at(n));
+      }
+      drain_[p] = acc[p];
+      dvalid_[p] = 1;
+      acc[p] = 0;
+      if (++m.moves == int64_t(m.f.rows) * m.f.cols) {
+        m.last_move = n;
+        ++move_seq_;
+      }
+    }
+  }
+
+  // Drain: the collector takes the bottom row of drain registers, the rest shift down one row.
+  if (draining) {
+    FoldRec& f = fold(drain_seq_);
+    const int64_t row = R - 1 - drain_q_;  // the array row whose outputs leave now
+    const GemmData* d = data_;
+    for (int j = 0; j < C; ++j) {
+      const bool expect = row < f.f.rows && j < f.f.cols;
+      if (!fault_unchecked_ && bool(dvalid_[last + j]) != expect)
+        throw std::logic_error("array: drain register of column " + std::to_string(j) +
+                               (expect ? " is empty" : " holds a value of no fold") + at(n));
+      if (!expect) continue;
+      if (d) d->C[(f.f.m0 + row) * d->shape.N + f.f.n0 + j] += drain_[last + j];
+      ++f.collected;
+    }
+    int32_t* dr = drain_.data();
+    uint8_t* dv = dvalid_.data();
+    std::memmove(dr + C, dr, last * sizeof(int32_t));
+    std::memmove(dv + C, dv, last);
+    std::memset(dr, 0, size_t(C) * sizeof(int32_t));
+    std::memset(dv, 0, size_t(C));
+    if (++drain_q_ == R) {
+      if (!fault_unchecked_ && f.collected != int64_t(f.f.rows) * f.f.cols)
+        throw std::logic_error("array: fold " + std::to_string(f.seq) +
+                               " drained a wrong number of outputs" + at(n));
+      drain_seq_ = kNone;
+      end_fold(f, n);
+    }
+  }
+}
+
+}  // namespace ssim
