@@ -517,10 +517,21 @@ const std::vector<FlagSpec>& flag_specs() {
                          [](HwSpec& h, const std::string& s) { set_key(h, "Fidelity", s); }));
     v.push_back(key_flag("bandwidth", "WORDS_PER_CYCLE", "Bandwidth",
                          "DRAM bandwidth in words per cycle (SCALE-Sim's unit)",
-                         [](HwSpec& h, const std::string& s) { set_key(h, "Bandwidth", s); }));
+                         [](HwSpec& h, const std::string& s) {
+                           set_key(h, "Bandwidth", s);
+                           h.interface_bandwidth = "USER";  // a bandwidth given is one to model
+                         }));
     v.push_back(key_flag("dram-bandwidth", "BYTES_PER_CYCLE", "DramBandwidth",
                          "DRAM bandwidth in bytes per cycle; 0 = Bandwidth x element size",
-                         [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidth", s); }));
+                         [](HwSpec& h, const std::string& s) {
+                           set_key(h, "DramBandwidth", s);
+                           h.interface_bandwidth = "USER";
+                         }));
+    v.push_back(key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
+                         "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim",
+                         [](HwSpec& h, const std::string& s) {
+                           set_key(h, "InterfaceBandwidth", s);
+                         }));
     v.push_back(key_flag("dram-latency", "CYCLES", "DramLatency",
                          "cycles from a DRAM request to its first byte",
                          [](HwSpec& h, const std::string& s) { set_key(h, "DramLatency", s); }));

@@ -29,7 +29,10 @@ struct HwSpec {
   double bandwidth_words = 10;       // Bandwidth: DRAM words per cycle (SCALE-Sim's unit)
   int memory_banks = 1;              // MemoryBanks
   // [run_presets]
-  std::string interface_bandwidth = "CALC";  // InterfaceBandwidth: CALC or USER
+  // InterfaceBandwidth, as in SCALE-Sim: USER models the DRAM channel at `Bandwidth`; CALC runs
+  // stall-free (unlimited bandwidth) and reports the bandwidth that took. SCALE-Sim's own files
+  // say CALC; giving --bandwidth or --dram-bandwidth on the command line switches to USER.
+  std::string interface_bandwidth = "USER";
 
   // [systolic_sim] (our keys)
   double clock_ghz = 1.0;            // ClockGHz: array clock, for FLOP/s and GB/s figures
@@ -46,6 +49,8 @@ struct HwSpec {
   double dram_bw() const {
     return dram_bytes_per_cycle > 0 ? dram_bytes_per_cycle : bandwidth_words * input_bytes;
   }
+  // Whether the DRAM channel never stalls: UnlimitedBandwidth on, or InterfaceBandwidth CALC.
+  bool dram_stall_free() const { return unlimited_bandwidth || interface_bandwidth == "CALC"; }
   ArrayConfig array() const { return {array_rows, array_cols, dataflow, fold_overlap}; }
 };
 

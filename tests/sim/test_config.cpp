@@ -603,3 +603,29 @@ TEST(ConfigTest, DocsShowTheDefaultConfigAndEveryFlag) {
 
 }  // namespace
 }  // namespace ssim
+
+namespace ssim {
+namespace {
+
+TEST(ConfigTest, InterfaceBandwidthCalcIsStallFreeAsInScaleSim) {
+  // SCALE-Sim's CALC runs without DRAM stalls; USER models the given Bandwidth.
+  const std::string calc =
+      "[general]\nrun_name = r\n[run_presets]\nInterfaceBandwidth: CALC\n";
+  HwSpec hw = parse_cfg_text(calc, "calc.cfg", HwSpec{});
+  EXPECT_TRUE(hw.dram_stall_free());
+  // A bandwidth given on the command line is one to model.
+  apply_hw_flag(hw, "bandwidth", "16");
+  EXPECT_FALSE(hw.dram_stall_free());
+  EXPECT_EQ(hw.interface_bandwidth, "USER");
+  hw = parse_cfg_text(calc, "calc.cfg", HwSpec{});
+  apply_hw_flag(hw, "dram-bandwidth", "64");
+  EXPECT_FALSE(hw.dram_stall_free());
+  // The default models the channel; UnlimitedBandwidth is the other way to be stall-free.
+  EXPECT_FALSE(HwSpec{}.dram_stall_free());
+  HwSpec u;
+  apply_hw_flag(u, "unlimited-bandwidth", "on");
+  EXPECT_TRUE(u.dram_stall_free());
+}
+
+}  // namespace
+}  // namespace ssim
