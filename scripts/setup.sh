@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libsystemc-dev libboost-program-options-dev libyaml-cpp-dev
+  libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   python3 python3-matplotlib
   chromium

@@ -503,6 +503,14 @@ const GemmShape kOsGemm{8, 4, 3};  // two folds, T = 3 < r + c + R - 1
 const ArrayConfig kWsCfg{4, 4, Dataflow::WS, true};
 const GemmShape kWsGemm{20, 4, 12};  // three folds along K, T = 20
 
+// An exception thrown inside a SystemC thread crosses the coroutine stacks, which
+// AddressSanitizer cannot follow (google/sanitizers#189): those tests skip under ASan.
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNDER_ASAN() GTEST_SKIP() << "exception out of a SystemC thread: ASan false positive"
+#else
+#define SKIP_UNDER_ASAN() (void)0
+#endif
+
 std::string run_expecting_error(const ArrayConfig& cfg, const GemmShape& g) {
   std::mt19937_64 rng(3);
   Matrices m(g, rng);
@@ -529,6 +537,7 @@ TEST(ArrayHazards, ContractScheduleIsClean) {
 }
 
 TEST(ArrayHazards, OsEarlyStreamIsDetected) {
+  SKIP_UNDER_ASAN();
   SystolicArrayCycle::inject_fault_for_tests(1, false);
   const std::string err = run_expecting_error(kOsCfg, kOsGemm);
   SystolicArrayCycle::inject_fault_for_tests(0, false);
@@ -546,6 +555,7 @@ TEST(ArrayHazards, OsEarlyStreamCorruptsValuesWithoutChecks) {
 }
 
 TEST(ArrayHazards, WsEarlyPreloadIsDetected) {
+  SKIP_UNDER_ASAN();
   SystolicArrayCycle::inject_fault_for_tests(1, false);
   const std::string err = run_expecting_error(kWsCfg, kWsGemm);
   SystolicArrayCycle::inject_fault_for_tests(0, false);
