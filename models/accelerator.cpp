@@ -16,10 +16,12 @@ struct AcceleratorTop : sc_core::sc_module {
   Scratchpad ofmap{"ofmap_sram"};
   SystolicArrayCycle cycle_array{"cycle_array"};
   SystolicArrayFast fast_array{"fast_array"};
+  VectorUnit vector_unit{"vector_unit"};
   Controller controller{"controller"};
 
   explicit AcceleratorTop(sc_core::sc_module_name name) : sc_core::sc_module(name) {
     controller.bind(dram, ifmap, filter, ofmap);
+    controller.bind_vector(vector_unit);
   }
 };
 
@@ -55,6 +57,7 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   t.filter.configure(cfg.filter_sram_bytes);
   t.ofmap.configure(cfg.ofmap_sram_bytes);
   m.configure(cfg.array, origin);
+  t.vector_unit.configure(cfg.vector, origin);
   m.bind_data(data);
   t.controller.start(prog, m, origin);
   sc_core::sc_start();
@@ -65,9 +68,11 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   const ControllerResult& cr = t.controller.result();
   r.total_cycles = cr.total_cycles;
   r.array_end = cr.array_end;
+  r.vector_end = cr.vector_end;
   r.last_store_ready = cr.last_store_ready;
   r.steps = cr.steps;
   r.array = m.stats();
+  r.vector = t.vector_unit.stats();
   r.dram = t.dram.stats();
   r.ifmap = t.ifmap.stats();
   r.filter = t.filter.stats();

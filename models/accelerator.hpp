@@ -1,8 +1,8 @@
 // The accelerator top: DRAM channel, ifmap / filter / ofmap scratchpads, the tile-streaming
-// controller and BOTH array models (cycle-by-cycle and fast). A job picks one array model, so the
-// same controller and memories drive either. One design per process, elaborated on first use and
-// reused for every later job (like models/array_harness.*); it also elaborates the array harness,
-// so a process may use both (call run_program() before the first run_on_array()).
+// controller, the vector unit and BOTH array models (cycle-by-cycle and fast). A job picks one
+// array model, so the same controller and memories drive either. One design per process, elaborated
+// on first use and reused for every later job (like models/array_harness.*); it also elaborates the
+// array harness, so a process may use both (call run_program() before the first run_on_array()).
 #pragma once
 
 #include <vector>
@@ -12,6 +12,7 @@
 #include "models/dram_channel.hpp"
 #include "models/program.hpp"
 #include "models/scratchpad.hpp"
+#include "models/vector_unit.hpp"
 
 namespace ssim {
 
@@ -21,21 +22,25 @@ struct AccelConfig {
   int64_t filter_sram_bytes = 512 * 1024;
   int64_t ofmap_sram_bytes = 256 * 1024;
   DramParams dram;
+  VectorConfig vector;  // lanes and timing of the vector unit
 };
 
 struct AccelResult {
   int64_t total_cycles = 0;       // cycle 0 to the last output written back, inclusive
-  int64_t array_end = -1;         // E of the last tile
+  int64_t array_end = -1;         // E of the last array tile (-1: none)
+  int64_t vector_end = -1;        // end of the last vector step (-1: none)
   int64_t last_store_ready = -1;  // completion of the last write-back
   ArrayStats array;
+  VectorStats vector;
   DramStats dram;
   ScratchpadStats ifmap, filter, ofmap;
   std::vector<StepTiming> steps;  // per program step
 };
 
-// Runs a program on the accelerator with the chosen array model. With data (a value-carrying
-// model), the array accumulates into data->C. Throws std::logic_error on a program that does not
-// fit the configuration and InputError on invalid DRAM parameters.
+// Runs a program on the accelerator with the chosen array model (vector steps run on the vector
+// unit). With data (a value-carrying model), the array accumulates into data->C. Throws
+// std::logic_error on a program that does not fit the configuration and InputError on invalid DRAM
+// parameters or vector-unit configuration.
 AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& prog,
                         const GemmData* data = nullptr);
 

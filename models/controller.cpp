@@ -37,16 +37,28 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   for (size_t j = 0; j < n; ++j) {
     const TileStep& s = prog.steps[j];
     const std::string where = "controller: step " + std::to_string(j) + ": ";
-    if (s.kind != StepKind::ArrayTile)
-      throw std::logic_error(where + "vector-unit steps are not supported yet");
-    if (s.folds.empty()) throw std::logic_error(where + "a tile needs at least one fold");
-    for (const Fold& f : s.folds)
-      if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > ac.rows || f.cols > ac.cols)
-        throw std::logic_error(where + "a fold does not fit the array");
+    const bool vec = s.kind == StepKind::Vector;
+    if (vec) {
+      if (!vector_) throw std::logic_error(where + "a vector step needs a vector unit");
+      const VectorWork& w = s.vector;
+      if (w.elements < 1 || w.inputs < 0 || w.window < 1 || w.row < 0 ||
+          (w.row > 0 && w.elements % w.row != 0))
+        throw std::logic_error(where + "malformed vector work");
+      if (!s.new_output) throw std::logic_error(where + "a vector step opens its own output tile");
+      if (s.filter_load_bytes != 0) throw std::logic_error(where + "a vector step loads no filter");
+    } else {
+      if (s.folds.empty()) throw std::logic_error(where + "a tile needs at least one fold");
+      for (const Fold& f : s.folds)
+        if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > ac.rows || f.cols > ac.cols)
+          throw std::logic_error(where + "a fold does not fit the array");
+    }
+    if (s.wait_for_stores && !s.new_output)
+      throw std::logic_error(where + "a step that waits for the stores opens a new output tile");
     const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
     for (int op = 0; op < 2; ++op) {
+      if (vec && op == 1) break;  // no filter block
       if (load[op] < 0) throw std::logic_error(where + "negative load");
-      if (load[op] > 0) {
+      if (load[op] > 0 || vec) {
         if (load[op] > buf_[op]->half_bytes())
           throw std::logic_error(where + to_string(Operand(op)) + " block of " +
                                  std::to_string(load[op]) + " bytes exceeds a buffer half");
@@ -54,12 +66,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
         b.bytes = load[op];
         blocks_[op].push_back(b);
         cur[op] = int64_t(blocks_[op].size()) - 1;
-        loads_.push_back(Load{op, cur[op]});
+        loads_.push_back(Load{op, cur[op], j});
       }
       if (cur[op] < 0) throw std::logic_error(where + "uses an operand block never loaded");
       use_[op][j] = cur[op];
       blocks_[op][size_t(cur[op])].last_user = int64_t(j);
     }
+    if (vec) cur[0] = -1;  // the next array step loads its own A block
     if (s.new_output) {
       if (out_open) throw std::logic_error(where + "opens an output tile before storing the last");
       if (s.ofmap_tile_bytes > buf_[2]->half_bytes())
@@ -67,7 +80,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
                                " bytes exceeds an ofmap half");
       OutTile o;
       o.acc_bytes = s.ofmap_tile_bytes;
-      o.elements = s.mlen * s.nlen;
+      o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
       outs_.push_back(o);
       cur_out = int64_t(outs_.size()) - 1;
       out_open = true;
@@ -75,7 +88,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
     if (!out_open) throw std::logic_error(where + "accumulates into no open output tile");
     out_of_[j] = cur_out;
     outs_[size_t(cur_out)].last_step = int64_t(j);
-    if (s.store_bytes > 0) {
+    if (s.store_bytes > 0 || vec) {
       outs_[size_t(cur_out)].store_bytes = s.store_bytes;
       out_open = false;
     }
@@ -86,6 +99,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   origin_ = origin;
   input_bytes_ = std::max(1, prog.input_bytes);
   next_load_ = next_submit_ = completed_ = 0;
+  max_end_ = max_store_free_ = -1;
   result_ = ControllerResult{};
   result_.steps.assign(n, StepTiming{});
   finished_ = false;
@@ -93,31 +107,51 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   go_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
 }
 
+void Controller::finish_step(size_t j, int64_t end, int64_t now) {
+  result_.steps[j].end = end;
+  ++completed_;
+  max_end_ = std::max(max_end_, end);
+  for (int op = 0; op < 2; ++op) {
+    if (use_[op][j] < 0) continue;
+    Block& b = blocks_[op][size_t(use_[op][j])];
+    if (b.last_user == int64_t(j)) b.free_at = end + 1;
+  }
+  OutTile& o = outs_[size_t(out_of_[j])];
+  if (o.last_step == int64_t(j)) {
+    if (o.store_bytes > 0) {
+      o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
+      buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
+      result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
+    } else {
+      o.free_at = end + 1;
+    }
+    max_store_free_ = std::max(max_store_free_, o.free_at);
+  }
+}
+
+int64_t Controller::barrier(size_t j, int64_t now) const {
+  if (!prog_->steps[j].wait_for_stores) return now;
+  // Steps are submitted in order, so all steps before j have finished when j of them have.
+  if (completed_ < j) return kNever;
+  return std::max({now, max_end_ + 1, max_store_free_});
+}
+
 bool Controller::act(int64_t now) {
   bool changed = false;
   const Program& prog = *prog_;
 
-  // 1. Finished tiles: free the halves of blocks they were the last to read; write back
+  // 1. Finished steps: free the halves of blocks they were the last to read; write back
   //    finished output tiles.
   TileDone d;
   while (array_->pop_done(d)) {
     changed = true;
-    const size_t j = size_t(d.id);
-    result_.steps[j].end = d.end_cycle;
-    ++completed_;
-    for (int op = 0; op < 2; ++op) {
-      Block& b = blocks_[op][size_t(use_[op][j])];
-      if (b.last_user == int64_t(j)) b.free_at = d.end_cycle + 1;
-    }
-    OutTile& o = outs_[size_t(out_of_[j])];
-    if (o.last_step == int64_t(j)) {
-      if (o.store_bytes > 0) {
-        o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
-        buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
-        result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
-      } else {
-        o.free_at = d.end_cycle + 1;
-      }
+    finish_step(size_t(d.id), d.end_cycle, now);
+  }
+  if (vector_) {
+    VectorDone vd;
+    while (vector_->pop_done(vd)) {
+      changed = true;
+      finish_step(size_t(vd.id), vd.end_cycle, now);
     }
   }
 
@@ -129,6 +163,7 @@ bool Controller::act(int64_t now) {
     if (l.block >= 2) {
       if (blocks[size_t(l.block - 2)].free_at > now) break;
     }
+    if (barrier(l.step, now) > now) break;
     Scratchpad& sp = *buf_[l.op];
     if (sp.busy(h)) sp.release(h);
     Block& b = blocks[size_t(l.block)];
@@ -143,8 +178,9 @@ bool Controller::act(int64_t now) {
   while (next_submit_ < prog.steps.size()) {
     const size_t j = next_submit_;
     const TileStep& s = prog.steps[j];
-    bool ok = true;
+    bool ok = barrier(j, now) <= now;
     for (int op = 0; op < 2 && ok; ++op) {
+      if (use_[op][j] < 0) continue;
       const Block& b = blocks_[op][size_t(use_[op][j])];
       ok = b.ready >= 0 && b.ready <= now;
     }
@@ -157,19 +193,35 @@ bool Controller::act(int64_t now) {
       if (sp.busy(h)) sp.release(h);
       sp.occupy(h, outs_[size_t(o)].acc_bytes);
     }
-    for (const Fold& f : s.folds) {
-      const uint64_t a = uint64_t(f.mlen) * uint64_t(f.klen);
-      const uint64_t b = uint64_t(f.klen) * uint64_t(f.nlen);
-      const uint64_t c = uint64_t(f.mlen) * uint64_t(f.nlen);
-      buf_[0]->count_reads(a);
-      buf_[1]->count_reads(b);
-      buf_[2]->count_writes(c);
-      if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
+    if (s.kind == StepKind::Vector) {
+      const VectorWork& w = s.vector;
+      VectorCmd cmd;
+      cmd.id = j;
+      cmd.kind = w.kind;
+      cmd.elements = w.elements;
+      cmd.inputs = w.inputs;
+      cmd.row = w.row;
+      cmd.window = w.window;
+      cmd.after_previous = w.after_previous;
+      const uint64_t reads_before = vector_->stats().sram_reads;
+      vector_->submit(cmd);
+      buf_[0]->count_reads(vector_->stats().sram_reads - reads_before);  // the lanes' reads
+      buf_[2]->count_writes(uint64_t(w.elements));                       // the results
+    } else {
+      for (const Fold& f : s.folds) {
+        const uint64_t a = uint64_t(f.mlen) * uint64_t(f.klen);
+        const uint64_t b = uint64_t(f.klen) * uint64_t(f.nlen);
+        const uint64_t c = uint64_t(f.mlen) * uint64_t(f.nlen);
+        buf_[0]->count_reads(a);
+        buf_[1]->count_reads(b);
+        buf_[2]->count_writes(c);
+        if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
+      }
+      TileCmd cmd;
+      cmd.id = j;
+      cmd.folds = s.folds;
+      array_->submit(std::move(cmd));
     }
-    TileCmd cmd;
-    cmd.id = j;
-    cmd.folds = s.folds;
-    array_->submit(std::move(cmd));
     result_.steps[j].submit = now;
     ++next_submit_;
     changed = true;
@@ -181,18 +233,17 @@ int64_t Controller::next_wake(int64_t now) const {
   int64_t next = kNever;
   if (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
-    if (l.block >= 2) {
-      const int64_t f = blocks_[l.op][size_t(l.block - 2)].free_at;
-      if (f != kNever && f > now) next = std::min(next, f);
-    }
+    int64_t t = barrier(l.step, now);
+    if (t != kNever && l.block >= 2) t = std::max(t, blocks_[l.op][size_t(l.block - 2)].free_at);
+    if (t != kNever && t > now) next = std::min(next, t);
   }
   if (next_submit_ < prog_->steps.size()) {
     const size_t j = next_submit_;
-    int64_t t = now;
-    for (int op = 0; op < 2; ++op) {
+    int64_t t = barrier(j, now);
+    for (int op = 0; op < 2 && t != kNever; ++op) {
+      if (use_[op][j] < 0) continue;
       const Block& b = blocks_[op][size_t(use_[op][j])];
       t = b.ready < 0 ? kNever : std::max(t, b.ready);
-      if (t == kNever) break;
     }
     const int64_t o = out_of_[j];
     if (t != kNever && prog_->steps[j].new_output && o >= 2)
@@ -213,19 +264,30 @@ void Controller::thread() {
       if (completed_ == n) break;
       const int64_t next = next_wake(now);
       const sc_core::sc_event& done = array_->done_events.default_event();
-      if (next == kNever) {
+      if (vector_) {
+        const sc_core::sc_event& vdone = vector_->done_events.default_event();
+        if (next == kNever) {
+          sc_core::wait(done | vdone);
+        } else {
+          sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done | vdone);
+        }
+      } else if (next == kNever) {
         sc_core::wait(done);
       } else {
         sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done);
       }
-      // A tile ends at E + 0.5; the controller acts from the next whole cycle.
+      // A step ends at E + 0.5; the controller acts from the next whole cycle.
       const int64_t c = now_cycle();
       if (sc_core::sc_time_stamp() != cycle_start(c)) wait_until_cycle(c + 1);
     }
-    int64_t end = -1;
-    for (const StepTiming& st : result_.steps) end = std::max(end, st.end);
-    result_.array_end = end;
-    result_.total_cycles = std::max(end + 1, result_.last_store_ready);
+    int64_t array_end = -1, vector_end = -1;
+    for (size_t j = 0; j < n; ++j) {
+      int64_t& e = prog_->steps[j].kind == StepKind::Vector ? vector_end : array_end;
+      e = std::max(e, result_.steps[j].end);
+    }
+    result_.array_end = array_end;
+    result_.vector_end = vector_end;
+    result_.total_cycles = std::max({array_end + 1, vector_end + 1, result_.last_store_ready});
     // The job ends when the last write-back has completed.
     wait_until_cycle(origin_ + result_.total_cycles);
     finished_ = true;

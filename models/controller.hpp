@@ -1,16 +1,19 @@
-// The tile-streaming controller: runs a Program on the array with the DRAM channel and the three
-// double-buffered scratchpads (docs/memory-system.md).
+// The tile-streaming controller: runs a Program on the array and the vector unit with the DRAM
+// channel and the three double-buffered scratchpads (docs/memory-system.md).
 //
 // In every cycle in which something can happen (the controller acts at integer cycles; it reacts
 // to a tile finishing at E + 0.5 from cycle E + 1, docs/cycle-accounting.md) it, in this order:
-//  1. takes the finished tiles from the array: a block whose last user finished frees its half
-//     from E + 1; a finished output tile is written back (one DRAM write issued in cycle E + 1)
-//     and its ofmap half is free from the cycle that write completes;
+//  1. takes the finished steps from the array and the vector unit: a block whose last user
+//     finished frees its half from E + 1; a finished output tile is written back (one DRAM write
+//     issued in cycle E + 1) and its ofmap half is free from the cycle that write completes;
 //  2. issues the loads of the program in program order (ifmap before filter within a step), each
-//     as soon as the half it goes to is free, on the in-order DRAM channel;
-//  3. submits the next step to the array (ArrayModel::submit) in the first cycle in which all its
-//     operand blocks are in SRAM and, for a step that opens an output tile, its ofmap half is free.
-// The array waits when data is late; those waits are its idle (stall) cycles.
+//     as soon as the half it goes to is free (and, for a step with wait_for_stores, once every
+//     earlier step has finished and every earlier write-back has completed), on the in-order DRAM
+//     channel;
+//  3. submits the next step, in program order, to the array (ArrayModel::submit) or the vector
+//     unit (VectorUnit::submit) in the first cycle in which all its operand blocks are in SRAM
+//     and, for a step that opens an output tile, its ofmap half is free.
+// The array and the vector unit wait when data is late; those waits are their idle (stall) cycles.
 #pragma once
 
 #include <cstdint>
@@ -22,17 +25,19 @@
 #include "models/dram_channel.hpp"
 #include "models/program.hpp"
 #include "models/scratchpad.hpp"
+#include "models/vector_unit.hpp"
 
 namespace ssim {
 
 struct StepTiming {
-  int64_t submit = -1;  // job cycle the step was submitted to the array (may start from then)
-  int64_t end = -1;     // job cycle of its last output (E of its last fold)
+  int64_t submit = -1;  // job cycle the step was submitted to its unit (may start from then)
+  int64_t end = -1;     // job cycle of its last output (E of its last fold; a vector command's end)
 };
 
 struct ControllerResult {
   int64_t total_cycles = 0;       // max(last E + 1, last write-back completion)
-  int64_t array_end = -1;         // E of the last step
+  int64_t array_end = -1;         // E of the last array step (-1: none)
+  int64_t vector_end = -1;        // end cycle of the last vector step (-1: none)
   int64_t last_store_ready = -1;  // completion cycle of the last write-back (-1: none)
   std::vector<StepTiming> steps;
 };
@@ -43,11 +48,14 @@ class Controller : public sc_core::sc_module {
   explicit Controller(sc_core::sc_module_name name);
 
   void bind(DramChannel& dram, Scratchpad& ifmap, Scratchpad& filter, Scratchpad& ofmap);
+  // The vector unit that runs StepKind::Vector steps (optional for programs without them).
+  void bind_vector(VectorUnit& unit) { vector_ = &unit; }
 
   // Prepares a job and schedules its start at absolute cycle `origin` (>= now). The array, the
-  // channel and the scratchpads must already be configured for the job. Checks the program
-  // (std::logic_error: unsupported step kinds, blocks that do not fit a half, folds that do not
-  // fit the array, inconsistent reuse) before anything is simulated.
+  // vector unit, the channel and the scratchpads must already be configured for the job. Checks
+  // the program (std::logic_error: vector steps without a vector unit, blocks that do not fit a
+  // half, folds that do not fit the array, malformed vector work, inconsistent reuse) before
+  // anything is simulated.
   void start(const Program& prog, ArrayModel& array, int64_t origin);
 
   bool finished() const { return finished_; }
@@ -72,15 +80,21 @@ class Controller : public sc_core::sc_module {
   struct Load {
     int op;  // 0 ifmap, 1 filter
     int64_t block;
+    size_t step;  // the step that loads it
   };
 
   void thread();
   bool act(int64_t now);  // returns whether anything changed
+  void finish_step(size_t j, int64_t end, int64_t now);
+  // For a step with wait_for_stores: the cycle from which it may load and start (kNever while an
+  // earlier step is unfinished); `now` for other steps.
+  int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
 
   DramChannel* dram_ = nullptr;
   Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};
   ArrayModel* array_ = nullptr;
+  VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
   int64_t origin_ = 0;
   sc_core::sc_event go_;
@@ -88,11 +102,13 @@ class Controller : public sc_core::sc_module {
   std::vector<Block> blocks_[2];
   std::vector<OutTile> outs_;
   std::vector<Load> loads_;
-  std::vector<int64_t> use_[2];  // per step: its ifmap / filter block
+  std::vector<int64_t> use_[2];  // per step: its ifmap / filter block (-1: none)
   std::vector<int64_t> out_of_;  // per step: its output tile
   size_t next_load_ = 0;
   size_t next_submit_ = 0;
   size_t completed_ = 0;
+  int64_t max_end_ = -1;         // latest end of a finished step
+  int64_t max_store_free_ = -1;  // latest completion of an issued write-back
   int input_bytes_ = 1;
   bool finished_ = true;
   ControllerResult result_;

@@ -31,6 +31,12 @@ uint64_t Program::macs() const {
   return n;
 }
 
+uint64_t Program::vector_steps() const {
+  uint64_t n = 0;
+  for (const TileStep& s : steps) n += s.kind == StepKind::Vector;
+  return n;
+}
+
 int64_t Program::load_bytes(Operand op) const {
   int64_t n = 0;
   for (const TileStep& s : steps) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/types.hpp"
+#include "workloads/lower.hpp"
 
 namespace ssim {
 
@@ -18,20 +19,22 @@ const char* to_string(Operand op);  // "ifmap", "filter", "ofmap"
 
 enum class StepKind {
   ArrayTile,  // a GEMM tile on the systolic array
-  Vector,     // an operation on the vector unit (not executed yet: the controller rejects it)
+  Vector,     // one chunk of a vector op on the vector unit (models/vector_unit.hpp)
 };
 
-// Work for the vector unit (softmax, elementwise, activation). Placeholder for the VectorUnit
-// model: the tiler does not emit it yet and the controller throws std::logic_error on it.
+// Work for the vector unit: one chunk of a vector op (docs/memory-system.md, "Vector steps").
+// The controller hands it to the unit as a VectorCmd (id = the step's index).
 struct VectorWork {
-  std::string op;           // e.g. "softmax", "relu"
-  int64_t elements = 0;     // elements processed
-  int64_t load_bytes = 0;   // bytes read from DRAM before the op
-  int64_t store_bytes = 0;  // bytes written to DRAM after the op
+  VectorKind kind = VectorKind::Add;
+  int64_t elements = 0;  // output elements of the chunk (VectorCmd::elements), >= 1
+  int64_t inputs = 0;    // input elements of the chunk, loaded from DRAM into the ifmap buffer
+  int64_t row = 0;       // softmax, layernorm: elements per row (the chunk holds whole rows)
+  int64_t window = 1;    // maxpool, avgpool: input elements per output
+  bool after_previous = false;  // VectorCmd::after_previous (reads the previous command's results)
 };
 
 // One step of a Program: an SRAM-sized tile of a GEMM, C[m0.., n0..] += A[m0.., k0..] * B[k0..,
-// n0..]. Buffer rules (docs/memory-system.md):
+// n0..], or a chunk of a vector op. Buffer rules (docs/memory-system.md):
 //  - ifmap_load_bytes > 0: the step's A block is loaded from DRAM into the next half of the ifmap
 //    buffer (halves alternate); == 0: the step uses the block of the previous step that loaded
 //    one (it stays in its half). The same for filter_load_bytes and B.
@@ -39,6 +42,13 @@ struct VectorWork {
 //    (ofmap_tile_bytes of int32 accumulators, zeroed). Otherwise it accumulates into the open one.
 //  - store_bytes > 0: the step completes the output tile; after it, the tile is written back to
 //    DRAM (store_bytes at OutputBytes per element) and its half is free once the write finishes.
+//  - A Vector step always takes a new ifmap block of ifmap_load_bytes (the chunk's inputs, 0
+//    allowed), uses no filter block, and opens (new_output) and closes its own output tile of
+//    ofmap_tile_bytes (its results at OutputBytes each), written back as store_bytes. The step
+//    after a vector step must load its own ifmap block.
+//  - wait_for_stores: a dependency barrier. The step's loads are issued, and the step submitted,
+//    only after every earlier step has finished and every earlier write-back has completed (the
+//    step reads what they wrote to DRAM). The step must open a new output tile.
 struct TileStep {
   StepKind kind = StepKind::ArrayTile;
   int64_t m0 = 0, mlen = 0, n0 = 0, nlen = 0, k0 = 0, klen = 0;
@@ -47,6 +57,8 @@ struct TileStep {
   bool new_output = false;
   int64_t ofmap_tile_bytes = 0;  // accumulator bytes of the output tile (set on new_output steps)
   int64_t store_bytes = 0;
+  bool wait_for_stores = false;
+  int64_t copy = 0;         // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
   std::vector<Fold> folds;  // in execution order (ssim::fold_gemm of the sub-GEMM)
   VectorWork vector;        // for StepKind::Vector
 };
@@ -63,7 +75,8 @@ struct TileSizes {
 };
 
 struct Program {
-  GemmShape shape;
+  GemmShape shape;     // of one copy
+  int64_t repeat = 1;  // copies of the GEMM, back to back (steps of copy i, then copy i+1)
   Dataflow dataflow = Dataflow::WS;
   TileSizes tile;
   LoopOrder order = LoopOrder::MNK;
@@ -75,6 +88,7 @@ struct Program {
   // Totals over the steps.
   uint64_t folds() const;
   uint64_t macs() const;
+  uint64_t vector_steps() const;
   int64_t load_bytes(Operand op) const;  // ifmap / filter: DRAM reads; ofmap: 0
   int64_t store_bytes() const;           // ofmap DRAM writes
 };

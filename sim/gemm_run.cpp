@@ -29,9 +29,10 @@ AccelConfig accel_config(const HwSpec& hw) {
   cfg.ifmap_sram_bytes = sram_bytes(hw, Operand::Ifmap);
   cfg.filter_sram_bytes = sram_bytes(hw, Operand::Filter);
   cfg.ofmap_sram_bytes = sram_bytes(hw, Operand::Ofmap);
-  cfg.dram.unlimited = hw.unlimited_bandwidth;
+  cfg.dram.unlimited = hw.dram_stall_free();  // UnlimitedBandwidth on or InterfaceBandwidth CALC
   cfg.dram.bytes_per_cycle = hw.dram_bw();
   cfg.dram.latency = hw.dram_latency;
+  cfg.vector = vector_config(hw);
   return cfg;
 }
 
@@ -43,25 +44,31 @@ GemmRunResult run_gemm(const HwSpec& hw, const GemmShape& shape, uint64_t seed) 
 
   const AccelConfig cfg = accel_config(hw);
 
+  if (hw.fidelity != Fidelity::Cycle) {
+    GemmRunResult res = gemm_run_result(hw, prog, run_program(ArrayKind::Fast, cfg, prog));
+    res.name = "gemm";
+    return res;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> dist(-128, 127);
+  std::vector<int8_t> A(size_t(shape.M * shape.K)), B(size_t(shape.K * shape.N));
+  for (auto& v : A) v = static_cast<int8_t>(dist(rng));
+  for (auto& v : B) v = static_cast<int8_t>(dist(rng));
+  std::vector<int32_t> C(size_t(shape.M * shape.N), 0);
+  GemmData data{shape, A.data(), B.data(), C.data()};
+  GemmRunResult res = gemm_run_result(hw, prog, run_program(ArrayKind::Cycle, cfg, prog, &data));
+  res.name = "gemm";
+  res.values_checked = true;
+  res.values_ok = C == reference_gemm(shape, A, B);
+  return res;
+}
+
+GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const AccelResult& ar) {
   GemmRunResult res;
   res.name = "gemm";
-  res.shape = shape;
-  AccelResult ar;
-  if (hw.fidelity == Fidelity::Cycle) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> dist(-128, 127);
-    std::vector<int8_t> A(size_t(shape.M * shape.K)), B(size_t(shape.K * shape.N));
-    for (auto& v : A) v = static_cast<int8_t>(dist(rng));
-    for (auto& v : B) v = static_cast<int8_t>(dist(rng));
-    std::vector<int32_t> C(size_t(shape.M * shape.N), 0);
-    GemmData data{shape, A.data(), B.data(), C.data()};
-    ar = run_program(ArrayKind::Cycle, cfg, prog, &data);
-    res.values_checked = true;
-    res.values_ok = C == reference_gemm(shape, A, B);
-  } else {
-    ar = run_program(ArrayKind::Fast, cfg, prog, nullptr);
-  }
-
+  res.shape = prog.shape;
+  res.repeat = prog.repeat;
+  const AccelConfig cfg = accel_config(hw);
   const ArrayStats& as = ar.array;
   res.total_cycles = ar.total_cycles;
   res.stall_cycles = as.idle_cycles;
@@ -75,6 +82,8 @@ GemmRunResult run_gemm(const HwSpec& hw, const GemmShape& shape, uint64_t seed) 
   res.compute_util = res.total_cycles ? double(res.macs) / (pes * double(res.total_cycles)) : 0;
   res.array_util = res.compute_cycles ? double(res.macs) / (pes * double(res.compute_cycles)) : 0;
   res.mapping_eff = as.mapped_pe_cycles ? double(res.macs) / double(as.mapped_pe_cycles) : 0;
+  res.stream_cycles =
+      int64_t(as.mapped_pe_cycles / (uint64_t(cfg.array.rows) * uint64_t(cfg.array.cols)));
   double pe_sum = 0;
   for (const TileStep& s : prog.steps)
     for (const Fold& f : s.folds) pe_sum += double(f.rows) * double(f.cols);

@@ -13,8 +13,10 @@
 namespace ssim {
 
 struct GemmRunResult {
-  std::string name;  // layer / GEMM name
-  GemmShape shape;
+  std::string name;    // layer / GEMM name
+  GemmShape shape;     // of one copy
+  int64_t stream_cycles = 0;  // sum over folds of T: cycles the array streams operands
+  int64_t repeat = 1;  // copies of the GEMM run back to back (GemmOp::repeat); totals cover all
   int64_t total_cycles = 0;    // cycle 0 to the last output written back to DRAM, inclusive
   int64_t compute_cycles = 0;  // cycles with a fold in flight on the array
   int64_t stall_cycles = 0;    // cycles before the array's last cycle with no fold in flight:
@@ -64,8 +66,12 @@ struct GemmRunResult {
 };
 
 // The accelerator configuration of a spec: SRAM capacities in bytes, DRAM bandwidth (bytes per
-// cycle, HwSpec::dram_bw()), latency and the unlimited-bandwidth switch.
+// cycle, HwSpec::dram_bw()), latency, the unlimited-bandwidth switch and the vector unit
+// (VectorLanes lanes, default timing).
 AccelConfig accel_config(const HwSpec& hw);
+
+// The result fields of a GEMM program's run (everything but name, values_checked and values_ok).
+GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const AccelResult& ar);
 
 // Simulates C = A * B on the configured accelerator. With Fidelity::Cycle the value-carrying
 // cycle-by-cycle array runs on random int8 operands (from `seed`) and its output is compared with

@@ -147,6 +147,84 @@ TEST(Accel, HandWorkedScheduleWithDoubleBuffering) {
   EXPECT_EQ(r.steps[0].submit, 27);
 }
 
+// A GEMM tile, then a vector step (relu of the tile's 8 outputs) on a 4 x 4 WS array, 1 byte per
+// cycle, no latency, 4 lanes. The tile is the first step of HandWorkedScheduleWithDoubleBuffering:
+// loads A [0,8) and B [8,24), submitted 24, E = 35, its 8 outputs written back [36,44) ready 44.
+//   with wait_for_stores: the vector step's load waits for the tile (E + 1 = 36) and its
+//     write-back (44): [44,52) ready 52; relu of 8 on 4 lanes: I = 2, L = 2, so 52 .. 55; its
+//     write-back [56,64) ready 64: total 64. The vector unit idles 0 .. 51.
+//   without: its load is issued in cycle 0 behind A and B, [24,32) ready 32; the unit runs 32 ..
+//     35; both write-backs are issued in 36, the tile's first: [36,44), [44,52): total 52.
+Program gemm_then_relu(bool wait_for_stores) {
+  Program p;
+  p.shape = {2, 4, 4};
+  TileStep g;
+  g.m0 = 0, g.mlen = 2, g.n0 = 0, g.nlen = 4, g.k0 = 0, g.klen = 4;
+  g.ifmap_load_bytes = 8;
+  g.filter_load_bytes = 16;
+  g.new_output = true;
+  g.ofmap_tile_bytes = 2 * 4 * 4;
+  g.store_bytes = 8;
+  g.folds = {make_fold(Dataflow::WS, 0, 2, 0, 4, 0, 4)};
+  p.steps.push_back(g);
+  TileStep v;
+  v.kind = StepKind::Vector;
+  v.vector.kind = VectorKind::Relu;
+  v.vector.elements = 8;
+  v.vector.inputs = 8;
+  v.ifmap_load_bytes = 8;
+  v.new_output = true;
+  v.ofmap_tile_bytes = 8;
+  v.store_bytes = 8;
+  v.wait_for_stores = wait_for_stores;
+  p.steps.push_back(v);
+  return p;
+}
+
+TEST(Accel, VectorStepWaitsForTheStoresItDependsOn) {
+  AccelConfig cfg;
+  cfg.array = {4, 4, Dataflow::WS, false};
+  cfg.ifmap_sram_bytes = 64;
+  cfg.filter_sram_bytes = 32;
+  cfg.ofmap_sram_bytes = 64;
+  cfg.dram = DramParams{1, 0, false, 1000};
+  cfg.vector.lanes = 4;
+  for (ArrayKind kind : {ArrayKind::Fast, ArrayKind::Cycle}) {
+    const AccelResult r = run_program(kind, cfg, gemm_then_relu(true));
+    ASSERT_EQ(r.steps.size(), 2u);
+    EXPECT_EQ(r.steps[0].submit, 24);
+    EXPECT_EQ(r.steps[0].end, 35);
+    EXPECT_EQ(r.steps[1].submit, 52);
+    EXPECT_EQ(r.steps[1].end, 55);
+    EXPECT_EQ(r.array_end, 35);
+    EXPECT_EQ(r.vector_end, 55);
+    EXPECT_EQ(r.last_store_ready, 64);
+    EXPECT_EQ(r.total_cycles, 64);
+    EXPECT_EQ(r.vector.ops, 1u);
+    EXPECT_EQ(r.vector.first_cycle, 52);
+    EXPECT_EQ(r.vector.idle_cycles, 52);
+    EXPECT_EQ(r.array.idle_cycles, 24);
+    EXPECT_EQ(r.dram.bytes_read, 8u + 16 + 8);
+    EXPECT_EQ(r.dram.bytes_written, 8u + 8);
+    // SRAM: the fold reads A (8) and the relu its 8 inputs; both write and read back 8 outputs.
+    EXPECT_EQ(r.ifmap.writes, 16u);
+    EXPECT_EQ(r.ifmap.reads, 16u);
+    EXPECT_EQ(r.ofmap.writes, 16u);
+    EXPECT_EQ(r.ofmap.reads, 16u);
+  }
+  const AccelResult r = run_program(ArrayKind::Fast, cfg, gemm_then_relu(false));
+  EXPECT_EQ(r.steps[1].submit, 32);
+  EXPECT_EQ(r.steps[1].end, 35);
+  EXPECT_EQ(r.last_store_ready, 52);
+  EXPECT_EQ(r.total_cycles, 52);
+
+  // An array step after a vector step must load its own A block.
+  Program bad = gemm_then_relu(false);
+  bad.steps.push_back(bad.steps[0]);
+  bad.steps.back().ifmap_load_bytes = 0;
+  EXPECT_THROW(run_program(ArrayKind::Fast, cfg, bad), std::logic_error);
+}
+
 TEST(Accel, NoReuseGemmFollowsBytesOverBandwidth) {
   // M = 1: every weight is used once, so the run moves K x N bytes at the DRAM bandwidth.
   HwSpec hw = make_hw(128, 128, Dataflow::WS);

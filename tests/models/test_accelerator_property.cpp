@@ -5,6 +5,7 @@
 // The cycle-by-cycle run carries values, which must equal a plain reference GEMM.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -114,6 +115,103 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
   EXPECT_GT(with_stalls, kCases / 2);
   EXPECT_GT(multi_tile, kCases / 2);
   EXPECT_GT(with_overlap, kCases / 4);
+}
+
+// Programs that mix GEMM parts and vector parts (each part a whole GEMM of the same shape or a
+// whole vector op, the first step of a later part waiting for the earlier stores or not): the two
+// array models under the same controller, vector unit and memories give identical schedules and
+// counters, every GEMM part adds A * B into C, and each vector part's unit time is its closed
+// form's issue cycles (docs/vector-unit.md: the sum of its commands' I).
+TEST(AccelProperty, MixedGemmAndVectorProgramsAgree) {
+  std::mt19937_64 rng(77);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
+  const VectorKind kinds[] = {VectorKind::Add,     VectorKind::Relu,    VectorKind::Gelu,
+                              VectorKind::Softmax, VectorKind::MaxPool, VectorKind::LayerNorm};
+  const int kCases = 500;
+  int waited = 0;
+  for (int i = 0; i < kCases; ++i) {
+    HwSpec hw;
+    hw.array_rows = int(pick(1, 6));
+    hw.array_cols = int(pick(1, 6));
+    hw.dataflow = Dataflow(pick(0, 2));
+    hw.fold_overlap = pick(0, 1) == 1;
+    hw.output_bytes = 1 << pick(0, 2);
+    hw.unlimited_bandwidth = pick(0, 9) == 0;
+    hw.dram_bytes_per_cycle = double(pick(1, 80)) / 4.0;
+    hw.dram_latency = pick(0, 1) ? pick(0, 20) : 0;
+    hw.vector_lanes = int(pick(1, 8));
+    hw.ifmap_sram_kb = pick(1, 3);
+    hw.filter_sram_kb = pick(1, 3);
+    hw.ofmap_sram_kb = pick(1, 3);
+    const GemmShape g{pick(1, 16), pick(1, 16), pick(1, 16)};
+
+    Program p;
+    p.input_bytes = hw.input_bytes;
+    p.output_bytes = hw.output_bytes;
+    int gemms = 0;
+    uint64_t issue = 0;  // expected issue cycles of all vector parts
+    const int parts = int(pick(2, 4));
+    for (int part = 0; part < parts; ++part) {
+      Program q;
+      if (pick(0, 1) == 0) {
+        q = plan_gemm(hw, g);
+        ++gemms;
+      } else {
+        VectorOp op;
+        op.name = "v";
+        op.kind = kinds[pick(0, 5)];
+        const int64_t row = pick(1, 40);
+        op.outputs = row * pick(1, 30);
+        op.inputs = op.kind == VectorKind::Add ? 2 * op.outputs : op.outputs;
+        op.elements = op.outputs;
+        if (op.kind == VectorKind::Softmax || op.kind == VectorKind::LayerNorm) op.row = row;
+        if (op.kind == VectorKind::MaxPool) {
+          op.inputs = 4 * op.outputs;
+          op.elements = 9 * op.outputs;
+        }
+        q = plan_vector(hw, op);
+        for (const TileStep& s : q.steps) {
+          VectorCmd c;
+          c.kind = s.vector.kind;
+          c.elements = s.vector.elements;
+          c.row = s.vector.row;
+          c.window = s.vector.window;
+          issue += uint64_t(vector_issue_cycles(accel_config(hw).vector, c));
+        }
+      }
+      if (part > 0 && pick(0, 1) == 1) {
+        q.steps.front().wait_for_stores = true;
+        ++waited;
+      }
+      p.steps.insert(p.steps.end(), q.steps.begin(), q.steps.end());
+    }
+    const AccelConfig cfg = accel_config(hw);
+    std::vector<int8_t> A(size_t(g.M * g.K)), B(size_t(g.K * g.N));
+    for (auto& v : A) v = int8_t(pick(-128, 127));
+    for (auto& v : B) v = int8_t(pick(-128, 127));
+    std::vector<int32_t> C(size_t(g.M * g.N), 0);
+    GemmData data{g, A.data(), B.data(), C.data()};
+
+    const AccelResult fast = run_program(ArrayKind::Fast, cfg, p);
+    const AccelResult cyc = run_program(ArrayKind::Cycle, cfg, p, &data);
+    expect_same(fast, cyc, i);
+    EXPECT_EQ(fast.vector_end, cyc.vector_end) << "case " << i;
+    EXPECT_EQ(fast.vector.idle_cycles, cyc.vector.idle_cycles) << "case " << i;
+    EXPECT_EQ(uint64_t(fast.vector.issue_cycles), issue) << "case " << i;
+    std::vector<int32_t> want = reference(g, A, B);
+    for (auto& v : want) v *= gemms;
+    ASSERT_EQ(C, want) << "case " << i;
+    // A step that waits for the stores starts after every earlier step has ended.
+    int64_t last_end = -1;
+    for (size_t j = 0; j < p.steps.size(); ++j) {
+      if (p.steps[j].wait_for_stores) {
+        EXPECT_GT(fast.steps[j].submit, last_end) << "case " << i << " step " << j;
+      }
+      last_end = std::max(last_end, fast.steps[j].end);
+    }
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(waited, kCases / 4);
 }
 
 }  // namespace
