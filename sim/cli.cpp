@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <charconv>
@@ -11,7 +12,10 @@
 #include <sstream>
 #include <system_error>
 
+#include "sim/network_run.hpp"
 #include "sim/report_table.hpp"
+#include "sim/run_outputs.hpp"
+#include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
 #error "SSIM_VERSION must be defined by the build (see CMakeLists.txt)"
@@ -34,11 +38,18 @@ struct RunOption {
 const RunOption kRunOptions[] = {
     {"gemm", "M,N,K",
      "simulate one GEMM C[MxN] = A[MxK] * B[KxN]; each of M, N, K from 1 to 1048576"},
-    {"config", "FILE",
-     "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section; "
-     "flags override it"},
+    {"workload", "NAME|FILE",
+     "simulate a network: a built-in name (resnet50, alexnet, mobilenetv2, bert-base-128, "
+     "bert-base-512, gpt2-prefill-1024, gpt2-decode, vit-b16, mlp, vector-add, "
+     "matrix-multiply), a SCALE-Sim topology .csv or a .yaml network (docs/workloads.md)"},
+    {"config", "FILE|PRESET",
+     "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
+     "preset name (seed-roofline, tpu-v1, eyeriss, scale-sim-32x32); flags override it"},
     {"out", "DIR", "output folder [default: results/<run_name>]"},
     {"seed", "N", "seed of the random GEMM operands [default: 1]"},
+    {"report", nullptr,
+     "also draw the roofline, utilization and time-breakdown figures and write report.html "
+     "(needs python3-matplotlib)"},
     {"quiet", nullptr, "print nothing on success (errors still go to stderr)"},
 };
 
@@ -115,6 +126,35 @@ void check_out_dir(const std::string& dir) {
     throw InputError("--out '" + dir + "': cannot write in '" + p.string() +
                      "': " + std::error_code(errno, std::generic_category()).message());
   }
+}
+
+// --config accepts a preset name as well as a file: NAME (no '/', no .cfg) that is not a file
+// is looked up as presets/NAME.cfg next to the executable, then in models/presets/ of the sources.
+std::string resolve_config(const std::string& v) {
+  std::error_code ec;
+  if (fs::exists(v, ec) || v.find('/') != std::string::npos ||
+      (v.size() > 4 && v.compare(v.size() - 4, 4, ".cfg") == 0))
+    return v;
+  std::vector<fs::path> dirs;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back(exe.parent_path() / "presets");
+  dirs.push_back(fs::path(SSIM_SOURCE_DIR) / "models" / "presets");
+  for (const fs::path& d : dirs) {
+    const fs::path p = d / (v + ".cfg");
+    if (fs::exists(p, ec)) return p.string();
+  }
+  std::string names;
+  for (const fs::path& d : dirs) {
+    if (!fs::is_directory(d, ec)) continue;
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (e.path().extension() == ".cfg") found.push_back(e.path().stem().string());
+    std::sort(found.begin(), found.end());
+    for (const auto& n : found) names += (names.empty() ? "" : ", ") + n;
+    if (!names.empty()) break;
+  }
+  throw InputError("--config '" + v +
+                   "': no such file, and no preset of that name (presets: " + names + ")");
 }
 
 std::string fixed(double x, int decimals) {
@@ -250,14 +290,21 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (seen.count("config")) {
     opts.config_path = seen["config"];
     if (opts.config_path.empty()) throw InputError("--config '': expected a file name");
-    opts.hw = parse_cfg_file(opts.config_path, opts.hw);
+    opts.hw = parse_cfg_file(resolve_config(opts.config_path), opts.hw);
   }
   for (const auto& [name, value] : hw_flags_given) apply_hw_flag(opts.hw, name, value);
   validate_hw(opts.hw);
 
   if (opts.action == CliAction::PrintConfig) return opts;
-  if (!opts.gemm) {
-    throw InputError("nothing to run: give --gemm M,N,K (see --help)");
+  opts.report = seen.count("report") > 0;
+  if (seen.count("gemm") && seen.count("workload"))
+    throw InputError("--gemm and --workload: give one of them, not both");
+  if (seen.count("workload")) {
+    if (seen["workload"].empty()) throw InputError("--workload '': expected a name or a file");
+    opts.workload = load_workload(seen["workload"]);
+  }
+  if (!opts.gemm && !opts.workload) {
+    throw InputError("nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
   }
   opts.out_dir = seen.count("out") ? seen["out"] : "results/" + opts.hw.run_name;
   check_out_dir(opts.out_dir);
@@ -272,12 +319,18 @@ std::string cli_help() {
   std::ostringstream s;
   s << cli_version() << ": cycle-level simulator of systolic-array accelerators\n\n"
     << "Usage: systolic-sim --gemm M,N,K [--config FILE] [flags]\n"
+    << "       systolic-sim --workload NAME|FILE [--config FILE] [flags] [--report]\n"
     << "       systolic-sim [--config FILE] [flags] --print-config\n\n"
     << tidy(make_options(true)) << "\n"
     << "Examples:\n"
     << "  systolic-sim --gemm 512,512,512 --array 32x32 --dataflow os --fidelity cycle\n"
-    << "  systolic-sim --config google.cfg --gemm 1024,4800,1600 --fold-overlap on --out res/\n\n"
-    << "Results go to <out>/gemm_results.csv. Exit codes: 0 success, 1 internal error or output\n"
+    << "  systolic-sim --config google.cfg --gemm 1024,4800,1600 --fold-overlap on --out res/\n"
+    << "  systolic-sim --workload resnet50 --array 128x128 --dataflow ws --out res/ --report\n\n"
+    << "Results go to <out>/: layers.csv (one row per op), summary.json, SCALE-Sim's\n"
+    << "COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv, "
+       "SYSTOLIC_SIM_REPORT.csv,\n"
+    << "gemm_results.csv for --gemm, and with --report the figures and report.html\n"
+    << "(docs/report-format.md). Exit codes: 0 success, 1 internal error or output\n"
     << "not written or values wrong, 2 bad input (nothing written). Config keys: docs/config.md.\n";
   return s.str();
 }
@@ -342,10 +395,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       break;
   }
 
-  // The only run source so far; a --workload branch goes here.
-  GemmRunResult result;
+  // A --gemm run is a network of one GEMM layer: the same path, outputs and reports.
+  Network net;
+  if (opts.gemm) {
+    net.name = "gemm " + shape_text(*opts.gemm);
+    net.layers.push_back(make_layer("gemm", GemmLayer{opts.gemm->M, opts.gemm->N, opts.gemm->K}));
+  } else {
+    net = *opts.workload;
+  }
+  NetworkRunResult result;
+  CanonicalKernels canonical;
   try {
-    result = run_gemm(opts.hw, *opts.gemm, opts.seed);
+    result = run_network(opts.hw, net, opts.seed);
+    canonical = run_canonical_kernels(opts.hw);
   } catch (const InputError& e) {
     err << "error: " << one_line(e.what()) << std::endl;
     return kExitBadInput;
@@ -354,11 +416,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return kExitFailure;
   }
 
-  // Outputs only after the run succeeded: the folder is created here, the CSV renamed into place.
+  // Outputs only after the run succeeded: the folder is created here, files renamed into place.
   const fs::path csv_path = fs::path(opts.out_dir) / "gemm_results.csv";
   try {
     fs::create_directories(opts.out_dir);
-    write_file_atomic(csv_path.string(), gemm_results_csv(opts.hw, result, opts.seed));
+    write_run_folder(opts.out_dir, opts.hw, result, canonical);
+    if (opts.gemm)
+      write_file_atomic(csv_path.string(),
+                        gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed));
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
         << std::endl;
@@ -366,14 +431,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 
   if (!opts.quiet) {
-    out << gemm_summary_table(opts.hw, result);
-    out << "results: " << csv_path.string() << '\n';
+    if (opts.gemm)
+      out << gemm_summary_table(opts.hw, result.gemms.at(0));
+    else
+      out << network_summary_text(opts.hw, result);
+    out << "results: " << opts.out_dir << "/ (layers.csv, summary.json, COMPUTE_REPORT.csv, ...)\n";
   }
   if (result.values_checked && !result.values_ok) {
     err << "error: the cycle-level array's output C differs from the reference GEMM "
            "(values_ok = false in "
-        << csv_path.string() << ")" << std::endl;
+        << (opts.gemm ? csv_path.string() : opts.out_dir + "/summary.json") << ")" << std::endl;
     return kExitFailure;
+  }
+  if (opts.report) {
+    const int rc = run_report_script(opts.out_dir, err);
+    if (rc == 0) {
+      if (!opts.quiet) out << "report: " << opts.out_dir << "/report.html\n";
+    } else if (rc != 3) {  // 3: no matplotlib; the script said how to get it, CSV/JSON are there
+      return kExitFailure;
+    }
   }
   return kExitOk;
 }

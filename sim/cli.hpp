@@ -12,6 +12,7 @@
 #include "models/types.hpp"
 #include "sim/config.hpp"
 #include "sim/gemm_run.hpp"
+#include "workloads/layer.hpp"
 
 namespace ssim {
 
@@ -27,10 +28,10 @@ struct CliOptions {
   HwSpec hw;                // defaults <- --config file <- hardware flags
   std::string config_path;  // --config, empty if none
 
-  // What to run; exactly one source must be given for CliAction::Run. Today that is one GEMM.
-  // A workload source (--workload NAME|FILE) goes next to it: a field here, its flag in
-  // cli.cpp's "Run" option group and parse_cli(), and a branch in run_cli().
-  std::optional<GemmShape> gemm;  // --gemm M,N,K
+  // What to run; exactly one source must be given for CliAction::Run.
+  std::optional<GemmShape> gemm;    // --gemm M,N,K
+  std::optional<Network> workload;  // --workload NAME|FILE, loaded and validated
+  bool report = false;              // --report: figures and report.html after the run
 
   std::string out_dir;  // --out, or results/<run_name>
   uint64_t seed = 1;    // --seed

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -327,8 +328,13 @@ TEST_P(CliRunTest, RunWritesCsvAndTable) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(entries(cwd.path), std::vector<std::string>{"res"});
-  // Only the CSV: no temporary left behind.
-  EXPECT_EQ(entries(cwd.path / "res"), std::vector<std::string>{"gemm_results.csv"});
+  // The run folder and nothing else: no temporary left behind.
+  auto files = entries(cwd.path / "res");
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"BANDWIDTH_REPORT.csv", "COMPUTE_REPORT.csv",
+                                      "DETAILED_ACCESS_REPORT.csv", "SYSTOLIC_SIM_REPORT.csv",
+                                      "gemm_results.csv", "layers.csv", "summary.json"}));
 
   size_t lines = 0;
   auto row = read_single_row_csv(cwd.path / "res" / "gemm_results.csv", &lines);

@@ -566,7 +566,7 @@ TEST(ConfigTest, CliErrorsAreOneLineNamingTheFlag) {
             "--seed '-1': expected an integer from 0 to 18446744073709551615");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "--seed", "18446744073709551616"}),
             "--seed '18446744073709551616': expected an integer from 0 to 18446744073709551615");
-  EXPECT_EQ(cli_error({"--array", "8x8"}), "nothing to run: give --gemm M,N,K (see --help)");
+  EXPECT_EQ(cli_error({"--array", "8x8"}), "nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "--array", "4x4", "--array", "8x8"}),
             "option '--array' given more than once");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "extra"}),

@@ -1,0 +1,153 @@
+#include "sim/network_run.hpp"
+
+#include "sim/op_run.hpp"
+
+namespace ssim {
+namespace {
+
+std::string vector_type(VectorKind k) {
+  switch (k) {
+    case VectorKind::Add:
+    case VectorKind::Mul:
+      return "elementwise";
+    case VectorKind::LayerNorm:
+      return "norm";
+    case VectorKind::Softmax:
+      return "softmax";
+    case VectorKind::MaxPool:
+    case VectorKind::AvgPool:
+      return "pool";
+    default:
+      return "activation";
+  }
+}
+
+// The part of an op name after the layer name ("attn.qk" -> "qk").
+std::string op_part(const std::string& name, const std::string& layer_name) {
+  if (name.size() > layer_name.size() + 1 && name.compare(0, layer_name.size(), layer_name) == 0)
+    return name.substr(layer_name.size() + 1);
+  return "";
+}
+
+OpRow vector_row(const HwSpec& hw, const VectorRunResult& r) {
+  (void)hw;
+  OpRow row;
+  row.is_gemm = false;
+  row.flops = uint64_t(r.elements);
+  row.total_cycles = r.total_cycles;
+  row.vector_cycles = r.vector_cycles;
+  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles;
+  row.dram_read_bytes = r.dram_read_bytes;
+  row.dram_write_bytes = r.dram_write_bytes;
+  return row;
+}
+
+}  // namespace
+
+std::string op_type(const Network& net, const Op& op) {
+  if (const VectorOp* v = as_vector(op)) return vector_type(v->kind);
+  const GemmOp& g = std::get<GemmOp>(op);
+  const Layer& layer = net.layers.at(size_t(g.layer));
+  switch (layer.type()) {
+    case LayerType::Conv2d:
+      return "conv";
+    case LayerType::Attention: {
+      const std::string part = op_part(g.name, layer.name);
+      if (part == "qk") return "attention-qk";
+      if (part == "av") return "attention-av";
+      return "linear";
+    }
+    case LayerType::Gemm:
+      return "gemm";
+    default:
+      return "linear";
+  }
+}
+
+OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
+  OpRow row;
+  row.is_gemm = true;
+  row.shape = r.shape;
+  row.repeat = repeat;
+  row.macs = r.macs;
+  row.flops = 2 * r.macs;
+  row.folds = r.folds;
+  row.total_cycles = r.total_cycles;
+  const double pes = double(hw.array_rows) * double(hw.array_cols);
+  // Every fold streams T vectors: the array's streaming cycles are sum(T) = mapped PE-cycles / PEs.
+  const int64_t busy = r.compute_cycles;  // cycles with a fold in flight
+  row.compute_cycles = std::min<int64_t>(busy, r.stream_cycles);
+  row.fill_drain_cycles = busy - row.compute_cycles;
+  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles;
+  row.compute_util = busy ? double(r.macs) / (pes * double(busy)) : 0;
+  row.overall_util = r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0;
+  row.mapping_eff = r.fold_pe_eff;
+  row.dram_read_bytes = r.dram_read_bytes;
+  row.dram_write_bytes = r.dram_write_bytes;
+  return row;
+}
+
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed) {
+  validate_hw(hw);
+  NetworkRunResult res;
+  res.workload = net.name;
+  res.layers = int64_t(net.layers.size());
+  const std::vector<Op> ops = lower(net);
+  for (const Op& op : ops) {
+    OpRow row;
+    if (const GemmOp* g = as_gemm(op)) {
+      GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size());
+      row = gemm_row(hw, r, g->repeat);
+      if (r.values_checked) {
+        res.values_checked = true;
+        res.values_ok = res.values_ok && r.values_ok;
+      }
+      res.gemms.push_back(std::move(r));
+    } else {
+      row = vector_row(hw, run_vector_op(hw, std::get<VectorOp>(op)));
+    }
+    row.index = int(res.rows.size());
+    row.layer = op_layer(op);
+    row.name = op_name(op);
+    row.type = op_type(net, op);
+    res.total_cycles += row.total_cycles;
+    res.macs += row.macs;
+    res.flops += row.flops;
+    res.dram_read_bytes += row.dram_read_bytes;
+    res.dram_write_bytes += row.dram_write_bytes;
+    res.rows.push_back(std::move(row));
+  }
+  return res;
+}
+
+CanonicalKernels run_canonical_kernels(const HwSpec& hw_in) {
+  HwSpec hw = hw_in;
+  hw.fidelity = Fidelity::Fast;
+  CanonicalKernels k;
+
+  VectorOp add;
+  add.name = "vector_add";
+  add.kind = VectorKind::Add;
+  add.elements = int64_t(1) << 24;
+  add.inputs = 2 * add.elements;
+  add.outputs = add.elements;
+  const VectorRunResult v = run_vector_op(hw, add);
+  k.vector_add.description =
+      "c = a + b, " + std::to_string(add.elements) + " int8 elements on the vector unit";
+  k.vector_add.flops = uint64_t(add.elements);
+  k.vector_add.dram_bytes = v.dram_read_bytes + v.dram_write_bytes;
+  k.vector_add.cycles = v.total_cycles;
+
+  GemmOp mm;
+  mm.name = "matrix_multiply";
+  mm.shape = GemmShape{4096, 4096, 4096};
+  mm.repeat = 1;
+  const GemmRunResult g = run_gemm_op(hw, mm, 1);
+  k.matrix_multiply.description = "4096 x 4096 x 4096 int8 GEMM on the array";
+  k.matrix_multiply.flops = 2 * g.macs;
+  k.matrix_multiply.dram_bytes = g.dram_read_bytes + g.dram_write_bytes;
+  k.matrix_multiply.cycles = g.total_cycles;
+  return k;
+}
+
+}  // namespace ssim

@@ -1,0 +1,275 @@
+#include "sim/run_outputs.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/report_table.hpp"
+#include "sim/scalesim_reports.hpp"
+
+#ifndef SSIM_SOURCE_DIR
+#define SSIM_SOURCE_DIR "."
+#endif
+#ifndef SSIM_VERSION
+#define SSIM_VERSION "0"
+#endif
+
+namespace ssim {
+namespace {
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s << std::setprecision(9) << v;
+  return s.str();
+}
+
+struct Roof {
+  std::string ai;  // empty when no DRAM bytes
+  double achieved = 0, roof = 0;
+  std::string bound;
+};
+
+Roof roof_of(const HwSpec& hw, const OpRow& row) {
+  Roof r;
+  const double peak = peak_flops_per_s(hw), bw = dram_bytes_per_s(hw);
+  const double seconds = double(row.total_cycles) / (hw.clock_ghz * 1e9);
+  r.achieved = seconds > 0 ? double(row.flops) / seconds : 0;
+  const uint64_t bytes = row.dram_read_bytes + row.dram_write_bytes;
+  if (bytes == 0) {
+    r.roof = peak;
+    r.bound = "compute";
+    return r;
+  }
+  const double ai = double(row.flops) / double(bytes);
+  r.ai = fmt(ai);
+  r.roof = std::min(peak, bw * ai);
+  r.bound = bw * ai < peak ? "memory" : "compute";
+  return r;
+}
+
+std::string percent(double f) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << 100 * f << " %";
+  return s.str();
+}
+
+}  // namespace
+
+double peak_flops_per_s(const HwSpec& hw) {
+  return 2.0 * hw.array_rows * hw.array_cols * hw.clock_ghz * 1e9;
+}
+double dram_bytes_per_s(const HwSpec& hw) {
+  return hw.dram_bw() * hw.clock_ghz * 1e9;
+}
+
+std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
+  std::string out = csv_line({"index",
+                              "layer",
+                              "name",
+                              "type",
+                              "M",
+                              "N",
+                              "K",
+                              "repeat",
+                              "macs",
+                              "flops",
+                              "folds",
+                              "total_cycles",
+                              "compute_cycles",
+                              "fill_drain_cycles",
+                              "mem_stall_cycles",
+                              "vector_cycles",
+                              "compute_util",
+                              "overall_util",
+                              "mapping_eff",
+                              "dram_read_bytes",
+                              "dram_write_bytes",
+                              "arith_intensity",
+                              "achieved_flops_per_s",
+                              "roof_flops_per_s",
+                              "bound"});
+  for (const OpRow& row : r.rows) {
+    const Roof roof = roof_of(hw, row);
+    auto opt = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };
+    auto optf = [&](double v) { return row.is_gemm ? fmt(v) : std::string(); };
+    out += csv_line({std::to_string(row.index),
+                     std::to_string(row.layer),
+                     row.name,
+                     row.type,
+                     opt(row.shape.M),
+                     opt(row.shape.N),
+                     opt(row.shape.K),
+                     opt(row.repeat),
+                     std::to_string(row.macs),
+                     std::to_string(row.flops),
+                     std::to_string(row.folds),
+                     std::to_string(row.total_cycles),
+                     std::to_string(row.compute_cycles),
+                     std::to_string(row.fill_drain_cycles),
+                     std::to_string(row.mem_stall_cycles),
+                     std::to_string(row.vector_cycles),
+                     optf(row.compute_util),
+                     fmt(row.overall_util),
+                     optf(row.mapping_eff),
+                     std::to_string(row.dram_read_bytes),
+                     std::to_string(row.dram_write_bytes),
+                     roof.ai,
+                     fmt(roof.achieved),
+                     fmt(roof.roof),
+                     roof.bound});
+  }
+  return out;
+}
+
+std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
+                         const CanonicalKernels& canonical) {
+  using nlohmann::ordered_json;
+  const double hz = hw.clock_ghz * 1e9;
+  const double seconds = double(r.total_cycles) / hz;
+  ordered_json j;
+  j["schema_version"] = 1;
+  j["tool"] = "systolic-sim";
+  j["tool_version"] = SSIM_VERSION;
+  j["run_name"] = hw.run_name;
+  j["workload"] = {{"name", r.workload}, {"layers", r.layers}, {"ops", r.rows.size()}};
+  j["hardware"] = {
+      {"array_rows", hw.array_rows},
+      {"array_cols", hw.array_cols},
+      {"dataflow", to_string(hw.dataflow)},
+      {"clock_ghz", hw.clock_ghz},
+      {"peak_flops_per_s", peak_flops_per_s(hw)},
+      {"dram_bytes_per_s", dram_bytes_per_s(hw)},
+      {"dram_bytes_per_cycle", hw.dram_bw()},
+      {"dram_latency_cycles", hw.dram_latency},
+      {"unlimited_bandwidth", hw.unlimited_bandwidth},
+      {"sram_kib",
+       {{"ifmap", hw.ifmap_sram_kb}, {"filter", hw.filter_sram_kb}, {"ofmap", hw.ofmap_sram_kb}}},
+      {"fold_overlap", hw.fold_overlap},
+      {"vector_lanes", hw.vector_lanes},
+      {"fidelity", to_string(hw.fidelity)}};
+  const double pes = double(hw.array_rows) * double(hw.array_cols);
+  j["totals"] = {
+      {"cycles", r.total_cycles},
+      {"seconds", seconds},
+      {"macs", r.macs},
+      {"flops", r.flops},
+      {"dram_read_bytes", r.dram_read_bytes},
+      {"dram_write_bytes", r.dram_write_bytes},
+      {"dram_bytes", r.dram_read_bytes + r.dram_write_bytes},
+      {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
+      {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
+  if (r.values_checked) j["values_ok"] = r.values_ok;
+  auto kernel = [&](const CanonicalKernel& k) {
+    const double s = double(k.cycles) / hz;
+    return ordered_json{{"description", k.description},
+                        {"flops", k.flops},
+                        {"dram_bytes", k.dram_bytes},
+                        {"cycles", k.cycles},
+                        {"achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0}};
+  };
+  j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
+                    {"matrix_multiply", kernel(canonical.matrix_multiply)}};
+  return j.dump(2) + "\n";
+}
+
+std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
+  const double pes = double(hw.array_rows) * double(hw.array_cols);
+  const double hz = hw.clock_ghz * 1e9;
+  std::ostringstream out;
+  TextTable totals({"workload", "array", "dataflow", "ops", "cycles", "time", "GMACs",
+                    "utilization", "DRAM MB", "TFLOP/s"},
+                   {TextTable::Align::Left, TextTable::Align::Left, TextTable::Align::Left,
+                    TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
+                    TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
+                    TextTable::Align::Right});
+  const double seconds = double(r.total_cycles) / hz;
+  std::ostringstream t, g, mb, tf;
+  t << std::setprecision(4) << seconds * 1e3 << " ms";
+  g << std::fixed << std::setprecision(3) << double(r.macs) / 1e9;
+  mb << std::fixed << std::setprecision(2) << double(r.dram_read_bytes + r.dram_write_bytes) / 1e6;
+  tf << std::fixed << std::setprecision(2) << (seconds > 0 ? double(r.flops) / seconds / 1e12 : 0);
+  totals.add_row({r.workload, std::to_string(hw.array_rows) + "x" + std::to_string(hw.array_cols),
+                  to_string(hw.dataflow), std::to_string(r.rows.size()),
+                  std::to_string(r.total_cycles), t.str(), g.str(),
+                  percent(r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0),
+                  mb.str(), tf.str()});
+  out << totals.str();
+
+  std::vector<const OpRow*> top;
+  for (const OpRow& row : r.rows) top.push_back(&row);
+  std::stable_sort(top.begin(), top.end(), [](const OpRow* a, const OpRow* b) {
+    return a->total_cycles > b->total_cycles;
+  });
+  if (top.size() > 5) top.resize(5);
+  out << "\nThe " << top.size() << " most expensive ops:\n";
+  TextTable t5({"#", "op", "type", "cycles", "share", "compute", "fill/drain", "mem stall",
+                "vector", "utilization", "bound"},
+               {TextTable::Align::Right, TextTable::Align::Left, TextTable::Align::Left,
+                TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
+                TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
+                TextTable::Align::Right, TextTable::Align::Left});
+  for (const OpRow* row : top) {
+    t5.add_row({std::to_string(row->index), row->name, row->type, std::to_string(row->total_cycles),
+                percent(r.total_cycles ? double(row->total_cycles) / double(r.total_cycles) : 0),
+                std::to_string(row->compute_cycles), std::to_string(row->fill_drain_cycles),
+                std::to_string(row->mem_stall_cycles), std::to_string(row->vector_cycles),
+                percent(row->overall_util), roof_of(hw, *row).bound});
+  }
+  out << t5.str();
+  return out.str();
+}
+
+std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& hw,
+                                          const NetworkRunResult& r,
+                                          const CanonicalKernels& canonical) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> written;
+  if (!r.gemms.empty()) written = write_scalesim_reports(dir, hw, r.gemms);
+  const std::string layers = (fs::path(dir) / "layers.csv").string();
+  write_file_atomic(layers, layers_csv(hw, r));
+  written.push_back(layers);
+  const std::string summary = (fs::path(dir) / "summary.json").string();
+  write_file_atomic(summary, summary_json(hw, r, canonical));
+  written.push_back(summary);
+  return written;
+}
+
+int run_report_script(const std::string& dir, std::ostream& err) {
+  namespace fs = std::filesystem;
+  fs::path script = fs::path(SSIM_SOURCE_DIR) / "scripts" / "ssim_report.py";
+  std::error_code ec;
+  if (!fs::exists(script, ec)) {
+    err << "report: " << script.string() << " not found; figures not made\n";
+    return 1;
+  }
+  const char* py = fs::exists("/usr/bin/python3", ec) ? "/usr/bin/python3" : "python3";
+  auto quote = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const std::string cmd =
+      std::string(py) + " " + quote(script.string()) + " " + quote(dir) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    err << "report: could not run " << py << "\n";
+    return 1;
+  }
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) output += buf;
+  const int status = pclose(p);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  if (code == 127)  // the shell found no python3
+    err << "figures need Python 3 and matplotlib: apt-get install python3-matplotlib\n";
+  else if (code != 0)
+    err << output;
+  return code;
+}
+
+}  // namespace ssim

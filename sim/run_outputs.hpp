@@ -1,0 +1,36 @@
+// The run folder of a network or GEMM run: layers.csv and summary.json (schema in
+// docs/report-format.md), SCALE-Sim's three CSVs, the console summary, and the figures and HTML
+// page made by scripts/ssim_report.py.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/config.hpp"
+#include "sim/network_run.hpp"
+
+namespace ssim {
+
+// Peak array throughput (2 * R * C * clock) and DRAM bandwidth (bytes/s) of a spec.
+double peak_flops_per_s(const HwSpec& hw);
+double dram_bytes_per_s(const HwSpec& hw);
+
+std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r);
+std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
+                         const CanonicalKernels& canonical);
+
+// Network totals and the five ops that cost most cycles, as a plain-text table.
+std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r);
+
+// Writes layers.csv, summary.json and SCALE-Sim's CSVs into `dir` (which must exist), each
+// atomically. Returns the paths written.
+std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& hw,
+                                          const NetworkRunResult& r,
+                                          const CanonicalKernels& canonical);
+
+// Runs scripts/ssim_report.py on `dir`. Returns its exit code (0 ok, 3 no matplotlib, other:
+// failure) and passes its one-line messages to `err`.
+int run_report_script(const std::string& dir, std::ostream& err);
+
+}  // namespace ssim
