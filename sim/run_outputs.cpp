@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -247,14 +248,17 @@ int run_report_script(const std::string& dir, std::ostream& err) {
     err << "report: " << script.string() << " not found; figures not made\n";
     return 1;
   }
-  const char* py = fs::exists("/usr/bin/python3", ec) ? "/usr/bin/python3" : "python3";
+  // Debian's python3 has python3-matplotlib; SSIM_PYTHON overrides the interpreter.
+  const char* env_py = std::getenv("SSIM_PYTHON");
+  const std::string py = env_py && *env_py                    ? env_py
+                         : fs::exists("/usr/bin/python3", ec) ? "/usr/bin/python3"
+                                                              : "python3";
   auto quote = [](const std::string& s) {
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
   };
-  const std::string cmd =
-      std::string(py) + " " + quote(script.string()) + " " + quote(dir) + " 2>&1";
+  const std::string cmd = quote(py) + " " + quote(script.string()) + " " + quote(dir) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {
     err << "report: could not run " << py << "\n";
@@ -265,10 +269,11 @@ int run_report_script(const std::string& dir, std::ostream& err) {
   while (fgets(buf, sizeof buf, p)) output += buf;
   const int status = pclose(p);
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-  if (code == 127)  // the shell found no python3
+  if (code == 127) {  // the shell found no python3: as the script's own "no matplotlib"
     err << "figures need Python 3 and matplotlib: apt-get install python3-matplotlib\n";
-  else if (code != 0)
-    err << output;
+    return 3;
+  }
+  if (code != 0) err << output;
   return code;
 }
 

@@ -29,8 +29,8 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
                                           const NetworkRunResult& r,
                                           const CanonicalKernels& canonical);
 
-// Runs scripts/ssim_report.py on `dir`. Returns its exit code (0 ok, 3 no matplotlib, other:
-// failure) and passes its one-line messages to `err`.
+// Runs scripts/ssim_report.py on `dir`. Returns its exit code (0 ok, 3 no Python or no
+// matplotlib, other: failure) and passes its one-line messages to `err`.
 int run_report_script(const std::string& dir, std::ostream& err);
 
 }  // namespace ssim

@@ -1,0 +1,93 @@
+// A whole network end to end: every lowered op on the accelerator, the same cycles under cycle and
+// fast fidelity (the cycle-level array carrying values, checked against reference GEMMs), and
+// rows whose parts add up.
+#include <gtest/gtest.h>
+
+#include "sim/network_run.hpp"
+#include "sim/run_outputs.hpp"
+#include "workloads/readers.hpp"
+
+namespace ssim {
+namespace {
+
+Network small_network() {
+  return load_workload(SSIM_SOURCE_DIR "/tests/data/workloads/all_layers.yaml");
+}
+
+TEST(NetworkRun, CycleAndFastFidelityGiveTheSameCyclesOnAWholeNetwork) {
+  const Network net = small_network();
+  struct Hw {
+    int r, c;
+    Dataflow df;
+    bool overlap;
+    double bw;
+  };
+  for (const Hw& h : {Hw{8, 8, Dataflow::WS, true, 4}, Hw{4, 6, Dataflow::OS, false, 16},
+                      Hw{6, 4, Dataflow::IS, true, 1.5}}) {
+    HwSpec hw;
+    hw.array_rows = h.r;
+    hw.array_cols = h.c;
+    hw.dataflow = h.df;
+    hw.fold_overlap = h.overlap;
+    hw.dram_bytes_per_cycle = h.bw;
+    hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 16;
+    hw.fidelity = Fidelity::Fast;
+    const NetworkRunResult fast = run_network(hw, net, 3);
+    hw.fidelity = Fidelity::Cycle;
+    const NetworkRunResult cycle = run_network(hw, net, 3);
+    EXPECT_FALSE(fast.values_checked);
+    EXPECT_TRUE(cycle.values_checked);
+    EXPECT_TRUE(cycle.values_ok);
+    ASSERT_EQ(fast.rows.size(), cycle.rows.size());
+    EXPECT_EQ(fast.total_cycles, cycle.total_cycles);
+    for (size_t i = 0; i < fast.rows.size(); ++i) {
+      EXPECT_EQ(fast.rows[i].total_cycles, cycle.rows[i].total_cycles) << fast.rows[i].name;
+      EXPECT_EQ(fast.rows[i].mem_stall_cycles, cycle.rows[i].mem_stall_cycles) << fast.rows[i].name;
+      EXPECT_EQ(fast.rows[i].dram_read_bytes, cycle.rows[i].dram_read_bytes) << fast.rows[i].name;
+    }
+  }
+}
+
+TEST(NetworkRun, RowsAddUpAndCoverEveryOp) {
+  const Network net = small_network();
+  HwSpec hw;
+  hw.array_rows = hw.array_cols = 8;
+  const NetworkRunResult r = run_network(hw, net, 1);
+  const std::vector<Op> ops = lower(net);
+  ASSERT_EQ(r.rows.size(), ops.size());
+  int64_t cycles = 0;
+  uint64_t macs = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const OpRow& row = r.rows[i];
+    EXPECT_EQ(row.index, int(i));
+    EXPECT_EQ(row.total_cycles,
+              row.compute_cycles + row.fill_drain_cycles + row.mem_stall_cycles + row.vector_cycles)
+        << row.name;
+    EXPECT_GT(row.total_cycles, 0);
+    if (const GemmOp* g = as_gemm(ops[i])) {
+      // MACs from the shape, by hand; the array streams sum(T) cycles, at least T per fold.
+      EXPECT_EQ(row.macs, uint64_t(g->repeat * g->shape.M * g->shape.N * g->shape.K));
+      EXPECT_EQ(row.flops, 2 * row.macs);
+      EXPECT_EQ(row.vector_cycles, 0);
+      EXPECT_GT(row.compute_cycles, 0);
+      EXPECT_GE(row.folds, uint64_t(g->repeat));
+    } else {
+      const VectorOp& v = std::get<VectorOp>(ops[i]);
+      EXPECT_EQ(row.macs, 0u);
+      EXPECT_EQ(row.flops, uint64_t(v.elements));
+      EXPECT_GT(row.vector_cycles, 0);
+      EXPECT_EQ(row.dram_read_bytes, uint64_t(v.inputs) * uint64_t(hw.input_bytes));
+      EXPECT_EQ(row.dram_write_bytes, uint64_t(v.outputs) * uint64_t(hw.output_bytes));
+    }
+    cycles += row.total_cycles;
+    macs += row.macs;
+  }
+  EXPECT_EQ(r.total_cycles, cycles);
+  EXPECT_EQ(r.macs, macs);
+  // layers.csv: a header and one line per op.
+  const std::string csv = layers_csv(hw, r);
+  EXPECT_EQ(size_t(std::count(csv.begin(), csv.end(), '\n')), ops.size() + 1);
+}
+
+}  // namespace
+}  // namespace ssim
