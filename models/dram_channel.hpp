@@ -54,6 +54,10 @@ struct DramStats {
   // Highest bandwidth over any aligned window of peak_window cycles (a run shorter than one
   // window counts as one window of its length), in bytes per cycle.
   double peak_bytes_per_cycle(int64_t run_cycles) const;
+  // Bytes read and written per cycle over a run of run_cycles (0 for an empty run).
+  double avg_bytes_per_cycle(int64_t run_cycles) const {
+    return run_cycles > 0 ? double(bytes_read + bytes_written) / double(run_cycles) : 0;
+  }
 };
 
 class DramChannel : public sc_core::sc_module {

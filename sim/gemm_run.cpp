@@ -110,8 +110,7 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.dram_filter_last = rf.last_cycle;
   res.dram_ofmap_first = wo.first_cycle;
   res.dram_ofmap_last = wo.last_cycle;
-  res.dram_avg_bw =
-      res.total_cycles ? double(ds.bytes_read + ds.bytes_written) / double(res.total_cycles) : 0;
+  res.dram_avg_bw = ds.avg_bytes_per_cycle(res.total_cycles);
   res.dram_peak_bw = ds.peak_bytes_per_cycle(res.total_cycles);
   res.dram_peak_window = std::min<int64_t>(ds.peak_window, std::max<int64_t>(1, res.total_cycles));
   res.dram_busy_cycles = ds.busy_cycles;

@@ -122,8 +122,7 @@ VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op) {
   res.dram_read_last = rd.last_cycle;
   res.dram_write_first = wr.first_cycle;
   res.dram_write_last = wr.last_cycle;
-  res.dram_avg_bw =
-      res.total_cycles ? double(ds.bytes_read + ds.bytes_written) / double(res.total_cycles) : 0;
+  res.dram_avg_bw = ds.avg_bytes_per_cycle(res.total_cycles);
   res.dram_peak_bw = ds.peak_bytes_per_cycle(res.total_cycles);
   res.dram_busy_cycles = ds.busy_cycles;
 

@@ -15,22 +15,13 @@
 #include "sim/cli.hpp"
 #include "sim/gemm_run.hpp"
 #include "sim/tiler.hpp"
+#include "tests/hw_test_util.hpp"
 
 namespace ssim {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-HwSpec make_hw(int R, int C, Dataflow df, bool overlap = false) {
-  HwSpec hw;
-  hw.array_rows = R;
-  hw.array_cols = C;
-  hw.dataflow = df;
-  hw.fold_overlap = overlap;
-  return hw;
-}
+using test::ceil_div;
+using test::make_hw;
 
 // Without fold overlap every fold costs r + c + T + R - 2 cycles (WS, IS: preload r, stream and
 // psum descent T + R + c - 2; OS: stream T + r + c - 2, drain R), back to back.

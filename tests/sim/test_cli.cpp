@@ -20,6 +20,7 @@
 #include "sim/cli.hpp"
 #include "sim/config.hpp"
 #include "sim/report_table.hpp"
+#include "tests/hw_test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -298,9 +299,7 @@ std::map<std::string, std::string> read_single_row_csv(const fs::path& p, size_t
   return m;
 }
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
+using test::ceil_div;
 
 struct RunCase {
   const char* name;

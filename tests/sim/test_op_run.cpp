@@ -16,23 +16,14 @@
 #include "sim/gemm_run.hpp"
 #include "sim/op_run.hpp"
 #include "sim/tiler.hpp"
+#include "tests/hw_test_util.hpp"
 #include "workloads/lower.hpp"
 
 namespace ssim {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
-HwSpec make_hw(int R, int C, Dataflow df, bool overlap = false) {
-  HwSpec hw;
-  hw.array_rows = R;
-  hw.array_cols = C;
-  hw.dataflow = df;
-  hw.fold_overlap = overlap;
-  return hw;
-}
+using test::ceil_div;
+using test::make_hw;
 
 GemmOp gemm_op(const std::string& name, GemmShape g, int64_t repeat) {
   GemmOp op;

@@ -9,20 +9,7 @@
 namespace ssim {
 namespace {
 
-Conv2dLayer conv(int64_t h, int64_t w, int64_t c, int64_t f, int64_t k, int64_t stride = 1,
-                 int64_t pad = 0, int64_t dil = 1, int64_t groups = 1) {
-  Conv2dLayer p;
-  p.in_h = h;
-  p.in_w = w;
-  p.in_c = c;
-  p.filters = f;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.pad_h = p.pad_w = pad;
-  p.dilation_h = p.dilation_w = dil;
-  p.groups = groups;
-  return p;
-}
+using test::conv;
 
 void expect_gemm(const Op& op, const std::string& name, int64_t M, int64_t N, int64_t K,
                  int64_t repeat) {

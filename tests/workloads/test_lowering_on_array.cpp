@@ -9,6 +9,7 @@
 #include <random>
 
 #include "models/array_harness.hpp"
+#include "tests/workloads/wl_test_util.hpp"
 #include "workloads/layer.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/reference.hpp"
@@ -32,19 +33,10 @@ std::vector<ArrayConfig> mixed_configs() {
           {8, 8, Dataflow::WS, false}, {2, 7, Dataflow::OS, true}, {6, 3, Dataflow::IS, true}};
 }
 
+// A convolution layer of `batch` images (test::conv's parameters).
 Layer conv(int64_t batch, int64_t h, int64_t w, int64_t c, int64_t f, int64_t k, int64_t stride,
            int64_t pad, int64_t dil, int64_t groups) {
-  Conv2dLayer p;
-  p.in_h = h;
-  p.in_w = w;
-  p.in_c = c;
-  p.filters = f;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.pad_h = p.pad_w = pad;
-  p.dilation_h = p.dilation_w = dil;
-  p.groups = groups;
-  return make_layer("conv", p, batch);
+  return make_layer("conv", test::conv(h, w, c, f, k, stride, pad, dil, groups), batch);
 }
 
 TEST(WorkloadOnArray, ConvIm2colThroughCycleArrayEqualsDirectConv) {

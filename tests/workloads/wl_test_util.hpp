@@ -10,8 +10,25 @@
 #include <vector>
 
 #include "models/types.hpp"
+#include "workloads/layer.hpp"
 
 namespace ssim::test {
+
+// A square-kernel convolution's parameters.
+inline Conv2dLayer conv(int64_t h, int64_t w, int64_t c, int64_t f, int64_t k, int64_t stride = 1,
+                        int64_t pad = 0, int64_t dil = 1, int64_t groups = 1) {
+  Conv2dLayer p;
+  p.in_h = h;
+  p.in_w = w;
+  p.in_c = c;
+  p.filters = f;
+  p.kernel_h = p.kernel_w = k;
+  p.stride_h = p.stride_w = stride;
+  p.pad_h = p.pad_w = pad;
+  p.dilation_h = p.dilation_w = dil;
+  p.groups = groups;
+  return p;
+}
 
 // Success if f() throws InputError whose one-line message contains every one of `parts`.
 template <class F>
