@@ -15,6 +15,8 @@
 #include "sim/network_run.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
+#include "sim/tiler.hpp"
+#include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
@@ -103,31 +105,6 @@ uint64_t parse_seed(const std::string& v) {
   return x;
 }
 
-// Fails early (before a possibly long run) when --out cannot become a writable folder.
-void check_out_dir(const std::string& dir) {
-  if (dir.empty()) throw InputError("--out '': expected a folder name");
-  std::error_code ec;
-  fs::path p(dir);
-  if (fs::exists(p, ec)) {
-    if (!fs::is_directory(p, ec)) {
-      throw InputError("--out '" + dir + "': exists and is not a folder");
-    }
-  } else {
-    // The nearest existing ancestor must be a folder we can create things in.
-    fs::path a = p.parent_path();
-    while (!a.empty() && !fs::exists(a, ec)) a = a.parent_path();
-    if (a.empty()) a = ".";
-    if (!fs::is_directory(a, ec)) {
-      throw InputError("--out '" + dir + "': '" + a.string() + "' is not a folder");
-    }
-    p = a;
-  }
-  if (::access(p.c_str(), W_OK | X_OK) != 0) {
-    throw InputError("--out '" + dir + "': cannot write in '" + p.string() +
-                     "': " + std::error_code(errno, std::generic_category()).message());
-  }
-}
-
 // --config accepts a preset name as well as a file: NAME (no '/', no .cfg) that is not a file
 // is looked up as presets/NAME.cfg next to the executable, then in models/presets/ of the sources.
 std::string resolve_config(const std::string& v) {
@@ -157,6 +134,43 @@ std::string resolve_config(const std::string& v) {
                    "': no such file, and no preset of that name (presets: " + names + ")");
 }
 
+// --fidelity cycle keeps every GEMM's values: A (M x K int8), B (K x N int8), C and the
+// reference C (M x N int32 each). Larger GEMMs are refused before the run (docs/bad-input.md).
+constexpr double kMaxCycleDataBytes = double(int64_t(1) << 31);  // 2 GiB
+
+// The GEMM the roofline's reference kernel runs after every simulation (run_canonical_kernels).
+constexpr int64_t kCanonicalGemmDim = 4096;
+
+// Checks, before anything runs, what would otherwise fail only after a possibly long run or in
+// the middle of one: the value memory of --fidelity cycle, and whether the roofline's reference
+// GEMM fits the SRAM buffers. Throws InputError.
+void preflight(const HwSpec& hw, const Network& net) {
+  if (hw.fidelity == Fidelity::Cycle) {
+    for (const Op& op : lower(net)) {
+      const GemmOp* g = as_gemm(op);
+      if (!g) continue;
+      const double M = double(g->shape.M), N = double(g->shape.N), K = double(g->shape.K);
+      const double bytes = M * K + K * N + 8 * M * N;
+      if (bytes > kMaxCycleDataBytes) {
+        char mib[32];
+        std::snprintf(mib, sizeof mib, "%.0f", bytes / (1 << 20));
+        throw InputError(
+            "--fidelity cycle: GEMM '" + g->name + "' (M,N,K = " + std::to_string(g->shape.M) +
+            "," + std::to_string(g->shape.N) + "," + std::to_string(g->shape.K) + ") needs " + mib +
+            " MiB for its values (A, B, C and the reference C: M*K + K*N + 8*M*N "
+            "bytes), more than the 2048 MiB allowed; use --fidelity fast, which "
+            "gives the same cycle counts");
+      }
+    }
+  }
+  try {
+    (void)choose_tiling(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim});
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + " (for the roofline's reference " +
+                     std::to_string(kCanonicalGemmDim) + "^3 GEMM, which every run simulates)");
+  }
+}
+
 std::string fixed(double x, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
@@ -173,26 +187,6 @@ std::string checked_text(const GemmRunResult& r) {
                      : "yes, DIFFERENT from the reference GEMM";
 }
 
-// Messages are printed as one line: SystemC's reports, for one, span several.
-std::string one_line(const std::string& msg) {
-  std::string out;
-  bool pending_break = false;
-  for (char c : msg) {
-    if (c == '\n' || c == '\r') {
-      pending_break = !out.empty();
-      continue;
-    }
-    if (pending_break) {
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      out += "; ";
-      pending_break = false;
-    }
-    out += c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 // Boost's option list without trailing spaces and without runs of blank lines.
 std::string tidy(const po::options_description& desc) {
   std::ostringstream raw;
@@ -207,6 +201,61 @@ std::string tidy(const po::options_description& desc) {
     last_blank = blank;
   }
   return out;
+}
+
+}  // namespace
+
+void check_out_dir(const std::string& dir) {
+  if (dir.empty()) throw InputError("--out '': expected a folder name");
+  std::error_code ec;
+  fs::path p(dir);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec)) {
+      throw InputError("--out '" + dir + "': exists and is not a folder");
+    }
+  } else {
+    // The nearest existing ancestor must be a folder we can create things in.
+    fs::path a = p.parent_path();
+    while (!a.empty() && !fs::exists(a, ec)) a = a.parent_path();
+    if (a.empty()) a = ".";
+    if (!fs::is_directory(a, ec)) {
+      throw InputError("--out '" + dir + "': '" + a.string() + "' is not a folder");
+    }
+    p = a;
+  }
+  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+    throw InputError("--out '" + dir + "': cannot write in '" + p.string() +
+                     "': " + std::error_code(errno, std::generic_category()).message());
+  }
+}
+
+std::string one_line(const std::string& msg) {
+  std::string out;
+  bool pending_break = false;
+  for (char c : msg) {
+    if (c == '\n' || c == '\r') {
+      pending_break = !out.empty();
+      continue;
+    }
+    if (pending_break) {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      out += "; ";
+      pending_break = false;
+    }
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+namespace {
+
+// A --gemm run is a network of one GEMM layer: the same path, outputs and reports.
+Network gemm_network(const GemmShape& g) {
+  Network net;
+  net.name = "gemm " + shape_text(g);
+  net.layers.push_back(make_layer("gemm", GemmLayer{g.M, g.N, g.K}));
+  return net;
 }
 
 }  // namespace
@@ -308,6 +357,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   opts.out_dir = seen.count("out") ? seen["out"] : "results/" + opts.hw.run_name;
   check_out_dir(opts.out_dir);
+  preflight(opts.hw, opts.gemm ? gemm_network(*opts.gemm) : *opts.workload);
   return opts;
 }
 
@@ -320,7 +370,9 @@ std::string cli_help() {
   s << cli_version() << ": cycle-level simulator of systolic-array accelerators\n\n"
     << "Usage: systolic-sim --gemm M,N,K [--config FILE] [flags]\n"
     << "       systolic-sim --workload NAME|FILE [--config FILE] [flags] [--report]\n"
-    << "       systolic-sim [--config FILE] [flags] --print-config\n\n"
+    << "       systolic-sim [--config FILE] [flags] --print-config\n"
+    << "       systolic-sim sweep ... (design-space sweeps: systolic-sim sweep --help, "
+       "docs/sweep.md)\n\n"
     << tidy(make_options(true)) << "\n"
     << "Examples:\n"
     << "  systolic-sim --gemm 512,512,512 --array 32x32 --dataflow os --fidelity cycle\n"
@@ -395,14 +447,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       break;
   }
 
-  // A --gemm run is a network of one GEMM layer: the same path, outputs and reports.
-  Network net;
-  if (opts.gemm) {
-    net.name = "gemm " + shape_text(*opts.gemm);
-    net.layers.push_back(make_layer("gemm", GemmLayer{opts.gemm->M, opts.gemm->N, opts.gemm->K}));
-  } else {
-    net = *opts.workload;
-  }
+  const Network net = opts.gemm ? gemm_network(*opts.gemm) : *opts.workload;
   NetworkRunResult result;
   CanonicalKernels canonical;
   try {
@@ -411,6 +456,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const InputError& e) {
     err << "error: " << one_line(e.what()) << std::endl;
     return kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    err << "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
+           "nothing written"
+        << std::endl;
+    return kExitFailure;
   } catch (const std::exception& e) {
     err << "internal error: " << one_line(e.what()) << std::endl;
     return kExitFailure;
@@ -419,13 +469,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // Outputs only after the run succeeded: the folder is created here, files renamed into place.
   const fs::path csv_path = fs::path(opts.out_dir) / "gemm_results.csv";
   try {
+    const std::string gemm_csv =
+        opts.gemm ? gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed) : std::string();
     fs::create_directories(opts.out_dir);
     write_run_folder(opts.out_dir, opts.hw, result, canonical);
-    if (opts.gemm)
-      write_file_atomic(csv_path.string(),
-                        gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed));
+    if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
+        << std::endl;
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    err << "internal error: writing results to '" << opts.out_dir << "': " << one_line(e.what())
         << std::endl;
     return kExitFailure;
   }

@@ -46,6 +46,14 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 constexpr int64_t kMaxGemmDim = int64_t(1) << 20;
 GemmShape parse_gemm_flag(const std::string& value);
 
+// Fails early (before a possibly long run) when `dir` cannot become a writable folder: throws
+// InputError "--out 'DIR': ...".
+void check_out_dir(const std::string& dir);
+
+// A message as one line: line breaks become "; ", other control characters spaces (SystemC's
+// reports, for one, span several lines).
+std::string one_line(const std::string& msg);
+
 std::string cli_help();     // the text of --help
 std::string cli_version();  // "systolic-sim <SSIM_VERSION>"
 

@@ -22,7 +22,8 @@ struct HwSpec {
   Dataflow dataflow = Dataflow::WS;  // Dataflow
   int64_t ifmap_sram_kb = 512;       // IfmapSramSzkB  (KiB)
   int64_t filter_sram_kb = 512;      // FilterSramSzkB (KiB)
-  int64_t ofmap_sram_kb = 256;       // OfmapSramSzkB  (KiB)
+  // 512 KiB holds a double-buffered 256 x 256 tile of int32 accumulators (docs/memory-system.md).
+  int64_t ofmap_sram_kb = 512;       // OfmapSramSzkB  (KiB)
   int64_t ifmap_offset = 0;          // IfmapOffset (address offsets, for traces)
   int64_t filter_offset = 10000000;  // FilterOffset
   int64_t ofmap_offset = 20000000;   // OfmapOffset
