@@ -103,12 +103,36 @@ std::string fmt_bool(bool b) {
   return b ? "on" : "off";
 }
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80                 ? 1
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (n >= 3) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+          (c == 0xF4 && c1 > 0x8F))
+        return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 std::string parse_run_name(const std::string& raw) {
   const std::string allowed =
-      "expected 1 to 128 characters without / \\ # or control characters, not . or .. "
+      "expected 1 to 128 characters (UTF-8) without / \\ # or control characters, not . or .. "
       "(it names the output folder)";
   const std::string v = trim(raw);
-  if (v.empty() || v.size() > 128 || v == "." || v == "..") throw BadValue{allowed};
+  if (v.empty() || v.size() > 128 || v == "." || v == ".." || !valid_utf8(v))
+    throw BadValue{allowed};
   for (unsigned char c : v) {
     if (c == '/' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) throw BadValue{allowed};
   }
@@ -130,12 +154,16 @@ Fidelity parse_fidelity(const std::string& v) {
   throw BadValue{"expected cycle or fast"};
 }
 
-constexpr int64_t kMaxDim = 65536;                // array rows / columns, banks, lanes
+constexpr int64_t kMaxDim = 65536;  // array rows / columns, banks, lanes
+// PEs of the largest array --fidelity cycle simulates (docs/bad-input.md): 4096 x 4096.
 constexpr int64_t kMaxSramKb = int64_t(1) << 30;  // 1 TiB
 constexpr int64_t kMaxOffset = int64_t(1) << 62;
 constexpr int64_t kMaxLatency = 1000000000;
 constexpr double kMaxBandwidth = 1e9;
 constexpr double kMaxClockGHz = 1000;
+// The DRAM channel counts in micro-bytes (models/dram_channel.cpp): slower is not representable.
+constexpr double kMinDramBytesPerCycle = 1e-6;
+constexpr double kMinClockGHz = 1e-6;
 
 // --- the .cfg keys
 // --------------------------------------------------------------------------------
@@ -454,6 +482,28 @@ void validate_hw(const HwSpec& hw) {
     throw InputError("hardware spec: input_bytes " + std::to_string(hw.input_bytes) +
                      ": expected 1, 2 or 4");
   }
+  // The cycle-by-cycle array holds every PE's registers (about 13 bytes each for OS, 8 for WS
+  // and IS) and steps all of them every cycle: refuse arrays that would not fit in memory before
+  // anything is allocated.
+  const int64_t pes = int64_t(hw.array_rows) * int64_t(hw.array_cols);
+  if (hw.fidelity == Fidelity::Cycle && pes > kMaxCyclePEs) {
+    throw InputError("array " + std::to_string(hw.array_rows) + "x" +
+                     std::to_string(hw.array_cols) + " (--array; ArrayHeight x ArrayWidth) has " +
+                     std::to_string(pes) + " PEs, more than the " + std::to_string(kMaxCyclePEs) +
+                     " (e.g. 4096x4096) that --fidelity cycle (Fidelity) can hold in memory; "
+                     "use --fidelity fast, which gives the same cycle counts");
+  }
+  if (hw.clock_ghz < kMinClockGHz) {  // seconds = cycles / clock would overflow to infinity
+    throw InputError("clock " + fmt_double(hw.clock_ghz) +
+                     " GHz (--clock-ghz; .cfg key ClockGHz) is below the 1e-06 GHz (1 kHz) the "
+                     "time and FLOP/s figures can use; expected 1e-06 to 1000");
+  }
+  if (!hw.dram_stall_free() && hw.dram_bw() < kMinDramBytesPerCycle) {
+    throw InputError("DRAM bandwidth " + fmt_double(hw.dram_bw()) +
+                     " bytes/cycle (--bandwidth x element size, or --dram-bandwidth; .cfg keys "
+                     "Bandwidth, DramBandwidth) is below the 1e-06 bytes/cycle the DRAM model "
+                     "resolves; expected at least 1e-06, or --unlimited-bandwidth on");
+  }
 }
 
 // --- command-line flags -----------------------------------------------------------------------
@@ -527,11 +577,10 @@ const std::vector<FlagSpec>& flag_specs() {
                            set_key(h, "DramBandwidth", s);
                            h.interface_bandwidth = "USER";
                          }));
-    v.push_back(key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
-                         "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim",
-                         [](HwSpec& h, const std::string& s) {
-                           set_key(h, "InterfaceBandwidth", s);
-                         }));
+    v.push_back(
+        key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
+                 "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim",
+                 [](HwSpec& h, const std::string& s) { set_key(h, "InterfaceBandwidth", s); }));
     v.push_back(key_flag("dram-latency", "CYCLES", "DramLatency",
                          "cycles from a DRAM request to its first byte",
                          [](HwSpec& h, const std::string& s) { set_key(h, "DramLatency", s); }));

@@ -12,6 +12,10 @@ namespace ssim {
 
 enum class Fidelity { Cycle, Fast };
 
+// The largest array --fidelity cycle may simulate (4096 x 4096 PEs): its register arrays must fit
+// in memory. The fast model has no such limit.
+constexpr int64_t kMaxCyclePEs = int64_t(1) << 24;
+
 struct HwSpec {
   // [general]
   std::string run_name = "systolic_sim_run";

@@ -175,7 +175,9 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   };
   j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
                     {"matrix_multiply", kernel(canonical.matrix_multiply)}};
-  return j.dump(2) + "\n";
+  // Names come from files and flags: bytes that are not UTF-8 become U+FFFD instead of an
+  // exception.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
@@ -229,14 +231,24 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
                                           const NetworkRunResult& r,
                                           const CanonicalKernels& canonical) {
   namespace fs = std::filesystem;
+  // Every file's text first, so that a failure there writes nothing; then each file through a
+  // temporary and a rename, summary.json last (a reader that finds the new summary.json finds
+  // the new other files too).
+  std::vector<std::pair<const char*, std::string>> files;
+  if (!r.gemms.empty()) {
+    files.emplace_back(kComputeReportFile, compute_report_csv(hw, r.gemms));
+    files.emplace_back(kBandwidthReportFile, bandwidth_report_csv(hw, r.gemms));
+    files.emplace_back(kDetailedAccessReportFile, detailed_access_report_csv(hw, r.gemms));
+    files.emplace_back(kSystolicSimReportFile, systolic_sim_report_csv(hw, r.gemms));
+  }
+  files.emplace_back("layers.csv", layers_csv(hw, r));
+  files.emplace_back("summary.json", summary_json(hw, r, canonical));
   std::vector<std::string> written;
-  if (!r.gemms.empty()) written = write_scalesim_reports(dir, hw, r.gemms);
-  const std::string layers = (fs::path(dir) / "layers.csv").string();
-  write_file_atomic(layers, layers_csv(hw, r));
-  written.push_back(layers);
-  const std::string summary = (fs::path(dir) / "summary.json").string();
-  write_file_atomic(summary, summary_json(hw, r, canonical));
-  written.push_back(summary);
+  for (const auto& [name, content] : files) {
+    const std::string path = (fs::path(dir) / name).string();
+    write_file_atomic(path, content);
+    written.push_back(path);
+  }
   return written;
 }
 

@@ -46,9 +46,7 @@ struct Row {
   std::vector<std::string> fields;
 };
 
-}  // namespace
-
-Network parse_scalesim_csv(const std::string& text, const std::string& source) {
+Network parse_csv(const std::string& text, const std::string& source) {
   // Split into lines (LF or CRLF; a UTF-8 byte order mark is skipped), dropping empty rows.
   std::vector<Row> rows;
   {
@@ -156,8 +154,21 @@ Network parse_scalesim_csv(const std::string& text, const std::string& source) {
   return net;
 }
 
+}  // namespace
+
+Network parse_scalesim_csv(const std::string& text, const std::string& source) {
+  detail::check_text(text, source, "a SCALE-Sim topology .csv");
+  try {
+    return parse_csv(text, source);
+  } catch (const InputError& e) {
+    // Names and fields are quoted from the file: messages show control characters and bytes
+    // that are not UTF-8 as \xNN, so they stay one printable line.
+    throw InputError(detail::printable(e.what()));
+  }
+}
+
 Network read_scalesim_csv(const std::string& path) {
-  return parse_scalesim_csv(detail::read_text_file(path, "topology file"), path);
+  return parse_scalesim_csv(detail::read_workload_file(path, "topology file"), path);
 }
 
 }  // namespace ssim

@@ -1,8 +1,12 @@
-// load_workload(): a workload by file name or by built-in name.
+// load_workload(): a workload by file name or by built-in name; reading workload files safely.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,6 +22,113 @@
 namespace ssim {
 
 namespace fs = std::filesystem;
+
+namespace detail {
+
+// Used by csv_reader.cpp and yaml_reader.cpp, which declare them (read_util.hpp would be their
+// natural home).
+
+// Workload files larger than this are refused (a 10,000-layer YAML network is about 0.5 MiB).
+constexpr uintmax_t kMaxWorkloadFileBytes = uintmax_t(64) << 20;
+
+std::string printable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [&](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f)
+        hex(c);
+      else
+        out += char(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence is kept; any other byte is shown as \xNN.
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n >= 3) {  // no overlong forms, surrogates or code points above U+10FFFF
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 > 0x9F) && !(c == 0xF0 && c1 < 0x90) &&
+           !(c == 0xF4 && c1 > 0x8F);
+    }
+    if (!ok) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(s, i, n);
+    i += n;
+  }
+  return out;
+}
+
+void check_text(const std::string& text, const std::string& source, const char* expected) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+        c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", c);
+      throw InputError(printable(source) + ": not a text file (byte " + buf + " at offset " +
+                       std::to_string(i) + "); expected " + expected);
+    }
+  }
+}
+
+std::string read_workload_file(const std::string& path, const char* what) {
+  const std::string where = "'" + printable(path) + "'";
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st))
+    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
+                     (ec ? ec.message() : std::string("No such file or directory")));
+  if (fs::is_directory(st))
+    throw InputError(std::string("cannot open ") + what + " " + where + ": is a directory");
+  auto too_large = [&] {
+    return InputError(std::string(what) + " " + where + " is too large (more than " +
+                      std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
+  };
+  if (fs::is_regular_file(st)) {
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > kMaxWorkloadFileBytes) throw too_large();
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
+                     std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(std::string("cannot read ") + what + " " + where + ": " +
+                       std::strerror(err));
+    }
+    if (n == 0) break;
+    text.append(buf, size_t(n));
+    if (text.size() > kMaxWorkloadFileBytes) {  // a device or a pipe that does not end
+      ::close(fd);
+      throw too_large();
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
+}  // namespace detail
 
 namespace {
 

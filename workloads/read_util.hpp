@@ -46,13 +46,13 @@ inline bool parse_int64(const std::string& s, int64_t& out) {
   return true;
 }
 
-inline std::string read_text_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(std::string("cannot open ") + what + " '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Defined in load.cpp. `s` with control and non-UTF-8 bytes shown as \xNN, for messages.
+std::string printable(const std::string& s);
+// Throws InputError "<source>: not a text file (expected <expected>)" for binary content.
+void check_text(const std::string& text, const std::string& source, const char* expected);
+// The file's contents; InputError with the real reason for a missing, unreadable or folder path,
+// and a size cap that also stops endless devices.
+std::string read_workload_file(const std::string& path, const char* what);
 
 // "dir/Resnet50.csv" -> "Resnet50"
 inline std::string file_stem(const std::string& path) {

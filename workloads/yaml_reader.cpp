@@ -1,6 +1,7 @@
 // Our YAML network format (docs/workloads.md), read with yaml-cpp.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -297,15 +298,22 @@ LayerType parse_layer_type(const std::string& s) {
   throw InputError("unknown layer type '" + s + "'; allowed: " + allowed);
 }
 
-}  // namespace
-
-Network parse_yaml_network(const std::string& text, const std::string& source) {
+Network parse_yaml(const std::string& text, const std::string& source) {
+  if (detail::trim(text).empty())
+    throw InputError(source +
+                     ":1: empty network file; expected a map with a 'layers' list (see "
+                     "docs/workloads.md)");
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(source + ":" + std::to_string(e.mark.line + 1) +
-                     ": YAML syntax error: " + e.msg);
+    // yaml-cpp marks an unclosed flow or quote one line past the end of the text.
+    const int lines = int(std::count(text.begin(), text.end(), '\n')) + (text.back() != '\n');
+    const int line = e.mark.line + 1;
+    if (line < 1 || line > lines)
+      throw InputError(source + ":" + std::to_string(std::max(lines, 1)) +
+                       ": YAML syntax error at the end of the file: " + e.msg);
+    throw InputError(source + ":" + std::to_string(line) + ": YAML syntax error: " + e.msg);
   }
   if (!root.IsMap())
     throw InputError(source +
@@ -344,8 +352,21 @@ Network parse_yaml_network(const std::string& text, const std::string& source) {
   return net;
 }
 
+}  // namespace
+
+Network parse_yaml_network(const std::string& text, const std::string& source) {
+  detail::check_text(text, source, "a YAML network file");
+  try {
+    return parse_yaml(text, source);
+  } catch (const InputError& e) {
+    // Names and values are quoted from the file (YAML escapes can put any byte in them):
+    // messages show control characters and bytes that are not UTF-8 as \xNN.
+    throw InputError(detail::printable(e.what()));
+  }
+}
+
 Network read_yaml_network(const std::string& path) {
-  return parse_yaml_network(detail::read_text_file(path, "network file"), path);
+  return parse_yaml_network(detail::read_workload_file(path, "network file"), path);
 }
 
 }  // namespace ssim
