@@ -196,22 +196,6 @@ std::string checked_text(const GemmRunResult& r) {
                      : "yes, DIFFERENT from the reference GEMM";
 }
 
-// Boost's option list without trailing spaces and without runs of blank lines.
-std::string tidy(const po::options_description& desc) {
-  std::ostringstream raw;
-  raw << desc;
-  std::istringstream in(raw.str());
-  std::string line, out;
-  bool last_blank = true;
-  while (std::getline(in, line)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    const bool blank = line.empty();
-    if (!(blank && last_blank)) out += line + '\n';
-    last_blank = blank;
-  }
-  return out;
-}
-
 }  // namespace
 
 void check_out_dir(const std::string& dir) {
@@ -268,6 +252,21 @@ Network gemm_network(const GemmShape& g) {
 }
 
 }  // namespace
+
+std::string tidy(const po::options_description& desc) {
+  std::ostringstream raw;
+  raw << desc;
+  std::istringstream in(raw.str());
+  std::string line, out;
+  bool last_blank = true;
+  while (std::getline(in, line)) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    const bool blank = line.empty();
+    if (!(blank && last_blank)) out += line + '\n';
+    last_blank = blank;
+  }
+  return out;
+}
 
 GemmShape parse_gemm_flag(const std::string& value) {
   const std::string allowed = "--gemm '" + value + "': expected M,N,K, three integers from 1 to " +

@@ -3,6 +3,7 @@
 // tests can drive it in-process. Flags are documented in `systolic-sim --help` and docs/config.md.
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -53,6 +54,9 @@ void check_out_dir(const std::string& dir);
 // A message as one line: line breaks become "; ", other control characters spaces (SystemC's
 // reports, for one, span several lines).
 std::string one_line(const std::string& msg);
+
+// Boost's option list without trailing spaces and without runs of blank lines.
+std::string tidy(const boost::program_options::options_description& desc);
 
 std::string cli_help();     // the text of --help
 std::string cli_version();  // "systolic-sim <SSIM_VERSION>"

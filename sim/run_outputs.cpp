@@ -68,32 +68,36 @@ double dram_bytes_per_s(const HwSpec& hw) {
   return hw.dram_bw() * hw.clock_ghz * 1e9;
 }
 
+std::vector<std::string> layers_csv_columns() {
+  return {"index",
+          "layer",
+          "name",
+          "type",
+          "M",
+          "N",
+          "K",
+          "repeat",
+          "macs",
+          "flops",
+          "folds",
+          "total_cycles",
+          "compute_cycles",
+          "fill_drain_cycles",
+          "mem_stall_cycles",
+          "vector_cycles",
+          "compute_util",
+          "overall_util",
+          "mapping_eff",
+          "dram_read_bytes",
+          "dram_write_bytes",
+          "arith_intensity",
+          "achieved_flops_per_s",
+          "roof_flops_per_s",
+          "bound"};
+}
+
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
-  std::string out = csv_line({"index",
-                              "layer",
-                              "name",
-                              "type",
-                              "M",
-                              "N",
-                              "K",
-                              "repeat",
-                              "macs",
-                              "flops",
-                              "folds",
-                              "total_cycles",
-                              "compute_cycles",
-                              "fill_drain_cycles",
-                              "mem_stall_cycles",
-                              "vector_cycles",
-                              "compute_util",
-                              "overall_util",
-                              "mapping_eff",
-                              "dram_read_bytes",
-                              "dram_write_bytes",
-                              "arith_intensity",
-                              "achieved_flops_per_s",
-                              "roof_flops_per_s",
-                              "bound"});
+  std::string out = csv_line(layers_csv_columns());
   for (const OpRow& row : r.rows) {
     const Roof roof = roof_of(hw, row);
     auto opt = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };

@@ -16,6 +16,8 @@ namespace ssim {
 double peak_flops_per_s(const HwSpec& hw);
 double dram_bytes_per_s(const HwSpec& hw);
 
+// layers.csv's header, in order (docs/report-format.md).
+std::vector<std::string> layers_csv_columns();
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r);
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
                          const CanonicalKernels& canonical);

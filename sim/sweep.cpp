@@ -33,6 +33,7 @@
 
 #include "sim/cli.hpp"
 #include "sim/report_table.hpp"
+#include "sim/run_outputs.hpp"
 #include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
@@ -313,21 +314,6 @@ po::options_description make_options(bool for_help) {
   for (const SweepOption& o : kRunOptions) add(run, o);
   all.add(what).add(lists).add(run);
   return all;
-}
-
-std::string tidy(const po::options_description& desc) {
-  std::ostringstream raw;
-  raw << desc;
-  std::istringstream in(raw.str());
-  std::string line, out;
-  bool last_blank = true;
-  while (std::getline(in, line)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    const bool blank = line.empty();
-    if (!(blank && last_blank)) out += line + '\n';
-    last_blank = blank;
-  }
-  return out;
 }
 
 int default_jobs() {
@@ -751,31 +737,12 @@ std::vector<std::string> sweep_csv_columns() {
 }
 
 std::vector<std::string> sweep_layers_csv_columns() {
-  return {"point",
-          "workload",
-          "array",
-          "dataflow",
-          "index",
-          "layer",
-          "name",
-          "type",
-          "M",
-          "N",
-          "K",
-          "repeat",
-          "macs",
-          "flops",
-          "folds",
-          "total_cycles",
-          "compute_cycles",
-          "fill_drain_cycles",
-          "mem_stall_cycles",
-          "vector_cycles",
-          "compute_util",
-          "overall_util",
-          "mapping_eff",
-          "dram_read_bytes",
-          "dram_write_bytes"};
+  // The point's identity, then layers.csv's columns up to the DRAM bytes.
+  std::vector<std::string> c = {"point", "workload", "array", "dataflow"};
+  const std::vector<std::string> layer = layers_csv_columns();
+  const auto end = std::find(layer.begin(), layer.end(), "dram_write_bytes");
+  c.insert(c.end(), layer.begin(), end + 1);
+  return c;
 }
 
 std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const NetworkRunResult& r) {
