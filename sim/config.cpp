@@ -232,6 +232,11 @@ const std::vector<KeySpec>& key_specs() {
          h.dram_bytes_per_cycle = parse_number(v, 0, false, kMaxBandwidth);
        },
        [](const HwSpec& h) { return fmt_double(h.dram_bytes_per_cycle); }},
+      {"systolic_sim", "DramBandwidthGBs",
+       [](HwSpec& h, const std::string& v) {
+         h.dram_gb_per_s = parse_number(v, 0, false, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.dram_gb_per_s); }},
       {"systolic_sim", "DramLatency",
        [](HwSpec& h, const std::string& v) { h.dram_latency = parse_int(v, 0, kMaxLatency); },
        [](const HwSpec& h) { return std::to_string(h.dram_latency); }},
@@ -500,8 +505,9 @@ void validate_hw(const HwSpec& hw) {
   }
   if (!hw.dram_stall_free() && hw.dram_bw() < kMinDramBytesPerCycle) {
     throw InputError("DRAM bandwidth " + fmt_double(hw.dram_bw()) +
-                     " bytes/cycle (--bandwidth x element size, or --dram-bandwidth; .cfg keys "
-                     "Bandwidth, DramBandwidth) is below the 1e-06 bytes/cycle the DRAM model "
+                     " bytes/cycle (--bandwidth x element size, --dram-bandwidth or --dram-gbps; "
+                     ".cfg keys Bandwidth, DramBandwidth, DramBandwidthGBs) is below the 1e-06 "
+                     "bytes/cycle the DRAM model "
                      "resolves; expected at least 1e-06, or --unlimited-bandwidth on");
   }
 }
@@ -575,6 +581,13 @@ const std::vector<FlagSpec>& flag_specs() {
                          "DRAM bandwidth in bytes per cycle; 0 = Bandwidth x element size",
                          [](HwSpec& h, const std::string& s) {
                            set_key(h, "DramBandwidth", s);
+                           h.interface_bandwidth = "USER";
+                         }));
+    v.push_back(key_flag("dram-gbps", "GB_PER_S", "DramBandwidthGBs",
+                         "DRAM bandwidth in GB/s at the array clock (bytes/cycle = GB/s / GHz); "
+                         "0 = not given; wins over --dram-bandwidth",
+                         [](HwSpec& h, const std::string& s) {
+                           set_key(h, "DramBandwidthGBs", s);
                            h.interface_bandwidth = "USER";
                          }));
     v.push_back(

@@ -42,6 +42,7 @@ struct HwSpec {
   // [systolic_sim] (our keys)
   double clock_ghz = 1.0;            // ClockGHz: array clock, for FLOP/s and GB/s figures
   double dram_bytes_per_cycle = 0;   // DramBandwidth: bytes/cycle; 0 = bandwidth_words * word
+  double dram_gb_per_s = 0;          // DramBandwidthGBs: GB/s at the array clock; 0 = not given
   int64_t dram_latency = 0;          // DramLatency: cycles from request to first byte
   bool fold_overlap = false;         // FoldOverlap: on|off
   int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
@@ -51,7 +52,9 @@ struct HwSpec {
   Fidelity fidelity = Fidelity::Fast;
 
   // DRAM bandwidth in bytes per cycle, after resolving the two ways to give it.
+  // DramBandwidthGBs (converted at the clock) wins over DramBandwidth, which wins over Bandwidth.
   double dram_bw() const {
+    if (dram_gb_per_s > 0) return dram_gb_per_s / clock_ghz;
     return dram_bytes_per_cycle > 0 ? dram_bytes_per_cycle : bandwidth_words * input_bytes;
   }
   // Whether the DRAM channel never stalls: UnlimitedBandwidth on, or InterfaceBandwidth CALC.

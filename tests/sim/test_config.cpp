@@ -566,7 +566,8 @@ TEST(ConfigTest, CliErrorsAreOneLineNamingTheFlag) {
             "--seed '-1': expected an integer from 0 to 18446744073709551615");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "--seed", "18446744073709551616"}),
             "--seed '18446744073709551616': expected an integer from 0 to 18446744073709551615");
-  EXPECT_EQ(cli_error({"--array", "8x8"}), "nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
+  EXPECT_EQ(cli_error({"--array", "8x8"}),
+            "nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "--array", "4x4", "--array", "8x8"}),
             "option '--array' given more than once");
   EXPECT_EQ(cli_error({"--gemm", "4,4,4", "extra"}),
@@ -609,8 +610,7 @@ namespace {
 
 TEST(ConfigTest, InterfaceBandwidthCalcIsStallFreeAsInScaleSim) {
   // SCALE-Sim's CALC runs without DRAM stalls; USER models the given Bandwidth.
-  const std::string calc =
-      "[general]\nrun_name = r\n[run_presets]\nInterfaceBandwidth: CALC\n";
+  const std::string calc = "[general]\nrun_name = r\n[run_presets]\nInterfaceBandwidth: CALC\n";
   HwSpec hw = parse_cfg_text(calc, "calc.cfg", HwSpec{});
   EXPECT_TRUE(hw.dram_stall_free());
   // A bandwidth given on the command line is one to model.
@@ -625,6 +625,26 @@ TEST(ConfigTest, InterfaceBandwidthCalcIsStallFreeAsInScaleSim) {
   HwSpec u;
   apply_hw_flag(u, "unlimited-bandwidth", "on");
   EXPECT_TRUE(u.dram_stall_free());
+}
+
+}  // namespace
+}  // namespace ssim
+
+namespace ssim {
+namespace {
+
+TEST(ConfigTest, DramBandwidthInGBPerSecondAtTheClock) {
+  // 64 GB/s at 0.8 GHz is 80 bytes per cycle, whatever order the keys come in.
+  HwSpec hw =
+      parse_cfg_text("[systolic_sim]\nDramBandwidthGBs = 64\nClockGHz = 0.8\n", "g.cfg", HwSpec{});
+  EXPECT_DOUBLE_EQ(hw.dram_bw(), 80.0);
+  // It wins over bytes per cycle and SCALE-Sim's words per cycle.
+  apply_hw_flag(hw, "dram-bandwidth", "16");
+  apply_hw_flag(hw, "bandwidth", "4");
+  EXPECT_DOUBLE_EQ(hw.dram_bw(), 80.0);
+  apply_hw_flag(hw, "dram-gbps", "0");
+  EXPECT_DOUBLE_EQ(hw.dram_bw(), 16.0);
+  EXPECT_THROW(apply_hw_flag(hw, "dram-gbps", "-1"), InputError);
 }
 
 }  // namespace

@@ -591,9 +591,9 @@ INSTANTIATE_TEST_SUITE_P(
                 {{"c.cfg", "[architecture_presets]\nBandwidth = 0\n"}}},
         BadCase{"BandwidthBelowResolution",
                 run_with({"--bandwidth", "1e-9"}),
-                {"error: DRAM bandwidth 1e-09 bytes/cycle (--bandwidth x element size, or "
-                 "--dram-bandwidth; .cfg keys Bandwidth, DramBandwidth) is below the 1e-06 "
-                 "bytes/cycle the DRAM model resolves"}},
+                {"error: DRAM bandwidth 1e-09 bytes/cycle (--bandwidth x element size, "
+                 "--dram-bandwidth or --dram-gbps; .cfg keys Bandwidth, DramBandwidth, "
+                 "DramBandwidthGBs) is below the 1e-06 bytes/cycle the DRAM model resolves"}},
         BadCase{"DramBandwidthBelowResolution",
                 run_with({"--dram-bandwidth", "5e-7"}),
                 {"error: DRAM bandwidth 5e-07 bytes/cycle"}},
