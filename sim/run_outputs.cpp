@@ -96,37 +96,39 @@ std::vector<std::string> layers_csv_columns() {
           "bound"};
 }
 
+std::vector<std::string> layer_row_fields(const OpRow& row) {
+  auto opt = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };
+  auto optf = [&](double v) { return row.is_gemm ? fmt(v) : std::string(); };
+  return {std::to_string(row.index),
+          std::to_string(row.layer),
+          row.name,
+          row.type,
+          opt(row.shape.M),
+          opt(row.shape.N),
+          opt(row.shape.K),
+          opt(row.repeat),
+          std::to_string(row.macs),
+          std::to_string(row.flops),
+          std::to_string(row.folds),
+          std::to_string(row.total_cycles),
+          std::to_string(row.compute_cycles),
+          std::to_string(row.fill_drain_cycles),
+          std::to_string(row.mem_stall_cycles),
+          std::to_string(row.vector_cycles),
+          optf(row.compute_util),
+          fmt(row.overall_util),
+          optf(row.mapping_eff),
+          std::to_string(row.dram_read_bytes),
+          std::to_string(row.dram_write_bytes)};
+}
+
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
   std::string out = csv_line(layers_csv_columns());
   for (const OpRow& row : r.rows) {
     const Roof roof = roof_of(hw, row);
-    auto opt = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };
-    auto optf = [&](double v) { return row.is_gemm ? fmt(v) : std::string(); };
-    out += csv_line({std::to_string(row.index),
-                     std::to_string(row.layer),
-                     row.name,
-                     row.type,
-                     opt(row.shape.M),
-                     opt(row.shape.N),
-                     opt(row.shape.K),
-                     opt(row.repeat),
-                     std::to_string(row.macs),
-                     std::to_string(row.flops),
-                     std::to_string(row.folds),
-                     std::to_string(row.total_cycles),
-                     std::to_string(row.compute_cycles),
-                     std::to_string(row.fill_drain_cycles),
-                     std::to_string(row.mem_stall_cycles),
-                     std::to_string(row.vector_cycles),
-                     optf(row.compute_util),
-                     fmt(row.overall_util),
-                     optf(row.mapping_eff),
-                     std::to_string(row.dram_read_bytes),
-                     std::to_string(row.dram_write_bytes),
-                     roof.ai,
-                     fmt(roof.achieved),
-                     fmt(roof.roof),
-                     roof.bound});
+    std::vector<std::string> fields = layer_row_fields(row);
+    fields.insert(fields.end(), {roof.ai, fmt(roof.achieved), fmt(roof.roof), roof.bound});
+    out += csv_line(fields);
   }
   return out;
 }

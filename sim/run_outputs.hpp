@@ -18,6 +18,9 @@ double dram_bytes_per_s(const HwSpec& hw);
 
 // layers.csv's header, in order (docs/report-format.md).
 std::vector<std::string> layers_csv_columns();
+// One op's fields of layers.csv from `index` to `dram_write_bytes` (the hardware-independent
+// part; the roofline columns follow in layers.csv).
+std::vector<std::string> layer_row_fields(const OpRow& row);
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r);
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
                          const CanonicalKernels& canonical);

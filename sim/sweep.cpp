@@ -797,29 +797,9 @@ std::string sweep_layers_rows(const SweepSpec& spec, const SweepPoint& p,
                 shape_text(p.hw.array_rows, p.hw.array_cols), to_string(p.hw.dataflow)});
   const std::string prefix = head.substr(0, head.size() - 1) + ",";
   for (const OpRow& row : r.rows) {
-    auto gi = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };
-    auto gf = [&](double v) { return row.is_gemm ? f9(v) : std::string(); };
-    out += prefix + csv_line({std::to_string(row.index),
-                              std::to_string(row.layer),
-                              one_line(row.name),
-                              row.type,
-                              gi(row.shape.M),
-                              gi(row.shape.N),
-                              gi(row.shape.K),
-                              gi(row.repeat),
-                              std::to_string(row.macs),
-                              std::to_string(row.flops),
-                              std::to_string(row.folds),
-                              std::to_string(row.total_cycles),
-                              std::to_string(row.compute_cycles),
-                              std::to_string(row.fill_drain_cycles),
-                              std::to_string(row.mem_stall_cycles),
-                              std::to_string(row.vector_cycles),
-                              gf(row.compute_util),
-                              f9(row.overall_util),
-                              gf(row.mapping_eff),
-                              std::to_string(row.dram_read_bytes),
-                              std::to_string(row.dram_write_bytes)});
+    std::vector<std::string> fields = layer_row_fields(row);
+    fields[2] = one_line(fields[2]);  // the op name: one physical line per row
+    out += prefix + csv_line(fields);
   }
   return out;
 }
