@@ -21,6 +21,7 @@
 #include "sim/config.hpp"
 #include "sim/report_table.hpp"
 #include "tests/hw_test_util.hpp"
+#include "tests/test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -29,73 +30,12 @@ namespace fs = std::filesystem;
 
 const std::string kDataDir = std::string(SSIM_SOURCE_DIR) + "/tests/data/config/";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ssim_cli_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  return names;
-}
-
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs the binary with `args` in the folder `cwd`; stdout and stderr are captured in files
-// outside `cwd`, so that `cwd` shows exactly what the binary created.
-Outcome run_binary(const std::vector<std::string>& args, const fs::path& cwd) {
-  TempDir capture;
-  const std::string out_path = (capture.path / "stdout").string();
-  const std::string err_path = (capture.path / "stderr").string();
-  std::vector<std::string> argv_s = {SSIM_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o < 0 || e < 0 || chdir(cwd.c_str()) != 0) _exit(126);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  Outcome r;
-  int status = 0;
-  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
-    r.code = WEXITSTATUS(status);
-  }
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
-}
-
-std::string describe(const std::vector<std::string>& args) {
-  std::string s;
-  for (const auto& a : args) s += " " + a;
-  return s;
-}
+using testutil::describe;
+using testutil::entries;
+using testutil::Outcome;
+using testutil::run_binary;
+using testutil::slurp;
+using testutil::TempDir;
 
 // ---------------------------------------------------------------------------------------------
 // Bad input: exit 2, one line on stderr naming the flag or key and the value, nothing written

@@ -29,6 +29,7 @@
 #include "sim/network_run.hpp"
 #include "sim/report_table.hpp"
 #include "sim/sweep.hpp"
+#include "tests/test_util.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
 
@@ -37,24 +38,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ssim_sweep_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using testutil::slurp;
+using testutil::TempDir;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
