@@ -15,7 +15,6 @@ first on PATH) and /usr/bin/python3 is another interpreter, the script runs itse
 /usr/bin/python3, where Debian's python3-matplotlib lives. SSIM_REPORT_NO_REEXEC=1 turns this off.
 """
 
-import importlib
 import os
 import sys
 
@@ -23,43 +22,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ litter in the source tree
 
+from ssim_plot import launch  # noqa: E402  (standard library only)
 from ssim_plot.rundata import RunInputError, load_run  # noqa: E402
 
 PROG = "ssim_report"
 USAGE = "usage: ssim_report.py RUN_DIR   (a run folder with layers.csv and summary.json)"
-MATPLOTLIB_HINT = "figures need matplotlib: apt-get install python3-matplotlib"
-DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
-    return code
-
-
-def _have_matplotlib() -> bool:
-    try:
-        importlib.import_module("matplotlib")
-        importlib.import_module("numpy")
-    except ImportError:
-        return False
-    return True
+    return launch.fail(PROG, message, code)
 
 
 def _rerun_with_debian_python(argv) -> None:
-    """Replaces this process with /usr/bin/python3 running this script, if that can help."""
-    if os.environ.get("SSIM_REPORT_NO_REEXEC"):
-        return
-    try:
-        if not os.access(DEBIAN_PYTHON, os.X_OK):
-            return
-        if os.path.realpath(DEBIAN_PYTHON) == os.path.realpath(sys.executable):
-            return
-        env = dict(os.environ, SSIM_REPORT_NO_REEXEC="1")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + list(argv), env)
-    except OSError:
-        return  # fall through to the one-line hint
+    launch.rerun_with_debian_python(__file__, argv)
 
 
 def main(argv) -> int:
@@ -75,9 +50,9 @@ def main(argv) -> int:
     except RunInputError as e:
         return _fail(str(e), 2)
 
-    if not _have_matplotlib():
+    if not launch.have_matplotlib():
         _rerun_with_debian_python(argv)
-        return _fail(MATPLOTLIB_HINT, 3)
+        return _fail(launch.MATPLOTLIB_HINT, 3)
 
     from ssim_plot import figures, page
 

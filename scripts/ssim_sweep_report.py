@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib
 import io
 import json
 import math
@@ -37,12 +36,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ litter in the source tree
 
-from ssim_plot import units  # noqa: E402  (standard library only)
+from ssim_plot import launch, units  # noqa: E402  (standard library only)
 
 PROG = "ssim_sweep_report"
 USAGE = "usage: ssim_sweep_report.py SWEEP_DIR   (a folder written by systolic-sim sweep)"
-MATPLOTLIB_HINT = "figures need matplotlib: apt-get install python3-matplotlib"
-DEBIAN_PYTHON = "/usr/bin/python3"
 SCHEMA_VERSION = 1
 REL_TOL = 1e-4
 
@@ -931,33 +928,11 @@ def write_page(sweep: Sweep, folder: str, heatmaps: list) -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
-    return code
-
-
-def _have_matplotlib() -> bool:
-    try:
-        importlib.import_module("matplotlib")
-        importlib.import_module("numpy")
-    except ImportError:
-        return False
-    return True
+    return launch.fail(PROG, message, code)
 
 
 def _rerun_with_debian_python(argv) -> None:
-    if os.environ.get("SSIM_REPORT_NO_REEXEC"):
-        return
-    try:
-        if not os.access(DEBIAN_PYTHON, os.X_OK):
-            return
-        if os.path.realpath(DEBIAN_PYTHON) == os.path.realpath(sys.executable):
-            return
-        env = dict(os.environ, SSIM_REPORT_NO_REEXEC="1")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + list(argv), env)
-    except OSError:
-        return
+    launch.rerun_with_debian_python(__file__, argv)
 
 
 def main(argv) -> int:
@@ -974,9 +949,9 @@ def main(argv) -> int:
     if not sweep.ok_points:
         return _fail(f"{os.path.join(folder, 'sweep.csv')}: no finished point (all "
                      f"{len(sweep.points)} failed); nothing to draw", 2)
-    if not _have_matplotlib():
+    if not launch.have_matplotlib():
         _rerun_with_debian_python(argv)
-        return _fail(MATPLOTLIB_HINT, 3)
+        return _fail(launch.MATPLOTLIB_HINT, 3)
     try:
         written, heatmaps = write_figures(sweep, folder)
         written.append(write_page(sweep, folder, heatmaps))

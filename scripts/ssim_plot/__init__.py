@@ -2,6 +2,7 @@
 
 rundata   reads and checks layers.csv and summary.json (standard library only)
 units     number formatting (standard library only)
+launch    one-line failures, the matplotlib probe, re-running under Debian's python3 (stdlib)
 figures   the roofline, utilization and time-breakdown figures (matplotlib)
 page      the self-contained report.html (standard library only)
 """
