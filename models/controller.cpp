@@ -34,12 +34,14 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   int64_t cur[2] = {-1, -1};
   int64_t cur_out = -1;
   bool out_open = false;
+  const Fold* prev_fold = nullptr;  // the last fold segment, while another must follow it
   for (size_t j = 0; j < n; ++j) {
     const TileStep& s = prog.steps[j];
     const std::string where = "controller: step " + std::to_string(j) + ": ";
     const bool vec = s.kind == StepKind::Vector;
     if (vec) {
       if (!vector_) throw std::logic_error(where + "a vector step needs a vector unit");
+      if (prev_fold) throw std::logic_error(where + "a vector step inside a fold's segments");
       const VectorWork& w = s.vector;
       if (w.elements < 1 || w.inputs < 0 || w.window < 1 || w.row < 0 ||
           (w.row > 0 && w.elements % w.row != 0))
@@ -48,9 +50,14 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
       if (s.filter_load_bytes != 0) throw std::logic_error(where + "a vector step loads no filter");
     } else {
       if (s.folds.empty()) throw std::logic_error(where + "a tile needs at least one fold");
-      for (const Fold& f : s.folds)
+      for (const Fold& f : s.folds) {
         if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > ac.rows || f.cols > ac.cols)
           throw std::logic_error(where + "a fold does not fit the array");
+        if (f.cont != (prev_fold != nullptr) ||
+            (f.cont && !continues_fold(ac.dataflow, *prev_fold, f)))
+          throw std::logic_error(where + "a segment does not continue the fold before it");
+        prev_fold = f.more ? &f : nullptr;
+      }
     }
     if (s.wait_for_stores && !s.new_output)
       throw std::logic_error(where + "a step that waits for the stores opens a new output tile");
@@ -81,9 +88,22 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
       OutTile o;
       o.acc_bytes = s.ofmap_tile_bytes;
       o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
+      const int64_t idx = int64_t(outs_.size());
+      if (s.psum_load_bytes < 0) throw std::logic_error(where + "negative partial-sum load");
+      if (s.psum_load_bytes > 0) {
+        if (vec || s.psum_back < 1 || s.psum_back > idx ||
+            outs_[size_t(idx - s.psum_back)].store_bytes <= 0 ||
+            s.psum_load_bytes > s.ofmap_tile_bytes)
+          throw std::logic_error(where + "reloads partial sums no earlier output tile stored");
+        o.psum_bytes = s.psum_load_bytes;
+        o.psum_src = idx - s.psum_back;
+        loads_.push_back(Load{2, idx, j});
+      }
       outs_.push_back(o);
-      cur_out = int64_t(outs_.size()) - 1;
+      cur_out = idx;
       out_open = true;
+    } else if (s.psum_load_bytes != 0) {
+      throw std::logic_error(where + "reloads partial sums without opening an output tile");
     }
     if (!out_open) throw std::logic_error(where + "accumulates into no open output tile");
     out_of_[j] = cur_out;
@@ -94,6 +114,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
     }
   }
 
+  if (prev_fold) throw std::logic_error("controller: the program ends inside a fold's segments");
   prog_ = &prog;
   array_ = &array;
   origin_ = origin;
@@ -158,15 +179,21 @@ bool Controller::act(int64_t now) {
   // 2. Loads, in program order, each as soon as its half is free.
   while (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
-    auto& blocks = blocks_[l.op];
     const int h = int(l.block % 2);
-    if (l.block >= 2) {
-      if (blocks[size_t(l.block - 2)].free_at > now) break;
-    }
+    if (load_free_at(l) > now) break;
     if (barrier(l.step, now) > now) break;
     Scratchpad& sp = *buf_[l.op];
     if (sp.busy(h)) sp.release(h);
-    Block& b = blocks[size_t(l.block)];
+    if (l.op == 2) {  // partial sums back into the output tile's half
+      OutTile& o = outs_[size_t(l.block)];
+      sp.occupy(h, o.acc_bytes);
+      sp.count_writes(uint64_t(o.elements));
+      o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
+      ++next_load_;
+      changed = true;
+      continue;
+    }
+    Block& b = blocks_[l.op][size_t(l.block)];
     sp.occupy(h, b.bytes);
     sp.count_writes(uint64_t(b.bytes / input_bytes_));
     b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
@@ -186,8 +213,12 @@ bool Controller::act(int64_t now) {
     }
     const int64_t o = out_of_[j];
     if (ok && s.new_output && o >= 2) ok = outs_[size_t(o - 2)].free_at <= now;
+    if (ok && s.new_output && outs_[size_t(o)].psum_bytes > 0) {
+      const int64_t pr = outs_[size_t(o)].psum_ready;
+      ok = pr >= 0 && pr <= now;
+    }
     if (!ok) break;
-    if (s.new_output) {
+    if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
       const int h = int(o % 2);
       if (sp.busy(h)) sp.release(h);
@@ -229,12 +260,22 @@ bool Controller::act(int64_t now) {
   return changed;
 }
 
+int64_t Controller::load_free_at(const Load& l) const {
+  if (l.op == 2) {
+    const OutTile& o = outs_[size_t(l.block)];
+    int64_t t = outs_[size_t(o.psum_src)].free_at;  // the spill's write-back has completed
+    if (l.block >= 2) t = std::max(t, outs_[size_t(l.block - 2)].free_at);
+    return t;
+  }
+  return l.block >= 2 ? blocks_[l.op][size_t(l.block - 2)].free_at : 0;
+}
+
 int64_t Controller::next_wake(int64_t now) const {
   int64_t next = kNever;
   if (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
     int64_t t = barrier(l.step, now);
-    if (t != kNever && l.block >= 2) t = std::max(t, blocks_[l.op][size_t(l.block - 2)].free_at);
+    if (t != kNever) t = std::max(t, load_free_at(l));
     if (t != kNever && t > now) next = std::min(next, t);
   }
   if (next_submit_ < prog_->steps.size()) {
@@ -248,6 +289,10 @@ int64_t Controller::next_wake(int64_t now) const {
     const int64_t o = out_of_[j];
     if (t != kNever && prog_->steps[j].new_output && o >= 2)
       t = std::max(t, outs_[size_t(o - 2)].free_at);
+    if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
+      const int64_t pr = outs_[size_t(o)].psum_ready;
+      t = pr < 0 ? kNever : std::max(t, pr);
+    }
     if (t != kNever && t > now) next = std::min(next, t);
   }
   return next;

@@ -76,9 +76,12 @@ class Controller : public sc_core::sc_module {
     int64_t elements = 0;
     int64_t last_step = -1;
     int64_t free_at = kNever;
+    int64_t psum_bytes = 0;   // partial sums reloaded into it from DRAM before its first step
+    int64_t psum_src = -1;    // ... written back by this earlier output tile
+    int64_t psum_ready = -1;  // job cycle the reloaded partial sums are in SRAM (-1: not issued)
   };
   struct Load {
-    int op;  // 0 ifmap, 1 filter
+    int op;  // 0 ifmap, 1 filter, 2 ofmap (partial sums reloaded; block = the output tile)
     int64_t block;
     size_t step;  // the step that loads it
   };
@@ -90,6 +93,9 @@ class Controller : public sc_core::sc_module {
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
+  // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
+  // go (kNever: not yet known).
+  int64_t load_free_at(const Load& l) const;
 
   DramChannel* dram_ = nullptr;
   Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};

@@ -42,6 +42,7 @@ int64_t Program::load_bytes(Operand op) const {
   for (const TileStep& s : steps) {
     if (op == Operand::Ifmap) n += s.ifmap_load_bytes;
     if (op == Operand::Filter) n += s.filter_load_bytes;
+    if (op == Operand::Ofmap) n += s.psum_load_bytes;
   }
   return n;
 }

@@ -57,6 +57,12 @@ struct TileStep {
   bool new_output = false;
   int64_t ofmap_tile_bytes = 0;  // accumulator bytes of the output tile (set on new_output steps)
   int64_t store_bytes = 0;
+  // Partial sums reloaded (a new_output step whose outputs already hold partial sums that an
+  // earlier output tile spilled to DRAM): psum_load_bytes of int32 accumulators are read from
+  // DRAM into the tile's ofmap half before the step starts, once that half is free and the
+  // write-back of the output tile `psum_back` tiles before this one has completed.
+  int64_t psum_load_bytes = 0;
+  int64_t psum_back = 0;
   bool wait_for_stores = false;
   int64_t copy = 0;         // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
   std::vector<Fold> folds;  // in execution order (ssim::fold_gemm of the sub-GEMM)
@@ -89,7 +95,7 @@ struct Program {
   uint64_t folds() const;
   uint64_t macs() const;
   uint64_t vector_steps() const;
-  int64_t load_bytes(Operand op) const;  // ifmap / filter: DRAM reads; ofmap: 0
+  int64_t load_bytes(Operand op) const;  // DRAM reads (ofmap: partial sums reloaded)
   int64_t store_bytes() const;           // ofmap DRAM writes
 };
 

@@ -54,6 +54,11 @@ void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
 
   folds_.clear();
   fold_base_ = folds_total_ = 0;
+  chains_total_ = 0;
+  chain_open_ = false;
+  last_submitted_ = Fold{};
+  bank_last_[0] = bank_last_[1] = 0;
+  seg_pending_.clear();
   tiles_.clear();
   tile_base_ = tiles_total_ = 0;
   next_start_ = next_stream_ = 0;
@@ -84,23 +89,39 @@ void SystolicArrayCycle::submit(TileCmd cmd) {
         throw std::logic_error("array: fold does not match the bound GEMM data");
     }
   }
+  {
+    bool open = chain_open_;
+    const Fold* prev = &last_submitted_;
+    for (const Fold& f : cmd.folds) {
+      if (f.cont != open || (f.cont && !continues_fold(cfg_.dataflow, *prev, f)))
+        throw std::logic_error("array: a segment does not continue the fold before it");
+      open = f.more;
+      prev = &f;
+    }
+  }
   ++submitted_;
   const int64_t a = job_cycle();
   tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), -1});
   for (const Fold& f : cmd.folds) {
     FoldRec r;
     r.f = f;
+    if (!f.cont) ++chains_total_;
+    r.chain = chains_total_ - 1;
     r.seq = folds_total_++;
     r.tile = tiles_total_;
     r.arrival = a;
     folds_.push_back(r);
   }
   ++tiles_total_;
+  chain_open_ = cmd.folds.back().more;
+  last_submitted_ = cmd.folds.back();
   wake_.notify();
 }
 
 bool SystolicArrayCycle::busy() const {
-  return in_flight_ > 0 || next_start_ < folds_total_ || valid_in_grid_ > 0;
+  // (WS/IS: a continuation segment may have passed the preload stage and wait to stream.)
+  return in_flight_ > 0 || next_start_ < folds_total_ || valid_in_grid_ > 0 ||
+         (cfg_.dataflow != Dataflow::OS && next_stream_ < next_start_);
 }
 
 void SystolicArrayCycle::run() {
@@ -151,9 +172,10 @@ void SystolicArrayCycle::end_fold(FoldRec& f, int64_t n) {
   last_busy_ = std::max(last_busy_, n);
   stats_.last_cycle = last_busy_;
   stats_.macs += f.f.macs();
-  stats_.folds += 1;
+  stats_.folds += f.f.cont ? 0 : 1;
+  stats_.segments += 1;
   stats_.mapped_pe_cycles += uint64_t(R_) * uint64_t(C_) * uint64_t(f.f.T);
-  if (cfg_.dataflow != Dataflow::OS) bank_busy_[f.seq & 1] = false;
+  if (cfg_.dataflow != Dataflow::OS && !f.f.more) bank_busy_[f.chain & 1] = false;
   TileRec& t = tiles_[f.tile - tile_base_];
   t.end = std::max(t.end, n);
   --t.remaining;
@@ -180,7 +202,7 @@ SystolicArrayCycle::Issue SystolicArrayCycle::make_issue(const FoldRec& fr, int6
   Issue e;
   e.rows = f.rows;
   e.cols = f.cols;
-  const uint8_t parity = (fr.seq & 1) ? kParity : 0;
+  const uint8_t parity = (fr.chain & 1) ? kParity : 0;
   e.flagsA = kValid | parity;
   const GemmData* d = data_;
   const int64_t N = d ? d->shape.N : 0, K = d ? d->shape.K : 0;
@@ -200,7 +222,7 @@ SystolicArrayCycle::Issue SystolicArrayCycle::make_issue(const FoldRec& fr, int6
       }
       e.strideA = K;
       e.flagsB = kValid | parity;
-      if (t == f.T - 1) e.flagsA |= kLast;
+      if (t == f.T - 1) e.flagsA |= f.more ? kSegEnd : kLast;
       break;
   }
   return e;
@@ -227,7 +249,7 @@ void SystolicArrayCycle::check_bank_free(int bank, int64_t n) const {
       throw std::logic_error("array hazard: preload overwrites bank " + std::to_string(bank) +
                              " while its operands wait in the skew buffer" + at(n));
   }
-  if (stream_seq_ != kNone && int(stream_seq_ & 1) == bank)
+  if (stream_seq_ != kNone && int(fold(stream_seq_).chain & 1) == bank)
     throw std::logic_error("array hazard: preload overwrites bank " + std::to_string(bank) +
                            " while its fold streams" + at(n));
 }
@@ -235,15 +257,24 @@ void SystolicArrayCycle::check_bank_free(int bank, int64_t n) const {
 void SystolicArrayCycle::step_stationary(int64_t n) {
   const int R = R_, C = C_;
   // ---- sequencer: decides from the registers as they are at the end of cycle n-1 ----
-  if (preload_seq_ == kNone && next_start_ < folds_total_) {
-    // The preload path is free (the previous preload has completed).
+  // Continuation segments need no preload: they pass the preload stage once they have arrived
+  // (never in cycle 0: a fold's first segment preloads first). Then at most one preload starts.
+  while (next_start_ < folds_total_) {
     FoldRec& f = fold(next_start_);
-    const int bank = int(f.seq & 1);
+    const int bank = int(f.chain & 1);
+    if (f.f.cont) {
+      if (f.arrival > n) break;
+      f.preload_end = n - 1;
+      bank_last_[bank] = f.seq;
+      ++next_start_;
+      continue;
+    }
+    if (preload_seq_ != kNone) break;  // the preload path is busy
     bool go = f.arrival <= n;
     if (cfg_.fold_overlap) {
       go = go && !bank_busy_[bank];  // the fold that used this bank has ended
       if (fault_early_ > 0 && bank_busy_[bank]) {
-        const FoldRec& o = fold(f.seq - 2);
+        const FoldRec& o = fold(bank_last_[bank]);
         go = f.arrival <= n && o.stream >= 0 && n >= o.pred_end + 1 - fault_early_;
       }
     } else {
@@ -254,20 +285,22 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
              n >= o.pred_end + 1 - fault_early_;
       }
     }
-    if (go) {
-      check_bank_free(bank, n);
-      start_fold(f, n);
-      bank_busy_[bank] = true;
-      bank_cols_[bank] = f.f.cols;
-      preload_seq_ = f.seq;
-      preload_q_ = 0;
-      ++next_start_;
-    }
+    if (!go) break;
+    check_bank_free(bank, n);
+    start_fold(f, n);
+    bank_busy_[bank] = true;
+    bank_cols_[bank] = f.f.cols;
+    bank_last_[bank] = f.seq;
+    preload_seq_ = f.seq;
+    preload_q_ = 0;
+    ++next_start_;
+    break;
   }
   if (stream_seq_ == kNone && next_stream_ < next_start_) {
     // The left edge is free (the previous fold's last vector has entered row 0) ...
     FoldRec& f = fold(next_stream_);
     if (f.preload_end >= 0 && f.preload_end < n) {  // ... and this fold's preload is complete.
+      if (f.f.cont) start_fold(f, n);  // in flight from its first vector
       f.stream = n;
       f.pred_end = n + f.f.T + R + f.f.cols - 3;  // only checked against the collector
       stream_seq_ = f.seq;
@@ -283,7 +316,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
     // The bank shifts down one row; the top edge feeds tile row rows-1-q (zeros in unused
     // columns). After `rows` cycles row i holds tile row i.
     FoldRec& f = fold(preload_seq_);
-    preloading_bank = int(f.seq & 1);
+    preloading_bank = int(f.chain & 1);
     int8_t* w = w_[preloading_bank].data();
     std::memmove(w + C, w, size_t(R - 1) * C);
     const int64_t k = f.f.k0 + (f.f.rows - 1 - preload_q_);
@@ -364,7 +397,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
     if (!(fl & kValid)) continue;
     if (!col_fold_[j]) col_fold_[j] = &fold(col_seq_[j]);
     FoldRec& f = *col_fold_[j];
-    if (!fault_unchecked_ && ((fl & kParity) ? 1u : 0u) != (f.seq & 1))
+    if (!fault_unchecked_ && ((fl & kParity) ? 1u : 0u) != (f.chain & 1))
       throw std::logic_error("array: column " + std::to_string(j) +
                              " delivered an output of an unexpected fold" + at(n));
     const int64_t t = col_t_[j];
@@ -392,12 +425,14 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
   // ---- sequencer ----
   if (stream_seq_ == kNone && next_start_ < folds_total_) {
     // The left and top edges are free (the previous fold's last vector has entered).
+    // A continuation segment streams right behind the previous one (only its data may hold it).
     FoldRec& f = fold(next_start_);
     bool go = f.arrival <= n;
     if (cfg_.fold_overlap) {
-      // This fold's first move (PE(0,0), cycle n + T - 1) must come after the previous fold's
-      // drain has ended; that end is predicted from the pipeline latency.
-      go = go && n + f.f.T - 1 >= prev_pred_end_ + 1 - fault_early_;
+      // This fold's first move (PE(0,0), cycle n + T - 1, in its last segment) must come after
+      // the previous fold's drain has ended; that end is predicted from the pipeline latency.
+      if (!f.f.more) go = go && n + f.f.T - 1 >= prev_pred_end_ + 1 - fault_early_;
+    } else if (f.f.cont) {
     } else if (fault_early_ > 0) {
       go = go && n >= prev_pred_end_ + 1 - fault_early_;
     } else {
@@ -407,13 +442,21 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
       start_fold(f, n);
       f.stream = n;
       const int64_t last_move = n + f.f.T + f.f.rows + f.f.cols - 3;
-      f.pred_end = std::max(last_move + 1, prev_pred_end_ + 1) + R - 1;
-      prev_pred_end_ = f.pred_end;
+      if (f.f.more) {  // ends with its last MAC, in PE(rows-1, cols-1)
+        f.pred_end = last_move;
+        seg_pending_.push_back(f.seq);
+      } else {
+        f.pred_end = std::max(last_move + 1, prev_pred_end_ + 1) + R - 1;
+        prev_pred_end_ = f.pred_end;
+      }
       stream_seq_ = f.seq;
       stream_t_ = 0;
       ++next_start_;
     }
   }
+  // Segments with `more` set neither move nor drain.
+  while (drain_next_ < next_start_ && (drain_next_ < fold_base_ || fold(drain_next_).f.more))
+    ++drain_next_;
   if (drain_seq_ == kNone && drain_next_ < next_start_) {
     // The previous drain has ended and every PE of the next fold has moved its accumulator.
     FoldRec& f = fold(drain_next_);
@@ -495,11 +538,13 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
     for (int j = 0; j < C; ++j) {
       const size_t p = p0 + j;
       if (!(af[p] & kLast) || !(bf[p] & kValid)) continue;
+      while (move_seq_ < next_start_ && (move_seq_ < fold_base_ || fold(move_seq_).f.more))
+        ++move_seq_;
       if (move_seq_ >= next_start_)
         throw std::logic_error("array: a PE moved an accumulator of no fold" + at(n));
       FoldRec& m = fold(move_seq_);
       if (!fault_unchecked_) {
-        const uint8_t par = (m.seq & 1) ? kParity : 0;
+        const uint8_t par = (m.chain & 1) ? kParity : 0;
         if ((af[p] & kParity) != par || (bf[p] & kParity) != par)
           throw std::logic_error("array hazard: PE(" + std::to_string(i) + "," + std::to_string(j) +
                                  ") moves an accumulator of fold " + std::to_string(m.seq + 1) +
@@ -522,6 +567,22 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
         ++move_seq_;
       }
     }
+  }
+
+  // A segment with `more` set ends when its last pair reaches PE(rows-1, cols-1).
+  // (A short, narrow segment may end before a longer one streamed earlier.)
+  for (size_t i = 0; i < seg_pending_.size();) {
+    FoldRec& f = fold(seg_pending_[i]);
+    if (f.pred_end != n) {
+      ++i;
+      continue;
+    }
+    const size_t p = size_t(f.f.rows - 1) * C + size_t(f.f.cols - 1);
+    if (!fault_unchecked_ && (!(af[p] & kSegEnd) || !(bf[p] & kValid)))
+      throw std::logic_error("array: segment " + std::to_string(f.seq) +
+                             " did not end at the pipeline latency" + at(n));
+    seg_pending_.erase(seg_pending_.begin() + std::ptrdiff_t(i));
+    end_fold(f, n);
   }
 
   // Drain: the collector takes the bottom row of drain registers, the rest shift down one row.

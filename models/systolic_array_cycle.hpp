@@ -39,12 +39,14 @@ class SystolicArrayCycle : public ArrayModel {
   static constexpr uint8_t kValid = 1;   // part of a vector (zero-padded rows included for WS/IS)
   static constexpr uint8_t kParity = 2;  // bank (WS/IS) or fold parity (OS): fold number mod 2
   static constexpr uint8_t kLast = 4;    // OS: the fold's last pair, the PE moves its accumulator
+  static constexpr uint8_t kSegEnd = 8;  // OS: last pair of a segment another segment follows
 
   static constexpr uint64_t kNone = ~uint64_t(0);
 
   struct FoldRec {
     Fold f;
-    uint64_t seq = 0;          // fold number within the job
+    uint64_t seq = 0;          // record (segment) number within the job
+    uint64_t chain = 0;        // fold number within the job (its segments share it)
     uint64_t tile = 0;         // tile number within the job
     int64_t arrival = 0;       // a_f
     int64_t start = -1;        // first cycle in flight (preload for WS/IS, stream for OS)
@@ -83,6 +85,7 @@ class SystolicArrayCycle : public ArrayModel {
   void step_output_stationary(int64_t n);
 
   FoldRec& fold(uint64_t seq) { return folds_[seq - fold_base_]; }
+  const FoldRec& fold(uint64_t seq) const { return folds_[seq - fold_base_]; }
   void start_fold(FoldRec& f, int64_t n);
   void end_fold(FoldRec& f, int64_t n);
   void retire();
@@ -114,7 +117,12 @@ class SystolicArrayCycle : public ArrayModel {
   // ---- sequencer and collector state ----
   std::deque<FoldRec> folds_;
   uint64_t fold_base_ = 0;    // seq of folds_.front()
-  uint64_t folds_total_ = 0;  // folds submitted this job
+  uint64_t folds_total_ = 0;  // records submitted this job
+  uint64_t chains_total_ = 0;  // folds (chains of segments) begun this job
+  bool chain_open_ = false;    // the last record submitted had `more` set
+  Fold last_submitted_;        // ... and was this one
+  uint64_t bank_last_[2] = {0, 0};  // WS/IS: latest record started on each bank
+  std::deque<uint64_t> seg_pending_;  // OS: streaming segments with `more`, by end cycle
   std::deque<TileRec> tiles_;
   uint64_t tile_base_ = 0;
   uint64_t tiles_total_ = 0;

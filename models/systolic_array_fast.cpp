@@ -8,7 +8,8 @@ namespace ssim {
 void SystolicArrayFast::configure(const ArrayConfig& cfg, int64_t origin) {
   ArrayModel::configure(cfg, origin);
   p1_ = r1_ = s1_ = t1_ = 0;
-  e1_ = e2_ = busy_until_ = -1;
+  chain_ = chain1_ = chain2_ = busy_until_ = -1;
+  open_ = false;
 }
 
 void SystolicArrayFast::submit(TileCmd cmd) {
@@ -26,36 +27,58 @@ int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {
   const int64_t r = f.rows, c = f.cols, T = f.T, R = cfg_.rows;
   if (r < 1 || c < 1 || T < 1 || r > cfg_.rows || c > cfg_.cols)
     throw std::logic_error("array: fold does not fit the array");
+  if (f.cont != open_)
+    throw std::logic_error(f.cont ? "array: a continuation segment follows no open fold"
+                                  : "array: a new fold starts before the last one's segments");
+  if (!f.cont) {  // a new fold: the fold before becomes the previous one
+    chain2_ = chain1_;
+    chain1_ = chain_;
+  }
+  // (Segments of one fold end in order, so the fold's end is its latest segment's.)
   int64_t act = 0, end = 0;
   if (cfg_.dataflow == Dataflow::OS) {
-    const int64_t s = cfg_.fold_overlap ? std::max({a, s1_ + t1_, e1_ - T + 2})
-                                        : std::max(a, e1_ + 1);
-    const int64_t d = std::max(s + T + r + c - 2, e1_ + 1);
-    end = d + R - 1;
+    // The stream follows the previous segment without a gap unless its data is late; a new fold
+    // without overlap waits for the previous fold's drain. The accumulators move (at the last
+    // segment's end) only after the previous fold's drain has ended.
+    int64_t s = std::max(a, s1_ + t1_);
+    if (!f.cont && !cfg_.fold_overlap) s = std::max(a, chain1_ + 1);
+    if (!f.more && cfg_.fold_overlap) s = std::max(s, chain1_ - T + 2);
+    if (f.more) {
+      end = s + T + r + c - 3;  // the segment's last MAC, in PE(r-1, c-1)
+    } else {
+      const int64_t d = std::max(s + T + r + c - 2, chain1_ + 1);
+      end = d + R - 1;
+    }
     act = s;
     s1_ = s;
     t1_ = T;
   } else {
     int64_t p = 0, s = 0;
-    if (cfg_.fold_overlap) {
-      p = std::max({a, p1_ + r1_, e2_ + 1});
+    if (f.cont) {  // no preload: the stream goes on behind the previous segment
+      s = std::max(a, s1_ + t1_);
+      p = s;
+    } else if (cfg_.fold_overlap) {
+      p = std::max({a, p1_ + r1_, chain2_ + 1});
       s = std::max(p + r, s1_ + t1_);
+      p1_ = p;
+      r1_ = r;
     } else {
-      p = std::max(a, e1_ + 1);
+      p = std::max(a, chain1_ + 1);
       s = p + r;
+      p1_ = p;
+      r1_ = r;
     }
     end = s + T + R + c - 3;
-    act = p;
-    p1_ = p;
-    r1_ = r;
+    act = f.cont ? s : p;
     s1_ = s;
     t1_ = T;
   }
-  e2_ = e1_;
-  e1_ = end;
+  chain_ = end;
+  open_ = f.more;
 
   stats_.macs += f.macs();
-  stats_.folds += 1;
+  stats_.folds += f.cont ? 0 : 1;
+  stats_.segments += 1;
   stats_.mapped_pe_cycles += uint64_t(cfg_.rows) * uint64_t(cfg_.cols) * uint64_t(T);
   if (stats_.first_cycle < 0) stats_.first_cycle = act;
   stats_.idle_cycles += std::max<int64_t>(0, act - (busy_until_ + 1));

@@ -20,7 +20,10 @@ class SystolicArrayFast : public ArrayModel {
   // Recurrence state of the previous folds (see docs/cycle-accounting.md).
   int64_t p1_ = 0, r1_ = 0;  // previous fold's preload start and rows
   int64_t s1_ = 0, t1_ = 0;  // previous fold's stream start and length
-  int64_t e1_ = -1, e2_ = -1;  // end of the previous fold and of the one before
+  // End of the current fold (its latest segment so far), of the fold before it and of the one
+  // before that.
+  int64_t chain_ = -1, chain1_ = -1, chain2_ = -1;
+  bool open_ = false;  // the last segment had `more` set: a continuation must follow
   int64_t busy_until_ = -1;    // latest end so far, for idle-cycle accounting
 };
 

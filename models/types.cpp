@@ -78,4 +78,20 @@ std::vector<Fold> fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t
   return out;
 }
 
+bool continues_fold(Dataflow df, const Fold& prev, const Fold& next) {
+  if (!prev.more || !next.cont || prev.rows != next.rows || prev.cols != next.cols) return false;
+  switch (df) {
+    case Dataflow::WS:
+      return next.k0 == prev.k0 && next.klen == prev.klen && next.n0 == prev.n0 &&
+             next.nlen == prev.nlen && next.m0 == prev.m0 + prev.mlen;
+    case Dataflow::IS:
+      return next.k0 == prev.k0 && next.klen == prev.klen && next.m0 == prev.m0 &&
+             next.mlen == prev.mlen && next.n0 == prev.n0 + prev.nlen;
+    case Dataflow::OS:
+      return next.m0 == prev.m0 && next.mlen == prev.mlen && next.n0 == prev.n0 &&
+             next.nlen == prev.nlen && next.k0 == prev.k0 + prev.klen;
+  }
+  return false;
+}
+
 }  // namespace ssim

@@ -39,11 +39,21 @@ SpatialMap spatial_map(Dataflow df, const GemmShape& g);
 // C[m0 .. m0+mlen, n0 .. n0+nlen] += A[m0.., k0 .. k0+klen] * B[k0.., n0..].
 // rows/cols are the PEs used (r <= R, c <= C, placed at the top-left corner of the array) and
 // T the number of vectors streamed, as given by spatial_map() on (mlen, nlen, klen).
+//
+// A fold's stream may come from several SRAM blocks in turn (docs/cycle-accounting.md,
+// "Streams that span blocks"): then the fold is a chain of segments, one Fold record each, in
+// consecutive order. Every segment has the fold's stationary tile and rows/cols, and covers a
+// consecutive part of its stream (WS: rows m0.. of A; IS: columns n0.. of B; OS: k0.. of K), so T
+// is the segment's share. `cont`: the segment continues the previous record's fold (no new
+// preload, no new accumulators). `more`: another segment of the same fold follows (the stationary
+// bank stays in use; OS: no drain yet).
 struct Fold {
   int64_t m0 = 0, n0 = 0, k0 = 0;
   int64_t mlen = 0, nlen = 0, klen = 0;
   int32_t rows = 0, cols = 0;
   int64_t T = 0;
+  bool cont = false;
+  bool more = false;
   uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
 };
 
@@ -55,6 +65,11 @@ Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, 
 // IS the K-chunks that accumulate into the same outputs are consecutive).
 std::vector<Fold> fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
                             int64_t nlen, int64_t k0, int64_t klen);
+
+// Whether `next` may continue the fold of `prev` as its next segment: `prev` has `more` set,
+// `next` has `cont` set, the same stationary tile and rows/cols, and its stream part follows
+// prev's (WS: m0 = prev's m0 + mlen; IS: n0; OS: k0).
+bool continues_fold(Dataflow df, const Fold& prev, const Fold& next);
 
 // A command to the array: a sequence of folds whose operands are all in the scratchpads.
 struct TileCmd {
@@ -86,7 +101,8 @@ struct TileDone {
 // What an array model counts over a job.
 struct ArrayStats {
   uint64_t macs = 0;          // useful multiply-accumulates (sum of fold macs)
-  uint64_t folds = 0;         // folds executed
+  uint64_t folds = 0;         // folds executed (a chain of segments counts once)
+  uint64_t segments = 0;      // Fold records executed (segments of folds included)
   uint64_t mapped_pe_cycles = 0;  // sum over folds of rows * cols * T (for mapping efficiency)
   int64_t first_cycle = -1;   // first cycle any fold did work (preload or stream)
   int64_t last_cycle = -1;    // last cycle of the last fold (its E)
