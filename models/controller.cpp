@@ -82,11 +82,14 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
     if (vec) cur[0] = -1;  // the next array step loads its own A block
     if (s.new_output) {
       if (out_open) throw std::logic_error(where + "opens an output tile before storing the last");
-      if (s.ofmap_tile_bytes > buf_[2]->half_bytes())
+      // A tile larger than a half takes the whole buffer (single-buffered accumulators).
+      if (s.ofmap_tile_bytes > buf_[2]->capacity_bytes() ||
+          (vec && s.ofmap_tile_bytes > buf_[2]->half_bytes()))
         throw std::logic_error(where + "output tile of " + std::to_string(s.ofmap_tile_bytes) +
-                               " bytes exceeds an ofmap half");
+                               " bytes exceeds the ofmap buffer");
       OutTile o;
       o.acc_bytes = s.ofmap_tile_bytes;
+      o.whole = s.ofmap_tile_bytes > buf_[2]->half_bytes();
       o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
       const int64_t idx = int64_t(outs_.size());
       if (s.psum_load_bytes < 0) throw std::logic_error(where + "negative partial-sum load");
@@ -212,7 +215,7 @@ bool Controller::act(int64_t now) {
       ok = b.ready >= 0 && b.ready <= now;
     }
     const int64_t o = out_of_[j];
-    if (ok && s.new_output && o >= 2) ok = outs_[size_t(o - 2)].free_at <= now;
+    if (ok && s.new_output) ok = out_free_from(o) <= now;
     if (ok && s.new_output && outs_[size_t(o)].psum_bytes > 0) {
       const int64_t pr = outs_[size_t(o)].psum_ready;
       ok = pr >= 0 && pr <= now;
@@ -221,8 +224,15 @@ bool Controller::act(int64_t now) {
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
       const int h = int(o % 2);
-      if (sp.busy(h)) sp.release(h);
-      sp.occupy(h, outs_[size_t(o)].acc_bytes);
+      const OutTile& t = outs_[size_t(o)];
+      for (int x : {h, 1 - h})
+        if (sp.busy(x) && (x == h || t.whole || outs_[size_t(o - 1)].whole)) sp.release(x);
+      if (t.whole) {
+        sp.occupy(h, sp.half_bytes());
+        sp.occupy(1 - h, t.acc_bytes - sp.half_bytes());
+      } else {
+        sp.occupy(h, t.acc_bytes);
+      }
     }
     if (s.kind == StepKind::Vector) {
       const VectorWork& w = s.vector;
@@ -263,11 +273,21 @@ bool Controller::act(int64_t now) {
 int64_t Controller::load_free_at(const Load& l) const {
   if (l.op == 2) {
     const OutTile& o = outs_[size_t(l.block)];
-    int64_t t = outs_[size_t(o.psum_src)].free_at;  // the spill's write-back has completed
-    if (l.block >= 2) t = std::max(t, outs_[size_t(l.block - 2)].free_at);
-    return t;
+    // The spill's write-back has completed and the tile's half is free.
+    return std::max(outs_[size_t(o.psum_src)].free_at, out_free_from(l.block));
   }
   return l.block >= 2 ? blocks_[l.op][size_t(l.block - 2)].free_at : 0;
+}
+
+int64_t Controller::out_free_from(int64_t o) const {
+  // Whole-buffer accumulators after whole-buffer accumulators reuse their rows in stream order,
+  // each after it was drained (docs/memory-system.md): no wait.
+  if (o >= 1 && outs_[size_t(o)].whole && outs_[size_t(o - 1)].whole) return 0;
+  int64_t t = 0;
+  if (o >= 2) t = outs_[size_t(o - 2)].free_at;
+  if (o >= 1 && (outs_[size_t(o)].whole || outs_[size_t(o - 1)].whole))
+    t = std::max(t, outs_[size_t(o - 1)].free_at);
+  return t;
 }
 
 int64_t Controller::next_wake(int64_t now) const {
@@ -287,8 +307,7 @@ int64_t Controller::next_wake(int64_t now) const {
       t = b.ready < 0 ? kNever : std::max(t, b.ready);
     }
     const int64_t o = out_of_[j];
-    if (t != kNever && prog_->steps[j].new_output && o >= 2)
-      t = std::max(t, outs_[size_t(o - 2)].free_at);
+    if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
     if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
       const int64_t pr = outs_[size_t(o)].psum_ready;
       t = pr < 0 ? kNever : std::max(t, pr);

@@ -76,6 +76,7 @@ class Controller : public sc_core::sc_module {
     int64_t elements = 0;
     int64_t last_step = -1;
     int64_t free_at = kNever;
+    bool whole = false;       // larger than a half: takes the whole buffer
     int64_t psum_bytes = 0;   // partial sums reloaded into it from DRAM before its first step
     int64_t psum_src = -1;    // ... written back by this earlier output tile
     int64_t psum_ready = -1;  // job cycle the reloaded partial sums are in SRAM (-1: not issued)
@@ -96,6 +97,8 @@ class Controller : public sc_core::sc_module {
   // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
   // go (kNever: not yet known).
   int64_t load_free_at(const Load& l) const;
+  // The cycle from which output tile o's half (both halves for a whole-buffer tile) is free.
+  int64_t out_free_from(int64_t o) const;
 
   DramChannel* dram_ = nullptr;
   Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};

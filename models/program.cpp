@@ -14,13 +14,10 @@ const char* to_string(Operand op) {
   return "?";
 }
 
-const char* to_string(LoopOrder o) {
-  return o == LoopOrder::MNK ? "mnk" : "nmk";
-}
-
 uint64_t Program::folds() const {
   uint64_t n = 0;
-  for (const TileStep& s : steps) n += s.folds.size();
+  for (const TileStep& s : steps)
+    for (const Fold& f : s.folds) n += f.cont ? 0 : 1;
   return n;
 }
 

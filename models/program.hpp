@@ -69,13 +69,6 @@ struct TileStep {
   VectorWork vector;        // for StepKind::Vector
 };
 
-// How the tiler cut the GEMM.
-enum class LoopOrder {
-  MNK,  // m-tiles outer, n-tiles middle, k-tiles inner
-  NMK,  // n-tiles outer, m-tiles middle, k-tiles inner
-};
-const char* to_string(LoopOrder o);  // "mnk", "nmk"
-
 struct TileSizes {
   int64_t m = 0, n = 0, k = 0;
 };
@@ -84,15 +77,15 @@ struct Program {
   GemmShape shape;     // of one copy
   int64_t repeat = 1;  // copies of the GEMM, back to back (steps of copy i, then copy i+1)
   Dataflow dataflow = Dataflow::WS;
-  TileSizes tile;
-  LoopOrder order = LoopOrder::MNK;
+  TileSizes tile;     // the largest step's sub-GEMM extents
+  std::string plan;   // how the tiler laid the GEMM out (GemmPlan::describe())
   int input_bytes = 1;   // bytes per A / B element
   int output_bytes = 1;  // bytes per C element written to DRAM
   int acc_bytes = 4;     // bytes per accumulator in the ofmap buffer
   std::vector<TileStep> steps;
 
   // Totals over the steps.
-  uint64_t folds() const;
+  uint64_t folds() const;  // a fold whose stream spans several steps counts once
   uint64_t macs() const;
   uint64_t vector_steps() const;
   int64_t load_bytes(Operand op) const;  // DRAM reads (ofmap: partial sums reloaded)

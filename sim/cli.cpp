@@ -158,7 +158,7 @@ void preflight(const HwSpec& hw, const Network& net) {
     if (!g) continue;
     if (shapes.insert({g->shape.M, g->shape.N, g->shape.K}).second) {
       try {
-        (void)choose_tiling(hw, g->shape);
+        (void)plan_blocks(hw, g->shape);
       } catch (const InputError& e) {
         throw InputError(std::string(e.what()) + " (GEMM '" + g->name + "')");
       }
@@ -177,7 +177,7 @@ void preflight(const HwSpec& hw, const Network& net) {
     }
   }
   try {
-    (void)choose_tiling(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim});
+    (void)plan_blocks(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim});
   } catch (const InputError& e) {
     throw InputError(std::string(e.what()) + " (for the roofline's reference " +
                      std::to_string(kCanonicalGemmDim) + "^3 GEMM, which every run simulates)");

@@ -86,13 +86,14 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
       int64_t(as.mapped_pe_cycles / (uint64_t(cfg.array.rows) * uint64_t(cfg.array.cols)));
   double pe_sum = 0;
   for (const TileStep& s : prog.steps)
-    for (const Fold& f : s.folds) pe_sum += double(f.rows) * double(f.cols);
+    for (const Fold& f : s.folds)
+      if (!f.cont) pe_sum += double(f.rows) * double(f.cols);
   res.fold_pe_eff = as.folds ? pe_sum / (pes * double(as.folds)) : 0;
 
   res.tile_m = prog.tile.m;
   res.tile_n = prog.tile.n;
   res.tile_k = prog.tile.k;
-  res.loop_order = to_string(prog.order);
+  res.plan = prog.plan;
   res.tiles = prog.steps.size();
 
   const DramStats& ds = ar.dram;
@@ -102,6 +103,7 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.dram_ifmap_bytes = ri.bytes;
   res.dram_filter_bytes = rf.bytes;
   res.dram_ofmap_bytes = wo.bytes;
+  res.dram_psum_read_bytes = ds.of(Operand::Ofmap, DramDir::Read).bytes;
   res.dram_read_bytes = ds.bytes_read;
   res.dram_write_bytes = ds.bytes_written;
   res.dram_ifmap_first = ri.first_cycle;

@@ -36,14 +36,15 @@ struct GemmRunResult {
   double array_util = 0;           // macs / (R * C * compute_cycles): utilization while busy
   double fold_pe_eff = 0;          // mean over folds of rows * cols / (R * C) (SCALE-Sim's)
 
-  int64_t tile_m = 0, tile_n = 0, tile_k = 0;  // tile sizes the tiler chose
-  std::string loop_order;                      // "mnk" or "nmk"
-  uint64_t tiles = 0;                          // program steps
+  int64_t tile_m = 0, tile_n = 0, tile_k = 0;  // the largest step's extents (a fold segment)
+  std::string plan;                            // GemmPlan::describe(): blocks per buffer
+  uint64_t tiles = 0;                          // program steps (fold segments)
 
   // DRAM traffic in bytes; ifmap and filter are read, ofmap written.
   uint64_t dram_ifmap_bytes = 0;
   uint64_t dram_filter_bytes = 0;
-  uint64_t dram_ofmap_bytes = 0;
+  uint64_t dram_ofmap_bytes = 0;       // written: outputs, and spilled int32 partial sums
+  uint64_t dram_psum_read_bytes = 0;   // spilled partial sums read back
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   // First and last cycle the channel moved each operand's bytes (-1: none).

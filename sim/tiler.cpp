@@ -41,23 +41,6 @@ int64_t sram_kb(const HwSpec& hw, Operand op) {
   return 0;
 }
 
-// The array dimension a GEMM dimension is laid along (0: streamed, not spatial).
-struct Units {
-  int64_t m = 0, n = 0, k = 0;
-};
-Units spatial_units(const HwSpec& hw) {
-  const int64_t R = hw.array_rows, C = hw.array_cols;
-  switch (hw.dataflow) {
-    case Dataflow::OS:  // Sr = M, Sc = N, T = K
-      return {R, C, 0};
-    case Dataflow::WS:  // Sr = K, Sc = N, T = M
-      return {0, C, R};
-    case Dataflow::IS:  // Sr = K, Sc = M, T = N
-      return {C, 0, R};
-  }
-  return {};
-}
-
 std::string kib_text(int64_t bytes) {
   // Bytes as KiB with up to two decimals ("16", "0.5", "1.25").
   char buf[64];
@@ -69,215 +52,310 @@ std::string kib_text(int64_t bytes) {
   return buf;
 }
 
-// Candidate tile sizes along a dimension of size D: the whole dimension, even splits into p
-// tiles (rounded up to the array unit u), and powers of two times u, all within [min(u, D), D].
-std::vector<int64_t> candidates(int64_t D, int64_t u) {
-  u = std::max<int64_t>(1, std::min(u, D));
-  std::vector<int64_t> c;
-  for (int64_t p = 1; p <= 16 && p <= D; ++p) c.push_back(std::min(D, round_up(ceil_div(D, p), u)));
-  for (int64_t t = u; t < D; t *= 2) c.push_back(t);
-  c.push_back(u);
-  std::sort(c.begin(), c.end());
-  c.erase(std::unique(c.begin(), c.end()), c.end());
-  return c;
-}
-
-// Estimated array cycles of one sub-GEMM (docs/cycle-accounting.md, in closed form).
-double step_compute(const HwSpec& hw, int64_t m, int64_t n, int64_t k) {
-  const SpatialMap sm = spatial_map(hw.dataflow, GemmShape{m, n, k});
-  const int64_t R = hw.array_rows, C = hw.array_cols;
-  const int64_t nr = ceil_div(sm.Sr, R), nc = ceil_div(sm.Sc, C);
-  const double folds = double(nr * nc);
-  const double sum_r = double(sm.Sr) * double(nc), sum_c = double(sm.Sc) * double(nr);
-  const double T = double(sm.T);
-  if (!hw.fold_overlap) return sum_r + sum_c + folds * (T + double(R) - 2);
-  const double r = sum_r / folds, c = sum_c / folds;
-  if (hw.dataflow == Dataflow::OS) return folds * std::max(T, r + c + double(R) - 1);
-  return folds * std::max(T, (r + T + double(R) + c - 2) / 2);
-}
-
 }  // namespace
 
 int64_t sram_bytes(const HwSpec& hw, Operand op) {
   return sram_kb(hw, op) * 1024;
 }
 
-DramTraffic closed_form_traffic(const GemmShape& g, const TileSizes& t, LoopOrder order,
-                                int input_bytes, int output_bytes) {
-  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
-  DramTraffic d;
-  const int64_t a = g.M * g.K * input_bytes, b = g.K * g.N * input_bytes;
-  if (order == LoopOrder::MNK) {  // n inside m: A stays across n when K is one tile
-    d.ifmap = a * (tk == 1 ? 1 : tn);
-    d.filter = b * ((tk == 1 && tn == 1) ? 1 : tm);
-  } else {  // m inside n: B stays across m when K is one tile
-    d.filter = b * (tk == 1 ? 1 : tm);
-    d.ifmap = a * ((tk == 1 && tm == 1) ? 1 : tn);
+const char* to_string(BlockPolicy p) {
+  switch (p) {
+    case BlockPolicy::Whole:
+      return "whole";
+    case BlockPolicy::Chunk:
+      return "chunk";
+    case BlockPolicy::Segment:
+      return "segment";
+    case BlockPolicy::Fold:
+      return "fold";
+    case BlockPolicy::None:
+      return "none";
   }
-  d.ofmap = g.M * g.N * output_bytes;
+  return "?";
+}
+
+const char* to_string(OutputPolicy p) {
+  switch (p) {
+    case OutputPolicy::Final:
+      return "final";
+    case OutputPolicy::Resident:
+      return "resident";
+    case OutputPolicy::Spill:
+      return "spill";
+  }
+  return "?";
+}
+
+std::string GemmPlan::describe() const {
+  return std::string("ifmap:") + to_string(ifmap) + " filter:" + to_string(filter) +
+         " ofmap:" + to_string(ofmap) + (out_whole ? "-whole" : "") +
+         " block:" + std::to_string(stream_block);
+}
+
+namespace {
+
+// The roles of A and B under a dataflow (docs/memory-system.md, "Streaming planner").
+struct Roles {
+  SpatialMap sm;
+  int64_t nsr = 0, nsc = 0;  // fold grid: Sr-chunks (inner) and Sc-chunks (outer)
+  int64_t wr = 0, wc = 0;    // widest chunk: min(R, Sr), min(C, Sc)
+  // Per operand (0 = A / ifmap, 1 = B / filter): streamed (else stationary, one block per
+  // fold), and for a streamed one the spatial dimension its elements follow (true: Sr, the inner
+  // fold loop; false: Sc, the outer one).
+  bool streamed[2] = {false, false};
+  bool along_sr[2] = {false, false};
+};
+
+Roles roles(const HwSpec& hw, const GemmShape& g) {
+  Roles x;
+  x.sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  x.nsr = ceil_div(x.sm.Sr, R);
+  x.nsc = ceil_div(x.sm.Sc, C);
+  x.wr = std::min(R, x.sm.Sr);
+  x.wc = std::min(C, x.sm.Sc);
+  switch (hw.dataflow) {
+    case Dataflow::OS:  // A rows follow M = Sr, B columns N = Sc; both stream along K
+      x.streamed[0] = x.streamed[1] = true;
+      x.along_sr[0] = true;
+      x.along_sr[1] = false;
+      break;
+    case Dataflow::WS:  // A streams (its K columns follow Sr); B is stationary
+      x.streamed[0] = true;
+      x.along_sr[0] = true;
+      break;
+    case Dataflow::IS:  // B streams (its K rows follow Sr); A is stationary
+      x.streamed[1] = true;
+      x.along_sr[1] = true;
+      break;
+  }
+  return x;
+}
+
+InputError too_small(const HwSpec& hw, Operand op, const std::string& what,
+                             const std::string& dims, int64_t d0, int64_t d1, int64_t elem) {
+  const int64_t bytes = d0 * d1 * elem;
+  return InputError(std::string(sram_key(op)) + " " + std::to_string(sram_kb(hw, op)) +
+                    ": too small for the smallest " + what + " (" + dims + " = " +
+                    std::to_string(d0) + " x " + std::to_string(d1) + " at " +
+                    std::to_string(elem) + " B = " + kib_text(bytes) +
+                    " KiB per half, double buffered); needs at least " +
+                    std::to_string(ceil_div(2 * bytes, 1024)) + " KiB");
+}
+
+}  // namespace
+
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
+  if (g.M < 1 || g.N < 1 || g.K < 1) throw InputError("gemm: M, N and K must be positive integers");
+  const Roles x = roles(hw, g);
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes, T = x.sm.T;
+  const Operand ops[2] = {Operand::Ifmap, Operand::Filter};
+  const char* dims[2] = {"M x K", "K x N"};
+  const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
+  GemmPlan p;
+  int64_t tb = T;  // the stream block: the largest that every cut allows
+  BlockPolicy pol[2] = {BlockPolicy::None, BlockPolicy::None};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t half = sram_half_bytes(hw, ops[i]);
+    if (!x.streamed[i]) {  // stationary: one block per fold
+      const int64_t r = x.wr, c = x.wc;
+      if (r * c * ib > half)
+        throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " tile",
+                        dims[i], i == 0 ? c : r, i == 0 ? r : c, ib);
+      pol[i] = BlockPolicy::Fold;
+      continue;
+    }
+    const int64_t w = x.along_sr[i] ? x.wr : x.wc;  // elements per streamed vector
+    if (w * ib > half) {
+      // One vector of the stream: WS A is 1 x K-chunk, IS B is K-chunk x 1, OS A is M-chunk x 1
+      // and OS B 1 x N-chunk.
+      const bool a_first_dim_w = (i == 0) == (hw.dataflow == Dataflow::OS);
+      throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " block (one stream vector)",
+                      dims[i], a_first_dim_w ? w : 1, a_first_dim_w ? 1 : w, ib);
+    }
+    if (whole[i] <= half) {
+      pol[i] = BlockPolicy::Whole;
+    } else if (T * w * ib <= half) {
+      pol[i] = BlockPolicy::Chunk;
+    } else {
+      pol[i] = BlockPolicy::Segment;
+      tb = std::min(tb, half / (w * ib));
+    }
+  }
+  p.ifmap = pol[0];
+  p.filter = pol[1];
+
+  // Outputs. OS: a fold's r x c finished outputs; WS/IS: a fold's T x c outputs, accumulated
+  // over the Sr-chunks (K) of its Sc-chunk when K is split.
+  const int64_t half_o = sram_half_bytes(hw, Operand::Ofmap);
+  if (hw.dataflow == Dataflow::OS) {
+    if (x.wr * x.wc * ob > half_o)
+      throw too_small(hw, Operand::Ofmap, "ofmap tile (one fold's outputs)", "M x N", x.wr, x.wc,
+                      ob);
+    p.ofmap = OutputPolicy::Final;
+  } else {
+    const bool split = x.nsr > 1;
+    const int64_t elem = split ? kAccumulatorBytes : ob;
+    const bool ws = hw.dataflow == Dataflow::WS;
+    if (x.wc * elem > half_o)
+      throw too_small(hw, Operand::Ofmap,
+                      split ? "ofmap tile (one output vector of int32 partial sums)"
+                            : "ofmap tile (one output vector)",
+                      "M x N", ws ? 1 : x.wc, ws ? x.wc : 1, elem);
+    p.ofmap = split ? OutputPolicy::Resident : OutputPolicy::Final;
+    // Accumulators too large for a half may take the whole buffer (single-buffered, as the
+    // TPU's 4 MiB of accumulators hold one 4096 x 256 block): the next column of folds then
+    // waits for their write-back.
+    // They drain row by row as the last K-chunk delivers them (one row of c outputs per cycle),
+    // so the channel must take c x OutputBytes per cycle, or be stall-free.
+    const bool drains = hw.dram_stall_free() || hw.dram_bw() >= double(x.wc * ob);
+    if (split && drains && T * x.wc * elem > half_o && T * x.wc * elem <= 2 * half_o) {
+      p.out_whole = true;
+    } else if (T * x.wc * elem > half_o) {
+      if (split) p.ofmap = OutputPolicy::Spill;
+      tb = std::min(tb, half_o / (x.wc * elem));
+      p.out_cut = true;
+    }
+  }
+  p.stream_block = tb;
+  p.traffic = closed_form_traffic(hw, g, p);
+  return p;
+}
+
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p) {
+  const Roles x = roles(hw, g);
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
+  const int64_t tblocks = ceil_div(x.sm.T, p.stream_block);
+  const BlockPolicy pol[2] = {p.ifmap, p.filter};
+  const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
+  int64_t reads[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    // How often the operand crosses the channel: a block is loaded when it differs from the
+    // previous step's. A chunk block changes with its chunk, a segment block every segment.
+    const bool seg = pol[i] == BlockPolicy::Segment && tblocks > 1;
+    int64_t times = 1;
+    if (pol[i] == BlockPolicy::Whole || pol[i] == BlockPolicy::Fold)
+      times = 1;
+    else if (!x.along_sr[i])  // follows the outer (Sc) loop: streamed again per Sr-chunk if cut
+      times = seg ? x.nsr : 1;
+    else  // follows the inner (Sr) loop: streamed again per Sc-chunk unless it never changes
+      times = (x.nsr == 1 && !seg) ? 1 : x.nsc;
+    reads[i] = times * whole[i];
+  }
+  DramTraffic d;
+  d.ifmap = reads[0];
+  d.filter = reads[1];
+  d.ofmap = g.M * g.N * ob;
+  if (p.ofmap == OutputPolicy::Spill) {  // int32 partial sums out and back per extra K-chunk
+    d.ofmap += (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
+    d.psum = (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
+  }
   return d;
 }
 
-TilingChoice choose_tiling(const HwSpec& hw, const GemmShape& g) {
-  if (g.M < 1 || g.N < 1 || g.K < 1) throw InputError("gemm: M, N and K must be positive integers");
-  const int64_t ib = hw.input_bytes;
-  const int64_t half_a = sram_half_bytes(hw, Operand::Ifmap);
-  const int64_t half_b = sram_half_bytes(hw, Operand::Filter);
-  const int64_t half_c = sram_half_bytes(hw, Operand::Ofmap);
-  const Units u = spatial_units(hw);
-
-  // The smallest tile: one array slice along each spatial dimension, one element along T.
-  const int64_t mm = u.m ? std::min(u.m, g.M) : 1;
-  const int64_t mn = u.n ? std::min(u.n, g.N) : 1;
-  const int64_t mk = u.k ? std::min(u.k, g.K) : 1;
-  struct Need {
-    Operand op;
-    const char* dims;
-    int64_t d0, d1, elem;
-    int64_t half;
-  };
-  const Need needs[] = {
-      {Operand::Ifmap, "M x K", mm, mk, ib, half_a},
-      {Operand::Filter, "K x N", mk, mn, ib, half_b},
-      {Operand::Ofmap, "M x N", mm, mn, kAccumulatorBytes, half_c},
-  };
-  for (const Need& n : needs) {
-    const int64_t bytes = n.d0 * n.d1 * n.elem;
-    if (bytes > n.half) {
-      const int64_t need_kb = ceil_div(2 * bytes, 1024);
-      throw InputError(std::string(sram_key(n.op)) + " " + std::to_string(sram_kb(hw, n.op)) +
-                       ": too small for the smallest " + to_string(n.op) + " tile (" + n.dims +
-                       " = " + std::to_string(n.d0) + " x " + std::to_string(n.d1) + " at " +
-                       std::to_string(n.elem) + " B = " + kib_text(bytes) +
-                       " KiB per half, double buffered); needs at least " +
-                       std::to_string(need_kb) + " KiB");
-    }
-  }
-
-  const bool unlimited = hw.unlimited_bandwidth;
-  const double bw = unlimited ? 0 : hw.dram_bw();
-  const double lat = unlimited ? 0 : double(hw.dram_latency);
-  auto mem = [&](double bytes) { return unlimited ? 0.0 : bytes / bw; };
-
-  const std::vector<int64_t> cm = candidates(g.M, u.m ? u.m : 1);
-  const std::vector<int64_t> cn = candidates(g.N, u.n ? u.n : 1);
-  const std::vector<int64_t> ck = candidates(g.K, u.k ? u.k : 1);
-
-  // The least traffic possible: every operand crosses the channel once. When some tiling
-  // achieves it, only such tilings are considered (reuse first); the estimated time decides
-  // among them.
-  const int64_t read_once = g.M * g.K * ib + g.K * g.N * ib + g.M * g.N * hw.output_bytes;
-  TilingChoice best, best_once;
-  double best_cost = std::numeric_limits<double>::infinity();
-  double best_once_cost = best_cost;
-  for (LoopOrder order : {LoopOrder::MNK, LoopOrder::NMK}) {
-    for (int64_t Mt : cm) {
-      for (int64_t Nt : cn) {
-        if (Mt * Nt * kAccumulatorBytes > half_c) continue;
-        int64_t Kt = 0;
-        for (auto it = ck.rbegin(); it != ck.rend(); ++it) {
-          if (Mt * *it * ib <= half_a && *it * Nt * ib <= half_b) {
-            Kt = *it;
-            break;
-          }
-        }
-        if (Kt == 0) continue;
-        const TileSizes t{Mt, Nt, Kt};
-        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
-        const int64_t lm = g.M - (tm - 1) * Mt, ln = g.N - (tn - 1) * Nt, lk = g.K - (tk - 1) * Kt;
-        // Array cycles over the grid of step shapes (full or last along each dimension).
-        double compute = 0;
-        for (int im = 0; im < 2; ++im)
-          for (int in = 0; in < 2; ++in)
-            for (int ik = 0; ik < 2; ++ik) {
-              const double cnt =
-                  double(im ? 1 : tm - 1) * double(in ? 1 : tn - 1) * double(ik ? 1 : tk - 1);
-              if (cnt > 0)
-                compute += cnt * step_compute(hw, im ? lm : Mt, in ? ln : Nt, ik ? lk : Kt);
-            }
-        const DramTraffic tr = closed_form_traffic(g, t, order, int(ib), hw.output_bytes);
-        const double steps = double(tm) * double(tn) * double(tk);
-        const double first_load = double(Mt * Kt * ib + Kt * Nt * ib);
-        const double last_store = double(lm * ln * hw.output_bytes);
-        const double rest = std::max(0.0, double(tr.total()) - first_load - last_store);
-        const double per_step = compute / steps;
-        const double est = mem(first_load) + lat + std::max(compute - per_step, mem(rest)) +
-                           per_step + mem(last_store) + lat;
-        // Ties (within a few cycles) go to fewer tiles (a cycle per step) and then to less DRAM
-        // traffic (a cycle per 100 KB).
-        const double cost = est + steps + 1e-5 * double(tr.total());
-        if (cost < best_cost) {
-          best_cost = cost;
-          best = TilingChoice{t, order, est};
-        }
-        if (tr.total() == read_once && cost < best_once_cost) {
-          best_once_cost = cost;
-          best_once = TilingChoice{t, order, est};
-        }
-      }
-    }
-  }
-  if (!std::isfinite(best_cost))  // cannot happen once the smallest tile fits
-    throw InputError("tiler: no tiling fits the SRAM buffers");
-  return std::isfinite(best_once_cost) ? best_once : best;
-}
-
-Program build_program(const HwSpec& hw, const GemmShape& g, const TileSizes& t, LoopOrder order) {
-  if (t.m < 1 || t.n < 1 || t.k < 1) throw InputError("tiler: tile sizes must be positive");
-  const int64_t ib = hw.input_bytes;
-  const struct {
-    Operand op;
-    int64_t bytes;
-  } fits[] = {{Operand::Ifmap, std::min(t.m, g.M) * std::min(t.k, g.K) * ib},
-              {Operand::Filter, std::min(t.k, g.K) * std::min(t.n, g.N) * ib},
-              {Operand::Ofmap, std::min(t.m, g.M) * std::min(t.n, g.N) * kAccumulatorBytes}};
-  for (const auto& f : fits)
-    if (f.bytes > sram_half_bytes(hw, f.op))
-      throw InputError(std::string(sram_key(f.op)) + " " + std::to_string(sram_kb(hw, f.op)) +
-                       ": a " + to_string(f.op) + " tile of " + std::to_string(f.bytes) +
-                       " B does not fit a half of " + std::to_string(sram_half_bytes(hw, f.op)) +
-                       " B");
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan) {
+  const Roles x = roles(hw, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
+  const int64_t tb = plan.stream_block;
+  if (tb < 1 || tb > T) throw InputError("tiler: the stream block must be 1 .. T");
+  const Dataflow df = hw.dataflow;
+  const BlockPolicy pol[2] = {plan.ifmap, plan.filter};
+  const int64_t tblocks = ceil_div(T, tb);
 
   Program p;
   p.shape = g;
-  p.dataflow = hw.dataflow;
-  p.tile = t;
-  p.order = order;
+  p.dataflow = df;
+  p.plan = plan.describe();
   p.input_bytes = hw.input_bytes;
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
-  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
-  p.steps.reserve(size_t(tm * tn * tk));
-  int64_t prev_a[2] = {-1, -1}, prev_b[2] = {-1, -1};  // (row, col) block ids of the last load
-  const int64_t outer = order == LoopOrder::MNK ? tm : tn;
-  const int64_t middle = order == LoopOrder::MNK ? tn : tm;
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t mid = 0; mid < middle; ++mid) {
-      const int64_t mi = order == LoopOrder::MNK ? o : mid;
-      const int64_t ni = order == LoopOrder::MNK ? mid : o;
-      for (int64_t ki = 0; ki < tk; ++ki) {
+  p.steps.reserve(size_t(x.nsr * x.nsc * tblocks));
+  // Identity of the block each operand's previous step used: a step loads when it changes.
+  int64_t prev_id[2] = {-2, -2};
+  for (int64_t sc = 0; sc < x.nsc; ++sc) {
+    const int64_t c0 = sc * C, c = std::min(C, x.sm.Sc - c0);
+    for (int64_t sr = 0; sr < x.nsr; ++sr) {
+      const int64_t r0 = sr * R, r = std::min(R, x.sm.Sr - r0);
+      for (int64_t tbi = 0; tbi < tblocks; ++tbi) {
+        const int64_t t0 = tbi * tb, tl = std::min(tb, T - t0);
         TileStep s;
-        s.m0 = mi * t.m;
-        s.mlen = std::min(t.m, g.M - s.m0);
-        s.n0 = ni * t.n;
-        s.nlen = std::min(t.n, g.N - s.n0);
-        s.k0 = ki * t.k;
-        s.klen = std::min(t.k, g.K - s.k0);
-        if (prev_a[0] != mi || prev_a[1] != ki) {
-          s.ifmap_load_bytes = s.mlen * s.klen * ib;
-          prev_a[0] = mi;
-          prev_a[1] = ki;
+        // The segment's sub-GEMM from (Sr, Sc, T) ranges.
+        switch (df) {
+          case Dataflow::OS:
+            s.m0 = r0, s.mlen = r, s.n0 = c0, s.nlen = c, s.k0 = t0, s.klen = tl;
+            break;
+          case Dataflow::WS:
+            s.m0 = t0, s.mlen = tl, s.n0 = c0, s.nlen = c, s.k0 = r0, s.klen = r;
+            break;
+          case Dataflow::IS:
+            s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
+            break;
         }
-        if (prev_b[0] != ki || prev_b[1] != ni) {
-          s.filter_load_bytes = s.klen * s.nlen * ib;
-          prev_b[0] = ki;
-          prev_b[1] = ni;
+        Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
+        f.cont = tbi > 0;
+        f.more = tbi + 1 < tblocks;
+        s.folds.push_back(f);
+        const int64_t fold_id = sc * x.nsr + sr;
+        for (int i = 0; i < 2; ++i) {
+          int64_t id = 0, bytes = 0;
+          const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
+          switch (pol[i]) {
+            case BlockPolicy::Whole:
+              id = 0, bytes = i == 0 ? g.M * g.K * ib : g.K * g.N * ib;
+              break;
+            case BlockPolicy::Fold:
+              id = fold_id, bytes = r * c * ib;
+              break;
+            case BlockPolicy::Chunk:
+              id = chunk, bytes = T * width * ib;
+              break;
+            case BlockPolicy::Segment:
+              id = chunk * tblocks + tbi, bytes = tl * width * ib;
+              break;
+            case BlockPolicy::None:
+              throw std::logic_error("tiler: operand without a block policy");
+          }
+          if (id != prev_id[i]) {
+            (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
+            prev_id[i] = id;
+          }
         }
-        s.new_output = ki == 0;
-        if (s.new_output) s.ofmap_tile_bytes = s.mlen * s.nlen * kAccumulatorBytes;
-        if (ki == tk - 1) s.store_bytes = s.mlen * s.nlen * hw.output_bytes;
-        s.folds = fold_gemm(hw.dataflow, hw.array_rows, hw.array_cols, s.m0, s.mlen, s.n0, s.nlen,
-                            s.k0, s.klen);
+        // Output tiles.
+        const bool last_sr = sr + 1 == x.nsr;
+        switch (plan.ofmap) {
+          case OutputPolicy::Final:
+            if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
+              s.new_output = tbi == 0;
+              if (s.new_output) s.ofmap_tile_bytes = r * c * ob;
+              if (!f.more) s.store_bytes = r * c * ob;
+            } else if (!plan.out_cut) {  // the fold's T x c outputs (K not split)
+              s.new_output = tbi == 0;
+              if (s.new_output) s.ofmap_tile_bytes = T * c * ob;
+              if (!f.more) s.store_bytes = T * c * ob;
+            } else {  // each segment's tl x c outputs
+              s.new_output = true;
+              s.ofmap_tile_bytes = s.store_bytes = tl * c * ob;
+            }
+            break;
+          case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
+            s.new_output = sr == 0 && tbi == 0;
+            if (s.new_output) s.ofmap_tile_bytes = T * c * kAccumulatorBytes;
+            if (last_sr && !f.more) s.store_bytes = T * c * ob;
+            break;
+          case OutputPolicy::Spill:  // each segment's tl x c partial sums, out and back
+            s.new_output = true;
+            s.ofmap_tile_bytes = tl * c * kAccumulatorBytes;
+            s.store_bytes = tl * c * (last_sr ? ob : kAccumulatorBytes);
+            if (sr > 0) {
+              s.psum_load_bytes = tl * c * kAccumulatorBytes;
+              s.psum_back = tblocks;
+            }
+            break;
+        }
+        p.tile.m = std::max(p.tile.m, s.mlen);
+        p.tile.n = std::max(p.tile.n, s.nlen);
+        p.tile.k = std::max(p.tile.k, s.klen);
         p.steps.push_back(std::move(s));
       }
     }
@@ -286,8 +364,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const TileSizes& t, 
 }
 
 Program plan_gemm(const HwSpec& hw, const GemmShape& g) {
-  const TilingChoice c = choose_tiling(hw, g);
-  return build_program(hw, g, c.tile, c.order);
+  return build_program(hw, g, plan_blocks(hw, g));
 }
 
 // --- Repeated GEMMs ------------------------------------------------------------------------------

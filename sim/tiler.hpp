@@ -1,13 +1,12 @@
-// The tiler: cuts a GEMM into SRAM-sized tiles, picks a loop order that reuses data, and emits the
+// The tiler (the streaming planner): lays a GEMM's folds onto the SRAM buffers and emits the
 // Program the controller runs (models/program.hpp); repeats a GEMM's program for GEMM ops with a
 // repeat count; cuts a vector op into SRAM-sized chunks. The rules and the closed forms of the
-// DRAM traffic are in docs/memory-system.md.
+// DRAM traffic are in docs/memory-system.md ("Streaming planner").
 //
-// Tiles: A tiles (Mt x Kt) fill one half of the ifmap buffer, B tiles (Kt x Nt) one half of the
-// filter buffer, and the output tile (Mt x Nt) lives in one half of the ofmap buffer as int32
-// accumulators (4 bytes each: partial sums over K-folds and K-tiles need the full precision). It
-// is written back once, at OutputBytes per element, after its last K-tile. The K-tiles of an
-// output tile are consecutive (k innermost); the order of the m and n loops is chosen by cost.
+// The schedule is fold-major and does not depend on the buffer sizes: the folds of the whole
+// GEMM in canonical order (docs/cycle-accounting.md), each streaming its whole T. The buffers
+// decide only where a fold's stream is cut into segments (one SRAM block each) and which blocks
+// are reused, so with a stall-free DRAM the cycles are the same for every buffer size.
 #pragma once
 
 #include <cstdint>
@@ -19,35 +18,57 @@
 
 namespace ssim {
 
-constexpr int kAccumulatorBytes = 4;  // int32 accumulators in the ofmap buffer
+constexpr int kAccumulatorBytes = 4;  // int32 partial sums in the ofmap buffer
 
 struct DramTraffic {
   int64_t ifmap = 0;   // bytes read
   int64_t filter = 0;  // bytes read
-  int64_t ofmap = 0;   // bytes written
-  int64_t total() const { return ifmap + filter + ofmap; }
+  int64_t ofmap = 0;   // bytes written (finished outputs, plus spilled partial sums)
+  int64_t psum = 0;    // bytes of spilled partial sums read back
+  int64_t total() const { return ifmap + filter + ofmap + psum; }
 };
 
-// The DRAM traffic of a tiling, in closed form (docs/memory-system.md).
-DramTraffic closed_form_traffic(const GemmShape& g, const TileSizes& t, LoopOrder order,
-                                int input_bytes, int output_bytes);
+// How an operand's blocks are laid out in its buffer's halves.
+enum class BlockPolicy {
+  Whole,    // the whole matrix in one block, loaded once
+  Chunk,    // a streamed operand: one block per spatial chunk, holding its whole stream
+  Segment,  // a streamed operand: one block per chunk and stream block (Tb vectors)
+  Fold,     // the stationary operand: one block per fold (its R x C tile)
+  None,
+};
+// How the outputs meet the ofmap buffer.
+enum class OutputPolicy {
+  Final,     // no K split across folds (or OS): finished outputs at OutputBytes
+  Resident,  // K split: a fold column's int32 accumulators stay in one half across its K-chunks
+  Spill,     // K split and they do not fit: int32 partial sums written out and read back
+};
+const char* to_string(BlockPolicy p);   // "whole", "chunk", "segment", "fold", "none"
+const char* to_string(OutputPolicy p);  // "final", "resident", "spill"
 
-struct TilingChoice {
-  TileSizes tile;
-  LoopOrder order = LoopOrder::MNK;
-  double est_cycles = 0;  // the tiler's own estimate (used only to compare candidates)
+struct GemmPlan {
+  BlockPolicy ifmap = BlockPolicy::None, filter = BlockPolicy::None;
+  OutputPolicy ofmap = OutputPolicy::Final;
+  bool out_cut = false;      // WS/IS: output tiles are cut at the stream blocks
+  bool out_whole = false;    // Resident accumulators take the whole ofmap buffer
+  int64_t stream_block = 0;  // Tb: vectors per segment (T when no cut is needed)
+  DramTraffic traffic;       // closed_form_traffic() of this plan
+  std::string describe() const;  // "ifmap:segment filter:fold ofmap:resident block:2048"
 };
 
-// The tiling the tiler picks. Throws InputError (one line, naming the .cfg key) if a buffer
-// cannot hold even the smallest tile: one array-width slice along each spatial dimension of the
-// dataflow and one element along the streamed one, double buffered.
-TilingChoice choose_tiling(const HwSpec& hw, const GemmShape& g);
+// The plan the tiler picks: per operand the largest blocks that fit a buffer half. Throws
+// InputError (one line, naming the .cfg key and the KiB needed) if a half cannot hold the
+// smallest block: one stream vector of a streamed operand, one fold's tile of the stationary
+// one, one output vector (WS/IS; int32 when K is split) or one fold's outputs (OS).
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g);
 
-// The program for a given tiling. Throws InputError if the tiles do not fit the buffers' halves
-// or are not positive.
-Program build_program(const HwSpec& hw, const GemmShape& g, const TileSizes& t, LoopOrder order);
+// The DRAM traffic of a plan, in closed form (docs/memory-system.md).
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
 
-// choose_tiling() then build_program().
+// The program of a plan (a test may lower plan.stream_block: any 1 .. T keeps the blocks within
+// their halves and changes no cycle when the DRAM is stall-free).
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
+
+// plan_blocks() then build_program().
 Program plan_gemm(const HwSpec& hw, const GemmShape& g);
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------

@@ -69,7 +69,7 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
   std::mt19937_64 rng(20240611);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
   const int kCases = 1000;
-  int with_stalls = 0, multi_tile = 0, with_overlap = 0;
+  int with_stalls = 0, multi_tile = 0, with_overlap = 0, spans = 0, spills = 0;
   for (int i = 0; i < kCases; ++i) {
     HwSpec hw;
     hw.array_rows = int(pick(1, 8));
@@ -81,19 +81,18 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
     // Bandwidths from a quarter byte per cycle (fractional) to 40 bytes per cycle.
     hw.dram_bytes_per_cycle = double(pick(1, 160)) / 4.0;
     hw.dram_latency = pick(0, 1) ? pick(0, 30) : 0;
-    const GemmShape g{pick(1, 24), pick(1, 24), pick(1, 24)};
+    const GemmShape g{pick(1, 40), pick(1, 40), pick(1, 40)};
 
-    Program p;
-    if (pick(0, 3) == 0) {
-      // The tiler's own choice for small buffers (1 to 3 KiB).
-      hw.ifmap_sram_kb = pick(1, 3);
-      hw.filter_sram_kb = pick(1, 3);
-      hw.ofmap_sram_kb = pick(1, 3);
-      p = plan_gemm(hw, g);
-    } else {
-      const TileSizes t{pick(1, g.M), pick(1, g.N), pick(1, g.K)};
-      p = build_program(hw, g, t, pick(0, 1) ? LoopOrder::MNK : LoopOrder::NMK);
-    }
+    // Small buffers (1 to 3 KiB) and, in most cases, a stream block below the tiler's choice,
+    // so that streams span several blocks that arrive late.
+    hw.ifmap_sram_kb = pick(1, 3);
+    hw.filter_sram_kb = pick(1, 3);
+    hw.ofmap_sram_kb = pick(1, 2);
+    GemmPlan plan = plan_blocks(hw, g);
+    if (pick(0, 3) != 0) plan.stream_block = pick(1, plan.stream_block);
+    const Program p = build_program(hw, g, plan);
+    for (const TileStep& s : p.steps) spans += s.folds.front().cont;
+    spills += plan.ofmap == OutputPolicy::Spill;
     const AccelConfig cfg = accel_config(hw);
 
     std::vector<int8_t> A(size_t(g.M * g.K)), B(size_t(g.K * g.N));
@@ -115,6 +114,8 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
   EXPECT_GT(with_stalls, kCases / 2);
   EXPECT_GT(multi_tile, kCases / 2);
   EXPECT_GT(with_overlap, kCases / 4);
+  EXPECT_GT(spans, kCases);        // segments that continue a fold's stream
+  EXPECT_GT(spills, kCases / 40);  // partial sums out to DRAM and back
 }
 
 // Programs that mix GEMM parts and vector parts (each part a whole GEMM of the same shape or a

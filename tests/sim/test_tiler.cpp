@@ -1,6 +1,7 @@
-// Tests of the tiler (sim/tiler.*): DRAM traffic against closed forms worked out by hand, tiles
-// that fit the buffers, programs that cover every multiply-accumulate exactly once, and the error
-// for buffers too small for the smallest tile.
+// Tests of the streaming planner (sim/tiler.*): DRAM traffic against closed forms worked out by
+// hand (docs/memory-system.md, "Streaming planner"), blocks that fit the buffer halves, programs
+// that cover every multiply-accumulate exactly once with each fold's segments in order, and the
+// error for buffers too small for the smallest block.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -21,162 +22,185 @@ HwSpec small_hw(int R, int C, Dataflow df) {
 }
 
 TEST(Tiler, ClosedFormTrafficWorkedExamples) {
-  const GemmShape g{64, 64, 64};
-  // Everything cut in two, k innermost: no block is used by two consecutive steps, so A is read
-  // once per n-tile (2 x 64 x 64) and B once per m-tile.
-  DramTraffic t = closed_form_traffic(g, {32, 32, 32}, LoopOrder::MNK, 1, 1);
-  EXPECT_EQ(t.ifmap, 8192);
-  EXPECT_EQ(t.filter, 8192);
-  EXPECT_EQ(t.ofmap, 4096);
-  // K whole: A(m) stays in SRAM while n moves (MNK): A once, B once per m-tile.
-  t = closed_form_traffic(g, {32, 32, 64}, LoopOrder::MNK, 1, 4);
-  EXPECT_EQ(t.ifmap, 4096);
-  EXPECT_EQ(t.filter, 8192);
-  EXPECT_EQ(t.ofmap, 4 * 4096);
-  // ... and with m inside n, B(n) stays: B once, A once per n-tile.
-  t = closed_form_traffic(g, {32, 32, 64}, LoopOrder::NMK, 1, 1);
-  EXPECT_EQ(t.ifmap, 8192);
-  EXPECT_EQ(t.filter, 4096);
-  // K and N whole: a single B block serves every step.
-  t = closed_form_traffic(g, {16, 64, 64}, LoopOrder::MNK, 2, 1);
-  EXPECT_EQ(t.ifmap, 2 * 4096);
-  EXPECT_EQ(t.filter, 2 * 4096);
-}
+  // WS on 32 x 32, M = 1000, N = 96, K = 100: 4 K-chunks (Sr) x 3 N-chunks (Sc), T = M = 1000.
+  HwSpec hw = small_hw(32, 32, Dataflow::WS);
+  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1024;
+  const GemmShape g{1000, 96, 100};
+  GemmPlan p = plan_blocks(hw, g);
+  // A (100 KB) fits a 512 KiB half: read once. B once. C: 1000 x 32 int32 = 128 KB per column
+  // of folds stays resident, so only the finished 96,000 outputs are written.
+  EXPECT_EQ(p.ifmap, BlockPolicy::Whole);
+  EXPECT_EQ(p.filter, BlockPolicy::Fold);
+  EXPECT_EQ(p.ofmap, OutputPolicy::Resident);
+  EXPECT_EQ(p.stream_block, 1000);
+  EXPECT_EQ(p.traffic.ifmap, 100000);
+  EXPECT_EQ(p.traffic.filter, 9600);
+  EXPECT_EQ(p.traffic.ofmap, 96000);
+  EXPECT_EQ(p.traffic.psum, 0);
+  // 64 KiB buffers (32 KiB halves): A no longer fits whole, but one K-chunk's stream (1000 x 32
+  // = 32,000 B) does; A is streamed again for each of the 3 N-chunks. The 128 KB accumulators do
+  // not fit: partial sums spill in blocks of 32768 / (32 x 4) = 256 rows, 3 K-chunks of them go
+  // out as int32 and come back.
+  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 64;
+  p = plan_blocks(hw, g);
+  EXPECT_EQ(p.ifmap, BlockPolicy::Chunk);
+  EXPECT_EQ(p.ofmap, OutputPolicy::Spill);
+  EXPECT_EQ(p.stream_block, 256);
+  EXPECT_EQ(p.traffic.ifmap, 3 * 100000);
+  EXPECT_EQ(p.traffic.filter, 9600);
+  EXPECT_EQ(p.traffic.ofmap, 96000 + 3 * 96000 * 4);
+  EXPECT_EQ(p.traffic.psum, 3 * 96000 * 4);
 
-// Traffic of a program counted by replaying its loop nest here: a block is loaded whenever it
-// differs from the one the previous step used.
-DramTraffic replay_traffic(const GemmShape& g, const TileSizes& t, LoopOrder order, int ib,
-                           int ob) {
-  DramTraffic d;
-  const int64_t tm = (g.M + t.m - 1) / t.m, tn = (g.N + t.n - 1) / t.n, tk = (g.K + t.k - 1) / t.k;
-  int64_t la = -1, lb = -1;
-  for (int64_t o = 0; o < (order == LoopOrder::MNK ? tm : tn); ++o)
-    for (int64_t i = 0; i < (order == LoopOrder::MNK ? tn : tm); ++i)
-      for (int64_t k = 0; k < tk; ++k) {
-        const int64_t m = order == LoopOrder::MNK ? o : i, n = order == LoopOrder::MNK ? i : o;
-        const int64_t ml = std::min(t.m, g.M - m * t.m), nl = std::min(t.n, g.N - n * t.n);
-        const int64_t kl = std::min(t.k, g.K - k * t.k);
-        if (la != m * tk + k) d.ifmap += ml * kl * ib, la = m * tk + k;
-        if (lb != k * tn + n) d.filter += kl * nl * ib, lb = k * tn + n;
-        if (k == tk - 1) d.ofmap += ml * nl * ob;
-      }
-  return d;
+  // OS on 32 x 32, M = 100, N = 70, K = 90: 4 M-chunks (Sr, inner) x 3 N-chunks (Sc, outer).
+  hw = small_hw(32, 32, Dataflow::OS);
+  const GemmShape h{100, 70, 90};
+  p = plan_blocks(hw, h);
+  EXPECT_EQ(p.traffic.ifmap, 9000);
+  EXPECT_EQ(p.traffic.filter, 6300);
+  EXPECT_EQ(p.traffic.ofmap, 7000);
+  // A 2 KiB filter buffer: one N-chunk's whole stream (90 x 32) does not fit a 1 KiB half; blocks
+  // of 1024 / 32 = 32 rows of K, so B is streamed again for each of the 4 M-chunks.
+  hw.filter_sram_kb = 2;
+  p = plan_blocks(hw, h);
+  EXPECT_EQ(p.filter, BlockPolicy::Segment);
+  EXPECT_EQ(p.stream_block, 32);
+  EXPECT_EQ(p.traffic.filter, 4 * 6300);
+  EXPECT_EQ(p.traffic.ifmap, 9000);  // A (9000 B) still fits a 256 KiB half
 }
 
 TEST(Tiler, ProgramTrafficMatchesClosedForm) {
   std::mt19937_64 rng(11);
-  for (int i = 0; i < 400; ++i) {
+  int spills = 0, segments = 0;
+  for (int i = 0; i < 600; ++i) {
     HwSpec hw = small_hw(1 + int(rng() % 8), 1 + int(rng() % 8), Dataflow(rng() % 3));
-    hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1024;
+    hw.ifmap_sram_kb = 1 + int64_t(rng() % 3);
+    hw.filter_sram_kb = 1 + int64_t(rng() % 3);
+    hw.ofmap_sram_kb = 1 + int64_t(rng() % 3);
     hw.input_bytes = 1 << (rng() % 2);
     hw.output_bytes = 1 << (rng() % 3);
-    const GemmShape g{1 + int64_t(rng() % 40), 1 + int64_t(rng() % 40), 1 + int64_t(rng() % 40)};
-    const TileSizes t{1 + int64_t(rng() % g.M), 1 + int64_t(rng() % g.N), 1 + int64_t(rng() % g.K)};
-    const LoopOrder order = rng() % 2 ? LoopOrder::MNK : LoopOrder::NMK;
-    const Program p = build_program(hw, g, t, order);
-    const DramTraffic cf = closed_form_traffic(g, t, order, hw.input_bytes, hw.output_bytes);
-    const DramTraffic rp = replay_traffic(g, t, order, hw.input_bytes, hw.output_bytes);
-    ASSERT_EQ(cf.ifmap, rp.ifmap) << i;
-    ASSERT_EQ(cf.filter, rp.filter) << i;
-    ASSERT_EQ(cf.ofmap, rp.ofmap) << i;
+    const GemmShape g{1 + int64_t(rng() % 200), 1 + int64_t(rng() % 200), 1 + int64_t(rng() % 200)};
+    GemmPlan plan = plan_blocks(hw, g);
+    if (rng() % 2) plan.stream_block = 1 + int64_t(rng() % uint64_t(plan.stream_block));
+    const Program p = build_program(hw, g, plan);
+    const DramTraffic cf = closed_form_traffic(hw, g, plan);
     ASSERT_EQ(p.load_bytes(Operand::Ifmap), cf.ifmap) << i;
     ASSERT_EQ(p.load_bytes(Operand::Filter), cf.filter) << i;
+    ASSERT_EQ(p.load_bytes(Operand::Ofmap), cf.psum) << i;
     ASSERT_EQ(p.store_bytes(), cf.ofmap) << i;
+    spills += plan.ofmap == OutputPolicy::Spill;
+    segments += plan.ifmap == BlockPolicy::Segment || plan.filter == BlockPolicy::Segment;
   }
+  EXPECT_GT(spills, 30);
+  EXPECT_GT(segments, 30);
 }
 
-TEST(Tiler, ProgramCoversEveryMacExactlyOnce) {
+TEST(Tiler, ProgramCoversEveryMacExactlyOnceFoldByFold) {
   std::mt19937_64 rng(12);
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 300; ++i) {
     const int R = 1 + int(rng() % 6), C = 1 + int(rng() % 6);
     HwSpec hw = small_hw(R, C, Dataflow(rng() % 3));
-    const GemmShape g{1 + int64_t(rng() % 17), 1 + int64_t(rng() % 17), 1 + int64_t(rng() % 17)};
-    const TileSizes t{1 + int64_t(rng() % g.M), 1 + int64_t(rng() % g.N), 1 + int64_t(rng() % g.K)};
-    const Program p = build_program(hw, g, t, rng() % 2 ? LoopOrder::MNK : LoopOrder::NMK);
+    hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1;
+    const GemmShape g{1 + int64_t(rng() % 30), 1 + int64_t(rng() % 30), 1 + int64_t(rng() % 30)};
+    GemmPlan plan = plan_blocks(hw, g);
+    plan.stream_block = 1 + int64_t(rng() % uint64_t(plan.stream_block));
+    const Program p = build_program(hw, g, plan);
+    // The folds in canonical order, each a chain of segments covering its whole stream.
+    const std::vector<Fold> canon =
+        fold_gemm(hw.dataflow, R, C, 0, g.M, 0, g.N, 0, g.K);
     std::vector<int> seen(size_t(g.M * g.N * g.K), 0);
+    size_t fold = 0;
+    int64_t streamed = 0;
     int open = 0;
     for (const TileStep& s : p.steps) {
-      // Output tiles open at their first K-tile and are stored after their last.
-      EXPECT_EQ(s.new_output, s.k0 == 0);
-      EXPECT_EQ(s.store_bytes > 0, s.k0 + s.klen == g.K);
-      open += s.new_output;
-      EXPECT_EQ(open, 1);
-      if (s.store_bytes > 0) --open;
-      for (const Fold& f : s.folds) {
-        ASSERT_GE(f.rows, 1);
-        ASSERT_LE(f.rows, R);
-        ASSERT_GE(f.cols, 1);
-        ASSERT_LE(f.cols, C);
-        for (int64_t m = f.m0; m < f.m0 + f.mlen; ++m)
-          for (int64_t n = f.n0; n < f.n0 + f.nlen; ++n)
-            for (int64_t k = f.k0; k < f.k0 + f.klen; ++k) {
-              // Inside the step's sub-GEMM.
-              ASSERT_TRUE(m >= s.m0 && m < s.m0 + s.mlen && n >= s.n0 && n < s.n0 + s.nlen &&
-                          k >= s.k0 && k < s.k0 + s.klen);
-              ++seen[size_t((m * g.N + n) * g.K + k)];
-            }
+      ASSERT_EQ(s.folds.size(), 1u);
+      const Fold& f = s.folds.front();
+      if (!f.cont) {
+        if (streamed) ++fold;
+        streamed = 0;
       }
+      ASSERT_LT(fold, canon.size()) << i;
+      EXPECT_EQ(f.rows, canon[fold].rows) << i;
+      EXPECT_EQ(f.cols, canon[fold].cols) << i;
+      streamed += f.T;
+      EXPECT_EQ(f.more, streamed < canon[fold].T) << i;
+      open += s.new_output;
+      EXPECT_EQ(open, 1) << i;
+      if (s.store_bytes > 0) --open;
+      for (int64_t m = f.m0; m < f.m0 + f.mlen; ++m)
+        for (int64_t n = f.n0; n < f.n0 + f.nlen; ++n)
+          for (int64_t k = f.k0; k < f.k0 + f.klen; ++k) {
+            ASSERT_TRUE(m >= canon[fold].m0 && m < canon[fold].m0 + canon[fold].mlen &&
+                        n >= canon[fold].n0 && n < canon[fold].n0 + canon[fold].nlen &&
+                        k >= canon[fold].k0 && k < canon[fold].k0 + canon[fold].klen);
+            ++seen[size_t((m * g.N + n) * g.K + k)];
+          }
     }
+    EXPECT_EQ(fold + 1, canon.size()) << i;
+    EXPECT_EQ(p.folds(), canon.size()) << i;
     for (size_t x = 0; x < seen.size(); ++x) ASSERT_EQ(seen[x], 1) << "case " << i << " mac " << x;
   }
 }
 
 TEST(Tiler, EachOperandReadOnceWhenItFits) {
-  // Default buffers (512 / 512 / 256 KiB): A = 256 x 256 and B = 256 x 256 (64 KiB each) fit a
-  // half; the 256 x 256 int32 outputs (256 KiB) do not fit an ofmap half, so C is tiled, but the
-  // tiler still reads every operand exactly once.
+  // Default buffers (512 KiB each): A = 256 x 256 and B = 256 x 256 (64 KiB each) fit a half,
+  // and so do the accumulators of one column of folds (256 x 32 x 4 B): every operand crosses
+  // the channel once.
   for (Dataflow df : {Dataflow::OS, Dataflow::WS, Dataflow::IS}) {
     HwSpec hw = small_hw(32, 32, df);
     const GemmShape g{256, 256, 256};
     const Program p = plan_gemm(hw, g);
     EXPECT_EQ(p.load_bytes(Operand::Ifmap), 256 * 256) << to_string(df);
     EXPECT_EQ(p.load_bytes(Operand::Filter), 256 * 256) << to_string(df);
+    EXPECT_EQ(p.load_bytes(Operand::Ofmap), 0) << to_string(df);
     EXPECT_EQ(p.store_bytes(), 256 * 256) << to_string(df);
     EXPECT_EQ(p.macs(), g.macs());
   }
 }
 
-TEST(Tiler, ChosenTilesFitTheBufferHalves) {
+TEST(Tiler, BlocksFitTheBufferHalves) {
   std::mt19937_64 rng(13);
+  int whole = 0;
   for (int i = 0; i < 300; ++i) {
     HwSpec hw = small_hw(8 << (rng() % 5), 8 << (rng() % 5), Dataflow(rng() % 3));
     hw.ifmap_sram_kb = 64 + int64_t(rng() % 1024);
     hw.filter_sram_kb = 64 + int64_t(rng() % 1024);
-    hw.ofmap_sram_kb = 128 + int64_t(rng() % 512);
+    hw.ofmap_sram_kb = 64 + int64_t(rng() % 512);
     hw.input_bytes = 1 << (rng() % 2);
-    hw.fold_overlap = rng() % 2;
-    hw.unlimited_bandwidth = rng() % 4 == 0;
-    hw.dram_bytes_per_cycle = 0.5 + double(rng() % 64);
+    hw.unlimited_bandwidth = rng() % 2;
     const GemmShape g{1 + int64_t(rng() % 1500), 1 + int64_t(rng() % 1500),
                       1 + int64_t(rng() % 1500)};
-    const Program p = plan_gemm(hw, g);
+    const GemmPlan plan = plan_blocks(hw, g);
+    const Program p = build_program(hw, g, plan);
     const int64_t ha = hw.ifmap_sram_kb * 512, hb = hw.filter_sram_kb * 512;
-    const int64_t hc = hw.ofmap_sram_kb * 512;
+    // Resident accumulators may take the whole ofmap buffer, every other tile one half.
+    const int64_t hc = hw.ofmap_sram_kb * 512 * (plan.out_whole ? 2 : 1);
+    whole += plan.out_whole;
     EXPECT_EQ(p.macs(), g.macs()) << i;
     for (const TileStep& s : p.steps) {
       ASSERT_LE(s.ifmap_load_bytes, ha) << i;
       ASSERT_LE(s.filter_load_bytes, hb) << i;
-      ASSERT_LE(s.mlen * s.nlen * 4, hc) << i;
       ASSERT_LE(s.ofmap_tile_bytes, hc) << i;
+      ASSERT_LE(s.psum_load_bytes, s.ofmap_tile_bytes) << i;
     }
   }
+  EXPECT_GT(whole, 5);
 }
 
-TEST(Tiler, UnlimitedBandwidthKeepsTheStreamedDimensionWhole) {
-  // Cutting the streamed dimension repeats preloads (WS, IS) or drains (OS) for nothing when the
-  // bandwidth is unlimited.
-  HwSpec hw = small_hw(32, 32, Dataflow::WS);
-  hw.unlimited_bandwidth = true;
-  EXPECT_EQ(choose_tiling(hw, GemmShape{1000, 256, 256}).tile.m, 1000);
-  hw.dataflow = Dataflow::OS;
-  EXPECT_EQ(choose_tiling(hw, GemmShape{256, 256, 1000}).tile.k, 1000);
-  hw.dataflow = Dataflow::IS;
-  EXPECT_EQ(choose_tiling(hw, GemmShape{256, 1000, 256}).tile.n, 1000);
+TEST(Tiler, OsKeepsItsAccumulatorsInThePes) {
+  // OS on 128 x 128 with SCALE-Sim's 64 KiB buffers: the ofmap buffer holds finished int8
+  // outputs (128 x 128 x 1 B = 16 KiB per fold), never int32 partial sums.
+  HwSpec hw = small_hw(128, 128, Dataflow::OS);
+  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 64;
+  const GemmPlan p = plan_blocks(hw, GemmShape{3025, 96, 363});
+  EXPECT_EQ(p.ofmap, OutputPolicy::Final);
+  const Program prog = build_program(hw, GemmShape{3025, 96, 363}, p);
+  for (const TileStep& s : prog.steps) ASSERT_LE(s.ofmap_tile_bytes, 128 * 128);
+  EXPECT_EQ(prog.store_bytes(), 3025 * 96);
 }
 
 std::string too_small_message(const HwSpec& hw, const GemmShape& g) {
   try {
-    choose_tiling(hw, g);
+    plan_blocks(hw, g);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -184,7 +208,7 @@ std::string too_small_message(const HwSpec& hw, const GemmShape& g) {
 }
 
 TEST(Tiler, SramTooSmallNamesTheBufferAndTheNeededSize) {
-  // WS on 128 x 128: the smallest filter tile is 128 x 128 int8 = 16 KiB per half -> 32 KiB.
+  // WS on 128 x 128: one fold's weights are 128 x 128 int8 = 16 KiB per half -> 32 KiB.
   HwSpec hw = small_hw(128, 128, Dataflow::WS);
   hw.filter_sram_kb = 31;
   std::string msg = too_small_message(hw, GemmShape{512, 512, 512});
@@ -197,14 +221,14 @@ TEST(Tiler, SramTooSmallNamesTheBufferAndTheNeededSize) {
   hw.filter_sram_kb = 8;
   EXPECT_EQ(too_small_message(hw, GemmShape{512, 64, 64}), "");
 
-  // OS on 32 x 32: the smallest output tile is 32 x 32 int32 accumulators = 4 KiB -> 8 KiB.
+  // OS on 32 x 32: one fold's finished outputs are 32 x 32 x 1 B = 1 KiB per half -> 2 KiB.
   hw = small_hw(32, 32, Dataflow::OS);
-  hw.ofmap_sram_kb = 4;
+  hw.ofmap_sram_kb = 1;
   msg = too_small_message(hw, GemmShape{100, 100, 100});
-  EXPECT_NE(msg.find("OfmapSramSzkB 4"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("needs at least 8 KiB"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("OfmapSramSzkB 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs at least 2 KiB"), std::string::npos) << msg;
 
-  // IS on 64 x 64 with 2-byte inputs: the smallest A tile is K x M = 64 x 64 x 2 B = 8 KiB.
+  // IS on 64 x 64 with 2-byte inputs: one fold's A tile is 64 x 64 x 2 B = 8 KiB -> 16 KiB.
   hw = small_hw(64, 64, Dataflow::IS);
   hw.input_bytes = 2;
   hw.ifmap_sram_kb = 15;
@@ -213,13 +237,17 @@ TEST(Tiler, SramTooSmallNamesTheBufferAndTheNeededSize) {
   EXPECT_NE(msg.find("needs at least 16 KiB"), std::string::npos) << msg;
 }
 
-TEST(Tiler, RejectsTilesThatDoNotFit) {
+TEST(Tiler, RejectsBadStreamBlocksAndShapes) {
   HwSpec hw = small_hw(8, 8, Dataflow::WS);
-  hw.ifmap_sram_kb = 2;  // 1 KiB halves
-  EXPECT_THROW(build_program(hw, GemmShape{64, 64, 64}, {64, 8, 32}, LoopOrder::MNK), InputError);
-  EXPECT_NO_THROW(build_program(hw, GemmShape{64, 64, 64}, {32, 8, 32}, LoopOrder::MNK));
-  EXPECT_THROW(build_program(hw, GemmShape{64, 64, 64}, {0, 8, 32}, LoopOrder::MNK), InputError);
-  EXPECT_THROW(choose_tiling(hw, GemmShape{0, 8, 8}), InputError);
+  const GemmShape g{64, 64, 64};
+  GemmPlan p = plan_blocks(hw, g);
+  p.stream_block = 0;
+  EXPECT_THROW(build_program(hw, g, p), InputError);
+  p.stream_block = 65;
+  EXPECT_THROW(build_program(hw, g, p), InputError);
+  p.stream_block = 64;
+  EXPECT_NO_THROW(build_program(hw, g, p));
+  EXPECT_THROW(plan_blocks(hw, GemmShape{0, 8, 8}), InputError);
 }
 
 }  // namespace
