@@ -5,7 +5,7 @@
 namespace ssim {
 
 ArrayModel::ArrayModel(sc_core::sc_module_name name)
-    : sc_core::sc_module(name), done_events("done_events") {}
+    : sc_core::sc_module(name), done_events("done_events"), read_events("read_events") {}
 
 void ArrayModel::configure(const ArrayConfig& cfg, int64_t origin) {
   if (cfg.rows < 1 || cfg.cols < 1) throw InputError("array: rows and columns must be >= 1");
@@ -13,6 +13,7 @@ void ArrayModel::configure(const ArrayConfig& cfg, int64_t origin) {
   origin_ = origin;
   stats_ = ArrayStats{};
   done_.clear();
+  reads_.clear();
   submitted_ = finished_ = 0;
 }
 
@@ -21,6 +22,24 @@ bool ArrayModel::pop_done(TileDone& out) {
   out = done_.front();
   done_.pop_front();
   return true;
+}
+
+bool ArrayModel::pop_read(TileDone& out) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  for (auto it = reads_.begin(); it != reads_.end(); ++it)
+    if (eval_time(it->end_cycle) <= now) {
+      out = *it;
+      reads_.erase(it);
+      return true;
+    }
+  return false;
+}
+
+void ArrayModel::reads_done(uint64_t id, int64_t read_cycle) {
+  reads_.push_back(TileDone{id, read_cycle});
+  const sc_core::sc_time at = eval_time(read_cycle);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  read_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
 }
 
 int64_t ArrayModel::job_cycle() const { return now_cycle() - origin_; }

@@ -31,6 +31,12 @@ class ArrayModel : public sc_core::sc_module {
   // which returns only tiles whose end has been reached in simulated time.
   sc_core::sc_event_queue done_events;
   bool pop_done(TileDone& out);
+  // One notification per tile when it has read the last of its operands from the scratchpads
+  // (its last streamed vector entered the last row or column it uses: WS/IS s + T + r - 2, OS
+  // s + T + max(r, c) - 2 of its last fold), at that cycle + 0.5 ns; its blocks may be reused
+  // from the next cycle. pop_read() returns such tiles (end_cycle = that read cycle).
+  sc_core::sc_event_queue read_events;
+  bool pop_read(TileDone& out);
   // Whether every submitted tile has finished and been taken.
   bool drained() const { return done_.empty() && submitted_ == finished_; }
 
@@ -42,6 +48,8 @@ class ArrayModel : public sc_core::sc_module {
  protected:
   // Records a finished tile (job-relative end cycle) and schedules its notification.
   void finish_tile(uint64_t id, int64_t end_cycle);
+  // Records that a tile has read all of its operands by `read_cycle` (job-relative).
+  void reads_done(uint64_t id, int64_t read_cycle);
   // Absolute cycle -> SystemC time of its middle (when the array evaluates it).
   sc_core::sc_time eval_time(int64_t job_cycle) const;
 
@@ -50,6 +58,7 @@ class ArrayModel : public sc_core::sc_module {
   const GemmData* data_ = nullptr;
   ArrayStats stats_;
   std::deque<TileDone> done_;
+  std::deque<TileDone> reads_;  // not necessarily in cycle order
   uint64_t submitted_ = 0;  // tiles submitted this job (models count them in submit())
   uint64_t finished_ = 0;   // tiles passed to finish_tile()
 };

@@ -131,15 +131,21 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   go_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
 }
 
+void Controller::free_blocks(size_t j, int64_t last_read) {
+  for (int op = 0; op < 2; ++op) {
+    if (use_[op][j] < 0) continue;
+    Block& b = blocks_[op][size_t(use_[op][j])];
+    if (b.last_user == int64_t(j)) b.free_at = last_read + 1;
+  }
+}
+
 void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   result_.steps[j].end = end;
   ++completed_;
   max_end_ = std::max(max_end_, end);
-  for (int op = 0; op < 2; ++op) {
-    if (use_[op][j] < 0) continue;
-    Block& b = blocks_[op][size_t(use_[op][j])];
-    if (b.last_user == int64_t(j)) b.free_at = end + 1;
-  }
+  // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
+  // step when it ends.
+  if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end);
   OutTile& o = outs_[size_t(out_of_[j])];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
@@ -167,6 +173,10 @@ bool Controller::act(int64_t now) {
   // 1. Finished steps: free the halves of blocks they were the last to read; write back
   //    finished output tiles.
   TileDone d;
+  while (array_->pop_read(d)) {
+    changed = true;
+    free_blocks(size_t(d.id), d.end_cycle);
+  }
   while (array_->pop_done(d)) {
     changed = true;
     finish_step(size_t(d.id), d.end_cycle, now);
@@ -226,7 +236,8 @@ bool Controller::act(int64_t now) {
       const int h = int(o % 2);
       const OutTile& t = outs_[size_t(o)];
       for (int x : {h, 1 - h})
-        if (sp.busy(x) && (x == h || t.whole || outs_[size_t(o - 1)].whole)) sp.release(x);
+        if (sp.busy(x) && (x == h || t.whole || (o >= 1 && outs_[size_t(o - 1)].whole)))
+          sp.release(x);
       if (t.whole) {
         sp.occupy(h, sp.half_bytes());
         sp.occupy(1 - h, t.acc_bytes - sp.half_bytes());
@@ -273,15 +284,20 @@ bool Controller::act(int64_t now) {
 int64_t Controller::load_free_at(const Load& l) const {
   if (l.op == 2) {
     const OutTile& o = outs_[size_t(l.block)];
-    // The spill's write-back has completed and the tile's half is free.
+    // The spill's write-back has completed and the tile's half is free (stall-free: the rows
+    // were written out as they finished, ahead of their reload).
+    if (dram_->params().unlimited) return 0;
     return std::max(outs_[size_t(o.psum_src)].free_at, out_free_from(l.block));
   }
   return l.block >= 2 ? blocks_[l.op][size_t(l.block - 2)].free_at : 0;
 }
 
 int64_t Controller::out_free_from(int64_t o) const {
-  // Whole-buffer accumulators after whole-buffer accumulators reuse their rows in stream order,
-  // each after it was drained (docs/memory-system.md): no wait.
+  // The collector writes an output tile row by row in stream order, and rows drain as they
+  // finish (docs/memory-system.md, "Output rows"): with a stall-free channel a new tile's row t
+  // never waits for the old tile's row t; nor do whole-buffer accumulators after whole-buffer
+  // accumulators.
+  if (dram_->params().unlimited) return 0;
   if (o >= 1 && outs_[size_t(o)].whole && outs_[size_t(o - 1)].whole) return 0;
   int64_t t = 0;
   if (o >= 2) t = outs_[size_t(o - 2)].free_at;
@@ -328,17 +344,19 @@ void Controller::thread() {
       if (completed_ == n) break;
       const int64_t next = next_wake(now);
       const sc_core::sc_event& done = array_->done_events.default_event();
+      const sc_core::sc_event& read = array_->read_events.default_event();
       if (vector_) {
         const sc_core::sc_event& vdone = vector_->done_events.default_event();
         if (next == kNever) {
-          sc_core::wait(done | vdone);
+          sc_core::wait(done | read | vdone);
         } else {
-          sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done | vdone);
+          sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(),
+                        done | read | vdone);
         }
       } else if (next == kNever) {
-        sc_core::wait(done);
+        sc_core::wait(done | read);
       } else {
-        sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done);
+        sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done | read);
       }
       // A step ends at E + 0.5; the controller acts from the next whole cycle.
       const int64_t c = now_cycle();

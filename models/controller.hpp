@@ -90,6 +90,7 @@ class Controller : public sc_core::sc_module {
   void thread();
   bool act(int64_t now);  // returns whether anything changed
   void finish_step(size_t j, int64_t end, int64_t now);
+  void free_blocks(size_t j, int64_t last_read);  // the halves of blocks j was the last to read
   // For a step with wait_for_stores: the cycle from which it may load and start (kNever while an
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;

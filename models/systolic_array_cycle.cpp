@@ -101,7 +101,7 @@ void SystolicArrayCycle::submit(TileCmd cmd) {
   }
   ++submitted_;
   const int64_t a = job_cycle();
-  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), -1});
+  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), cmd.folds.size(), -1, -1});
   for (const Fold& f : cmd.folds) {
     FoldRec r;
     r.f = f;
@@ -185,6 +185,15 @@ void SystolicArrayCycle::end_fold(FoldRec& f, int64_t n) {
     tiles_.pop_front();
     ++tile_base_;
   }
+}
+
+void SystolicArrayCycle::issued_last(const FoldRec& f, int64_t n) {
+  // The skew buffer hands the vector to row i (and, OS, column j) i (j) cycles later: that is
+  // when the last element is read from the scratchpad.
+  const int64_t lag = cfg_.dataflow == Dataflow::OS ? std::max(f.f.rows, f.f.cols) : f.f.rows;
+  TileRec& t = tiles_[f.tile - tile_base_];
+  t.last_read = std::max(t.last_read, n + lag - 1);
+  if (--t.unread == 0) reads_done(t.id, t.last_read);
 }
 
 void SystolicArrayCycle::retire() {
@@ -342,7 +351,10 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
   if (stream_seq_ != kNone) {
     FoldRec& f = fold(stream_seq_);
     is = make_issue(f, stream_t_);
-    if (++stream_t_ == f.f.T) stream_seq_ = kNone;
+    if (++stream_t_ == f.f.T) {
+      stream_seq_ = kNone;
+      issued_last(f, n);
+    }
   } else {
     is = Issue{};
   }
@@ -472,7 +484,10 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
   if (stream_seq_ != kNone) {
     FoldRec& f = fold(stream_seq_);
     is = make_issue(f, stream_t_);
-    if (++stream_t_ == f.f.T) stream_seq_ = kNone;
+    if (++stream_t_ == f.f.T) {
+      stream_seq_ = kNone;
+      issued_last(f, n);
+    }
   } else {
     is = Issue{};
   }

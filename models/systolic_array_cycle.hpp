@@ -63,6 +63,8 @@ class SystolicArrayCycle : public ArrayModel {
   struct TileRec {
     uint64_t id = 0;
     uint64_t remaining = 0;  // folds not yet ended
+    uint64_t unread = 0;     // folds whose last vector has not been issued yet
+    int64_t last_read = -1;  // latest last-read cycle of its folds so far
     int64_t end = -1;        // latest fold end so far
   };
 
@@ -89,6 +91,7 @@ class SystolicArrayCycle : public ArrayModel {
   void start_fold(FoldRec& f, int64_t n);
   void end_fold(FoldRec& f, int64_t n);
   void retire();
+  void issued_last(const FoldRec& f, int64_t n);  // f's last vector entered the skew buffer
   Issue make_issue(const FoldRec& f, int64_t t) const;
   void check_bank_free(int bank, int64_t n) const;
 

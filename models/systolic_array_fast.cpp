@@ -16,10 +16,14 @@ void SystolicArrayFast::submit(TileCmd cmd) {
   if (cmd.folds.empty()) throw std::logic_error("array: a tile command needs at least one fold");
   ++submitted_;
   const int64_t a = job_cycle();
-  int64_t end = -1;
+  int64_t end = -1, read = -1;
   // With fold overlap a narrow fold can end before the fold before it: the tile ends with the
-  // latest of its folds.
-  for (const Fold& f : cmd.folds) end = std::max(end, schedule(f, a));
+  // latest of its folds (and has read its operands with the latest of theirs).
+  for (const Fold& f : cmd.folds) {
+    end = std::max(end, schedule(f, a));
+    read = std::max(read, last_read_);
+  }
+  reads_done(cmd.id, read);
   finish_tile(cmd.id, end);
 }
 
@@ -52,6 +56,7 @@ int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {
     act = s;
     s1_ = s;
     t1_ = T;
+    last_read_ = s + T + std::max(r, c) - 2;
   } else {
     int64_t p = 0, s = 0;
     if (f.cont) {  // no preload: the stream goes on behind the previous segment
@@ -72,6 +77,7 @@ int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {
     act = f.cont ? s : p;
     s1_ = s;
     t1_ = T;
+    last_read_ = s + T + r - 2;
   }
   chain_ = end;
   open_ = f.more;

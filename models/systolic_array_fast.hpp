@@ -25,6 +25,7 @@ class SystolicArrayFast : public ArrayModel {
   int64_t chain_ = -1, chain1_ = -1, chain2_ = -1;
   bool open_ = false;  // the last segment had `more` set: a continuation must follow
   int64_t busy_until_ = -1;    // latest end so far, for idle-cycle accounting
+  int64_t last_read_ = -1;     // last scratchpad read of the last fold scheduled
 };
 
 }  // namespace ssim

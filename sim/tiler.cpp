@@ -89,7 +89,7 @@ const char* to_string(OutputPolicy p) {
 std::string GemmPlan::describe() const {
   return std::string("ifmap:") + to_string(ifmap) + " filter:" + to_string(filter) +
          " ofmap:" + to_string(ofmap) + (out_whole ? "-whole" : "") +
-         " block:" + std::to_string(stream_block);
+         " segment:" + std::to_string(stream_block);
 }
 
 namespace {
@@ -143,6 +143,22 @@ InputError too_small(const HwSpec& hw, Operand op, const std::string& what,
                     std::to_string(ceil_div(2 * bytes, 1024)) + " KiB");
 }
 
+// Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
+// consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
+int64_t segment_start(const GemmPlan& p, int64_t T, int64_t k) {
+  return int64_t((__int128)k * T / p.segments);
+}
+int64_t group_of(const GemmPlan& p, int64_t groups, int64_t k) {
+  return ((k + 1) * groups - 1) / p.segments;
+}
+int64_t group_first(const GemmPlan& p, int64_t groups, int64_t j) {
+  return int64_t((__int128)j * p.segments / groups);
+}
+int64_t block_len(const GemmPlan& p, int64_t T, int64_t groups, int64_t j) {
+  return segment_start(p, T, group_first(p, groups, j + 1)) -
+         segment_start(p, T, group_first(p, groups, j));
+}
+
 }  // namespace
 
 GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
@@ -153,7 +169,7 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
   const char* dims[2] = {"M x K", "K x N"};
   const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
   GemmPlan p;
-  int64_t tb = T;  // the stream block: the largest that every cut allows
+  int64_t longest[3] = {T, T, T};  // vectors per ifmap block, filter block, output tile
   BlockPolicy pol[2] = {BlockPolicy::None, BlockPolicy::None};
   for (int i = 0; i < 2; ++i) {
     const int64_t half = sram_half_bytes(hw, ops[i]);
@@ -179,7 +195,7 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
       pol[i] = BlockPolicy::Chunk;
     } else {
       pol[i] = BlockPolicy::Segment;
-      tb = std::min(tb, half / (w * ib));
+      longest[i] = half / (w * ib);
     }
   }
   p.ifmap = pol[0];
@@ -213,11 +229,25 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
       p.out_whole = true;
     } else if (T * x.wc * elem > half_o) {
       if (split) p.ofmap = OutputPolicy::Spill;
-      tb = std::min(tb, half_o / (x.wc * elem));
+      longest[2] = half_o / (x.wc * elem);
       p.out_cut = true;
     }
   }
-  p.stream_block = tb;
+  // Segments as long as the shortest cut allows, all near-equal; each cut then takes as many
+  // whole segments as fit, in near-equal groups (so no block is a short remainder).
+  p.segments = ceil_div(T, std::min({longest[0], longest[1], longest[2]}));
+  p.stream_block = ceil_div(T, p.segments);
+  int64_t groups[3];
+  for (int i = 0; i < 3; ++i)
+    groups[i] = ceil_div(p.segments, std::max<int64_t>(1, longest[i] / p.stream_block));
+  p.blocks[0] = groups[0];
+  p.blocks[1] = groups[1];
+  p.out_tiles = groups[2];
+  for (int i = 0; i < 2; ++i) {
+    p.min_block[i] = T;
+    for (int64_t j = 0; j < p.blocks[i]; ++j)
+      p.min_block[i] = std::min(p.min_block[i], block_len(p, T, p.blocks[i], j));
+  }
   p.traffic = closed_form_traffic(hw, g, p);
   return p;
 }
@@ -225,14 +255,14 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
 DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p) {
   const Roles x = roles(hw, g);
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
-  const int64_t tblocks = ceil_div(x.sm.T, p.stream_block);
   const BlockPolicy pol[2] = {p.ifmap, p.filter};
   const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
   int64_t reads[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     // How often the operand crosses the channel: a block is loaded when it differs from the
-    // previous step's. A chunk block changes with its chunk, a segment block every segment.
-    const bool seg = pol[i] == BlockPolicy::Segment && tblocks > 1;
+    // previous step's. A chunk block changes with its chunk, a segment block with the part of
+    // the stream it holds.
+    const bool seg = pol[i] == BlockPolicy::Segment && p.blocks[i] > 1;
     int64_t times = 1;
     if (pol[i] == BlockPolicy::Whole || pol[i] == BlockPolicy::Fold)
       times = 1;
@@ -257,11 +287,12 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   const Roles x = roles(hw, g);
   const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
-  const int64_t tb = plan.stream_block;
-  if (tb < 1 || tb > T) throw InputError("tiler: the stream block must be 1 .. T");
+  if (plan.segments < 1 || plan.segments > T || plan.blocks[0] > plan.segments ||
+      plan.blocks[1] > plan.segments || plan.out_tiles > plan.segments ||
+      std::min({plan.blocks[0], plan.blocks[1], plan.out_tiles}) < 1)
+    throw InputError("tiler: a fold's stream must be cut into 1 .. T segments, grouped in blocks");
   const Dataflow df = hw.dataflow;
   const BlockPolicy pol[2] = {plan.ifmap, plan.filter};
-  const int64_t tblocks = ceil_div(T, tb);
 
   Program p;
   p.shape = g;
@@ -270,15 +301,16 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   p.input_bytes = hw.input_bytes;
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
-  p.steps.reserve(size_t(x.nsr * x.nsc * tblocks));
+  p.steps.reserve(size_t(x.nsr * x.nsc * plan.segments));
   // Identity of the block each operand's previous step used: a step loads when it changes.
   int64_t prev_id[2] = {-2, -2};
   for (int64_t sc = 0; sc < x.nsc; ++sc) {
     const int64_t c0 = sc * C, c = std::min(C, x.sm.Sc - c0);
     for (int64_t sr = 0; sr < x.nsr; ++sr) {
       const int64_t r0 = sr * R, r = std::min(R, x.sm.Sr - r0);
-      for (int64_t tbi = 0; tbi < tblocks; ++tbi) {
-        const int64_t t0 = tbi * tb, tl = std::min(tb, T - t0);
+      for (int64_t k = 0; k < plan.segments; ++k) {
+        const int64_t t0 = segment_start(plan, T, k), t1 = segment_start(plan, T, k + 1);
+        const int64_t tl = t1 - t0;
         TileStep s;
         // The segment's sub-GEMM from (Sr, Sc, T) ranges.
         switch (df) {
@@ -293,8 +325,8 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
             break;
         }
         Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
-        f.cont = tbi > 0;
-        f.more = tbi + 1 < tblocks;
+        f.cont = t0 > 0;
+        f.more = t1 < T;
         s.folds.push_back(f);
         const int64_t fold_id = sc * x.nsr + sr;
         for (int i = 0; i < 2; ++i) {
@@ -310,9 +342,12 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
             case BlockPolicy::Chunk:
               id = chunk, bytes = T * width * ib;
               break;
-            case BlockPolicy::Segment:
-              id = chunk * tblocks + tbi, bytes = tl * width * ib;
+            case BlockPolicy::Segment: {
+              const int64_t j = group_of(plan, plan.blocks[i], k);
+              id = chunk * plan.blocks[i] + j;
+              bytes = block_len(plan, T, plan.blocks[i], j) * width * ib;
               break;
+            }
             case BlockPolicy::None:
               throw std::logic_error("tiler: operand without a block policy");
           }
@@ -321,36 +356,39 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
             prev_id[i] = id;
           }
         }
-        // Output tiles.
+        // Output tiles: [o0, o1) is the part of the stream the segment's output tile covers.
         const bool last_sr = sr + 1 == x.nsr;
+        const int64_t oj = group_of(plan, plan.out_tiles, k);
+        const int64_t o0 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj));
+        const int64_t o1 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj + 1));
+        const int64_t olen = o1 - o0;
         switch (plan.ofmap) {
           case OutputPolicy::Final:
             if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
-              s.new_output = tbi == 0;
+              s.new_output = t0 == 0;
               if (s.new_output) s.ofmap_tile_bytes = r * c * ob;
               if (!f.more) s.store_bytes = r * c * ob;
-            } else if (!plan.out_cut) {  // the fold's T x c outputs (K not split)
-              s.new_output = tbi == 0;
-              if (s.new_output) s.ofmap_tile_bytes = T * c * ob;
-              if (!f.more) s.store_bytes = T * c * ob;
-            } else {  // each segment's tl x c outputs
-              s.new_output = true;
-              s.ofmap_tile_bytes = s.store_bytes = tl * c * ob;
+            } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
+              s.new_output = t0 == o0;
+              if (s.new_output) s.ofmap_tile_bytes = olen * c * ob;
+              if (t1 == o1) s.store_bytes = olen * c * ob;
             }
             break;
           case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
-            s.new_output = sr == 0 && tbi == 0;
+            s.new_output = sr == 0 && t0 == 0;
             if (s.new_output) s.ofmap_tile_bytes = T * c * kAccumulatorBytes;
             if (last_sr && !f.more) s.store_bytes = T * c * ob;
             break;
-          case OutputPolicy::Spill:  // each segment's tl x c partial sums, out and back
-            s.new_output = true;
-            s.ofmap_tile_bytes = tl * c * kAccumulatorBytes;
-            s.store_bytes = tl * c * (last_sr ? ob : kAccumulatorBytes);
-            if (sr > 0) {
-              s.psum_load_bytes = tl * c * kAccumulatorBytes;
-              s.psum_back = tblocks;
+          case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
+            s.new_output = t0 == o0;
+            if (s.new_output) {
+              s.ofmap_tile_bytes = olen * c * kAccumulatorBytes;
+              if (sr > 0) {
+                s.psum_load_bytes = olen * c * kAccumulatorBytes;
+                s.psum_back = plan.out_tiles;
+              }
             }
+            if (t1 == o1) s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
             break;
         }
         p.tile.m = std::max(p.tile.m, s.mlen);

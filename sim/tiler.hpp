@@ -50,7 +50,14 @@ struct GemmPlan {
   OutputPolicy ofmap = OutputPolicy::Final;
   bool out_cut = false;      // WS/IS: output tiles are cut at the stream blocks
   bool out_whole = false;    // Resident accumulators take the whole ofmap buffer
-  int64_t stream_block = 0;  // Tb: vectors per segment (T when no cut is needed)
+  // A fold's stream of T vectors is cut into `segments` near-equal segments (segment k covers
+  // [floor(k T / segments), floor((k+1) T / segments))); a cut streamed operand's blocks, and
+  // cut output tiles, each hold a near-equal number of consecutive segments.
+  int64_t stream_block = 0;   // the longest segment, ceil(T / segments)
+  int64_t segments = 1;
+  int64_t blocks[2] = {1, 1};  // ifmap / filter blocks per fold stream (1: not cut)
+  int64_t out_tiles = 1;       // output tiles per fold stream (1: not cut)
+  int64_t min_block[2] = {0, 0};  // the fewest vectors of the stream in one block
   DramTraffic traffic;       // closed_form_traffic() of this plan
   std::string describe() const;  // "ifmap:segment filter:fold ofmap:resident block:2048"
 };
@@ -64,8 +71,7 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g);
 // The DRAM traffic of a plan, in closed form (docs/memory-system.md).
 DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
 
-// The program of a plan (a test may lower plan.stream_block: any 1 .. T keeps the blocks within
-// their halves and changes no cycle when the DRAM is stall-free).
+// The program of a plan.
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
 
 // plan_blocks() then build_program().

@@ -40,12 +40,14 @@ TEST(Tiler, ClosedFormTrafficWorkedExamples) {
   // 64 KiB buffers (32 KiB halves): A no longer fits whole, but one K-chunk's stream (1000 x 32
   // = 32,000 B) does; A is streamed again for each of the 3 N-chunks. The 128 KB accumulators do
   // not fit: partial sums spill in blocks of 32768 / (32 x 4) = 256 rows, 3 K-chunks of them go
-  // out as int32 and come back.
+  // out as int32 and come back. The stream is cut into ceil(1000 / 256) = 4 equal segments.
   hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 64;
   p = plan_blocks(hw, g);
   EXPECT_EQ(p.ifmap, BlockPolicy::Chunk);
   EXPECT_EQ(p.ofmap, OutputPolicy::Spill);
-  EXPECT_EQ(p.stream_block, 256);
+  EXPECT_EQ(p.segments, 4);
+  EXPECT_EQ(p.stream_block, 250);
+  EXPECT_EQ(p.out_tiles, 4);
   EXPECT_EQ(p.traffic.ifmap, 3 * 100000);
   EXPECT_EQ(p.traffic.filter, 9600);
   EXPECT_EQ(p.traffic.ofmap, 96000 + 3 * 96000 * 4);
@@ -59,11 +61,13 @@ TEST(Tiler, ClosedFormTrafficWorkedExamples) {
   EXPECT_EQ(p.traffic.filter, 6300);
   EXPECT_EQ(p.traffic.ofmap, 7000);
   // A 2 KiB filter buffer: one N-chunk's whole stream (90 x 32) does not fit a 1 KiB half; blocks
-  // of 1024 / 32 = 32 rows of K, so B is streamed again for each of the 4 M-chunks.
+  // of at most 1024 / 32 = 32 rows of K (3 equal ones of 30), so B is streamed again for each
+  // of the 4 M-chunks.
   hw.filter_sram_kb = 2;
   p = plan_blocks(hw, h);
   EXPECT_EQ(p.filter, BlockPolicy::Segment);
-  EXPECT_EQ(p.stream_block, 32);
+  EXPECT_EQ(p.stream_block, 30);
+  EXPECT_EQ(p.blocks[1], 3);
   EXPECT_EQ(p.traffic.filter, 4 * 6300);
   EXPECT_EQ(p.traffic.ifmap, 9000);  // A (9000 B) still fits a 256 KiB half
 }
@@ -79,8 +83,7 @@ TEST(Tiler, ProgramTrafficMatchesClosedForm) {
     hw.input_bytes = 1 << (rng() % 2);
     hw.output_bytes = 1 << (rng() % 3);
     const GemmShape g{1 + int64_t(rng() % 200), 1 + int64_t(rng() % 200), 1 + int64_t(rng() % 200)};
-    GemmPlan plan = plan_blocks(hw, g);
-    if (rng() % 2) plan.stream_block = 1 + int64_t(rng() % uint64_t(plan.stream_block));
+    const GemmPlan plan = plan_blocks(hw, g);
     const Program p = build_program(hw, g, plan);
     const DramTraffic cf = closed_form_traffic(hw, g, plan);
     ASSERT_EQ(p.load_bytes(Operand::Ifmap), cf.ifmap) << i;
@@ -101,8 +104,7 @@ TEST(Tiler, ProgramCoversEveryMacExactlyOnceFoldByFold) {
     HwSpec hw = small_hw(R, C, Dataflow(rng() % 3));
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1;
     const GemmShape g{1 + int64_t(rng() % 30), 1 + int64_t(rng() % 30), 1 + int64_t(rng() % 30)};
-    GemmPlan plan = plan_blocks(hw, g);
-    plan.stream_block = 1 + int64_t(rng() % uint64_t(plan.stream_block));
+    const GemmPlan plan = plan_blocks(hw, g);
     const Program p = build_program(hw, g, plan);
     // The folds in canonical order, each a chain of segments covering its whole stream.
     const std::vector<Fold> canon =
@@ -237,16 +239,16 @@ TEST(Tiler, SramTooSmallNamesTheBufferAndTheNeededSize) {
   EXPECT_NE(msg.find("needs at least 16 KiB"), std::string::npos) << msg;
 }
 
-TEST(Tiler, RejectsBadStreamBlocksAndShapes) {
+TEST(Tiler, RejectsBadSegmentsAndShapes) {
   HwSpec hw = small_hw(8, 8, Dataflow::WS);
   const GemmShape g{64, 64, 64};
   GemmPlan p = plan_blocks(hw, g);
-  p.stream_block = 0;
+  p.segments = 0;
   EXPECT_THROW(build_program(hw, g, p), InputError);
-  p.stream_block = 65;
+  p.segments = 65;  // more segments than vectors
   EXPECT_THROW(build_program(hw, g, p), InputError);
-  p.stream_block = 64;
-  EXPECT_NO_THROW(build_program(hw, g, p));
+  p.segments = 64;
+  EXPECT_EQ(build_program(hw, g, p).steps.size(), 64u * 64u);  // 64 folds of 64 segments
   EXPECT_THROW(plan_blocks(hw, GemmShape{0, 8, 8}), InputError);
 }
 
