@@ -35,8 +35,8 @@ bool ArrayModel::pop_read(TileDone& out) {
   return false;
 }
 
-void ArrayModel::reads_done(uint64_t id, int64_t read_cycle) {
-  reads_.push_back(TileDone{id, read_cycle});
+void ArrayModel::reads_done(uint64_t id, int64_t read_cycle, bool stationary) {
+  reads_.push_back(TileDone{id, read_cycle, stationary});
   const sc_core::sc_time at = eval_time(read_cycle);
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   read_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);

@@ -65,17 +65,24 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
     for (int op = 0; op < 2; ++op) {
       if (vec && op == 1) break;  // no filter block
       if (load[op] < 0) throw std::logic_error(where + "negative load");
+      // A continuation segment does not read the stationary tile (it is in the PEs).
+      const bool skips = op == prog.stationary && !vec && load[op] == 0 && s.folds.front().cont;
       if (load[op] > 0 || vec) {
-        if (load[op] > buf_[op]->half_bytes())
+        // The stationary operand's block may take the whole buffer (single-buffered).
+        const int64_t limit =
+            op == prog.stationary ? buf_[op]->capacity_bytes() : buf_[op]->half_bytes();
+        if (load[op] > limit)
           throw std::logic_error(where + to_string(Operand(op)) + " block of " +
                                  std::to_string(load[op]) + " bytes exceeds a buffer half");
         Block b;
         b.bytes = load[op];
+        b.whole = load[op] > buf_[op]->half_bytes();
         blocks_[op].push_back(b);
         cur[op] = int64_t(blocks_[op].size()) - 1;
         loads_.push_back(Load{op, cur[op], j});
       }
       if (cur[op] < 0) throw std::logic_error(where + "uses an operand block never loaded");
+      if (skips) continue;
       use_[op][j] = cur[op];
       blocks_[op][size_t(cur[op])].last_user = int64_t(j);
     }
@@ -131,9 +138,11 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   go_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
 }
 
-void Controller::free_blocks(size_t j, int64_t last_read) {
+void Controller::free_blocks(size_t j, int64_t last_read, int which) {
   for (int op = 0; op < 2; ++op) {
     if (use_[op][j] < 0) continue;
+    if (which == 1 && op != prog_->stationary) continue;  // the stationary tile only
+    if (which == 0 && op == prog_->stationary) continue;  // the streamed operands only
     Block& b = blocks_[op][size_t(use_[op][j])];
     if (b.last_user == int64_t(j)) b.free_at = last_read + 1;
   }
@@ -145,7 +154,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   max_end_ = std::max(max_end_, end);
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
-  if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end);
+  if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end, -1);
   OutTile& o = outs_[size_t(out_of_[j])];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
@@ -175,7 +184,8 @@ bool Controller::act(int64_t now) {
   TileDone d;
   while (array_->pop_read(d)) {
     changed = true;
-    free_blocks(size_t(d.id), d.end_cycle);
+    // Without a stationary operand (OS, hand-made programs) a tile's reads free all its blocks.
+    free_blocks(size_t(d.id), d.end_cycle, prog_->stationary < 0 ? -1 : d.stationary ? 1 : 0);
   }
   while (array_->pop_done(d)) {
     changed = true;
@@ -207,7 +217,14 @@ bool Controller::act(int64_t now) {
       continue;
     }
     Block& b = blocks_[l.op][size_t(l.block)];
-    sp.occupy(h, b.bytes);
+    if (b.whole || (l.block >= 1 && blocks_[l.op][size_t(l.block - 1)].whole))
+      if (sp.busy(1 - h)) sp.release(1 - h);
+    if (b.whole) {
+      sp.occupy(h, sp.half_bytes());
+      sp.occupy(1 - h, b.bytes - sp.half_bytes());
+    } else {
+      sp.occupy(h, b.bytes);
+    }
     sp.count_writes(uint64_t(b.bytes / input_bytes_));
     b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
     ++next_load_;
@@ -289,7 +306,11 @@ int64_t Controller::load_free_at(const Load& l) const {
     if (dram_->params().unlimited) return 0;
     return std::max(outs_[size_t(o.psum_src)].free_at, out_free_from(l.block));
   }
-  return l.block >= 2 ? blocks_[l.op][size_t(l.block - 2)].free_at : 0;
+  const auto& bl = blocks_[l.op];
+  int64_t t = l.block >= 2 ? bl[size_t(l.block - 2)].free_at : 0;
+  if (l.block >= 1 && (bl[size_t(l.block)].whole || bl[size_t(l.block - 1)].whole))
+    t = std::max(t, bl[size_t(l.block - 1)].free_at);
+  return t;
 }
 
 int64_t Controller::out_free_from(int64_t o) const {

@@ -69,6 +69,7 @@ class Controller : public sc_core::sc_module {
     int64_t last_user = -1;    // last step that reads it
     int64_t ready = -1;        // job cycle its data is in SRAM (-1: load not issued yet)
     int64_t free_at = kNever;  // job cycle from which its half may be reused
+    bool whole = false;        // larger than a half: takes the whole buffer
   };
   struct OutTile {
     int64_t acc_bytes = 0;
@@ -90,7 +91,9 @@ class Controller : public sc_core::sc_module {
   void thread();
   bool act(int64_t now);  // returns whether anything changed
   void finish_step(size_t j, int64_t end, int64_t now);
-  void free_blocks(size_t j, int64_t last_read);  // the halves of blocks j was the last to read
+  // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
+  // operand's, 0 the others', -1 all.
+  void free_blocks(size_t j, int64_t last_read, int which);
   // For a step with wait_for_stores: the cycle from which it may load and start (kNever while an
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;

@@ -82,6 +82,10 @@ struct Program {
   int input_bytes = 1;   // bytes per A / B element
   int output_bytes = 1;  // bytes per C element written to DRAM
   int acc_bytes = 4;     // bytes per accumulator in the ofmap buffer
+  // The operand whose fold tile is preloaded into the PEs (WS: 1, the filter; IS: 0, the ifmap;
+  // -1: none, OS). Its block is read only by a fold's first segment and is free once the
+  // preload has ended; it may take the whole buffer.
+  int stationary = -1;
   std::vector<TileStep> steps;
 
   // Totals over the steps.

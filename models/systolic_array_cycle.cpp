@@ -101,7 +101,10 @@ void SystolicArrayCycle::submit(TileCmd cmd) {
   }
   ++submitted_;
   const int64_t a = job_cycle();
-  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), cmd.folds.size(), -1, -1});
+  uint64_t preloads = 0;
+  if (cfg_.dataflow != Dataflow::OS)
+    for (const Fold& f : cmd.folds) preloads += f.cont ? 0 : 1;
+  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), cmd.folds.size(), -1, preloads, -1, -1});
   for (const Fold& f : cmd.folds) {
     FoldRec r;
     r.f = f;
@@ -342,6 +345,9 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
     std::memset(w + c, 0, size_t(C - c));
     if (++preload_q_ == f.f.rows) {
       f.preload_end = n;
+      TileRec& t = tiles_[f.tile - tile_base_];
+      t.last_preload = std::max(t.last_preload, n);
+      if (--t.unloaded == 0) reads_done(t.id, t.last_preload, true);
       preload_seq_ = kNone;
     }
   }

@@ -65,6 +65,8 @@ class SystolicArrayCycle : public ArrayModel {
     uint64_t remaining = 0;  // folds not yet ended
     uint64_t unread = 0;     // folds whose last vector has not been issued yet
     int64_t last_read = -1;  // latest last-read cycle of its folds so far
+    uint64_t unloaded = 0;   // WS/IS: its folds with a preload not yet complete
+    int64_t last_preload = -1;
     int64_t end = -1;        // latest fold end so far
   };
 

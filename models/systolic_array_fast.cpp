@@ -19,10 +19,13 @@ void SystolicArrayFast::submit(TileCmd cmd) {
   int64_t end = -1, read = -1;
   // With fold overlap a narrow fold can end before the fold before it: the tile ends with the
   // latest of its folds (and has read its operands with the latest of theirs).
+  int64_t preloaded = -1;
   for (const Fold& f : cmd.folds) {
     end = std::max(end, schedule(f, a));
     read = std::max(read, last_read_);
+    if (!f.cont && cfg_.dataflow != Dataflow::OS) preloaded = std::max(preloaded, p1_ + r1_ - 1);
   }
+  if (preloaded >= 0) reads_done(cmd.id, preloaded, true);
   reads_done(cmd.id, read);
   finish_tile(cmd.id, end);
 }

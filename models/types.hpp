@@ -96,6 +96,7 @@ struct GemmData {
 struct TileDone {
   uint64_t id = 0;
   int64_t end_cycle = 0;
+  bool stationary = false;  // read notifications: the stationary tile's preload has ended
 };
 
 // What an array model counts over a job.

@@ -132,15 +132,18 @@ Roles roles(const HwSpec& hw, const GemmShape& g) {
   return x;
 }
 
+// `single`: the block may take the whole buffer; otherwise it needs one half of two.
 InputError too_small(const HwSpec& hw, Operand op, const std::string& what,
-                             const std::string& dims, int64_t d0, int64_t d1, int64_t elem) {
+                     const std::string& dims, int64_t d0, int64_t d1, int64_t elem,
+                     bool single = false) {
   const int64_t bytes = d0 * d1 * elem;
   return InputError(std::string(sram_key(op)) + " " + std::to_string(sram_kb(hw, op)) +
                     ": too small for the smallest " + what + " (" + dims + " = " +
                     std::to_string(d0) + " x " + std::to_string(d1) + " at " +
                     std::to_string(elem) + " B = " + kib_text(bytes) +
-                    " KiB per half, double buffered); needs at least " +
-                    std::to_string(ceil_div(2 * bytes, 1024)) + " KiB");
+                    (single ? " KiB, single-buffered" : " KiB per half, double buffered") +
+                    "); needs at least " +
+                    std::to_string(ceil_div((single ? 1 : 2) * bytes, 1024)) + " KiB");
 }
 
 // Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
@@ -173,11 +176,11 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
   BlockPolicy pol[2] = {BlockPolicy::None, BlockPolicy::None};
   for (int i = 0; i < 2; ++i) {
     const int64_t half = sram_half_bytes(hw, ops[i]);
-    if (!x.streamed[i]) {  // stationary: one block per fold
+    if (!x.streamed[i]) {  // stationary: one block per fold, single-buffered if it must be
       const int64_t r = x.wr, c = x.wc;
-      if (r * c * ib > half)
-        throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " tile",
-                        dims[i], i == 0 ? c : r, i == 0 ? r : c, ib);
+      if (r * c * ib > 2 * half)
+        throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " tile", dims[i],
+                        i == 0 ? c : r, i == 0 ? r : c, ib, true);
       pol[i] = BlockPolicy::Fold;
       continue;
     }
@@ -205,9 +208,12 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
   // over the Sr-chunks (K) of its Sc-chunk when K is split.
   const int64_t half_o = sram_half_bytes(hw, Operand::Ofmap);
   if (hw.dataflow == Dataflow::OS) {
-    if (x.wr * x.wc * ob > half_o)
+    // One fold's finished outputs, in a half, or (drained row by row as they leave the array)
+    // in the whole buffer.
+    const bool drains = hw.dram_stall_free() || hw.dram_bw() >= double(x.wc * ob);
+    if (x.wr * x.wc * ob > (drains ? 2 : 1) * half_o)
       throw too_small(hw, Operand::Ofmap, "ofmap tile (one fold's outputs)", "M x N", x.wr, x.wc,
-                      ob);
+                      ob, drains);
     p.ofmap = OutputPolicy::Final;
   } else {
     const bool split = x.nsr > 1;
@@ -301,6 +307,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   p.input_bytes = hw.input_bytes;
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
+  p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
   p.steps.reserve(size_t(x.nsr * x.nsc * plan.segments));
   // Identity of the block each operand's previous step used: a step loads when it changes.
   int64_t prev_id[2] = {-2, -2};

@@ -377,22 +377,22 @@ TEST(Accel, CycleFidelityChecksValuesAndMatchesFast) {
 
 TEST(Accel, SramTooSmallIsAnInputErrorAndExitCode2) {
   HwSpec hw = make_hw(128, 128, Dataflow::WS);
-  hw.filter_sram_kb = 16;
+  hw.filter_sram_kb = 8;  // one 128 x 128 weight tile is 16 KiB
   try {
     run_gemm(hw, GemmShape{512, 512, 512});
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("needs at least 32 KiB"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("needs at least 16 KiB"), std::string::npos) << e.what();
   }
   const std::string out =
       (std::filesystem::temp_directory_path() / "ssim_accel_sram_test").string();
   std::ostringstream so, se;
-  const int rc = run_cli({"--gemm", "512,512,512", "--array", "128x128", "--filter-sram-kb", "16",
+  const int rc = run_cli({"--gemm", "512,512,512", "--array", "128x128", "--filter-sram-kb", "8",
                           "--out", out, "--quiet"},
                          so, se);
   EXPECT_EQ(rc, kExitBadInput);
-  EXPECT_NE(se.str().find("FilterSramSzkB 16"), std::string::npos) << se.str();
-  EXPECT_NE(se.str().find("needs at least 32 KiB"), std::string::npos) << se.str();
+  EXPECT_NE(se.str().find("FilterSramSzkB 8"), std::string::npos) << se.str();
+  EXPECT_NE(se.str().find("needs at least 16 KiB"), std::string::npos) << se.str();
 }
 
 }  // namespace

@@ -210,33 +210,35 @@ std::string too_small_message(const HwSpec& hw, const GemmShape& g) {
 }
 
 TEST(Tiler, SramTooSmallNamesTheBufferAndTheNeededSize) {
-  // WS on 128 x 128: one fold's weights are 128 x 128 int8 = 16 KiB per half -> 32 KiB.
+  // WS on 128 x 128: one fold's weights are 128 x 128 int8 = 16 KiB; they move into the PEs at
+  // the preload, so one tile may take the whole buffer (single-buffered): 16 KiB.
   HwSpec hw = small_hw(128, 128, Dataflow::WS);
-  hw.filter_sram_kb = 31;
+  hw.filter_sram_kb = 15;
   std::string msg = too_small_message(hw, GemmShape{512, 512, 512});
-  EXPECT_NE(msg.find("FilterSramSzkB 31"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("needs at least 32 KiB"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("FilterSramSzkB 15"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("16 KiB, single-buffered); needs at least 16 KiB"), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  hw.filter_sram_kb = 32;
+  hw.filter_sram_kb = 16;
   EXPECT_EQ(too_small_message(hw, GemmShape{512, 512, 512}), "");
-  // A GEMM narrower than the array needs only its own width: K = N = 64 -> 4 KiB per half.
-  hw.filter_sram_kb = 8;
+  // A GEMM narrower than the array needs only its own width: K = N = 64 -> 4 KiB.
+  hw.filter_sram_kb = 4;
   EXPECT_EQ(too_small_message(hw, GemmShape{512, 64, 64}), "");
 
-  // OS on 32 x 32: one fold's finished outputs are 32 x 32 x 1 B = 1 KiB per half -> 2 KiB.
+  // OS on 32 x 32: one fold's finished outputs are 32 x 32 x 1 B = 1 KiB per half -> 2 KiB
+  // (double-buffered: 10 B/cycle cannot drain a row of 32 outputs per cycle).
   hw = small_hw(32, 32, Dataflow::OS);
   hw.ofmap_sram_kb = 1;
   msg = too_small_message(hw, GemmShape{100, 100, 100});
   EXPECT_NE(msg.find("OfmapSramSzkB 1"), std::string::npos) << msg;
   EXPECT_NE(msg.find("needs at least 2 KiB"), std::string::npos) << msg;
 
-  // IS on 64 x 64 with 2-byte inputs: one fold's A tile is 64 x 64 x 2 B = 8 KiB -> 16 KiB.
+  // IS on 64 x 64 with 2-byte inputs: one fold's A tile is 64 x 64 x 2 B = 8 KiB.
   hw = small_hw(64, 64, Dataflow::IS);
   hw.input_bytes = 2;
-  hw.ifmap_sram_kb = 15;
+  hw.ifmap_sram_kb = 7;
   msg = too_small_message(hw, GemmShape{100, 100, 100});
-  EXPECT_NE(msg.find("IfmapSramSzkB 15"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("needs at least 16 KiB"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("IfmapSramSzkB 7"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs at least 8 KiB"), std::string::npos) << msg;
 }
 
 TEST(Tiler, RejectsBadSegmentsAndShapes) {
