@@ -25,18 +25,15 @@ bool ArrayModel::pop_done(TileDone& out) {
 }
 
 bool ArrayModel::pop_read(TileDone& out) {
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  for (auto it = reads_.begin(); it != reads_.end(); ++it)
-    if (eval_time(it->end_cycle) <= now) {
-      out = *it;
-      reads_.erase(it);
-      return true;
-    }
-  return false;
+  if (reads_.empty()) return false;
+  out = reads_.front();
+  reads_.pop_front();
+  return true;
 }
 
-void ArrayModel::reads_done(uint64_t id, int64_t read_cycle, bool stationary) {
+void ArrayModel::reads_done(uint64_t id, int64_t read_cycle, bool stationary, bool notify) {
   reads_.push_back(TileDone{id, read_cycle, stationary});
+  if (!notify) return;
   const sc_core::sc_time at = eval_time(read_cycle);
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   read_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);

@@ -34,7 +34,9 @@ class ArrayModel : public sc_core::sc_module {
   // One notification per tile when it has read the last of its operands from the scratchpads
   // (its last streamed vector entered the last row or column it uses: WS/IS s + T + r - 2, OS
   // s + T + max(r, c) - 2 of its last fold), at that cycle + 0.5 ns; its blocks may be reused
-  // from the next cycle. pop_read() returns such tiles (end_cycle = that read cycle). WS/IS
+  // from the next cycle. pop_read() returns such records as soon as the model knows them, which
+  // may be before that cycle (the fast model knows at submit and sends no notification); the
+  // caller frees the blocks from end_cycle + 1 (end_cycle = that read cycle). WS/IS
   // tiles whose first fold begins with a preload also report its last preload cycle
   // (stationary = true): the stationary tile is in the PEs, its scratchpad block may be reused.
   sc_core::sc_event_queue read_events;
@@ -51,7 +53,7 @@ class ArrayModel : public sc_core::sc_module {
   // Records a finished tile (job-relative end cycle) and schedules its notification.
   void finish_tile(uint64_t id, int64_t end_cycle);
   // Records that a tile has read all of its operands by `read_cycle` (job-relative).
-  void reads_done(uint64_t id, int64_t read_cycle, bool stationary = false);
+  void reads_done(uint64_t id, int64_t read_cycle, bool stationary = false, bool notify = true);
   // Absolute cycle -> SystemC time of its middle (when the array evaluates it).
   sc_core::sc_time eval_time(int64_t job_cycle) const;
 

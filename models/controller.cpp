@@ -184,7 +184,9 @@ bool Controller::act(int64_t now) {
   TileDone d;
   while (array_->pop_read(d)) {
     changed = true;
-    // Without a stationary operand (OS, hand-made programs) a tile's reads free all its blocks.
+    // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
+    // blocks, and the end of its preload frees none.
+    if (prog_->stationary < 0 && d.stationary) continue;
     free_blocks(size_t(d.id), d.end_cycle, prog_->stationary < 0 ? -1 : d.stationary ? 1 : 0);
   }
   while (array_->pop_done(d)) {

@@ -25,8 +25,9 @@ void SystolicArrayFast::submit(TileCmd cmd) {
     read = std::max(read, last_read_);
     if (!f.cont && cfg_.dataflow != Dataflow::OS) preloaded = std::max(preloaded, p1_ + r1_ - 1);
   }
-  if (preloaded >= 0) reads_done(cmd.id, preloaded, true);
-  reads_done(cmd.id, read);
+  // Known now: the controller takes them when this submit returns (no notification needed).
+  if (preloaded >= 0) reads_done(cmd.id, preloaded, true, false);
+  reads_done(cmd.id, read, false, false);
   finish_tile(cmd.id, end);
 }
 
