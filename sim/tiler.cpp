@@ -408,8 +408,154 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   return p;
 }
 
+namespace {
+
+// Candidate sub-GEMM sizes along a dimension of size D laid along array dimension u (1: the
+// stream): the whole, even splits into 2 .. 8 rounded up to u, and powers of two times u.
+std::vector<int64_t> tile_candidates(int64_t D, int64_t u) {
+  u = std::max<int64_t>(1, std::min(u, D));
+  std::vector<int64_t> c{D};
+  for (int64_t p = 2; p <= 8 && p <= D; ++p) c.push_back(std::min(D, round_up(ceil_div(D, p), u)));
+  for (int64_t t = std::max<int64_t>(u, 16); t < D; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// The array's cycles for a GEMM's folds in closed form (docs/cycle-accounting.md): without fold
+// overlap exact; with it, each fold costs at least its stream or its fill and drain.
+double fold_cycles(const HwSpec& hw, const GemmShape& g) {
+  const SpatialMap sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  const int64_t nr = ceil_div(sm.Sr, R), nc = ceil_div(sm.Sc, C);
+  const double lr = double(sm.Sr - (nr - 1) * R), lc = double(sm.Sc - (nc - 1) * C);
+  double total = 0;
+  for (int ir = 0; ir < 2; ++ir)
+    for (int ic = 0; ic < 2; ++ic) {
+      const double n = double(ir ? 1 : nr - 1) * double(ic ? 1 : nc - 1);
+      if (n <= 0) continue;
+      const double r = ir ? lr : double(R), c = ic ? lc : double(C), T = double(sm.T);
+      const double fill = r + double(R) + c - 2;
+      total += n * (hw.fold_overlap ? std::max(T, fill) : T + fill);
+    }
+  return total;
+}
+
+}  // namespace
+
+constexpr double kMaxCutSteps = 65536;
+
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g) {
+  (void)plan_blocks(hw, g);  // the whole GEMM's smallest blocks must fit
+  if (hw.dram_stall_free()) return {g.M, g.N};  // the buffer-independent schedule
+
+  // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N (K never: a fold
+  // keeps its whole K or its accumulators would leave the PEs), each run fold-major after the
+  // last, when that saves more transfer time than it costs in fills and drains (TPU-style
+  // blocking of the activations to the accumulators, with the weights reloaded per block).
+  const double bw = hw.dram_bw(), lat = double(hw.dram_latency);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  int64_t um = 1, un = 1;
+  switch (hw.dataflow) {
+    case Dataflow::OS:
+      um = R, un = C;
+      break;
+    case Dataflow::WS:
+      un = C;
+      break;
+    case Dataflow::IS:
+      um = C;
+      break;
+  }
+  int64_t best_m = g.M, best_n = g.N;
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t Mt : tile_candidates(g.M, um))
+    for (int64_t Nt : tile_candidates(g.N, un)) {
+      const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt);
+      const int64_t lm = g.M - (tm - 1) * Mt, ln = g.N - (tn - 1) * Nt;
+      double compute = 0, traffic = 0, first = 0, steps = 0;
+      bool fits = true;
+      for (int im = 0; im < 2 && fits; ++im)
+        for (int in = 0; in < 2 && fits; ++in) {
+          const double n = double(im ? 1 : tm - 1) * double(in ? 1 : tn - 1);
+          if (n <= 0) continue;
+          const GemmShape sub{im ? lm : Mt, in ? ln : Nt, g.K};
+          try {
+            const GemmPlan p = plan_blocks(hw, sub);
+            const SpatialMap sm = spatial_map(hw.dataflow, sub);
+            compute += n * fold_cycles(hw, sub);
+            traffic += n * double(p.traffic.total());
+            steps += n * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
+          } catch (const InputError&) {
+            fits = false;
+          }
+        }
+      // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
+      // them (unless the uncut plan has more already).
+      if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N))) continue;
+      // The first sub-GEMM's first blocks before anything computes.
+      first = double(std::min(Mt, g.M) * std::min<int64_t>(g.K, R) * hw.input_bytes) / bw;
+      const double est = std::max(compute, traffic / bw) + first + 2 * lat +
+                         double(tm * tn);  // a cycle per sub-GEMM: ties go to fewer
+      if (est < best) {
+        best = est;
+        best_m = Mt;
+        best_n = Nt;
+      }
+    }
+  return {best_m, best_n};
+}
+
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g) {
+  const SubGemms t = choose_sub_gemms(hw, g);
+  DramTraffic d;
+  for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
+    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
+      const GemmShape sub{std::min(t.m, g.M - m0), std::min(t.n, g.N - n0), g.K};
+      const DramTraffic x = plan_blocks(hw, sub).traffic;
+      d.ifmap += x.ifmap;
+      d.filter += x.filter;
+      d.ofmap += x.ofmap;
+      d.psum += x.psum;
+    }
+  return d;
+}
+
 Program plan_gemm(const HwSpec& hw, const GemmShape& g) {
-  return build_program(hw, g, plan_blocks(hw, g));
+  const GemmPlan whole = plan_blocks(hw, g);
+  const SubGemms t = choose_sub_gemms(hw, g);
+  const int64_t best_m = t.m, best_n = t.n;
+  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole);
+
+  Program p;
+  p.shape = g;
+  p.dataflow = hw.dataflow;
+  p.input_bytes = hw.input_bytes;
+  p.output_bytes = hw.output_bytes;
+  p.acc_bytes = kAccumulatorBytes;
+  p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
+  for (int64_t m0 = 0; m0 < g.M; m0 += best_m)
+    for (int64_t n0 = 0; n0 < g.N; n0 += best_n) {
+      const GemmShape sub{std::min(best_m, g.M - m0), std::min(best_n, g.N - n0), g.K};
+      const GemmPlan sp = plan_blocks(hw, sub);
+      Program one = build_program(hw, sub, sp);
+      if (p.plan.empty())
+        p.plan = "sub-gemm:" + std::to_string(best_m) + "x" + std::to_string(best_n) + " " +
+                 sp.describe();
+      for (TileStep& st : one.steps) {
+        st.m0 += m0;
+        st.n0 += n0;
+        for (Fold& f : st.folds) {
+          f.m0 += m0;
+          f.n0 += n0;
+        }
+        p.tile.m = std::max(p.tile.m, st.mlen);
+        p.tile.n = std::max(p.tile.n, st.nlen);
+        p.tile.k = std::max(p.tile.k, st.klen);
+        p.steps.push_back(std::move(st));
+      }
+    }
+  return p;
 }
 
 // --- Repeated GEMMs ------------------------------------------------------------------------------

@@ -74,7 +74,19 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 // The program of a plan.
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
 
-// plan_blocks() then build_program().
+// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x K run one after another (m = M, n = N:
+// not cut; always so with a stall-free channel). With a modelled channel the sizes minimise
+// max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps.
+struct SubGemms {
+  int64_t m = 0, n = 0;
+};
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g);
+
+// The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
+// closed_form_traffic().
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g);
+
+// choose_sub_gemms(), then plan_blocks() and build_program() for each sub-GEMM.
 Program plan_gemm(const HwSpec& hw, const GemmShape& g);
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------

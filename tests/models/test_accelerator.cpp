@@ -308,7 +308,7 @@ TEST(Accel, DramTrafficEqualsClosedForm) {
   hw.filter_sram_kb = 8;
   hw.ofmap_sram_kb = 8;
   const GemmShape g{200, 300, 400};
-  const DramTraffic t = closed_form_traffic(hw, g, plan_blocks(hw, g));
+  const DramTraffic t = gemm_traffic(hw, g);
   const GemmRunResult r = run_gemm(hw, g);
   EXPECT_GT(r.tiles, 10u);
   EXPECT_EQ(r.dram_ifmap_bytes, uint64_t(t.ifmap));

@@ -88,7 +88,9 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
     hw.filter_sram_kb = pick(1, 3);
     hw.ofmap_sram_kb = pick(1, 2);
     const GemmPlan plan = plan_blocks(hw, g);
-    const Program p = build_program(hw, g, plan);
+    // The tiler's own choice (with a modelled channel it may cut the GEMM into sub-GEMMs) or
+    // the buffer-independent fold-major plan.
+    const Program p = pick(0, 2) == 0 ? plan_gemm(hw, g) : build_program(hw, g, plan);
     for (const TileStep& s : p.steps) spans += s.folds.front().cont;
     spills += plan.ofmap == OutputPolicy::Spill;
     const AccelConfig cfg = accel_config(hw);
@@ -112,7 +114,7 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
   EXPECT_GT(with_stalls, kCases / 2);
   EXPECT_GT(multi_tile, kCases / 2);
   EXPECT_GT(with_overlap, kCases / 4);
-  EXPECT_GT(spans, kCases);        // segments that continue a fold's stream
+  EXPECT_GT(spans, kCases / 4);    // segments that continue a fold's stream
   EXPECT_GT(spills, kCases / 40);  // partial sums out to DRAM and back
 }
 
