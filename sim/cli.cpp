@@ -50,6 +50,8 @@ const RunOption kRunOptions[] = {
      "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
      "preset name (seed-roofline, tpu-v1, eyeriss, scale-sim-32x32); flags override it"},
     {"out", "DIR", "output folder [default: results/<run_name>]"},
+    {"input-type", "conv|gemm",
+     "the topology's form, as SCALE-Sim's -i: checked against the file (its header decides)"},
     {"seed", "N", "seed of the random GEMM operands [default: 1]"},
     {"report", nullptr,
      "also draw the roofline, utilization and time-breakdown figures and write report.html "
@@ -301,6 +303,13 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   // and messages (tests/fuzz/regressions/cli/).
   constexpr char kPercent = '\x1f';
   std::vector<std::string> args = args_in;
+  // SCALE-Sim's spellings: -c CFG, -t TOPOLOGY, -p OUTDIR, -i conv|gemm.
+  for (std::string& a : args) {
+    if (a == "-c") a = "--config";
+    else if (a == "-t") a = "--workload";
+    else if (a == "-p") a = "--out";
+    else if (a == "-i") a = "--input-type";
+  }
   auto restore = [&](std::string s) {
     std::replace(s.begin(), s.end(), kPercent, '%');
     return s;
@@ -367,7 +376,12 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   if (seen.count("config")) {
     opts.config_path = seen["config"];
     if (opts.config_path.empty()) throw InputError("--config '': expected a file name");
-    opts.hw = parse_cfg_file(resolve_config(opts.config_path), opts.hw);
+    CfgExtras extras;
+    opts.hw = parse_cfg_file(resolve_config(opts.config_path), opts.hw, &extras);
+    opts.notes = extras.notes;
+    // SCALE-Sim names the topology in the config: it runs when no workload is given.
+    if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
+      seen["workload"] = extras.topology;
   }
   for (const auto& [name, value] : hw_flags_given) apply_hw_flag(opts.hw, name, value);
   validate_hw(opts.hw);
@@ -379,6 +393,18 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   if (seen.count("workload")) {
     if (seen["workload"].empty()) throw InputError("--workload '': expected a name or a file");
     opts.workload = load_workload(seen["workload"]);
+  }
+  if (seen.count("input-type")) {
+    const std::string t = seen["input-type"];
+    if (t != "conv" && t != "gemm")
+      throw InputError("--input-type '" + one_line(t) + "': expected conv or gemm");
+    if (!opts.workload)
+      throw InputError("--input-type " + t + ": needs a topology (--workload or -t FILE)");
+    bool all_gemm = true;
+    for (const Layer& l : opts.workload->layers) all_gemm = all_gemm && l.type() == LayerType::Gemm;
+    if (all_gemm != (t == "gemm"))
+      throw InputError("--input-type " + t + ": " + opts.workload->name + " is a " +
+                       (all_gemm ? "GEMM (M, N, K)" : "conv") + " topology");
   }
   if (!opts.gemm && !opts.workload) {
     throw InputError("nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
@@ -461,6 +487,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return kExitFailure;
   }
 
+  for (const std::string& n : opts.notes) err << one_line(n) << '\n';
   switch (opts.action) {
     case CliAction::Help:
       out << cli_help();

@@ -37,6 +37,7 @@ struct CliOptions {
   std::string out_dir;  // --out, or results/<run_name>
   uint64_t seed = 1;    // --seed
   bool quiet = false;   // --quiet
+  std::vector<std::string> notes;  // one-line notes for stderr (e.g. config keys not modelled)
 };
 
 // Parses the arguments after argv[0]. Throws InputError with one line naming the flag (or the

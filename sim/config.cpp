@@ -264,6 +264,16 @@ const std::vector<KeySpec>& key_specs() {
 
 const char* const kSections[] = {"general", "architecture_presets", "run_presets", "systolic_sim"};
 
+// SCALE-Sim v3's additions that we read but do not model.
+bool is_v3_section(const std::string& s) {
+  return s == "layout" || s == "sparsity";
+}
+bool is_v3_key(const std::string& section, const std::string& key) {
+  const std::string k = lower(key);
+  return section == "architecture_presets" &&
+         (k == "readrequestbuffer" || k == "writerequestbuffer" || k == "onchipmemorybanks");
+}
+
 const KeySpec* find_key(const std::string& section, const std::string& key) {
   for (const KeySpec& k : key_specs()) {
     if (section == k.section && key == k.key) return &k;
@@ -290,9 +300,31 @@ std::string quote_for_message(const std::string& s) {
   throw InputError(source + ":" + std::to_string(line) + ": " + what);
 }
 
+// Their values are counts: a value that is not one is an error, as SCALE-Sim's int() makes it.
+void check_v3_value(const std::string& source, int line, const std::string& key,
+                    const std::string& value) {
+  try {
+    (void)parse_int(value, 0, int64_t(1) << 40);
+  } catch (const BadValue& bad) {
+    fail_at(source, line,
+            "key '" + key + "' value '" + quote_for_message(value) + "': " + bad.allowed);
+  }
+}
+
 }  // namespace
 
-HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec base) {
+HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwSpec base,
+                      CfgExtras* extras) {
+  // Line ends as configparser reads them: LF, CRLF or a lone CR.
+  std::string text;
+  text.reserve(text_in.size());
+  for (size_t i = 0; i < text_in.size(); ++i) {
+    if (text_in[i] != '\r') {
+      text += text_in[i];
+    } else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n') {
+      text += '\n';
+    }
+  }
   // Binary or empty input is reported before anything else.
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
@@ -318,10 +350,44 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec
   std::string section;
   std::string raw;
   int line_no = 0;
+  // The key line being read (written out once its continuation lines are in).
+  struct Pending {
+    const KeySpec* spec = nullptr;
+    std::string ignored;  // a SCALE-Sim v3 key we do not model: "[section] Key"
+    std::string value;
+    int line = 0;
+  } pending;
+  std::vector<std::string> ignored;  // in file order, for the note
+  std::string bandwidth_list;        // "10,20" when Bandwidth was a list
+  auto flush = [&]() {
+    if (pending.spec) {
+      std::string v = pending.value;
+      if (std::string(pending.spec->key) == "Bandwidth" && v.find(',') != std::string::npos) {
+        bandwidth_list = v;
+        v = trim(v.substr(0, v.find(',')));
+      }
+      normal << pending.spec->key << '=' << v << '\n';
+    } else if (!pending.ignored.empty()) {
+      if (pending.value.empty())
+        fail_at(source, pending.line,
+                "key '" + pending.ignored + "' has no value: SCALE-Sim v3 expects one");
+      ignored.push_back(pending.ignored);
+    }
+    pending = Pending{};
+  };
   while (std::getline(in, raw)) {
     ++line_no;
     if (line_no == 1 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.erase(0, 3);  // UTF-8 BOM
     const std::string t = trim(raw);
+    const bool indented = !raw.empty() && (raw[0] == ' ' || raw[0] == '\t');
+    if (indented && !t.empty() && t[0] != '#' && t[0] != ';' &&
+        (pending.spec || !pending.ignored.empty())) {
+      // configparser: an indented line continues the value of the key above it.
+      pending.value += (pending.value.empty() ? "" : " ") + t;
+      normal << '\n';
+      continue;
+    }
+    flush();
     if (t.empty() || t[0] == '#' || t[0] == ';') {
       normal << '\n';
       continue;
@@ -335,13 +401,14 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec
                 "malformed section header '" + quote_for_message(t) + "': expected [section]");
       }
       const std::string name = lower(trim(t.substr(1, close - 1)));
-      bool known = false;
+      bool known = name == "network_presets" || is_v3_section(name);
       for (const char* s : kSections) known = known || name == s;
       if (!known) {
         fail_at(source, line_no,
                 "unknown section '" + quote_for_message(t.substr(0, close + 1)) +
-                    "': expected [general], [architecture_presets], [run_presets] or "
-                    "[systolic_sim]");
+                    "': expected [general], [architecture_presets], [run_presets], "
+                    "[network_presets] or [systolic_sim] (or SCALE-Sim v3's [layout], "
+                    "[sparsity])");
       }
       if (section_line.count(name)) {
         fail_at(source, line_no,
@@ -368,6 +435,31 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec
                   "' before any section header: put it under [general], "
                   "[architecture_presets], [run_presets] or [systolic_sim]");
     }
+    if (section == "network_presets") {
+      if (lower(key) != "topologycsvloc")
+        fail_at(source, line_no,
+                "unknown key '" + quote_for_message(key) +
+                    "' in section [network_presets]: expected TopologyCsvLoc");
+      if (value.empty()) fail_at(source, line_no, "key 'TopologyCsvLoc' has no value");
+      if (extras) {
+        namespace fs = std::filesystem;
+        const fs::path p(value);
+        const fs::path dir = fs::path(source).parent_path();
+        extras->topology =
+            p.is_absolute() || dir.empty() || fs::exists(p) ? value : (dir / p).string();
+      }
+      normal << '\n';
+      continue;
+    }
+    if (is_v3_section(section) || is_v3_key(section, key)) {
+      // SCALE-Sim v3: read, checked where we know its form, named in the note, not modelled.
+      pending.ignored = (is_v3_section(section) ? "[" + section + "] " : "") + key;
+      pending.value = value;
+      pending.line = line_no;
+      if (is_v3_key(section, key)) check_v3_value(source, line_no, key, value);
+      normal << '\n';
+      continue;
+    }
     const KeySpec* spec = nullptr;
     const KeySpec* elsewhere = nullptr;
     for (const KeySpec& k : key_specs()) {
@@ -389,9 +481,21 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec
                   std::to_string(key_line[full]) + ")");
     }
     key_line[full] = line_no;
-    normal << spec->key << '=' << value << '\n';
+    pending.spec = spec;
+    pending.value = value;
+    pending.line = line_no;
   }
-  if (key_line.empty()) {
+  flush();
+  if (extras && !ignored.empty()) {
+    std::string n = "note: " + source + ": SCALE-Sim v3 settings not modelled, ignored: ";
+    for (size_t i = 0; i < ignored.size(); ++i) n += (i ? ", " : "") + ignored[i];
+    extras->notes.push_back(n);
+  }
+  if (extras && !bandwidth_list.empty()) {
+    extras->notes.push_back("note: " + source + ": Bandwidth " + bandwidth_list +
+                            ": a list; the first value is used, as in SCALE-Sim");
+  }
+  if (key_line.empty() && ignored.empty() && (!extras || extras->topology.empty())) {
     throw InputError(source +
                      ": no settings found; expected 'Key = value' or 'Key: value' lines under "
                      "[general], [architecture_presets], [run_presets] or [systolic_sim]");
@@ -425,7 +529,7 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source, HwSpec
   return base;
 }
 
-HwSpec parse_cfg_file(const std::string& path, HwSpec base) {
+HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   namespace fs = std::filesystem;
   constexpr std::uintmax_t kMaxBytes = 1 << 20;
   std::error_code ec;
@@ -453,7 +557,7 @@ HwSpec parse_cfg_file(const std::string& path, HwSpec base) {
     }
   }
   if (f.bad()) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
-  return parse_cfg_text(text, path, std::move(base));
+  return parse_cfg_text(text, path, std::move(base), extras);
 }
 
 std::string format_cfg(const HwSpec& hw) {
@@ -592,7 +696,8 @@ const std::vector<FlagSpec>& flag_specs() {
                          }));
     v.push_back(
         key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
-                 "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim",
+                 "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim (the "
+                 "reports give the average and peak bandwidth the run would need)",
                  [](HwSpec& h, const std::string& s) { set_key(h, "InterfaceBandwidth", s); }));
     v.push_back(key_flag("dram-latency", "CYCLES", "DramLatency",
                          "cycles from a DRAM request to its first byte",

@@ -73,11 +73,23 @@ std::string to_string(Fidelity f);  // "cycle", "fast"
 // comments, keys and section names case-insensitive) plus our [systolic_sim] section, and applies
 // the keys it sets on top of `base`. Unknown sections or keys, duplicate keys or sections, and
 // values out of range are errors; so are missing, unreadable, empty and binary files.
-HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{});
+//
+// SCALE-Sim's files load as they are: LF, CRLF or CR line ends; configparser continuation lines
+// (an indented line right after a key continues its value); `Bandwidth: 10,20` lists (the first
+// is used, as SCALE-Sim does); `[network_presets] TopologyCsvLoc` (the topology, relative to the
+// file's folder); SCALE-Sim v3 keys we do not model (`ReadRequestBuffer`, `WriteRequestBuffer`,
+// `OnChipMemoryBanks`, every key of `[layout]` and `[sparsity]`) are read, checked and named in
+// one note. Notes and the topology go to `extras` (the CLI prints the notes on stderr).
+struct CfgExtras {
+  std::vector<std::string> notes;  // one line each, e.g. "note: x.cfg: not modelled, ignored: ..."
+  std::string topology;            // [network_presets] TopologyCsvLoc, resolved ("" if none)
+};
+HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{},
+                      CfgExtras* extras = nullptr);
 
 // The same for text already in memory; `source_name` stands for the file name in messages.
 HwSpec parse_cfg_text(const std::string& text, const std::string& source_name,
-                      HwSpec base = HwSpec{});
+                      HwSpec base = HwSpec{}, CfgExtras* extras = nullptr);
 
 // The spec in .cfg format (all four sections, every key); parse_cfg_text() of it gives `hw` back.
 std::string format_cfg(const HwSpec& hw);

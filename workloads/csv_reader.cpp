@@ -12,6 +12,7 @@ namespace {
 
 using detail::to_lower;
 using detail::trim;
+using detail::trim_unicode;
 
 const char* const kConvHeader =
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
@@ -27,8 +28,8 @@ std::vector<std::string> split_fields(const std::string& line) {
   size_t start = 0;
   while (true) {
     const size_t comma = line.find(',', start);
-    f.push_back(
-        trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    f.push_back(trim_unicode(
+        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -46,7 +47,15 @@ struct Row {
   std::vector<std::string> fields;
 };
 
-Network parse_csv(const std::string& text, const std::string& source) {
+Network parse_csv(const std::string& text_in, const std::string& source) {
+  // Line ends: LF, CRLF or a lone CR (old Mac files).
+  std::string text;
+  text.reserve(text_in.size());
+  for (size_t i = 0; i < text_in.size(); ++i)
+    if (text_in[i] != '\r')
+      text += text_in[i];
+    else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n')
+      text += '\n';
   // Split into lines (LF or CRLF; a UTF-8 byte order mark is skipped), dropping empty rows.
   std::vector<Row> rows;
   {

@@ -18,6 +18,38 @@ inline std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// Length of a Unicode space (UTF-8) at s[i], 0 if there is none: U+00A0 NO-BREAK SPACE (SCALE-Sim's
+// translation topologies have it after the commas), U+2000..U+200A, U+202F, U+3000, U+FEFF.
+inline size_t unicode_space_at(const std::string& s, size_t i) {
+  auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  if (b(0) == 0xC2 && b(1) == 0xA0) return 2;
+  if (b(0) == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x80 && b(2) <= 0x8A) || b(2) == 0xAF)) return 3;
+  if (b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;
+  if (b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;
+  return 0;
+}
+
+// trim() that also strips Unicode spaces.
+inline std::string trim_unicode(const std::string& s) {
+  size_t b = 0, e = s.size();
+  for (bool more = true; more;) {
+    more = false;
+    while (b < e && std::string(" \t\r\n\v\f").find(s[b]) != std::string::npos) ++b, more = true;
+    if (const size_t n = unicode_space_at(s, b); n && b + n <= e) b += n, more = true;
+  }
+  for (bool more = true; more;) {
+    more = false;
+    while (e > b && std::string(" \t\r\n\v\f").find(s[e - 1]) != std::string::npos) --e, more = true;
+    for (size_t n : {size_t(2), size_t(3)})
+      if (e >= b + n && unicode_space_at(s, e - n) == n) {
+        e -= n;
+        more = true;
+        break;
+      }
+  }
+  return s.substr(b, e - b);
+}
+
 inline std::string to_lower(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

@@ -449,3 +449,40 @@ TEST(CliReportTableTest, AtomicWriteReplacesAndLeavesNoTemporary) {
 
 }  // namespace
 }  // namespace ssim
+
+namespace ssim {
+namespace {
+
+// SCALE-Sim's command line (-c CFG -t TOPO -p OUTDIR -i conv|gemm) and a topology named in the
+// config run as they do there.
+TEST(CliScaleSim, ShortSpellingsAndTopologyFromTheConfig) {
+  TempDir t;
+  const std::string topo = (t.path / "g.csv").string();
+  std::ofstream(topo) << "Layer, M, N, K,\nA, 64, 32, 16,\n";
+  const std::string cfg = (t.path / "s.cfg").string();
+  std::ofstream(cfg) << "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\n"
+                        "[network_presets]\nTopologyCsvLoc: g.csv\n[run_presets]\n"
+                        "InterfaceBandwidth: CALC\n";
+  std::ostringstream out, err;
+  const std::string o1 = (t.path / "o1").string(), o2 = (t.path / "o2").string();
+  ASSERT_EQ(run_cli({"-c", cfg, "-t", topo, "-p", o1, "-i", "gemm", "--quiet"}, out, err), 0)
+      << err.str();
+  ASSERT_EQ(run_cli({"-c", cfg, "-p", o2, "--quiet"}, out, err), 0) << err.str();
+  // WS on 8 x 8: 2 K-chunks x 4 N-chunks, each 8 + 64 + 8 + 8 - 2 cycles (cycle-accounting.md).
+  for (const std::string& o : {o1, o2}) {
+    std::ifstream f(o + "/COMPUTE_REPORT.csv");
+    std::string head, row;
+    std::getline(f, head);
+    std::getline(f, row);
+    EXPECT_EQ(row.rfind("0, " + std::to_string(8 * (8 + 64 + 8 + 8 - 2)) + ",", 0), 0u) << row;
+  }
+  // -i says what the file is; a mismatch is bad input.
+  std::ostringstream e2;
+  EXPECT_EQ(run_cli({"-c", cfg, "-t", topo, "-p", (t.path / "o3").string(), "-i", "conv"}, out, e2),
+            kExitBadInput);
+  EXPECT_NE(e2.str().find("--input-type conv: "), std::string::npos) << e2.str();
+  EXPECT_FALSE(fs::exists(t.path / "o3"));
+}
+
+}  // namespace
+}  // namespace ssim

@@ -300,8 +300,8 @@ TEST(ConfigTest, StructuralErrorsNameFileAndLine) {
        {"t.cfg:2: unknown key 'ArrayHeight' in section [general]",
         "belongs in [architecture_presets]"}},
       {"unknown section",
-       "[general]\nrun_name = x\n\n[sparsity]\nSparsitySupport: false\n",
-       {"t.cfg:4: unknown section '[sparsity]'"}},
+       "[general]\nrun_name = x\n\n[sparsty]\nSparsitySupport: false\n",
+       {"t.cfg:4: unknown section '[sparsty]'"}},
       {"duplicate key",
        "[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nArrayHeight = 8\n",
        {"t.cfg:4: duplicate key 'ArrayHeight' (first set at line 2)"}},
@@ -645,6 +645,73 @@ TEST(ConfigTest, DramBandwidthInGBPerSecondAtTheClock) {
   apply_hw_flag(hw, "dram-gbps", "0");
   EXPECT_DOUBLE_EQ(hw.dram_bw(), 16.0);
   EXPECT_THROW(apply_hw_flag(hw, "dram-gbps", "-1"), InputError);
+}
+
+}  // namespace
+}  // namespace ssim
+
+namespace ssim {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// SCALE-Sim's files as its users have them (v2 and v3)
+
+TEST(ConfigScaleSimFiles, CrOnlyLineEndsAndContinuationLines) {
+  const HwSpec h = parse_cfg_text(
+      "[general]\rrun_name = a\r[architecture_presets]\rArrayHeight: 8\rArrayWidth: 4\r", "t.cfg");
+  EXPECT_EQ(h.run_name, "a");
+  EXPECT_EQ(h.array_rows, 8);
+  EXPECT_EQ(h.array_cols, 4);
+  // configparser: an indented line right after a key continues its value (a number cannot).
+  const std::string e =
+      cfg_error("[architecture_presets]\nArrayHeight: 8\n  16\nArrayWidth: 4\n");
+  EXPECT_EQ(e.rfind("t.cfg:2: key 'ArrayHeight' value '8 16'", 0), 0u) << e;
+  // An indented key after a header or a blank line is a key.
+  EXPECT_EQ(parse_cfg_text("[architecture_presets]\n  ArrayHeight: 8\n\n  ArrayWidth: 2\n", "t.cfg")
+                .array_cols,
+            2);
+}
+
+TEST(ConfigScaleSimFiles, BandwidthListUsesTheFirstWithANote) {
+  CfgExtras x;
+  const HwSpec h = parse_cfg_text("[architecture_presets]\nBandwidth : 10,20\n", "b.cfg", {}, &x);
+  EXPECT_EQ(h.bandwidth_words, 10);
+  ASSERT_EQ(x.notes.size(), 1u);
+  EXPECT_EQ(x.notes[0], "note: b.cfg: Bandwidth 10,20: a list; the first value is used, as in "
+                        "SCALE-Sim");
+  EXPECT_NE(cfg_error("[architecture_presets]\nBandwidth: x,20\n").find("t.cfg:2: key 'Bandwidth'"),
+            std::string::npos);
+}
+
+TEST(ConfigScaleSimFiles, V3KeysLoadAndAreNamedInOneNote) {
+  CfgExtras x;
+  const HwSpec h = parse_cfg_text(
+      "[architecture_presets]\nArrayHeight: 16\nReadRequestBuffer: 32\nWriteRequestBuffer: 32\n"
+      "OnChipMemoryBanks: 4\n[layout]\nIfmapCustomLayout: False\n[sparsity]\nSparsitySupport: "
+      "false\n",
+      "v3.cfg", {}, &x);
+  EXPECT_EQ(h.array_rows, 16);
+  ASSERT_EQ(x.notes.size(), 1u);
+  EXPECT_EQ(x.notes[0],
+            "note: v3.cfg: SCALE-Sim v3 settings not modelled, ignored: ReadRequestBuffer, "
+            "WriteRequestBuffer, OnChipMemoryBanks, [layout] IfmapCustomLayout, [sparsity] "
+            "SparsitySupport");
+  // A v3 count we cannot read: file:line and the key.
+  const std::string e = cfg_error("[architecture_presets]\nReadRequestBuffer: many\n");
+  EXPECT_EQ(e.rfind("t.cfg:2: key 'ReadRequestBuffer' value 'many'", 0), 0u) << e;
+  // A typo stays an error.
+  EXPECT_NE(cfg_error("[architecture_presets]\nReadRequestBufer: 3\n").find("unknown key"),
+            std::string::npos);
+}
+
+TEST(ConfigScaleSimFiles, TopologyCsvLocIsRelativeToTheConfig) {
+  TempDir t;
+  const std::string cfg = t.write("s.cfg", "[network_presets]\nTopologyCsvLoc: topo.csv\n");
+  CfgExtras x;
+  (void)parse_cfg_file(cfg, {}, &x);
+  EXPECT_EQ(x.topology, (t.path / "topo.csv").string());
+  EXPECT_NE(cfg_error("[network_presets]\nTopology: a.csv\n").find("expected TopologyCsvLoc"),
+            std::string::npos);
 }
 
 }  // namespace
