@@ -50,6 +50,9 @@ const RunOption kRunOptions[] = {
      "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
      "preset name (seed-roofline, tpu-v1, eyeriss, scale-sim-32x32); flags override it"},
     {"out", "DIR", "output folder [default: results/<run_name>]"},
+    {"scalesim-rounding", nullptr,
+     "size conv outputs of a SCALE-Sim .csv as SCALE-Sim does, ceil((H - F + S) / S), instead of "
+     "floor((H - F) / S) + 1"},
     {"input-type", "conv|gemm",
      "the topology's form, as SCALE-Sim's -i: checked against the file (its header decides)"},
     {"seed", "N", "seed of the random GEMM operands [default: 1]"},
@@ -392,7 +395,18 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
     throw InputError("--gemm and --workload: give one of them, not both");
   if (seen.count("workload")) {
     if (seen["workload"].empty()) throw InputError("--workload '': expected a name or a file");
-    opts.workload = load_workload(seen["workload"]);
+    CsvOptions csv;
+    csv.scalesim_rounding = seen.count("scalesim-rounding") > 0;
+    csv.notes = &opts.notes;
+    opts.workload = load_workload(seen["workload"], csv);
+  }
+  if (seen.count("scalesim-rounding")) {
+    if (!opts.workload)
+      throw InputError("--scalesim-rounding: needs a SCALE-Sim topology (--workload FILE.csv)");
+    if (opts.workload->source.size() < 4 ||
+        opts.workload->source.compare(opts.workload->source.size() - 4, 4, ".csv") != 0)
+      opts.notes.push_back("note: --scalesim-rounding applies to SCALE-Sim .csv topologies; " +
+                           opts.workload->name + " keeps its sizes");
   }
   if (seen.count("input-type")) {
     const std::string t = seen["input-type"];

@@ -47,7 +47,7 @@ struct Row {
   std::vector<std::string> fields;
 };
 
-Network parse_csv(const std::string& text_in, const std::string& source) {
+Network parse_csv(const std::string& text_in, const std::string& source, const CsvOptions& opts) {
   // Line ends: LF, CRLF or a lone CR (old Mac files).
   std::string text;
   text.reserve(text_in.size());
@@ -96,6 +96,8 @@ Network parse_csv(const std::string& text_in, const std::string& source) {
       conv_form && h.size() > 8 && h[8].find("stride") != std::string::npos;
 
   Network net;
+  std::vector<std::string> rounded;  // layers whose output size SCALE-Sim rounds up
+  int64_t extra_macs = 0;
   net.name = detail::file_stem(source);
   net.source = source;
   for (size_t r = 1; r < rows.size(); ++r) {
@@ -144,6 +146,23 @@ Network parse_csv(const std::string& text_in, const std::string& source) {
       c.filters = v[6];
       c.stride_h = v[7];
       c.stride_w = stride_w;
+      // SCALE-Sim's output size, ceil((H - F + S) / S), against floor((H - F) / S) + 1.
+      if (c.kernel_h <= c.in_h && c.kernel_w <= c.in_w) {
+        auto std_out = [](int64_t H, int64_t F, int64_t S) { return (H - F) / S + 1; };
+        auto ss_out = [](int64_t H, int64_t F, int64_t S) { return (H - F + S + S - 1) / S; };
+        const int64_t sh = std_out(c.in_h, c.kernel_h, c.stride_h);
+        const int64_t sw = std_out(c.in_w, c.kernel_w, c.stride_w);
+        const int64_t ch = ss_out(c.in_h, c.kernel_h, c.stride_h);
+        const int64_t cw = ss_out(c.in_w, c.kernel_w, c.stride_w);
+        if (ch * cw != sh * sw) {
+          rounded.push_back(name);
+          extra_macs += (ch * cw - sh * sw) * c.kernel_h * c.kernel_w * c.in_c * c.filters;
+          if (opts.scalesim_rounding) {
+            c.in_h += (ch - sh) * c.stride_h;
+            c.in_w += (cw - sw) * c.stride_w;
+          }
+        }
+      }
       if (c.kernel_h > c.in_h)
         throw InputError(at + "output height is not positive: Filter Height " +
                          std::to_string(c.kernel_h) + " is larger than IFMAP Height " +
@@ -160,15 +179,25 @@ Network parse_csv(const std::string& text_in, const std::string& source) {
   }
   if (net.layers.empty())
     throw InputError(where(header.line) + "the topology has a header but no layers");
+  if (!rounded.empty() && opts.notes) {
+    std::string names;
+    for (const std::string& n : rounded) names += (names.empty() ? "" : ", ") + n;
+    opts.notes->push_back(
+        "note: " + source + ": SCALE-Sim rounds the output size up for " + names + " (" +
+        std::to_string(extra_macs) + " MACs more in all); " +
+        (opts.scalesim_rounding ? "its sizes are used (--scalesim-rounding)"
+                                : "--scalesim-rounding reproduces its sizes"));
+  }
   return net;
 }
 
 }  // namespace
 
-Network parse_scalesim_csv(const std::string& text, const std::string& source) {
+Network parse_scalesim_csv(const std::string& text, const std::string& source,
+                           const CsvOptions& opts) {
   detail::check_text(text, source, "a SCALE-Sim topology .csv");
   try {
-    return parse_csv(text, source);
+    return parse_csv(text, source, opts);
   } catch (const InputError& e) {
     // Names and fields are quoted from the file: messages show control characters and bytes
     // that are not UTF-8 as \xNN, so they stay one printable line.
@@ -176,8 +205,8 @@ Network parse_scalesim_csv(const std::string& text, const std::string& source) {
   }
 }
 
-Network read_scalesim_csv(const std::string& path) {
-  return parse_scalesim_csv(detail::read_workload_file(path, "topology file"), path);
+Network read_scalesim_csv(const std::string& path, const CsvOptions& opts) {
+  return parse_scalesim_csv(detail::read_workload_file(path, "topology file"), path, opts);
 }
 
 }  // namespace ssim

@@ -187,9 +187,9 @@ std::vector<std::string> builtin_network_names() {
   return names;
 }
 
-Network load_workload(const std::string& name_or_path) {
+Network load_workload(const std::string& name_or_path, const CsvOptions& csv) {
   const std::string& w = name_or_path;
-  if (ends_with(w, ".csv")) return read_scalesim_csv(w);
+  if (ends_with(w, ".csv")) return read_scalesim_csv(w, csv);
   if (ends_with(w, ".yaml") || ends_with(w, ".yml")) return read_yaml_network(w);
   const auto files = builtin_files();
   for (const auto& f : files)

@@ -20,9 +20,19 @@ namespace ssim {
 // The form is chosen by the header. Trailing commas, padded fields, CRLF line ends and fully
 // empty rows are accepted; columns after the known ones are ignored (a column right after
 // Strides whose header contains "stride" is read as the width stride). Batch 1, int8.
-Network read_scalesim_csv(const std::string& path);
+//
+// Output sizes: floor((H - F) / S) + 1, the standard arithmetic. SCALE-Sim computes
+// ceil((H - F + S) / S), one more where S does not divide H - F; where that differs, one note
+// (in CsvOptions::notes) names the layers and the MACs SCALE-Sim counts in addition, and
+// `scalesim_rounding` reproduces SCALE-Sim's sizes (the IFMAP grows by the missing columns/rows).
+struct CsvOptions {
+  bool scalesim_rounding = false;
+  std::vector<std::string>* notes = nullptr;
+};
+Network read_scalesim_csv(const std::string& path, const CsvOptions& opts = {});
 // The same from text; `source` names it in error messages and becomes Network::source.
-Network parse_scalesim_csv(const std::string& text, const std::string& source);
+Network parse_scalesim_csv(const std::string& text, const std::string& source,
+                           const CsvOptions& opts = {});
 
 // Our YAML network format (docs/workloads.md).
 Network read_yaml_network(const std::string& path);
@@ -31,7 +41,7 @@ Network parse_yaml_network(const std::string& text, const std::string& source);
 // A workload by file name (.csv, .yaml or .yml) or by built-in name (a file NAME.yaml in one of
 // builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
 // listing the built-in names.
-Network load_workload(const std::string& name_or_path);
+Network load_workload(const std::string& name_or_path, const CsvOptions& csv = {});
 
 // Where built-in networks are looked up, in order: $SSIM_NETWORKS_DIR if set, `networks/` next
 // to the running executable, and the source tree's workloads/networks/. Only existing folders.

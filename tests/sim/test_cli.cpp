@@ -486,3 +486,46 @@ TEST(CliScaleSim, ShortSpellingsAndTopologyFromTheConfig) {
 
 }  // namespace
 }  // namespace ssim
+
+namespace ssim {
+namespace {
+
+// SCALE-Sim's own AlexNet conv1 row (224 x 224 input): standard sizes give 54 x 54 outputs,
+// SCALE-Sim's rounding 55 x 55; with --scalesim-rounding the golden case's 112,221 cycles
+// (docs/validation.md: 36 folds x (2 x 32 + 32 + 3025 - 2) - 3 x 21), else 36 x 2916 + 3321.
+TEST(CliScaleSim, ScaleSimRoundingReproducesItsOutputSizes) {
+  TempDir t;
+  const std::string topo = (t.path / "alexnet.csv").string();
+  std::ofstream(topo) << "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                         "Channels, Num Filter, Strides,\nConv1     ,224         ,224        ,11 "
+                         "          ,11          ,3       ,96        ,4      ,\n";
+  const std::string cfg = (t.path / "s.cfg").string();
+  std::ofstream(cfg) << "[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\n"
+                        "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow: ws\n"
+                        "[run_presets]\nInterfaceBandwidth: CALC\n";
+  const int64_t expect[2] = {36 * 2916 + 3321, 36 * (2 * 32 + 32 + 3025 - 2) - 3 * 21};
+  for (int rounding = 0; rounding < 2; ++rounding) {
+    const std::string o = (t.path / ("o" + std::to_string(rounding))).string();
+    std::vector<std::string> args = {"-c", cfg, "-t", topo, "-p", o, "--quiet"};
+    if (rounding) args.push_back("--scalesim-rounding");
+    std::ostringstream out, err;
+    ASSERT_EQ(run_cli(args, out, err), 0) << err.str();
+    EXPECT_NE(err.str().find("SCALE-Sim rounds the output size up for Conv1 (" +
+                             std::to_string((3025 - 2916) * 363 * 96) + " MACs more in all)"),
+              std::string::npos)
+        << err.str();
+    std::ifstream f(o + "/COMPUTE_REPORT.csv");
+    std::string head, row;
+    std::getline(f, head);
+    std::getline(f, row);
+    EXPECT_EQ(row.rfind("0, " + std::to_string(expect[rounding]) + ",", 0), 0u) << row;
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(run_cli({"--gemm", "4,4,4", "--scalesim-rounding", "--out",
+                     (t.path / "o9").string()},
+                    out, err),
+            kExitBadInput);
+}
+
+}  // namespace
+}  // namespace ssim
