@@ -39,7 +39,9 @@ void ArrayModel::reads_done(uint64_t id, int64_t read_cycle, bool stationary, bo
   read_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
 }
 
-int64_t ArrayModel::job_cycle() const { return now_cycle() - origin_; }
+int64_t ArrayModel::job_cycle() const {
+  return now_cycle() - origin_;
+}
 
 sc_core::sc_time ArrayModel::eval_time(int64_t job_cycle) const {
   return cycle_start(origin_ + job_cycle) + half_cycle();

@@ -63,8 +63,8 @@ class ArrayModel : public sc_core::sc_module {
   ArrayStats stats_;
   std::deque<TileDone> done_;
   std::deque<TileDone> reads_;  // not necessarily in cycle order
-  uint64_t submitted_ = 0;  // tiles submitted this job (models count them in submit())
-  uint64_t finished_ = 0;   // tiles passed to finish_tile()
+  uint64_t submitted_ = 0;      // tiles submitted this job (models count them in submit())
+  uint64_t finished_ = 0;       // tiles passed to finish_tile()
 };
 
 }  // namespace ssim

@@ -77,8 +77,8 @@ struct Program {
   GemmShape shape;     // of one copy
   int64_t repeat = 1;  // copies of the GEMM, back to back (steps of copy i, then copy i+1)
   Dataflow dataflow = Dataflow::WS;
-  TileSizes tile;     // the largest step's sub-GEMM extents
-  std::string plan;   // how the tiler laid the GEMM out (GemmPlan::describe())
+  TileSizes tile;        // the largest step's sub-GEMM extents
+  std::string plan;      // how the tiler laid the GEMM out (GemmPlan::describe())
   int input_bytes = 1;   // bytes per A / B element
   int output_bytes = 1;  // bytes per C element written to DRAM
   int acc_bytes = 4;     // bytes per accumulator in the ofmap buffer

@@ -312,7 +312,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
     // The left edge is free (the previous fold's last vector has entered row 0) ...
     FoldRec& f = fold(next_stream_);
     if (f.preload_end >= 0 && f.preload_end < n) {  // ... and this fold's preload is complete.
-      if (f.f.cont) start_fold(f, n);  // in flight from its first vector
+      if (f.f.cont) start_fold(f, n);               // in flight from its first vector
       f.stream = n;
       f.pred_end = n + f.f.T + R + f.f.cols - 3;  // only checked against the collector
       stream_seq_ = f.seq;

@@ -67,7 +67,7 @@ class SystolicArrayCycle : public ArrayModel {
     int64_t last_read = -1;  // latest last-read cycle of its folds so far
     uint64_t unloaded = 0;   // WS/IS: its folds with a preload not yet complete
     int64_t last_preload = -1;
-    int64_t end = -1;        // latest fold end so far
+    int64_t end = -1;  // latest fold end so far
   };
 
   // What the row-0 / column-0 edge feeders issued in one cycle; row i (column j) takes its element
@@ -121,12 +121,12 @@ class SystolicArrayCycle : public ArrayModel {
 
   // ---- sequencer and collector state ----
   std::deque<FoldRec> folds_;
-  uint64_t fold_base_ = 0;    // seq of folds_.front()
-  uint64_t folds_total_ = 0;  // records submitted this job
-  uint64_t chains_total_ = 0;  // folds (chains of segments) begun this job
-  bool chain_open_ = false;    // the last record submitted had `more` set
-  Fold last_submitted_;        // ... and was this one
-  uint64_t bank_last_[2] = {0, 0};  // WS/IS: latest record started on each bank
+  uint64_t fold_base_ = 0;            // seq of folds_.front()
+  uint64_t folds_total_ = 0;          // records submitted this job
+  uint64_t chains_total_ = 0;         // folds (chains of segments) begun this job
+  bool chain_open_ = false;           // the last record submitted had `more` set
+  Fold last_submitted_;               // ... and was this one
+  uint64_t bank_last_[2] = {0, 0};    // WS/IS: latest record started on each bank
   std::deque<uint64_t> seg_pending_;  // OS: streaming segments with `more`, by end cycle
   std::deque<TileRec> tiles_;
   uint64_t tile_base_ = 0;

@@ -23,9 +23,9 @@ class SystolicArrayFast : public ArrayModel {
   // End of the current fold (its latest segment so far), of the fold before it and of the one
   // before that.
   int64_t chain_ = -1, chain1_ = -1, chain2_ = -1;
-  bool open_ = false;  // the last segment had `more` set: a continuation must follow
-  int64_t busy_until_ = -1;    // latest end so far, for idle-cycle accounting
-  int64_t last_read_ = -1;     // last scratchpad read of the last fold scheduled
+  bool open_ = false;        // the last segment had `more` set: a continuation must follow
+  int64_t busy_until_ = -1;  // latest end so far, for idle-cycle accounting
+  int64_t last_read_ = -1;   // last scratchpad read of the last fold scheduled
 };
 
 }  // namespace ssim

@@ -19,7 +19,7 @@ class InputError : public std::runtime_error {
 
 enum class Dataflow { OS, WS, IS };
 
-std::string to_string(Dataflow df);            // "os", "ws", "is"
+std::string to_string(Dataflow df);             // "os", "ws", "is"
 Dataflow parse_dataflow(const std::string& s);  // case-insensitive; throws InputError
 
 // A GEMM: C[M x N] = A[M x K] * B[K x N]. A is the input (ifmap), B the weights (filter).
@@ -101,12 +101,12 @@ struct TileDone {
 
 // What an array model counts over a job.
 struct ArrayStats {
-  uint64_t macs = 0;          // useful multiply-accumulates (sum of fold macs)
-  uint64_t folds = 0;         // folds executed (a chain of segments counts once)
-  uint64_t segments = 0;      // Fold records executed (segments of folds included)
+  uint64_t macs = 0;              // useful multiply-accumulates (sum of fold macs)
+  uint64_t folds = 0;             // folds executed (a chain of segments counts once)
+  uint64_t segments = 0;          // Fold records executed (segments of folds included)
   uint64_t mapped_pe_cycles = 0;  // sum over folds of rows * cols * T (for mapping efficiency)
-  int64_t first_cycle = -1;   // first cycle any fold did work (preload or stream)
-  int64_t last_cycle = -1;    // last cycle of the last fold (its E)
+  int64_t first_cycle = -1;       // first cycle any fold did work (preload or stream)
+  int64_t last_cycle = -1;        // last cycle of the last fold (its E)
   // Cycles in [0, last_cycle] in which no fold was in flight (a fold is in flight from its first
   // preload cycle, or first stream cycle for OS, to its E): the array waited for data.
   int64_t idle_cycles = 0;

@@ -308,10 +308,14 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   std::vector<std::string> args = args_in;
   // SCALE-Sim's spellings: -c CFG, -t TOPOLOGY, -p OUTDIR, -i conv|gemm.
   for (std::string& a : args) {
-    if (a == "-c") a = "--config";
-    else if (a == "-t") a = "--workload";
-    else if (a == "-p") a = "--out";
-    else if (a == "-i") a = "--input-type";
+    if (a == "-c")
+      a = "--config";
+    else if (a == "-t")
+      a = "--workload";
+    else if (a == "-p")
+      a = "--out";
+    else if (a == "-i")
+      a = "--input-type";
   }
   auto restore = [&](std::string s) {
     std::replace(s.begin(), s.end(), kPercent, '%');

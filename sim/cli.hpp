@@ -34,9 +34,9 @@ struct CliOptions {
   std::optional<Network> workload;  // --workload NAME|FILE, loaded and validated
   bool report = false;              // --report: figures and report.html after the run
 
-  std::string out_dir;  // --out, or results/<run_name>
-  uint64_t seed = 1;    // --seed
-  bool quiet = false;   // --quiet
+  std::string out_dir;             // --out, or results/<run_name>
+  uint64_t seed = 1;               // --seed
+  bool quiet = false;              // --quiet
   std::vector<std::string> notes;  // one-line notes for stderr (e.g. config keys not modelled)
 };
 

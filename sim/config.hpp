@@ -84,8 +84,7 @@ struct CfgExtras {
   std::vector<std::string> notes;  // one line each, e.g. "note: x.cfg: not modelled, ignored: ..."
   std::string topology;            // [network_presets] TopologyCsvLoc, resolved ("" if none)
 };
-HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{},
-                      CfgExtras* extras = nullptr);
+HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{}, CfgExtras* extras = nullptr);
 
 // The same for text already in memory; `source_name` stands for the file name in messages.
 HwSpec parse_cfg_text(const std::string& text, const std::string& source_name,

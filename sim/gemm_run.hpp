@@ -13,8 +13,8 @@
 namespace ssim {
 
 struct GemmRunResult {
-  std::string name;    // layer / GEMM name
-  GemmShape shape;     // of one copy
+  std::string name;           // layer / GEMM name
+  GemmShape shape;            // of one copy
   int64_t stream_cycles = 0;  // sum over folds of T: cycles the array streams operands
   int64_t repeat = 1;  // copies of the GEMM run back to back (GemmOp::repeat); totals cover all
   int64_t total_cycles = 0;    // cycle 0 to the last output written back to DRAM, inclusive
@@ -43,8 +43,8 @@ struct GemmRunResult {
   // DRAM traffic in bytes; ifmap and filter are read, ofmap written.
   uint64_t dram_ifmap_bytes = 0;
   uint64_t dram_filter_bytes = 0;
-  uint64_t dram_ofmap_bytes = 0;       // written: outputs, and spilled int32 partial sums
-  uint64_t dram_psum_read_bytes = 0;   // spilled partial sums read back
+  uint64_t dram_ofmap_bytes = 0;      // written: outputs, and spilled int32 partial sums
+  uint64_t dram_psum_read_bytes = 0;  // spilled partial sums read back
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   // First and last cycle the channel moved each operand's bytes (-1: none).

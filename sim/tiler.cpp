@@ -133,17 +133,15 @@ Roles roles(const HwSpec& hw, const GemmShape& g) {
 }
 
 // `single`: the block may take the whole buffer; otherwise it needs one half of two.
-InputError too_small(const HwSpec& hw, Operand op, const std::string& what,
-                     const std::string& dims, int64_t d0, int64_t d1, int64_t elem,
-                     bool single = false) {
+InputError too_small(const HwSpec& hw, Operand op, const std::string& what, const std::string& dims,
+                     int64_t d0, int64_t d1, int64_t elem, bool single = false) {
   const int64_t bytes = d0 * d1 * elem;
-  return InputError(std::string(sram_key(op)) + " " + std::to_string(sram_kb(hw, op)) +
-                    ": too small for the smallest " + what + " (" + dims + " = " +
-                    std::to_string(d0) + " x " + std::to_string(d1) + " at " +
-                    std::to_string(elem) + " B = " + kib_text(bytes) +
-                    (single ? " KiB, single-buffered" : " KiB per half, double buffered") +
-                    "); needs at least " +
-                    std::to_string(ceil_div((single ? 1 : 2) * bytes, 1024)) + " KiB");
+  return InputError(
+      std::string(sram_key(op)) + " " + std::to_string(sram_kb(hw, op)) +
+      ": too small for the smallest " + what + " (" + dims + " = " + std::to_string(d0) + " x " +
+      std::to_string(d1) + " at " + std::to_string(elem) + " B = " + kib_text(bytes) +
+      (single ? " KiB, single-buffered" : " KiB per half, double buffered") + "); needs at least " +
+      std::to_string(ceil_div((single ? 1 : 2) * bytes, 1024)) + " KiB");
 }
 
 // Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
@@ -446,7 +444,7 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 constexpr double kMaxCutSteps = 65536;
 
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g) {
-  (void)plan_blocks(hw, g);  // the whole GEMM's smallest blocks must fit
+  (void)plan_blocks(hw, g);                     // the whole GEMM's smallest blocks must fit
   if (hw.dram_stall_free()) return {g.M, g.N};  // the buffer-independent schedule
 
   // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N (K never: a fold

@@ -48,18 +48,18 @@ const char* to_string(OutputPolicy p);  // "final", "resident", "spill"
 struct GemmPlan {
   BlockPolicy ifmap = BlockPolicy::None, filter = BlockPolicy::None;
   OutputPolicy ofmap = OutputPolicy::Final;
-  bool out_cut = false;      // WS/IS: output tiles are cut at the stream blocks
-  bool out_whole = false;    // Resident accumulators take the whole ofmap buffer
+  bool out_cut = false;    // WS/IS: output tiles are cut at the stream blocks
+  bool out_whole = false;  // Resident accumulators take the whole ofmap buffer
   // A fold's stream of T vectors is cut into `segments` near-equal segments (segment k covers
   // [floor(k T / segments), floor((k+1) T / segments))); a cut streamed operand's blocks, and
   // cut output tiles, each hold a near-equal number of consecutive segments.
-  int64_t stream_block = 0;   // the longest segment, ceil(T / segments)
+  int64_t stream_block = 0;  // the longest segment, ceil(T / segments)
   int64_t segments = 1;
-  int64_t blocks[2] = {1, 1};  // ifmap / filter blocks per fold stream (1: not cut)
-  int64_t out_tiles = 1;       // output tiles per fold stream (1: not cut)
+  int64_t blocks[2] = {1, 1};     // ifmap / filter blocks per fold stream (1: not cut)
+  int64_t out_tiles = 1;          // output tiles per fold stream (1: not cut)
   int64_t min_block[2] = {0, 0};  // the fewest vectors of the stream in one block
-  DramTraffic traffic;       // closed_form_traffic() of this plan
-  std::string describe() const;  // "ifmap:segment filter:fold ofmap:resident block:2048"
+  DramTraffic traffic;            // closed_form_traffic() of this plan
+  std::string describe() const;   // "ifmap:segment filter:fold ofmap:resident block:2048"
 };
 
 // The plan the tiler picks: per operand the largest blocks that fit a buffer half. Throws

@@ -182,11 +182,10 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   if (!rounded.empty() && opts.notes) {
     std::string names;
     for (const std::string& n : rounded) names += (names.empty() ? "" : ", ") + n;
-    opts.notes->push_back(
-        "note: " + source + ": SCALE-Sim rounds the output size up for " + names + " (" +
-        std::to_string(extra_macs) + " MACs more in all); " +
-        (opts.scalesim_rounding ? "its sizes are used (--scalesim-rounding)"
-                                : "--scalesim-rounding reproduces its sizes"));
+    opts.notes->push_back("note: " + source + ": SCALE-Sim rounds the output size up for " + names +
+                          " (" + std::to_string(extra_macs) + " MACs more in all); " +
+                          (opts.scalesim_rounding ? "its sizes are used (--scalesim-rounding)"
+                                                  : "--scalesim-rounding reproduces its sizes"));
   }
   return net;
 }

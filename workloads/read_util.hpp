@@ -39,7 +39,8 @@ inline std::string trim_unicode(const std::string& s) {
   }
   for (bool more = true; more;) {
     more = false;
-    while (e > b && std::string(" \t\r\n\v\f").find(s[e - 1]) != std::string::npos) --e, more = true;
+    while (e > b && std::string(" \t\r\n\v\f").find(s[e - 1]) != std::string::npos)
+      --e, more = true;
     for (size_t n : {size_t(2), size_t(3)})
       if (e >= b + n && unicode_space_at(s, e - n) == n) {
         e -= n;

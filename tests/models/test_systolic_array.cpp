@@ -70,10 +70,10 @@ Expected expected_schedule(const ArrayConfig& cfg, std::vector<TileArrival> tile
                    [](const TileArrival& a, const TileArrival& b) { return a.cycle < b.cycle; });
   const int64_t R = cfg.rows, C = cfg.cols;
   const bool os = cfg.dataflow == Dataflow::OS, ov = cfg.fold_overlap;
-  std::vector<int64_t> start, E;  // per segment, in execution order
-  std::vector<int64_t> chain_end;   // per fold: the end of its last segment so far
-  int64_t pr1 = 0;                  // previous fold's preload start + rows (preload path free)
-  int64_t st1 = 0;                  // previous segment's stream start + T (left edge free)
+  std::vector<int64_t> start, E;   // per segment, in execution order
+  std::vector<int64_t> chain_end;  // per fold: the end of its last segment so far
+  int64_t pr1 = 0;                 // previous fold's preload start + rows (preload path free)
+  int64_t st1 = 0;                 // previous segment's stream start + T (left edge free)
   Expected x;
   for (const TileArrival& ta : tiles) {
     int64_t tile_end = -1;
@@ -128,15 +128,16 @@ Expected expected_schedule(const ArrayConfig& cfg, std::vector<TileArrival> tile
 
 // Cuts every fold's stream into segments at random points (WS: rows of A, IS: columns of B, OS:
 // the K range), each segment its own tile, arriving `gap` cycles apart with a random gap.
-std::vector<TileArrival> segmented(const ArrayConfig& cfg, const GemmShape& g,
-                                   std::mt19937_64& rng, int64_t max_gap) {
+std::vector<TileArrival> segmented(const ArrayConfig& cfg, const GemmShape& g, std::mt19937_64& rng,
+                                   int64_t max_gap) {
   std::vector<TileArrival> out;
   int64_t at = 0;
   uint64_t id = 500;
   for (const Fold& f : fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K)) {
     int64_t t0 = 0;
     while (t0 < f.T) {
-      const int64_t len = std::min(f.T - t0, int64_t(1 + rng() % uint64_t(std::max<int64_t>(1, f.T / 2))));
+      const int64_t len =
+          std::min(f.T - t0, int64_t(1 + rng() % uint64_t(std::max<int64_t>(1, f.T / 2))));
       Fold s = f;
       switch (cfg.dataflow) {
         case Dataflow::WS:

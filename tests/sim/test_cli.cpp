@@ -521,8 +521,7 @@ TEST(CliScaleSim, ScaleSimRoundingReproducesItsOutputSizes) {
     EXPECT_EQ(row.rfind("0, " + std::to_string(expect[rounding]) + ",", 0), 0u) << row;
   }
   std::ostringstream out, err;
-  EXPECT_EQ(run_cli({"--gemm", "4,4,4", "--scalesim-rounding", "--out",
-                     (t.path / "o9").string()},
+  EXPECT_EQ(run_cli({"--gemm", "4,4,4", "--scalesim-rounding", "--out", (t.path / "o9").string()},
                     out, err),
             kExitBadInput);
 }

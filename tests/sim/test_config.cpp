@@ -663,8 +663,7 @@ TEST(ConfigScaleSimFiles, CrOnlyLineEndsAndContinuationLines) {
   EXPECT_EQ(h.array_rows, 8);
   EXPECT_EQ(h.array_cols, 4);
   // configparser: an indented line right after a key continues its value (a number cannot).
-  const std::string e =
-      cfg_error("[architecture_presets]\nArrayHeight: 8\n  16\nArrayWidth: 4\n");
+  const std::string e = cfg_error("[architecture_presets]\nArrayHeight: 8\n  16\nArrayWidth: 4\n");
   EXPECT_EQ(e.rfind("t.cfg:2: key 'ArrayHeight' value '8 16'", 0), 0u) << e;
   // An indented key after a header or a blank line is a key.
   EXPECT_EQ(parse_cfg_text("[architecture_presets]\n  ArrayHeight: 8\n\n  ArrayWidth: 2\n", "t.cfg")
@@ -677,8 +676,9 @@ TEST(ConfigScaleSimFiles, BandwidthListUsesTheFirstWithANote) {
   const HwSpec h = parse_cfg_text("[architecture_presets]\nBandwidth : 10,20\n", "b.cfg", {}, &x);
   EXPECT_EQ(h.bandwidth_words, 10);
   ASSERT_EQ(x.notes.size(), 1u);
-  EXPECT_EQ(x.notes[0], "note: b.cfg: Bandwidth 10,20: a list; the first value is used, as in "
-                        "SCALE-Sim");
+  EXPECT_EQ(x.notes[0],
+            "note: b.cfg: Bandwidth 10,20: a list; the first value is used, as in "
+            "SCALE-Sim");
   EXPECT_NE(cfg_error("[architecture_presets]\nBandwidth: x,20\n").find("t.cfg:2: key 'Bandwidth'"),
             std::string::npos);
 }

@@ -49,14 +49,13 @@ TEST(Streaming, CyclesDoNotDependOnTheBufferSizeWhenDramNeverStalls) {
       hw.unlimited_bandwidth = true;
     else
       hw.interface_bandwidth = "CALC";  // SCALE-Sim's: stall-free, whatever Bandwidth says
-    hw.dram_bytes_per_cycle = 0.5;        // never simulated: must not shape the plan
+    hw.dram_bytes_per_cycle = 0.5;      // never simulated: must not shape the plan
     const GemmShape g{pick(1, 300), pick(1, 300), pick(1, 300)};
     // The smallest stall-free buffers for this shape (docs/memory-system.md): plan with 1 KiB
     // and grow until the plan fits and every cut streamed block holds at least the vectors that
     // hide the next block's load behind the array's skew (WS/IS 2R - 1, OS max(R, C) - 1).
-    const int64_t need = hw.dataflow == Dataflow::OS
-                             ? std::max(hw.array_rows, hw.array_cols) - 1
-                             : 2 * int64_t(hw.array_rows) - 1;
+    const int64_t need = hw.dataflow == Dataflow::OS ? std::max(hw.array_rows, hw.array_cols) - 1
+                                                     : 2 * int64_t(hw.array_rows) - 1;
     const int64_t T = spatial_map(hw.dataflow, g).T;
     for (int64_t* kb : {&hw.ifmap_sram_kb, &hw.filter_sram_kb, &hw.ofmap_sram_kb}) *kb = 1;
     for (;;) {

@@ -17,9 +17,9 @@ namespace ssim {
 namespace {
 
 struct FoldSums {
-  int64_t ours = 0;      // sum over folds of r + T + R + c - 2 (cycle-accounting.md, no overlap)
-  int64_t scalesim = 0;  // SCALE-Sim v2: 2R + C + T - 2 (WS, IS) or R + C + T - 2 (OS) per fold
-  int64_t explained = 0; // sum over folds of (r - R) + (c - C), plus R per fold for OS's drain
+  int64_t ours = 0;       // sum over folds of r + T + R + c - 2 (cycle-accounting.md, no overlap)
+  int64_t scalesim = 0;   // SCALE-Sim v2: 2R + C + T - 2 (WS, IS) or R + C + T - 2 (OS) per fold
+  int64_t explained = 0;  // sum over folds of (r - R) + (c - C), plus R per fold for OS's drain
 };
 
 FoldSums fold_sums(Dataflow df, int64_t R, int64_t C, const GemmShape& g) {

@@ -406,10 +406,13 @@ namespace {
 
 TEST(CsvReader, UnicodeSpacesAndCrOnlyLineEnds) {
   // SCALE-Sim's translation topologies put U+00A0 after the commas; old Mac files end lines in CR.
-  const Network n =
-      parse_scalesim_csv("Layer,\xC2\xA0M,\xC2\xA0N,\xC2\xA0K,\rQKT,\xC2\xA0" "1024,\xC2\xA0" "1024,"
-                         "\xC2\xA0" "64,\r",
-                         "gpt2.csv");
+  const Network n = parse_scalesim_csv(
+      "Layer,\xC2\xA0M,\xC2\xA0N,\xC2\xA0K,\rQKT,\xC2\xA0"
+      "1024,\xC2\xA0"
+      "1024,"
+      "\xC2\xA0"
+      "64,\r",
+      "gpt2.csv");
   ASSERT_EQ(n.layers.size(), 1u);
   EXPECT_EQ(n.layers[0].name, "QKT");
   const auto& g = std::get<GemmLayer>(n.layers[0].params);
