@@ -491,7 +491,9 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   if (seen.count("config")) {
     spec.config_path = seen["config"];
     if (spec.config_path.empty()) throw InputError("--config '': expected a file name");
-    spec.base = parse_cfg_file(spec.config_path, spec.base);
+    CfgExtras extras;
+    spec.base = parse_cfg_file(spec.config_path, spec.base, &extras);
+    spec.notes = extras.notes;
   }
   std::map<std::string, std::vector<std::string>> lists;  // axis flag -> canonical values
   for (const std::string& name : order) {
@@ -1313,6 +1315,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   std::vector<SweepPoint> points;
   try {
     spec = parse_sweep_args(args);
+    for (const std::string& n : spec.notes) err << one_line(n) << '\n';
     if (spec.help) {
       out << sweep_help();
       return kExitOk;

@@ -52,7 +52,8 @@ struct SweepSpec {
   int jobs = 1;  // -j, default: the CPUs this process may run on
   std::string out_dir;
   bool report = false, quiet = false, force = false, help = false;
-  bool progress_bar = false;  // set by run_sweep_cli: stderr is a terminal
+  bool progress_bar = false;       // set by run_sweep_cli: stderr is a terminal
+  std::vector<std::string> notes;  // the config's notes (keys read but not modelled), for stderr
 };
 
 // One point: a workload on one hardware spec.
