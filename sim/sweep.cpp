@@ -254,6 +254,8 @@ const SweepOption kWhatOptions[] = {
     {"workload", "NAME[,NAME...]",
      "built-in network names or .csv/.yaml files; each is run at every point"},
     {"gemm", "M,N,K", "sweep one GEMM instead of a workload"},
+    {"scalesim-rounding", nullptr,
+     "SCALE-Sim .csv topologies get SCALE-Sim's (rounded-up) conv output sizes"},
 };
 
 const SweepOption kRunOptions[] = {
@@ -446,6 +448,16 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   if (seen.count("workload") && seen.count("gemm")) {
     throw InputError("--workload and --gemm both given: a sweep runs either workloads or one GEMM");
   }
+  if (seen.count("config")) {
+    spec.config_path = seen["config"];
+    if (spec.config_path.empty()) throw InputError("--config '': expected a file name");
+    CfgExtras extras;
+    spec.base = parse_cfg_file(spec.config_path, spec.base, &extras);
+    spec.notes = extras.notes;
+    // SCALE-Sim names the topology in the config: it is swept when no workload is given.
+    if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
+      seen["workload"] = extras.topology;
+  }
   if (!seen.count("workload") && !seen.count("gemm")) {
     throw InputError(
         "nothing to sweep: give --workload NAME[,NAME...] or --gemm M,N,K (see systolic-sim "
@@ -487,14 +499,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     }
   }
 
-  // The hardware: defaults <- the file <- flags; lists with one value are flags too.
-  if (seen.count("config")) {
-    spec.config_path = seen["config"];
-    if (spec.config_path.empty()) throw InputError("--config '': expected a file name");
-    CfgExtras extras;
-    spec.base = parse_cfg_file(spec.config_path, spec.base, &extras);
-    spec.notes = extras.notes;
-  }
+  // The hardware: defaults <- the file (read above) <- flags; lists with one value are flags too.
   std::map<std::string, std::vector<std::string>> lists;  // axis flag -> canonical values
   for (const std::string& name : order) {
     const std::string& value = seen[name];
@@ -563,7 +568,10 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   for (const std::string& w : workload_names) {
     Network net;
     try {
-      net = load_workload(w);
+      CsvOptions csv;
+      csv.scalesim_rounding = seen.count("scalesim-rounding") > 0;
+      csv.notes = &spec.notes;
+      net = load_workload(w, csv);
     } catch (const InputError& e) {
       const std::string msg = one_line(e.what());
       throw InputError(msg.find("'" + w + "'") != std::string::npos ||

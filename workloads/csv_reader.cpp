@@ -98,6 +98,7 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   Network net;
   std::vector<std::string> rounded;  // layers whose output size SCALE-Sim rounds up
   int64_t extra_macs = 0;
+  std::vector<std::string> depthwise;  // layers read as depthwise ("DP" in the name)
   net.name = detail::file_stem(source);
   net.source = source;
   for (size_t r = 1; r < rows.size(); ++r) {
@@ -171,6 +172,17 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
         throw InputError(at + "output width is not positive: Filter Width " +
                          std::to_string(c.kernel_w) + " is larger than IFMAP Width " +
                          std::to_string(c.in_w) + " (SCALE-Sim IFMAP sizes include padding)");
+      // SCALE-Sim reads a layer whose name contains "DP" as depthwise: one filter per channel
+      // (Num Filter 1, or a channel multiplier when it is a multiple of Channels).
+      if (name.find("DP") != std::string::npos) {
+        if (c.filters != 1 && c.filters % c.in_c != 0)
+          throw InputError(at + "a depthwise layer (its name contains 'DP', as SCALE-Sim reads it) " +
+                           "needs Num Filter 1 or a multiple of Channels " +
+                           std::to_string(c.in_c) + "; got " + std::to_string(c.filters));
+        if (c.filters == 1) c.filters = c.in_c;
+        c.groups = c.in_c;
+        depthwise.push_back(name);
+      }
       layer.params = c;
     }
     const std::string problem = layer_problem(layer);
@@ -179,6 +191,12 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   }
   if (net.layers.empty())
     throw InputError(where(header.line) + "the topology has a header but no layers");
+  if (!depthwise.empty() && opts.notes) {
+    std::string names;
+    for (const std::string& n : depthwise) names += (names.empty() ? "" : ", ") + n;
+    opts.notes->push_back("note: " + source + ": depthwise (the name contains 'DP', as in " +
+                          "SCALE-Sim): " + names);
+  }
   if (!rounded.empty() && opts.notes) {
     std::string names;
     for (const std::string& n : rounded) names += (names.empty() ? "" : ", ") + n;

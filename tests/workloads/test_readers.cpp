@@ -397,7 +397,6 @@ TEST(WorkloadLoad, NetworksDirFromEnvironment) {
   EXPECT_EQ(total_macs(lower(load_workload("tiny"))), 24u);
   unsetenv("SSIM_NETWORKS_DIR");
 }
-
 }  // namespace
 }  // namespace ssim
 
@@ -419,6 +418,46 @@ TEST(CsvReader, UnicodeSpacesAndCrOnlyLineEnds) {
   EXPECT_EQ(g.M, 1024);
   EXPECT_EQ(g.N, 1024);
   EXPECT_EQ(g.K, 64);
+}
+
+TEST(CsvReader, DpInTheNameIsDepthwiseAsInScaleSim) {
+  // MobileNet-style rows: "Conv DP" with Num Filter 1 (one filter per channel) and a channel
+  // multiplier 2; a plain conv beside them stays dense.
+  std::vector<std::string> notes;
+  CsvOptions opts;
+  opts.notes = &notes;
+  const Network n = parse_scalesim_csv(
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,\n"
+      "Conv1 DP, 114, 114, 3, 3, 32, 1, 1,\n"
+      "Conv2 DP, 57, 57, 3, 3, 16, 32, 2,\n"
+      "Conv3, 56, 56, 1, 1, 64, 128, 1,\n",
+      "mobilenet.csv", opts);
+  ASSERT_EQ(n.layers.size(), 3u);
+  const auto& a = std::get<Conv2dLayer>(n.layers[0].params);
+  EXPECT_EQ(a.groups, 32);
+  EXPECT_EQ(a.filters, 32);
+  // Depthwise MACs: Ho * Wo * R * S per channel, 112 * 112 * 9 * 32.
+  EXPECT_EQ(layer_macs(n.layers[0]), uint64_t(112) * 112 * 9 * 32);
+  const auto& b = std::get<Conv2dLayer>(n.layers[1].params);
+  EXPECT_EQ(b.groups, 16);
+  EXPECT_EQ(b.filters, 32);
+  EXPECT_EQ(layer_macs(n.layers[1]), uint64_t(28) * 28 * 9 * 32);
+  EXPECT_EQ(std::get<Conv2dLayer>(n.layers[2].params).groups, 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("Conv1 DP, Conv2 DP"), std::string::npos) << notes[0];
+
+  try {
+    parse_scalesim_csv(
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+        "Strides,\nBad DP, 10, 10, 3, 3, 16, 24, 1,\n",
+        "bad.csv");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("bad.csv:2"), std::string::npos) << m;
+    EXPECT_NE(m.find("multiple of Channels 16; got 24"), std::string::npos) << m;
+  }
 }
 
 }  // namespace
