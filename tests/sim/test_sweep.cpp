@@ -217,6 +217,27 @@ TEST(SweepSpec, EnumeratesTheProductInDocumentedOrder) {
   EXPECT_EQ(keys.size(), points.size());
 }
 
+TEST(SweepSpec, TheConfigsTopologyRunsWhenNoWorkloadIsGiven) {
+  // SCALE-Sim's [network_presets] TopologyCsvLoc, as the single-run CLI takes it; with
+  // --scalesim-rounding its conv rounds up (ceil((8 - 3 + 2) / 2) = 4 outputs per side, not 3).
+  TempDir t;
+  testutil::write_file(
+      t.path / "topo.csv",
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+      "Filter, Strides,\nc1, 8, 8, 3, 3, 4, 8, 2,\n");
+  const std::string cfg = (t.path / "s.cfg").string();
+  testutil::write_file(cfg, "[network_presets]\nTopologyCsvLoc: topo.csv\n");
+  for (bool rounding : {false, true}) {
+    std::vector<std::string> args = {"--config", cfg, "--dataflows", "os,ws", "--out", "x"};
+    if (rounding) args.push_back("--scalesim-rounding");
+    const SweepSpec spec = parse_sweep_args(args);
+    ASSERT_EQ(spec.workloads.size(), 1u);
+    const int64_t side = rounding ? 4 : 3;
+    EXPECT_EQ(total_macs(spec.workloads[0].ops), uint64_t(side * side * 3 * 3 * 4 * 8));
+    EXPECT_EQ(spec.notes.size(), 1u);  // the rounding note
+  }
+}
+
 TEST(SweepSpec, WorkloadsVarySlowestAndJobsDefaultToTheCpus) {
   const SweepSpec spec =
       parse_sweep_args({"--workload", "mlp,vector-add", "--dataflows", "os,is", "--out", "x"});
