@@ -67,7 +67,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
       if (load[op] < 0) throw std::logic_error(where + "negative load");
       // A continuation segment does not read the stationary tile (it is in the PEs).
       const bool skips = op == prog.stationary && !vec && load[op] == 0 && s.folds.front().cont;
-      if (load[op] > 0 || vec) {
+      if (load[op] > 0 || vec || (op == 0 && s.ifmap_pad_only)) {
         // The stationary operand's block may take the whole buffer (single-buffered).
         const int64_t limit =
             op == prog.stationary ? buf_[op]->capacity_bytes() : buf_[op]->half_bytes();

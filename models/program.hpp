@@ -53,6 +53,9 @@ struct TileStep {
   StepKind kind = StepKind::ArrayTile;
   int64_t m0 = 0, mlen = 0, n0 = 0, nlen = 0, k0 = 0, klen = 0;
   int64_t ifmap_load_bytes = 0;
+  // The step's A block is all padding (a conv's window rows above or below the image): a new
+  // block of 0 bytes that nothing fills (the address generator makes the zeros).
+  bool ifmap_pad_only = false;
   int64_t filter_load_bytes = 0;
   bool new_output = false;
   int64_t ofmap_tile_bytes = 0;  // accumulator bytes of the output tile (set on new_output steps)

@@ -40,7 +40,8 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed) {
   const double own_bytes =
       4.0 * double(r * g.M) * double(r * g.N) + double(r) * double(g.M * g.K + g.K * g.N);
   const bool own = own_bytes <= kMaxOwnDataBytes;
-  const Program prog = plan_gemm_op(hw, g, r, own ? g.M : 0, own ? g.N : 0);
+  const Program prog =
+      plan_gemm_op(hw, g, r, own ? g.M : 0, own ? g.N : 0, op.has_conv ? &op.conv : nullptr);
   const AccelConfig cfg = accel_config(hw);
 
   if (hw.fidelity != Fidelity::Cycle) {

@@ -160,15 +160,103 @@ int64_t block_len(const GemmPlan& p, int64_t T, int64_t groups, int64_t j) {
          segment_start(p, T, group_first(p, groups, j));
 }
 
+// --- Convolutions: im2col on chip (docs/memory-system.md) -----------------------------------
+//
+// A conv's ifmap buffer holds raw input rows, and its DRAM reads are those rows: a block of A
+// rows [m0, m1) (output pixels) and columns [k0, k1) (filter taps) needs, per image it touches,
+// the input rows ih = oh * stride - pad + kh * dilation in [0, H) for the output rows oh of its
+// pixels and the kernel rows kh of its taps, each whole (W pixels) with the block's channels
+// (min(C, k1 - k0) of them: c is the fastest tap index). Padding rows are never read. The loader
+// moves whichever is smaller, those rows or the expanded block (a 1x1 stride-2 conv skips rows).
+
+// Distinct input rows oh * sh - ph + kh * dh in [0, H) for oh in [oh0, oh1], kh in [kh0, kh1].
+int64_t rows_touched(const ConvGeom& c, int64_t oh0, int64_t oh1, int64_t kh0, int64_t kh1) {
+  const int64_t H = c.in_h, sh = c.stride_h, dh = c.dilation_h;
+  const int64_t lo = oh0 * sh - c.pad_h + kh0 * dh, hi = oh1 * sh - c.pad_h + kh1 * dh;
+  if (dh == 1 && sh <= kh1 - kh0 + 1)  // the windows' rows touch or overlap: one interval
+    return std::max<int64_t>(0, std::min(hi, H - 1) - std::max<int64_t>(lo, 0) + 1);
+  thread_local std::vector<char> seen;
+  seen.assign(size_t(H), 0);
+  int64_t n = 0;
+  for (int64_t oh = oh0; oh <= oh1; ++oh)
+    for (int64_t kh = kh0; kh <= kh1; ++kh) {
+      const int64_t ih = oh * sh - c.pad_h + kh * dh;
+      if (ih >= 0 && ih < H && !seen[size_t(ih)]) seen[size_t(ih)] = 1, ++n;
+    }
+  return n;
+}
+
+// DRAM bytes of the A block [m0, m1) x [k0, k1): the expanded block, or for a conv the smaller
+// of that and its raw input rows.
+int64_t a_bytes(const ConvGeom* c, int64_t m0, int64_t m1, int64_t k0, int64_t k1, int64_t ib) {
+  const int64_t expanded = (m1 - m0) * (k1 - k0) * ib;
+  if (!c || m1 <= m0 || k1 <= k0) return expanded;
+  const int64_t P = c->out_h * c->out_w, tap_row = c->kernel_w * c->channels;
+  const int64_t kh0 = k0 / tap_row, kh1 = (k1 - 1) / tap_row;
+  const int64_t ch = std::min(c->channels, k1 - k0);
+  const int64_t a = c->m_base + m0, b = c->m_base + m1;  // absolute pixels [a, b)
+  int64_t rows = 0, full = -1;
+  for (int64_t img = a / P; img * P < b; ++img) {
+    const int64_t p0 = std::max(a, img * P) - img * P, p1 = std::min(b, (img + 1) * P) - img * P;
+    if (p0 == 0 && p1 == P) {
+      if (full < 0) full = rows_touched(*c, 0, c->out_h - 1, kh0, kh1);
+      rows += full;
+    } else {
+      rows += rows_touched(*c, p0 / c->out_w, (p1 - 1) / c->out_w, kh0, kh1);
+    }
+  }
+  return std::min(expanded, rows * c->in_w * ch * ib);
+}
+
+// An upper bound of a_bytes() over every block of `len` consecutive stream vectors (WS: pixels
+// of a K-chunk `width` taps wide; OS: taps of an M-chunk `width` pixels wide), for sizing blocks.
+int64_t a_bytes_bound(const ConvGeom* c, Dataflow df, int64_t len, int64_t width, int64_t ib) {
+  const int64_t expanded = len * width * ib;
+  if (!c) return expanded;
+  const int64_t pixels = df == Dataflow::WS ? len : width, taps = df == Dataflow::WS ? width : len;
+  const int64_t P = c->out_h * c->out_w, tap_row = c->kernel_w * c->channels;
+  const int64_t imgs = std::min(c->batch, (pixels - 1) / P + 2);
+  const int64_t orows = std::min(c->out_h, (pixels - 1) / c->out_w + 2);
+  const int64_t krows = std::min(c->kernel_h, (taps - 1) / tap_row + 2);
+  const int64_t rows =
+      std::min(c->in_h, (orows - 1) * c->stride_h + (krows - 1) * c->dilation_h + 1);
+  return std::min(expanded, imgs * rows * c->in_w * std::min(c->channels, taps) * ib);
+}
+
+// DRAM bytes of operand i's block with spatial range [s0, s1) (along its array dimension) and
+// stream range [t0, t1) (WS: A; OS: A and B; IS: B), or of its fold tile (stationary: the
+// spatial ranges of the fold's Sr and Sc chunks).
+int64_t block_bytes(const HwSpec& hw, const ConvGeom* c, int i, int64_t s0, int64_t s1, int64_t t0,
+                    int64_t t1) {
+  const int64_t ib = hw.input_bytes;
+  if (i == 1) return (s1 - s0) * (t1 - t0) * ib;
+  switch (hw.dataflow) {
+    case Dataflow::WS:  // spatial K, stream M
+      return a_bytes(c, t0, t1, s0, s1, ib);
+    case Dataflow::OS:  // spatial M, stream K
+      return a_bytes(c, s0, s1, t0, t1, ib);
+    case Dataflow::IS:  // stationary: [s0, s1) is the Sr (K) chunk, [t0, t1) the Sc (M) chunk
+      return a_bytes(c, t0, t1, s0, s1, ib);
+  }
+  return 0;
+}
+
+// The geometry of the sub-GEMM of A's rows from m0 on.
+ConvGeom shift_rows(const ConvGeom& c, int64_t m0) {
+  ConvGeom s = c;
+  s.m_base += m0;
+  return s;
+}
+
 }  // namespace
 
-GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
   if (g.M < 1 || g.N < 1 || g.K < 1) throw InputError("gemm: M, N and K must be positive integers");
   const Roles x = roles(hw, g);
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes, T = x.sm.T;
   const Operand ops[2] = {Operand::Ifmap, Operand::Filter};
   const char* dims[2] = {"M x K", "K x N"};
-  const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
+  const int64_t whole[2] = {a_bytes(conv, 0, g.M, 0, g.K, ib), g.K * g.N * ib};
   GemmPlan p;
   int64_t longest[3] = {T, T, T};  // vectors per ifmap block, filter block, output tile
   BlockPolicy pol[2] = {BlockPolicy::None, BlockPolicy::None};
@@ -190,13 +278,26 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
       throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " block (one stream vector)",
                       dims[i], a_first_dim_w ? w : 1, a_first_dim_w ? 1 : w, ib);
     }
+    const ConvGeom* c = i == 0 ? conv : nullptr;
     if (whole[i] <= half) {
       pol[i] = BlockPolicy::Whole;
-    } else if (T * w * ib <= half) {
+    } else if (a_bytes_bound(c, hw.dataflow, T, w, ib) <= half) {
       pol[i] = BlockPolicy::Chunk;
     } else {
       pol[i] = BlockPolicy::Segment;
-      longest[i] = half / (w * ib);
+      if (!c) {
+        longest[i] = half / (w * ib);
+      } else {  // the longest run of stream vectors whose raw rows surely fit
+        int64_t lo = 1, hi = T - 1;
+        while (lo < hi) {
+          const int64_t mid = lo + (hi - lo + 1) / 2;
+          if (a_bytes_bound(c, hw.dataflow, mid, w, ib) <= half)
+            lo = mid;
+          else
+            hi = mid - 1;
+        }
+        longest[i] = lo;
+      }
     }
   }
   p.ifmap = pol[0];
@@ -252,17 +353,47 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g) {
     for (int64_t j = 0; j < p.blocks[i]; ++j)
       p.min_block[i] = std::min(p.min_block[i], block_len(p, T, p.blocks[i], j));
   }
-  p.traffic = closed_form_traffic(hw, g, p);
+  p.traffic = closed_form_traffic(hw, g, p, conv);
   return p;
 }
 
-DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p) {
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p,
+                                const ConvGeom* conv) {
   const Roles x = roles(hw, g);
-  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
+  const int64_t ob = hw.output_bytes;
+  const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
   const BlockPolicy pol[2] = {p.ifmap, p.filter};
-  const int64_t whole[2] = {g.M * g.K * ib, g.K * g.N * ib};
   int64_t reads[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
+    // One pass over the operand: the bytes of its distinct blocks (without a conv: the matrix).
+    const ConvGeom* c = i == 0 ? conv : nullptr;
+    const int64_t sdim = x.along_sr[i] ? x.sm.Sr : x.sm.Sc, su = x.along_sr[i] ? R : C;
+    int64_t pass = 0;
+    switch (pol[i]) {
+      case BlockPolicy::Whole:
+        pass = i == 0 ? a_bytes(c, 0, g.M, 0, g.K, hw.input_bytes) : g.K * g.N * hw.input_bytes;
+        break;
+      case BlockPolicy::Fold:
+        for (int64_t r0 = 0; r0 < x.sm.Sr; r0 += R)
+          for (int64_t c0 = 0; c0 < x.sm.Sc; c0 += C)
+            pass +=
+                block_bytes(hw, c, i, r0, std::min(x.sm.Sr, r0 + R), c0, std::min(x.sm.Sc, c0 + C));
+        break;
+      case BlockPolicy::Chunk:
+        for (int64_t s0 = 0; s0 < sdim; s0 += su)
+          pass += block_bytes(hw, c, i, s0, std::min(sdim, s0 + su), 0, T);
+        break;
+      case BlockPolicy::Segment:
+        for (int64_t s0 = 0; s0 < sdim; s0 += su)
+          for (int64_t j = 0; j < p.blocks[i]; ++j) {
+            const int64_t t0 = segment_start(p, T, group_first(p, p.blocks[i], j));
+            pass += block_bytes(hw, c, i, s0, std::min(sdim, s0 + su), t0,
+                                t0 + block_len(p, T, p.blocks[i], j));
+          }
+        break;
+      case BlockPolicy::None:
+        break;
+    }
     // How often the operand crosses the channel: a block is loaded when it differs from the
     // previous step's. A chunk block changes with its chunk, a segment block with the part of
     // the stream it holds.
@@ -274,7 +405,7 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
       times = seg ? x.nsr : 1;
     else  // follows the inner (Sr) loop: streamed again per Sc-chunk unless it never changes
       times = (x.nsr == 1 && !seg) ? 1 : x.nsc;
-    reads[i] = times * whole[i];
+    reads[i] = times * pass;
   }
   DramTraffic d;
   d.ifmap = reads[0];
@@ -287,7 +418,8 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
   return d;
 }
 
-Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan) {
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                      const ConvGeom* conv) {
   const Roles x = roles(hw, g);
   const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
@@ -337,20 +469,24 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
         for (int i = 0; i < 2; ++i) {
           int64_t id = 0, bytes = 0;
           const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
+          const int64_t s0 = x.along_sr[i] ? r0 : c0;
+          const ConvGeom* cg = i == 0 ? conv : nullptr;
           switch (pol[i]) {
             case BlockPolicy::Whole:
-              id = 0, bytes = i == 0 ? g.M * g.K * ib : g.K * g.N * ib;
+              id = 0, bytes = i == 0 ? a_bytes(cg, 0, g.M, 0, g.K, ib) : g.K * g.N * ib;
               break;
             case BlockPolicy::Fold:
-              id = fold_id, bytes = r * c * ib;
+              id = fold_id, bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
               break;
             case BlockPolicy::Chunk:
-              id = chunk, bytes = T * width * ib;
+              id = chunk, bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
               break;
             case BlockPolicy::Segment: {
               const int64_t j = group_of(plan, plan.blocks[i], k);
               id = chunk * plan.blocks[i] + j;
-              bytes = block_len(plan, T, plan.blocks[i], j) * width * ib;
+              const int64_t b0 = segment_start(plan, T, group_first(plan, plan.blocks[i], j));
+              bytes = block_bytes(hw, cg, i, s0, s0 + width, b0,
+                                  b0 + block_len(plan, T, plan.blocks[i], j));
               break;
             }
             case BlockPolicy::None:
@@ -358,6 +494,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
           }
           if (id != prev_id[i]) {
             (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
+            if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
             prev_id[i] = id;
           }
         }
@@ -443,8 +580,8 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 constexpr double kMaxCutSteps = 65536;
 
-SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g) {
-  (void)plan_blocks(hw, g);                     // the whole GEMM's smallest blocks must fit
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
+  (void)plan_blocks(hw, g, conv);               // the whole GEMM's smallest blocks must fit
   if (hw.dram_stall_free()) return {g.M, g.N};  // the buffer-independent schedule
 
   // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N (K never: a fold
@@ -479,7 +616,7 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g) {
           if (n <= 0) continue;
           const GemmShape sub{im ? lm : Mt, in ? ln : Nt, g.K};
           try {
-            const GemmPlan p = plan_blocks(hw, sub);
+            const GemmPlan p = plan_blocks(hw, sub, conv);  // (the first sub-GEMM's rows)
             const SpatialMap sm = spatial_map(hw.dataflow, sub);
             compute += n * fold_cycles(hw, sub);
             traffic += n * double(p.traffic.total());
@@ -504,13 +641,14 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g) {
   return {best_m, best_n};
 }
 
-DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g) {
-  const SubGemms t = choose_sub_gemms(hw, g);
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
+  const SubGemms t = choose_sub_gemms(hw, g, conv);
   DramTraffic d;
   for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
     for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
       const GemmShape sub{std::min(t.m, g.M - m0), std::min(t.n, g.N - n0), g.K};
-      const DramTraffic x = plan_blocks(hw, sub).traffic;
+      const ConvGeom shifted = conv ? shift_rows(*conv, m0) : ConvGeom{};
+      const DramTraffic x = plan_blocks(hw, sub, conv ? &shifted : nullptr).traffic;
       d.ifmap += x.ifmap;
       d.filter += x.filter;
       d.ofmap += x.ofmap;
@@ -519,11 +657,11 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g) {
   return d;
 }
 
-Program plan_gemm(const HwSpec& hw, const GemmShape& g) {
-  const GemmPlan whole = plan_blocks(hw, g);
-  const SubGemms t = choose_sub_gemms(hw, g);
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
+  const GemmPlan whole = plan_blocks(hw, g, conv);
+  const SubGemms t = choose_sub_gemms(hw, g, conv);
   const int64_t best_m = t.m, best_n = t.n;
-  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole);
+  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole, conv);
 
   Program p;
   p.shape = g;
@@ -535,8 +673,10 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g) {
   for (int64_t m0 = 0; m0 < g.M; m0 += best_m)
     for (int64_t n0 = 0; n0 < g.N; n0 += best_n) {
       const GemmShape sub{std::min(best_m, g.M - m0), std::min(best_n, g.N - n0), g.K};
-      const GemmPlan sp = plan_blocks(hw, sub);
-      Program one = build_program(hw, sub, sp);
+      const ConvGeom shifted = conv ? shift_rows(*conv, m0) : ConvGeom{};
+      const ConvGeom* sc = conv ? &shifted : nullptr;
+      const GemmPlan sp = plan_blocks(hw, sub, sc);
+      Program one = build_program(hw, sub, sp, sc);
       if (p.plan.empty())
         p.plan = "sub-gemm:" + std::to_string(best_m) + "x" + std::to_string(best_n) + " " +
                  sp.describe();
@@ -583,10 +723,10 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
 }
 
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
-                     int64_t n_stride) {
+                     int64_t n_stride, const ConvGeom* conv) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
-  return repeat_program(plan_gemm(hw, g), repeat, m_stride, n_stride);
+  return repeat_program(plan_gemm(hw, g, conv), repeat, m_stride, n_stride);
 }
 
 // --- Vector ops

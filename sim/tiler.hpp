@@ -66,13 +66,17 @@ struct GemmPlan {
 // InputError (one line, naming the .cfg key and the KiB needed) if a half cannot hold the
 // smallest block: one stream vector of a streamed operand, one fold's tile of the stationary
 // one, one output vector (WS/IS; int32 when K is split) or one fold's outputs (OS).
-GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g);
+// `conv`: the GEMM is a conv's im2col GEMM (A's blocks are raw input rows, docs/memory-system.md,
+// "Convolutions: im2col on chip"); nullptr for a plain GEMM. The same for the functions below.
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
 
 // The DRAM traffic of a plan, in closed form (docs/memory-system.md).
-DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                                const ConvGeom* conv = nullptr);
 
 // The program of a plan.
-Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan);
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                      const ConvGeom* conv = nullptr);
 
 // How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x K run one after another (m = M, n = N:
 // not cut; always so with a stall-free channel). With a modelled channel the sizes minimise
@@ -80,14 +84,14 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
 struct SubGemms {
   int64_t m = 0, n = 0;
 };
-SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g);
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
 
 // The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
 // closed_form_traffic().
-DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g);
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
 
 // choose_sub_gemms(), then plan_blocks() and build_program() for each sub-GEMM.
-Program plan_gemm(const HwSpec& hw, const GemmShape& g);
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------
 //
@@ -101,7 +105,7 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
 
 // plan_gemm(hw, g) repeated.
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
-                     int64_t n_stride = 0);
+                     int64_t n_stride = 0, const ConvGeom* conv = nullptr);
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------

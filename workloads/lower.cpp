@@ -117,6 +117,13 @@ class Emitter {
     ops_.emplace_back(std::move(v));
   }
 
+  // The last GEMM emitted is a conv's im2col GEMM.
+  void set_conv(const ConvGeom& c) {
+    GemmOp& g = std::get<GemmOp>(ops_.back());
+    g.has_conv = true;
+    g.conv = c;
+  }
+
   // An activation over n elements, named after it ("fc1.relu").
   void activation(Activation a, int64_t n) {
     if (a == Activation::None) return;
@@ -148,6 +155,15 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
       const int64_t K = p.kernel_h * p.kernel_w * (p.in_c / p.groups);
       const int64_t N = p.filters / p.groups;
       e.gemm("", M, N, K, p.groups, p.bias, true);
+      ConvGeom c;
+      c.batch = B;
+      c.in_h = p.in_h, c.in_w = p.in_w, c.channels = p.in_c / p.groups;
+      c.kernel_h = p.kernel_h, c.kernel_w = p.kernel_w;
+      c.stride_h = p.stride_h, c.stride_w = p.stride_w;
+      c.pad_h = p.pad_h, c.pad_w = p.pad_w;
+      c.dilation_h = p.dilation_h, c.dilation_w = p.dilation_w;
+      c.out_h = p.out_h(), c.out_w = p.out_w();
+      e.set_conv(c);
       e.activation(p.activation, M * p.filters);
       break;
     }

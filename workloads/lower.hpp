@@ -12,6 +12,21 @@
 
 namespace ssim {
 
+// The geometry of a conv's im2col GEMM (one group): row m of A is output pixel m (image
+// m / (out_h * out_w), then row-major), column k is filter tap (kh, kw, c) with c fastest:
+// k = (kh * kernel_w + kw) * channels + c. The ifmap buffer holds raw input rows and the address
+// generator expands windows (docs/memory-system.md, "Convolutions: im2col on chip").
+struct ConvGeom {
+  int64_t batch = 1;
+  int64_t in_h = 0, in_w = 0, channels = 0;  // channels of one group
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t out_h = 0, out_w = 0;
+  int64_t m_base = 0;  // A's row 0 is output pixel m_base (a sub-GEMM of rows m_base ..)
+};
+
 // `repeat` independent GEMMs of the same shape, each with its own A and B (conv groups, attention
 // heads times batch, a batched raw GEMM). MACs = repeat * M * N * K.
 struct GemmOp {
@@ -22,6 +37,8 @@ struct GemmOp {
   bool b_is_weight = true;  // B is a weight tensor (false: B is an activation, e.g. K^T and V)
   int layer = -1;           // index of the layer in its network
   std::string layer_name;
+  bool has_conv = false;  // a conv's im2col GEMM: A is read as raw input rows (conv)
+  ConvGeom conv;
   uint64_t macs() const { return uint64_t(repeat) * shape.macs(); }
 };
 
