@@ -28,6 +28,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
   for (auto& u : use_) u.assign(n, -1);
   outs_.clear();
   loads_.clear();
+  pending_.clear();
   out_of_.assign(n, -1);
 
   // Resolve which block and output tile every step uses, and check the program.
@@ -99,27 +100,32 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin) {
       o.whole = s.ofmap_tile_bytes > buf_[2]->half_bytes();
       o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
       const int64_t idx = int64_t(outs_.size());
-      if (s.psum_load_bytes < 0) throw std::logic_error(where + "negative partial-sum load");
+      if (s.psum_load_bytes < 0 || s.side_load_bytes < 0)
+        throw std::logic_error(where + "negative partial-sum or side load");
       if (s.psum_load_bytes > 0) {
         if (vec || s.psum_back < 1 || s.psum_back > idx ||
-            outs_[size_t(idx - s.psum_back)].store_bytes <= 0 ||
-            s.psum_load_bytes > s.ofmap_tile_bytes)
+            outs_[size_t(idx - s.psum_back)].store_bytes <= 0)
           throw std::logic_error(where + "reloads partial sums no earlier output tile stored");
-        o.psum_bytes = s.psum_load_bytes;
         o.psum_src = idx - s.psum_back;
+      }
+      if (s.psum_load_bytes + s.side_load_bytes > s.ofmap_tile_bytes || (vec && s.side_load_bytes))
+        throw std::logic_error(where + "loads more into its output tile than it holds");
+      if (s.psum_load_bytes + s.side_load_bytes > 0) {
+        o.psum_bytes = s.psum_load_bytes + s.side_load_bytes;
         loads_.push_back(Load{2, idx, j});
       }
       outs_.push_back(o);
       cur_out = idx;
       out_open = true;
-    } else if (s.psum_load_bytes != 0) {
-      throw std::logic_error(where + "reloads partial sums without opening an output tile");
+    } else if (s.psum_load_bytes != 0 || s.side_load_bytes != 0) {
+      throw std::logic_error(where + "loads into an output tile without opening one");
     }
     if (!out_open) throw std::logic_error(where + "accumulates into no open output tile");
     out_of_[j] = cur_out;
     outs_[size_t(cur_out)].last_step = int64_t(j);
     if (s.store_bytes > 0 || vec) {
       outs_[size_t(cur_out)].store_bytes = s.store_bytes;
+      outs_[size_t(cur_out)].stage = s.stage;
       out_open = false;
     }
   }
@@ -155,23 +161,40 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
   if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end, -1);
-  OutTile& o = outs_[size_t(out_of_[j])];
+  const int64_t t = out_of_[j];
+  OutTile& o = outs_[size_t(t)];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
-      o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
-      buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
-      result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
+      // Final outputs pass the output stage first (Program::OutputStage).
+      const int64_t delay = o.stage ? prog_->stage.delay(o.elements) : 0;
+      if (delay > 0) {
+        pending_.push_back(PendingStore{now + delay, t});
+      } else {
+        issue_store(t, now);
+      }
     } else {
       o.free_at = end + 1;
+      max_store_free_ = std::max(max_store_free_, o.free_at);
     }
-    max_store_free_ = std::max(max_store_free_, o.free_at);
   }
+}
+
+void Controller::issue_store(int64_t tile, int64_t now) {
+  OutTile& o = outs_[size_t(tile)];
+  buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
+  if (o.stage && prog_->ofmap_on_chip) {
+    o.free_at = now;  // the outputs stay in the buffer for the next op (no channel)
+  } else {
+    o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
+  }
+  result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
+  max_store_free_ = std::max(max_store_free_, o.free_at);
 }
 
 int64_t Controller::barrier(size_t j, int64_t now) const {
   if (!prog_->steps[j].wait_for_stores) return now;
   // Steps are submitted in order, so all steps before j have finished when j of them have.
-  if (completed_ < j) return kNever;
+  if (completed_ < j || !pending_.empty()) return kNever;
   return std::max({now, max_end_ + 1, max_store_free_});
 }
 
@@ -201,6 +224,15 @@ bool Controller::act(int64_t now) {
     }
   }
 
+  // 1b. Write-backs whose output stage has finished.
+  size_t issued = 0;
+  while (issued < pending_.size() && pending_[issued].at <= now) {
+    issue_store(pending_[issued].tile, now);
+    ++issued;
+    changed = true;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(issued));
+
   // 2. Loads, in program order, each as soon as its half is free.
   while (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
@@ -227,8 +259,12 @@ bool Controller::act(int64_t now) {
     } else {
       sp.occupy(h, b.bytes);
     }
-    sp.count_writes(uint64_t(b.bytes / input_bytes_));
-    b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
+    if (l.op == 0 && prog.ifmap_on_chip) {
+      b.ready = now;  // a view of a tensor already in the buffer
+    } else {
+      sp.count_writes(uint64_t(b.bytes / input_bytes_));
+      b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
+    }
     ++next_load_;
     changed = true;
   }
@@ -306,7 +342,8 @@ int64_t Controller::load_free_at(const Load& l) const {
     // The spill's write-back has completed and the tile's half is free (stall-free: the rows
     // were written out as they finished, ahead of their reload).
     if (dram_->params().unlimited) return 0;
-    return std::max(outs_[size_t(o.psum_src)].free_at, out_free_from(l.block));
+    const int64_t src = o.psum_src >= 0 ? outs_[size_t(o.psum_src)].free_at : 0;
+    return std::max(src, out_free_from(l.block));
   }
   const auto& bl = blocks_[l.op];
   int64_t t = l.block >= 2 ? bl[size_t(l.block - 2)].free_at : 0;
@@ -331,6 +368,7 @@ int64_t Controller::out_free_from(int64_t o) const {
 
 int64_t Controller::next_wake(int64_t now) const {
   int64_t next = kNever;
+  if (!pending_.empty()) next = std::max(now + 1, pending_.front().at);
   if (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
     int64_t t = barrier(l.step, now);
@@ -360,11 +398,11 @@ void Controller::thread() {
   for (;;) {
     sc_core::wait(go_);
     const size_t n = prog_->steps.size();
-    while (completed_ < n) {
+    while (completed_ < n || !pending_.empty()) {
       const int64_t now = now_cycle() - origin_;
       while (act(now)) {
       }
-      if (completed_ == n) break;
+      if (completed_ == n && pending_.empty()) break;
       const int64_t next = next_wake(now);
       const sc_core::sc_event& done = array_->done_events.default_event();
       const sc_core::sc_event& read = array_->read_events.default_event();

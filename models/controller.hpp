@@ -81,9 +81,14 @@ class Controller : public sc_core::sc_module {
     int64_t psum_bytes = 0;   // partial sums reloaded into it from DRAM before its first step
     int64_t psum_src = -1;    // ... written back by this earlier output tile
     int64_t psum_ready = -1;  // job cycle the reloaded partial sums are in SRAM (-1: not issued)
+    bool stage = false;       // its store passes the output stage (final outputs)
+  };
+  struct PendingStore {  // a write-back waiting for the output stage
+    int64_t at = 0;      // job cycle it is issued
+    int64_t tile = 0;
   };
   struct Load {
-    int op;  // 0 ifmap, 1 filter, 2 ofmap (partial sums reloaded; block = the output tile)
+    int op;  // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
     int64_t block;
     size_t step;  // the step that loads it
   };
@@ -91,6 +96,7 @@ class Controller : public sc_core::sc_module {
   void thread();
   bool act(int64_t now);  // returns whether anything changed
   void finish_step(size_t j, int64_t end, int64_t now);
+  void issue_store(int64_t tile, int64_t now);  // writes back (or keeps on chip) a finished tile
   // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
   // operand's, 0 the others', -1 all.
   void free_blocks(size_t j, int64_t last_read, int which);
@@ -115,8 +121,9 @@ class Controller : public sc_core::sc_module {
   std::vector<Block> blocks_[2];
   std::vector<OutTile> outs_;
   std::vector<Load> loads_;
-  std::vector<int64_t> use_[2];  // per step: its ifmap / filter block (-1: none)
-  std::vector<int64_t> out_of_;  // per step: its output tile
+  std::vector<PendingStore> pending_;  // in issue order (non-decreasing `at`)
+  std::vector<int64_t> use_[2];        // per step: its ifmap / filter block (-1: none)
+  std::vector<int64_t> out_of_;        // per step: its output tile
   size_t next_load_ = 0;
   size_t next_submit_ = 0;
   size_t completed_ = 0;

@@ -44,6 +44,12 @@ int64_t Program::load_bytes(Operand op) const {
   return n;
 }
 
+int64_t Program::side_bytes() const {
+  int64_t n = 0;
+  for (const TileStep& s : steps) n += s.side_load_bytes;
+  return n;
+}
+
 int64_t Program::store_bytes() const {
   int64_t n = 0;
   for (const TileStep& s : steps) n += s.store_bytes;

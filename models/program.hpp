@@ -66,6 +66,12 @@ struct TileStep {
   // write-back of the output tile `psum_back` tiles before this one has completed.
   int64_t psum_load_bytes = 0;
   int64_t psum_back = 0;
+  // A fused add's second operand for the tile's outputs (docs/network-schedule.md): on a
+  // new_output step, side_load_bytes are read from DRAM into the tile's half (counted in
+  // ofmap_tile_bytes) when the tile opens, with the partial sums if any; the step waits for them.
+  int64_t side_load_bytes = 0;
+  // The step stores final outputs: they pass the output stage (Program::stage) on their way out.
+  bool stage = false;
   bool wait_for_stores = false;
   int64_t copy = 0;         // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
   std::vector<Fold> folds;  // in execution order (ssim::fold_gemm of the sub-GEMM)
@@ -89,6 +95,21 @@ struct Program {
   // -1: none, OS). Its block is read only by a fold's first segment and is free once the
   // preload has ended; it may take the whole buffer.
   int stationary = -1;
+  // Where the op's data lives (docs/network-schedule.md, "Residency"): the ifmap blocks are views
+  // of a tensor already in the ifmap buffer (loads cross no channel and are ready when issued);
+  // the final outputs (stage steps' stores) stay on chip instead of being written back.
+  bool ifmap_on_chip = false;
+  bool ofmap_on_chip = false;
+  // The output stage between the array and the ofmap buffer (a fused activation, add, pooling):
+  // `passes` cycles per output and lane (0: nothing fused), `latency` cycles of pipeline, `lanes`
+  // outputs per cycle and pass. A final tile of e outputs is written back
+  // ceil(e (passes - 1) / lanes) + latency cycles after its last step (docs/network-schedule.md).
+  struct OutputStage {
+    int64_t passes = 0, latency = 0, lanes = 1;
+    int64_t delay(int64_t e) const {
+      return passes < 1 ? 0 : (e * (passes - 1) + lanes - 1) / lanes + latency;
+    }
+  } stage;
   std::vector<TileStep> steps;
 
   // Totals over the steps.
@@ -97,6 +118,7 @@ struct Program {
   uint64_t vector_steps() const;
   int64_t load_bytes(Operand op) const;  // DRAM reads (ofmap: partial sums reloaded)
   int64_t store_bytes() const;           // ofmap DRAM writes
+  int64_t side_bytes() const;            // fused adds' operands read (side_load_bytes)
 };
 
 }  // namespace ssim

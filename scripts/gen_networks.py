@@ -27,12 +27,19 @@ class Net:
         self.name, self.description, self.batch = name, description, batch
         self.layers = []
 
-    def add(self, name, type_, **kw):
+    def add(self, name, type_, src=None, **kw):
+        """src: the layers whose outputs it reads (YAML `from`); None: the previous layer."""
         d = {"name": name, "type": type_}
+        if src is not None:
+            d["from"] = src if isinstance(src, list) else [src]
         d.update(kw)
         self.layers.append(d)
 
-    def conv(self, name, h, w, c, filters, k, stride=1, pad=0, groups=1, act=None, bias=False):
+    def last(self):
+        return self.layers[-1]["name"] if self.layers else None
+
+    def conv(self, name, h, w, c, filters, k, stride=1, pad=0, groups=1, act=None, bias=False,
+             src=None):
         kw = dict(input=[h, w, c], filters=filters, kernel=k)
         if stride != 1:
             kw["stride"] = stride
@@ -44,7 +51,7 @@ class Net:
             kw["bias"] = True
         if act:
             kw["activation"] = act
-        self.add(name, "conv2d", **kw)
+        self.add(name, "conv2d", src, **kw)
         return (h + 2 * pad - k) // stride + 1
 
     def linear(self, name, in_, out, tokens=1, act=None, bias=True):
@@ -58,11 +65,11 @@ class Net:
             kw["activation"] = act
         self.add(name, "linear", **kw)
 
-    def elementwise(self, name, op, elements, row=None):
+    def elementwise(self, name, op, elements, row=None, src=None):
         kw = dict(op=op, elements=elements)
         if row is not None:
             kw["row"] = row
-        self.add(name, "elementwise", **kw)
+        self.add(name, "elementwise", src, **kw)
 
     def pool(self, name, op, h, w, c, k, stride=None, pad=0):
         kw = dict(op=op, input=[h, w, c], kernel=k)
@@ -98,12 +105,15 @@ def resnet50():
         for b in range(blocks):
             s = stride if b == 0 else 1
             p = f"layer{stage}.{b}"
+            x = n.last()  # the block's input
             n.conv(p + ".conv1", h, h, cin, width, 1, act="relu")
             ho = n.conv(p + ".conv2", h, h, width, width, 3, stride=s, pad=1, act="relu")
             n.conv(p + ".conv3", ho, ho, width, 4 * width, 1)
+            skip = x
             if b == 0:
-                n.conv(p + ".downsample", h, h, cin, 4 * width, 1, stride=s)
-            n.elementwise(p + ".add", "add", ho * ho * 4 * width)
+                n.conv(p + ".downsample", h, h, cin, 4 * width, 1, stride=s, src=x)
+                skip = p + ".downsample"
+            n.elementwise(p + ".add", "add", ho * ho * 4 * width, src=[skip, p + ".conv3"])
             n.elementwise(p + ".relu", "relu", ho * ho * 4 * width)
             h, cin = ho, 4 * width
     n.pool("avgpool", "avg", h, h, cin, h)
@@ -139,13 +149,14 @@ def mobilenetv2():
             stride = s if r == 0 else 1
             hidden = cin * t
             p = f"features.{idx}"
+            x = n.last()  # the block's input
             if t != 1:
                 n.conv(p + ".expand", h, h, cin, hidden, 1, act="relu6")
             ho = n.conv(p + ".depthwise", h, h, hidden, hidden, 3, stride=stride, pad=1,
                         groups=hidden, act="relu6")
             n.conv(p + ".project", ho, ho, hidden, c, 1)
             if stride == 1 and cin == c:
-                n.elementwise(p + ".add", "add", ho * ho * c)
+                n.elementwise(p + ".add", "add", ho * ho * c, src=[x, p + ".project"])
             h, cin, idx = ho, c, idx + 1
     n.conv(f"features.{idx}", h, h, cin, 1280, 1, act="relu6")
     n.pool("avgpool", "avg", h, h, 1280, h)
@@ -163,14 +174,17 @@ def transformer_block(n, p, tokens, d, heads, ffn, causal=False, kv=None, pre_no
         att["causal"] = True
     att["bias"] = True
     act = tokens * d
+    x = n.last()  # the block's input (None for the first layer of a network)
     if pre_norm:
         n.elementwise(p + ".ln1", "layernorm", act, row=d)
     n.add(p + ".attn", "attention", **att)
-    n.elementwise(p + ".add1", "add", act)
+    n.elementwise(p + ".add1", "add", act, src=[x, p + ".attn"] if x else None)
     n.elementwise(p + (".ln2" if pre_norm else ".ln1"), "layernorm", act, row=d)
+    y = n.last()  # the feed-forward's input: add1 (pre-norm) or ln1 (post-norm)
+    mid = p + ".add1" if pre_norm else y
     n.linear(p + ".ffn1", d, ffn, tokens=tokens, act="gelu")
     n.linear(p + ".ffn2", ffn, d, tokens=tokens)
-    n.elementwise(p + ".add2", "add", act)
+    n.elementwise(p + ".add2", "add", act, src=[mid, p + ".ffn2"])
     if not pre_norm:
         n.elementwise(p + ".ln2", "layernorm", act, row=d)
 

@@ -327,7 +327,7 @@ def load_sweep(folder: str) -> Sweep:
             continue  # a point still running, or one that failed
         row = LayerRow(point=idx, index=_int(lname, line, c, "index"), name=c["name"],
                        type=c["type"], is_gemm=c["M"] != "",
-                       total_cycles=_int(lname, line, c, "total_cycles", 1),
+                       total_cycles=_int(lname, line, c, "total_cycles", 0),  # 0: a fused op
                        overall_util=_float(lname, line, c, "overall_util", 0.0, 1.0))
         layers.setdefault(idx, []).append(row)
     for idx, p in ok.items():

@@ -243,6 +243,11 @@ const std::vector<KeySpec>& key_specs() {
       {"systolic_sim", "FoldOverlap",
        [](HwSpec& h, const std::string& v) { h.fold_overlap = parse_bool(v); },
        [](const HwSpec& h) { return fmt_bool(h.fold_overlap); }},
+      {"systolic_sim", "Fusion", [](HwSpec& h, const std::string& v) { h.fusion = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.fusion); }},
+      {"systolic_sim", "Residency",
+       [](HwSpec& h, const std::string& v) { h.residency = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.residency); }},
       {"systolic_sim", "VectorLanes",
        [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
        [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
@@ -671,6 +676,14 @@ const std::vector<FlagSpec>& flag_specs() {
     v.push_back(key_flag("fold-overlap", "on|off", "FoldOverlap",
                          "overlap a fold's preload/drain with the next fold (double buffering)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "FoldOverlap", s); }));
+    v.push_back(key_flag("fusion", "on|off", "Fusion",
+                         "apply a GEMM's activation, residual add and pooling in its output stage "
+                         "(no DRAM round trip; docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Fusion", s); }));
+    v.push_back(key_flag("residency", "on|off", "Residency",
+                         "keep an op's output in the ifmap buffer for the ops that read it, where "
+                         "it fits (docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Residency", s); }));
     v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
                          "cycle: value-carrying cycle-by-cycle array, checked against a reference "
                          "GEMM; fast: same cycle counts, one step per fold",

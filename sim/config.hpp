@@ -45,6 +45,8 @@ struct HwSpec {
   double dram_gb_per_s = 0;          // DramBandwidthGBs: GB/s at the array clock; 0 = not given
   int64_t dram_latency = 0;          // DramLatency: cycles from request to first byte
   bool fold_overlap = false;         // FoldOverlap: on|off
+  bool fusion = true;     // Fusion: a GEMM's activation, residual add, pooling in its output stage
+  bool residency = true;  // Residency: tensors stay in the ifmap buffer between ops where they fit
   int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
   int input_bytes = 1;               // bytes per ifmap/filter element (int8)
   int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)

@@ -103,7 +103,14 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.dram_ifmap_bytes = ri.bytes;
   res.dram_filter_bytes = rf.bytes;
   res.dram_ofmap_bytes = wo.bytes;
-  res.dram_psum_read_bytes = ds.of(Operand::Ofmap, DramDir::Read).bytes;
+  // The channel counts a tile's partial sums and a fused add's operand as one ofmap read.
+  int64_t final_out = 0;
+  for (const TileStep& s : prog.steps)
+    if (s.stage) final_out += s.store_bytes;
+  res.dram_side_bytes = uint64_t(prog.side_bytes());
+  res.dram_psum_read_bytes = ds.of(Operand::Ofmap, DramDir::Read).bytes - res.dram_side_bytes;
+  res.dram_output_bytes = prog.ofmap_on_chip ? 0 : uint64_t(final_out);
+  res.dram_spill_bytes = wo.bytes - res.dram_output_bytes + res.dram_psum_read_bytes;
   res.dram_read_bytes = ds.bytes_read;
   res.dram_write_bytes = ds.bytes_written;
   res.dram_ifmap_first = ri.first_cycle;

@@ -45,6 +45,11 @@ struct GemmRunResult {
   uint64_t dram_filter_bytes = 0;
   uint64_t dram_ofmap_bytes = 0;      // written: outputs, and spilled int32 partial sums
   uint64_t dram_psum_read_bytes = 0;  // spilled partial sums read back
+  // By cause (docs/network-schedule.md): final outputs written, spilled partial sums written and
+  // read back, and a fused add's second operand read.
+  uint64_t dram_output_bytes = 0;
+  uint64_t dram_spill_bytes = 0;
+  uint64_t dram_side_bytes = 0;
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   // First and last cycle the channel moved each operand's bytes (-1: none).

@@ -39,6 +39,8 @@ OpRow vector_row(const HwSpec& hw, const VectorRunResult& r) {
   row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles;
   row.dram_read_bytes = r.dram_read_bytes;
   row.dram_write_bytes = r.dram_write_bytes;
+  row.dram_input_bytes = r.dram_read_bytes;
+  row.dram_output_bytes = r.dram_write_bytes;
   return row;
 }
 
@@ -93,19 +95,36 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());
   const std::vector<Op> ops = lower(net);
-  for (const Op& op : ops) {
+  const NetworkPlan plan = plan_network(hw, net, ops);
+  for (size_t j = 0; j < ops.size(); ++j) {
+    const Op& op = ops[j];
+    const OpPlacement& pl = plan.ops[j];
     OpRow row;
-    if (const GemmOp* g = as_gemm(op)) {
-      GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size());
+    if (pl.fused_into >= 0) {  // applied in a GEMM's output stage: no time or traffic of its own
+      const VectorOp& v = std::get<VectorOp>(op);
+      row.flops = uint64_t(v.elements);
+      row.fused_into = op_name(ops[size_t(pl.fused_into)]);
+      ++res.fused_ops;
+    } else if (const GemmOp* g = as_gemm(op)) {
+      GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl);
       row = gemm_row(hw, r, g->repeat);
+      (g->b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
+      row.dram_input_bytes += r.dram_ifmap_bytes;
+      row.dram_output_bytes = r.dram_output_bytes;
+      row.dram_spill_bytes = r.dram_spill_bytes;
+      row.dram_side_bytes = r.dram_side_bytes;
+      for (int f : pl.fused) row.fused += (row.fused.empty() ? "" : ";") + op_name(ops[size_t(f)]);
       if (r.values_checked) {
         res.values_checked = true;
         res.values_ok = res.values_ok && r.values_ok;
       }
       res.gemms.push_back(std::move(r));
     } else {
-      row = vector_row(hw, run_vector_op(hw, std::get<VectorOp>(op)));
+      row = vector_row(hw, run_vector_op(hw, std::get<VectorOp>(op), &pl));
     }
+    row.input_on_chip = pl.input_on_chip;
+    row.output_on_chip = pl.output_on_chip;
+    res.resident_tensors += pl.output_on_chip;
     row.index = int(res.rows.size());
     row.layer = op_layer(op);
     row.name = op_name(op);
@@ -115,6 +134,11 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
     res.flops += row.flops;
     res.dram_read_bytes += row.dram_read_bytes;
     res.dram_write_bytes += row.dram_write_bytes;
+    res.dram_weight_bytes += row.dram_weight_bytes;
+    res.dram_input_bytes += row.dram_input_bytes;
+    res.dram_output_bytes += row.dram_output_bytes;
+    res.dram_spill_bytes += row.dram_spill_bytes;
+    res.dram_side_bytes += row.dram_side_bytes;
     res.rows.push_back(std::move(row));
   }
   return res;

@@ -16,8 +16,8 @@ namespace ssim {
 // One op's results, in the terms of layers.csv. total_cycles = compute_cycles +
 // fill_drain_cycles + mem_stall_cycles + vector_cycles.
 struct OpRow {
-  int index = 0;   // row number
-  int layer = 0;   // network layer the op came from
+  int index = 0;  // row number
+  int layer = 0;  // network layer the op came from
   std::string name;
   std::string type;  // conv, linear, gemm, attention-qk, attention-av, elementwise, activation, ...
   bool is_gemm = false;
@@ -33,6 +33,17 @@ struct OpRow {
   double overall_util = 0;        // macs / (R * C * total)
   double mapping_eff = 0;         // GEMM: mean over folds of rows * cols / (R * C)
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  // The network schedule (docs/network-schedule.md): DRAM bytes by cause (they add up to read +
+  // write), what fused into what, and what stayed on chip.
+  uint64_t dram_weight_bytes = 0;  // weights (a GEMM's B when it is a weight)
+  uint64_t dram_input_bytes = 0;   // activations read (A; B when it is an activation)
+  uint64_t dram_output_bytes = 0;  // outputs written
+  uint64_t dram_spill_bytes = 0;   // spilled partial sums, written and read back
+  uint64_t dram_side_bytes = 0;    // a fused add's second operand read
+  std::string fused_into;          // a fused op: the GEMM op whose output stage applies it
+  std::string fused;               // a GEMM: the ops its output stage applies ("a;b")
+  bool input_on_chip = false;      // its input was read from the ifmap buffer
+  bool output_on_chip = false;     // its output stayed in the ifmap buffer
 };
 
 struct NetworkRunResult {
@@ -45,6 +56,10 @@ struct NetworkRunResult {
   // Totals over the rows.
   int64_t total_cycles = 0;
   uint64_t macs = 0, flops = 0, dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t dram_weight_bytes = 0, dram_input_bytes = 0, dram_output_bytes = 0;
+  uint64_t dram_spill_bytes = 0, dram_side_bytes = 0;
+  int64_t fused_ops = 0;         // vector ops applied in an output stage
+  int64_t resident_tensors = 0;  // op outputs that stayed on chip
 };
 
 // The row type of a lowered op of `net` (see docs/report-format.md, Types).
@@ -52,7 +67,9 @@ std::string op_type(const Network& net, const Op& op);
 
 OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 
-// Runs every op of the network in order. Throws InputError on an invalid spec or network.
+// Runs every op of the network in order, placed by plan_network() (sim/network_plan.hpp):
+// fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
+// network.
 NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1);
 
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):

@@ -1,5 +1,6 @@
 #include "sim/op_run.hpp"
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -25,7 +26,52 @@ constexpr double kMaxOwnDataBytes = 256.0 * 1024 * 1024;
 
 }  // namespace
 
-GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed) {
+namespace {
+
+// Rescales the bytes `get` selects over the steps `pick` selects to a total of `total`, each
+// step its proportional share (floor of the running sums), at least `floor_bytes`.
+template <class Pick, class Get>
+void rescale(Program& p, int64_t total, int64_t floor_bytes, Pick pick, Get get) {
+  __int128 all = 0;
+  for (TileStep& s : p.steps)
+    if (pick(s)) all += get(s);
+  if (all <= 0) return;
+  __int128 cum = 0;
+  for (TileStep& s : p.steps) {
+    if (!pick(s)) continue;
+    const int64_t b0 = int64_t(cum * total / all);
+    cum += get(s);
+    const int64_t b1 = int64_t(cum * total / all);
+    get(s) = std::max(floor_bytes, b1 - b0);
+  }
+}
+
+}  // namespace
+
+void place_program(Program& prog, const OpPlacement& pl, int input_bytes, int output_bytes) {
+  prog.ofmap_on_chip = pl.output_on_chip;
+  prog.stage = pl.stage;
+  const bool vec = !prog.steps.empty() && prog.steps.front().kind == StepKind::Vector;
+  if (vec) {
+    for (TileStep& s : prog.steps) s.stage = true;  // a vector step stores its final results
+    if (pl.input_dram_elements == 0) {
+      prog.ifmap_on_chip = true;
+    } else if (pl.input_dram_elements > 0) {  // part of its inputs is resident
+      rescale(
+          prog, pl.input_dram_elements * input_bytes, 0, [](const TileStep&) { return true; },
+          [](TileStep& s) -> int64_t& { return s.ifmap_load_bytes; });
+    }
+    return;
+  }
+  prog.ifmap_on_chip = pl.input_on_chip;
+  if (pl.stored_outputs >= 0)
+    rescale(
+        prog, pl.stored_outputs * output_bytes, 1, [](const TileStep& s) { return s.stage; },
+        [](TileStep& s) -> int64_t& { return s.store_bytes; });
+}
+
+GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
+                          const OpPlacement* place) {
   const GemmShape& g = op.shape;
   const std::string where = "gemm op '" + op.name + "': ";
   if (g.M < 1 || g.N < 1 || g.K < 1)
@@ -40,8 +86,12 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed) {
   const double own_bytes =
       4.0 * double(r * g.M) * double(r * g.N) + double(r) * double(g.M * g.K + g.K * g.N);
   const bool own = own_bytes <= kMaxOwnDataBytes;
-  const Program prog =
-      plan_gemm_op(hw, g, r, own ? g.M : 0, own ? g.N : 0, op.has_conv ? &op.conv : nullptr);
+  // A fused add's second operand from DRAM, into each final output tile.
+  const bool side = place && place->side_op != -2 && !place->side_on_chip;
+  Program prog = plan_gemm_op(
+      hw, g, r, own ? g.M : 0, own ? g.N : 0,
+      GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0});
+  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
   const AccelConfig cfg = accel_config(hw);
 
   if (hw.fidelity != Fidelity::Cycle) {
@@ -85,9 +135,10 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed) {
   return res;
 }
 
-VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op) {
+VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op, const OpPlacement* place) {
   validate_hw(hw);
-  const Program prog = plan_vector(hw, op);
+  Program prog = plan_vector(hw, op);
+  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
   const AccelConfig cfg = accel_config(hw);
   const AccelResult ar = run_program(ArrayKind::Fast, cfg, prog);
 

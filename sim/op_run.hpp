@@ -8,6 +8,7 @@
 
 #include "sim/config.hpp"
 #include "sim/gemm_run.hpp"
+#include "sim/network_plan.hpp"
 #include "workloads/lower.hpp"
 
 namespace ssim {
@@ -21,7 +22,10 @@ namespace ssim {
 // when that C would exceed 256 MiB all copies share one A, B and C instead, and C must equal
 // repeat times the reference. The result is named after the op. Throws InputError on a shape or
 // repeat that is not positive, an invalid spec, or buffers too small for the smallest tile.
-GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed = 1);
+// `place`: where a network op's data lives and what its output stage applies
+// (sim/network_plan.hpp); nullptr: an op on its own (inputs from DRAM, outputs to DRAM).
+GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed = 1,
+                          const OpPlacement* place = nullptr);
 
 struct VectorRunResult {
   std::string name;
@@ -63,6 +67,11 @@ struct VectorRunResult {
 // written back. Timing only (either fidelity). Throws InputError on a malformed op, an invalid
 // spec, or a buffer half too small for one chunk (one row of a softmax / layernorm, one output
 // otherwise): the message names the .cfg key and the KiB needed.
-VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op);
+VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op,
+                              const OpPlacement* place = nullptr);
+
+// The placement's changes to an op's program: on-chip input and output, the output stage, the
+// stored outputs of a pooling stage (each final tile's store scaled, at least 1 byte).
+void place_program(Program& prog, const OpPlacement& place, int input_bytes, int output_bytes);
 
 }  // namespace ssim

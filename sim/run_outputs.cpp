@@ -90,6 +90,15 @@ std::vector<std::string> layers_csv_columns() {
           "mapping_eff",
           "dram_read_bytes",
           "dram_write_bytes",
+          "dram_weight_bytes",
+          "dram_input_bytes",
+          "dram_output_bytes",
+          "dram_spill_bytes",
+          "dram_side_bytes",
+          "fused_into",
+          "fused",
+          "input_on_chip",
+          "output_on_chip",
           "arith_intensity",
           "achieved_flops_per_s",
           "roof_flops_per_s",
@@ -119,7 +128,16 @@ std::vector<std::string> layer_row_fields(const OpRow& row) {
           fmt(row.overall_util),
           optf(row.mapping_eff),
           std::to_string(row.dram_read_bytes),
-          std::to_string(row.dram_write_bytes)};
+          std::to_string(row.dram_write_bytes),
+          std::to_string(row.dram_weight_bytes),
+          std::to_string(row.dram_input_bytes),
+          std::to_string(row.dram_output_bytes),
+          std::to_string(row.dram_spill_bytes),
+          std::to_string(row.dram_side_bytes),
+          row.fused_into,
+          row.fused,
+          row.input_on_chip ? "1" : "0",
+          row.output_on_chip ? "1" : "0"};
 }
 
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
@@ -157,6 +175,8 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"sram_kib",
        {{"ifmap", hw.ifmap_sram_kb}, {"filter", hw.filter_sram_kb}, {"ofmap", hw.ofmap_sram_kb}}},
       {"fold_overlap", hw.fold_overlap},
+      {"fusion", hw.fusion},
+      {"residency", hw.residency},
       {"vector_lanes", hw.vector_lanes},
       {"fidelity", to_string(hw.fidelity)}};
   const double pes = double(hw.array_rows) * double(hw.array_cols);
@@ -168,6 +188,14 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"dram_read_bytes", r.dram_read_bytes},
       {"dram_write_bytes", r.dram_write_bytes},
       {"dram_bytes", r.dram_read_bytes + r.dram_write_bytes},
+      {"dram_bytes_by_cause",
+       {{"weights", r.dram_weight_bytes},
+        {"inputs", r.dram_input_bytes},
+        {"outputs", r.dram_output_bytes},
+        {"spills", r.dram_spill_bytes},
+        {"residual_operands", r.dram_side_bytes}}},
+      {"fused_ops", r.fused_ops},
+      {"resident_tensors", r.resident_tensors},
       {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
       {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
   if (r.values_checked) j["values_ok"] = r.values_ok;

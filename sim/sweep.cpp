@@ -136,6 +136,8 @@ const std::vector<ParamColumn>& param_columns() {
       {"array_cols", [](const HwSpec& h) { return std::to_string(h.array_cols); }},
       {"dataflow", [](const HwSpec& h) { return to_string(h.dataflow); }},
       {"fold_overlap", [](const HwSpec& h) { return on_off(h.fold_overlap); }},
+      {"fusion", [](const HwSpec& h) { return on_off(h.fusion); }},
+      {"residency", [](const HwSpec& h) { return on_off(h.residency); }},
       {"fidelity", [](const HwSpec& h) { return to_string(h.fidelity); }},
       {"ifmap_sram_kb", [](const HwSpec& h) { return std::to_string(h.ifmap_sram_kb); }},
       {"filter_sram_kb", [](const HwSpec& h) { return std::to_string(h.filter_sram_kb); }},
@@ -191,6 +193,8 @@ const std::vector<AxisDef>& axis_defs() {
       {"vector-lanes", {"vector-lanes"}, "vector_lanes", "16,32"},
       {"output-bytes", {"output-bytes"}, "output_bytes", "1,4"},
       {"fold-overlap", {"fold-overlap"}, "fold_overlap", "off,on"},
+      {"fusion", {"fusion"}, "fusion", "off,on"},
+      {"residency", {"residency"}, "residency", "off,on"},
       {"fidelity", {"fidelity"}, "fidelity", "fast,cycle"},
       {"dataflows", {"dataflow"}, "dataflow", "os,ws,is"},
       {"arrays", {"array"}, "", "8x8,16x16,32x32"},
@@ -749,10 +753,10 @@ std::vector<std::string> sweep_csv_columns() {
 }
 
 std::vector<std::string> sweep_layers_csv_columns() {
-  // The point's identity, then layers.csv's columns up to the DRAM bytes.
+  // The point's identity, then layers.csv's columns up to the network schedule's.
   std::vector<std::string> c = {"point", "workload", "array", "dataflow"};
   const std::vector<std::string> layer = layers_csv_columns();
-  const auto end = std::find(layer.begin(), layer.end(), "dram_write_bytes");
+  const auto end = std::find(layer.begin(), layer.end(), "output_on_chip");
   c.insert(c.end(), layer.begin(), end + 1);
   return c;
 }

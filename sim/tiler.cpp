@@ -250,7 +250,9 @@ ConvGeom shift_rows(const ConvGeom& c, int64_t m0) {
 
 }  // namespace
 
-GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
+  const int64_t side = ctx.side_bytes;
   if (g.M < 1 || g.N < 1 || g.K < 1) throw InputError("gemm: M, N and K must be positive integers");
   const Roles x = roles(hw, g);
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes, T = x.sm.T;
@@ -310,13 +312,14 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv)
     // One fold's finished outputs, in a half, or (drained row by row as they leave the array)
     // in the whole buffer.
     const bool drains = hw.dram_stall_free() || hw.dram_bw() >= double(x.wc * ob);
-    if (x.wr * x.wc * ob > (drains ? 2 : 1) * half_o)
+    if (x.wr * x.wc * (ob + side) > (drains ? 2 : 1) * half_o)
       throw too_small(hw, Operand::Ofmap, "ofmap tile (one fold's outputs)", "M x N", x.wr, x.wc,
-                      ob, drains);
+                      ob + side, drains);
     p.ofmap = OutputPolicy::Final;
   } else {
     const bool split = x.nsr > 1;
-    const int64_t elem = split ? kAccumulatorBytes : ob;
+    // Per output in the tile: its accumulator or finished output, and a fused add's operand.
+    const int64_t elem = (split ? kAccumulatorBytes : ob) + side;
     const bool ws = hw.dataflow == Dataflow::WS;
     if (x.wc * elem > half_o)
       throw too_small(hw, Operand::Ofmap,
@@ -353,12 +356,13 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv)
     for (int64_t j = 0; j < p.blocks[i]; ++j)
       p.min_block[i] = std::min(p.min_block[i], block_len(p, T, p.blocks[i], j));
   }
-  p.traffic = closed_form_traffic(hw, g, p, conv);
+  p.traffic = closed_form_traffic(hw, g, p, ctx);
   return p;
 }
 
 DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p,
-                                const ConvGeom* conv) {
+                                const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
   const Roles x = roles(hw, g);
   const int64_t ob = hw.output_bytes;
   const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
@@ -411,6 +415,7 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
   d.ifmap = reads[0];
   d.filter = reads[1];
   d.ofmap = g.M * g.N * ob;
+  d.side = g.M * g.N * ctx.side_bytes;   // once per output, into its final output tile
   if (p.ofmap == OutputPolicy::Spill) {  // int32 partial sums out and back per extra K-chunk
     d.ofmap += (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
     d.psum = (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
@@ -419,7 +424,9 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 }
 
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                      const ConvGeom* conv) {
+                      const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
+  const int64_t side = ctx.side_bytes;
   const Roles x = roles(hw, g);
   const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
   const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
@@ -504,33 +511,48 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
         const int64_t o0 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj));
         const int64_t o1 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj + 1));
         const int64_t olen = o1 - o0;
+        // A tile of final outputs also holds a fused add's operand (side bytes each), loaded
+        // when it opens, and its store passes the output stage (TileStep::stage).
         switch (plan.ofmap) {
           case OutputPolicy::Final:
             if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
               s.new_output = t0 == 0;
-              if (s.new_output) s.ofmap_tile_bytes = r * c * ob;
-              if (!f.more) s.store_bytes = r * c * ob;
+              if (s.new_output) {
+                s.ofmap_tile_bytes = r * c * (ob + side);
+                s.side_load_bytes = r * c * side;
+              }
+              if (!f.more) s.store_bytes = r * c * ob, s.stage = true;
             } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
               s.new_output = t0 == o0;
-              if (s.new_output) s.ofmap_tile_bytes = olen * c * ob;
-              if (t1 == o1) s.store_bytes = olen * c * ob;
+              if (s.new_output) {
+                s.ofmap_tile_bytes = olen * c * (ob + side);
+                s.side_load_bytes = olen * c * side;
+              }
+              if (t1 == o1) s.store_bytes = olen * c * ob, s.stage = true;
             }
             break;
           case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
             s.new_output = sr == 0 && t0 == 0;
-            if (s.new_output) s.ofmap_tile_bytes = T * c * kAccumulatorBytes;
-            if (last_sr && !f.more) s.store_bytes = T * c * ob;
+            if (s.new_output) {
+              s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
+              s.side_load_bytes = T * c * side;
+            }
+            if (last_sr && !f.more) s.store_bytes = T * c * ob, s.stage = true;
             break;
           case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
             s.new_output = t0 == o0;
             if (s.new_output) {
-              s.ofmap_tile_bytes = olen * c * kAccumulatorBytes;
+              s.ofmap_tile_bytes = olen * c * (kAccumulatorBytes + (last_sr ? side : 0));
+              if (last_sr) s.side_load_bytes = olen * c * side;
               if (sr > 0) {
                 s.psum_load_bytes = olen * c * kAccumulatorBytes;
                 s.psum_back = plan.out_tiles;
               }
             }
-            if (t1 == o1) s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
+            if (t1 == o1) {
+              s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
+              s.stage = last_sr;
+            }
             break;
         }
         p.tile.m = std::max(p.tile.m, s.mlen);
@@ -580,8 +602,8 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 constexpr double kMaxCutSteps = 65536;
 
-SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
-  (void)plan_blocks(hw, g, conv);               // the whole GEMM's smallest blocks must fit
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  (void)plan_blocks(hw, g, ctx);                // the whole GEMM's smallest blocks must fit
   if (hw.dram_stall_free()) return {g.M, g.N};  // the buffer-independent schedule
 
   // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N (K never: a fold
@@ -616,7 +638,7 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* 
           if (n <= 0) continue;
           const GemmShape sub{im ? lm : Mt, in ? ln : Nt, g.K};
           try {
-            const GemmPlan p = plan_blocks(hw, sub, conv);  // (the first sub-GEMM's rows)
+            const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
             const SpatialMap sm = spatial_map(hw.dataflow, sub);
             compute += n * fold_cycles(hw, sub);
             traffic += n * double(p.traffic.total());
@@ -641,14 +663,16 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* 
   return {best_m, best_n};
 }
 
-DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
-  const SubGemms t = choose_sub_gemms(hw, g, conv);
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
   DramTraffic d;
   for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
     for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
       const GemmShape sub{std::min(t.m, g.M - m0), std::min(t.n, g.N - n0), g.K};
-      const ConvGeom shifted = conv ? shift_rows(*conv, m0) : ConvGeom{};
-      const DramTraffic x = plan_blocks(hw, sub, conv ? &shifted : nullptr).traffic;
+      const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+      GemmContext sc = ctx;
+      if (ctx.conv) sc.conv = &shifted;
+      const DramTraffic x = plan_blocks(hw, sub, sc).traffic;
       d.ifmap += x.ifmap;
       d.filter += x.filter;
       d.ofmap += x.ofmap;
@@ -657,11 +681,11 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const ConvGeom* c
   return d;
 }
 
-Program plan_gemm(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
-  const GemmPlan whole = plan_blocks(hw, g, conv);
-  const SubGemms t = choose_sub_gemms(hw, g, conv);
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
   const int64_t best_m = t.m, best_n = t.n;
-  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole, conv);
+  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole, ctx);
 
   Program p;
   p.shape = g;
@@ -673,8 +697,9 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv) {
   for (int64_t m0 = 0; m0 < g.M; m0 += best_m)
     for (int64_t n0 = 0; n0 < g.N; n0 += best_n) {
       const GemmShape sub{std::min(best_m, g.M - m0), std::min(best_n, g.N - n0), g.K};
-      const ConvGeom shifted = conv ? shift_rows(*conv, m0) : ConvGeom{};
-      const ConvGeom* sc = conv ? &shifted : nullptr;
+      const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+      GemmContext sc = ctx;
+      if (ctx.conv) sc.conv = &shifted;
       const GemmPlan sp = plan_blocks(hw, sub, sc);
       Program one = build_program(hw, sub, sp, sc);
       if (p.plan.empty())
@@ -723,10 +748,10 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
 }
 
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
-                     int64_t n_stride, const ConvGeom* conv) {
+                     int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
-  return repeat_program(plan_gemm(hw, g, conv), repeat, m_stride, n_stride);
+  return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
 }
 
 // --- Vector ops

@@ -25,7 +25,8 @@ struct DramTraffic {
   int64_t filter = 0;  // bytes read
   int64_t ofmap = 0;   // bytes written (finished outputs, plus spilled partial sums)
   int64_t psum = 0;    // bytes of spilled partial sums read back
-  int64_t total() const { return ifmap + filter + ofmap + psum; }
+  int64_t side = 0;    // bytes of a fused residual add's second operand read (GemmContext)
+  int64_t total() const { return ifmap + filter + ofmap + psum + side; }
 };
 
 // How an operand's blocks are laid out in its buffer's halves.
@@ -66,17 +67,25 @@ struct GemmPlan {
 // InputError (one line, naming the .cfg key and the KiB needed) if a half cannot hold the
 // smallest block: one stream vector of a streamed operand, one fold's tile of the stationary
 // one, one output vector (WS/IS; int32 when K is split) or one fold's outputs (OS).
-// `conv`: the GEMM is a conv's im2col GEMM (A's blocks are raw input rows, docs/memory-system.md,
-// "Convolutions: im2col on chip"); nullptr for a plain GEMM. The same for the functions below.
-GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
+// What the planner knows of a GEMM beyond its shape (the same for the functions below):
+// - conv: the GEMM is a conv's im2col GEMM (A's blocks are raw input rows,
+//   docs/memory-system.md, "Convolutions: im2col on chip"); nullptr for a plain GEMM;
+// - side_bytes: per output, the bytes of a second operand the output stage adds (a fused residual
+//   add, docs/network-schedule.md): loaded into each final output tile's half from DRAM when the
+//   tile opens; 0: none.
+struct GemmContext {
+  const ConvGeom* conv = nullptr;
+  int64_t side_bytes = 0;
+};
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
 // The DRAM traffic of a plan, in closed form (docs/memory-system.md).
 DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                                const ConvGeom* conv = nullptr);
+                                const GemmContext& ctx = {});
 
 // The program of a plan.
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                      const ConvGeom* conv = nullptr);
+                      const GemmContext& ctx = {});
 
 // How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x K run one after another (m = M, n = N:
 // not cut; always so with a stall-free channel). With a modelled channel the sizes minimise
@@ -84,14 +93,14 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
 struct SubGemms {
   int64_t m = 0, n = 0;
 };
-SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
 // The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
 // closed_form_traffic().
-DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
 // choose_sub_gemms(), then plan_blocks() and build_program() for each sub-GEMM.
-Program plan_gemm(const HwSpec& hw, const GemmShape& g, const ConvGeom* conv = nullptr);
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------
 //
@@ -105,7 +114,7 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
 
 // plan_gemm(hw, g) repeated.
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
-                     int64_t n_stride = 0, const ConvGeom* conv = nullptr);
+                     int64_t n_stride = 0, const GemmContext& ctx = {});
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------

@@ -120,12 +120,16 @@ struct Layer {
   int64_t batch = 1;
   DataType dtype = DataType::Int8;
   LayerParams params;
+  // The earlier layers whose outputs it reads (YAML `from`), in order; empty: the layer before
+  // it (the first layer reads the network's input). A binary elementwise layer with one name
+  // here adds a constant (a parameter read from DRAM). See docs/workloads.md, "Data flow".
+  std::vector<std::string> from;
   LayerType type() const { return static_cast<LayerType>(params.index()); }
 };
 
 template <class P>
 Layer make_layer(std::string name, P params, int64_t batch = 1, DataType dtype = DataType::Int8) {
-  return Layer{std::move(name), batch, dtype, LayerParams(std::move(params))};
+  return Layer{std::move(name), batch, dtype, LayerParams(std::move(params)), {}};
 }
 
 struct Network {

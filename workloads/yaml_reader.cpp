@@ -163,7 +163,7 @@ class MapReader {
   std::set<std::string> used_;
 };
 
-const std::vector<std::string> kCommonKeys = {"name", "type", "batch", "dtype"};
+const std::vector<std::string> kCommonKeys = {"name", "type", "batch", "dtype", "from"};
 
 std::vector<std::string> with_common(std::vector<std::string> keys) {
   keys.insert(keys.begin(), kCommonKeys.begin(), kCommonKeys.end());
@@ -332,6 +332,7 @@ Network parse_yaml(const std::string& text, const std::string& source) {
   if (!layers.IsSequence() || layers.size() == 0)
     top.fail(layers, "'layers' must be a non-empty list of layers");
 
+  std::set<std::string> seen;  // names of the layers read so far
   for (size_t i = 0; i < layers.size(); ++i) {
     const YAML::Node& ln = layers[i];
     if (!ln.IsMap())
@@ -344,9 +345,26 @@ Network parse_yaml(const std::string& text, const std::string& source) {
     const LayerType type = m.enum_value(type_node, "type", parse_layer_type);
     layer.batch = m.integer_or("batch", net.batch, 1);
     layer.dtype = m.enum_or("dtype", net.dtype, parse_data_type);
+    if (const YAML::Node* f = m.find("from")) {
+      // One name or a list of names of earlier layers.
+      std::vector<YAML::Node> names;
+      if (f->IsSequence()) {
+        for (size_t j = 0; j < f->size(); ++j) names.push_back((*f)[j]);
+      } else {
+        names.push_back(*f);
+      }
+      if (names.empty() || names.size() > 2)
+        m.fail(*f, "'from' names one or two earlier layers (the layers whose outputs it reads)");
+      for (const YAML::Node& n : names) {
+        const std::string src = m.str(n, "from");
+        if (!seen.count(src)) m.fail(n, "'from': no earlier layer is named '" + src + "'");
+        layer.from.push_back(src);
+      }
+    }
     layer.params = read_params(type, m);
     const std::string problem = layer_problem(layer);
     if (!problem.empty()) m.fail_line(m.line(), problem);
+    seen.insert(layer.name);
     net.layers.push_back(std::move(layer));
   }
   return net;

@@ -72,6 +72,7 @@ class LayerRow:
     roof_flops_per_s: float
     bound: str
     line: int = 0  # line of layers.csv the row ends on
+    fused_into: str = ""  # a fused op: the GEMM op whose output stage applied it (no cycles)
 
     @property
     def is_gemm(self) -> bool:
@@ -99,6 +100,7 @@ class Run:
     summary: dict
     layers: list
     canonical: list = field(default_factory=list)
+    fused: list = field(default_factory=list)  # rows of ops applied in a GEMM's output stage
 
     # Shorthands for the hardware numbers every figure needs.
     @property
@@ -428,8 +430,9 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
                                       "fill_drain_cycles", "mem_stall_cycles", "vector_cycles",
                                       "dram_read_bytes", "dram_write_bytes")}
         total = ints["total_cycles"]
-        if total < 1:
-            raise r.bad("total_cycles", "an integer >= 1")
+        fused_into = r.cells.get("fused_into", "").strip()
+        if total < 1 and not fused_into:
+            raise r.bad("total_cycles", "an integer >= 1 (0 only for a row with fused_into)")
         parts = (ints["compute_cycles"] + ints["fill_drain_cycles"] + ints["mem_stall_cycles"]
                  + ints["vector_cycles"])
         if parts != total:
@@ -452,7 +455,7 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
         mapping_eff = r.num("mapping_eff", empty_ok=not is_gemm, maximum=1.0)
         if not is_gemm:  # undefined for vector ops: a number written there is ignored
             compute_util = mapping_eff = None
-        r.check("overall_util", overall_util, ints["macs"] / (pes * total),
+        r.check("overall_util", overall_util, ints["macs"] / (pes * total) if total else 0.0,
                 "macs / (array_rows * array_cols * total_cycles)")
         busy = ints["compute_cycles"] + ints["fill_drain_cycles"]
         if is_gemm and busy > 0:
@@ -467,7 +470,8 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
         elif ai is not None:
             raise r.bad("arith_intensity", "empty (the row moved no DRAM bytes)")
         achieved = r.num("achieved_flops_per_s")
-        r.check("achieved_flops_per_s", achieved, ints["flops"] * clock_hz / total,
+        r.check("achieved_flops_per_s", achieved,
+                ints["flops"] * clock_hz / total if total else 0.0,
                 "flops / (total_cycles / (clock_ghz * 1e9))")
         roof_expected = peak if nbytes == 0 else min(peak, bw * ints["flops"] / nbytes)
         roof = r.num("roof_flops_per_s")
@@ -493,7 +497,7 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
             index=index, layer=layer, name=name, type=typ, M=M, N=N, K=K, repeat=repeat,
             compute_util=compute_util, overall_util=overall_util, mapping_eff=mapping_eff,
             arith_intensity=ai, achieved_flops_per_s=achieved, roof_flops_per_s=roof,
-            bound=bound, line=line, **ints))
+            bound=bound, line=line, fused_into=fused_into, **ints))
     if not layers:
         raise RunInputError(f"{fname}: no layer rows after the header")
     return layers
@@ -526,7 +530,10 @@ def load_run(folder: str) -> Run:
     layers = read_layers(os.path.join(folder, "layers.csv"), summary["hardware"],
                          summary["workload"]["layers"])
     _check_totals(summary, layers)
-    return Run(folder=folder, summary=summary, layers=layers, canonical=canonical)
+    # Fused ops have no time of their own: the figures and tables show the ops that ran.
+    ran = [l for l in layers if not l.fused_into]
+    fused = [l for l in layers if l.fused_into]
+    return Run(folder=folder, summary=summary, layers=ran, canonical=canonical, fused=fused)
 
 
 # --------------------------------------------------------------------------------------------

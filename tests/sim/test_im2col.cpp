@@ -93,7 +93,7 @@ TEST(Im2col, InputThatFitsIsReadOnceAndPaddingCostsNothing) {
       const GemmShape& g = op.shape;
       // One pass over A's distinct blocks, by brute force.
       int64_t expect = 0;
-      const GemmPlan plan = plan_blocks(hw, g, &op.conv);
+      const GemmPlan plan = plan_blocks(hw, g, {&op.conv});
       if (df == Dataflow::IS) {  // A is stationary: one fold tile per K-chunk x M-chunk
         ASSERT_EQ(plan.ifmap, BlockPolicy::Fold);
         for (int64_t k0 = 0; k0 < g.K; k0 += 16)
@@ -133,7 +133,7 @@ TEST(Im2col, RowBandsReReadTheirHalo) {
     hw.ifmap_sram_kb = 4;
     const GemmOp op = conv_op(t.c, t.batch);
     const GemmShape& g = op.shape;
-    const GemmPlan p = plan_blocks(hw, g, &op.conv);
+    const GemmPlan p = plan_blocks(hw, g, {&op.conv});
     if (p.ifmap != BlockPolicy::Segment) continue;  // the input fits after all
     ++banded;
     const int64_t T = g.M;
@@ -152,7 +152,7 @@ TEST(Im2col, RowBandsReReadTheirHalo) {
     expect *= op.repeat;
     const GemmRunResult r = run_gemm_op(hw, op);
     EXPECT_EQ(int64_t(r.dram_ifmap_bytes), expect) << t.what;
-    EXPECT_EQ(int64_t(r.dram_ifmap_bytes), gemm_traffic(hw, g, &op.conv).ifmap * op.repeat)
+    EXPECT_EQ(int64_t(r.dram_ifmap_bytes), gemm_traffic(hw, g, {&op.conv}).ifmap * op.repeat)
         << t.what;
     EXPECT_LE(expect, g.M * g.K * op.repeat) << t.what << ": never more than the im2col matrix";
     std::printf("im2col bands: %s: %lld bytes in %lld bands, raw input %lld, im2col %lld\n", t.what,
@@ -181,7 +181,8 @@ TEST(Im2col, CycleModelEqualsFastModelOnConvsWithAModelledChannel) {
       EXPECT_EQ(c.total_cycles, f.total_cycles) << t.what << " " << to_string(df);
       EXPECT_EQ(c.stall_cycles, f.stall_cycles) << t.what << " " << to_string(df);
       EXPECT_EQ(c.dram_ifmap_bytes, f.dram_ifmap_bytes) << t.what << " " << to_string(df);
-      EXPECT_EQ(int64_t(f.dram_ifmap_bytes), gemm_traffic(hw, op.shape, &op.conv).ifmap * op.repeat)
+      EXPECT_EQ(int64_t(f.dram_ifmap_bytes),
+                gemm_traffic(hw, op.shape, {&op.conv}).ifmap * op.repeat)
           << t.what << " " << to_string(df);
     }
 }

@@ -49,9 +49,11 @@ TEST(NetworkRun, CycleAndFastFidelityGiveTheSameCyclesOnAWholeNetwork) {
 }
 
 TEST(NetworkRun, RowsAddUpAndCoverEveryOp) {
+  // Op by op (--fusion off --residency off): every vector op is its own DRAM round trip.
   const Network net = small_network();
   HwSpec hw;
   hw.array_rows = hw.array_cols = 8;
+  hw.fusion = hw.residency = false;
   const NetworkRunResult r = run_network(hw, net, 1);
   const std::vector<Op> ops = lower(net);
   ASSERT_EQ(r.rows.size(), ops.size());

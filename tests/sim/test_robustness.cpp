@@ -467,6 +467,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NetworkLayerKey",
                 workload("n.yaml"),
                 {"error: n.yaml:3: layer 'g': unknown key 'P'; allowed: name, type, batch, dtype, "
+                 "from, "
                  "M, N, K"},
                 {{"n.yaml", kYamlHead + "  - {name: g, type: gemm, M: 4, N: 4, K: 4, P: 4}\n"}}},
         BadCase{"NetworkTopKey",

@@ -88,12 +88,9 @@ TEST(Validation, TopologiesInCalcModeFollowTheClosedForm) {
   };
   // Built-in networks by name; SCALE-Sim CSVs written from published shapes in tests/data.
   const std::string data = SSIM_SOURCE_DIR "/tests/data/topologies/";
-  const Net nets[] = {{"alexnet", {8, 32, 128}},
-                      {"resnet50", {16, 128}},
-                      {"mobilenetv2", {16, 128}},
-                      {"bert-base-128", {32, 128}},
-                      {"resnet18.csv", {8, 128}},
-                      {"yolo_tiny.csv", {16, 128}},
+  const Net nets[] = {{"alexnet", {8, 32, 128}},  {"resnet50", {16, 128}},
+                      {"mobilenetv2", {16, 128}}, {"bert-base-128", {32, 128}},
+                      {"resnet18.csv", {8, 128}}, {"yolo_tiny.csv", {16, 128}},
                       {"ncf.csv", {8, 32, 128}}};
   int checked = 0;
   for (const Net& n : nets) {
