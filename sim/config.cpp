@@ -22,6 +22,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "workloads/read_util.hpp"
+
 namespace ssim {
 
 std::string to_string(Fidelity f) {
@@ -530,33 +532,18 @@ HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwS
 }
 
 HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
-  namespace fs = std::filesystem;
   constexpr std::uintmax_t kMaxBytes = 1 << 20;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) {
-    const std::string why = ec ? ec.message() : "No such file or directory";
-    throw InputError(path + ": cannot read config file: " + why);
-  }
-  if (fs::is_directory(st)) throw InputError(path + ": cannot read config file: is a directory");
-  if (fs::is_regular_file(st)) {
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > kMaxBytes) {
-      throw InputError(path + ": config file too large (" + std::to_string(size) +
-                       " bytes; at most 1 MiB)");
-    }
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
   std::string text;
-  char buf[4096];
-  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
-    text.append(buf, size_t(f.gcount()));
-    if (text.size() > kMaxBytes) {
-      throw InputError(path + ": config file too large (more than 1 MiB)");
-    }
+  try {
+    text = detail::read_input_file(path, kMaxBytes);
+  } catch (const detail::InputFileError& e) {
+    if (e.kind != detail::InputFileError::TooLarge)
+      throw InputError(path + ": cannot read config file: " + e.reason);
+    if (e.size > 0)
+      throw InputError(path + ": config file too large (" + std::to_string(e.size) +
+                       " bytes; at most 1 MiB)");
+    throw InputError(path + ": config file too large (more than 1 MiB)");
   }
-  if (f.bad()) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
   return parse_cfg_text(text, path, std::move(base), extras);
 }
 

@@ -1,5 +1,6 @@
 // load_workload(): a workload by file name or by built-in name; reading workload files safely.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,47 +86,60 @@ void check_text(const std::string& text, const std::string& source, const char* 
   }
 }
 
-std::string read_workload_file(const std::string& path, const char* what) {
-  const std::string where = "'" + printable(path) + "'";
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st))
-    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
-                     (ec ? ec.message() : std::string("No such file or directory")));
-  if (fs::is_directory(st))
-    throw InputError(std::string("cannot open ") + what + " " + where + ": is a directory");
-  auto too_large = [&] {
-    return InputError(std::string(what) + " " + where + " is too large (more than " +
-                      std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
-  };
-  if (fs::is_regular_file(st)) {
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > kMaxWorkloadFileBytes) throw too_large();
+std::string read_input_file(const std::string& path, uintmax_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO with no writer (or a device that waits) returns at once.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw InputFileError{InputFileError::Open, std::strerror(errno)};
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw InputFileError{InputFileError::Open, std::strerror(errno)};
+  if (S_ISDIR(st.st_mode)) throw InputFileError{InputFileError::Open, "is a directory"};
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+    const char* type = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                                              : "of an unknown type";
+    throw InputFileError{InputFileError::Open, std::string("not a regular file (") + type +
+                                                   "); expected a file (or a character device)"};
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
-                     std::strerror(errno));
+  if (S_ISREG(st.st_mode) && uintmax_t(st.st_size) > max_bytes)
+    throw InputFileError{InputFileError::TooLarge, "", uintmax_t(st.st_size)};
+  // Regular files and character devices read as usual (a terminal waits for its input).
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   std::string text;
   char buf[65536];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      throw InputError(std::string("cannot read ") + what + " " + where + ": " +
-                       std::strerror(err));
-    }
+    if (n < 0) throw InputFileError{InputFileError::Read, std::strerror(errno)};
     if (n == 0) break;
     text.append(buf, size_t(n));
-    if (text.size() > kMaxWorkloadFileBytes) {  // a device or a pipe that does not end
-      ::close(fd);
-      throw too_large();
-    }
+    if (text.size() > max_bytes)  // a device that does not end, or a file that grew
+      throw InputFileError{InputFileError::TooLarge, "", 0};
   }
-  ::close(fd);
   return text;
+}
+
+std::string read_workload_file(const std::string& path, const char* what) {
+  const std::string where = "'" + printable(path) + "'";
+  try {
+    return read_input_file(path, kMaxWorkloadFileBytes);
+  } catch (const InputFileError& e) {
+    switch (e.kind) {
+      case InputFileError::Open:
+        throw InputError(std::string("cannot open ") + what + " " + where + ": " + e.reason);
+      case InputFileError::Read:
+        throw InputError(std::string("cannot read ") + what + " " + where + ": " + e.reason);
+      case InputFileError::TooLarge:
+        break;
+    }
+    throw InputError(std::string(what) + " " + where + " is too large (more than " +
+                     std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
+  }
 }
 
 }  // namespace detail

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -48,6 +49,8 @@ enum class Setup {
   ProcMem,       // `name` is a symlink to /proc/self/mem: opens, but every read fails (EIO)
   NoPermission,  // `name` is a file with mode 000 (skipped as root, who can read it anyway)
   Huge,          // `name` is a text file of `size` bytes
+  Fifo,          // `name` is a FIFO with no writer: opening it for reading would block
+  DevNull,       // `name` is a symlink to /dev/null, a character device (read, and empty)
 };
 
 struct BadCase {
@@ -80,6 +83,12 @@ void prepare(const BadCase& c, const fs::path& dir) {
       write_file(p, "x\n");
       fs::permissions(p, fs::perms::none);
       break;
+    case Setup::Fifo:
+      ASSERT_EQ(mkfifo(p.c_str(), 0644), 0) << p;
+      break;
+    case Setup::DevNull:
+      fs::create_symlink("/dev/null", p);
+      break;
     case Setup::Huge: {
       std::ofstream f(p, std::ios::binary);
       const std::string line(1023, '#');
@@ -99,7 +108,8 @@ TEST_P(RobustBadInputTest, OneLineExitTwoNothingWritten) {
   prepare(c, cwd.path);
   const std::vector<std::string> before = entries(cwd.path);
   const auto t0 = std::chrono::steady_clock::now();
-  const Outcome r = run_binary(c.args, cwd.path);
+  const Outcome r = run_binary(c.args, cwd.path, 60);  // a hang fails, it does not block
+  EXPECT_EQ(r.signal, 0) << "killed after 60 s (a hang?): " << describe(c.args);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (std::getenv("SSIM_TEST_VERBOSE")) std::cout << "[message] " << c.name << " | " << r.err;
   EXPECT_EQ(r.code, 2) << describe(c.args) << "\nstderr: " << r.err;
@@ -276,6 +286,37 @@ INSTANTIATE_TEST_SUITE_P(
                 workload("l.yaml"),
                 {"error: l.yaml:1: a network file must be a map with a 'layers' list"},
                 {{"l.yaml", "- a\n- b\n"}}},
+        BadCase{"ConfigFifo",
+                config("f.cfg"),
+                {"error: f.cfg: cannot read config file: not a regular file (a FIFO); expected a "
+                 "file (or a character device)"},
+                {},
+                Setup::Fifo,
+                "f.cfg"},
+        BadCase{"TopologyFifo",
+                workload("f.csv"),
+                {"error: cannot open topology file 'f.csv': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.csv"},
+        BadCase{"NetworkFifo",
+                workload("f.yaml"),
+                {"error: cannot open network file 'f.yaml': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.yaml"},
+        BadCase{"SweepWorkloadFifo",
+                {"sweep", "--workload", "f.yml", "--arrays", "8x8,16x16", "--out", "res"},
+                {"error: ", "cannot open network file 'f.yml': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.yml"},
+        BadCase{"TopologyCharacterDevice",  // read like a file: /dev/null is an empty topology
+                workload("null.csv"),
+                {"error: null.csv:1: empty topology file"},
+                {},
+                Setup::DevNull,
+                "null.csv"},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
