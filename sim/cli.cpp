@@ -390,7 +390,7 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
     if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
       seen["workload"] = extras.topology;
   }
-  for (const auto& [name, value] : hw_flags_given) apply_hw_flag(opts.hw, name, value);
+  apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);
 
   if (opts.action == CliAction::PrintConfig) return opts;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/types.hpp"
@@ -105,8 +106,17 @@ struct HwFlagInfo {
 };
 const std::vector<HwFlagInfo>& hw_flags();
 
-// Applies one hardware flag (name without "--") on top of `hw`. Throws InputError, e.g.
+// Applies the hardware flags given (names without "--", values as typed) on top of `hw`, which
+// holds the defaults and the config file: defaults < config file < flags. Among the flags the
+// result never depends on their order (each sets its own fields; they are applied in the order of
+// hw_flags()). A bandwidth flag (--bandwidth, --dram-bandwidth, --dram-gbps) switches
+// InterfaceBandwidth to USER unless --interface-bandwidth is given too. Flags that contradict each
+// other are refused naming both: two DRAM bandwidths (nonzero), --interface-bandwidth calc or
+// --unlimited-bandwidth on with a bandwidth flag, --unlimited-bandwidth on with
+// --interface-bandwidth user. Throws InputError, e.g.
 // "--array '0x4': rows and columns must be integers from 1 to 65536 (e.g. 32x32)".
+void apply_hw_flags(HwSpec& hw, const std::vector<std::pair<std::string, std::string>>& flags);
+// apply_hw_flags() with one flag.
 void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value);
 
 }  // namespace ssim

@@ -502,7 +502,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     if (!axis) {
       bool is_hw = false;
       for (const HwFlagInfo& f : hw_flags()) is_hw = is_hw || f.name == name;
-      if (is_hw) apply_hw_flag(spec.base, name, value);  // a single-valued hardware flag
+      if (is_hw) spec.hw_flags.emplace_back(name, value);  // a single-valued hardware flag
       continue;
     }
     const std::vector<std::string> items = split_list(name, value, axis->example);
@@ -527,11 +527,14 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
       canon.push_back(c);
     }
     if (canon.size() == 1) {
-      for (const std::string& hw_flag : axis->hw_flags) apply_hw_flag(spec.base, hw_flag, canon[0]);
+      for (const std::string& hw_flag : axis->hw_flags)
+        spec.hw_flags.emplace_back(hw_flag, canon[0]);
     } else {
       lists[name] = canon;
     }
   }
+  // All single-valued flags at once, by meaning, not position (docs/config.md, "Precedence").
+  apply_hw_flags(spec.base, spec.hw_flags);
   validate_hw(spec.base);
   for (const AxisDef& d : axis_defs()) {
     if (lists.count(d.flag)) spec.axes.push_back({d.flag, lists[d.flag]});
@@ -610,16 +613,19 @@ std::vector<SweepPoint> enumerate_points(const SweepSpec& spec) {
       p.workload = int(wi);
       p.hw = spec.base;
       std::string extra;
+      // The point's flags: the single-valued ones (already in base; applying them again changes
+      // nothing) and its axis values, resolved together so that contradictions are found.
+      std::vector<std::pair<std::string, std::string>> flags = spec.hw_flags;
       for (size_t a = 0; a < spec.axes.size(); ++a) {
         const SweepAxis& axis = spec.axes[a];
         const std::string& v = axis.values[digit[a]];
-        for (const std::string& hw_flag : find_axis(axis.flag)->hw_flags) {
-          apply_hw_flag(p.hw, hw_flag, v);
-        }
+        for (const std::string& hw_flag : find_axis(axis.flag)->hw_flags)
+          flags.emplace_back(hw_flag, v);
         p.values.push_back(v);
         if (axis.flag != "arrays" && axis.flag != "dataflows") extra += " " + axis.flag + "=" + v;
       }
       try {
+        apply_hw_flags(p.hw, flags);
         validate_hw(p.hw);
       } catch (const InputError& e) {
         throw InputError("point '" + spec.workloads[wi].name + extra + "': " + e.what());

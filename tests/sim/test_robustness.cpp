@@ -25,6 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "sim/cli.hpp"
+#include "sim/config.hpp"
+#include "sim/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {
@@ -658,10 +661,99 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"GemmAndWorkload",
                 {"--gemm", "4,4,4", "--workload", "mlp"},
                 {"error: --gemm and --workload: give one of them, not both"}},
+        BadCase{"FlagsContradictCalcAndBandwidth",
+                run_with({"--interface-bandwidth", "calc", "--bandwidth", "5"}),
+                {"error: --interface-bandwidth 'calc' and --bandwidth '5' contradict each other: "
+                 "CALC runs stall-free and models no bandwidth"}},
+        BadCase{"FlagsContradictBandwidthAndCalc",  // the same, whatever the order
+                run_with({"--bandwidth", "5", "--interface-bandwidth", "calc"}),
+                {"error: --interface-bandwidth 'calc' and --bandwidth '5' contradict each other"}},
+        BadCase{"FlagsContradictTwoBandwidths",
+                run_with({"--dram-gbps", "64", "--dram-bandwidth", "16"}),
+                {"error: --dram-bandwidth '16' and --dram-gbps '64' contradict each other: both "
+                 "give the DRAM bandwidth"}},
+        BadCase{"FlagsContradictUnlimitedAndUser",
+                run_with({"--interface-bandwidth", "user", "--unlimited-bandwidth", "on"}),
+                {"error: --unlimited-bandwidth 'on' and --interface-bandwidth 'user' contradict "
+                 "each other"}},
+        BadCase{"SweepFlagsContradict",
+                {"sweep", "--gemm", "8,8,8", "--arrays", "4x4,8x8", "--bandwidth", "5",
+                 "--interface-bandwidth", "calc", "--out", "res"},
+                {"error: --interface-bandwidth 'CALC' and --bandwidth '5' contradict each other"}},
+        BadCase{
+            "SweepAxisContradicts",
+            {"sweep", "--gemm", "8,8,8", "--arrays", "4x4", "--bandwidth", "5,10",
+             "--interface-bandwidth", "calc", "--out", "res"},
+            {"error: point 'gemm", "--interface-bandwidth 'CALC' and --bandwidth '5' contradict"}},
         BadCase{"PositionalArgument",
                 {"--gemm", "4,4,4", "res"},
                 {"error: unexpected argument 'res': flags start with --"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------------------------------------
+// One meaning per command line: defaults < config file < flags, and among flags by meaning, not
+// position (docs/config.md, "Precedence").
+
+TEST(RobustFlags, OrderOfFlagsNeverChangesTheConfig) {
+  TempDir t("ssim_order");
+  const std::string cfg = (t.path / "calc.cfg").string();
+  write_file(cfg,
+             "[architecture_presets]\nBandwidth: 2\n[run_presets]\nInterfaceBandwidth: CALC\n");
+  std::vector<std::vector<std::string>> flags = {
+      {"--bandwidth", "5"},      {"--array", "8x8"},
+      {"--dram-latency", "7"},   {"--unlimited-bandwidth", "off"},
+      {"--dram-bandwidth", "0"}, {"--config", cfg}};
+  std::sort(flags.begin(), flags.end());
+  std::set<std::string> configs, sweeps;
+  int perms = 0;
+  do {
+    std::vector<std::string> args = {"--gemm", "64,64,64", "--out", (t.path / "o").string()};
+    for (const auto& f : flags) args.insert(args.end(), f.begin(), f.end());
+    const CliOptions o = parse_cli(args);
+    // The file says CALC, a bandwidth flag says a bandwidth to model: flags win, USER.
+    EXPECT_EQ(o.hw.interface_bandwidth, "USER") << describe(args);
+    EXPECT_EQ(o.hw.bandwidth_words, 5) << describe(args);
+    configs.insert(format_cfg(o.hw));
+    args[0] = "--arrays";  // the same flags for a sweep: its description must not change either
+    args[1] = "4x4,8x8";
+    std::replace(args.begin(), args.end(), std::string("--array"), std::string("--dataflows"));
+    std::replace(args.begin(), args.end(), std::string("8x8"), std::string("ws"));
+    args.insert(args.begin(), {"--gemm", "64,64,64"});
+    sweeps.insert(sweep_description_json(parse_sweep_args(args)));
+    ++perms;
+  } while (std::next_permutation(flags.begin(), flags.end()));
+  EXPECT_EQ(perms, 720);
+  EXPECT_EQ(configs.size(), 1u);
+  EXPECT_EQ(sweeps.size(), 1u);
+  // Before: --interface-bandwidth calc --bandwidth 5 ran USER, the reverse order CALC; now either
+  // order is refused naming both flags.
+  for (const auto& args :
+       {std::vector<std::string>{"--interface-bandwidth", "calc", "--bandwidth", "5"},
+        std::vector<std::string>{"--bandwidth", "5", "--interface-bandwidth", "calc"}}) {
+    HwSpec hw;
+    std::vector<std::pair<std::string, std::string>> given = {{args[0].substr(2), args[1]},
+                                                              {args[2].substr(2), args[3]}};
+    try {
+      apply_hw_flags(hw, given);
+      ADD_FAILURE() << "accepted:" << describe(args);
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--interface-bandwidth 'calc' and --bandwidth '5' "
+                                            "contradict each other",
+                                            0),
+                0u)
+          << e.what();
+    }
+  }
+  // --interface-bandwidth user says which: the file's CALC goes, and the bandwidth is modelled.
+  const CliOptions u = parse_cli({"--gemm", "4,4,4", "--config", cfg, "--interface-bandwidth",
+                                  "user", "--out", (t.path / "o").string()});
+  EXPECT_EQ(u.hw.interface_bandwidth, "USER");
+  EXPECT_EQ(u.hw.bandwidth_words, 2);
+  // With no flag the file decides.
+  const CliOptions f =
+      parse_cli({"--gemm", "4,4,4", "--config", cfg, "--out", (t.path / "o").string()});
+  EXPECT_EQ(f.hw.interface_bandwidth, "CALC");
+}
 
 // ---------------------------------------------------------------------------------------------
 // Output you can trust
