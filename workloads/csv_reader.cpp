@@ -106,6 +106,9 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
     if (name.empty())
       throw InputError(where(row.line) + "the layer has no name (first column '" + columns[0] +
                        "' is empty)");
+    if (const std::string why = detail::name_problem(name); !why.empty())
+      throw InputError(where(row.line) + "layer name '" + name + "' " + why +
+                       "; expected UTF-8 text without control characters");
     const std::string at = where(row.line) + "layer '" + name + "': ";
     int64_t v[9] = {};
     for (size_t i = 1; i < known; ++i) {

@@ -32,6 +32,25 @@ namespace detail {
 // Workload files larger than this are refused (a 10,000-layer YAML network is about 0.5 MiB).
 constexpr uintmax_t kMaxWorkloadFileBytes = uintmax_t(64) << 20;
 
+size_t utf8_length_at(const std::string& s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  const size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4
+                                            : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  if (n >= 3) {  // no overlong forms, surrogates or code points above U+10FFFF
+    const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
+      return 0;
+  }
+  return n;
+}
+
 std::string printable(const std::string& s) {
   std::string out;
   out.reserve(s.size());
@@ -51,18 +70,8 @@ std::string printable(const std::string& s) {
       continue;
     }
     // A well-formed UTF-8 sequence is kept; any other byte is shown as \xNN.
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n >= 3) {  // no overlong forms, surrogates or code points above U+10FFFF
-      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 > 0x9F) && !(c == 0xF0 && c1 < 0x90) &&
-           !(c == 0xF4 && c1 > 0x8F);
-    }
-    if (!ok) {
+    const size_t n = utf8_length_at(s, i);
+    if (n == 0) {
       hex(c);
       ++i;
       continue;
@@ -71,6 +80,24 @@ std::string printable(const std::string& s) {
     i += n;
   }
   return out;
+}
+
+std::string name_problem(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    char buf[64];
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "holds the control character 0x%02x at byte %zu", c, i + 1);
+      return buf;
+    }
+    const size_t n = utf8_length_at(s, i);
+    if (n == 0) {
+      std::snprintf(buf, sizeof buf, "is not UTF-8 (byte 0x%02x at byte %zu)", c, i + 1);
+      return buf;
+    }
+    i += n;
+  }
+  return "";
 }
 
 void check_text(const std::string& text, const std::string& source, const char* expected) {

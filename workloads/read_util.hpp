@@ -81,6 +81,12 @@ inline bool parse_int64(const std::string& s, int64_t& out) {
 
 // Defined in load.cpp. `s` with control and non-UTF-8 bytes shown as \xNN, for messages.
 std::string printable(const std::string& s);
+// The length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 if there is none there.
+size_t utf8_length_at(const std::string& s, size_t i);
+// "" when a name is well-formed UTF-8 without control characters; else what is wrong with it,
+// e.g. "is not UTF-8 (byte 0xe9 at byte 4)" or "holds the control character 0x09 at byte 2".
+// Names reach CSV files, tables on the console and the HTML report: they are checked when read.
+std::string name_problem(const std::string& s);
 // Throws InputError "<source>: not a text file (expected <expected>)" for binary content.
 void check_text(const std::string& text, const std::string& source, const char* expected);
 // Why read_input_file() failed: the path could not be opened (or is not a file that can be read:

@@ -76,9 +76,14 @@ class MapReader {
     return *n;
   }
 
-  std::string str(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar() || n.Scalar().empty())
-      fail(n, "'" + key + "' is " + scalar_text(n) + ", expected a name");
+  // A non-empty text; a name (`is_name`) is UTF-8 without control characters too.
+  std::string str(const YAML::Node& n, const std::string& key, bool is_name = true) const {
+    if (!n.IsScalar() || n.Scalar().empty())  // an empty scalar ('' or "") shows as ''
+      fail(n, "'" + key + "' is " + (n.IsScalar() ? "''" : scalar_text(n)) + ", expected a name");
+    if (const std::string why = is_name ? detail::name_problem(n.Scalar()) : std::string();
+        !why.empty())
+      fail(n, "'" + key + "' '" + n.Scalar() + "' " + why +
+                  "; expected UTF-8 text without control characters");
     return n.Scalar();
   }
 
@@ -326,7 +331,7 @@ Network parse_yaml(const std::string& text, const std::string& source) {
   net.name = name ? top.str(*name, "name") : detail::file_stem(source);
   net.batch = top.integer_or("batch", 1, 1);
   net.dtype = top.enum_or("dtype", DataType::Int8, parse_data_type);
-  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description");
+  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description", false);
   const YAML::Node& layers = top.require("layers", "the list of layers");
   top.check_unknown({"name", "description", "batch", "dtype", "layers"});
   if (!layers.IsSequence() || layers.size() == 0)

@@ -320,6 +320,33 @@ INSTANTIATE_TEST_SUITE_P(
                 {},
                 Setup::DevNull,
                 "null.csv"},
+        BadCase{"TopologyNameNotUtf8",  // latin-1 "café": was written raw, --report failed
+                workload("t.csv"),
+                {"error: t.csv:2: layer name 'caf\\xe9' is not UTF-8 (byte 0xe9 at byte 4); "
+                 "expected UTF-8 text without control characters"},
+                {{"t.csv", kCsvHead + "caf\xe9, 4, 4, 4,\n"}}},
+        BadCase{"TopologyNameControlCharacter",
+                workload("t.csv"),
+                {"error: t.csv:3: layer name 'a\\x0bb' holds the control character 0x0b at "
+                 "byte 2"},
+                {{"t.csv", kCsvHead + "ok, 4, 4, 4,\na\vb, 4, 4, 4,\n"}}},
+        BadCase{"NetworkNameNotUtf8",
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' 'caf\\xe9' is not UTF-8 (byte 0xe9 at byte 4)"},
+                {{"n.yaml", kYamlHead + "  - {name: caf\xe9, type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"NetworkNameControlCharacter",  // a YAML escape puts any character in a name
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' 'a\\x01' holds the control character 0x01 at byte 2"},
+                {{"n.yaml", kYamlHead + "  - {name: \"a\\x01\", type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{
+            "NetworkTopNameNotUtf8",
+            workload("n.yaml"),
+            {"error: n.yaml:1: 'name' 'n\\xff' is not UTF-8 (byte 0xff at byte 2)"},
+            {{"n.yaml", "name: n\xff\nlayers:\n  - {name: g, type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"NetworkNameEmptyQuoted",  // said "is , expected a name"
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' is '', expected a name"},
+                {{"n.yaml", kYamlHead + "  - {name: '', type: gemm, M: 4, N: 4, K: 4}\n"}}},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
