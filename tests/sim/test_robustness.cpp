@@ -54,6 +54,8 @@ enum class Setup {
   Huge,          // `name` is a text file of `size` bytes
   Fifo,          // `name` is a FIFO with no writer: opening it for reading would block
   DevNull,       // `name` is a symlink to /dev/null, a character device (read, and empty)
+  DanglingLink,  // `name` is a symlink to a path that does not exist
+  LinkLoop,      // `name` is a symlink to itself
 };
 
 struct BadCase {
@@ -91,6 +93,12 @@ void prepare(const BadCase& c, const fs::path& dir) {
       break;
     case Setup::DevNull:
       fs::create_symlink("/dev/null", p);
+      break;
+    case Setup::DanglingLink:
+      fs::create_symlink("nowhere", p);
+      break;
+    case Setup::LinkLoop:
+      fs::create_symlink(c.setup_name, p);
       break;
     case Setup::Huge: {
       std::ofstream f(p, std::ios::binary);
@@ -675,6 +683,45 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--gemm", "4,4,4", "--out", "f/sub"},
                 {"error: --out 'f/sub': 'f' is not a folder"},
                 {{"f", "x"}}},
+        BadCase{"OutDanglingSymlink",  // found only after simulating (exit 1) before the probe
+                {"--gemm", "4,4,4", "--out", "dang"},
+                {"error: --out 'dang': 'dang' is a symbolic link to 'nowhere', which does not "
+                 "exist"},
+                {},
+                Setup::DanglingLink,
+                "dang"},
+        BadCase{"OutSymlinkLoop",
+                {"--gemm", "4,4,4", "--out", "loop/sub"},
+                {"error: --out 'loop/sub': Too many levels of symbolic links"},
+                {},
+                Setup::LinkLoop,
+                "loop"},
+        BadCase{"OutNameTooLong",
+                {"--gemm", "4,4,4", "--out", "res/" + std::string(300, 'n')},
+                {"error: --out 'res/nnn", "': File name too long"}},
+        BadCase{"OutPathTooLong",
+                {"--gemm", "4,4,4", "--out",
+                 [] {
+                   std::string p = "res";
+                   while (p.size() < 5000) p += "/abcdefghij";
+                   return p;
+                 }()},
+                {"error: --out 'res/abcdefghij/", "': File name too long"}},
+        BadCase{"OutProc",
+                {"--gemm", "4,4,4", "--out", "/proc"},
+                {"error: --out '/proc': cannot write in '/proc': ", "('/proc' is on proc"}},
+        BadCase{"OutUnderProc",
+                {"--gemm", "4,4,4", "--out", "/proc/x"},
+                {"error: --out '/proc/x': cannot create the folder '/proc/x': "}},
+        BadCase{"OutUnderSysKernel",
+                {"--gemm", "4,4,4", "--out", "/sys/kernel/x"},
+                {"error: --out '/sys/kernel/x': cannot create the folder '/sys/kernel/x': "}},
+        BadCase{"SweepOutDanglingSymlink",
+                {"sweep", "--gemm", "4,4,4", "--arrays", "4x4,8x8", "--out", "dang"},
+                {"error: --out 'dang': 'dang' is a symbolic link to 'nowhere'"},
+                {},
+                Setup::DanglingLink,
+                "dang"},
         BadCase{"RunNameWithSlash",
                 {"--gemm", "4,4,4", "--run-name", "a/b"},
                 {"error: --run-name 'a/b': expected 1 to 128 characters (UTF-8) without / \\ # "
