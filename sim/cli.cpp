@@ -331,6 +331,44 @@ std::string one_line(const std::string& msg) {
 
 namespace {
 
+// The first `n` bytes of `s`, or fewer so as not to split a UTF-8 character.
+size_t utf8_floor(const std::string& s, size_t n) {
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+// `s` cut to about `max` bytes: its head, "...", its tail.
+std::string cut_middle(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  const size_t head = utf8_floor(s, max * 2 / 3);
+  size_t tail = s.size() - (max - max * 2 / 3);
+  while (tail < s.size() && (static_cast<unsigned char>(s[tail]) & 0xC0) == 0x80) ++tail;
+  return s.substr(0, head) + "..." + s.substr(tail);
+}
+
+}  // namespace
+
+std::string message_line(const std::string& msg) {
+  const std::string line = one_line(msg);
+  std::string out;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    const size_t open = line.find('\'', pos);
+    const size_t close = open == std::string::npos ? open : line.find('\'', open + 1);
+    if (close == std::string::npos) {
+      out.append(line, pos, std::string::npos);
+      break;
+    }
+    out.append(line, pos, open + 1 - pos);
+    out += cut_middle(line.substr(open + 1, close - open - 1), kMaxQuotedValue);
+    out += '\'';
+    pos = close + 1;
+  }
+  return cut_middle(out, kMaxMessage);
+}
+
+namespace {
+
 // A --gemm run is a network of one GEMM layer: the same path, outputs and reports.
 Network gemm_network(const GemmShape& g) {
   Network net;
@@ -581,14 +619,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     opts = parse_cli(args);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 
-  for (const std::string& n : opts.notes) err << one_line(n) << '\n';
+  for (const std::string& n : opts.notes) err << message_line(n) << '\n';
   switch (opts.action) {
     case CliAction::Help:
       out << cli_help();
@@ -610,7 +648,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     result = run_network(opts.hw, net, opts.seed);
     canonical = run_canonical_kernels(opts.hw);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
     err << "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
@@ -618,7 +656,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 

@@ -134,8 +134,10 @@ std::string parse_run_name(const std::string& raw) {
       "expected 1 to 128 characters (UTF-8) without / \\ # or control characters, not . or .. "
       "(it names the output folder)";
   const std::string v = trim(raw);
-  if (v.empty() || v.size() > 128 || v == "." || v == ".." || !valid_utf8(v))
-    throw BadValue{allowed};
+  if (v.empty() || v == "." || v == ".." || !valid_utf8(v)) throw BadValue{allowed};
+  size_t characters = 0;  // UTF-8: continuation bytes are not characters of their own
+  for (unsigned char c : v) characters += (c & 0xC0) != 0x80;
+  if (characters > 128) throw BadValue{allowed};
   for (unsigned char c : v) {
     if (c == '/' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) throw BadValue{allowed};
   }

@@ -1321,7 +1321,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   std::vector<SweepPoint> points;
   try {
     spec = parse_sweep_args(args);
-    for (const std::string& n : spec.notes) err << one_line(n) << '\n';
+    for (const std::string& n : spec.notes) err << message_line(n) << '\n';
     if (spec.help) {
       out << sweep_help();
       return kExitOk;
@@ -1329,10 +1329,10 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     points = enumerate_points(spec);
     check_out_dir(spec.out_dir);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
   spec.progress_bar = &err == &std::cerr && ::isatty(STDERR_FILENO);
@@ -1393,7 +1393,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     write_file_atomic(layers_path.string(), lheader + joined(stored.layers));
     write_file_atomic(csv_path.string(), header + joined(stored.rows));
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
     err << "error: cannot write the sweep folder '" << spec.out_dir << "': " << one_line(e.what())
@@ -1590,7 +1590,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     return 128 + interrupted;
   }
   if (!write_error.empty()) {
-    err << "error: " << one_line(write_error) << std::endl;
+    err << "error: " << message_line(write_error) << std::endl;
     return kExitFailure;
   }
 
@@ -1600,7 +1600,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     write_file_atomic(layers_path.string(), lheader + joined(layer_rows));
     write_file_atomic(csv_path.string(), header + joined(rows));
   } catch (const std::exception& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 

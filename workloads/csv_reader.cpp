@@ -83,6 +83,11 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   const bool gemm_form = h.size() >= 4 && h[1] == "m" && h[2] == "n" && h[3] == "k";
   const bool conv_form = h.size() >= 8 && h[1].rfind("ifmap", 0) == 0;
   if (!gemm_form && !conv_form) {
+    if (header.fields.size() < 4 && header.fields[0].find('\t') != std::string::npos)
+      throw InputError(where(header.line) +
+                       "the fields are separated by tabs; a SCALE-Sim topology separates them "
+                       "with commas: '" +
+                       kConvHeader + "' or '" + kGemmHeader + "'");
     std::string got;
     for (const auto& s : header.fields) got += s + ",";
     while (got.size() > 1 && got[got.size() - 2] == ',') got.pop_back();

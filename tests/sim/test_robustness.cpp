@@ -355,6 +355,11 @@ INSTANTIATE_TEST_SUITE_P(
                 workload("n.yaml"),
                 {"error: n.yaml:3: 'name' is '', expected a name"},
                 {{"n.yaml", kYamlHead + "  - {name: '', type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"TopologyTabSeparated",
+                workload("t.csv"),
+                {"error: t.csv:1: the fields are separated by tabs; a SCALE-Sim topology "
+                 "separates them with commas"},
+                {{"t.csv", "Layer\tM\tN\tK\ng\t4\t4\t4\n"}}},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
@@ -763,6 +768,49 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--gemm", "4,4,4", "res"},
                 {"error: unexpected argument 'res': flags start with --"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+// --run-name's limit is 128 characters, not bytes: 128 emoji (512 bytes) are a valid name.
+TEST(RobustMessages, RunNameLimitCountsCharacters) {
+  TempDir t("ssim_name");
+  std::string emoji;
+  for (int i = 0; i < 128; ++i) emoji += "\xF0\x9F\x98\x80";  // U+1F600
+  auto parse = [&](const std::string& name) {
+    return parse_cli({"--gemm", "4,4,4", "--run-name", name, "--out", (t.path / "o").string()});
+  };
+  EXPECT_EQ(parse(emoji).hw.run_name, emoji);
+  EXPECT_EQ(parse(std::string(128, 'r')).hw.run_name, std::string(128, 'r'));
+  EXPECT_THROW(parse(emoji + "\xF0\x9F\x98\x80"), InputError);
+  EXPECT_THROW(parse(std::string(129, 'r')), InputError);
+}
+
+// A very long value is echoed cut with "...", in a flag and in a file, and the line still ends
+// with what is allowed.
+TEST(RobustMessages, LongValuesAreCut) {
+  TempDir t("ssim_long");
+  write_file(t.path / "t.csv", "Layer, M, N, K,\ng, 4, " + std::string(900 << 10, '9') + ", 4,\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string head, tail;
+  };
+  for (const Case& c :
+       {Case{{"--gemm", "4,4,4", "--dataflow", std::string(100000, 'x'), "--out", "res"},
+             "error: --dataflow 'xxxxxxxx",
+             "xxxx': expected os, ws or is\n"},
+        Case{{"--workload", "t.csv", "--out", "res"},
+             "error: t.csv:2: layer 'g': field 'N' is '99999999",
+             "9999', expected a positive integer\n"}}) {
+    const Outcome r = run_binary(c.args, t.path, 60);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_LT(r.err.size(), 400u) << r.err.substr(0, 400);
+    EXPECT_EQ(r.err.rfind(c.head, 0), 0u) << r.err.substr(0, 400);
+    EXPECT_NE(r.err.find("..."), std::string::npos) << r.err.substr(0, 400);
+    ASSERT_GE(r.err.size(), c.tail.size());
+    EXPECT_EQ(r.err.substr(r.err.size() - c.tail.size()), c.tail) << r.err.substr(0, 400);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // One meaning per command line: defaults < config file < flags, and among flags by meaning, not
