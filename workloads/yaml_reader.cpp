@@ -310,7 +310,30 @@ Network parse_yaml(const std::string& text, const std::string& source) {
                      "docs/workloads.md)");
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      // The line of the second document's '---' (its content may start later, or be empty).
+      int line = 0, markers = 0, at = 0;
+      bool content = false;
+      for (size_t pos = 0; pos < text.size() && !line;) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string::npos) nl = text.size();
+        const std::string l = text.substr(pos, nl - pos);
+        ++at;
+        const bool marker = l.rfind("---", 0) == 0 &&
+                            (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+        if (marker && (content || markers > 0)) line = at;
+        if (marker) ++markers;
+        const std::string t = detail::trim(l);
+        if (!marker && !t.empty() && t[0] != '#') content = true;
+        pos = nl + 1;
+      }
+      if (!line) line = docs[1].Mark().line >= 0 ? docs[1].Mark().line + 1 : 1;
+      throw InputError(source + ":" + std::to_string(line) +
+                       ": a second YAML document (after '---'); a network file holds one document: "
+                       "put every layer in one 'layers' list");
+    }
+    if (!docs.empty()) root = docs.front();
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks an unclosed flow or quote one line past the end of the text.
     const int lines = int(std::count(text.begin(), text.end(), '\n')) + (text.back() != '\n');

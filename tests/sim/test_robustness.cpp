@@ -293,6 +293,17 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: s.yaml:3: YAML syntax error at the end of the file: end of map flow not "
                  "found"},
                 {{"s.yaml", kYamlHead + "  - {name: a, type: gemm\n"}}},
+        BadCase{"NetworkSecondDocument",  // was ignored: the run simulated the first only
+                workload("n.yaml"),
+                {"error: n.yaml:4: a second YAML document (after '---'); a network file holds "
+                 "one document"},
+                {{"n.yaml", kYamlHead + "  - {name: a, type: gemm, M: 4, N: 4, K: 4}\n---\n" +
+                                kYamlHead + "  - {name: b, type: gemm, M: 8, N: 8, K: 8}\n"}}},
+        BadCase{"NetworkSecondDocumentAfterAMarker",
+                workload("n.yaml"),
+                {"error: n.yaml:5: a second YAML document"},
+                {{"n.yaml", "--- # the network\n" + kYamlHead +
+                                "  - {name: a, type: gemm, M: 4, N: 4, K: 4}\n--- \n"}}},
         BadCase{"NetworkNotAMap",
                 workload("l.yaml"),
                 {"error: l.yaml:1: a network file must be a map with a 'layers' list"},
