@@ -666,7 +666,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::string gemm_csv =
         opts.gemm ? gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed) : std::string();
     fs::create_directories(opts.out_dir);
-    write_run_folder(opts.out_dir, opts.hw, result, canonical);
+    write_run_folder(opts.out_dir, opts.hw, result, canonical,
+                     RunRecord{opts.seed, workload_fingerprint(lower(net))});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()

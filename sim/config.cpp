@@ -550,6 +550,12 @@ HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   return parse_cfg_text(text, path, std::move(base), extras);
 }
 
+std::vector<CfgEntry> cfg_entries(const HwSpec& hw) {
+  std::vector<CfgEntry> entries;
+  for (const KeySpec& k : key_specs()) entries.push_back({k.section, k.key, k.get(hw)});
+  return entries;
+}
+
 std::string format_cfg(const HwSpec& hw) {
   std::ostringstream out;
   out << "# systolic-sim hardware configuration (SCALE-Sim .cfg format; [systolic_sim] holds\n"

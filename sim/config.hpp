@@ -94,6 +94,13 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source_name,
 // The spec in .cfg format (all four sections, every key); parse_cfg_text() of it gives `hw` back.
 std::string format_cfg(const HwSpec& hw);
 
+// Every .cfg key of a spec with its value as format_cfg() writes it, section by section (the
+// resolved configuration recorded in summary.json and sweep.json).
+struct CfgEntry {
+  std::string section, key, value;
+};
+std::vector<CfgEntry> cfg_entries(const HwSpec& hw);
+
 // Checks every field of a spec built in code against the same ranges the file reader enforces.
 void validate_hw(const HwSpec& hw);
 

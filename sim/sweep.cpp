@@ -112,14 +112,6 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
-uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // --- the hardware parameter columns
 // ---------------------------------------------------------------
 
@@ -340,33 +332,12 @@ int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, i
   return x;
 }
 
-// The lowered ops of a workload, hashed: names, kinds and sizes.
-std::string fingerprint(const std::vector<Op>& ops) {
-  uint64_t h = fnv1a("ops");
-  for (const Op& op : ops) {
-    std::string s;
-    if (const GemmOp* g = as_gemm(op)) {
-      s = "g|" + g->name + "|" + std::to_string(g->shape.M) + "|" + std::to_string(g->shape.N) +
-          "|" + std::to_string(g->shape.K) + "|" + std::to_string(g->repeat) + "|" +
-          std::to_string(g->b_is_weight) + "|" + std::to_string(g->layer);
-    } else if (const VectorOp* v = as_vector(op)) {
-      s = "v|" + v->name + "|" + to_string(v->kind) + "|" + std::to_string(v->elements) + "|" +
-          std::to_string(v->inputs) + "|" + std::to_string(v->outputs) + "|" +
-          std::to_string(v->row) + "|" + std::to_string(v->layer);
-    }
-    h = fnv1a(s + "\n", h);
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
-  return buf;
-}
-
 SweepWorkload make_workload(std::string name, Network net) {
   SweepWorkload w;
   w.name = std::move(name);
   w.ops = lower(net);
   w.net = std::move(net);
-  w.fingerprint = fingerprint(w.ops);
+  w.fingerprint = workload_fingerprint(w.ops);
   return w;
 }
 
@@ -668,22 +639,7 @@ std::string sweep_description_json(const SweepSpec& spec) {
   j["workloads"] = wl;
   // The hardware every point starts from, as the .cfg keys (format_cfg), section by section.
   ordered_json hw = ordered_json::object();
-  {
-    std::istringstream in(format_cfg(spec.base));
-    std::string line, section;
-    while (std::getline(in, line)) {
-      line = trim(line);
-      if (line.empty() || line[0] == '#') continue;
-      if (line[0] == '[') {
-        section = line.substr(1, line.size() - 2);
-        hw[section] = ordered_json::object();
-        continue;
-      }
-      const auto eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      hw[section][trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
-    }
-  }
+  for (const CfgEntry& e : cfg_entries(spec.base)) hw[e.section][e.key] = e.value;
   j["base_hardware"] = hw;
   ordered_json axes = ordered_json::array();
   for (const SweepAxis& a : spec.axes) {

@@ -780,6 +780,55 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: unexpected argument 'res': flags start with --"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
+// summary.json records what reruns the run exactly: the seed, the tool version, the workload's
+// fingerprint and the resolved config; a .cfg made from that config, with the same seed and
+// workload, gives the same summary.json byte for byte.
+TEST(RobustOutput, SummaryRecordsWhatRerunsTheRun) {
+  TempDir t("ssim_record");
+  write_file(t.path / "c.cfg",
+             "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 4\n"
+             "[run_presets]\nInterfaceBandwidth: CALC\n");
+  const Outcome first =
+      run_binary({"--gemm", "24,16,40", "--config", "c.cfg", "--seed", "42", "--fidelity", "cycle",
+                  "--bandwidth", "5", "--dram-latency", "3", "--out", "a", "--quiet"},
+                 t.path, 120);
+  ASSERT_EQ(first.code, 0) << first.err;
+  const std::string text = slurp(t.path / "a" / "summary.json");
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("seed"), 42u);
+  EXPECT_EQ(j.at("tool_version"), SSIM_VERSION);
+  const std::string fp = j.at("workload").at("fingerprint");
+  EXPECT_EQ(fp.size(), 16u);
+  EXPECT_EQ(fp.find_first_not_of("0123456789abcdef"), std::string::npos) << fp;
+  const auto& cfg = j.at("config");
+  EXPECT_EQ(cfg.at("architecture_presets").at("ArrayHeight"), "8");
+  EXPECT_EQ(cfg.at("architecture_presets").at("ArrayWidth"), "4");
+  EXPECT_EQ(cfg.at("architecture_presets").at("Bandwidth"), "5");
+  EXPECT_EQ(cfg.at("run_presets").at("InterfaceBandwidth"), "USER");  // the flag won
+  EXPECT_EQ(cfg.at("systolic_sim").at("DramLatency"), "3");
+  EXPECT_EQ(cfg.at("systolic_sim").at("Fidelity"), "cycle");
+  std::string rebuilt;
+  for (const auto& [section, keys] : cfg.items()) {
+    rebuilt += "[" + section + "]\n";
+    for (const auto& [key, value] : keys.items())
+      rebuilt += key + " = " + value.get<std::string>() + "\n";
+  }
+  write_file(t.path / "rebuilt.cfg", rebuilt);
+  const Outcome again = run_binary(
+      {"--gemm", "24,16,40", "--config", "rebuilt.cfg", "--seed", "42", "--out", "b", "--quiet"},
+      t.path, 120);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(slurp(t.path / "b" / "summary.json"), text);
+  // Another seed is recorded as such (and the other GEMM sizes give another fingerprint).
+  const Outcome other = run_binary(
+      {"--gemm", "24,16,41", "--config", "rebuilt.cfg", "--seed", "7", "--out", "c", "--quiet"},
+      t.path, 120);
+  ASSERT_EQ(other.code, 0) << other.err;
+  const auto k = nlohmann::json::parse(slurp(t.path / "c" / "summary.json"));
+  EXPECT_EQ(k.at("seed"), 7u);
+  EXPECT_NE(k.at("workload").at("fingerprint"), fp);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Messages
 
