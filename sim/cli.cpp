@@ -614,6 +614,10 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
   return t.str();
 }
 
+// How long a run waits for another writer of its --out folder (a run writes for well under a
+// second; a sweep holds the folder until it ends).
+constexpr double kOutLockWaitSeconds = 60;
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CliOptions opts;
   try {
@@ -666,6 +670,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::string gemm_csv =
         opts.gemm ? gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed) : std::string();
     fs::create_directories(opts.out_dir);
+    // The lock sweeps take: two runs into one folder write one after the other, never mixed.
+    FolderLock lock;
+    if (!lock.acquire(opts.out_dir, kOutLockWaitSeconds)) {
+      err << "error: cannot write results to '" << opts.out_dir
+          << "': another run or sweep is writing to this folder (waited "
+          << int(kOutLockWaitSeconds) << " s); nothing written" << std::endl;
+      return kExitFailure;
+    }
     write_run_folder(opts.out_dir, opts.hw, result, canonical,
                      RunRecord{opts.seed, workload_fingerprint(lower(net))});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);

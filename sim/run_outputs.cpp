@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "sim/report_table.hpp"
 #include "sim/scalesim_reports.hpp"
@@ -292,10 +294,13 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
   files.emplace_back("layers.csv", layers_csv(hw, r));
   files.emplace_back("summary.json", summary_json(hw, r, canonical, record));
   std::vector<std::string> written;
+  // Tests make the window between two files wide (tests/sim/test_robustness.cpp).
+  const char* delay = std::getenv("SSIM_RUN_TEST_WRITE_DELAY_MS");
   for (const auto& [name, content] : files) {
     const std::string path = (fs::path(dir) / name).string();
     write_file_atomic(path, content);
     written.push_back(path);
+    if (delay) std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
   }
   return written;
 }

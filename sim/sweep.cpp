@@ -1263,13 +1263,6 @@ struct SignalGuard {
   }
 };
 
-struct DirLock {
-  int fd = -1;
-  ~DirLock() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -1299,16 +1292,16 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   const std::string description = sweep_description_json(spec);
   const std::string header = csv_line(sweep_csv_columns());
   const std::string lheader = csv_line(sweep_layers_csv_columns());
-  DirLock lock;
+  FolderLock lock;
   Stored stored;
   try {
     std::error_code ec;
     const bool existed = fs::exists(dir, ec);
     fs::create_directories(dir);
-    lock.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!lock.acquire(dir.string(), 0)) {
       err << "error: --out '" << spec.out_dir
-          << "': another sweep is writing to this folder; wait for it or use another folder"
+          << "': another sweep or run is writing to this folder; wait for it or use another "
+             "folder"
           << std::endl;
       return kExitBadInput;
     }

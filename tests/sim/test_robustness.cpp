@@ -1001,6 +1001,45 @@ std::string gemm_network_yaml(int layers, uint64_t seed,
   return y.str();
 }
 
+// Two runs into one --out: the second writes after the first has written all its files (the
+// folder lock sweeps take), so the folder holds one run's files, never a mix. The first run
+// waits 400 ms after each file; the second starts once the first's first file is there. Without
+// the lock the second wrote all its files in that window and the first then overwrote the rest.
+TEST(RobustOutput, TwoRunsIntoOneFolderNeverMix) {
+  TempDir t("ssim_two");
+  const std::vector<std::string> a = {"--gemm", "64,48,32", "--array", "8x8", "--quiet"};
+  const std::vector<std::string> b = {"--gemm", "64,48,32", "--array", "16x16", "--quiet"};
+  auto with_out = [](std::vector<std::string> args, const std::string& out) {
+    args.insert(args.end(), {"--out", out});
+    return args;
+  };
+  ASSERT_EQ(run_binary(with_out(a, "ref_a"), t.path, 120).code, 0);
+  ASSERT_EQ(run_binary(with_out(b, "ref_b"), t.path, 120).code, 0);
+  const auto ref_a = read_folder(t.path / "ref_a"), ref_b = read_folder(t.path / "ref_b");
+  ASSERT_NE(ref_a.at("summary.json"), ref_b.at("summary.json"));
+
+  setenv("SSIM_RUN_TEST_WRITE_DELAY_MS", "400", 1);
+  const pid_t pa =
+      testutil::spawn_binary(with_out(a, "run"), t.path, t.path / "a.out", t.path / "a.err");
+  unsetenv("SSIM_RUN_TEST_WRITE_DELAY_MS");
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!fs::exists(t.path / "run" / "COMPUTE_REPORT.csv") &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const Outcome rb = run_binary(with_out(b, "run"), t.path, 120);
+  const Outcome ra = testutil::wait_binary(pa, t.path / "a.out", t.path / "a.err", 120);
+  EXPECT_EQ(ra.code, 0) << ra.err;
+  EXPECT_EQ(rb.code, 0) << rb.err;
+  const auto got = read_folder(t.path / "run");
+  int from_a = 0, from_b = 0;
+  for (const auto& [name, text] : got) {
+    from_a += ref_a.count(name) && ref_a.at(name) == text;
+    from_b += ref_b.count(name) && ref_b.at(name) == text;
+  }
+  EXPECT_TRUE(got == ref_b) << got.size() << " files: " << from_a << " from the first run, "
+                            << from_b << " from the second";
+}
+
 // Kills the binary (SIGKILL) at random moments while it writes a large network's reports into a
 // folder that holds a complete earlier run (a different array, so every file differs). After each
 // kill every report must be complete and byte-equal to the old or to the new version; nothing but
