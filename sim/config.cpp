@@ -542,6 +542,7 @@ HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   } catch (const detail::InputFileError& e) {
     if (e.kind != detail::InputFileError::TooLarge)
       throw InputError(path + ": cannot read config file: " + e.reason);
+    detail::check_text(e.head, path, "a SCALE-Sim .cfg file");  // /dev/urandom: binary
     if (e.size > 0)
       throw InputError(path + ": config file too large (" + std::to_string(e.size) +
                        " bytes; at most 1 MiB)");

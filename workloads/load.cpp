@@ -146,12 +146,12 @@ std::string read_input_file(const std::string& path, uintmax_t max_bytes) {
     if (n == 0) break;
     text.append(buf, size_t(n));
     if (text.size() > max_bytes)  // a device that does not end, or a file that grew
-      throw InputFileError{InputFileError::TooLarge, "", 0};
+      throw InputFileError{InputFileError::TooLarge, "", 0, text.substr(0, 4096)};
   }
   return text;
 }
 
-std::string read_workload_file(const std::string& path, const char* what) {
+std::string read_workload_file(const std::string& path, const char* what, const char* expected) {
   const std::string where = "'" + printable(path) + "'";
   try {
     return read_input_file(path, kMaxWorkloadFileBytes);
@@ -162,6 +162,7 @@ std::string read_workload_file(const std::string& path, const char* what) {
       case InputFileError::Read:
         throw InputError(std::string("cannot read ") + what + " " + where + ": " + e.reason);
       case InputFileError::TooLarge:
+        check_text(e.head, path, expected);  // /dev/urandom is binary, not "too large"
         break;
     }
     throw InputError(std::string(what) + " " + where + " is too large (more than " +

@@ -95,6 +95,7 @@ struct InputFileError {
   enum Kind { Open, Read, TooLarge } kind;
   std::string reason;  // strerror() text, "is a directory", "not a regular file (a FIFO) ..."
   uintmax_t size = 0;  // TooLarge: the size of a regular file, 0 when it is not known
+  std::string head{};  // TooLarge from a device: its first bytes, to tell a binary stream
 };
 // The one way every input file (config, topology, network; sweep workloads too) is read: opened
 // without blocking (a FIFO with no writer never hangs the run), checked with fstat, and read to
@@ -104,7 +105,8 @@ struct InputFileError {
 std::string read_input_file(const std::string& path, uintmax_t max_bytes);
 // The file's contents; InputError with the real reason for a missing, unreadable or folder path,
 // and a size cap that also stops endless devices.
-std::string read_workload_file(const std::string& path, const char* what);
+// `expected` names the format for "not a text file" ("a SCALE-Sim topology .csv").
+std::string read_workload_file(const std::string& path, const char* what, const char* expected);
 
 // "dir/Resnet50.csv" -> "Resnet50"
 inline std::string file_stem(const std::string& path) {

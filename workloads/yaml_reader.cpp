@@ -394,7 +394,8 @@ Network parse_yaml_network(const std::string& text, const std::string& source) {
 }
 
 Network read_yaml_network(const std::string& path) {
-  return parse_yaml_network(detail::read_workload_file(path, "network file"), path);
+  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file"),
+                            path);
 }
 
 }  // namespace ssim

@@ -54,6 +54,8 @@ enum class Setup {
   Huge,          // `name` is a text file of `size` bytes
   Fifo,          // `name` is a FIFO with no writer: opening it for reading would block
   DevNull,       // `name` is a symlink to /dev/null, a character device (read, and empty)
+  DevUrandom,    // `name` is a symlink to /dev/urandom, a character device of endless binary
+  DevZero,       // `name` is a symlink to /dev/zero, endless NUL bytes
   DanglingLink,  // `name` is a symlink to a path that does not exist
   LinkLoop,      // `name` is a symlink to itself
 };
@@ -93,6 +95,12 @@ void prepare(const BadCase& c, const fs::path& dir) {
       break;
     case Setup::DevNull:
       fs::create_symlink("/dev/null", p);
+      break;
+    case Setup::DevUrandom:
+      fs::create_symlink("/dev/urandom", p);
+      break;
+    case Setup::DevZero:
+      fs::create_symlink("/dev/zero", p);
       break;
     case Setup::DanglingLink:
       fs::create_symlink("nowhere", p);
@@ -371,6 +379,31 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: t.csv:1: the fields are separated by tabs; a SCALE-Sim topology "
                  "separates them with commas"},
                 {{"t.csv", "Layer\tM\tN\tK\ng\t4\t4\t4\n"}}},
+        BadCase{"TopologyUrandom",  // said "too large"
+                workload("r.csv"),
+                {"error: r.csv: not a text file (byte ", "); expected a SCALE-Sim topology .csv"},
+                {},
+                Setup::DevUrandom,
+                "r.csv"},
+        BadCase{"NetworkUrandom",
+                workload("r.yaml"),
+                {"error: r.yaml: not a text file (byte ", "); expected a YAML network file"},
+                {},
+                Setup::DevUrandom,
+                "r.yaml"},
+        BadCase{"ConfigUrandom",
+                config("r.cfg"),
+                {"error: r.cfg: not a text file (byte ", "); expected a SCALE-Sim .cfg file"},
+                {},
+                Setup::DevUrandom,
+                "r.cfg"},
+        BadCase{"TopologyDevZero",
+                workload("z.csv"),
+                {"error: z.csv: not a text file (byte 0x00 at offset 0); expected a SCALE-Sim "
+                 "topology .csv"},
+                {},
+                Setup::DevZero,
+                "z.csv"},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
