@@ -1313,6 +1313,13 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
         const nlohmann::json now = nlohmann::json::parse(description);
         const nlohmann::json before = nlohmann::json::parse(old, nullptr, false);
         same = !before.is_discarded() && before == now;
+        if (before.is_discarded() && !spec.force) {  // cut short or edited: not a description
+          err << "error: --out '" << spec.out_dir << "': its " << kJsonName
+              << " is damaged (not valid JSON, e.g. cut short); pass --force to start the sweep "
+                 "over, or use a new folder"
+              << std::endl;
+          return kExitBadInput;
+        }
         if (!same && !spec.force) {
           const std::string what =
               before.is_discarded() ? std::string() : first_difference(before, now);

@@ -111,6 +111,12 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
     if (name.empty())
       throw InputError(where(row.line) + "the layer has no name (first column '" + columns[0] +
                        "' is empty)");
+    bool only_name = true;
+    for (size_t i = 1; i < row.fields.size(); ++i) only_name = only_name && row.fields[i].empty();
+    if (only_name)
+      throw InputError(where(row.line) + "the row holds only '" + name +
+                       "' and no sizes: a title row (as in SCALE-Sim's MLPERF.csv)? Each row "
+                       "after the header is one layer; remove it or split the file");
     if (const std::string why = detail::name_problem(name); !why.empty())
       throw InputError(where(row.line) + "layer name '" + name + "' " + why +
                        "; expected UTF-8 text without control characters");

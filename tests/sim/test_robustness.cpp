@@ -404,6 +404,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {},
                 Setup::DevZero,
                 "z.csv"},
+        BadCase{"TopologyTitleRow",  // SCALE-Sim's MLPERF.csv: said "missing field 'M'"
+                workload("t.csv"),
+                {"error: t.csv:3: the row holds only 'Resnet50' and no sizes: a title row"},
+                {{"t.csv", kCsvHead + "g, 4, 4, 4,\nResnet50,,,,\nh, 4, 4, 4,\n"}}},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
@@ -816,6 +820,20 @@ INSTANTIATE_TEST_SUITE_P(
 // summary.json records what reruns the run exactly: the seed, the tool version, the workload's
 // fingerprint and the resolved config; a .cfg made from that config, with the same seed and
 // workload, gives the same summary.json byte for byte.
+// A sweep.json cut short is "damaged", not "a sweep with different arguments"; nothing changes.
+TEST(RobustOutput, DamagedSweepJsonIsSaidSo) {
+  TempDir t("ssim_damaged");
+  fs::create_directory(t.path / "res");
+  write_file(t.path / "res" / "sweep.json", "{\n  \"schema_version\": 1,\n  \"tool\": \"sys");
+  const Outcome r = run_binary(
+      {"sweep", "--gemm", "8,8,8", "--arrays", "4x4,8x8", "--out", "res", "--quiet"}, t.path, 60);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "error: --out 'res': its sweep.json is damaged (not valid JSON, e.g. cut short); pass "
+            "--force to start the sweep over, or use a new folder\n");
+  EXPECT_EQ(entries(t.path / "res"), std::vector<std::string>{"sweep.json"});
+}
+
 TEST(RobustOutput, SummaryRecordsWhatRerunsTheRun) {
   TempDir t("ssim_record");
   write_file(t.path / "c.cfg",
