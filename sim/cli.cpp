@@ -513,6 +513,7 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   }
   apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);
+  if (const std::string n = unmodelled_note(opts.hw); !n.empty()) opts.notes.push_back(n);
 
   if (opts.action == CliAction::PrintConfig) return opts;
   opts.report = seen.count("report") > 0;

@@ -551,6 +551,21 @@ HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   return parse_cfg_text(text, path, std::move(base), extras);
 }
 
+std::string unmodelled_note(const HwSpec& hw) {
+  const HwSpec d;
+  std::string set;
+  for (const char* key : {"MemoryBanks", "IfmapOffset", "FilterOffset", "OfmapOffset"}) {
+    for (const KeySpec& k : key_specs()) {
+      if (std::strcmp(k.key, key) != 0 || k.get(hw) == k.get(d)) continue;
+      set += (set.empty() ? "" : ", ") + std::string(key) + " " + k.get(hw);
+    }
+  }
+  if (set.empty()) return "";
+  return "note: " + set +
+         ": read but not modelled, no result depends on it (DRAM banks and trace addresses; "
+         "docs/config.md)";
+}
+
 std::vector<CfgEntry> cfg_entries(const HwSpec& hw) {
   std::vector<CfgEntry> entries;
   for (const KeySpec& k : key_specs()) entries.push_back({k.section, k.key, k.get(hw)});
@@ -702,7 +717,8 @@ const std::vector<FlagSpec>& flag_specs() {
                          [](HwSpec& h, const std::string& s) { set_key(h, "FilterSramSzkB", s); }));
     v.push_back(key_flag("ofmap-sram-kb", "KIB", "OfmapSramSzkB", "output scratchpad size in KiB",
                          [](HwSpec& h, const std::string& s) { set_key(h, "OfmapSramSzkB", s); }));
-    v.push_back(key_flag("memory-banks", "N", "MemoryBanks", "DRAM banks",
+    v.push_back(key_flag("memory-banks", "N", "MemoryBanks",
+                         "DRAM banks: read and checked, not modelled (no result depends on it)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "MemoryBanks", s); }));
     v.push_back(key_flag("vector-lanes", "N", "VectorLanes",
                          "elements per cycle on the vector unit",

@@ -510,6 +510,11 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   for (const AxisDef& d : axis_defs()) {
     if (lists.count(d.flag)) spec.axes.push_back({d.flag, lists[d.flag]});
   }
+  if (const std::string n = unmodelled_note(spec.base); !n.empty()) spec.notes.push_back(n);
+  if (lists.count("memory-banks"))
+    spec.notes.push_back("note: --memory-banks " + seen["memory-banks"] +
+                         ": MemoryBanks is read but not modelled; every value of this axis gives "
+                         "the same results");
 
   uint64_t n = 1;
   for (const SweepAxis& a : spec.axes) {

@@ -897,6 +897,31 @@ TEST(RobustMessages, RunNameLimitCountsCharacters) {
   EXPECT_THROW(parse(std::string(129, 'r')), InputError);
 }
 
+// Keys read but not modelled say so in one note line when set to a non-default value.
+TEST(RobustMessages, KeysNotModelledPrintANote) {
+  TempDir t("ssim_note");
+  const std::string out = (t.path / "o").string();
+  auto notes_of = [](const std::vector<std::string>& notes) {
+    std::string all;
+    for (const std::string& n : notes) all += n + "\n";
+    return all;
+  };
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--out", out}).notes), "");
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--memory-banks", "4", "--out", out}).notes),
+            "note: MemoryBanks 4: read but not modelled, no result depends on it (DRAM banks and "
+            "trace addresses; docs/config.md)\n");
+  write_file(t.path / "c.cfg", "[architecture_presets]\nIfmapOffset: 5\nMemoryBanks: 1\n");
+  const std::string cfg_notes = notes_of(
+      parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(), "--out", out}).notes);
+  EXPECT_EQ(cfg_notes.rfind("note: IfmapOffset 5: read but not modelled", 0), 0u) << cfg_notes;
+  const SweepSpec sw = parse_sweep_args(
+      {"--gemm", "4,4,4", "--arrays", "4x4", "--memory-banks", "1,2", "--out", out});
+  EXPECT_NE(notes_of(sw.notes).find("note: --memory-banks 1,2: MemoryBanks is read but not "
+                                    "modelled; every value of this axis gives the same results"),
+            std::string::npos)
+      << notes_of(sw.notes);
+}
+
 // A very long value is echoed cut with "...", in a flag and in a file, and the line still ends
 // with what is allowed.
 TEST(RobustMessages, LongValuesAreCut) {
