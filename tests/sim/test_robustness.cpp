@@ -660,6 +660,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "0 is smaller than the dilated kernel 7 (kernel 3, dilation 3)"},
                 {{"n.yaml", kYamlHead + "  - {name: c, type: conv2d, input: [6, 6, 3], filters: "
                                         "4, kernel: 3, dilation: 3}\n"}}},
+        BadCase{"NetworkPoolPaddingAboveHalfTheKernel",  // was accepted; PyTorch refuses it
+                workload("n.yaml"),
+                {"error: n.yaml:3: layer 'p': padding 2 is more than half the kernel height 3; a "
+                 "pooling padding may be at most half the kernel (as in PyTorch)"},
+                {{"n.yaml", kYamlHead + "  - {name: p, type: pool, op: max, input: [8, 8, 3], "
+                                        "kernel: 3, padding: 2}\n"}}},
         BadCase{"NetworkPoolWindow",
                 workload("n.yaml"),
                 {"error: n.yaml:3: layer 'p': output height is not positive"},
