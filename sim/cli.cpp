@@ -1,5 +1,9 @@
 #include "sim/cli.hpp"
 
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -203,28 +207,107 @@ std::string checked_text(const GemmRunResult& r) {
 
 }  // namespace
 
+namespace {
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// " (/proc is a proc file system, which holds no files of ours)" for the pseudo file systems
+// whose refusals read oddly ("No such file or directory" for a folder that is there).
+std::string pseudo_fs_hint(const fs::path& p) {
+  struct statfs sf {};
+  if (::statfs(p.c_str(), &sf) != 0) return "";
+  const char* kind = sf.f_type == PROC_SUPER_MAGIC ? "proc"
+                     : sf.f_type == SYSFS_MAGIC    ? "sysfs"
+                                                   : nullptr;
+  return kind ? " ('" + p.string() + "' is on " + kind + ", which holds no results)" : "";
+}
+
+}  // namespace
+
 void check_out_dir(const std::string& dir) {
   if (dir.empty()) throw InputError("--out '': expected a folder name");
-  std::error_code ec;
-  fs::path p(dir);
-  if (fs::exists(p, ec)) {
-    if (!fs::is_directory(p, ec)) {
-      throw InputError("--out '" + dir + "': exists and is not a folder");
+  const std::string head = "--out '" + dir + "': ";
+  // The folder itself, or the nearest ancestor that exists: stat() gives the real reason for a
+  // symlink loop, a name or path too long, or a component that is not a folder.
+  auto tidy_path = [](fs::path q) {  // "res/" -> "res", "a/./b" -> "a/b"
+    q = q.lexically_normal();
+    while (q.has_relative_path() && q.filename().empty()) q = q.parent_path();
+    return q;
+  };
+  fs::path p = tidy_path(dir);
+  std::vector<fs::path> missing;  // to create, outermost first
+  while (true) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        if (missing.empty()) throw InputError(head + "exists and is not a folder");
+        throw InputError(head + "'" + p.string() + "' is not a folder");
+      }
+      break;
     }
-  } else {
-    // The nearest existing ancestor must be a folder we can create things in.
-    fs::path a = p.parent_path();
-    while (!a.empty() && !fs::exists(a, ec)) a = a.parent_path();
-    if (a.empty()) a = ".";
-    if (!fs::is_directory(a, ec)) {
-      throw InputError("--out '" + dir + "': '" + a.string() + "' is not a folder");
+    const int err = errno;
+    if (err != ENOENT) {
+      if (err == ENOTDIR) {  // a component is a file: name it
+        fs::path a = p.parent_path();
+        while (!a.empty() && ::stat(a.c_str(), &st) != 0) a = a.parent_path();
+        if (!a.empty() && !S_ISDIR(st.st_mode))
+          throw InputError(head + "'" + a.string() + "' is not a folder");
+      }
+      throw InputError(head + errno_text(err));
     }
-    p = a;
+    struct stat lst {};
+    if (::lstat(p.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      std::error_code ec;
+      const fs::path target = fs::read_symlink(p, ec);
+      throw InputError(head + "'" + p.string() + "' is a symbolic link to '" + target.string() +
+                       "', which does not exist");
+    }
+    missing.insert(missing.begin(), p);
+    const fs::path parent = tidy_path(p.parent_path());
+    if (parent.empty() || parent == p) {
+      p = ".";
+      continue;
+    }
+    p = parent;
   }
-  if (::access(p.c_str(), W_OK | X_OK) != 0) {
-    throw InputError("--out '" + dir + "': cannot write in '" + p.string() +
-                     "': " + std::error_code(errno, std::generic_category()).message());
+  // Probe: create the missing folders and a file in the innermost, as the run will, then remove
+  // them again. Permission checks with access() say yes to root, and only trying shows what
+  // /proc, /sys or a read-only mount refuse.
+  std::vector<fs::path> made;
+  auto undo = [&] {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
+  };
+  for (const fs::path& m : missing) {
+    if (::mkdir(m.c_str(), 0777) != 0) {
+      const int err = errno;
+      undo();
+      throw InputError(head + "cannot create the folder '" + m.string() + "': " + errno_text(err) +
+                       pseudo_fs_hint(m.parent_path().empty() ? fs::path(".") : m.parent_path()));
+    }
+    made.push_back(m);
   }
+  const fs::path in = missing.empty() ? p : missing.back();
+  // An unnamed file first (O_TMPFILE): a run killed here leaves nothing behind. File systems
+  // without it get a named one, NAME.tmp.PID like the reports' temporaries.
+  int fd = ::open(in.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::close(fd);
+    undo();
+    return;
+  }
+  const fs::path probe = in / (".ssim-probe.tmp." + std::to_string(::getpid()));
+  fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    undo();
+    throw InputError(head + "cannot write in '" + in.string() + "': " + errno_text(err) +
+                     pseudo_fs_hint(in));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  undo();
 }
 
 std::string one_line(const std::string& msg) {
@@ -244,6 +327,44 @@ std::string one_line(const std::string& msg) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
+}
+
+namespace {
+
+// The first `n` bytes of `s`, or fewer so as not to split a UTF-8 character.
+size_t utf8_floor(const std::string& s, size_t n) {
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+// `s` cut to about `max` bytes: its head, "...", its tail.
+std::string cut_middle(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  const size_t head = utf8_floor(s, max * 2 / 3);
+  size_t tail = s.size() - (max - max * 2 / 3);
+  while (tail < s.size() && (static_cast<unsigned char>(s[tail]) & 0xC0) == 0x80) ++tail;
+  return s.substr(0, head) + "..." + s.substr(tail);
+}
+
+}  // namespace
+
+std::string message_line(const std::string& msg) {
+  const std::string line = one_line(msg);
+  std::string out;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    const size_t open = line.find('\'', pos);
+    const size_t close = open == std::string::npos ? open : line.find('\'', open + 1);
+    if (close == std::string::npos) {
+      out.append(line, pos, std::string::npos);
+      break;
+    }
+    out.append(line, pos, open + 1 - pos);
+    out += cut_middle(line.substr(open + 1, close - open - 1), kMaxQuotedValue);
+    out += '\'';
+    pos = close + 1;
+  }
+  return cut_middle(out, kMaxMessage);
 }
 
 namespace {
@@ -390,8 +511,9 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
     if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
       seen["workload"] = extras.topology;
   }
-  for (const auto& [name, value] : hw_flags_given) apply_hw_flag(opts.hw, name, value);
+  apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);
+  if (const std::string n = unmodelled_note(opts.hw); !n.empty()) opts.notes.push_back(n);
 
   if (opts.action == CliAction::PrintConfig) return opts;
   opts.report = seen.count("report") > 0;
@@ -493,19 +615,23 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
   return t.str();
 }
 
+// How long a run waits for another writer of its --out folder (a run writes for well under a
+// second; a sweep holds the folder until it ends).
+constexpr double kOutLockWaitSeconds = 60;
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CliOptions opts;
   try {
     opts = parse_cli(args);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 
-  for (const std::string& n : opts.notes) err << one_line(n) << '\n';
+  for (const std::string& n : opts.notes) err << message_line(n) << '\n';
   switch (opts.action) {
     case CliAction::Help:
       out << cli_help();
@@ -527,7 +653,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     result = run_network(opts.hw, net, opts.seed);
     canonical = run_canonical_kernels(opts.hw);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
     err << "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
@@ -535,7 +661,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 
@@ -545,7 +671,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::string gemm_csv =
         opts.gemm ? gemm_results_csv(opts.hw, result.gemms.at(0), opts.seed) : std::string();
     fs::create_directories(opts.out_dir);
-    write_run_folder(opts.out_dir, opts.hw, result, canonical);
+    // The lock sweeps take: two runs into one folder write one after the other, never mixed.
+    FolderLock lock;
+    if (!lock.acquire(opts.out_dir, kOutLockWaitSeconds)) {
+      err << "error: cannot write results to '" << opts.out_dir
+          << "': another run or sweep is writing to this folder (waited "
+          << int(kOutLockWaitSeconds) << " s); nothing written" << std::endl;
+      return kExitFailure;
+    }
+    write_run_folder(opts.out_dir, opts.hw, result, canonical,
+                     RunRecord{opts.seed, workload_fingerprint(lower(net))});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()

@@ -56,6 +56,13 @@ void check_out_dir(const std::string& dir);
 // reports, for one, span several lines).
 std::string one_line(const std::string& msg);
 
+// Every message the user reads (error and note lines) goes through this one helper: one_line(),
+// with each quoted value longer than kMaxQuotedValue bytes cut in the middle with "..." (a 900 KB
+// value in a file or a flag is not echoed whole), and the line cut at kMaxMessage bytes.
+constexpr size_t kMaxQuotedValue = 160;
+constexpr size_t kMaxMessage = 2000;
+std::string message_line(const std::string& msg);
+
 // Boost's option list without trailing spaces and without runs of blank lines.
 std::string tidy(const boost::program_options::options_description& desc);
 

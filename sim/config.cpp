@@ -9,6 +9,7 @@
 // into its HwSpec field with the line it came from.
 #include "sim/config.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +22,8 @@
 #include <map>
 #include <sstream>
 #include <system_error>
+
+#include "workloads/read_util.hpp"
 
 namespace ssim {
 
@@ -131,8 +134,10 @@ std::string parse_run_name(const std::string& raw) {
       "expected 1 to 128 characters (UTF-8) without / \\ # or control characters, not . or .. "
       "(it names the output folder)";
   const std::string v = trim(raw);
-  if (v.empty() || v.size() > 128 || v == "." || v == ".." || !valid_utf8(v))
-    throw BadValue{allowed};
+  if (v.empty() || v == "." || v == ".." || !valid_utf8(v)) throw BadValue{allowed};
+  size_t characters = 0;  // UTF-8: continuation bytes are not characters of their own
+  for (unsigned char c : v) characters += (c & 0xC0) != 0x80;
+  if (characters > 128) throw BadValue{allowed};
   for (unsigned char c : v) {
     if (c == '/' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) throw BadValue{allowed};
   }
@@ -535,34 +540,41 @@ HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwS
 }
 
 HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
-  namespace fs = std::filesystem;
   constexpr std::uintmax_t kMaxBytes = 1 << 20;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) {
-    const std::string why = ec ? ec.message() : "No such file or directory";
-    throw InputError(path + ": cannot read config file: " + why);
-  }
-  if (fs::is_directory(st)) throw InputError(path + ": cannot read config file: is a directory");
-  if (fs::is_regular_file(st)) {
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > kMaxBytes) {
-      throw InputError(path + ": config file too large (" + std::to_string(size) +
-                       " bytes; at most 1 MiB)");
-    }
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
   std::string text;
-  char buf[4096];
-  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
-    text.append(buf, size_t(f.gcount()));
-    if (text.size() > kMaxBytes) {
-      throw InputError(path + ": config file too large (more than 1 MiB)");
+  try {
+    text = detail::read_input_file(path, kMaxBytes);
+  } catch (const detail::InputFileError& e) {
+    if (e.kind != detail::InputFileError::TooLarge)
+      throw InputError(path + ": cannot read config file: " + e.reason);
+    detail::check_text(e.head, path, "a SCALE-Sim .cfg file");  // /dev/urandom: binary
+    if (e.size > 0)
+      throw InputError(path + ": config file too large (" + std::to_string(e.size) +
+                       " bytes; at most 1 MiB)");
+    throw InputError(path + ": config file too large (more than 1 MiB)");
+  }
+  return parse_cfg_text(text, path, std::move(base), extras);
+}
+
+std::string unmodelled_note(const HwSpec& hw) {
+  const HwSpec d;
+  std::string set;
+  for (const char* key : {"MemoryBanks", "IfmapOffset", "FilterOffset", "OfmapOffset"}) {
+    for (const KeySpec& k : key_specs()) {
+      if (std::strcmp(k.key, key) != 0 || k.get(hw) == k.get(d)) continue;
+      set += (set.empty() ? "" : ", ") + std::string(key) + " " + k.get(hw);
     }
   }
-  if (f.bad()) throw InputError(path + ": cannot read config file: " + std::strerror(errno));
-  return parse_cfg_text(text, path, std::move(base), extras);
+  if (set.empty()) return "";
+  return "note: " + set +
+         ": read but not modelled, no result depends on it (DRAM banks and trace addresses; "
+         "docs/config.md)";
+}
+
+std::vector<CfgEntry> cfg_entries(const HwSpec& hw) {
+  std::vector<CfgEntry> entries;
+  for (const KeySpec& k : key_specs()) entries.push_back({k.section, k.key, k.get(hw)});
+  return entries;
 }
 
 std::string format_cfg(const HwSpec& hw) {
@@ -690,23 +702,15 @@ const std::vector<FlagSpec>& flag_specs() {
                          [](HwSpec& h, const std::string& s) { set_key(h, "Fidelity", s); }));
     v.push_back(key_flag("bandwidth", "WORDS_PER_CYCLE", "Bandwidth",
                          "DRAM bandwidth in words per cycle (SCALE-Sim's unit)",
-                         [](HwSpec& h, const std::string& s) {
-                           set_key(h, "Bandwidth", s);
-                           h.interface_bandwidth = "USER";  // a bandwidth given is one to model
-                         }));
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Bandwidth", s); }));
     v.push_back(key_flag("dram-bandwidth", "BYTES_PER_CYCLE", "DramBandwidth",
                          "DRAM bandwidth in bytes per cycle; 0 = Bandwidth x element size",
-                         [](HwSpec& h, const std::string& s) {
-                           set_key(h, "DramBandwidth", s);
-                           h.interface_bandwidth = "USER";
-                         }));
-    v.push_back(key_flag("dram-gbps", "GB_PER_S", "DramBandwidthGBs",
-                         "DRAM bandwidth in GB/s at the array clock (bytes/cycle = GB/s / GHz); "
-                         "0 = not given; wins over --dram-bandwidth",
-                         [](HwSpec& h, const std::string& s) {
-                           set_key(h, "DramBandwidthGBs", s);
-                           h.interface_bandwidth = "USER";
-                         }));
+                         [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidth", s); }));
+    v.push_back(
+        key_flag("dram-gbps", "GB_PER_S", "DramBandwidthGBs",
+                 "DRAM bandwidth in GB/s at the array clock (bytes/cycle = GB/s / GHz); "
+                 "0 = not given; wins over --dram-bandwidth",
+                 [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidthGBs", s); }));
     v.push_back(
         key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
                  "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim (the "
@@ -726,7 +730,8 @@ const std::vector<FlagSpec>& flag_specs() {
                          [](HwSpec& h, const std::string& s) { set_key(h, "FilterSramSzkB", s); }));
     v.push_back(key_flag("ofmap-sram-kb", "KIB", "OfmapSramSzkB", "output scratchpad size in KiB",
                          [](HwSpec& h, const std::string& s) { set_key(h, "OfmapSramSzkB", s); }));
-    v.push_back(key_flag("memory-banks", "N", "MemoryBanks", "DRAM banks",
+    v.push_back(key_flag("memory-banks", "N", "MemoryBanks",
+                         "DRAM banks: read and checked, not modelled (no result depends on it)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "MemoryBanks", s); }));
     v.push_back(key_flag("vector-lanes", "N", "VectorLanes",
                          "elements per cycle on the vector unit",
@@ -753,17 +758,71 @@ const std::vector<HwFlagInfo>& hw_flags() {
   return infos;
 }
 
-void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value) {
-  for (const FlagSpec& f : flag_specs()) {
-    if (f.info.name != name) continue;
-    try {
-      f.set(hw, value);
-    } catch (const BadValue& bad) {
-      throw InputError("--" + name + " '" + quote_for_message(value) + "': " + bad.allowed);
-    }
-    return;
+void apply_hw_flags(HwSpec& hw, const std::vector<std::pair<std::string, std::string>>& flags) {
+  const std::vector<FlagSpec>& specs = flag_specs();
+  // By meaning, not by position: in the order of flag_specs(). Each flag sets only its own fields,
+  // so the order could not change the result anyway; this keeps the first error the same too.
+  std::vector<std::pair<size_t, size_t>> order;  // (index in specs, index in flags)
+  for (size_t i = 0; i < flags.size(); ++i) {
+    size_t k = 0;
+    while (k < specs.size() && specs[k].info.name != flags[i].first) ++k;
+    if (k == specs.size()) throw InputError("unrecognised option '--" + flags[i].first + "'");
+    order.emplace_back(k, i);
   }
-  throw InputError("unrecognised option '--" + name + "'");
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, i] : order) {
+    try {
+      specs[k].set(hw, flags[i].second);
+    } catch (const BadValue& bad) {
+      throw InputError("--" + flags[i].first + " '" + quote_for_message(flags[i].second) +
+                       "': " + bad.allowed);
+    }
+  }
+
+  // Two flags that say opposite things are refused, naming both (docs/config.md, "Precedence").
+  auto given = [&](const char* name) -> const std::string* {
+    for (const auto& f : flags)
+      if (f.first == name) return &f.second;
+    return nullptr;
+  };
+  auto shown = [](const char* name, const std::string& v) {
+    return std::string("--") + name + " '" + quote_for_message(v) + "'";
+  };
+  auto clash = [](const std::string& a, const std::string& b, const std::string& why) {
+    throw InputError(a + " and " + b + " contradict each other: " + why);
+  };
+  std::vector<std::string> bandwidths, nonzero;  // the DRAM bandwidth flags given
+  for (const char* name : {"bandwidth", "dram-bandwidth", "dram-gbps"}) {
+    const std::string* v = given(name);
+    if (!v) continue;
+    bandwidths.push_back(shown(name, *v));
+    if (std::string(name) == "bandwidth" || parse_number(trim(*v), 0, false, kMaxBandwidth) > 0)
+      nonzero.push_back(bandwidths.back());
+  }
+  const std::string* ib = given("interface-bandwidth");
+  const std::string* ub = given("unlimited-bandwidth");
+  const bool calc = ib && lower(trim(*ib)) == "calc";
+  const bool unlimited = ub && parse_bool(trim(*ub));
+  if (nonzero.size() >= 2)
+    clash(nonzero[0], nonzero[1], "both give the DRAM bandwidth; give one of them");
+  if (calc && !bandwidths.empty())
+    clash(shown("interface-bandwidth", *ib), bandwidths[0],
+          "CALC runs stall-free and models no bandwidth; give one of them (--interface-bandwidth "
+          "user models the given bandwidth)");
+  if (unlimited && !bandwidths.empty())
+    clash(shown("unlimited-bandwidth", *ub), bandwidths[0],
+          "unlimited bandwidth never uses the given one; give one of them");
+  if (unlimited && ib && !calc)
+    clash(shown("unlimited-bandwidth", *ub), shown("interface-bandwidth", *ib),
+          "USER models the DRAM channel at the given bandwidth; give one of them");
+  // A bandwidth given is one to model: it turns a config file's InterfaceBandwidth CALC into USER
+  // (flags win over the file), unless --interface-bandwidth says which.
+  if (!bandwidths.empty() && !ib) hw.interface_bandwidth = "USER";
+}
+
+void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value) {
+  apply_hw_flags(hw, {{name, value}});
 }
 
 }  // namespace ssim

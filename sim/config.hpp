@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/types.hpp"
@@ -95,6 +96,18 @@ HwSpec parse_cfg_text(const std::string& text, const std::string& source_name,
 // The spec in .cfg format (all four sections, every key); parse_cfg_text() of it gives `hw` back.
 std::string format_cfg(const HwSpec& hw);
 
+// Every .cfg key of a spec with its value as format_cfg() writes it, section by section (the
+// resolved configuration recorded in summary.json and sweep.json).
+struct CfgEntry {
+  std::string section, key, value;
+};
+std::vector<CfgEntry> cfg_entries(const HwSpec& hw);
+
+// The keys systolic-sim reads and checks but does not model (MemoryBanks, IfmapOffset,
+// FilterOffset, OfmapOffset): one note line naming those set to a non-default value, e.g.
+// "note: MemoryBanks 4: read but not modelled, no result depends on it", or "" if none is.
+std::string unmodelled_note(const HwSpec& hw);
+
 // Checks every field of a spec built in code against the same ranges the file reader enforces.
 void validate_hw(const HwSpec& hw);
 
@@ -107,8 +120,17 @@ struct HwFlagInfo {
 };
 const std::vector<HwFlagInfo>& hw_flags();
 
-// Applies one hardware flag (name without "--") on top of `hw`. Throws InputError, e.g.
+// Applies the hardware flags given (names without "--", values as typed) on top of `hw`, which
+// holds the defaults and the config file: defaults < config file < flags. Among the flags the
+// result never depends on their order (each sets its own fields; they are applied in the order of
+// hw_flags()). A bandwidth flag (--bandwidth, --dram-bandwidth, --dram-gbps) switches
+// InterfaceBandwidth to USER unless --interface-bandwidth is given too. Flags that contradict each
+// other are refused naming both: two DRAM bandwidths (nonzero), --interface-bandwidth calc or
+// --unlimited-bandwidth on with a bandwidth flag, --unlimited-bandwidth on with
+// --interface-bandwidth user. Throws InputError, e.g.
 // "--array '0x4': rows and columns must be integers from 1 to 65536 (e.g. 32x32)".
+void apply_hw_flags(HwSpec& hw, const std::vector<std::pair<std::string, std::string>>& flags);
+// apply_hw_flags() with one flag.
 void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value);
 
 }  // namespace ssim

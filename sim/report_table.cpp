@@ -1,6 +1,7 @@
 #include "sim/report_table.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,6 +126,21 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     const int err = errno;
     ::unlink(tmp.c_str());
     throw std::system_error(err, std::generic_category(), "cannot rename " + tmp + " to " + path);
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor lets go of the lock
+}
+
+bool FolderLock::acquire(const std::string& dir, double wait_s) {
+  if (fd_ < 0) fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0) return false;
+  for (double waited = 0;; waited += 0.05) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (waited >= wait_s) return false;
+    ::usleep(50000);
   }
 }
 

@@ -49,4 +49,21 @@ std::string csv_line(const std::vector<std::string>& fields);
 // Throws std::system_error (with the path in the message) on failure and removes the temporary.
 void write_file_atomic(const std::string& path, const std::string& content);
 
+// An exclusive flock() on a folder, held until the object is destroyed. A run takes it while it
+// writes its files and a sweep for as long as it runs, so that two writers never mix their files
+// in one folder (docs/bad-input.md, "Output you can trust").
+class FolderLock {
+ public:
+  FolderLock() = default;
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+  ~FolderLock();
+  // Takes the lock on the folder `dir` (which must exist), waiting up to `wait_s` seconds for
+  // another holder to let go. False if it could not be taken.
+  bool acquire(const std::string& dir, double wait_s);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace ssim

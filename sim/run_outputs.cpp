@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "sim/report_table.hpp"
 #include "sim/scalesim_reports.hpp"
@@ -151,8 +153,40 @@ std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
   return out;
 }
 
+namespace {
+
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string workload_fingerprint(const std::vector<Op>& ops) {
+  uint64_t h = fnv1a("ops");
+  for (const Op& op : ops) {
+    std::string s;
+    if (const GemmOp* g = as_gemm(op)) {
+      s = "g|" + g->name + "|" + std::to_string(g->shape.M) + "|" + std::to_string(g->shape.N) +
+          "|" + std::to_string(g->shape.K) + "|" + std::to_string(g->repeat) + "|" +
+          std::to_string(g->b_is_weight) + "|" + std::to_string(g->layer);
+    } else if (const VectorOp* v = as_vector(op)) {
+      s = "v|" + v->name + "|" + to_string(v->kind) + "|" + std::to_string(v->elements) + "|" +
+          std::to_string(v->inputs) + "|" + std::to_string(v->outputs) + "|" +
+          std::to_string(v->row) + "|" + std::to_string(v->layer);
+    }
+    h = fnv1a(s + "\n", h);
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+  return buf;
+}
+
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
-                         const CanonicalKernels& canonical) {
+                         const CanonicalKernels& canonical, const RunRecord& record) {
   using nlohmann::ordered_json;
   const double hz = hw.clock_ghz * 1e9;
   const double seconds = double(r.total_cycles) / hz;
@@ -161,7 +195,11 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   j["tool"] = "systolic-sim";
   j["tool_version"] = SSIM_VERSION;
   j["run_name"] = hw.run_name;
-  j["workload"] = {{"name", r.workload}, {"layers", r.layers}, {"ops", r.rows.size()}};
+  j["seed"] = record.seed;
+  j["workload"] = {{"name", r.workload},
+                   {"layers", r.layers},
+                   {"ops", r.rows.size()},
+                   {"fingerprint", record.workload_fingerprint}};
   j["hardware"] = {
       {"array_rows", hw.array_rows},
       {"array_cols", hw.array_cols},
@@ -209,6 +247,11 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   };
   j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
                     {"matrix_multiply", kernel(canonical.matrix_multiply)}};
+  // The resolved configuration (defaults < --config < flags), every .cfg key as --print-config
+  // writes it: with the seed, the workload and the tool version, what reruns the run exactly.
+  ordered_json config = ordered_json::object();
+  for (const CfgEntry& e : cfg_entries(hw)) config[e.section][e.key] = e.value;
+  j["config"] = config;
   // Names come from files and flags: bytes that are not UTF-8 become U+FFFD instead of an
   // exception.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -263,7 +306,8 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
 
 std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& hw,
                                           const NetworkRunResult& r,
-                                          const CanonicalKernels& canonical) {
+                                          const CanonicalKernels& canonical,
+                                          const RunRecord& record) {
   namespace fs = std::filesystem;
   // Every file's text first, so that a failure there writes nothing; then each file through a
   // temporary and a rename, summary.json last (a reader that finds the new summary.json finds
@@ -276,12 +320,15 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
     files.emplace_back(kSystolicSimReportFile, systolic_sim_report_csv(hw, r.gemms));
   }
   files.emplace_back("layers.csv", layers_csv(hw, r));
-  files.emplace_back("summary.json", summary_json(hw, r, canonical));
+  files.emplace_back("summary.json", summary_json(hw, r, canonical, record));
   std::vector<std::string> written;
+  // Tests make the window between two files wide (tests/sim/test_robustness.cpp).
+  const char* delay = std::getenv("SSIM_RUN_TEST_WRITE_DELAY_MS");
   for (const auto& [name, content] : files) {
     const std::string path = (fs::path(dir) / name).string();
     write_file_atomic(path, content);
     written.push_back(path);
+    if (delay) std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
   }
   return written;
 }

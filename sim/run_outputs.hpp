@@ -3,12 +3,14 @@
 // page made by scripts/ssim_report.py.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "sim/config.hpp"
 #include "sim/network_run.hpp"
+#include "workloads/lower.hpp"
 
 namespace ssim {
 
@@ -22,8 +24,16 @@ std::vector<std::string> layers_csv_columns();
 // part; the roofline columns follow in layers.csv).
 std::vector<std::string> layer_row_fields(const OpRow& row);
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r);
+// What summary.json records besides the results, to rerun the run exactly.
+struct RunRecord {
+  uint64_t seed = 1;                 // --seed: the GEMM operands
+  std::string workload_fingerprint;  // workload_fingerprint() of the lowered ops
+};
+// The lowered ops of a workload, hashed (names, kinds and sizes) as 16 hex digits: a changed
+// workload file gives another fingerprint. sweep.json records the same.
+std::string workload_fingerprint(const std::vector<Op>& ops);
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
-                         const CanonicalKernels& canonical);
+                         const CanonicalKernels& canonical, const RunRecord& record);
 
 // Network totals and the five ops that cost most cycles, as a plain-text table.
 std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r);
@@ -32,7 +42,8 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r);
 // atomically. Returns the paths written.
 std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& hw,
                                           const NetworkRunResult& r,
-                                          const CanonicalKernels& canonical);
+                                          const CanonicalKernels& canonical,
+                                          const RunRecord& record);
 
 // Runs scripts/ssim_report.py on `dir`. Returns its exit code (0 ok, 3 no Python or no
 // matplotlib, other: failure) and passes its one-line messages to `err`.

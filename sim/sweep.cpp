@@ -112,14 +112,6 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
-uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // --- the hardware parameter columns
 // ---------------------------------------------------------------
 
@@ -346,33 +338,12 @@ int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, i
   return x;
 }
 
-// The lowered ops of a workload, hashed: names, kinds and sizes.
-std::string fingerprint(const std::vector<Op>& ops) {
-  uint64_t h = fnv1a("ops");
-  for (const Op& op : ops) {
-    std::string s;
-    if (const GemmOp* g = as_gemm(op)) {
-      s = "g|" + g->name + "|" + std::to_string(g->shape.M) + "|" + std::to_string(g->shape.N) +
-          "|" + std::to_string(g->shape.K) + "|" + std::to_string(g->repeat) + "|" +
-          std::to_string(g->b_is_weight) + "|" + std::to_string(g->layer);
-    } else if (const VectorOp* v = as_vector(op)) {
-      s = "v|" + v->name + "|" + to_string(v->kind) + "|" + std::to_string(v->elements) + "|" +
-          std::to_string(v->inputs) + "|" + std::to_string(v->outputs) + "|" +
-          std::to_string(v->row) + "|" + std::to_string(v->layer);
-    }
-    h = fnv1a(s + "\n", h);
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
-  return buf;
-}
-
 SweepWorkload make_workload(std::string name, Network net) {
   SweepWorkload w;
   w.name = std::move(name);
   w.ops = lower(net);
   w.net = std::move(net);
-  w.fingerprint = fingerprint(w.ops);
+  w.fingerprint = workload_fingerprint(w.ops);
   return w;
 }
 
@@ -511,7 +482,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     if (!axis) {
       bool is_hw = false;
       for (const HwFlagInfo& f : hw_flags()) is_hw = is_hw || f.name == name;
-      if (is_hw) apply_hw_flag(spec.base, name, value);  // a single-valued hardware flag
+      if (is_hw) spec.hw_flags.emplace_back(name, value);  // a single-valued hardware flag
       continue;
     }
     const std::vector<std::string> items = split_list(name, value, axis->example);
@@ -536,15 +507,23 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
       canon.push_back(c);
     }
     if (canon.size() == 1) {
-      for (const std::string& hw_flag : axis->hw_flags) apply_hw_flag(spec.base, hw_flag, canon[0]);
+      for (const std::string& hw_flag : axis->hw_flags)
+        spec.hw_flags.emplace_back(hw_flag, canon[0]);
     } else {
       lists[name] = canon;
     }
   }
+  // All single-valued flags at once, by meaning, not position (docs/config.md, "Precedence").
+  apply_hw_flags(spec.base, spec.hw_flags);
   validate_hw(spec.base);
   for (const AxisDef& d : axis_defs()) {
     if (lists.count(d.flag)) spec.axes.push_back({d.flag, lists[d.flag]});
   }
+  if (const std::string n = unmodelled_note(spec.base); !n.empty()) spec.notes.push_back(n);
+  if (lists.count("memory-banks"))
+    spec.notes.push_back("note: --memory-banks " + seen["memory-banks"] +
+                         ": MemoryBanks is read but not modelled; every value of this axis gives "
+                         "the same results");
 
   uint64_t n = 1;
   for (const SweepAxis& a : spec.axes) {
@@ -622,16 +601,19 @@ std::vector<SweepPoint> enumerate_points(const SweepSpec& spec) {
       p.workload = int(wi);
       p.hw = spec.base;
       std::string extra;
+      // The point's flags: the single-valued ones (already in base; applying them again changes
+      // nothing) and its axis values, resolved together so that contradictions are found.
+      std::vector<std::pair<std::string, std::string>> flags = spec.hw_flags;
       for (size_t a = 0; a < spec.axes.size(); ++a) {
         const SweepAxis& axis = spec.axes[a];
         const std::string& v = axis.values[digit[a]];
-        for (const std::string& hw_flag : find_axis(axis.flag)->hw_flags) {
-          apply_hw_flag(p.hw, hw_flag, v);
-        }
+        for (const std::string& hw_flag : find_axis(axis.flag)->hw_flags)
+          flags.emplace_back(hw_flag, v);
         p.values.push_back(v);
         if (axis.flag != "arrays" && axis.flag != "dataflows") extra += " " + axis.flag + "=" + v;
       }
       try {
+        apply_hw_flags(p.hw, flags);
         validate_hw(p.hw);
       } catch (const InputError& e) {
         throw InputError("point '" + spec.workloads[wi].name + extra + "': " + e.what());
@@ -674,22 +656,7 @@ std::string sweep_description_json(const SweepSpec& spec) {
   j["workloads"] = wl;
   // The hardware every point starts from, as the .cfg keys (format_cfg), section by section.
   ordered_json hw = ordered_json::object();
-  {
-    std::istringstream in(format_cfg(spec.base));
-    std::string line, section;
-    while (std::getline(in, line)) {
-      line = trim(line);
-      if (line.empty() || line[0] == '#') continue;
-      if (line[0] == '[') {
-        section = line.substr(1, line.size() - 2);
-        hw[section] = ordered_json::object();
-        continue;
-      }
-      const auto eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      hw[section][trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
-    }
-  }
+  for (const CfgEntry& e : cfg_entries(spec.base)) hw[e.section][e.key] = e.value;
   j["base_hardware"] = hw;
   ordered_json axes = ordered_json::array();
   for (const SweepAxis& a : spec.axes) {
@@ -1313,13 +1280,6 @@ struct SignalGuard {
   }
 };
 
-struct DirLock {
-  int fd = -1;
-  ~DirLock() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -1327,7 +1287,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   std::vector<SweepPoint> points;
   try {
     spec = parse_sweep_args(args);
-    for (const std::string& n : spec.notes) err << one_line(n) << '\n';
+    for (const std::string& n : spec.notes) err << message_line(n) << '\n';
     if (spec.help) {
       out << sweep_help();
       return kExitOk;
@@ -1335,10 +1295,10 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     points = enumerate_points(spec);
     check_out_dir(spec.out_dir);
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
-    err << "internal error: " << one_line(e.what()) << std::endl;
+    err << "internal error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
   spec.progress_bar = &err == &std::cerr && ::isatty(STDERR_FILENO);
@@ -1349,16 +1309,16 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   const std::string description = sweep_description_json(spec);
   const std::string header = csv_line(sweep_csv_columns());
   const std::string lheader = csv_line(sweep_layers_csv_columns());
-  DirLock lock;
+  FolderLock lock;
   Stored stored;
   try {
     std::error_code ec;
     const bool existed = fs::exists(dir, ec);
     fs::create_directories(dir);
-    lock.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!lock.acquire(dir.string(), 0)) {
       err << "error: --out '" << spec.out_dir
-          << "': another sweep is writing to this folder; wait for it or use another folder"
+          << "': another sweep or run is writing to this folder; wait for it or use another "
+             "folder"
           << std::endl;
       return kExitBadInput;
     }
@@ -1370,6 +1330,13 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
         const nlohmann::json now = nlohmann::json::parse(description);
         const nlohmann::json before = nlohmann::json::parse(old, nullptr, false);
         same = !before.is_discarded() && before == now;
+        if (before.is_discarded() && !spec.force) {  // cut short or edited: not a description
+          err << "error: --out '" << spec.out_dir << "': its " << kJsonName
+              << " is damaged (not valid JSON, e.g. cut short); pass --force to start the sweep "
+                 "over, or use a new folder"
+              << std::endl;
+          return kExitBadInput;
+        }
         if (!same && !spec.force) {
           const std::string what =
               before.is_discarded() ? std::string() : first_difference(before, now);
@@ -1399,7 +1366,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     write_file_atomic(layers_path.string(), lheader + joined(stored.layers));
     write_file_atomic(csv_path.string(), header + joined(stored.rows));
   } catch (const InputError& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::exception& e) {
     err << "error: cannot write the sweep folder '" << spec.out_dir << "': " << one_line(e.what())
@@ -1596,7 +1563,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     return 128 + interrupted;
   }
   if (!write_error.empty()) {
-    err << "error: " << one_line(write_error) << std::endl;
+    err << "error: " << message_line(write_error) << std::endl;
     return kExitFailure;
   }
 
@@ -1606,7 +1573,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     write_file_atomic(layers_path.string(), lheader + joined(layer_rows));
     write_file_atomic(csv_path.string(), header + joined(rows));
   } catch (const std::exception& e) {
-    err << "error: " << one_line(e.what()) << std::endl;
+    err << "error: " << message_line(e.what()) << std::endl;
     return kExitFailure;
   }
 

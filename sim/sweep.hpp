@@ -46,6 +46,8 @@ struct SweepWorkload {
 struct SweepSpec {
   std::vector<SweepWorkload> workloads;
   HwSpec base;  // defaults <- --config <- single-valued flags
+  // The single-valued hardware flags as given (name without "--", value), already in `base`.
+  std::vector<std::pair<std::string, std::string>> hw_flags;
   std::string config_path;
   std::vector<SweepAxis> axes;  // with two or more values, slowest-varying first
   uint64_t seed = 1;

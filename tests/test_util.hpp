@@ -91,10 +91,26 @@ inline pid_t spawn_binary(const std::vector<std::string>& args, const fs::path& 
   return pid;
 }
 
-inline Outcome wait_binary(pid_t pid, const fs::path& out_path, const fs::path& err_path) {
+// Waits for the binary; with `timeout_s` > 0 kills it (SIGKILL) when it runs longer, so that a
+// hang fails the test (r.signal == SIGKILL) instead of blocking it.
+inline Outcome wait_binary(pid_t pid, const fs::path& out_path, const fs::path& err_path,
+                           double timeout_s = 0) {
   Outcome r;
   int status = 0;
-  if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+  bool done = false;
+  if (pid > 0 && timeout_s > 0) {
+    for (int waited_ms = 0;; waited_ms += 10) {
+      const pid_t w = waitpid(pid, &status, WNOHANG);
+      if (w == pid) done = true;
+      if (w != 0) break;
+      if (waited_ms >= timeout_s * 1000) {
+        kill(pid, SIGKILL);
+        break;
+      }
+      usleep(10000);
+    }
+  }
+  if (pid > 0 && (done || waitpid(pid, &status, 0) == pid)) {
     if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   }
@@ -103,11 +119,13 @@ inline Outcome wait_binary(pid_t pid, const fs::path& out_path, const fs::path& 
   return r;
 }
 
-// Runs the binary with `args` in the folder `cwd` and waits for it.
-inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& cwd) {
+// Runs the binary with `args` in the folder `cwd` and waits for it (at most `timeout_s` seconds
+// when it is > 0: see wait_binary).
+inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& cwd,
+                          double timeout_s = 0) {
   TempDir capture("ssim_capture");
   const fs::path out = capture.path / "stdout", err = capture.path / "stderr";
-  return wait_binary(spawn_binary(args, cwd, out, err), out, err);
+  return wait_binary(spawn_binary(args, cwd, out, err), out, err, timeout_s);
 }
 
 inline std::string describe(const std::vector<std::string>& args) {

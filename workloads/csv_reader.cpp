@@ -83,6 +83,11 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   const bool gemm_form = h.size() >= 4 && h[1] == "m" && h[2] == "n" && h[3] == "k";
   const bool conv_form = h.size() >= 8 && h[1].rfind("ifmap", 0) == 0;
   if (!gemm_form && !conv_form) {
+    if (header.fields.size() < 4 && header.fields[0].find('\t') != std::string::npos)
+      throw InputError(where(header.line) +
+                       "the fields are separated by tabs; a SCALE-Sim topology separates them "
+                       "with commas: '" +
+                       kConvHeader + "' or '" + kGemmHeader + "'");
     std::string got;
     for (const auto& s : header.fields) got += s + ",";
     while (got.size() > 1 && got[got.size() - 2] == ',') got.pop_back();
@@ -107,6 +112,15 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
     if (name.empty())
       throw InputError(where(row.line) + "the layer has no name (first column '" + columns[0] +
                        "' is empty)");
+    bool only_name = true;
+    for (size_t i = 1; i < row.fields.size(); ++i) only_name = only_name && row.fields[i].empty();
+    if (only_name)
+      throw InputError(where(row.line) + "the row holds only '" + name +
+                       "' and no sizes: a title row (as in SCALE-Sim's MLPERF.csv)? Each row "
+                       "after the header is one layer; remove it or split the file");
+    if (const std::string why = detail::name_problem(name); !why.empty())
+      throw InputError(where(row.line) + "layer name '" + name + "' " + why +
+                       "; expected UTF-8 text without control characters");
     const std::string at = where(row.line) + "layer '" + name + "': ";
     int64_t v[9] = {};
     for (size_t i = 1; i < known; ++i) {
@@ -223,7 +237,8 @@ Network parse_scalesim_csv(const std::string& text, const std::string& source,
 }
 
 Network read_scalesim_csv(const std::string& path, const CsvOptions& opts) {
-  return parse_scalesim_csv(detail::read_workload_file(path, "topology file"), path, opts);
+  return parse_scalesim_csv(
+      detail::read_workload_file(path, "topology file", "a SCALE-Sim topology .csv"), path, opts);
 }
 
 }  // namespace ssim

@@ -328,6 +328,15 @@ std::string layer_problem(const Layer& layer) {
       c.non_negative("pad_h", p.pad_h);
       c.non_negative("pad_w", p.pad_w);
       if (!c.ok()) break;
+      // As PyTorch's pooling: a window that could lie wholly in the padding has no input.
+      if (2 * p.pad_h > p.kernel_h || 2 * p.pad_w > p.kernel_w) {
+        const bool h = 2 * p.pad_h > p.kernel_h;
+        c.fail("padding " + std::to_string(h ? p.pad_h : p.pad_w) + " is more than half the " +
+               (h ? "kernel height " : "kernel width ") +
+               std::to_string(h ? p.kernel_h : p.kernel_w) +
+               "; a pooling padding may be at most half the kernel (as in PyTorch)");
+        break;
+      }
       if (p.out_h() <= 0)
         c.fail(out_size_problem("height", p.in_h, p.pad_h, 1, p.kernel_h));
       else if (p.out_w() <= 0)

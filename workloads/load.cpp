@@ -1,5 +1,6 @@
 // load_workload(): a workload by file name or by built-in name; reading workload files safely.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +32,25 @@ namespace detail {
 // Workload files larger than this are refused (a 10,000-layer YAML network is about 0.5 MiB).
 constexpr uintmax_t kMaxWorkloadFileBytes = uintmax_t(64) << 20;
 
+size_t utf8_length_at(const std::string& s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  const size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4
+                                            : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  if (n >= 3) {  // no overlong forms, surrogates or code points above U+10FFFF
+    const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
+      return 0;
+  }
+  return n;
+}
+
 std::string printable(const std::string& s) {
   std::string out;
   out.reserve(s.size());
@@ -50,18 +70,8 @@ std::string printable(const std::string& s) {
       continue;
     }
     // A well-formed UTF-8 sequence is kept; any other byte is shown as \xNN.
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n >= 3) {  // no overlong forms, surrogates or code points above U+10FFFF
-      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 > 0x9F) && !(c == 0xF0 && c1 < 0x90) &&
-           !(c == 0xF4 && c1 > 0x8F);
-    }
-    if (!ok) {
+    const size_t n = utf8_length_at(s, i);
+    if (n == 0) {
       hex(c);
       ++i;
       continue;
@@ -70,6 +80,24 @@ std::string printable(const std::string& s) {
     i += n;
   }
   return out;
+}
+
+std::string name_problem(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    char buf[64];
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "holds the control character 0x%02x at byte %zu", c, i + 1);
+      return buf;
+    }
+    const size_t n = utf8_length_at(s, i);
+    if (n == 0) {
+      std::snprintf(buf, sizeof buf, "is not UTF-8 (byte 0x%02x at byte %zu)", c, i + 1);
+      return buf;
+    }
+    i += n;
+  }
+  return "";
 }
 
 void check_text(const std::string& text, const std::string& source, const char* expected) {
@@ -85,47 +113,61 @@ void check_text(const std::string& text, const std::string& source, const char* 
   }
 }
 
-std::string read_workload_file(const std::string& path, const char* what) {
-  const std::string where = "'" + printable(path) + "'";
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st))
-    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
-                     (ec ? ec.message() : std::string("No such file or directory")));
-  if (fs::is_directory(st))
-    throw InputError(std::string("cannot open ") + what + " " + where + ": is a directory");
-  auto too_large = [&] {
-    return InputError(std::string(what) + " " + where + " is too large (more than " +
-                      std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
-  };
-  if (fs::is_regular_file(st)) {
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > kMaxWorkloadFileBytes) throw too_large();
+std::string read_input_file(const std::string& path, uintmax_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO with no writer (or a device that waits) returns at once.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw InputFileError{InputFileError::Open, std::strerror(errno)};
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw InputFileError{InputFileError::Open, std::strerror(errno)};
+  if (S_ISDIR(st.st_mode)) throw InputFileError{InputFileError::Open, "is a directory"};
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+    const char* type = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                                              : "of an unknown type";
+    throw InputFileError{InputFileError::Open, std::string("not a regular file (") + type +
+                                                   "); expected a file (or a character device)"};
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw InputError(std::string("cannot open ") + what + " " + where + ": " +
-                     std::strerror(errno));
+  if (S_ISREG(st.st_mode) && uintmax_t(st.st_size) > max_bytes)
+    throw InputFileError{InputFileError::TooLarge, "", uintmax_t(st.st_size)};
+  // Regular files and character devices read as usual (a terminal waits for its input).
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   std::string text;
   char buf[65536];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      throw InputError(std::string("cannot read ") + what + " " + where + ": " +
-                       std::strerror(err));
-    }
+    if (n < 0) throw InputFileError{InputFileError::Read, std::strerror(errno)};
     if (n == 0) break;
     text.append(buf, size_t(n));
-    if (text.size() > kMaxWorkloadFileBytes) {  // a device or a pipe that does not end
-      ::close(fd);
-      throw too_large();
-    }
+    if (text.size() > max_bytes)  // a device that does not end, or a file that grew
+      throw InputFileError{InputFileError::TooLarge, "", 0, text.substr(0, 4096)};
   }
-  ::close(fd);
   return text;
+}
+
+std::string read_workload_file(const std::string& path, const char* what, const char* expected) {
+  const std::string where = "'" + printable(path) + "'";
+  try {
+    return read_input_file(path, kMaxWorkloadFileBytes);
+  } catch (const InputFileError& e) {
+    switch (e.kind) {
+      case InputFileError::Open:
+        throw InputError(std::string("cannot open ") + what + " " + where + ": " + e.reason);
+      case InputFileError::Read:
+        throw InputError(std::string("cannot read ") + what + " " + where + ": " + e.reason);
+      case InputFileError::TooLarge:
+        check_text(e.head, path, expected);  // /dev/urandom is binary, not "too large"
+        break;
+    }
+    throw InputError(std::string(what) + " " + where + " is too large (more than " +
+                     std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
+  }
 }
 
 }  // namespace detail

@@ -81,11 +81,32 @@ inline bool parse_int64(const std::string& s, int64_t& out) {
 
 // Defined in load.cpp. `s` with control and non-UTF-8 bytes shown as \xNN, for messages.
 std::string printable(const std::string& s);
+// The length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 if there is none there.
+size_t utf8_length_at(const std::string& s, size_t i);
+// "" when a name is well-formed UTF-8 without control characters; else what is wrong with it,
+// e.g. "is not UTF-8 (byte 0xe9 at byte 4)" or "holds the control character 0x09 at byte 2".
+// Names reach CSV files, tables on the console and the HTML report: they are checked when read.
+std::string name_problem(const std::string& s);
 // Throws InputError "<source>: not a text file (expected <expected>)" for binary content.
 void check_text(const std::string& text, const std::string& source, const char* expected);
+// Why read_input_file() failed: the path could not be opened (or is not a file that can be read:
+// a folder, a FIFO, a socket, a block device), a read failed, or the file holds more than allowed.
+struct InputFileError {
+  enum Kind { Open, Read, TooLarge } kind;
+  std::string reason;  // strerror() text, "is a directory", "not a regular file (a FIFO) ..."
+  uintmax_t size = 0;  // TooLarge: the size of a regular file, 0 when it is not known
+  std::string head{};  // TooLarge from a device: its first bytes, to tell a binary stream
+};
+// The one way every input file (config, topology, network; sweep workloads too) is read: opened
+// without blocking (a FIFO with no writer never hangs the run), checked with fstat, and read to
+// the end with a size cap that also stops endless devices such as /dev/zero. Regular files and
+// character devices are read; anything else is refused. Throws InputFileError; the callers turn
+// it into their InputError wording.
+std::string read_input_file(const std::string& path, uintmax_t max_bytes);
 // The file's contents; InputError with the real reason for a missing, unreadable or folder path,
 // and a size cap that also stops endless devices.
-std::string read_workload_file(const std::string& path, const char* what);
+// `expected` names the format for "not a text file" ("a SCALE-Sim topology .csv").
+std::string read_workload_file(const std::string& path, const char* what, const char* expected);
 
 // "dir/Resnet50.csv" -> "Resnet50"
 inline std::string file_stem(const std::string& path) {

@@ -76,9 +76,14 @@ class MapReader {
     return *n;
   }
 
-  std::string str(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar() || n.Scalar().empty())
-      fail(n, "'" + key + "' is " + scalar_text(n) + ", expected a name");
+  // A non-empty text; a name (`is_name`) is UTF-8 without control characters too.
+  std::string str(const YAML::Node& n, const std::string& key, bool is_name = true) const {
+    if (!n.IsScalar() || n.Scalar().empty())  // an empty scalar ('' or "") shows as ''
+      fail(n, "'" + key + "' is " + (n.IsScalar() ? "''" : scalar_text(n)) + ", expected a name");
+    if (const std::string why = is_name ? detail::name_problem(n.Scalar()) : std::string();
+        !why.empty())
+      fail(n, "'" + key + "' '" + n.Scalar() + "' " + why +
+                  "; expected UTF-8 text without control characters");
     return n.Scalar();
   }
 
@@ -305,7 +310,30 @@ Network parse_yaml(const std::string& text, const std::string& source) {
                      "docs/workloads.md)");
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      // The line of the second document's '---' (its content may start later, or be empty).
+      int line = 0, markers = 0, at = 0;
+      bool content = false;
+      for (size_t pos = 0; pos < text.size() && !line;) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string::npos) nl = text.size();
+        const std::string l = text.substr(pos, nl - pos);
+        ++at;
+        const bool marker = l.rfind("---", 0) == 0 &&
+                            (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+        if (marker && (content || markers > 0)) line = at;
+        if (marker) ++markers;
+        const std::string t = detail::trim(l);
+        if (!marker && !t.empty() && t[0] != '#') content = true;
+        pos = nl + 1;
+      }
+      if (!line) line = docs[1].Mark().line >= 0 ? docs[1].Mark().line + 1 : 1;
+      throw InputError(source + ":" + std::to_string(line) +
+                       ": a second YAML document (after '---'); a network file holds one document: "
+                       "put every layer in one 'layers' list");
+    }
+    if (!docs.empty()) root = docs.front();
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks an unclosed flow or quote one line past the end of the text.
     const int lines = int(std::count(text.begin(), text.end(), '\n')) + (text.back() != '\n');
@@ -326,7 +354,7 @@ Network parse_yaml(const std::string& text, const std::string& source) {
   net.name = name ? top.str(*name, "name") : detail::file_stem(source);
   net.batch = top.integer_or("batch", 1, 1);
   net.dtype = top.enum_or("dtype", DataType::Int8, parse_data_type);
-  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description");
+  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description", false);
   const YAML::Node& layers = top.require("layers", "the list of layers");
   top.check_unknown({"name", "description", "batch", "dtype", "layers"});
   if (!layers.IsSequence() || layers.size() == 0)
@@ -384,7 +412,8 @@ Network parse_yaml_network(const std::string& text, const std::string& source) {
 }
 
 Network read_yaml_network(const std::string& path) {
-  return parse_yaml_network(detail::read_workload_file(path, "network file"), path);
+  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file"),
+                            path);
 }
 
 }  // namespace ssim

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -24,6 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "sim/cli.hpp"
+#include "sim/config.hpp"
+#include "sim/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {
@@ -48,6 +52,12 @@ enum class Setup {
   ProcMem,       // `name` is a symlink to /proc/self/mem: opens, but every read fails (EIO)
   NoPermission,  // `name` is a file with mode 000 (skipped as root, who can read it anyway)
   Huge,          // `name` is a text file of `size` bytes
+  Fifo,          // `name` is a FIFO with no writer: opening it for reading would block
+  DevNull,       // `name` is a symlink to /dev/null, a character device (read, and empty)
+  DevUrandom,    // `name` is a symlink to /dev/urandom, a character device of endless binary
+  DevZero,       // `name` is a symlink to /dev/zero, endless NUL bytes
+  DanglingLink,  // `name` is a symlink to a path that does not exist
+  LinkLoop,      // `name` is a symlink to itself
 };
 
 struct BadCase {
@@ -80,6 +90,24 @@ void prepare(const BadCase& c, const fs::path& dir) {
       write_file(p, "x\n");
       fs::permissions(p, fs::perms::none);
       break;
+    case Setup::Fifo:
+      ASSERT_EQ(mkfifo(p.c_str(), 0644), 0) << p;
+      break;
+    case Setup::DevNull:
+      fs::create_symlink("/dev/null", p);
+      break;
+    case Setup::DevUrandom:
+      fs::create_symlink("/dev/urandom", p);
+      break;
+    case Setup::DevZero:
+      fs::create_symlink("/dev/zero", p);
+      break;
+    case Setup::DanglingLink:
+      fs::create_symlink("nowhere", p);
+      break;
+    case Setup::LinkLoop:
+      fs::create_symlink(c.setup_name, p);
+      break;
     case Setup::Huge: {
       std::ofstream f(p, std::ios::binary);
       const std::string line(1023, '#');
@@ -99,7 +127,8 @@ TEST_P(RobustBadInputTest, OneLineExitTwoNothingWritten) {
   prepare(c, cwd.path);
   const std::vector<std::string> before = entries(cwd.path);
   const auto t0 = std::chrono::steady_clock::now();
-  const Outcome r = run_binary(c.args, cwd.path);
+  const Outcome r = run_binary(c.args, cwd.path, 60);  // a hang fails, it does not block
+  EXPECT_EQ(r.signal, 0) << "killed after 60 s (a hang?): " << describe(c.args);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (std::getenv("SSIM_TEST_VERBOSE")) std::cout << "[message] " << c.name << " | " << r.err;
   EXPECT_EQ(r.code, 2) << describe(c.args) << "\nstderr: " << r.err;
@@ -272,10 +301,113 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: s.yaml:3: YAML syntax error at the end of the file: end of map flow not "
                  "found"},
                 {{"s.yaml", kYamlHead + "  - {name: a, type: gemm\n"}}},
+        BadCase{"NetworkSecondDocument",  // was ignored: the run simulated the first only
+                workload("n.yaml"),
+                {"error: n.yaml:4: a second YAML document (after '---'); a network file holds "
+                 "one document"},
+                {{"n.yaml", kYamlHead + "  - {name: a, type: gemm, M: 4, N: 4, K: 4}\n---\n" +
+                                kYamlHead + "  - {name: b, type: gemm, M: 8, N: 8, K: 8}\n"}}},
+        BadCase{"NetworkSecondDocumentAfterAMarker",
+                workload("n.yaml"),
+                {"error: n.yaml:5: a second YAML document"},
+                {{"n.yaml", "--- # the network\n" + kYamlHead +
+                                "  - {name: a, type: gemm, M: 4, N: 4, K: 4}\n--- \n"}}},
         BadCase{"NetworkNotAMap",
                 workload("l.yaml"),
                 {"error: l.yaml:1: a network file must be a map with a 'layers' list"},
                 {{"l.yaml", "- a\n- b\n"}}},
+        BadCase{"ConfigFifo",
+                config("f.cfg"),
+                {"error: f.cfg: cannot read config file: not a regular file (a FIFO); expected a "
+                 "file (or a character device)"},
+                {},
+                Setup::Fifo,
+                "f.cfg"},
+        BadCase{"TopologyFifo",
+                workload("f.csv"),
+                {"error: cannot open topology file 'f.csv': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.csv"},
+        BadCase{"NetworkFifo",
+                workload("f.yaml"),
+                {"error: cannot open network file 'f.yaml': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.yaml"},
+        BadCase{"SweepWorkloadFifo",
+                {"sweep", "--workload", "f.yml", "--arrays", "8x8,16x16", "--out", "res"},
+                {"error: ", "cannot open network file 'f.yml': not a regular file (a FIFO)"},
+                {},
+                Setup::Fifo,
+                "f.yml"},
+        BadCase{"TopologyCharacterDevice",  // read like a file: /dev/null is an empty topology
+                workload("null.csv"),
+                {"error: null.csv:1: empty topology file"},
+                {},
+                Setup::DevNull,
+                "null.csv"},
+        BadCase{"TopologyNameNotUtf8",  // latin-1 "café": was written raw, --report failed
+                workload("t.csv"),
+                {"error: t.csv:2: layer name 'caf\\xe9' is not UTF-8 (byte 0xe9 at byte 4); "
+                 "expected UTF-8 text without control characters"},
+                {{"t.csv", kCsvHead + "caf\xe9, 4, 4, 4,\n"}}},
+        BadCase{"TopologyNameControlCharacter",
+                workload("t.csv"),
+                {"error: t.csv:3: layer name 'a\\x0bb' holds the control character 0x0b at "
+                 "byte 2"},
+                {{"t.csv", kCsvHead + "ok, 4, 4, 4,\na\vb, 4, 4, 4,\n"}}},
+        BadCase{"NetworkNameNotUtf8",
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' 'caf\\xe9' is not UTF-8 (byte 0xe9 at byte 4)"},
+                {{"n.yaml", kYamlHead + "  - {name: caf\xe9, type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"NetworkNameControlCharacter",  // a YAML escape puts any character in a name
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' 'a\\x01' holds the control character 0x01 at byte 2"},
+                {{"n.yaml", kYamlHead + "  - {name: \"a\\x01\", type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{
+            "NetworkTopNameNotUtf8",
+            workload("n.yaml"),
+            {"error: n.yaml:1: 'name' 'n\\xff' is not UTF-8 (byte 0xff at byte 2)"},
+            {{"n.yaml", "name: n\xff\nlayers:\n  - {name: g, type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"NetworkNameEmptyQuoted",  // said "is , expected a name"
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'name' is '', expected a name"},
+                {{"n.yaml", kYamlHead + "  - {name: '', type: gemm, M: 4, N: 4, K: 4}\n"}}},
+        BadCase{"TopologyTabSeparated",
+                workload("t.csv"),
+                {"error: t.csv:1: the fields are separated by tabs; a SCALE-Sim topology "
+                 "separates them with commas"},
+                {{"t.csv", "Layer\tM\tN\tK\ng\t4\t4\t4\n"}}},
+        BadCase{"TopologyUrandom",  // said "too large"
+                workload("r.csv"),
+                {"error: r.csv: not a text file (byte ", "); expected a SCALE-Sim topology .csv"},
+                {},
+                Setup::DevUrandom,
+                "r.csv"},
+        BadCase{"NetworkUrandom",
+                workload("r.yaml"),
+                {"error: r.yaml: not a text file (byte ", "); expected a YAML network file"},
+                {},
+                Setup::DevUrandom,
+                "r.yaml"},
+        BadCase{"ConfigUrandom",
+                config("r.cfg"),
+                {"error: r.cfg: not a text file (byte ", "); expected a SCALE-Sim .cfg file"},
+                {},
+                Setup::DevUrandom,
+                "r.cfg"},
+        BadCase{"TopologyDevZero",
+                workload("z.csv"),
+                {"error: z.csv: not a text file (byte 0x00 at offset 0); expected a SCALE-Sim "
+                 "topology .csv"},
+                {},
+                Setup::DevZero,
+                "z.csv"},
+        BadCase{"TopologyTitleRow",  // SCALE-Sim's MLPERF.csv: said "missing field 'M'"
+                workload("t.csv"),
+                {"error: t.csv:3: the row holds only 'Resnet50' and no sizes: a title row"},
+                {{"t.csv", kCsvHead + "g, 4, 4, 4,\nResnet50,,,,\nh, 4, 4, 4,\n"}}},
         BadCase{"WorkloadUnknownFormat",
                 workload("w.txt"),
                 {"error: workload 'w.txt': cannot tell the format of this file"},
@@ -529,6 +661,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "0 is smaller than the dilated kernel 7 (kernel 3, dilation 3)"},
                 {{"n.yaml", kYamlHead + "  - {name: c, type: conv2d, input: [6, 6, 3], filters: "
                                         "4, kernel: 3, dilation: 3}\n"}}},
+        BadCase{"NetworkPoolPaddingAboveHalfTheKernel",  // was accepted; PyTorch refuses it
+                workload("n.yaml"),
+                {"error: n.yaml:3: layer 'p': padding 2 is more than half the kernel height 3; a "
+                 "pooling padding may be at most half the kernel (as in PyTorch)"},
+                {{"n.yaml", kYamlHead + "  - {name: p, type: pool, op: max, input: [8, 8, 3], "
+                                        "kernel: 3, padding: 2}\n"}}},
         BadCase{"NetworkPoolWindow",
                 workload("n.yaml"),
                 {"error: n.yaml:3: layer 'p': output height is not positive"},
@@ -605,6 +743,45 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--gemm", "4,4,4", "--out", "f/sub"},
                 {"error: --out 'f/sub': 'f' is not a folder"},
                 {{"f", "x"}}},
+        BadCase{"OutDanglingSymlink",  // found only after simulating (exit 1) before the probe
+                {"--gemm", "4,4,4", "--out", "dang"},
+                {"error: --out 'dang': 'dang' is a symbolic link to 'nowhere', which does not "
+                 "exist"},
+                {},
+                Setup::DanglingLink,
+                "dang"},
+        BadCase{"OutSymlinkLoop",
+                {"--gemm", "4,4,4", "--out", "loop/sub"},
+                {"error: --out 'loop/sub': Too many levels of symbolic links"},
+                {},
+                Setup::LinkLoop,
+                "loop"},
+        BadCase{"OutNameTooLong",
+                {"--gemm", "4,4,4", "--out", "res/" + std::string(300, 'n')},
+                {"error: --out 'res/nnn", "': File name too long"}},
+        BadCase{"OutPathTooLong",
+                {"--gemm", "4,4,4", "--out",
+                 [] {
+                   std::string p = "res";
+                   while (p.size() < 5000) p += "/abcdefghij";
+                   return p;
+                 }()},
+                {"error: --out 'res/abcdefghij/", "': File name too long"}},
+        BadCase{"OutProc",
+                {"--gemm", "4,4,4", "--out", "/proc"},
+                {"error: --out '/proc': cannot write in '/proc': ", "('/proc' is on proc"}},
+        BadCase{"OutUnderProc",
+                {"--gemm", "4,4,4", "--out", "/proc/x"},
+                {"error: --out '/proc/x': cannot create the folder '/proc/x': "}},
+        BadCase{"OutUnderSysKernel",
+                {"--gemm", "4,4,4", "--out", "/sys/kernel/x"},
+                {"error: --out '/sys/kernel/x': cannot create the folder '/sys/kernel/x': "}},
+        BadCase{"SweepOutDanglingSymlink",
+                {"sweep", "--gemm", "4,4,4", "--arrays", "4x4,8x8", "--out", "dang"},
+                {"error: --out 'dang': 'dang' is a symbolic link to 'nowhere'"},
+                {},
+                Setup::DanglingLink,
+                "dang"},
         BadCase{"RunNameWithSlash",
                 {"--gemm", "4,4,4", "--run-name", "a/b"},
                 {"error: --run-name 'a/b': expected 1 to 128 characters (UTF-8) without / \\ # "
@@ -618,10 +795,230 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"GemmAndWorkload",
                 {"--gemm", "4,4,4", "--workload", "mlp"},
                 {"error: --gemm and --workload: give one of them, not both"}},
+        BadCase{"FlagsContradictCalcAndBandwidth",
+                run_with({"--interface-bandwidth", "calc", "--bandwidth", "5"}),
+                {"error: --interface-bandwidth 'calc' and --bandwidth '5' contradict each other: "
+                 "CALC runs stall-free and models no bandwidth"}},
+        BadCase{"FlagsContradictBandwidthAndCalc",  // the same, whatever the order
+                run_with({"--bandwidth", "5", "--interface-bandwidth", "calc"}),
+                {"error: --interface-bandwidth 'calc' and --bandwidth '5' contradict each other"}},
+        BadCase{"FlagsContradictTwoBandwidths",
+                run_with({"--dram-gbps", "64", "--dram-bandwidth", "16"}),
+                {"error: --dram-bandwidth '16' and --dram-gbps '64' contradict each other: both "
+                 "give the DRAM bandwidth"}},
+        BadCase{"FlagsContradictUnlimitedAndUser",
+                run_with({"--interface-bandwidth", "user", "--unlimited-bandwidth", "on"}),
+                {"error: --unlimited-bandwidth 'on' and --interface-bandwidth 'user' contradict "
+                 "each other"}},
+        BadCase{"SweepFlagsContradict",
+                {"sweep", "--gemm", "8,8,8", "--arrays", "4x4,8x8", "--bandwidth", "5",
+                 "--interface-bandwidth", "calc", "--out", "res"},
+                {"error: --interface-bandwidth 'CALC' and --bandwidth '5' contradict each other"}},
+        BadCase{
+            "SweepAxisContradicts",
+            {"sweep", "--gemm", "8,8,8", "--arrays", "4x4", "--bandwidth", "5,10",
+             "--interface-bandwidth", "calc", "--out", "res"},
+            {"error: point 'gemm", "--interface-bandwidth 'CALC' and --bandwidth '5' contradict"}},
         BadCase{"PositionalArgument",
                 {"--gemm", "4,4,4", "res"},
                 {"error: unexpected argument 'res': flags start with --"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+// summary.json records what reruns the run exactly: the seed, the tool version, the workload's
+// fingerprint and the resolved config; a .cfg made from that config, with the same seed and
+// workload, gives the same summary.json byte for byte.
+// A sweep.json cut short is "damaged", not "a sweep with different arguments"; nothing changes.
+TEST(RobustOutput, DamagedSweepJsonIsSaidSo) {
+  TempDir t("ssim_damaged");
+  fs::create_directory(t.path / "res");
+  write_file(t.path / "res" / "sweep.json", "{\n  \"schema_version\": 1,\n  \"tool\": \"sys");
+  const Outcome r = run_binary(
+      {"sweep", "--gemm", "8,8,8", "--arrays", "4x4,8x8", "--out", "res", "--quiet"}, t.path, 60);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "error: --out 'res': its sweep.json is damaged (not valid JSON, e.g. cut short); pass "
+            "--force to start the sweep over, or use a new folder\n");
+  EXPECT_EQ(entries(t.path / "res"), std::vector<std::string>{"sweep.json"});
+}
+
+TEST(RobustOutput, SummaryRecordsWhatRerunsTheRun) {
+  TempDir t("ssim_record");
+  write_file(t.path / "c.cfg",
+             "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 4\n"
+             "[run_presets]\nInterfaceBandwidth: CALC\n");
+  const Outcome first =
+      run_binary({"--gemm", "24,16,40", "--config", "c.cfg", "--seed", "42", "--fidelity", "cycle",
+                  "--bandwidth", "5", "--dram-latency", "3", "--out", "a", "--quiet"},
+                 t.path, 120);
+  ASSERT_EQ(first.code, 0) << first.err;
+  const std::string text = slurp(t.path / "a" / "summary.json");
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("seed"), 42u);
+  EXPECT_EQ(j.at("tool_version"), SSIM_VERSION);
+  const std::string fp = j.at("workload").at("fingerprint");
+  EXPECT_EQ(fp.size(), 16u);
+  EXPECT_EQ(fp.find_first_not_of("0123456789abcdef"), std::string::npos) << fp;
+  const auto& cfg = j.at("config");
+  EXPECT_EQ(cfg.at("architecture_presets").at("ArrayHeight"), "8");
+  EXPECT_EQ(cfg.at("architecture_presets").at("ArrayWidth"), "4");
+  EXPECT_EQ(cfg.at("architecture_presets").at("Bandwidth"), "5");
+  EXPECT_EQ(cfg.at("run_presets").at("InterfaceBandwidth"), "USER");  // the flag won
+  EXPECT_EQ(cfg.at("systolic_sim").at("DramLatency"), "3");
+  EXPECT_EQ(cfg.at("systolic_sim").at("Fidelity"), "cycle");
+  std::string rebuilt;
+  for (const auto& [section, keys] : cfg.items()) {
+    rebuilt += "[" + section + "]\n";
+    for (const auto& [key, value] : keys.items())
+      rebuilt += key + " = " + value.get<std::string>() + "\n";
+  }
+  write_file(t.path / "rebuilt.cfg", rebuilt);
+  const Outcome again = run_binary(
+      {"--gemm", "24,16,40", "--config", "rebuilt.cfg", "--seed", "42", "--out", "b", "--quiet"},
+      t.path, 120);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(slurp(t.path / "b" / "summary.json"), text);
+  // Another seed is recorded as such (and the other GEMM sizes give another fingerprint).
+  const Outcome other = run_binary(
+      {"--gemm", "24,16,41", "--config", "rebuilt.cfg", "--seed", "7", "--out", "c", "--quiet"},
+      t.path, 120);
+  ASSERT_EQ(other.code, 0) << other.err;
+  const auto k = nlohmann::json::parse(slurp(t.path / "c" / "summary.json"));
+  EXPECT_EQ(k.at("seed"), 7u);
+  EXPECT_NE(k.at("workload").at("fingerprint"), fp);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+// --run-name's limit is 128 characters, not bytes: 128 emoji (512 bytes) are a valid name.
+TEST(RobustMessages, RunNameLimitCountsCharacters) {
+  TempDir t("ssim_name");
+  std::string emoji;
+  for (int i = 0; i < 128; ++i) emoji += "\xF0\x9F\x98\x80";  // U+1F600
+  auto parse = [&](const std::string& name) {
+    return parse_cli({"--gemm", "4,4,4", "--run-name", name, "--out", (t.path / "o").string()});
+  };
+  EXPECT_EQ(parse(emoji).hw.run_name, emoji);
+  EXPECT_EQ(parse(std::string(128, 'r')).hw.run_name, std::string(128, 'r'));
+  EXPECT_THROW(parse(emoji + "\xF0\x9F\x98\x80"), InputError);
+  EXPECT_THROW(parse(std::string(129, 'r')), InputError);
+}
+
+// Keys read but not modelled say so in one note line when set to a non-default value.
+TEST(RobustMessages, KeysNotModelledPrintANote) {
+  TempDir t("ssim_note");
+  const std::string out = (t.path / "o").string();
+  auto notes_of = [](const std::vector<std::string>& notes) {
+    std::string all;
+    for (const std::string& n : notes) all += n + "\n";
+    return all;
+  };
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--out", out}).notes), "");
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--memory-banks", "4", "--out", out}).notes),
+            "note: MemoryBanks 4: read but not modelled, no result depends on it (DRAM banks and "
+            "trace addresses; docs/config.md)\n");
+  write_file(t.path / "c.cfg", "[architecture_presets]\nIfmapOffset: 5\nMemoryBanks: 1\n");
+  const std::string cfg_notes = notes_of(
+      parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(), "--out", out}).notes);
+  EXPECT_EQ(cfg_notes.rfind("note: IfmapOffset 5: read but not modelled", 0), 0u) << cfg_notes;
+  const SweepSpec sw = parse_sweep_args(
+      {"--gemm", "4,4,4", "--arrays", "4x4", "--memory-banks", "1,2", "--out", out});
+  EXPECT_NE(notes_of(sw.notes).find("note: --memory-banks 1,2: MemoryBanks is read but not "
+                                    "modelled; every value of this axis gives the same results"),
+            std::string::npos)
+      << notes_of(sw.notes);
+}
+
+// A very long value is echoed cut with "...", in a flag and in a file, and the line still ends
+// with what is allowed.
+TEST(RobustMessages, LongValuesAreCut) {
+  TempDir t("ssim_long");
+  write_file(t.path / "t.csv", "Layer, M, N, K,\ng, 4, " + std::string(900 << 10, '9') + ", 4,\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string head, tail;
+  };
+  for (const Case& c :
+       {Case{{"--gemm", "4,4,4", "--dataflow", std::string(100000, 'x'), "--out", "res"},
+             "error: --dataflow 'xxxxxxxx",
+             "xxxx': expected os, ws or is\n"},
+        Case{{"--workload", "t.csv", "--out", "res"},
+             "error: t.csv:2: layer 'g': field 'N' is '99999999",
+             "9999', expected a positive integer\n"}}) {
+    const Outcome r = run_binary(c.args, t.path, 60);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_LT(r.err.size(), 400u) << r.err.substr(0, 400);
+    EXPECT_EQ(r.err.rfind(c.head, 0), 0u) << r.err.substr(0, 400);
+    EXPECT_NE(r.err.find("..."), std::string::npos) << r.err.substr(0, 400);
+    ASSERT_GE(r.err.size(), c.tail.size());
+    EXPECT_EQ(r.err.substr(r.err.size() - c.tail.size()), c.tail) << r.err.substr(0, 400);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One meaning per command line: defaults < config file < flags, and among flags by meaning, not
+// position (docs/config.md, "Precedence").
+
+TEST(RobustFlags, OrderOfFlagsNeverChangesTheConfig) {
+  TempDir t("ssim_order");
+  const std::string cfg = (t.path / "calc.cfg").string();
+  write_file(cfg,
+             "[architecture_presets]\nBandwidth: 2\n[run_presets]\nInterfaceBandwidth: CALC\n");
+  std::vector<std::vector<std::string>> flags = {
+      {"--bandwidth", "5"},      {"--array", "8x8"},
+      {"--dram-latency", "7"},   {"--unlimited-bandwidth", "off"},
+      {"--dram-bandwidth", "0"}, {"--config", cfg}};
+  std::sort(flags.begin(), flags.end());
+  std::set<std::string> configs, sweeps;
+  int perms = 0;
+  do {
+    std::vector<std::string> args = {"--gemm", "64,64,64", "--out", (t.path / "o").string()};
+    for (const auto& f : flags) args.insert(args.end(), f.begin(), f.end());
+    const CliOptions o = parse_cli(args);
+    // The file says CALC, a bandwidth flag says a bandwidth to model: flags win, USER.
+    EXPECT_EQ(o.hw.interface_bandwidth, "USER") << describe(args);
+    EXPECT_EQ(o.hw.bandwidth_words, 5) << describe(args);
+    configs.insert(format_cfg(o.hw));
+    args[0] = "--arrays";  // the same flags for a sweep: its description must not change either
+    args[1] = "4x4,8x8";
+    std::replace(args.begin(), args.end(), std::string("--array"), std::string("--dataflows"));
+    std::replace(args.begin(), args.end(), std::string("8x8"), std::string("ws"));
+    args.insert(args.begin(), {"--gemm", "64,64,64"});
+    sweeps.insert(sweep_description_json(parse_sweep_args(args)));
+    ++perms;
+  } while (std::next_permutation(flags.begin(), flags.end()));
+  EXPECT_EQ(perms, 720);
+  EXPECT_EQ(configs.size(), 1u);
+  EXPECT_EQ(sweeps.size(), 1u);
+  // Before: --interface-bandwidth calc --bandwidth 5 ran USER, the reverse order CALC; now either
+  // order is refused naming both flags.
+  for (const auto& args :
+       {std::vector<std::string>{"--interface-bandwidth", "calc", "--bandwidth", "5"},
+        std::vector<std::string>{"--bandwidth", "5", "--interface-bandwidth", "calc"}}) {
+    HwSpec hw;
+    std::vector<std::pair<std::string, std::string>> given = {{args[0].substr(2), args[1]},
+                                                              {args[2].substr(2), args[3]}};
+    try {
+      apply_hw_flags(hw, given);
+      ADD_FAILURE() << "accepted:" << describe(args);
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--interface-bandwidth 'calc' and --bandwidth '5' "
+                                            "contradict each other",
+                                            0),
+                0u)
+          << e.what();
+    }
+  }
+  // --interface-bandwidth user says which: the file's CALC goes, and the bandwidth is modelled.
+  const CliOptions u = parse_cli({"--gemm", "4,4,4", "--config", cfg, "--interface-bandwidth",
+                                  "user", "--out", (t.path / "o").string()});
+  EXPECT_EQ(u.hw.interface_bandwidth, "USER");
+  EXPECT_EQ(u.hw.bandwidth_words, 2);
+  // With no flag the file decides.
+  const CliOptions f =
+      parse_cli({"--gemm", "4,4,4", "--config", cfg, "--out", (t.path / "o").string()});
+  EXPECT_EQ(f.hw.interface_bandwidth, "CALC");
+}
 
 // ---------------------------------------------------------------------------------------------
 // Output you can trust
@@ -685,6 +1082,45 @@ std::string gemm_network_yaml(int layers, uint64_t seed,
     y << "  - {name: g" << i << ", type: gemm, M: " << M << ", N: " << N << ", K: " << K << "}\n";
   }
   return y.str();
+}
+
+// Two runs into one --out: the second writes after the first has written all its files (the
+// folder lock sweeps take), so the folder holds one run's files, never a mix. The first run
+// waits 400 ms after each file; the second starts once the first's first file is there. Without
+// the lock the second wrote all its files in that window and the first then overwrote the rest.
+TEST(RobustOutput, TwoRunsIntoOneFolderNeverMix) {
+  TempDir t("ssim_two");
+  const std::vector<std::string> a = {"--gemm", "64,48,32", "--array", "8x8", "--quiet"};
+  const std::vector<std::string> b = {"--gemm", "64,48,32", "--array", "16x16", "--quiet"};
+  auto with_out = [](std::vector<std::string> args, const std::string& out) {
+    args.insert(args.end(), {"--out", out});
+    return args;
+  };
+  ASSERT_EQ(run_binary(with_out(a, "ref_a"), t.path, 120).code, 0);
+  ASSERT_EQ(run_binary(with_out(b, "ref_b"), t.path, 120).code, 0);
+  const auto ref_a = read_folder(t.path / "ref_a"), ref_b = read_folder(t.path / "ref_b");
+  ASSERT_NE(ref_a.at("summary.json"), ref_b.at("summary.json"));
+
+  setenv("SSIM_RUN_TEST_WRITE_DELAY_MS", "400", 1);
+  const pid_t pa =
+      testutil::spawn_binary(with_out(a, "run"), t.path, t.path / "a.out", t.path / "a.err");
+  unsetenv("SSIM_RUN_TEST_WRITE_DELAY_MS");
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!fs::exists(t.path / "run" / "COMPUTE_REPORT.csv") &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const Outcome rb = run_binary(with_out(b, "run"), t.path, 120);
+  const Outcome ra = testutil::wait_binary(pa, t.path / "a.out", t.path / "a.err", 120);
+  EXPECT_EQ(ra.code, 0) << ra.err;
+  EXPECT_EQ(rb.code, 0) << rb.err;
+  const auto got = read_folder(t.path / "run");
+  int from_a = 0, from_b = 0;
+  for (const auto& [name, text] : got) {
+    from_a += ref_a.count(name) && ref_a.at(name) == text;
+    from_b += ref_b.count(name) && ref_b.at(name) == text;
+  }
+  EXPECT_TRUE(got == ref_b) << got.size() << " files: " << from_a << " from the first run, "
+                            << from_b << " from the second";
 }
 
 // Kills the binary (SIGKILL) at random moments while it writes a large network's reports into a
