@@ -241,9 +241,16 @@ bool Controller::act(int64_t now) {
     if (barrier(l.step, now) > now) break;
     Scratchpad& sp = *buf_[l.op];
     if (sp.busy(h)) sp.release(h);
-    if (l.op == 2) {  // partial sums back into the output tile's half
+    if (l.op == 2) {  // partial sums (and a fused add's operand) into the output tile's half
       OutTile& o = outs_[size_t(l.block)];
-      sp.occupy(h, o.acc_bytes);
+      if (o.whole || (l.block >= 1 && outs_[size_t(l.block - 1)].whole))
+        if (sp.busy(1 - h)) sp.release(1 - h);
+      if (o.whole) {  // whole-buffer accumulators
+        sp.occupy(h, sp.half_bytes());
+        sp.occupy(1 - h, o.acc_bytes - sp.half_bytes());
+      } else {
+        sp.occupy(h, o.acc_bytes);
+      }
       sp.count_writes(uint64_t(o.elements));
       o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
       ++next_load_;

@@ -90,7 +90,8 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
   const bool side = place && place->side_op != -2 && !place->side_on_chip;
   Program prog = plan_gemm_op(
       hw, g, r, own ? g.M : 0, own ? g.N : 0,
-      GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0});
+      GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0,
+                  place && place->input_on_chip, place && place->output_on_chip});
   if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
   const AccelConfig cfg = accel_config(hw);
 

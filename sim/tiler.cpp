@@ -641,7 +641,8 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
             const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
             const SpatialMap sm = spatial_map(hw.dataflow, sub);
             compute += n * fold_cycles(hw, sub);
-            traffic += n * double(p.traffic.total());
+            traffic += n * double(p.traffic.total() - (ctx.a_on_chip ? p.traffic.ifmap : 0) -
+                                  (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
             steps += n * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
           } catch (const InputError&) {
             fits = false;
@@ -651,7 +652,10 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
       // them (unless the uncut plan has more already).
       if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N))) continue;
       // The first sub-GEMM's first blocks before anything computes.
-      first = double(std::min(Mt, g.M) * std::min<int64_t>(g.K, R) * hw.input_bytes) / bw;
+      // (An A already on chip costs nothing.)
+      first = ctx.a_on_chip
+                  ? 0.0
+                  : double(std::min(Mt, g.M) * std::min<int64_t>(g.K, R) * hw.input_bytes) / bw;
       const double est = std::max(compute, traffic / bw) + first + 2 * lat +
                          double(tm * tn);  // a cycle per sub-GEMM: ties go to fewer
       if (est < best) {

@@ -73,9 +73,12 @@ struct GemmPlan {
 // - side_bytes: per output, the bytes of a second operand the output stage adds (a fused residual
 //   add, docs/network-schedule.md): loaded into each final output tile's half from DRAM when the
 //   tile opens; 0: none.
+// - a_on_chip, c_on_chip: A is already in the ifmap buffer, C stays there (residency): the
+//   sub-GEMM cut does not count their traffic.
 struct GemmContext {
   const ConvGeom* conv = nullptr;
   int64_t side_bytes = 0;
+  bool a_on_chip = false, c_on_chip = false;
 };
 GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
