@@ -360,6 +360,25 @@ TEST(WorkloadYaml, DefaultsAndNetworkBatch) {
   EXPECT_EQ(p.out_h(), 2);
 }
 
+TEST(WorkloadYaml, FromNamesTheLayersALayerReads) {
+  const Network net = parse_yaml_network(
+      "layers:\n"
+      "  - {name: a, type: linear, in: 4, out: 4}\n"
+      "  - {name: b, type: linear, in: 4, out: 4}\n"
+      "  - {name: s, type: elementwise, op: add, elements: 4, from: [a, b]}\n"
+      "  - {name: t, type: elementwise, op: relu, elements: 4, from: a}\n",
+      "f.yaml");
+  EXPECT_TRUE(net.layers[1].from.empty());  // the layer before it
+  EXPECT_EQ(net.layers[2].from, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(net.layers[3].from, (std::vector<std::string>{"a"}));
+  // Only earlier layers, one or two of them.
+  EXPECT_TRUE(throws_input_error(yaml_layer("{name: x, type: linear, in: 4, out: 4, from: x}"),
+                                 {"t.yaml:3:", "no earlier layer is named 'x'"}));
+  EXPECT_TRUE(throws_input_error(
+      yaml_layer("{name: x, type: linear, in: 4, out: 4, from: [a, b, c]}"),
+      {"t.yaml:3:", "'from' names one or two earlier layers"}));
+}
+
 // ---- load_workload ----------------------------------------------------------------------------
 
 TEST(WorkloadLoad, ByNameAndByPath) {
