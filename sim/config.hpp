@@ -41,16 +41,16 @@ struct HwSpec {
   std::string interface_bandwidth = "USER";
 
   // [systolic_sim] (our keys)
-  double clock_ghz = 1.0;            // ClockGHz: array clock, for FLOP/s and GB/s figures
-  double dram_bytes_per_cycle = 0;   // DramBandwidth: bytes/cycle; 0 = bandwidth_words * word
-  double dram_gb_per_s = 0;          // DramBandwidthGBs: GB/s at the array clock; 0 = not given
-  int64_t dram_latency = 0;          // DramLatency: cycles from request to first byte
-  bool fold_overlap = false;         // FoldOverlap: on|off
+  double clock_ghz = 1.0;           // ClockGHz: array clock, for FLOP/s and GB/s figures
+  double dram_bytes_per_cycle = 0;  // DramBandwidth: bytes/cycle; 0 = bandwidth_words * word
+  double dram_gb_per_s = 0;         // DramBandwidthGBs: GB/s at the array clock; 0 = not given
+  int64_t dram_latency = 0;         // DramLatency: cycles from request to first byte
+  bool fold_overlap = false;        // FoldOverlap: on|off
   bool fusion = true;     // Fusion: a GEMM's activation, residual add, pooling in its output stage
   bool residency = true;  // Residency: tensors stay in the ifmap buffer between ops where they fit
-  int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
-  int input_bytes = 1;               // bytes per ifmap/filter element (int8)
-  int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
+  int vector_lanes = 16;  // VectorLanes: elements per cycle on the vector unit
+  int input_bytes = 1;    // bytes per ifmap/filter element (int8)
+  int output_bytes = 1;   // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
   bool unlimited_bandwidth = false;  // UnlimitedBandwidth: DRAM never stalls the array
   Fidelity fidelity = Fidelity::Fast;
 

@@ -190,7 +190,8 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
       // (Num Filter 1, or a channel multiplier when it is a multiple of Channels).
       if (name.find("DP") != std::string::npos) {
         if (c.filters != 1 && c.filters % c.in_c != 0)
-          throw InputError(at + "a depthwise layer (its name contains 'DP', as SCALE-Sim reads it) " +
+          throw InputError(at +
+                           "a depthwise layer (its name contains 'DP', as SCALE-Sim reads it) " +
                            "needs Num Filter 1 or a multiple of Channels " +
                            std::to_string(c.in_c) + "; got " + std::to_string(c.filters));
         if (c.filters == 1) c.filters = c.in_c;

@@ -128,7 +128,7 @@ TEST(NetworkSchedule, AResidualAddFusesIntoTheLaterBranch) {
   EXPECT_EQ(row(on, "add").fused_into, "b");
   EXPECT_EQ(row(on, "add").total_cycles, 0);
   EXPECT_EQ(on.dram_read_bytes, uint64_t(n + 2 * D * D));  // the input and two weights
-  EXPECT_EQ(on.dram_write_bytes, uint64_t(n));              // the sum
+  EXPECT_EQ(on.dram_write_bytes, uint64_t(n));             // the sum
   EXPECT_EQ(on.dram_side_bytes, 0u);
   hw.residency = false;
   const NetworkRunResult off = run_network(hw, net);
@@ -167,8 +167,8 @@ void check_dependencies(const NetworkRunResult& r, const NetworkPlan& plan,
     const OpPlacement& p = plan.ops[j];
     if (p.fused_into >= 0) continue;
     const auto where = [&](int src) {
-      const int run = plan.ops[size_t(src)].fused_into >= 0 ? plan.ops[size_t(src)].fused_into
-                                                            : src;
+      const int run =
+          plan.ops[size_t(src)].fused_into >= 0 ? plan.ops[size_t(src)].fused_into : src;
       return r.rows[size_t(run)].output_on_chip;
     };
     if (p.input_op >= 0 && p.input_dram_elements < 0) {

@@ -374,9 +374,9 @@ TEST(WorkloadYaml, FromNamesTheLayersALayerReads) {
   // Only earlier layers, one or two of them.
   EXPECT_TRUE(throws_input_error(yaml_layer("{name: x, type: linear, in: 4, out: 4, from: x}"),
                                  {"t.yaml:3:", "no earlier layer is named 'x'"}));
-  EXPECT_TRUE(throws_input_error(
-      yaml_layer("{name: x, type: linear, in: 4, out: 4, from: [a, b, c]}"),
-      {"t.yaml:3:", "'from' names one or two earlier layers"}));
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{name: x, type: linear, in: 4, out: 4, from: [a, b, c]}"),
+                         {"t.yaml:3:", "'from' names one or two earlier layers"}));
 }
 
 // ---- load_workload ----------------------------------------------------------------------------
