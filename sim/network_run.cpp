@@ -148,6 +148,7 @@ CanonicalKernels run_canonical_kernels(const HwSpec& hw_in) {
   HwSpec hw = hw_in;
   hw.fidelity = Fidelity::Fast;
   CanonicalKernels k;
+  k.computed = true;
 
   VectorOp add;
   add.name = "vector_add";

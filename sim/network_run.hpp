@@ -80,6 +80,7 @@ struct CanonicalKernel {
   int64_t cycles = 0;
 };
 struct CanonicalKernels {
+  bool computed = false;  // run_canonical_kernels() filled them in
   CanonicalKernel vector_add, matrix_multiply;
 };
 CanonicalKernels run_canonical_kernels(const HwSpec& hw);

@@ -245,8 +245,15 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
                         {"cycles", k.cycles},
                         {"achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0}};
   };
-  j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
-                    {"matrix_multiply", kernel(canonical.matrix_multiply)}};
+  // The roofline's reference kernels run only for the figures (--report): a run without them
+  // says so instead of spending most of a small run on them.
+  if (canonical.computed) {
+    j["canonical_kernels"] = "simulated";
+    j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
+                      {"matrix_multiply", kernel(canonical.matrix_multiply)}};
+  } else {
+    j["canonical_kernels"] = "skipped: they run with --report (the roofline's reference dots)";
+  }
   // The resolved configuration (defaults < --config < flags), every .cfg key as --print-config
   // writes it: with the seed, the workload and the tool version, what reruns the run exactly.
   ordered_json config = ordered_json::object();

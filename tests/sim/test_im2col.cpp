@@ -13,6 +13,7 @@
 
 #include "sim/op_run.hpp"
 #include "sim/tiler.hpp"
+#include "tests/workloads/wl_test_util.hpp"
 #include "workloads/lower.hpp"
 
 namespace ssim {
@@ -63,17 +64,7 @@ struct Case {
   int64_t batch;
 };
 
-Conv2dLayer conv(int64_t h, int64_t w, int64_t ch, int64_t f, int64_t k, int64_t s, int64_t p,
-                 int64_t d = 1, int64_t groups = 1) {
-  Conv2dLayer c;
-  c.in_h = h, c.in_w = w, c.in_c = ch, c.filters = f;
-  c.kernel_h = c.kernel_w = k;
-  c.stride_h = c.stride_w = s;
-  c.pad_h = c.pad_w = p;
-  c.dilation_h = c.dilation_w = d;
-  c.groups = groups;
-  return c;
-}
+using test::conv;  // the same square-kernel conv as the workload tests
 
 const Case kCases[] = {
     {"3x3 padded (ResNet layer1.0.conv2)", conv(56, 56, 64, 64, 3, 1, 1), 1},
