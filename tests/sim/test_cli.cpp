@@ -467,6 +467,14 @@ TEST(CliScaleSim, ShortSpellingsAndTopologyFromTheConfig) {
                         "[network_presets]\nTopologyCsvLoc: g.csv\n[run_presets]\n"
                         "InterfaceBandwidth: CALC\n";
   std::ostringstream out, err;
+  // -i says what the file is; a mismatch is bad input. (First: an exception thrown after a
+  // SystemC simulation ran in the process is a false positive of AddressSanitizer,
+  // google/sanitizers#189.)
+  std::ostringstream e2;
+  EXPECT_EQ(run_cli({"-c", cfg, "-t", topo, "-p", (t.path / "o3").string(), "-i", "conv"}, out, e2),
+            kExitBadInput);
+  EXPECT_NE(e2.str().find("--input-type conv: "), std::string::npos) << e2.str();
+  EXPECT_FALSE(fs::exists(t.path / "o3"));
   const std::string o1 = (t.path / "o1").string(), o2 = (t.path / "o2").string();
   ASSERT_EQ(run_cli({"-c", cfg, "-t", topo, "-p", o1, "-i", "gemm", "--quiet"}, out, err), 0)
       << err.str();
@@ -479,12 +487,6 @@ TEST(CliScaleSim, ShortSpellingsAndTopologyFromTheConfig) {
     std::getline(f, row);
     EXPECT_EQ(row.rfind("0, " + std::to_string(8 * (8 + 64 + 8 + 8 - 2)) + ",", 0), 0u) << row;
   }
-  // -i says what the file is; a mismatch is bad input.
-  std::ostringstream e2;
-  EXPECT_EQ(run_cli({"-c", cfg, "-t", topo, "-p", (t.path / "o3").string(), "-i", "conv"}, out, e2),
-            kExitBadInput);
-  EXPECT_NE(e2.str().find("--input-type conv: "), std::string::npos) << e2.str();
-  EXPECT_FALSE(fs::exists(t.path / "o3"));
 }
 
 }  // namespace
