@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "models/types.hpp"
-#include "workloads/lower.hpp"
 
 namespace ssim {
 

@@ -9,6 +9,10 @@
 
 namespace ssim {
 
+inline int64_t ceil_div(int64_t a, int64_t b) {  // a, b > 0
+  return (a + b - 1) / b;
+}
+
 // Every error the library detects in user input is thrown as this; only main() turns it into a
 // message and exit code 2. The message is one line: where (file:line or key), the value, what is
 // allowed.
@@ -111,5 +115,22 @@ struct ArrayStats {
   // preload cycle, or first stream cycle for OS, to its E): the array waited for data.
   int64_t idle_cycles = 0;
 };
+
+// The kinds of op the vector unit runs (a lowered network's vector ops, workloads/lower.hpp).
+enum class VectorKind {
+  Add,
+  Mul,
+  Relu,
+  Relu6,
+  Gelu,
+  Silu,
+  Sigmoid,
+  Tanh,
+  LayerNorm,
+  Softmax,
+  MaxPool,
+  AvgPool
+};
+std::string to_string(VectorKind k);  // "add", "mul", ..., "softmax", "maxpool", "avgpool"
 
 }  // namespace ssim

@@ -9,10 +9,6 @@
 namespace ssim {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
 // Depth of a binary reduction tree over `lanes` values: ceil(log2 lanes), 0 for one lane.
 int64_t tree_depth(int64_t lanes) {
   int64_t d = 0;
@@ -106,17 +102,6 @@ void validate_vector_config(const VectorConfig& cfg) {
           name + "row_latency = " + std::to_string(t.row_latency) +
           (row ? ", allowed: >= 0" : ", allowed: 0 (only softmax and layernorm have rows)"));
   }
-}
-
-VectorCmd to_vector_cmd(const VectorOp& op, int64_t row) {
-  VectorCmd c;
-  c.kind = op.kind;
-  c.elements = op.outputs;
-  c.inputs = op.inputs;
-  if (vector_shape(op.kind) == VectorShape::Row) c.row = row;
-  if (vector_shape(op.kind) == VectorShape::Window)
-    c.window = op.outputs > 0 ? op.elements / op.outputs : 0;
-  return c;
 }
 
 int64_t vector_issue_cycles(const VectorConfig& cfg, const VectorCmd& cmd) {

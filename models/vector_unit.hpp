@@ -11,7 +11,7 @@
 #include <deque>
 #include <systemc>
 
-#include "workloads/lower.hpp"
+#include "models/types.hpp"
 
 namespace ssim {
 
@@ -69,12 +69,6 @@ struct VectorCmd {
   // as the previous command's last element has (pipelined issue).
   bool after_previous = false;
 };
-
-// The command for a lowered op. VectorOp does not record a row length, so pass it for softmax
-// (attention: the kv length; softmax layer: `length`) and layernorm (the normalised dimension);
-// 0 treats the whole op as one row. Pooling's window is op.elements / op.outputs. The id is 0
-// and after_previous false: set them as needed.
-VectorCmd to_vector_cmd(const VectorOp& op, int64_t row = 0);
 
 // Cycles in which the command occupies the lanes' issue stage (I in docs/vector-unit.md), and
 // I + latency: the cycles of the command run alone on an idle unit. Throw std::logic_error on a

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "models/program.hpp"
 #include "models/vector_unit.hpp"
@@ -130,6 +131,12 @@ Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64
 // floor(inputs * (s + n) / outputs) - floor(inputs * s / outputs) (pooling: the halo of
 // overlapping windows is not re-read). See docs/memory-system.md, "Vector steps".
 
+// The command for a lowered op. VectorOp does not record a row length, so pass it for softmax
+// (attention: the kv length; softmax layer: `length`) and layernorm (the normalised dimension);
+// 0 treats the whole op as one row. Pooling's window is op.elements / op.outputs. The id is 0
+// and after_previous false: set them as needed.
+VectorCmd to_vector_cmd(const VectorOp& op, int64_t row = 0);
+
 // The vector unit's configuration of a spec: VectorLanes lanes, the default timing.
 VectorConfig vector_config(const HwSpec& hw);
 
@@ -151,6 +158,11 @@ Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk
 
 // choose_vector_chunks() then build_vector_program().
 Program plan_vector(const HwSpec& hw, const VectorOp& op);
+
+// The .cfg key of an operand's buffer ("IfmapSramSzkB", ...), and bytes as KiB for messages
+// ("16", "0.5", "1.25").
+const char* sram_key(Operand op);
+std::string kib_text(int64_t bytes);
 
 // Buffer capacities in bytes (KiB from the spec) and the bytes of one half.
 int64_t sram_bytes(const HwSpec& hw, Operand op);

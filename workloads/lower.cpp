@@ -2,36 +2,6 @@
 
 namespace ssim {
 
-std::string to_string(VectorKind k) {
-  switch (k) {
-    case VectorKind::Add:
-      return "add";
-    case VectorKind::Mul:
-      return "mul";
-    case VectorKind::Relu:
-      return "relu";
-    case VectorKind::Relu6:
-      return "relu6";
-    case VectorKind::Gelu:
-      return "gelu";
-    case VectorKind::Silu:
-      return "silu";
-    case VectorKind::Sigmoid:
-      return "sigmoid";
-    case VectorKind::Tanh:
-      return "tanh";
-    case VectorKind::LayerNorm:
-      return "layernorm";
-    case VectorKind::Softmax:
-      return "softmax";
-    case VectorKind::MaxPool:
-      return "maxpool";
-    case VectorKind::AvgPool:
-      return "avgpool";
-  }
-  return "?";
-}
-
 const std::string& op_name(const Op& op) {
   return std::visit([](const auto& o) -> const std::string& { return o.name; }, op);
 }

@@ -42,22 +42,6 @@ struct GemmOp {
   uint64_t macs() const { return uint64_t(repeat) * shape.macs(); }
 };
 
-enum class VectorKind {
-  Add,
-  Mul,
-  Relu,
-  Relu6,
-  Gelu,
-  Silu,
-  Sigmoid,
-  Tanh,
-  LayerNorm,
-  Softmax,
-  MaxPool,
-  AvgPool
-};
-std::string to_string(VectorKind k);  // "add", "mul", ..., "softmax", "maxpool", "avgpool"
-
 // One operation of the vector unit. `elements` is its work: one element operation per lane and
 // cycle at the unit's base rate (for pooling: outputs * kernel window; otherwise the elements
 // processed). `inputs` and `outputs` are the elements read and written.
