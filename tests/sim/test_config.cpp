@@ -714,9 +714,6 @@ TEST(ConfigScaleSimFiles, TopologyCsvLocIsRelativeToTheConfig) {
             std::string::npos);
 }
 
-}  // namespace
-}  // namespace ssim
-
 TEST(ConfigTest, EveryPresetParsesAndValidates) {
   // Every preset a user can name with --config loads without notes or errors; Gemmini's default
   // configuration has the facts its file cites (16 x 16, 256 KiB scratchpad, 64 KiB accumulator,
@@ -736,3 +733,6 @@ TEST(ConfigTest, EveryPresetParsesAndValidates) {
   }
   EXPECT_GE(n, 5);
 }
+
+}  // namespace
+}  // namespace ssim
