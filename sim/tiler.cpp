@@ -571,8 +571,11 @@ void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
 }  // namespace
 
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
-  (void)plan_blocks(hw, g, ctx);                     // the whole GEMM's smallest blocks must fit
-  if (hw.dram_stall_free()) return {g.M, g.N, g.K};  // the buffer-independent schedule
+  const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
+  const SpatialMap wsm = spatial_map(hw.dataflow, g);
+  const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
+                       double(ceil_div(wsm.Sc, hw.array_cols)) * double(whole.segments);
+  if (hw.dram_stall_free()) return {g.M, g.N, g.K, uncut};  // the buffer-independent schedule
 
   // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N, and (WS, IS) K,
   // each run fold-major after the last, when that saves more transfer time than it costs in
@@ -594,14 +597,14 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   }
   const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
   const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
-  SubGemms best_t{g.M, g.N, g.K};
+  SubGemms best_t{g.M, g.N, g.K, uncut};
   double best = std::numeric_limits<double>::infinity();
   for (int64_t Mt : tile_candidates(g.M, um))
     for (int64_t Nt : tile_candidates(g.N, un))
       for (int64_t Kt : kc) {
         // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
         if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
-        const SubGemms t{Mt, Nt, Kt};
+        SubGemms t{Mt, Nt, Kt};
         const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
         double compute = 0, traffic = 0, steps = 0;
         bool fits = true;
@@ -639,6 +642,7 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
                            double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
         if (est < best) {
           best = est;
+          t.steps = steps;
           best_t = t;
         }
       }
@@ -728,6 +732,15 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
       }
     }
   return p;
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat) {
+  const double one = choose_sub_gemms(hw, g).steps;
+  return int64_t(std::min(one * double(std::max<int64_t>(1, repeat)), 4e18));
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op) {
+  return ceil_div(op.outputs, choose_vector_chunks(hw, op).outputs);
 }
 
 // --- Repeated GEMMs ------------------------------------------------------------------------------

@@ -437,7 +437,8 @@ Network parse_yaml_network(const std::string& text, const std::string& source) {
 }
 
 Network read_yaml_network(const std::string& path) {
-  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file"),
+  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file",
+                                                       detail::kMaxNetworkFileBytes),
                             path);
 }
 
