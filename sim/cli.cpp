@@ -163,32 +163,15 @@ std::string shape_text(const GemmShape& s) {
 // reference GEMM (simulated after the workload) must fit too. Throws InputError.
 void preflight(const HwSpec& hw, const Network& net, bool report) {
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> shapes;
-  // An op's program is held in memory while it runs: refuse, before anything runs, one that
-  // would not fit the limit (bad-input.md, "Limits").
-  auto check_steps = [&](const std::string& what, int64_t steps) {
-    if (steps <= kMaxPlanSteps) return;
-    throw InputError(what + " would be planned as up to " + std::to_string(steps) +
-                     " program steps, more than the " + std::to_string(kMaxPlanSteps) +
-                     " (about 5 GiB of memory) one op may hold; use larger SRAM buffers (fewer, "
-                     "larger blocks), a larger array, or a smaller layer");
-  };
   for (const Op& op : lower(net)) {
     const GemmOp* g = as_gemm(op);
-    if (!g) {
-      const VectorOp& v = std::get<VectorOp>(op);
-      check_steps("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
-                  plan_steps_bound(hw, v));
-      continue;
-    }
+    if (!g) continue;
     if (shapes.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) {
       try {
         (void)plan_blocks(hw, g->shape);
       } catch (const InputError& e) {
         throw InputError(std::string(e.what()) + " (GEMM '" + g->name + "')");
       }
-      check_steps("GEMM '" + g->name + "' (M,N,K = " + shape_text(g->shape) +
-                      (g->repeat > 1 ? ", " + std::to_string(g->repeat) + " copies" : "") + ")",
-                  plan_steps_bound(hw, g->shape, g->repeat));
     }
     if (hw.fidelity != Fidelity::Cycle) continue;
     const double M = double(g->shape.M), N = double(g->shape.N), K = double(g->shape.K);

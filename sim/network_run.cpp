@@ -1,6 +1,10 @@
 #include "sim/network_run.hpp"
 
+#include <set>
+#include <tuple>
+
 #include "sim/op_run.hpp"
+#include "sim/tiler.hpp"
 
 namespace ssim {
 namespace {
@@ -91,12 +95,38 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   return row;
 }
 
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
+  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
+  auto check = [&](const std::string& what, int64_t steps) {
+    if (steps <= kMaxPlanSteps) return;
+    throw InputError(what + " would be planned as up to " + std::to_string(steps) +
+                     " program steps, more than the " + std::to_string(kMaxPlanSteps) +
+                     " (about 5 GiB of memory) one op may hold; use larger SRAM buffers (fewer, "
+                     "larger blocks), a larger array, or a smaller layer");
+  };
+  for (const Op& op : ops) {
+    if (const GemmOp* g = as_gemm(op)) {
+      if (!seen.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) continue;
+      const GemmShape& s = g->shape;
+      check("GEMM '" + g->name + "' (M,N,K = " + std::to_string(s.M) + "," + std::to_string(s.N) +
+                "," + std::to_string(s.K) +
+                (g->repeat > 1 ? ", " + std::to_string(g->repeat) + " copies" : "") + ")",
+            plan_steps_bound(hw, s, g->repeat));
+    } else {
+      const VectorOp& v = std::get<VectorOp>(op);
+      check("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
+            plan_steps_bound(hw, v));
+    }
+  }
+}
+
 NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed) {
   validate_hw(hw);
   NetworkRunResult res;
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());
   const std::vector<Op> ops = lower(net);
+  check_plan_sizes(hw, ops);
   const NetworkPlan plan = plan_network(hw, net, ops);
   // Each op that runs is planned once; the next one before the current one runs, so that the
   // current one may prefetch its first weight blocks (docs/network-schedule.md, "Across ops").

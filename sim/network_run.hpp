@@ -79,6 +79,11 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 // network.
 NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1);
 
+// Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
+// docs/bad-input.md, "Limits"), from the planner's own step count; run_network() calls it before
+// anything runs.
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops);
+
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):
 // "Vector Add" (c = a + b over 2^24 elements) and "Matrix Multiply" (a 4096^3 GEMM).
 struct CanonicalKernel {
