@@ -89,7 +89,8 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   return row;
 }
 
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed) {
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed,
+                             const std::function<void(const Op&)>& on_op_done) {
   validate_hw(hw);
   NetworkRunResult res;
   res.workload = net.name;
@@ -140,6 +141,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
     res.dram_spill_bytes += row.dram_spill_bytes;
     res.dram_side_bytes += row.dram_side_bytes;
     res.rows.push_back(std::move(row));
+    if (on_op_done) on_op_done(op);
   }
   return res;
 }

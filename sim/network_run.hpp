@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,9 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 // Runs every op of the network in order, placed by plan_network() (sim/network_plan.hpp):
 // fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
 // network.
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1);
+// `on_op_done`, if set, is called after each op (progress).
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1,
+                             const std::function<void(const Op&)>& on_op_done = {});
 
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):
 // "Vector Add" (c = a + b over 2^24 elements) and "Matrix Multiply" (a 4096^3 GEMM).
