@@ -665,7 +665,7 @@ def build_scaling(sweep: Sweep, metric: str):
                     if fl:
                         ax.plot([a for a, _ in fl], [b for _, b in fl],
                                 color=DATAFLOW_COLORS[df], lw=1.0, ls=(0, (1, 2)), alpha=0.9,
-                                zorder=2)
+                                zorder=2, gid="memory-floor")
                         drawn = True
                 if drawn and not extra_handles:
                     extra_handles.append(Line2D(
@@ -803,6 +803,8 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from matplotlib.ticker import PercentFormatter
+
     from ssim_plot.rundata import name_pattern
 
     figures = _figures_module()
@@ -873,7 +875,7 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
                     ax.text(j, i, text, ha="center", va="center", fontsize=7,
                             color="white" if v < 0.55 else "black")
         cb = fig.colorbar(im, cax=cax)
-        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         cb.set_label("overall utilization of the op", fontsize=9)
         title = f"Utilization per GEMM op: {workload}, {dataflow.upper()}"
         if variant:

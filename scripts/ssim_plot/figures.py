@@ -260,8 +260,8 @@ def build_roofline(run: Run):
 
         # The array's roof: bandwidth line up to the ridge, flat compute roof after it.
         roof_kw = dict(color="#222222", lw=2.2, solid_capstyle="round", zorder=4)
-        ax.plot([xmin, ridge], [bw * xmin, peak], **roof_kw)
-        ax.plot([ridge, xmax], [peak, peak], **roof_kw)
+        ax.plot([xmin, ridge], [bw * xmin, peak], gid="roof-dram", **roof_kw)
+        ax.plot([ridge, xmax], [peak, peak], gid="roof-array", **roof_kw)
         # Faint continuations show what each roof alone would allow.
         ax.plot([ridge, min(xmax, ymax / bw)], [peak, min(ymax, bw * xmax)], color="#222222",
                 lw=0.8, ls=(0, (2, 3)), alpha=0.45, zorder=2)
@@ -272,11 +272,12 @@ def build_roofline(run: Run):
         vridge = vpeak / bw if vpeak else None
         if vpeak:
             ax.plot([vridge, xmax], [vpeak, vpeak], color=VECTOR_ROOF_COLOR, lw=1.8,
-                    ls=(0, (6, 2)), zorder=4)
+                    ls=(0, (6, 2)), zorder=4, gid="roof-vector")
 
         # Reference kernels first: the workload's own dots are drawn over them.
         for c in canon:
-            ax.scatter([c["ai"]], [c["ops_per_s"]], **CANONICAL_STYLE)
+            ax.scatter([c["ai"]], [c["ops_per_s"]], gid=f"reference-{c['key']}",
+                       **CANONICAL_STYLE)
         # One dot per group of identical ops, area by share of time; colour and marker by type.
         types = [g["type"] for g in groups]
         colors, markers = type_colors(types), type_markers(types)
@@ -285,7 +286,7 @@ def build_roofline(run: Run):
             sel = [g for g in groups if g["type"] == t]
             ax.scatter([g["ai"] for g in sel], [g["ops_per_s"] for g in sel],
                        s=[dot_area(g["share"]) for g in sel], marker=markers[t], color=colors[t],
-                       alpha=0.8, edgecolors="black", linewidths=0.6, zorder=6)
+                       alpha=0.8, edgecolors="black", linewidths=0.6, zorder=6, gid=f"dots-{t}")
             n_ops = sum(g["count"] for g in sel)
             where = "vector" if sel[0]["unit"] == "vector" else "array"
             type_handles.append(Line2D(
@@ -547,15 +548,17 @@ def build_utilization(run: Run):
         ax.set_xlabel("utilization of the array's PEs (vector-only layers: of the vector unit)")
         n_ops = len(run.layers) + len(run.fused)
         fused = f", {len(run.fused)} of them fused into a GEMM" if run.fused else ""
+        handles, labels = ax.get_legend_handles_labels()
+        offset = 0.32 if n > 25 else 0.06  # inches above the axes: room for top tick labels
+        legend_rows = (len(labels) + 1) // 2
         ax.set_title(f"Utilization per layer: {run.summary['workload']['name']} "
                      f"({n} layers ran: {n_ops} ops{fused})", loc="left",
-                     pad=64 if n > 25 else 52)
-        handles, labels = ax.get_legend_handles_labels()
+                     pad=72 * (offset + 0.19 * legend_rows + 0.12))
         order = sorted(range(len(labels)), key=lambda i: (
             "overall utilization (" not in labels[i], "compute utilization" not in labels[i],
             "mapping" not in labels[i]))
         ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0 + (0.32 if n > 25 else 0.06) / axes_h), ncol=2,
+                  bbox_to_anchor=(0.0, 1.0 + offset / axes_h), ncol=2,
                   frameon=False, fontsize=8.5, borderaxespad=0.0, columnspacing=1.5)
         return fig, []
 
@@ -572,7 +575,7 @@ def build_time_breakdown(run: Run):
         fig = plt.figure(figsize=(12.5, fig_h))
         bottom = 0.6 / fig_h
         ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
-        ax2 = fig.add_axes((0.66, bottom, 0.34, axes_h / fig_h), sharey=ax)
+        ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
         left = [0] * n
         left_pct = [0.0] * n
         handles = []
