@@ -67,12 +67,18 @@ CANONICAL_STYLE = dict(marker="*", s=260, color="#ffd21f", edgecolors="black", l
 VECTOR_ROOF_COLOR = "#2e7d32"
 
 
-def type_colors(types) -> dict:
-    out, spare = {}, iter(_SPARE_COLORS * 4)
+def _per_type(types, fixed: dict, spare: list) -> dict:
+    """A style per type: the fixed one where there is one, else the spare ones in order of
+    appearance (repeating when they run out)."""
+    out, spares = {}, iter(spare * (len(spare) and (len(set(types)) // len(spare) + 1)))
     for t in types:
         if t not in out:
-            out[t] = TYPE_COLORS.get(t) or next(spare)
+            out[t] = fixed.get(t) or next(spares)
     return out
+
+
+def type_colors(types) -> dict:
+    return _per_type(list(types), TYPE_COLORS, _SPARE_COLORS)
 
 
 def _save(fig, folder: str, stem: str, extra_artists=()) -> list:
@@ -211,11 +217,7 @@ LABEL_MIN_SHARE, LABEL_MAX = 0.04, 6  # the ops labelled by name: the few that d
 
 
 def type_markers(types) -> dict:
-    out, spare = {}, iter(_SPARE_MARKERS * 8)
-    for t in types:
-        if t not in out:
-            out[t] = TYPE_MARKERS.get(t) or next(spare)
-    return out
+    return _per_type(list(types), TYPE_MARKERS, _SPARE_MARKERS)
 
 
 def dot_area(share: float) -> float:

@@ -25,6 +25,9 @@ import unittest
 import xml.etree.ElementTree as ET
 from fnmatch import fnmatchcase
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_folder_util import read_layers_csv, read_summary  # noqa: E402
+
 SOURCE = os.environ.get("SSIM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BINARY = os.environ.get("SSIM_BINARY") or shutil.which("systolic-sim") or ""
@@ -61,16 +64,6 @@ def dots_in(group):
     """Markers of a scatter: one <path> each when their sizes differ, else <use> of a def."""
     return (sum(1 for c in group if c.tag == NS + "path")
             + sum(1 for _ in group.iter(NS + "use")))
-
-
-def read_rows(folder):
-    with open(os.path.join(folder, "layers.csv"), newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def read_summary(folder):
-    with open(os.path.join(folder, "summary.json")) as f:
-        return json.load(f)
 
 
 def share_text(fraction):
@@ -170,7 +163,7 @@ class RealRuns(unittest.TestCase):
     # --- roofline ---------------------------------------------------------------------------
 
     def test_one_dot_per_group_of_identical_ops(self):
-        rows = read_rows(self.net)
+        rows = read_layers_csv(self.net)
         groups = groups_of_identical_ops(rows)
         root = svg_root(self.fig(self.net, "roofline"))
         by_type = {}
@@ -186,7 +179,7 @@ class RealRuns(unittest.TestCase):
         self.assertLess(len(groups), 60)
 
     def test_legend_names_every_kind_with_counts(self):
-        groups = groups_of_identical_ops(read_rows(self.net))
+        groups = groups_of_identical_ops(read_layers_csv(self.net))
         texts = svg_texts(self.fig(self.net, "roofline"))
         kinds = {}
         for (t, *_), members in groups.items():
@@ -200,7 +193,7 @@ class RealRuns(unittest.TestCase):
         self.assertIn(f"{total_ops} ops in {len(groups)} dots", texts)
 
     def test_dominant_ops_named_and_counts_shown(self):
-        rows = read_rows(self.net)
+        rows = read_layers_csv(self.net)
         groups = groups_of_identical_ops(rows)
         total = read_summary(self.net)["totals"]["cycles"]
         texts = svg_texts(self.fig(self.net, "roofline"))
@@ -239,7 +232,7 @@ class RealRuns(unittest.TestCase):
         self.assertAlmostEqual(data["vector_peak_ops_per_s"], vpeak)
         vec = [g for g in data["groups"] if g["unit"] == "vector"]
         self.assertTrue(vec)
-        rows = {int(r["index"]): r for r in read_rows(self.net)}
+        rows = {int(r["index"]): r for r in read_layers_csv(self.net)}
         for g in vec:
             self.assertLessEqual(g["ops_per_s"], vpeak * (1 + 1e-9), g["name"])
             self.assertTrue(all(rows[i]["M"] == "" for i in g["indices"]))
@@ -255,7 +248,7 @@ class RealRuns(unittest.TestCase):
 
     def test_summary_json_has_op_keys_and_keeps_the_old_ones(self):
         s = read_summary(self.net)
-        rows = read_rows(self.net)
+        rows = read_layers_csv(self.net)
         hw, tot = s["hardware"], s["totals"]
         self.assertEqual(hw["data_type"], "int8")
         self.assertEqual(hw["peak_ops_per_s"], 2 * 32 * 32 * 1e9)
@@ -299,7 +292,7 @@ class RealRuns(unittest.TestCase):
     # --- utilization and time ---------------------------------------------------------------
 
     def test_utilization_one_row_per_layer(self):
-        rows = read_rows(self.net)
+        rows = read_layers_csv(self.net)
         ran = [r for r in rows if not r["fused_into"]]
         layers = []
         for r in ran:

@@ -61,6 +61,9 @@ try:
 except ImportError as e:  # the tests that need it fail with this message
     MPL_ERROR = f"matplotlib/numpy not importable ({e}): apt-get install python3-matplotlib"
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_folder_util import read_layers_csv, read_summary  # noqa: E402
+
 SOURCE_DIR = os.environ.get("SSIM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPT = os.path.join(SOURCE_DIR, "scripts", "ssim_report.py")
@@ -83,16 +86,6 @@ def run_script(folder, *extra_args, env=None, python=None, args=None):
     cmd += list(extra_args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, **(env or {})))
-
-
-def read_layers_csv(folder):
-    with open(os.path.join(folder, "layers.csv"), newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def read_summary(folder):
-    with open(os.path.join(folder, "summary.json")) as f:
-        return json.load(f)
 
 
 def png_header(path):

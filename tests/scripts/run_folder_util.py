@@ -1,0 +1,15 @@
+"""What the report tests share: reading a run folder's layers.csv and summary.json as they are
+(standard library only; not a test itself, ctest runs tests/scripts/test_*.py)."""
+import csv
+import json
+import os
+
+
+def read_layers_csv(folder):
+    with open(os.path.join(folder, "layers.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_summary(folder):
+    with open(os.path.join(folder, "summary.json")) as f:
+        return json.load(f)
