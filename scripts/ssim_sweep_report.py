@@ -361,12 +361,21 @@ def load_sweep(folder: str) -> Sweep:
 # Analysis (standard library only)
 
 
+def pareto_cost(points: list):
+    """What a Pareto front trades cycles against: the PE count when it varies; DRAM bytes when
+    every point has the same PE count (then only the shapes, buffers, bandwidth... differ)."""
+    if len({p.pes for p in points}) > 1:
+        return (lambda p: p.pes), "PEs"
+    return (lambda p: p.dram_bytes), "DRAM bytes"
+
+
 def pareto_front(points: list) -> list:
-    """The points no other point beats on both PEs and cycles (fewer or equal on both, fewer on
-    one), sorted by PE count."""
+    """The points no other point beats on both cost (pareto_cost: PEs, or DRAM bytes at one PE
+    count) and cycles (fewer or equal on both, fewer on one), sorted by cost."""
     front = []
     best = math.inf
-    for p in sorted(points, key=lambda p: (p.pes, p.cycles, p.index)):
+    cost, _ = pareto_cost(points)
+    for p in sorted(points, key=lambda p: (cost(p), p.cycles, p.index)):
         if p.cycles < best:
             front.append(p)
             best = p.cycles
@@ -700,7 +709,7 @@ def build_pareto(sweep: Sweep):
     """Cycles against PE count, every finished point; the Pareto front (no other point is both
     smaller and faster) joined and labelled, one panel per workload."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     figures = _figures_module()
     workloads = [w for w in sweep.workloads if any(p.workload == w for p in sweep.ok_points)]
@@ -708,30 +717,42 @@ def build_pareto(sweep: Sweep):
     for p in sweep.ok_points:
         if p.variant not in variants:
             variants.append(p.variant)
+    titles = set()
     with plt.rc_context(figures.STYLE):
         fig, axes = _panel_grid(plt, len(workloads), 6.4, 4.6)
         for ax, w in zip(axes, workloads):
             pts = [p for p in sweep.ok_points if p.workload == w]
             front = pareto_front(pts)
             on_front = {p.index for p in front}
+            cost, cost_name = pareto_cost(pts)
+            titles.add(cost_name)
             for p in pts:
                 vi = variants.index(p.variant)
-                ax.scatter([p.pes], [p.cycles], s=46 if p.index in on_front else 30,
+                ax.scatter([cost(p)], [p.cycles], s=46 if p.index in on_front else 30,
                            color=DATAFLOW_COLORS[p.dataflow],
                            marker=VARIANT_MARKERS[vi % len(VARIANT_MARKERS)],
                            alpha=1.0 if p.index in on_front else 0.55,
                            edgecolors="black" if p.index in on_front else "white",
                            linewidths=1.3 if p.index in on_front else 0.5,
                            zorder=5 if p.index in on_front else 4)
-            fx = [p.pes for p in front]
+            fx = [cost(p) for p in front]
             fy = [p.cycles for p in front]
             ax.step(fx, fy, where="post", color="#222222", lw=1.4, zorder=3)
-            _shape_ticks(ax, sweep, pts, hollow_mark=False)
+            if cost_name == "PEs":
+                _shape_ticks(ax, sweep, pts, hollow_mark=False)
+                ax.set_xlabel("array (PEs, log scale)")
+            else:
+                xs = [cost(p) for p in pts]
+                pad = 0.08 * (max(xs) - min(xs)) or 0.1 * max(xs)
+                ax.set_xlim(max(0, min(xs) - pad), max(xs) + pad)
+                ax.xaxis.set_major_locator(MaxNLocator(5))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.nbytes(v)))
+                ax.set_xlabel(f"DRAM bytes read + written (every point has "
+                              f"{units.count(pts[0].pes)} PEs)")
             ax.set_yscale("log")
             ys = [p.cycles for p in pts]
             ax.set_ylim(min(ys) / 2.2, max(ys) * 2.2)
             _log_cycles_axis(ax)
-            ax.set_xlabel("array (PEs, log scale)")
             ax.set_ylabel("cycles (log scale)")
             ax.grid(True, which="major", color="#dddddd", lw=0.7)
             ax.set_axisbelow(True)
@@ -741,13 +762,13 @@ def build_pareto(sweep: Sweep):
             fig.canvas.draw()
             to_px = ax.transData.transform
             px = fig.dpi / 72.0
-            dots = [(*to_px((p.pes, p.cycles)), 4 * px) for p in pts]
+            dots = [(*to_px((cost(p), p.cycles)), 4 * px) for p in pts]
             line = []
             for a, b in zip(front, front[1:]):
                 for t in range(9):
-                    x = a.pes * (b.pes / a.pes) ** (t / 8)
+                    x = cost(a) * (cost(b) / cost(a)) ** (t / 8)
                     line.append((*to_px((x, a.cycles)), 1.0))
-                line.append((*to_px((b.pes, a.cycles + (b.cycles - a.cycles) * 0.5)), 1.0))
+                line.append((*to_px((cost(b), a.cycles + (b.cycles - a.cycles) * 0.5)), 1.0))
             kw = dict(fontsize=8, zorder=9,
                       bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#999999", lw=0.5,
                                 alpha=0.9),
@@ -766,8 +787,8 @@ def build_pareto(sweep: Sweep):
                                            (-d, d * 0.6, "right", "bottom"),
                                            (0, d, "center", "bottom"),
                                            (0, -d, "center", "top")):
-                        cands.append(figures._annotator(ax, text, (p.pes, p.cycles), dx, dy, ha,
-                                                        va, **kw))
+                        cands.append(figures._annotator(ax, text, (cost(p), p.cycles), dx, dy,
+                                                        ha, va, **kw))
                 groups.append(cands)
             figures._place(fig, ax, groups, dots, line)
         from matplotlib.lines import Line2D
@@ -776,7 +797,9 @@ def build_pareto(sweep: Sweep):
             Line2D([], [], color="#222222", lw=1.4, marker="o", ms=6, markerfacecolor="white",
                    markeredgecolor="black", markeredgewidth=1.3,
                    label="Pareto front (ringed points)")]
-        return fig, _title_and_legend(fig, "Pareto front: cycles against array size", handles)
+        against = " / ".join("array size" if t == "PEs" else "DRAM traffic"
+                             for t in sorted(titles, reverse=True))
+        return fig, _title_and_legend(fig, f"Pareto front: cycles against {against}", handles)
 
 
 def collapse_repeats(sigs: list) -> list:
@@ -1063,7 +1086,8 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
              "fig-dram"),
         _img(folder, "pareto", "Pareto front",
              "Every finished point; ringed and joined: the points that no other point beats on "
-             "both PE count and cycles.", "fig-pareto"),
+             "both PE count and cycles (when every point has the same PE count: on both DRAM "
+             "traffic and cycles).", "fig-pareto"),
     ]
     heat = []
     for w, df, v, stem in heatmaps:

@@ -528,10 +528,10 @@ def build_utilization(run: Run):
             else:
                 text = units.share(v) + (" (vector unit)" if m["vector"] is not None
                                          else "")
-            end = max(v or 0.0, m["compute"] or 0.0)
-            if end > 0.8:  # no room after the bar: inside its end (light blue or green)
+            end = v or 0.0  # the value next to its own bar (over the light compute bar)
+            if end > 0.8:  # no room after the bar: inside its end, white on dark or green
                 ax.text(end - 0.008, y, text, va="center", ha="right", fontsize=7.5,
-                        color="white" if m["vector"] is not None else "#1b1f24", zorder=5)
+                        color="white", zorder=5)
             else:
                 ax.text(end + 0.008, y, text, va="center", ha="left", fontsize=7.5,
                         color="#333333", zorder=5)

@@ -619,8 +619,9 @@ _TOKEN_RE = re.compile(r"[0-9]+|[A-Za-z]+|[^A-Za-z0-9]+")
 
 def name_pattern(names: list) -> str:
     """One name for a group of op names: the parts they share, '*' where they differ
-    (layer3.1.conv2, layer3.2.conv2 -> layer3.*.conv2); the first name and a count of the
-    others when they are not alike."""
+    (layer3.1.conv2, layer3.2.conv2 -> layer3.*.conv2), else their common start and end
+    (conv1.relu, layer1.0.conv2.relu -> *.relu); the first name and a count of the others when
+    they are not alike."""
     if len(set(names)) == 1:
         return names[0]
     split = [_TOKEN_RE.findall(n) for n in names]
@@ -629,6 +630,11 @@ def name_pattern(names: list) -> str:
         shared = sum(len(p) for p in out if p != "*" and re.search(r"[A-Za-z]", p))
         if shared >= 3:  # enough in common to read as a name
             return "".join(out)
+    # Otherwise what they start and end with (conv1.relu, layer1.0.conv2.relu -> *.relu).
+    prefix = os.path.commonprefix(names)
+    suffix = os.path.commonprefix([n[len(prefix):][::-1] for n in names])[::-1]
+    if len(re.sub(r"[^A-Za-z]", "", prefix + suffix)) >= 3:
+        return f"{prefix}*{suffix}"
     return f"{names[0]} and {len(names) - 1} more"
 
 

@@ -404,6 +404,16 @@ class SweepOfSameSizeShapes(unittest.TestCase):
         texts = svg_texts(self.fig("cycles"))
         self.assertTrue(any(t.startswith("memory-bound floor") for t in texts))
 
+    def test_pareto_against_dram_traffic_at_one_pe_count(self):
+        texts = svg_texts(self.fig("pareto"))
+        self.assertIn("Pareto front: cycles against DRAM traffic", texts)
+        self.assertIn("DRAM bytes read + written (every point has 1,024 PEs)", texts)
+        # The front by brute force: no other point has fewer-or-equal bytes and cycles.
+        pts = [(int(r["dram_bytes"]), int(r["cycles"]), r["point"]) for r in self.rows]
+        front = [p for p in pts if not any(q != p and q[0] <= p[0] and q[1] <= p[1]
+                                           for q in pts)]
+        self.assertIn(f"resnet50: {len(front)} of {len(pts)} points on the front", texts)
+
     def test_dram_figure_in_bytes(self):
         texts = svg_texts(self.fig("dram"))
         self.assertIn("DRAM bytes read + written (log scale)", texts)
