@@ -622,8 +622,8 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
 // its cycles: a GEMM's folds times (rows streamed + fill and drain), a vector op's elements
 // over the lanes. The reference kernels of --report count as two more items.
 double gemm_cost(const HwSpec& hw, const GemmShape& s, int64_t repeat) {
-  const double folds = double(ceil_div(s.K, hw.array_rows)) *
-                       double(ceil_div(s.N, hw.array_cols)) * double(repeat);
+  const double folds =
+      double(ceil_div(s.K, hw.array_rows)) * double(ceil_div(s.N, hw.array_cols)) * double(repeat);
   return folds * double(s.M + hw.array_rows + hw.array_cols);
 }
 double op_cost(const HwSpec& hw, const Op& op) {
