@@ -212,7 +212,7 @@ TYPE_MARKERS = {
 _SPARE_MARKERS = ["H", ">", "8", "o", "s", "^"]
 
 # Dots: area grows with the group's share of the run's time.
-DOT_MIN_AREA, DOT_SHARE_AREA = 26.0, 1400.0
+DOT_MIN_AREA, DOT_SHARE_AREA = 26.0, 700.0
 LABEL_MIN_SHARE, LABEL_MAX = 0.04, 6  # the ops labelled by name: the few that dominate the time
 
 
@@ -428,7 +428,8 @@ def build_roofline(run: Run):
             extra.append(ax.legend(
                 handles=type_handles, loc="upper left", bbox_to_anchor=(1.02, 0.72),
                 frameon=False, alignment="left", fontsize=8.5,
-                title=f"{n_ops} ops in {len(groups)} dots\n(identical ops share a dot;"
+                title=f"{n_ops} op{'s' if n_ops != 1 else ''} in {len(groups)} "
+                      f"dot{'s' if len(groups) != 1 else ''}\n(identical ops share a dot;"
                       f"\n dot area = share of time)"))
         notes = []
         if d["not_shown"]:

@@ -460,7 +460,7 @@ def render(run: Run, folder: str) -> str:
 </div>
 <section id="reference-kernels"><h2>Reference kernels</h2>{_canonical(run)}</section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
-<section id="layers"><h2>Per-layer table</h2>
+<section id="layers"><h2>Per-op table</h2>
 <p class="muted">One row per operation the accelerator ran, in execution order. Click a column
 header to sort; hover a cell for exact counts.</p>
 {_layer_table(run)}
