@@ -848,12 +848,15 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
              tuple(None if math.isnan(v) else round(float(v), 9) for v in full[i]))
             for i, op in enumerate(all_ops)]
     rows_shown, labels = [], []  # (row of full) and its label
+    block_edges = []  # shown rows where a folded block starts or ends
     for first, length, reps in collapse_repeats(sigs):
+        if reps > 1:
+            block_edges += [len(rows_shown), len(rows_shown) + length]
         for k in range(length if reps > 1 else 1):
             i = first + k
             if reps > 1:
                 names = [all_ops[i + r * length].name for r in range(reps)]
-                labels.append(f"\u00d7{reps}  {figures._short(name_pattern(names), 26)}  "
+                labels.append(f"\u00d7{reps}  {figures._short(name_pattern(names, True), 26)}  "
                               f"[{all_ops[i].type}]")
             else:
                 labels.append(f"{all_ops[i].index}  {figures._short(all_ops[i].name, 30)}  "
@@ -890,6 +893,8 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
         ax.set_yticks([y - 0.5 for y in range(1, n)], minor=True)
         ax.grid(True, which="minor", color="white", lw=0.6)
         ax.tick_params(which="minor", length=0)
+        for y in block_edges:  # a folded block stands apart from its neighbours
+            ax.axhline(y - 0.5, color="white", lw=2.6, zorder=3)
         for i in range(n):
             for j in range(m):
                 v = grid[i, j]

@@ -617,17 +617,31 @@ def roofline_data(run: Run) -> dict:
 _TOKEN_RE = re.compile(r"[0-9]+|[A-Za-z]+|[^A-Za-z0-9]+")
 
 
-def name_pattern(names: list) -> str:
+def _span(parts) -> str:
+    """Differing numbers: 'a-b' when they count up by one (3, 4, 5 -> 3-5), else up to four of
+    them as 1/3, else '*'."""
+    if all(p.isdigit() for p in parts):
+        nums = [int(p) for p in parts]
+        if nums == list(range(nums[0], nums[0] + len(nums))):
+            return f"{nums[0]}\u2013{nums[-1]}"
+        if len(nums) <= 4:
+            return "/".join(parts)
+    return "*"
+
+
+def name_pattern(names: list, spans: bool = False) -> str:
     """One name for a group of op names: the parts they share, '*' where they differ
     (layer3.1.conv2, layer3.2.conv2 -> layer3.*.conv2), else their common start and end
     (conv1.relu, layer1.0.conv2.relu -> *.relu); the first name and a count of the others when
-    they are not alike."""
+    they are not alike. With `spans`, numbers that count up by one read as a range
+    (layer3.1.conv1, layer3.2.conv1 -> layer3.1\u20132.conv1)."""
     if len(set(names)) == 1:
         return names[0]
     split = [_TOKEN_RE.findall(n) for n in names]
     if len({len(t) for t in split}) == 1:
-        out = [parts[0] if len(set(parts)) == 1 else "*" for parts in zip(*split)]
-        shared = sum(len(p) for p in out if p != "*" and re.search(r"[A-Za-z]", p))
+        out = [parts[0] if len(set(parts)) == 1 else (_span(parts) if spans else "*")
+               for parts in zip(*split)]
+        shared = sum(len(p) for p in out if re.fullmatch(r"[A-Za-z]+", p))
         if shared >= 3:  # enough in common to read as a name
             return "".join(out)
     # Otherwise what they start and end with (conv1.relu, layer1.0.conv2.relu -> *.relu).
