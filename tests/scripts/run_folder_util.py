@@ -13,3 +13,10 @@ def read_layers_csv(folder):
 def read_summary(folder):
     with open(os.path.join(folder, "summary.json")) as f:
         return json.load(f)
+
+
+def feed_file(parser, path):
+    """Feeds an HTML file (UTF-8) to `parser` and returns the parser."""
+    with open(path, encoding="utf-8") as f:
+        parser.feed(f.read())
+    return parser

@@ -25,7 +25,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_folder_util import read_layers_csv, read_summary  # noqa: E402
+from run_folder_util import feed_file, read_layers_csv, read_summary  # noqa: E402
 
 SOURCE = os.environ.get("SSIM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -123,10 +123,7 @@ class _Page(html.parser.HTMLParser):
 
 
 def parse_page(path):
-    p = _Page()
-    with open(path, encoding="utf-8") as f:
-        p.feed(f.read())
-    return p
+    return feed_file(_Page(), path)
 
 
 def roofline_json(path):

@@ -62,6 +62,9 @@ try:
 except ImportError as e:
     MPL_ERROR = f"matplotlib/numpy not importable ({e}): apt-get install python3-matplotlib"
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_folder_util import feed_file  # noqa: E402
+
 SOURCE_DIR = os.environ.get("SSIM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPT = os.path.join(SOURCE_DIR, "scripts", "ssim_sweep_report.py")
@@ -160,10 +163,7 @@ class _Page(html.parser.HTMLParser):
 
 
 def parse_page(path):
-    p = _Page()
-    with open(path, encoding="utf-8") as f:
-        p.feed(f.read())
-    return p
+    return feed_file(_Page(), path)
 
 
 def drawn_texts(fig):
