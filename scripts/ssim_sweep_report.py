@@ -296,11 +296,12 @@ def load_sweep(folder: str) -> Sweep:
             p.macs = _int(name, line, c, "macs")
             p.flops = _int(name, line, c, "flops")
             for k in ("compute_cycles", "fill_drain_cycles", "mem_stall_cycles",
-                      "vector_cycles"):
-                p.parts[k] = _int(name, line, c, k)
+                      "vector_cycles", "stage_cycles"):
+                if k in c:  # stage_cycles: sweeps of version 0.1 have none
+                    p.parts[k] = _int(name, line, c, k)
             if sum(p.parts.values()) != p.cycles:
                 raise _bad(name, line, "cycles", c["cycles"],
-                           f"compute + fill/drain + memory stall + vector cycles = "
+                           f"compute + fill/drain + memory stall + vector + stage cycles = "
                            f"{sum(p.parts.values())}")
             p.dram_bytes = _int(name, line, c, "dram_bytes")
             if p.dram_bytes != _int(name, line, c, "dram_read_bytes") + \

@@ -53,7 +53,7 @@ const RunOption kRunOptions[] = {
      "matrix-multiply), a SCALE-Sim topology .csv or a .yaml network (docs/workloads.md)"},
     {"config", "FILE|PRESET",
      "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
-     "preset name (seed-roofline, tpu-v1, eyeriss, scale-sim-32x32); flags override it"},
+     "preset name (seed-roofline, tpu-v1, gemmini, eyeriss, scale-sim-32x32); flags override it"},
     {"out", "DIR", "output folder [default: results/<run_name>]"},
     {"scalesim-rounding", nullptr,
      "size conv outputs of a SCALE-Sim .csv as SCALE-Sim does, ceil((H - F + S) / S), instead of "

@@ -90,6 +90,7 @@ std::vector<std::string> layers_csv_columns() {
           "fill_drain_cycles",
           "mem_stall_cycles",
           "vector_cycles",
+          "stage_cycles",
           "compute_util",
           "overall_util",
           "mapping_eff",
@@ -104,6 +105,8 @@ std::vector<std::string> layers_csv_columns() {
           "fused",
           "input_on_chip",
           "output_on_chip",
+          "prefetched_weight_bytes",
+          "overlap_cycles",
           "arith_intensity",
           "achieved_flops_per_s",
           "roof_flops_per_s",
@@ -129,6 +132,7 @@ std::vector<std::string> layer_row_fields(const OpRow& row) {
           std::to_string(row.fill_drain_cycles),
           std::to_string(row.mem_stall_cycles),
           std::to_string(row.vector_cycles),
+          std::to_string(row.stage_cycles),
           optf(row.compute_util),
           fmt(row.overall_util),
           optf(row.mapping_eff),
@@ -142,7 +146,9 @@ std::vector<std::string> layer_row_fields(const OpRow& row) {
           row.fused_into,
           row.fused,
           row.input_on_chip ? "1" : "0",
-          row.output_on_chip ? "1" : "0"};
+          row.output_on_chip ? "1" : "0",
+          std::to_string(row.prefetched_weight_bytes),
+          std::to_string(row.overlap_cycles)};
 }
 
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
@@ -222,6 +228,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"fold_overlap", hw.fold_overlap},
       {"fusion", hw.fusion},
       {"residency", hw.residency},
+      {"weight_prefetch", hw.weight_prefetch},
       {"vector_lanes", hw.vector_lanes},
       {"fidelity", to_string(hw.fidelity)}};
   const double pes = double(hw.array_rows) * double(hw.array_cols);
@@ -242,6 +249,8 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
         {"residual_operands", r.dram_side_bytes}}},
       {"fused_ops", r.fused_ops},
       {"resident_tensors", r.resident_tensors},
+      {"prefetched_weight_bytes", r.prefetched_weight_bytes},
+      {"overlap_cycles", r.overlap_cycles},
       {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
       {"achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0},
       {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
@@ -306,17 +315,18 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
   if (top.size() > 5) top.resize(5);
   out << "\nThe " << top.size() << " most expensive ops:\n";
   TextTable t5({"#", "op", "type", "cycles", "share", "compute", "fill/drain", "mem stall",
-                "vector", "utilization", "bound"},
+                "vector", "stage", "utilization", "bound"},
                {TextTable::Align::Right, TextTable::Align::Left, TextTable::Align::Left,
                 TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
                 TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
-                TextTable::Align::Right, TextTable::Align::Left});
+                TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Left});
   for (const OpRow* row : top) {
     t5.add_row({std::to_string(row->index), row->name, row->type, std::to_string(row->total_cycles),
                 percent(r.total_cycles ? double(row->total_cycles) / double(r.total_cycles) : 0),
                 std::to_string(row->compute_cycles), std::to_string(row->fill_drain_cycles),
                 std::to_string(row->mem_stall_cycles), std::to_string(row->vector_cycles),
-                percent(row->overall_util), roof_of(hw, *row).bound});
+                std::to_string(row->stage_cycles), percent(row->overall_util),
+                roof_of(hw, *row).bound});
   }
   out << t5.str();
   return out.str();

@@ -118,6 +118,7 @@ const std::vector<ParamColumn>& param_columns() {
       {"fold_overlap", [](const HwSpec& h) { return on_off(h.fold_overlap); }},
       {"fusion", [](const HwSpec& h) { return on_off(h.fusion); }},
       {"residency", [](const HwSpec& h) { return on_off(h.residency); }},
+      {"weight_prefetch", [](const HwSpec& h) { return on_off(h.weight_prefetch); }},
       {"fidelity", [](const HwSpec& h) { return to_string(h.fidelity); }},
       {"ifmap_sram_kb", [](const HwSpec& h) { return std::to_string(h.ifmap_sram_kb); }},
       {"filter_sram_kb", [](const HwSpec& h) { return std::to_string(h.filter_sram_kb); }},
@@ -175,6 +176,7 @@ const std::vector<AxisDef>& axis_defs() {
       {"fold-overlap", {"fold-overlap"}, "fold_overlap", "off,on"},
       {"fusion", {"fusion"}, "fusion", "off,on"},
       {"residency", {"residency"}, "residency", "off,on"},
+      {"weight-prefetch", {"weight-prefetch"}, "weight_prefetch", "off,on"},
       {"fidelity", {"fidelity"}, "fidelity", "fast,cycle"},
       {"dataflows", {"dataflow"}, "dataflow", "os,ws,is"},
       {"arrays", {"array"}, "", "8x8,16x16,32x32"},
@@ -678,6 +680,7 @@ const std::vector<std::string> kResultColumns = {"status",
                                                  "fill_drain_cycles",
                                                  "mem_stall_cycles",
                                                  "vector_cycles",
+                                                 "stage_cycles",
                                                  "dram_read_bytes",
                                                  "dram_write_bytes",
                                                  "dram_bytes",
@@ -711,7 +714,7 @@ std::vector<std::string> sweep_layers_csv_columns() {
   // The point's identity, then layers.csv's columns up to the network schedule's.
   std::vector<std::string> c = {"point", "workload", "array", "dataflow"};
   const std::vector<std::string> layer = layers_csv_columns();
-  const auto end = std::find(layer.begin(), layer.end(), "output_on_chip");
+  const auto end = std::find(layer.begin(), layer.end(), "overlap_cycles");
   c.insert(c.end(), layer.begin(), end + 1);
   return c;
 }
@@ -721,12 +724,13 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   const double pes = double(p.hw.array_rows) * double(p.hw.array_cols);
   const double hz = p.hw.clock_ghz * 1e9;
   const double seconds = double(r.total_cycles) / hz;
-  int64_t compute = 0, fill = 0, stall = 0, vec = 0;
+  int64_t compute = 0, fill = 0, stall = 0, vec = 0, stage = 0;
   for (const OpRow& row : r.rows) {
     compute += row.compute_cycles;
     fill += row.fill_drain_cycles;
     stall += row.mem_stall_cycles;
     vec += row.vector_cycles;
+    stage += row.stage_cycles;
   }
   f.push_back("ok");
   f.push_back(std::to_string(r.rows.size()));
@@ -739,6 +743,7 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(std::to_string(fill));
   f.push_back(std::to_string(stall));
   f.push_back(std::to_string(vec));
+  f.push_back(std::to_string(stage));
   f.push_back(std::to_string(r.dram_read_bytes));
   f.push_back(std::to_string(r.dram_write_bytes));
   f.push_back(std::to_string(r.dram_read_bytes + r.dram_write_bytes));

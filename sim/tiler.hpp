@@ -91,11 +91,14 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                       const GemmContext& ctx = {});
 
-// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x K run one after another (m = M, n = N:
-// not cut; always so with a stall-free channel). With a modelled channel the sizes minimise
-// max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps.
+// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
+// k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes
+// minimise max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps. A cut of
+// K (WS and IS, not a conv; k a multiple of the array's rows) keeps the m x n output block's int32
+// accumulators in one output tile of the ofmap buffer (at most a half) while its k-blocks run
+// one after another, k-blocks inner (docs/memory-system.md, "Blocking K").
 struct SubGemms {
-  int64_t m = 0, n = 0;
+  int64_t m = 0, n = 0, k = 0;
 };
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 

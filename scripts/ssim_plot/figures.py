@@ -60,6 +60,7 @@ PARTS = (
     ("fill_drain_cycles", "fill / drain", "#dd8452"),
     ("mem_stall_cycles", "memory stall", "#c44e52"),
     ("vector_cycles", "vector ops", "#55a868"),
+    ("stage_cycles", "output stage", "#8172b3"),
 )
 
 CANONICAL_STYLE = dict(marker="*", s=260, color="#ffd21f", edgecolors="black", linewidths=1.0,

@@ -13,7 +13,8 @@ from .rundata import Run, roofline_data
 DATAFLOW_NAMES = {"os": "output stationary", "ws": "weight stationary",
                   "is": "input stationary"}
 PART_LABELS = (("compute_cycles", "compute"), ("fill_drain_cycles", "fill / drain"),
-               ("mem_stall_cycles", "memory stall"), ("vector_cycles", "vector ops"))
+               ("mem_stall_cycles", "memory stall"), ("vector_cycles", "vector ops"),
+               ("stage_cycles", "output stage"))
 
 CSS = """
 :root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --band:#f3f5f8; --accent:#1f4e79; }

@@ -75,6 +75,7 @@ class LayerRow:
     bound: str
     line: int = 0  # line of layers.csv the row ends on
     fused_into: str = ""  # a fused op: the GEMM op whose output stage applied it (no cycles)
+    stage_cycles: int = 0  # the op's end waited only for its output stage (fused ops)
 
     @property
     def is_gemm(self) -> bool:
@@ -459,11 +460,12 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
         fused_into = r.cells.get("fused_into", "").strip()
         if total < 1 and not fused_into:
             raise r.bad("total_cycles", "an integer >= 1 (0 only for a row with fused_into)")
+        stage = r.int("stage_cycles") if "stage_cycles" in r.cells else 0
         parts = (ints["compute_cycles"] + ints["fill_drain_cycles"] + ints["mem_stall_cycles"]
-                 + ints["vector_cycles"])
+                 + ints["vector_cycles"] + stage)
         if parts != total:
             raise r.bad("total_cycles", f"compute_cycles + fill_drain_cycles + "
-                                        f"mem_stall_cycles + vector_cycles = {parts}")
+                                        f"mem_stall_cycles + vector_cycles + stage_cycles = {parts}")
         if is_gemm:
             if ints["macs"] != repeat * M * N * K:
                 raise r.bad("macs", f"repeat * M * N * K = {repeat * M * N * K}")
@@ -523,7 +525,7 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
             index=index, layer=layer, name=name, type=typ, M=M, N=N, K=K, repeat=repeat,
             compute_util=compute_util, overall_util=overall_util, mapping_eff=mapping_eff,
             arith_intensity=ai, achieved_flops_per_s=achieved, roof_flops_per_s=roof,
-            bound=bound, line=line, fused_into=fused_into, **ints))
+            bound=bound, line=line, fused_into=fused_into, stage_cycles=stage, **ints))
     if not layers:
         raise RunInputError(f"{fname}: no layer rows after the header")
     return layers

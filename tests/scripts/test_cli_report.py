@@ -50,7 +50,8 @@ class CliReport(unittest.TestCase):
         total = 0
         for row in rows:
             parts = sum(int(row[k]) for k in ["compute_cycles", "fill_drain_cycles",
-                                               "mem_stall_cycles", "vector_cycles"])
+                                               "mem_stall_cycles", "vector_cycles",
+                                               "stage_cycles"])
             self.assertEqual(parts, int(row["total_cycles"]), row["name"])
             if row["M"]:
                 self.assertEqual(int(row["macs"]), int(row["repeat"]) * int(row["M"]) *
