@@ -120,7 +120,8 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
   }
 }
 
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed) {
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed,
+                             const std::function<void(const Op&)>& on_op_done) {
   validate_hw(hw);
   NetworkRunResult res;
   res.workload = net.name;
@@ -207,6 +208,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
     res.prefetched_weight_bytes += row.prefetched_weight_bytes;
     res.overlap_cycles += row.overlap_cycles;
     res.rows.push_back(std::move(row));
+    if (on_op_done) on_op_done(op);
   }
   return res;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,9 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 // Runs every op of the network in order, placed by plan_network() (sim/network_plan.hpp):
 // fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
 // network.
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1);
+// `on_op_done`, if set, is called after each op (progress).
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1,
+                             const std::function<void(const Op&)>& on_op_done = {});
 
 // Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
 // docs/bad-input.md, "Limits"), from the planner's own step count; run_network() calls it before

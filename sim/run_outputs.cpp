@@ -66,6 +66,9 @@ std::string percent(double f) {
 double peak_flops_per_s(const HwSpec& hw) {
   return 2.0 * hw.array_rows * hw.array_cols * hw.clock_ghz * 1e9;
 }
+double vector_peak_ops_per_s(const HwSpec& hw) {
+  return double(hw.vector_lanes) * hw.clock_ghz * 1e9;
+}
 double dram_bytes_per_s(const HwSpec& hw) {
   return hw.dram_bw() * hw.clock_ghz * 1e9;
 }
@@ -211,7 +214,11 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"array_cols", hw.array_cols},
       {"dataflow", to_string(hw.dataflow)},
       {"clock_ghz", hw.clock_ghz},
+      {"data_type", kOperandType},
+      // OP/s for the int8 array; peak_flops_per_s is the old name, kept for one version.
+      {"peak_ops_per_s", peak_flops_per_s(hw)},
       {"peak_flops_per_s", peak_flops_per_s(hw)},
+      {"vector_peak_ops_per_s", vector_peak_ops_per_s(hw)},
       {"dram_bytes_per_s", dram_bytes_per_s(hw)},
       {"dram_bytes_per_cycle", hw.dram_bw()},
       {"dram_latency_cycles", hw.dram_latency},
@@ -229,6 +236,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"cycles", r.total_cycles},
       {"seconds", seconds},
       {"macs", r.macs},
+      {"ops", r.flops},
       {"flops", r.flops},
       {"dram_read_bytes", r.dram_read_bytes},
       {"dram_write_bytes", r.dram_write_bytes},
@@ -244,14 +252,17 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"prefetched_weight_bytes", r.prefetched_weight_bytes},
       {"overlap_cycles", r.overlap_cycles},
       {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
+      {"achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0},
       {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
   if (r.values_checked) j["values_ok"] = r.values_ok;
   auto kernel = [&](const CanonicalKernel& k) {
     const double s = double(k.cycles) / hz;
     return ordered_json{{"description", k.description},
+                        {"ops", k.flops},
                         {"flops", k.flops},
                         {"dram_bytes", k.dram_bytes},
                         {"cycles", k.cycles},
+                        {"achieved_ops_per_s", s > 0 ? double(k.flops) / s : 0.0},
                         {"achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0}};
   };
   // The roofline's reference kernels run only for the figures (--report): a run without them
@@ -278,7 +289,7 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
   const double hz = hw.clock_ghz * 1e9;
   std::ostringstream out;
   TextTable totals({"workload", "array", "dataflow", "ops", "cycles", "time", "GMACs",
-                    "utilization", "DRAM MB", "TFLOP/s"},
+                    "utilization", "DRAM MB", std::string("T") + kOpUnit + "/s"},
                    {TextTable::Align::Left, TextTable::Align::Left, TextTable::Align::Left,
                     TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
                     TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
