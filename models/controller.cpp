@@ -482,26 +482,22 @@ void Controller::thread() {
   for (;;) {
     sc_core::wait(go_);
     const size_t n = prog_->steps.size();
+    // The events that wake the controller, as one list built once per job (a list built per
+    // wait allocated and freed on every step: 16 % of a fast run's instructions).
+    sc_core::sc_event_or_list wake;
+    wake |= array_->done_events.default_event();
+    wake |= array_->read_events.default_event();
+    if (vector_) wake |= vector_->done_events.default_event();
     while (completed_ < n || !pending_.empty()) {
       const int64_t now = now_cycle() - origin_;
       while (act(now)) {
       }
       if (completed_ == n && pending_.empty()) break;
       const int64_t next = next_wake(now);
-      const sc_core::sc_event& done = array_->done_events.default_event();
-      const sc_core::sc_event& read = array_->read_events.default_event();
-      if (vector_) {
-        const sc_core::sc_event& vdone = vector_->done_events.default_event();
-        if (next == kNever) {
-          sc_core::wait(done | read | vdone);
-        } else {
-          sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(),
-                        done | read | vdone);
-        }
-      } else if (next == kNever) {
-        sc_core::wait(done | read);
+      if (next == kNever) {
+        sc_core::wait(wake);
       } else {
-        sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), done | read);
+        sc_core::wait(cycle_start(origin_ + next) - sc_core::sc_time_stamp(), wake);
       }
       // A step ends at E + 0.5; the controller acts from the next whole cycle.
       const int64_t c = now_cycle();
