@@ -62,8 +62,8 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
 
   ArrayModel& m = kind == ArrayKind::Cycle ? static_cast<ArrayModel&>(t.cycle_array)
                                            : static_cast<ArrayModel&>(t.fast_array);
-  const bool carried = link && !link->carried.empty();
-  if (carried) {
+  const bool carried = link && link->continues && !link->carried.empty();
+  if (link && link->continues) {
     t.dram.continue_at(origin, link->after_cycles);
   } else {
     t.dram.configure(cfg.dram, origin);
@@ -74,8 +74,7 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   m.configure(cfg.array, origin);
   t.vector_unit.configure(cfg.vector, origin);
   m.bind_data(data);
-  t.controller.start(prog, m, origin, link ? &link->next_filter : nullptr,
-                     carried ? &link->carried : nullptr);
+  t.controller.start(prog, m, origin, link);
   sc_core::sc_start();
   if (!t.controller.finished())
     throw std::logic_error("accelerator: the simulation stopped before the program finished");
@@ -93,6 +92,8 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.stage_tail = cr.stage_tail;
   r.origin = origin;
   r.prefetched = cr.prefetched;
+  r.ofmap_free[0] = cr.ofmap_free[0];
+  r.ofmap_free[1] = cr.ofmap_free[1];
   // Each prefetched block counts with the job that uses it.
   auto move = [&](const std::vector<PrefetchBlock>& blocks, int sign) {
     int64_t bytes = 0;

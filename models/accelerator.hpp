@@ -42,19 +42,10 @@ struct AccelResult {
   // above count each block with the job that uses it (the channel's busy cycles, first/last
   // cycles and peak stay with the job in whose time the transfer happened).
   std::vector<PrefetchBlock> prefetched;
-  int64_t prefetched_bytes = 0;  // bytes of `prefetched`
-  int64_t carried_bytes = 0;     // bytes of the blocks the previous job prefetched for this one
-  int64_t carried_from = 0;      // job cycle (<= 0) the first of them was issued (0: none)
-};
-
-// Links consecutive jobs of a network for weight prefetch: `next_filter` are the next job's first
-// filter blocks (bytes, in its load order; only its weights), `carried` what the previous job
-// prefetched for this one (its ControllerResult::prefetched). With carried blocks the job starts
-// on the channel as the previous job left it (DramChannel::continue_at).
-struct JobLink {
-  std::vector<int64_t> next_filter;
-  std::vector<PrefetchBlock> carried;
-  int64_t after_cycles = 0;  // with carried blocks: the previous job's total cycles
+  int64_t prefetched_bytes = 0;    // bytes of `prefetched`
+  int64_t carried_bytes = 0;       // bytes of the blocks the previous job prefetched for this one
+  int64_t carried_from = 0;        // job cycle (<= 0) the first of them was issued (0: none)
+  int64_t ofmap_free[2] = {0, 0};  // ControllerResult::ofmap_free (with a handoff)
 };
 
 // Runs a program on the accelerator with the chosen array model (vector steps run on the vector

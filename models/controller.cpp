@@ -20,8 +20,8 @@ void Controller::bind(DramChannel& dram, Scratchpad& ifmap, Scratchpad& filter, 
 }
 
 void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
-                       const std::vector<int64_t>* next_filter,
-                       const std::vector<PrefetchBlock>* carried) {
+                       const JobLink* link) {
+  const std::vector<PrefetchBlock>* carried = link && link->continues ? &link->carried : nullptr;
   if (!dram_) throw std::logic_error("controller: memories not bound");
   if (!finished_) throw std::logic_error("controller: a job is still running");
   const ArrayConfig& ac = array.config();
@@ -160,10 +160,14 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     }
   }
   next_filter_.clear();
-  if (next_filter)
-    for (size_t i = 0; i < next_filter->size() && i < 2 && (*next_filter)[i] > 0; ++i)
-      next_filter_.push_back((*next_filter)[i]);
-  last_stage_out_ = -1;
+  if (link)
+    for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
+      next_filter_.push_back(link->next_filter[i]);
+  handoff_ = link && link->handoff;
+  carry_out_[0] = carry_out_[1] = 0;
+  if (link && link->continues)
+    for (int h = 0; h < 2; ++h) carry_out_[h] = std::max<int64_t>(0, link->ofmap_free[h]);
+  last_stage_out_ = last_store_issue_ = -1;
   prog_ = &prog;
   array_ = &array;
   origin_ = origin;
@@ -215,6 +219,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
 
 void Controller::issue_store(int64_t tile, int64_t now) {
   OutTile& o = outs_[size_t(tile)];
+  last_store_issue_ = std::max(last_store_issue_, now);
   buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
   if (o.stage && prog_->ofmap_on_chip) {
     o.free_at = now;  // the outputs stay in the buffer for the next op (no channel)
@@ -440,6 +445,9 @@ int64_t Controller::out_free_from(int64_t o) const {
   if (dram_->params().unlimited) return 0;
   if (o >= 1 && outs_[size_t(o)].whole && outs_[size_t(o - 1)].whole) return 0;
   int64_t t = 0;
+  // The previous job's last output tiles, still being written (JobLink::ofmap_free).
+  if (o <= 1) t = carry_out_[o];
+  if (o == 0 && outs_[0].whole) t = std::max(carry_out_[0], carry_out_[1]);
   if (o >= 2) t = outs_[size_t(o - 2)].free_at;
   if (o >= 1 && (outs_[size_t(o)].whole || outs_[size_t(o - 1)].whole))
     t = std::max(t, outs_[size_t(o - 1)].free_at);
@@ -510,7 +518,21 @@ void Controller::thread() {
     }
     result_.array_end = array_end;
     result_.vector_end = vector_end;
-    result_.total_cycles = std::max({array_end + 1, vector_end + 1, result_.last_store_ready});
+    // The job ends when the last write-back has completed, or, handing off to the next job, when
+    // the last store has been issued.
+    result_.total_cycles = std::max(
+        {array_end + 1, vector_end + 1, handoff_ ? last_store_issue_ : result_.last_store_ready});
+    if (handoff_) {
+      // The next job's half 1 is this job's last output tile's; half 0 the other one.
+      int64_t busy[2] = {0, 0};
+      for (size_t o = 0; o < outs_.size(); ++o)
+        for (int h = 0; h < 2; ++h)
+          if (outs_[o].whole || int(o % 2) == h)
+            busy[h] = std::max(busy[h], outs_[o].free_at == kNever ? 0 : outs_[o].free_at);
+      const int last = outs_.empty() ? 1 : int((outs_.size() - 1) % 2);
+      result_.ofmap_free[1] = busy[last] - result_.total_cycles;
+      result_.ofmap_free[0] = busy[1 - last] - result_.total_cycles;
+    }
     const int64_t last_end = std::max(array_end, vector_end) + 1;
     for (PrefetchBlock& pb : result_.prefetched) {
       pb.issued -= result_.total_cycles;

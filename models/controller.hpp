@@ -41,6 +41,24 @@ struct PrefetchBlock {
   int64_t ready = 0;   // the cycle from which its data is in SRAM
 };
 
+// How consecutive jobs of a network are linked (docs/network-schedule.md, "Across ops").
+struct JobLink {
+  // What this job does for the next one: load its first filter blocks (`next_filter`: their
+  // bytes in its load order, only weights; at most two are taken), and, with `handoff`, end as
+  // soon as every store has been issued: the write-backs go on into the next job (the in-order
+  // channel serves any later read of those outputs after them).
+  std::vector<int64_t> next_filter;
+  bool handoff = false;
+  // What the previous job left, with `continues`: the channel as it was (DramChannel::continue_at
+  // after `after_cycles`, the previous job's length), the filter blocks it prefetched for this
+  // job (this job's first filter loads, already issued, in halves 0 and 1), and from which cycle
+  // this job's ofmap halves 0 and 1 are free (its last output tiles still being written).
+  bool continues = false;
+  int64_t after_cycles = 0;
+  std::vector<PrefetchBlock> carried;
+  int64_t ofmap_free[2] = {0, 0};
+};
+
 struct StepTiming {
   int64_t submit = -1;  // job cycle the step was submitted to its unit (may start from then)
   int64_t end = -1;     // job cycle of its last output (E of its last fold; a vector command's end)
@@ -56,6 +74,9 @@ struct ControllerResult {
   int64_t stage_tail = 0;
   std::vector<StepTiming> steps;
   std::vector<PrefetchBlock> prefetched;  // the next job's filter blocks this job loaded
+  // With a handoff: from which cycle (counted from this job's end) the next job's ofmap halves 0
+  // and 1 are free; the half of this job's last output tile is the next job's half 1.
+  int64_t ofmap_free[2] = {0, 0};
 };
 
 class Controller : public sc_core::sc_module {
@@ -73,14 +94,11 @@ class Controller : public sc_core::sc_module {
   // half, folds that do not fit the array, malformed vector work, inconsistent reuse) before
   // anything is simulated.
   //
-  // Weight prefetch: `next_filter` lists the bytes of the next job's first filter blocks in its
-  // load order; after this job's own loads, at most the first two are loaded into filter halves
-  // this job has freed (ControllerResult::prefetched). `carried` is what the previous job
-  // prefetched for this one: this job's first filter loads, already issued (their bytes must
-  // match), in halves 0 and 1.
-  void start(const Program& prog, ArrayModel& array, int64_t origin,
-             const std::vector<int64_t>* next_filter = nullptr,
-             const std::vector<PrefetchBlock>* carried = nullptr);
+  // `link` (optional): the job's place in a network (JobLink). After this job's own loads, at
+  // most the first two of link->next_filter are loaded into filter halves this job has freed
+  // (ControllerResult::prefetched); link->carried are this job's first filter loads, already
+  // issued by the previous job (their bytes must match).
+  void start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link = nullptr);
 
   bool finished() const { return finished_; }
   const ControllerResult& result() const { return result_; }
@@ -160,6 +178,9 @@ class Controller : public sc_core::sc_module {
   int64_t max_store_free_ = -1;  // latest completion of an issued write-back
   int input_bytes_ = 1;
   std::vector<int64_t> next_filter_;  // the next job's first filter blocks (bytes), at most 2
+  bool handoff_ = false;              // JobLink::handoff
+  int64_t carry_out_[2] = {0, 0};     // JobLink::ofmap_free of the previous job
+  int64_t last_store_issue_ = -1;     // latest cycle a store was issued
   int64_t last_stage_out_ = -1;       // latest cycle a final tile left the output stage
   bool finished_ = true;
   ControllerResult result_;

@@ -69,6 +69,8 @@ OpLinkStats link_stats(const AccelResult& ar) {
   l.carried_bytes = ar.carried_bytes;
   l.overlap_cycles = -ar.carried_from;
   l.prefetched = ar.prefetched;
+  l.ofmap_free[0] = ar.ofmap_free[0];
+  l.ofmap_free[1] = ar.ofmap_free[1];
   return l;
 }
 

@@ -19,6 +19,7 @@ struct OpLinkStats {
   int64_t carried_bytes = 0;   // its first weight blocks, loaded while the op before it ran
   int64_t overlap_cycles = 0;  // cycles its first prefetched load ran before the op started
   std::vector<PrefetchBlock> prefetched;  // the next op's weight blocks it loaded
+  int64_t ofmap_free[2] = {0, 0};         // handed to the next op (JobLink::ofmap_free)
 };
 OpLinkStats link_stats(const AccelResult& ar);
 

@@ -151,9 +151,11 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
       next_idx = ops.size();
       link.next_filter.clear();
+      link.handoff = false;
       size_t k = j + 1;
       while (k < ops.size() && plan.ops[k].fused_into >= 0) ++k;
-      if (hw.weight_prefetch && k < ops.size()) {
+      if (hw.op_overlap && k < ops.size()) {
+        link.handoff = true;
         const GemmOp* nk = as_gemm(ops[k]);
         if (nk && nk->b_is_weight) {  // activations (attention's k^T, v) are not prefetched
           next_prog = plan_op(k);
@@ -185,8 +187,12 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       }
       row.prefetched_weight_bytes = uint64_t(ls.carried_bytes);
       row.overlap_cycles = ls.overlap_cycles;
+      // The next op continues where this one handed off.
+      link.continues = link.handoff;
       link.carried = std::move(ls.prefetched);
       link.after_cycles = row.total_cycles;
+      link.ofmap_free[0] = ls.ofmap_free[0];
+      link.ofmap_free[1] = ls.ofmap_free[1];
     }
     row.input_on_chip = pl.input_on_chip;
     row.output_on_chip = pl.output_on_chip;

@@ -228,7 +228,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"fold_overlap", hw.fold_overlap},
       {"fusion", hw.fusion},
       {"residency", hw.residency},
-      {"weight_prefetch", hw.weight_prefetch},
+      {"op_overlap", hw.op_overlap},
       {"vector_lanes", hw.vector_lanes},
       {"fidelity", to_string(hw.fidelity)}};
   const double pes = double(hw.array_rows) * double(hw.array_cols);

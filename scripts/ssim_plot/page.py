@@ -162,7 +162,7 @@ _HW_WORDS = {
     "fold_overlap": ("fold overlap", _on),
     "fusion": ("fusion of vector ops into GEMM output stages", _on),
     "residency": ("activations kept on chip (residency)", _on),
-    "weight_prefetch": ("next op's weights loaded during this one (weight prefetch)", _on),
+    "op_overlap": ("ops overlap (next op's weights prefetched, write-backs handed off)", _on),
     "fidelity": ("fidelity", str),
 }
 _HW_SHOWN = {"array_rows", "array_cols", "dataflow", "clock_ghz", "peak_flops_per_s",

@@ -55,9 +55,9 @@ TEST(WeightPrefetch, TheNextOpsWeightsLoadWhileAnOpComputes) {
   // from M + 8 to M + 16, long before a ends; b starts at once.
   const int64_t b_on = fold_end(0) + 1 + M;
 
-  hw.weight_prefetch = false;
+  hw.op_overlap = false;
   const NetworkRunResult off = run_network(hw, net);
-  hw.weight_prefetch = true;
+  hw.op_overlap = true;
   const NetworkRunResult on = run_network(hw, net);
   ASSERT_EQ(on.rows.size(), 2u);
   EXPECT_TRUE(on.rows[0].output_on_chip);
@@ -95,7 +95,7 @@ TEST(WeightPrefetch, ItWaitsForAFreeHalfAndTheChannel) {
   const int64_t b_on = fold_end(fold_end(0) + 1) + 1 + M;  // + its M * 8 outputs written
   const int64_t b_off = fold_end(fold_end(8) + 1) + 1 + M;
   const NetworkRunResult on = run_network(hw, net);
-  hw.weight_prefetch = false;
+  hw.op_overlap = false;
   const NetworkRunResult off = run_network(hw, net);
   ASSERT_EQ(on.rows.size(), 2u);
   EXPECT_EQ(on.rows[0].total_cycles, a_total);
@@ -105,6 +105,41 @@ TEST(WeightPrefetch, ItWaitsForAFreeHalfAndTheChannel) {
   EXPECT_EQ(on.rows[1].prefetched_weight_bytes, 2u * 64u);
   EXPECT_EQ(on.rows[1].dram_weight_bytes, 2u * 64u);
   EXPECT_EQ(on.rows[1].overlap_cycles, a_total - (M + 16));
+}
+
+TEST(WeightPrefetch, AnOpHandsOffOnceItsStoresAreIssued) {
+  // a: M x 8 -> 8, b: M x 8 -> 8 reading a's output from DRAM (residency off): with op overlap a
+  // ends when its last store is issued and b starts then; b's read of a's outputs queues behind
+  // a's write on the in-order channel, so it still sees them written.
+  const int64_t M = 24;  // (from 40 rows on the planner cuts M into sub-GEMMs here)
+  const Network net = network({linear("a", M, 8, 8), linear("b", M, 8, 8)});
+  HwSpec hw = channel_8x8();
+  hw.residency = false;
+  auto fold_end = [&](int64_t q) { return q + 8 + M + 8 + 8 - 3; };
+  // Op by op: input ready at M, weights at M + 8, fold from M + 8, outputs written from E + 1 at
+  // 8 bytes per cycle (M cycles); b the same.
+  const int64_t one = fold_end(M + 8) + 1 + M;
+  // Overlapped: a ends at E + 1, having issued its write (channel busy M more cycles) and b's
+  // weights before it (M + 8 .. M + 16). b's input load waits for the write: M .. 2M, its fold
+  // from 2M, then its own write (the last op's, included).
+  const int64_t a_on = fold_end(M + 8) + 1;
+  const int64_t b_on = fold_end(2 * M) + 1 + M;
+  hw.op_overlap = false;
+  const NetworkRunResult off = run_network(hw, net);
+  hw.op_overlap = true;
+  const NetworkRunResult on = run_network(hw, net);
+  hw.fidelity = Fidelity::Cycle;
+  const NetworkRunResult cyc = run_network(hw, net);
+  ASSERT_EQ(on.rows.size(), 2u);
+  EXPECT_EQ(off.rows[0].total_cycles, one);
+  EXPECT_EQ(off.rows[1].total_cycles, one);
+  EXPECT_EQ(on.rows[0].total_cycles, a_on);
+  EXPECT_EQ(on.rows[1].total_cycles, b_on);
+  EXPECT_EQ(on.total_cycles, a_on + b_on);  // 8 cycles less: only the prefetched weights
+  EXPECT_EQ(cyc.rows[0].total_cycles, a_on);
+  EXPECT_EQ(cyc.rows[1].total_cycles, b_on);
+  EXPECT_TRUE(cyc.values_ok);
+  EXPECT_EQ(on.dram_write_bytes, uint64_t(2 * M * 8));
 }
 
 TEST(WeightPrefetch, TheOutputStageWaitIsItsOwnPart) {
