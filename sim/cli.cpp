@@ -617,6 +617,21 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
   return t.str();
 }
 
+namespace {
+
+std::string out_of_memory_line(Fidelity fidelity, bool roofline_kernels) {
+  // Advice names only what the run did not use already: the roofline's kernels run in fast
+  // fidelity whatever --fidelity says.
+  if (fidelity == Fidelity::Cycle && !roofline_kernels)
+    return "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
+           "nothing written";
+  return std::string("error: out of memory while simulating ") +
+         (roofline_kernels ? "the roofline's reference kernels" : "with the fast array model") +
+         " (try a smaller workload); nothing written";
+}
+
+}  // namespace
+
 // How long a run waits for another writer of its --out folder (a run writes for well under a
 // second; a sweep holds the folder until it ends).
 constexpr double kOutLockWaitSeconds = 60;
@@ -651,16 +666,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   const Network net = opts.gemm ? gemm_network(*opts.gemm) : *opts.workload;
   NetworkRunResult result;
   CanonicalKernels canonical;
+  bool phase_is_run = true;  // false: the roofline's kernels (always in fast fidelity)
   try {
     result = run_network(opts.hw, net, opts.seed);
+    phase_is_run = false;
     if (opts.report) canonical = run_canonical_kernels(opts.hw);  // the roofline's dots only
   } catch (const InputError& e) {
     err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
-    err << "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
-           "nothing written"
-        << std::endl;
+    err << out_of_memory_line(opts.hw.fidelity, !phase_is_run) << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
     err << "internal error: " << message_line(e.what()) << std::endl;
