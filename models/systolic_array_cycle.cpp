@@ -25,6 +25,17 @@ void SystolicArrayCycle::inject_fault_for_tests(int early_cycles, bool disable_h
   fault_unchecked_ = disable_hazard_checks;
 }
 
+bool SystolicArrayCycle::lockstep_ = false;
+SystolicArrayCycle::DecouplingCounters SystolicArrayCycle::counters_;
+
+void SystolicArrayCycle::set_lockstep_for_tests(bool lockstep) {
+  lockstep_ = lockstep;
+}
+
+SystolicArrayCycle::DecouplingCounters& SystolicArrayCycle::counters_for_tests() {
+  return counters_;
+}
+
 SystolicArrayCycle::SystolicArrayCycle(sc_core::sc_module_name name) : ArrayModel(name) {
   SC_THREAD(run);
 }
@@ -101,6 +112,7 @@ void SystolicArrayCycle::submit(TileCmd cmd) {
     }
   }
   ++submitted_;
+  if (busy()) ++counters_.busy_submits;
   const int64_t a = job_cycle();
   uint64_t preloads = 0;
   if (cfg_.dataflow != Dataflow::OS)
@@ -145,18 +157,21 @@ void SystolicArrayCycle::run() {
       // then, without waiting, every later cycle before the first one some other process could
       // still submit a tile for (temporal decoupling; docs/array-model.md, "Many cycles per
       // wait").
-      int64_t limit = decoupling_limit();
+      int64_t limit = lockstep_ ? n : decoupling_limit();
       uint64_t notes = finished_ + reads_.size();
+      const int64_t first = n;
       for (;;) {
         step(n);
         ++n;
         if (n > limit || !busy()) break;
         if (finished_ + reads_.size() != notes) {  // a tile ended or read its operands
-          limit = decoupling_limit();
+          limit = lockstep_ ? n - 1 : decoupling_limit();
           notes = finished_ + reads_.size();
           if (n > limit) break;
         }
       }
+      ++counters_.strides;
+      counters_.cycles += n - first;
       if (!busy()) break;
     }
   }

@@ -32,6 +32,16 @@ class SystolicArrayCycle : public ArrayModel {
   // damage shows up in the values. (0, false) restores normal operation.
   static void inject_fault_for_tests(int early_cycles, bool disable_hazard_checks);
 
+  // Test hooks (process-wide) for the temporal decoupling. With `lockstep` the model waits after
+  // every cycle, as it did before. The counters add up over all jobs until reset: strides (runs
+  // of cycles evaluated without a wait between them), the cycles evaluated in them, and tiles
+  // submitted while the array was busy (in the middle of a job).
+  struct DecouplingCounters {
+    int64_t strides = 0, cycles = 0, busy_submits = 0;
+  };
+  static void set_lockstep_for_tests(bool lockstep);
+  static DecouplingCounters& counters_for_tests();
+
  private:
   SC_HAS_PROCESS(SystolicArrayCycle);
 
@@ -101,6 +111,8 @@ class SystolicArrayCycle : public ArrayModel {
   void check_bank_free(int bank, int64_t n) const;
 
   static int fault_early_;
+  static bool lockstep_;
+  static DecouplingCounters counters_;
   static bool fault_unchecked_;
 
   sc_core::sc_event wake_;
