@@ -76,19 +76,27 @@ struct GemmCase {
   Program p;
 };
 
+// Random array (1 .. max_dim per side, any dataflow, overlap on or off), output width and DRAM
+// channel (bandwidth from a quarter byte per cycle, fractional, to max_bw_quarters / 4; a
+// latency up to max_latency in half of the cases; unlimited in a tenth).
 template <class Pick>
-GemmCase random_gemm_case(Pick& pick) {
-  GemmCase c;
-  HwSpec& hw = c.hw;
-  hw.array_rows = int(pick(1, 8));
-  hw.array_cols = int(pick(1, 8));
+void random_array_and_dram(Pick& pick, HwSpec& hw, int max_dim, int max_bw_quarters,
+                           int max_latency) {
+  hw.array_rows = int(pick(1, max_dim));
+  hw.array_cols = int(pick(1, max_dim));
   hw.dataflow = Dataflow(pick(0, 2));
   hw.fold_overlap = pick(0, 1) == 1;
   hw.output_bytes = 1 << pick(0, 2);
   hw.unlimited_bandwidth = pick(0, 9) == 0;
-  // Bandwidths from a quarter byte per cycle (fractional) to 40 bytes per cycle.
-  hw.dram_bytes_per_cycle = double(pick(1, 160)) / 4.0;
-  hw.dram_latency = pick(0, 1) ? pick(0, 30) : 0;
+  hw.dram_bytes_per_cycle = double(pick(1, max_bw_quarters)) / 4.0;
+  hw.dram_latency = pick(0, 1) ? pick(0, max_latency) : 0;
+}
+
+template <class Pick>
+GemmCase random_gemm_case(Pick& pick) {
+  GemmCase c;
+  HwSpec& hw = c.hw;
+  random_array_and_dram(pick, hw, 8, 160, 30);
   c.g = GemmShape{pick(1, 40), pick(1, 40), pick(1, 40)};
   hw.ifmap_sram_kb = pick(1, 3);
   hw.filter_sram_kb = pick(1, 3);
@@ -200,14 +208,7 @@ TEST(AccelProperty, MixedGemmAndVectorProgramsAgree) {
   int waited = 0;
   for (int i = 0; i < kCases; ++i) {
     HwSpec hw;
-    hw.array_rows = int(pick(1, 6));
-    hw.array_cols = int(pick(1, 6));
-    hw.dataflow = Dataflow(pick(0, 2));
-    hw.fold_overlap = pick(0, 1) == 1;
-    hw.output_bytes = 1 << pick(0, 2);
-    hw.unlimited_bandwidth = pick(0, 9) == 0;
-    hw.dram_bytes_per_cycle = double(pick(1, 80)) / 4.0;
-    hw.dram_latency = pick(0, 1) ? pick(0, 20) : 0;
+    random_array_and_dram(pick, hw, 6, 80, 20);
     hw.vector_lanes = int(pick(1, 8));
     hw.ifmap_sram_kb = pick(1, 3);
     hw.filter_sram_kb = pick(1, 3);
