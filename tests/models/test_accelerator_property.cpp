@@ -155,6 +155,9 @@ TEST(AccelProperty, DecoupledCycleArrayEqualsLockStep) {
   auto pick = [&](int64_t lo, int64_t hi) { return lo + int64_t(rng() % uint64_t(hi - lo + 1)); };
   using Counters = SystolicArrayCycle::DecouplingCounters;
   Counters& counters = SystolicArrayCycle::counters_for_tests();
+  struct Restore {  // decoupled again after this test, whatever happens in it
+    ~Restore() { SystolicArrayCycle::set_lockstep_for_tests(false); }
+  } restore;
   const int kCases = 300;
   int long_strides_and_arrivals = 0;  // cases with both: strides of many cycles, tiles between
   for (int i = 0; i < kCases; ++i) {
