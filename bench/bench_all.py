@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,10 +45,11 @@ def run_once(argv, as_limit=0, timeout=0.0):
     rss_file = tempfile.NamedTemporaryFile(mode="r")
     t0 = time.perf_counter()
     p = subprocess.Popen([TIME, "-q", "-f", "%M", "-o", rss_file.name, *argv],
-                         stdout=subprocess.DEVNULL, stderr=err, preexec_fn=preexec)
+                         stdout=subprocess.DEVNULL, stderr=err, preexec_fn=preexec,
+                         start_new_session=True)
     timer = None
-    if timeout:
-        timer = threading.Timer(timeout, p.kill)
+    if timeout:  # kills the run too, not only /usr/bin/time
+        timer = threading.Timer(timeout, os.killpg, (p.pid, signal.SIGKILL))
         timer.start()
     _, status, ru = os.wait4(p.pid, 0)
     t1 = time.perf_counter()
