@@ -43,8 +43,18 @@ AcceleratorTop& top() {
 
 }  // namespace
 
+std::vector<int64_t> first_filter_loads(const Program& prog, size_t most) {
+  std::vector<int64_t> out;
+  for (const TileStep& s : prog.steps) {
+    if (out.size() >= most) break;
+    if (s.kind == StepKind::ArrayTile && s.filter_load_bytes > 0)
+      out.push_back(s.filter_load_bytes);
+  }
+  return out;
+}
+
 AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& prog,
-                        const GemmData* data) {
+                        const GemmData* data, const JobLink* link) {
   AcceleratorTop& t = top();
   const int64_t per = static_cast<int64_t>(cycle_period().value());
   const int64_t now = static_cast<int64_t>(sc_core::sc_time_stamp().value());
@@ -52,14 +62,20 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
 
   ArrayModel& m = kind == ArrayKind::Cycle ? static_cast<ArrayModel&>(t.cycle_array)
                                            : static_cast<ArrayModel&>(t.fast_array);
-  t.dram.configure(cfg.dram, origin);
+  const bool carried = link && !link->carried.empty();
+  if (carried) {
+    t.dram.continue_at(origin, link->after_cycles);
+  } else {
+    t.dram.configure(cfg.dram, origin);
+  }
   t.ifmap.configure(cfg.ifmap_sram_bytes);
   t.filter.configure(cfg.filter_sram_bytes);
   t.ofmap.configure(cfg.ofmap_sram_bytes);
   m.configure(cfg.array, origin);
   t.vector_unit.configure(cfg.vector, origin);
   m.bind_data(data);
-  t.controller.start(prog, m, origin);
+  t.controller.start(prog, m, origin, link ? &link->next_filter : nullptr,
+                     carried ? &link->carried : nullptr);
   sc_core::sc_start();
   if (!t.controller.finished())
     throw std::logic_error("accelerator: the simulation stopped before the program finished");
@@ -74,6 +90,25 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.array = m.stats();
   r.vector = t.vector_unit.stats();
   r.dram = t.dram.stats();
+  r.stage_tail = cr.stage_tail;
+  r.origin = origin;
+  r.prefetched = cr.prefetched;
+  // Each prefetched block counts with the job that uses it.
+  auto move = [&](const std::vector<PrefetchBlock>& blocks, int sign) {
+    int64_t bytes = 0;
+    for (const PrefetchBlock& b : blocks) bytes += b.bytes;
+    DramTrafficStats& f = r.dram.traffic[size_t(Operand::Filter)][0];
+    f.bytes = uint64_t(int64_t(f.bytes) + sign * bytes);
+    f.requests = uint64_t(int64_t(f.requests) + sign * int64_t(blocks.size()));
+    r.dram.requests = uint64_t(int64_t(r.dram.requests) + sign * int64_t(blocks.size()));
+    r.dram.bytes_read = uint64_t(int64_t(r.dram.bytes_read) + sign * bytes);
+    return bytes;
+  };
+  r.prefetched_bytes = move(cr.prefetched, -1);
+  if (carried) {
+    r.carried_bytes = move(link->carried, +1);
+    r.carried_from = link->carried.front().issued;
+  }
   r.ifmap = t.ifmap.stats();
   r.filter = t.filter.stats();
   r.ofmap = t.ofmap.stats();

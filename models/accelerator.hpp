@@ -35,6 +35,26 @@ struct AccelResult {
   DramStats dram;
   ScratchpadStats ifmap, filter, ofmap;
   std::vector<StepTiming> steps;  // per program step
+  int64_t stage_tail = 0;         // ControllerResult::stage_tail
+  int64_t origin = 0;             // absolute cycle of the job's cycle 0
+  // Weight prefetch (docs/network-schedule.md, "Across ops"): the next job's filter blocks this
+  // job loaded, and what the previous job loaded for this one. The DRAM and filter-SRAM counters
+  // above count each block with the job that uses it (the channel's busy cycles, first/last
+  // cycles and peak stay with the job in whose time the transfer happened).
+  std::vector<PrefetchBlock> prefetched;
+  int64_t prefetched_bytes = 0;  // bytes of `prefetched`
+  int64_t carried_bytes = 0;     // bytes of the blocks the previous job prefetched for this one
+  int64_t carried_from = 0;      // job cycle (<= 0) the first of them was issued (0: none)
+};
+
+// Links consecutive jobs of a network for weight prefetch: `next_filter` are the next job's first
+// filter blocks (bytes, in its load order; only its weights), `carried` what the previous job
+// prefetched for this one (its ControllerResult::prefetched). With carried blocks the job starts
+// on the channel as the previous job left it (DramChannel::continue_at).
+struct JobLink {
+  std::vector<int64_t> next_filter;
+  std::vector<PrefetchBlock> carried;
+  int64_t after_cycles = 0;  // with carried blocks: the previous job's total cycles
 };
 
 // Runs a program on the accelerator with the chosen array model (vector steps run on the vector
@@ -42,6 +62,10 @@ struct AccelResult {
 // std::logic_error on a program that does not fit the configuration and InputError on invalid DRAM
 // parameters or vector-unit configuration.
 AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& prog,
-                        const GemmData* data = nullptr);
+                        const GemmData* data = nullptr, const JobLink* link = nullptr);
+
+// The bytes of a program's filter loads in load order, at most `most` of them (what a job before
+// it may prefetch).
+std::vector<int64_t> first_filter_loads(const Program& prog, size_t most = 2);
 
 }  // namespace ssim

@@ -44,8 +44,7 @@ struct HarnessTop : sc_core::sc_module {
         }
         if (finished == ts.size()) break;
         if (next < ts.size()) {
-          const sc_core::sc_time at =
-              cycle_start(now_cycle() + (ts[next].cycle - m.job_cycle()));
+          const sc_core::sc_time at = cycle_start(now_cycle() + (ts[next].cycle - m.job_cycle()));
           sc_core::wait(at - sc_core::sc_time_stamp(), m.done_events.default_event());
         } else {
           sc_core::wait(m.done_events.default_event());

@@ -29,6 +29,18 @@
 
 namespace ssim {
 
+// Weight prefetch across jobs (docs/network-schedule.md, "Across ops"): while a job runs, the
+// controller loads the next job's first filter blocks (its weights, which no op writes) into the
+// filter halves this job has freed, as the TPU's weight FIFO fills while the array computes. They
+// are handed to the next job, which starts with them in its halves.
+// Its times count from the end of the job that loaded it (ControllerResult::total_cycles), which
+// is cycle 0 of the next job: issued <= 0, ready may be later than 0 (still in flight).
+struct PrefetchBlock {
+  int64_t bytes = 0;
+  int64_t issued = 0;  // the cycle the load was issued
+  int64_t ready = 0;   // the cycle from which its data is in SRAM
+};
+
 struct StepTiming {
   int64_t submit = -1;  // job cycle the step was submitted to its unit (may start from then)
   int64_t end = -1;     // job cycle of its last output (E of its last fold; a vector command's end)
@@ -39,7 +51,11 @@ struct ControllerResult {
   int64_t array_end = -1;         // E of the last array step (-1: none)
   int64_t vector_end = -1;        // end cycle of the last vector step (-1: none)
   int64_t last_store_ready = -1;  // completion cycle of the last write-back (-1: none)
+  // Cycles of the job's end that wait only for the output stage: from the last array or vector
+  // step's end + 1 to the last final tile leaving the stage (0 without a stage).
+  int64_t stage_tail = 0;
   std::vector<StepTiming> steps;
+  std::vector<PrefetchBlock> prefetched;  // the next job's filter blocks this job loaded
 };
 
 class Controller : public sc_core::sc_module {
@@ -56,7 +72,15 @@ class Controller : public sc_core::sc_module {
   // the program (std::logic_error: vector steps without a vector unit, blocks that do not fit a
   // half, folds that do not fit the array, malformed vector work, inconsistent reuse) before
   // anything is simulated.
-  void start(const Program& prog, ArrayModel& array, int64_t origin);
+  //
+  // Weight prefetch: `next_filter` lists the bytes of the next job's first filter blocks in its
+  // load order; after this job's own loads, at most the first two are loaded into filter halves
+  // this job has freed (ControllerResult::prefetched). `carried` is what the previous job
+  // prefetched for this one: this job's first filter loads, already issued (their bytes must
+  // match), in halves 0 and 1.
+  void start(const Program& prog, ArrayModel& array, int64_t origin,
+             const std::vector<int64_t>* next_filter = nullptr,
+             const std::vector<PrefetchBlock>* carried = nullptr);
 
   bool finished() const { return finished_; }
   const ControllerResult& result() const { return result_; }
@@ -90,7 +114,8 @@ class Controller : public sc_core::sc_module {
   struct Load {
     int op;  // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
     int64_t block;
-    size_t step;  // the step that loads it
+    size_t step;           // the step that loads it
+    bool carried = false;  // issued by the previous job (weight prefetch)
   };
 
   void thread();
@@ -104,6 +129,10 @@ class Controller : public sc_core::sc_module {
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
+  // Weight prefetch: the cycle from which the next job's filter block p (0 or 1) may be loaded
+  // into this job's filter buffer (kNever: not in this job, or not yet known).
+  int64_t prefetch_free_at(size_t p) const;
+  bool prefetch(int64_t now);
   // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
   // go (kNever: not yet known).
   int64_t load_free_at(const Load& l) const;
@@ -130,6 +159,8 @@ class Controller : public sc_core::sc_module {
   int64_t max_end_ = -1;         // latest end of a finished step
   int64_t max_store_free_ = -1;  // latest completion of an issued write-back
   int input_bytes_ = 1;
+  std::vector<int64_t> next_filter_;  // the next job's first filter blocks (bytes), at most 2
+  int64_t last_stage_out_ = -1;       // latest cycle a final tile left the output stage
   bool finished_ = true;
   ControllerResult result_;
 };

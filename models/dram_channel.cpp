@@ -49,6 +49,20 @@ void DramChannel::configure(const DramParams& p, int64_t origin) {
   stats_.peak_window = p.peak_window;
 }
 
+void DramChannel::continue_at(int64_t origin, int64_t elapsed) {
+  if (elapsed < 0) throw std::logic_error("dram: a job cannot start before the previous one");
+  const Units shift = Units(elapsed) * per_cycle_;
+  free_at_ = free_at_ > shift ? free_at_ - shift : 0;
+  origin_ = origin;
+  last_issue_ = 0;
+  busy_units_ = 0;
+  cur_window_ = -1;
+  cur_window_units_ = 0;
+  peak_units_ = 0;
+  stats_ = DramStats{};
+  stats_.peak_window = params_.peak_window;
+}
+
 void DramChannel::close_window() {
   peak_units_ = std::max(peak_units_, cur_window_units_);
   cur_window_units_ = 0;

@@ -68,6 +68,11 @@ class DramChannel : public sc_core::sc_module {
   // absolute cycle counted as cycle 0 of the job. Throws InputError on a bandwidth that is not
   // positive and finite (or below the 1e-6 byte/cycle resolution), a negative latency or window.
   void configure(const DramParams& p, int64_t origin = 0);
+  // Starts the next job at absolute cycle `origin` on the same channel and parameters, its cycle 0
+  // being cycle `elapsed` of the job before (the end of that job, whatever time the simulation
+  // stopped at): a request still in flight (a weight prefetch, docs/network-schedule.md) keeps
+  // the channel busy into the new job; the statistics restart.
+  void continue_at(int64_t origin, int64_t elapsed);
 
   // Enqueues a request of `bytes` (>= 0) issued in job cycle `cycle`, which must not be earlier
   // than the previous request's. Returns the job cycle from which the data is usable (read: in

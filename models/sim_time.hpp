@@ -11,14 +11,18 @@ inline const sc_core::sc_time& cycle_period() {
   static const sc_core::sc_time p(1, sc_core::SC_NS);
   return p;
 }
-inline sc_core::sc_time half_cycle() { return cycle_period() / 2; }
+inline sc_core::sc_time half_cycle() {
+  return cycle_period() / 2;
+}
 
 // The cycle that contains the current simulation time.
 inline int64_t now_cycle() {
   return static_cast<int64_t>(sc_core::sc_time_stamp().value() / cycle_period().value());
 }
 // The SystemC time at which cycle c begins.
-inline sc_core::sc_time cycle_start(int64_t c) { return cycle_period() * static_cast<double>(c); }
+inline sc_core::sc_time cycle_start(int64_t c) {
+  return cycle_period() * static_cast<double>(c);
+}
 
 // Waits (in an SC_THREAD) until the beginning of cycle c; returns at once if it has begun.
 inline void wait_until_cycle(int64_t c) {

@@ -92,7 +92,15 @@ class Point:
     dram_bytes: int = 0
     achieved: float = 0.0
     peak: float = 0.0
+    dram_bytes_per_cycle: Optional[float] = None  # the point's DRAM bandwidth (None: unknown)
     parts: dict = field(default_factory=dict)
+
+    @property
+    def memory_floor(self) -> Optional[float]:
+        """Cycles the point's DRAM traffic needs at full bandwidth: no schedule is faster."""
+        if not self.dram_bytes_per_cycle:
+            return None
+        return self.dram_bytes / self.dram_bytes_per_cycle
 
     @property
     def ok(self) -> bool:
@@ -118,6 +126,7 @@ class Sweep:
     layers: dict  # point -> [LayerRow]
     variant_axes: list  # [(flag, column)] of the axes other than arrays and dataflows
     workloads: list  # names, in sweep order
+    param_columns: list = field(default_factory=list)  # sweep.csv's hardware columns
 
     @property
     def ok_points(self) -> list:
@@ -287,11 +296,12 @@ def load_sweep(folder: str) -> Sweep:
             p.macs = _int(name, line, c, "macs")
             p.flops = _int(name, line, c, "flops")
             for k in ("compute_cycles", "fill_drain_cycles", "mem_stall_cycles",
-                      "vector_cycles"):
-                p.parts[k] = _int(name, line, c, k)
+                      "vector_cycles", "stage_cycles"):
+                if k in c:  # stage_cycles: sweeps of version 0.1 have none
+                    p.parts[k] = _int(name, line, c, k)
             if sum(p.parts.values()) != p.cycles:
                 raise _bad(name, line, "cycles", c["cycles"],
-                           f"compute + fill/drain + memory stall + vector cycles = "
+                           f"compute + fill/drain + memory stall + vector + stage cycles = "
                            f"{sum(p.parts.values())}")
             p.dram_bytes = _int(name, line, c, "dram_bytes")
             if p.dram_bytes != _int(name, line, c, "dram_read_bytes") + \
@@ -299,6 +309,8 @@ def load_sweep(folder: str) -> Sweep:
                 raise _bad(name, line, "dram_bytes", c["dram_bytes"],
                            "dram_read_bytes + dram_write_bytes")
             _int(name, line, c, "ops", 1)
+            if c.get("dram_bytes_per_cycle", "") not in ("", None):
+                p.dram_bytes_per_cycle = _float(name, line, c, "dram_bytes_per_cycle")
             p.seconds = _float(name, line, c, "seconds")
             _check(name, line, "seconds", p.seconds, p.cycles / clock, "cycles / (clock_ghz * 1e9)")
             p.utilization = _float(name, line, c, "utilization", 0.0, 1.0)
@@ -340,20 +352,31 @@ def load_sweep(folder: str) -> Sweep:
             raise SweepInputError(f"{lname}: point {idx}: total_cycles add up to {total}; "
                                   f"sweep.csv line {p.line} says cycles = {p.cycles}")
         got.sort(key=lambda r: r.index)
+    params = header[header.index("pes") + 1: header.index("status")] \
+        if header.index("status") > header.index("pes") else []
     return Sweep(folder=folder, description=desc, points=points, layers=layers,
-                 variant_axes=variant_axes, workloads=workloads)
+                 variant_axes=variant_axes, workloads=workloads, param_columns=params)
 
 
 # --------------------------------------------------------------------------------------------
 # Analysis (standard library only)
 
 
+def pareto_cost(points: list):
+    """What a Pareto front trades cycles against: the PE count when it varies; DRAM bytes when
+    every point has the same PE count (then only the shapes, buffers, bandwidth... differ)."""
+    if len({p.pes for p in points}) > 1:
+        return (lambda p: p.pes), "PEs"
+    return (lambda p: p.dram_bytes), "DRAM bytes"
+
+
 def pareto_front(points: list) -> list:
-    """The points no other point beats on both PEs and cycles (fewer or equal on both, fewer on
-    one), sorted by PE count."""
+    """The points no other point beats on both cost (pareto_cost: PEs, or DRAM bytes at one PE
+    count) and cycles (fewer or equal on both, fewer on one), sorted by cost."""
     front = []
     best = math.inf
-    for p in sorted(points, key=lambda p: (p.pes, p.cycles, p.index)):
+    cost, _ = pareto_cost(points)
+    for p in sorted(points, key=lambda p: (cost(p), p.cycles, p.index)):
         if p.cycles < best:
             front.append(p)
             best = p.cycles
@@ -518,57 +541,176 @@ def _title_and_legend(fig, title: str, handles):
     return [legend, fig._suptitle]
 
 
+@dataclass
+class XAxis:
+    """What a line figure's x axis shows for a workload's points.
+
+    kind "pes": the PE count (log 2 scale), the arrays differ in size. kind "shape": the array
+    shapes, all of the same PE count, ordered by rows / cols. kind "axis": the values of the
+    swept parameter `axis` (an index into sweep.variant_axes), the array being the same; the
+    other values of the sweep make the lines."""
+    kind: str
+    label: str
+    values: list  # categorical kinds: the tick values in order
+    axis: int = -1
+
+    def x(self, p: Point):
+        if self.kind == "pes":
+            return p.pes
+        if self.kind == "shape":
+            return self.values.index(p.array)
+        return self.values.index(p.variant[self.axis])
+
+    def line_key(self, p: Point) -> tuple:
+        """The points of one line share this: dataflow and the values not on the x axis."""
+        rest = tuple(v for i, v in enumerate(p.variant) if i != self.axis)
+        shape = (p.array,) if self.kind == "axis" else ()
+        return (p.dataflow,) + shape + rest
+
+
+def x_axis(sweep: Sweep, pts: list) -> XAxis:
+    """The x axis for a workload's points: the PE count when it varies, else the swept array
+    shapes (aspect ratio), else the first other swept parameter with several values."""
+    if len({p.pes for p in pts}) > 1:
+        return XAxis("pes", "array (PEs, log scale)", [])
+    order = _array_order(sweep)
+    shapes = sorted({p.array for p in pts}, key=lambda a: (
+        int(a.split("x")[0]) / int(a.split("x")[1]), order.get(a, 0)))
+    if len(shapes) > 1:
+        return XAxis("shape", f"array shape (rows \u00d7 columns), {units.count(pts[0].pes)} "
+                              "PEs each", shapes)
+    for i, (flag, _) in enumerate(sweep.variant_axes):
+        values = []
+        for a in sweep.description["axes"]:
+            if a["flag"] == flag:
+                values = [v for v in a["values"] if any(p.variant[i] == v for p in pts)]
+        if len(values) > 1:
+            return XAxis("axis", f"--{flag}", values, i)
+    return XAxis("shape", f"array ({units.count(pts[0].pes)} PEs)", shapes)
+
+
+def _line_label(sweep: Sweep, xa: XAxis, key: tuple) -> str:
+    df, rest = key[0], list(key[1:])
+    parts = [df.upper()]
+    if xa.kind == "axis":
+        parts.append(rest.pop(0).replace("x", "\u00d7"))
+    flags = [f for i, (f, _) in enumerate(sweep.variant_axes) if i != xa.axis]
+    parts += [f"{f} {v}" for f, v in zip(flags, rest)]
+    return ", ".join(parts)
+
+
+METRICS = {
+    "cycles": ("Cycles", "cycles (log scale)", lambda p: p.cycles),
+    "utilization": ("Utilization", "array utilization (MACs / PE-cycles)",
+                    lambda p: p.utilization),
+    "dram": ("DRAM traffic", "DRAM bytes read + written (log scale)", lambda p: p.dram_bytes),
+}
+
+
 def build_scaling(sweep: Sweep, metric: str):
-    """Cycles or utilization against the PE count: a panel per workload, a line per dataflow
-    (and per value of the other swept parameters)."""
+    """Cycles, utilization or DRAM traffic against the swept hardware: a panel per workload.
+    When the PE count varies, against it with a line per dataflow (and per value of the other
+    swept parameters); when it does not, against the swept array shapes or parameter, a line
+    per other value. Cycles come with the memory-bound floor (DRAM bytes / bandwidth)."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     figures = _figures_module()
+    what, ylabel, y = METRICS[metric]
     workloads = [w for w in sweep.workloads if any(p.workload == w for p in sweep.ok_points)]
     variants = []
     for p in sweep.ok_points:
         if p.variant not in variants:
             variants.append(p.variant)
+    axes_used = set()
+    extra_handles = []
     with plt.rc_context(figures.STYLE):
         fig, axes = _panel_grid(plt, len(workloads), 6.4, 4.3)
         for ax, w in zip(axes, workloads):
             pts_all = [p for p in sweep.ok_points if p.workload == w]
-            def y(p):
-                return p.cycles if metric == "cycles" else p.utilization
-
-            for df, v, pts, other in _line_groups(sweep, w):
-                vi = variants.index(v)
-                marker = VARIANT_MARKERS[vi % len(VARIANT_MARKERS)]
-                ax.plot([p.pes for p in pts], [y(p) for p in pts], color=DATAFLOW_COLORS[df],
-                        lw=2.0, ls=VARIANT_STYLES[vi % len(VARIANT_STYLES)], marker=marker,
-                        ms=5, zorder=3)
-                if other:
-                    ax.scatter([p.pes for p in other], [y(p) for p in other], marker=marker,
-                               s=34, facecolors="white", edgecolors=DATAFLOW_COLORS[df],
-                               linewidths=1.4, zorder=4)
-            _shape_ticks(ax, sweep, pts_all)
+            xa = x_axis(sweep, pts_all)
+            axes_used.add(xa.label)
+            floors = []
+            if xa.kind == "pes":
+                for df, v, pts, other in _line_groups(sweep, w):
+                    vi = variants.index(v)
+                    marker = VARIANT_MARKERS[vi % len(VARIANT_MARKERS)]
+                    ax.plot([p.pes for p in pts], [y(p) for p in pts],
+                            color=DATAFLOW_COLORS[df], lw=2.0,
+                            ls=VARIANT_STYLES[vi % len(VARIANT_STYLES)], marker=marker, ms=5,
+                            zorder=3)
+                    if other:
+                        ax.scatter([p.pes for p in other], [y(p) for p in other],
+                                   marker=marker, s=34, facecolors="white",
+                                   edgecolors=DATAFLOW_COLORS[df], linewidths=1.4, zorder=4)
+                    floors.append((df, pts))
+                _shape_ticks(ax, sweep, pts_all)
+            else:
+                keys, rests = [], []
+                for p in pts_all:
+                    if xa.line_key(p) not in keys:
+                        keys.append(xa.line_key(p))
+                    if xa.line_key(p)[1:] not in rests:
+                        rests.append(xa.line_key(p)[1:])
+                for key in keys:
+                    li = rests.index(key[1:])  # colour: dataflow; line style: the other values
+                    pts = sorted((p for p in pts_all if xa.line_key(p) == key), key=xa.x)
+                    ax.plot([xa.x(p) for p in pts], [y(p) for p in pts],
+                            color=DATAFLOW_COLORS[key[0]], lw=2.0,
+                            ls=VARIANT_STYLES[li % len(VARIANT_STYLES)],
+                            marker=VARIANT_MARKERS[li % len(VARIANT_MARKERS)], ms=5, zorder=3,
+                            label=_line_label(sweep, xa, key))
+                    floors.append((key[0], pts))
+                ax.set_xticks(range(len(xa.values)))
+                ax.set_xticklabels([str(v).replace("x", "\u00d7") for v in xa.values],
+                                   fontsize=8.5)
+                ax.set_xlim(-0.4, len(xa.values) - 0.6)
+                ax.legend(loc="best", fontsize=7.5, frameon=True, framealpha=0.85,
+                          title="lines", title_fontsize=8)
             if metric == "cycles":
+                drawn = False
+                for df, pts in floors:
+                    fl = [(xa.x(p), p.memory_floor) for p in pts if p.memory_floor]
+                    if fl:
+                        ax.plot([a for a, _ in fl], [b for _, b in fl],
+                                color=DATAFLOW_COLORS[df], lw=1.0, ls=(0, (1, 2)), alpha=0.9,
+                                zorder=2, gid="memory-floor")
+                        drawn = True
+                if drawn and not extra_handles:
+                    extra_handles.append(Line2D(
+                        [], [], color="#444444", lw=1.0, ls=(0, (1, 2)),
+                        label="memory-bound floor: DRAM bytes / bandwidth (dotted, per line)"))
+            if metric in ("cycles", "dram"):
+                vals = [y(p) for p in pts_all] + [p.memory_floor for p in pts_all
+                                                  if metric == "cycles" and p.memory_floor]
+                ax.set_ylim(min(vals) / 1.6, max(vals) * 1.6)
                 _log_cycles_axis(ax)
-                ax.set_ylabel("cycles (log scale)")
+                if metric == "dram":
+                    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: units.nbytes(v)))
+                ax.set_ylabel(ylabel)
             else:
                 ax.set_ylim(0, 1.02)
                 ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-                ax.set_ylabel("array utilization (MACs / PE-cycles)")
-            ax.set_xlabel("array (PEs, log scale)")
+                ax.set_ylabel(ylabel)
+            ax.set_xlabel(xa.label)
             ax.grid(True, which="major", color="#dddddd", lw=0.7)
             ax.set_axisbelow(True)
             ax.set_title(w + _failed_note(sweep, w), loc="left", fontsize=11)
-        what = "Cycles" if metric == "cycles" else "Utilization"
-        return fig, _title_and_legend(fig, f"{what} against array size",
-                                      _legend(sweep, fig, axes, variants))
+        by_pes = all(a.startswith("array (PEs") for a in axes_used)
+        against = "array size" if by_pes else " and ".join(sorted(axes_used))
+        # Against the PE count the figure legend names the line styles; otherwise each panel's
+        # own legend does (its lines are the values not on the x axis).
+        return fig, _title_and_legend(fig, f"{what} against {against}",
+                                      _legend(sweep, fig, axes, variants if by_pes else [])
+                                      + extra_handles)
 
 
 def build_pareto(sweep: Sweep):
     """Cycles against PE count, every finished point; the Pareto front (no other point is both
     smaller and faster) joined and labelled, one panel per workload."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     figures = _figures_module()
     workloads = [w for w in sweep.workloads if any(p.workload == w for p in sweep.ok_points)]
@@ -576,30 +718,42 @@ def build_pareto(sweep: Sweep):
     for p in sweep.ok_points:
         if p.variant not in variants:
             variants.append(p.variant)
+    titles = set()
     with plt.rc_context(figures.STYLE):
         fig, axes = _panel_grid(plt, len(workloads), 6.4, 4.6)
         for ax, w in zip(axes, workloads):
             pts = [p for p in sweep.ok_points if p.workload == w]
             front = pareto_front(pts)
             on_front = {p.index for p in front}
+            cost, cost_name = pareto_cost(pts)
+            titles.add(cost_name)
             for p in pts:
                 vi = variants.index(p.variant)
-                ax.scatter([p.pes], [p.cycles], s=46 if p.index in on_front else 30,
+                ax.scatter([cost(p)], [p.cycles], s=46 if p.index in on_front else 30,
                            color=DATAFLOW_COLORS[p.dataflow],
                            marker=VARIANT_MARKERS[vi % len(VARIANT_MARKERS)],
                            alpha=1.0 if p.index in on_front else 0.55,
                            edgecolors="black" if p.index in on_front else "white",
                            linewidths=1.3 if p.index in on_front else 0.5,
                            zorder=5 if p.index in on_front else 4)
-            fx = [p.pes for p in front]
+            fx = [cost(p) for p in front]
             fy = [p.cycles for p in front]
             ax.step(fx, fy, where="post", color="#222222", lw=1.4, zorder=3)
-            _shape_ticks(ax, sweep, pts, hollow_mark=False)
+            if cost_name == "PEs":
+                _shape_ticks(ax, sweep, pts, hollow_mark=False)
+                ax.set_xlabel("array (PEs, log scale)")
+            else:
+                xs = [cost(p) for p in pts]
+                pad = 0.08 * (max(xs) - min(xs)) or 0.1 * max(xs)
+                ax.set_xlim(max(0, min(xs) - pad), max(xs) + pad)
+                ax.xaxis.set_major_locator(MaxNLocator(5))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.nbytes(v)))
+                ax.set_xlabel(f"DRAM bytes read + written (every point has "
+                              f"{units.count(pts[0].pes)} PEs)")
             ax.set_yscale("log")
             ys = [p.cycles for p in pts]
             ax.set_ylim(min(ys) / 2.2, max(ys) * 2.2)
             _log_cycles_axis(ax)
-            ax.set_xlabel("array (PEs, log scale)")
             ax.set_ylabel("cycles (log scale)")
             ax.grid(True, which="major", color="#dddddd", lw=0.7)
             ax.set_axisbelow(True)
@@ -609,13 +763,13 @@ def build_pareto(sweep: Sweep):
             fig.canvas.draw()
             to_px = ax.transData.transform
             px = fig.dpi / 72.0
-            dots = [(*to_px((p.pes, p.cycles)), 4 * px) for p in pts]
+            dots = [(*to_px((cost(p), p.cycles)), 4 * px) for p in pts]
             line = []
             for a, b in zip(front, front[1:]):
                 for t in range(9):
-                    x = a.pes * (b.pes / a.pes) ** (t / 8)
+                    x = cost(a) * (cost(b) / cost(a)) ** (t / 8)
                     line.append((*to_px((x, a.cycles)), 1.0))
-                line.append((*to_px((b.pes, a.cycles + (b.cycles - a.cycles) * 0.5)), 1.0))
+                line.append((*to_px((cost(b), a.cycles + (b.cycles - a.cycles) * 0.5)), 1.0))
             kw = dict(fontsize=8, zorder=9,
                       bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#999999", lw=0.5,
                                 alpha=0.9),
@@ -634,8 +788,8 @@ def build_pareto(sweep: Sweep):
                                            (-d, d * 0.6, "right", "bottom"),
                                            (0, d, "center", "bottom"),
                                            (0, -d, "center", "top")):
-                        cands.append(figures._annotator(ax, text, (p.pes, p.cycles), dx, dy, ha,
-                                                        va, **kw))
+                        cands.append(figures._annotator(ax, text, (cost(p), p.cycles), dx, dy,
+                                                        ha, va, **kw))
                 groups.append(cands)
             figures._place(fig, ax, groups, dots, line)
         from matplotlib.lines import Line2D
@@ -644,28 +798,74 @@ def build_pareto(sweep: Sweep):
             Line2D([], [], color="#222222", lw=1.4, marker="o", ms=6, markerfacecolor="white",
                    markeredgecolor="black", markeredgewidth=1.3,
                    label="Pareto front (ringed points)")]
-        return fig, _title_and_legend(fig, "Pareto front: cycles against array size", handles)
+        against = " / ".join("array size" if t == "PEs" else "DRAM traffic"
+                             for t in sorted(titles, reverse=True))
+        return fig, _title_and_legend(fig, f"Pareto front: cycles against {against}", handles)
+
+
+def collapse_repeats(sigs: list) -> list:
+    """Runs of identical consecutive blocks of rows, as (first row, block length, repeats):
+    [a b c b c b c d] -> (0, 1, 1), (1, 2, 3), (7, 1, 1). At each row the block that covers
+    the most rows wins (the shorter block on a tie); a block must repeat at least twice."""
+    out, i, n = [], 0, len(sigs)
+    while i < n:
+        best = (1, 1)
+        for length in range(1, (n - i) // 2 + 1):
+            reps = 1
+            while sigs[i + reps * length: i + (reps + 1) * length] == sigs[i: i + length]:
+                reps += 1
+            if reps >= 2 and length * reps > best[0] * best[1]:
+                best = (length, reps)
+        out.append((i, best[0], best[1]))
+        i += best[0] * best[1]
+    return out
 
 
 def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
-    """Overall utilization of each GEMM op (rows) at each array size (columns)."""
+    """Overall utilization of each GEMM op (rows) at each array size (columns); identical
+    consecutive blocks of ops (BERT's 12 encoders) are one block of rows with a repeat count."""
     import matplotlib.pyplot as plt
     import numpy as np
+
+    from matplotlib.ticker import PercentFormatter
+
+    from ssim_plot.rundata import name_pattern
 
     figures = _figures_module()
     pts = sorted((p for p in sweep.ok_points if p.workload == workload
                   and p.dataflow == dataflow and p.variant == variant),
                  key=lambda p: (p.pes, p.rows, p.index))
-    ops = [r for r in sweep.layers[pts[0].index] if r.is_gemm]
-    n, m = len(ops), len(pts)
-    vector_ops = len(sweep.layers[pts[0].index]) - n
-    grid = np.full((n, m), np.nan)
+    all_ops = [r for r in sweep.layers[pts[0].index] if r.is_gemm]
+    m = len(pts)
+    vector_ops = len(sweep.layers[pts[0].index]) - len(all_ops)
+    full = np.full((len(all_ops), m), np.nan)
     for j, p in enumerate(pts):
         by_index = {r.index: r for r in sweep.layers[p.index]}
-        for i, op in enumerate(ops):
+        for i, op in enumerate(all_ops):
             r = by_index.get(op.index)
             if r is not None:
-                grid[i, j] = r.overall_util
+                full[i, j] = r.overall_util
+    sigs = [(op.type, re.sub(r"[0-9]+", "#", op.name),
+             tuple(None if math.isnan(v) else round(float(v), 9) for v in full[i]))
+            for i, op in enumerate(all_ops)]
+    rows_shown, labels = [], []  # (row of full) and its label
+    block_edges = []  # shown rows where a folded block starts or ends
+    for first, length, reps in collapse_repeats(sigs):
+        if reps > 1:
+            block_edges += [len(rows_shown), len(rows_shown) + length]
+        for k in range(length if reps > 1 else 1):
+            i = first + k
+            if reps > 1:
+                names = [all_ops[i + r * length].name for r in range(reps)]
+                labels.append(f"\u00d7{reps}  {figures._short(name_pattern(names, True), 26)}  "
+                              f"[{all_ops[i].type}]")
+            else:
+                labels.append(f"{all_ops[i].index}  {figures._short(all_ops[i].name, 30)}  "
+                              f"[{all_ops[i].type}]")
+            rows_shown.append(i)
+    collapsed = len(all_ops) - len(rows_shown)
+    grid = full[rows_shown] if rows_shown else full
+    n = len(rows_shown)
     with plt.rc_context(figures.STYLE):
         row_h = 0.2
         axes_h = max(1.6, row_h * n)
@@ -686,8 +886,7 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
         ax.tick_params(axis="x", top=True, labeltop=True, bottom=True, labelbottom=True,
                        length=0)
         ax.set_yticks(range(n))
-        ax.set_yticklabels([f"{op.index}  {figures._short(op.name, 30)}  [{op.type}]"
-                            for op in ops], fontsize=8 if n > 25 else 9)
+        ax.set_yticklabels(labels, fontsize=8 if n > 25 else 9)
         ax.tick_params(axis="y", length=0)
         for s in ax.spines.values():
             s.set_visible(False)
@@ -695,25 +894,30 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
         ax.set_yticks([y - 0.5 for y in range(1, n)], minor=True)
         ax.grid(True, which="minor", color="white", lw=0.6)
         ax.tick_params(which="minor", length=0)
+        for y in block_edges:  # a folded block stands apart from its neighbours
+            ax.axhline(y - 0.5, color="white", lw=2.6, zorder=3)
         for i in range(n):
             for j in range(m):
                 v = grid[i, j]
                 if not math.isnan(v):
-                    text = "<1" if 0 < v < 0.005 else f"{100 * v:.0f}"
+                    text = "<1 %" if 0 < v < 0.005 else f"{100 * v:.0f} %"
                     ax.text(j, i, text, ha="center", va="center", fontsize=7,
                             color="white" if v < 0.55 else "black")
         cb = fig.colorbar(im, cax=cax)
-        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         cb.set_label("overall utilization of the op", fontsize=9)
         title = f"Utilization per GEMM op: {workload}, {dataflow.upper()}"
         if variant:
             title += f" ({sweep.variant_label(variant)})"
         ax.set_title(title, loc="left", x=-label_w / axes_w, pad=34, fontsize=12)
-        note = (f"{n} GEMM ops (rows, execution order) \u00d7 {m} array sizes (columns); "
-                f"cells in % of MACs / PE-cycles of the op")
+        note = (f"{len(all_ops)} GEMM ops (rows, execution order) \u00d7 {m} array sizes "
+                f"(columns); cells: % of MACs / PE-cycles of the op")
+        if collapsed:
+            note += (f";\n\u00d7N: a block of rows repeated N times in a row with the same "
+                     f"numbers ({collapsed} rows folded into their first block)")
         if vector_ops:
             note += f"; {vector_ops} vector ops not shown"
-        fig.text(0.01, 0.35 / fig_h, note, fontsize=8.5, color="#555555", ha="left",
+        fig.text(0.01, 0.2 / fig_h, note, fontsize=8.5, color="#555555", ha="left",
                  va="bottom")
         return fig, []
 
@@ -728,6 +932,7 @@ def write_figures(sweep: Sweep, folder: str) -> tuple:
     written = []
     builds = [("cycles", lambda: build_scaling(sweep, "cycles")),
               ("utilization", lambda: build_scaling(sweep, "utilization")),
+              ("dram", lambda: build_scaling(sweep, "dram")),
               ("pareto", lambda: build_pareto(sweep))]
     heatmaps = heatmap_groups(sweep)
     for w, df, v, stem in heatmaps:
@@ -752,6 +957,17 @@ def _esc(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+# The sweep page uses the whole window: its figures are wide (a panel per workload).
+SWEEP_CSS = """
+main { max-width: none; }
+.fixed-hw { display: flex; flex-wrap: wrap; gap: 4px 8px; }
+.fixed-hw .hw { background: var(--band); border: 1px solid var(--line); border-radius: 4px;
+  padding: 0 6px; white-space: nowrap; font-size: 13.5px; }
+.fixed-hw .hw b { font-weight: normal; color: var(--muted); }
+table.kv td.swept { font-weight: bold; }
+"""
+
+
 def _img(folder: str, stem: str, title: str, caption: str, ident: str) -> str:
     from ssim_plot import page
 
@@ -765,6 +981,18 @@ def _img(folder: str, stem: str, title: str, caption: str, ident: str) -> str:
 
 def _num(v, text) -> str:
     return f'<td class="n" data-v="{_esc(v)}">{_esc(text)}</td>'
+
+
+PARAM_WORDS = {  # sweep.csv's hardware columns in words
+    "dataflow": "dataflow", "fold_overlap": "fold overlap", "fusion": "fusion",
+    "residency": "residency", "fidelity": "fidelity", "ifmap_sram_kb": "ifmap SRAM KiB",
+    "filter_sram_kb": "filter SRAM KiB", "ofmap_sram_kb": "ofmap SRAM KiB",
+    "bandwidth_words": "bandwidth (words/cycle)", "dram_bandwidth": "DRAM bytes/cycle",
+    "dram_gbps": "DRAM GB/s", "dram_latency": "DRAM latency (cycles)",
+    "unlimited_bandwidth": "unlimited bandwidth", "interface_bandwidth": "interface bandwidth",
+    "memory_banks": "memory banks", "clock_ghz": "clock GHz", "vector_lanes": "vector lanes",
+    "output_bytes": "output bytes",
+}
 
 
 def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
@@ -801,14 +1029,20 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
     axes_rows = [("workloads", ", ".join(_esc(w) for w in sweep.workloads))]
     for a in d["axes"]:
         axes_rows.append((f"--{a['flag']}", ", ".join(_esc(v) for v in a["values"])))
-    hw = d.get("base_hardware", {})
+    # The hardware of the points, from sweep.csv's parameter columns: what differs between
+    # points, and, in the open, what is the same at every point.
     fixed = []
-    for section in hw.values() if isinstance(hw, dict) else []:
-        if isinstance(section, dict):
-            fixed += [f"{_esc(k)} = {_esc(v)}" for k, v in section.items()]
-    axes_rows.append(("other hardware",
-                      f"<details><summary>{len(fixed)} .cfg keys, the same at every point"
-                      f"</summary>{'<br>'.join(fixed)}</details>" if fixed else "defaults"))
+    for col in sweep.param_columns:
+        values = []
+        for p in sweep.points:
+            if p.cells.get(col) not in values:
+                values.append(p.cells.get(col))
+        if len(values) == 1 and col not in ("array_rows", "array_cols"):
+            fixed.append(f"<span class=\"hw\"><b>{_esc(PARAM_WORDS.get(col, col))}</b> "
+                         f"{_esc(values[0])}</span>")
+    axes_rows.append(("the same at every point",
+                      f'<div class="fixed-hw" id="fixed-hardware">{" ".join(fixed)}</div>'
+                      if fixed else "defaults"))
     axes_rows.append(("seed", _esc(d.get("seed", ""))))
 
     vcols = [flag for flag, _ in sweep.variant_axes]
@@ -843,15 +1077,23 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
 
     figs = [
         _img(folder, "cycles", "Cycles against array size",
-             "Total cycles of each workload against the PE count (log scales), one line per "
-             "dataflow" + ("and per value of the other swept parameters" if vcols else "")
-             + ".", "fig-cycles"),
+             "Total cycles of each workload (log scale) against the PE count, or, where the "
+             "PE count stays the same, against the swept array shapes or parameter; one line "
+             "per dataflow" + (" and per value of the other swept parameters" if vcols else "")
+             + ". Dotted: the memory-bound floor of each line, its DRAM bytes over the DRAM "
+             "bandwidth, which no schedule can beat: where cycles sit on it, more PEs do not "
+             "help.", "fig-cycles"),
         _img(folder, "utilization", "Utilization against array size",
              "MACs / (PEs \u00d7 cycles) of the whole workload: the share of the array doing "
              "useful work.", "fig-utilization"),
+        _img(folder, "dram", "DRAM traffic against the swept hardware",
+             "Bytes read from and written to DRAM by each workload (log scale), on the same "
+             "axes as the cycles: what larger buffers, other shapes or dataflows save.",
+             "fig-dram"),
         _img(folder, "pareto", "Pareto front",
              "Every finished point; ringed and joined: the points that no other point beats on "
-             "both PE count and cycles.", "fig-pareto"),
+             "both PE count and cycles (when every point has the same PE count: on both DRAM "
+             "traffic and cycles).", "fig-pareto"),
     ]
     heat = []
     for w, df, v, stem in heatmaps:
@@ -867,11 +1109,15 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
                         "pareto": p.index in fronts} for p in sweep.points],
             "heatmaps": [stem for *_, stem in heatmaps]}
     name = os.path.basename(os.path.abspath(folder))
+    swept_line = "swept: " + " \u00b7 ".join(
+        f"{a['flag']} " + ", ".join(v.replace("x", "\u00d7") if a["flag"] == "arrays" else v
+                                    for v in a["values"]) for a in d["axes"]) \
+        if d["axes"] else "one design point per workload"
     lead = (f"{len(ok)} of {total} points finished"
             + (f" ({len(failed)} failed; see the table)" if failed else "")
             + f" for {len(sweep.workloads)} workload(s).")
     css = page.CSS + "td.failed { color: #b03a2e; max-width: 420px; overflow: hidden; " \
-                     "text-overflow: ellipsis; }\n"
+                     "text-overflow: ellipsis; }\n" + SWEEP_CSS
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -885,14 +1131,15 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
 <main>
 <header>
 <h1>Sweep: {_esc(name)}</h1>
-<p>{_esc(", ".join(sweep.workloads))} &middot; {_esc(d.get('tool', 'systolic-sim'))} {_esc(d.get('tool_version', ''))}</p>
+<p id="swept-line">{_esc(swept_line)}</p>
+<p class="muted">{_esc(", ".join(sweep.workloads))} &middot; {_esc(d.get('tool', 'systolic-sim'))} {_esc(d.get('tool_version', ''))}</p>
 </header>
 <section id="totals">
 <div class="cards">{"".join(cards)}</div>
 <p class="lead">{_esc(lead)}</p>
 </section>
 <div class="cols">
-<section id="parameters"><h2>Swept parameters</h2>{page._kv(axes_rows)}</section>
+<section id="parameters"><h2>Swept hardware</h2>{page._kv(axes_rows)}</section>
 <section id="best"><h2>Best points</h2>
 <table class="grid" id="best-table"><thead><tr><th>workload</th><th>fastest</th><th>cycles</th>
 <th>best utilization</th><th>utilization</th></tr></thead><tbody>{"".join(best_rows)}</tbody>

@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "sim/network_run.hpp"
+#include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
 #include "sim/tiler.hpp"
@@ -52,7 +53,7 @@ const RunOption kRunOptions[] = {
      "matrix-multiply), a SCALE-Sim topology .csv or a .yaml network (docs/workloads.md)"},
     {"config", "FILE|PRESET",
      "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
-     "preset name (seed-roofline, tpu-v1, eyeriss, scale-sim-32x32); flags override it"},
+     "preset name (seed-roofline, tpu-v1, gemmini, eyeriss, scale-sim-32x32); flags override it"},
     {"out", "DIR", "output folder [default: results/<run_name>]"},
     {"scalesim-rounding", nullptr,
      "size conv outputs of a SCALE-Sim .csv as SCALE-Sim does, ceil((H - F + S) / S), instead of "
@@ -162,11 +163,11 @@ std::string shape_text(const GemmShape& s) {
 // --fidelity cycle must be able to hold every GEMM's values, and with --report the roofline's
 // reference GEMM (simulated after the workload) must fit too. Throws InputError.
 void preflight(const HwSpec& hw, const Network& net, bool report) {
-  std::set<std::tuple<int64_t, int64_t, int64_t>> shapes;
+  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> shapes;
   for (const Op& op : lower(net)) {
     const GemmOp* g = as_gemm(op);
     if (!g) continue;
-    if (shapes.insert({g->shape.M, g->shape.N, g->shape.K}).second) {
+    if (shapes.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) {
       try {
         (void)plan_blocks(hw, g->shape);
       } catch (const InputError& e) {
@@ -632,6 +633,24 @@ std::string out_of_memory_line(Fidelity fidelity, bool roofline_kernels) {
 
 }  // namespace
 
+// A single run's progress (ops done of total, time left) weighs each op by a rough count of
+// its cycles: a GEMM's folds times (rows streamed + fill and drain), a vector op's elements
+// over the lanes. The reference kernels of --report count as two more items.
+double gemm_cost(const HwSpec& hw, const GemmShape& s, int64_t repeat) {
+  const double folds =
+      double(ceil_div(s.K, hw.array_rows)) * double(ceil_div(s.N, hw.array_cols)) * double(repeat);
+  return folds * double(s.M + hw.array_rows + hw.array_cols);
+}
+double op_cost(const HwSpec& hw, const Op& op) {
+  if (const GemmOp* g = as_gemm(op)) return gemm_cost(hw, g->shape, g->repeat) + 1;
+  if (const VectorOp* v = as_vector(op)) return double(v->elements) / hw.vector_lanes + 1;
+  return 1;
+}
+double canonical_cost(const HwSpec& hw) {
+  return gemm_cost(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim}, 1) +
+         double(int64_t(1) << 24) / hw.vector_lanes;
+}
+
 // How long a run waits for another writer of its --out folder (a run writes for well under a
 // second; a sweep holds the folder until it ends).
 constexpr double kOutLockWaitSeconds = 60;
@@ -666,11 +685,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   const Network net = opts.gemm ? gemm_network(*opts.gemm) : *opts.workload;
   NetworkRunResult result;
   CanonicalKernels canonical;
+  // Progress on stderr once the run takes more than a second: a bar on a terminal, a status
+  // line a second otherwise, nothing with --quiet (the sweep's progress, sim/progress.hpp).
+  const std::vector<Op> ops = lower(net);
+  double cost = opts.report ? canonical_cost(opts.hw) : 0;
+  for (const Op& op : ops) cost += op_cost(opts.hw, op);
+  Progress progress(err, &err == &std::cerr && ::isatty(STDERR_FILENO), opts.quiet,
+                    ops.size() + (opts.report ? 2 : 0), 0, cost,
+                    Progress::Style{"run", "ops", 1.0, 1.0});
   bool phase_is_run = true;  // false: the roofline's kernels (always in fast fidelity)
   try {
-    result = run_network(opts.hw, net, opts.seed);
+    result = run_network(opts.hw, net, opts.seed,
+                         [&](const Op& op) { progress.item_done(op_cost(opts.hw, op)); });
     phase_is_run = false;
-    if (opts.report) canonical = run_canonical_kernels(opts.hw);  // the roofline's dots only
+    if (opts.report) {  // the roofline's dots only
+      canonical = run_canonical_kernels(opts.hw);
+      progress.item_done(canonical_cost(opts.hw) / 2);
+      progress.item_done(canonical_cost(opts.hw) / 2);
+    }
+    progress.finish();
   } catch (const InputError& e) {
     err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
@@ -697,7 +730,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return kExitFailure;
     }
     write_run_folder(opts.out_dir, opts.hw, result, canonical,
-                     RunRecord{opts.seed, workload_fingerprint(lower(net))});
+                     RunRecord{opts.seed, workload_fingerprint(ops)});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()

@@ -253,6 +253,9 @@ const std::vector<KeySpec>& key_specs() {
       {"systolic_sim", "Residency",
        [](HwSpec& h, const std::string& v) { h.residency = parse_bool(v); },
        [](const HwSpec& h) { return fmt_bool(h.residency); }},
+      {"systolic_sim", "WeightPrefetch",
+       [](HwSpec& h, const std::string& v) { h.weight_prefetch = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.weight_prefetch); }},
       {"systolic_sim", "VectorLanes",
        [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
        [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
@@ -696,6 +699,10 @@ const std::vector<FlagSpec>& flag_specs() {
                          "keep an op's output in the ifmap buffer for the ops that read it, where "
                          "it fits (docs/network-schedule.md)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "Residency", s); }));
+    v.push_back(key_flag("weight-prefetch", "on|off", "WeightPrefetch",
+                         "load the next op's first weight blocks into freed filter-buffer halves "
+                         "while an op computes (docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "WeightPrefetch", s); }));
     v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
                          "cycle: value-carrying cycle-by-cycle array, checked against a reference "
                          "GEMM; fast: same cycle counts, one step per fold",

@@ -48,6 +48,8 @@ struct HwSpec {
   bool fold_overlap = false;        // FoldOverlap: on|off
   bool fusion = true;     // Fusion: a GEMM's activation, residual add, pooling in its output stage
   bool residency = true;  // Residency: tensors stay in the ifmap buffer between ops where they fit
+  bool weight_prefetch =
+      true;               // WeightPrefetch: the next op's first weight blocks load during an op
   int vector_lanes = 16;  // VectorLanes: elements per cycle on the vector unit
   int input_bytes = 1;    // bytes per ifmap/filter element (int8)
   int output_bytes = 1;   // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)

@@ -63,8 +63,18 @@ GemmRunResult run_gemm(const HwSpec& hw, const GemmShape& shape, uint64_t seed) 
   return res;
 }
 
+OpLinkStats link_stats(const AccelResult& ar) {
+  OpLinkStats l;
+  l.stage_cycles = ar.stage_tail;
+  l.carried_bytes = ar.carried_bytes;
+  l.overlap_cycles = -ar.carried_from;
+  l.prefetched = ar.prefetched;
+  return l;
+}
+
 GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const AccelResult& ar) {
   GemmRunResult res;
+  res.link = link_stats(ar);
   res.name = "gemm";
   res.shape = prog.shape;
   res.repeat = prog.repeat;

@@ -5,12 +5,22 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/accelerator.hpp"
 #include "models/types.hpp"
 #include "sim/config.hpp"
 
 namespace ssim {
+
+// An op's share of the network schedule across ops (docs/network-schedule.md, "Across ops").
+struct OpLinkStats {
+  int64_t stage_cycles = 0;    // of the write-back cycles: the end waits only for the output stage
+  int64_t carried_bytes = 0;   // its first weight blocks, loaded while the op before it ran
+  int64_t overlap_cycles = 0;  // cycles its first prefetched load ran before the op started
+  std::vector<PrefetchBlock> prefetched;  // the next op's weight blocks it loaded
+};
+OpLinkStats link_stats(const AccelResult& ar);
 
 struct GemmRunResult {
   std::string name;           // layer / GEMM name
@@ -27,6 +37,7 @@ struct GemmRunResult {
   double mapping_eff = 0;       // macs / sum over folds of (R * C * T)
   bool values_checked = false;  // the cycle-level model ran with values and C was compared
   bool values_ok = false;       // ... and equalled the reference GEMM bit for bit
+  OpLinkStats link;
 
   // --- the memory system (docs/memory-system.md) ----------------------------------------------
   // total_cycles = compute_cycles + stall_cycles + writeback_cycles.

@@ -1,6 +1,10 @@
 #include "sim/network_run.hpp"
 
+#include <set>
+#include <tuple>
+
 #include "sim/op_run.hpp"
+#include "sim/tiler.hpp"
 
 namespace ssim {
 namespace {
@@ -36,7 +40,8 @@ OpRow vector_row(const HwSpec& hw, const VectorRunResult& r) {
   row.flops = uint64_t(r.elements);
   row.total_cycles = r.total_cycles;
   row.vector_cycles = r.vector_cycles;
-  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles;
+  row.stage_cycles = r.link.stage_cycles;
+  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles - row.stage_cycles;
   row.dram_read_bytes = r.dram_read_bytes;
   row.dram_write_bytes = r.dram_write_bytes;
   row.dram_input_bytes = r.dram_read_bytes;
@@ -80,7 +85,8 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   const int64_t busy = r.compute_cycles;  // cycles with a fold in flight
   row.compute_cycles = std::min<int64_t>(busy, r.stream_cycles);
   row.fill_drain_cycles = busy - row.compute_cycles;
-  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles;
+  row.stage_cycles = r.link.stage_cycles;
+  row.mem_stall_cycles = r.stall_cycles + r.writeback_cycles - row.stage_cycles;
   row.compute_util = busy ? double(r.macs) / (pes * double(busy)) : 0;
   row.overall_util = r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0;
   row.mapping_eff = r.fold_pe_eff;
@@ -89,13 +95,49 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   return row;
 }
 
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed) {
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
+  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
+  auto check = [&](const std::string& what, int64_t steps) {
+    if (steps <= kMaxPlanSteps) return;
+    throw InputError(what + " would be planned as up to " + std::to_string(steps) +
+                     " program steps, more than the " + std::to_string(kMaxPlanSteps) +
+                     " (about 5 GiB of memory) one op may hold; use larger SRAM buffers (fewer, "
+                     "larger blocks), a larger array, or a smaller layer");
+  };
+  for (const Op& op : ops) {
+    if (const GemmOp* g = as_gemm(op)) {
+      if (!seen.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) continue;
+      const GemmShape& s = g->shape;
+      check("GEMM '" + g->name + "' (M,N,K = " + std::to_string(s.M) + "," + std::to_string(s.N) +
+                "," + std::to_string(s.K) +
+                (g->repeat > 1 ? ", " + std::to_string(g->repeat) + " copies" : "") + ")",
+            plan_steps_bound(hw, s, g->repeat));
+    } else {
+      const VectorOp& v = std::get<VectorOp>(op);
+      check("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
+            plan_steps_bound(hw, v));
+    }
+  }
+}
+
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed,
+                             const std::function<void(const Op&)>& on_op_done) {
   validate_hw(hw);
   NetworkRunResult res;
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());
   const std::vector<Op> ops = lower(net);
+  check_plan_sizes(hw, ops);
   const NetworkPlan plan = plan_network(hw, net, ops);
+  // Each op that runs is planned once; the next one before the current one runs, so that the
+  // current one may prefetch its first weight blocks (docs/network-schedule.md, "Across ops").
+  auto plan_op = [&](size_t j) {
+    if (const GemmOp* g = as_gemm(ops[j])) return plan_gemm_program(hw, *g, &plan.ops[j]);
+    return plan_vector_program(hw, std::get<VectorOp>(ops[j]), &plan.ops[j]);
+  };
+  Program next_prog;
+  size_t next_idx = ops.size();  // the op next_prog belongs to (ops.size(): none)
+  JobLink link;
   for (size_t j = 0; j < ops.size(); ++j) {
     const Op& op = ops[j];
     const OpPlacement& pl = plan.ops[j];
@@ -105,22 +147,46 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       row.flops = uint64_t(v.elements);
       row.fused_into = op_name(ops[size_t(pl.fused_into)]);
       ++res.fused_ops;
-    } else if (const GemmOp* g = as_gemm(op)) {
-      GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl);
-      row = gemm_row(hw, r, g->repeat);
-      (g->b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
-      row.dram_input_bytes += r.dram_ifmap_bytes;
-      row.dram_output_bytes = r.dram_output_bytes;
-      row.dram_spill_bytes = r.dram_spill_bytes;
-      row.dram_side_bytes = r.dram_side_bytes;
-      for (int f : pl.fused) row.fused += (row.fused.empty() ? "" : ";") + op_name(ops[size_t(f)]);
-      if (r.values_checked) {
-        res.values_checked = true;
-        res.values_ok = res.values_ok && r.values_ok;
-      }
-      res.gemms.push_back(std::move(r));
     } else {
-      row = vector_row(hw, run_vector_op(hw, std::get<VectorOp>(op), &pl));
+      const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
+      next_idx = ops.size();
+      link.next_filter.clear();
+      size_t k = j + 1;
+      while (k < ops.size() && plan.ops[k].fused_into >= 0) ++k;
+      if (hw.weight_prefetch && k < ops.size()) {
+        const GemmOp* nk = as_gemm(ops[k]);
+        if (nk && nk->b_is_weight) {  // activations (attention's k^T, v) are not prefetched
+          next_prog = plan_op(k);
+          next_idx = k;
+          link.next_filter = first_filter_loads(next_prog);
+        }
+      }
+      OpLinkStats ls;
+      if (const GemmOp* g = as_gemm(op)) {
+        GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl, &link, &prog);
+        row = gemm_row(hw, r, g->repeat);
+        (g->b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
+        row.dram_input_bytes += r.dram_ifmap_bytes;
+        row.dram_output_bytes = r.dram_output_bytes;
+        row.dram_spill_bytes = r.dram_spill_bytes;
+        row.dram_side_bytes = r.dram_side_bytes;
+        for (int f : pl.fused)
+          row.fused += (row.fused.empty() ? "" : ";") + op_name(ops[size_t(f)]);
+        if (r.values_checked) {
+          res.values_checked = true;
+          res.values_ok = res.values_ok && r.values_ok;
+        }
+        ls = r.link;
+        res.gemms.push_back(std::move(r));
+      } else {
+        const VectorRunResult r = run_vector_op(hw, std::get<VectorOp>(op), &pl, &link, &prog);
+        row = vector_row(hw, r);
+        ls = r.link;
+      }
+      row.prefetched_weight_bytes = uint64_t(ls.carried_bytes);
+      row.overlap_cycles = ls.overlap_cycles;
+      link.carried = std::move(ls.prefetched);
+      link.after_cycles = row.total_cycles;
     }
     row.input_on_chip = pl.input_on_chip;
     row.output_on_chip = pl.output_on_chip;
@@ -139,7 +205,10 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
     res.dram_output_bytes += row.dram_output_bytes;
     res.dram_spill_bytes += row.dram_spill_bytes;
     res.dram_side_bytes += row.dram_side_bytes;
+    res.prefetched_weight_bytes += row.prefetched_weight_bytes;
+    res.overlap_cycles += row.overlap_cycles;
     res.rows.push_back(std::move(row));
+    if (on_op_done) on_op_done(op);
   }
   return res;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct OpRow {
   int64_t fill_drain_cycles = 0;  // the array works but does not stream: preload, skew, drain
   int64_t mem_stall_cycles = 0;   // waiting for DRAM, incl. the final write-back
   int64_t vector_cycles = 0;      // the vector unit works
+  int64_t stage_cycles = 0;       // the end waits only for the output stage (fused ops)
   double compute_util = 0;        // GEMM: macs / (R * C * (compute + fill_drain))
   double overall_util = 0;        // macs / (R * C * total)
   double mapping_eff = 0;         // GEMM: mean over folds of rows * cols / (R * C)
@@ -44,6 +46,10 @@ struct OpRow {
   std::string fused;               // a GEMM: the ops its output stage applies ("a;b")
   bool input_on_chip = false;      // its input was read from the ifmap buffer
   bool output_on_chip = false;     // its output stayed in the ifmap buffer
+  // Across ops (docs/network-schedule.md): its first weight blocks were loaded while the op
+  // before it ran (bytes, and how many cycles before its start the first of them was issued).
+  uint64_t prefetched_weight_bytes = 0;
+  int64_t overlap_cycles = 0;
 };
 
 struct NetworkRunResult {
@@ -58,8 +64,10 @@ struct NetworkRunResult {
   uint64_t macs = 0, flops = 0, dram_read_bytes = 0, dram_write_bytes = 0;
   uint64_t dram_weight_bytes = 0, dram_input_bytes = 0, dram_output_bytes = 0;
   uint64_t dram_spill_bytes = 0, dram_side_bytes = 0;
-  int64_t fused_ops = 0;         // vector ops applied in an output stage
-  int64_t resident_tensors = 0;  // op outputs that stayed on chip
+  int64_t fused_ops = 0;                 // vector ops applied in an output stage
+  int64_t resident_tensors = 0;          // op outputs that stayed on chip
+  uint64_t prefetched_weight_bytes = 0;  // weights loaded during the op before their own
+  int64_t overlap_cycles = 0;            // sum of the rows' overlap_cycles
 };
 
 // The row type of a lowered op of `net` (see docs/report-format.md, Types).
@@ -70,7 +78,14 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 // Runs every op of the network in order, placed by plan_network() (sim/network_plan.hpp):
 // fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
 // network.
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1);
+// `on_op_done`, if set, is called after each op (progress).
+NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1,
+                             const std::function<void(const Op&)>& on_op_done = {});
+
+// Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
+// docs/bad-input.md, "Limits"), from the planner's own step count; run_network() calls it before
+// anything runs.
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops);
 
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):
 // "Vector Add" (c = a + b over 2^24 elements) and "Matrix Multiply" (a 4096^3 GEMM).

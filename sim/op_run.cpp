@@ -70,8 +70,20 @@ void place_program(Program& prog, const OpPlacement& pl, int input_bytes, int ou
         [](TileStep& s) -> int64_t& { return s.store_bytes; });
 }
 
-GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
-                          const OpPlacement* place) {
+namespace {
+
+// Whether each copy of a repeated GEMM gets its own data (run_gemm_op).
+bool own_data(const GemmOp& op) {
+  const GemmShape& g = op.shape;
+  const int64_t r = op.repeat;
+  const double own_bytes =
+      4.0 * double(r * g.M) * double(r * g.N) + double(r) * double(g.M * g.K + g.K * g.N);
+  return own_bytes <= kMaxOwnDataBytes;
+}
+
+}  // namespace
+
+Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement* place) {
   const GemmShape& g = op.shape;
   const std::string where = "gemm op '" + op.name + "': ";
   if (g.M < 1 || g.N < 1 || g.K < 1)
@@ -80,23 +92,32 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
   if (op.repeat < 1)
     throw InputError(where + "repeat = " + std::to_string(op.repeat) + ", allowed: >= 1");
   validate_hw(hw);
-  const int64_t r = op.repeat;
   // Each copy its own data (copy i: A rows i*M.., B columns i*N.., C block (i, i)) unless the
   // (r*M) x (r*N) C would be too large; the layout only shifts the folds, never the timing.
-  const double own_bytes =
-      4.0 * double(r * g.M) * double(r * g.N) + double(r) * double(g.M * g.K + g.K * g.N);
-  const bool own = own_bytes <= kMaxOwnDataBytes;
+  const bool own = own_data(op);
   // A fused add's second operand from DRAM, into each final output tile.
   const bool side = place && place->side_op != -2 && !place->side_on_chip;
   Program prog = plan_gemm_op(
-      hw, g, r, own ? g.M : 0, own ? g.N : 0,
+      hw, g, op.repeat, own ? g.M : 0, own ? g.N : 0,
       GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0,
                   place && place->input_on_chip, place && place->output_on_chip});
   if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  return prog;
+}
+
+GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
+                          const OpPlacement* place, const JobLink* link, const Program* planned) {
+  const GemmShape& g = op.shape;
+  Program own_prog;
+  if (!planned) own_prog = plan_gemm_program(hw, op, place);
+  const Program& prog = planned ? *planned : own_prog;
+  const int64_t r = op.repeat;
+  const bool own = own_data(op);
   const AccelConfig cfg = accel_config(hw);
 
   if (hw.fidelity != Fidelity::Cycle) {
-    GemmRunResult res = gemm_run_result(hw, prog, run_program(ArrayKind::Fast, cfg, prog));
+    GemmRunResult res =
+        gemm_run_result(hw, prog, run_program(ArrayKind::Fast, cfg, prog, nullptr, link));
     res.name = op.name;
     return res;
   }
@@ -110,7 +131,8 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
   for (auto& v : B) v = static_cast<int8_t>(dist(rng));
   std::vector<int32_t> C(size_t(big.M) * size_t(big.N), 0);
   GemmData data{big, A.data(), B.data(), C.data()};
-  GemmRunResult res = gemm_run_result(hw, prog, run_program(ArrayKind::Cycle, cfg, prog, &data));
+  GemmRunResult res =
+      gemm_run_result(hw, prog, run_program(ArrayKind::Cycle, cfg, prog, &data, link));
   res.name = op.name;
   res.values_checked = true;
 
@@ -136,14 +158,23 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
   return res;
 }
 
-VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op, const OpPlacement* place) {
+Program plan_vector_program(const HwSpec& hw, const VectorOp& op, const OpPlacement* place) {
   validate_hw(hw);
   Program prog = plan_vector(hw, op);
   if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  return prog;
+}
+
+VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op, const OpPlacement* place,
+                              const JobLink* link, const Program* planned) {
+  Program own_prog;
+  if (!planned) own_prog = plan_vector_program(hw, op, place);
+  const Program& prog = planned ? *planned : own_prog;
   const AccelConfig cfg = accel_config(hw);
-  const AccelResult ar = run_program(ArrayKind::Fast, cfg, prog);
+  const AccelResult ar = run_program(ArrayKind::Fast, cfg, prog, nullptr, link);
 
   VectorRunResult res;
+  res.link = link_stats(ar);
   res.name = op.name;
   res.kind = op.kind;
   res.elements = op.elements;

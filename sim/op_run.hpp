@@ -24,8 +24,13 @@ namespace ssim {
 // repeat that is not positive, an invalid spec, or buffers too small for the smallest tile.
 // `place`: where a network op's data lives and what its output stage applies
 // (sim/network_plan.hpp); nullptr: an op on its own (inputs from DRAM, outputs to DRAM).
+// `link`: weight prefetch across a network's ops (models/accelerator.hpp, JobLink); `planned`:
+// the op's program as plan_gemm_program() made it (nullptr: planned here).
 GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed = 1,
-                          const OpPlacement* place = nullptr);
+                          const OpPlacement* place = nullptr, const JobLink* link = nullptr,
+                          const Program* planned = nullptr);
+// The program run_gemm_op runs (validates the op and the spec first).
+Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement* place = nullptr);
 
 struct VectorRunResult {
   std::string name;
@@ -60,6 +65,7 @@ struct VectorRunResult {
   int64_t dram_write_first = -1, dram_write_last = -1;  // ... and output bytes
   double dram_busy_cycles = 0;
   int input_bytes = 1, output_bytes = 1;
+  OpLinkStats link;
 };
 
 // A vector op: its inputs stream from DRAM through the ifmap scratchpad in double-buffered
@@ -68,7 +74,10 @@ struct VectorRunResult {
 // spec, or a buffer half too small for one chunk (one row of a softmax / layernorm, one output
 // otherwise): the message names the .cfg key and the KiB needed.
 VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op,
-                              const OpPlacement* place = nullptr);
+                              const OpPlacement* place = nullptr, const JobLink* link = nullptr,
+                              const Program* planned = nullptr);
+Program plan_vector_program(const HwSpec& hw, const VectorOp& op,
+                            const OpPlacement* place = nullptr);
 
 // The placement's changes to an op's program: on-chip input and output, the output stage, the
 // stored outputs of a pooling stage (each final tile's store scaled, at least 1 byte).

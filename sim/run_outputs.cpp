@@ -66,6 +66,9 @@ std::string percent(double f) {
 double peak_flops_per_s(const HwSpec& hw) {
   return 2.0 * hw.array_rows * hw.array_cols * hw.clock_ghz * 1e9;
 }
+double vector_peak_ops_per_s(const HwSpec& hw) {
+  return double(hw.vector_lanes) * hw.clock_ghz * 1e9;
+}
 double dram_bytes_per_s(const HwSpec& hw) {
   return hw.dram_bw() * hw.clock_ghz * 1e9;
 }
@@ -87,6 +90,7 @@ std::vector<std::string> layers_csv_columns() {
           "fill_drain_cycles",
           "mem_stall_cycles",
           "vector_cycles",
+          "stage_cycles",
           "compute_util",
           "overall_util",
           "mapping_eff",
@@ -101,6 +105,8 @@ std::vector<std::string> layers_csv_columns() {
           "fused",
           "input_on_chip",
           "output_on_chip",
+          "prefetched_weight_bytes",
+          "overlap_cycles",
           "arith_intensity",
           "achieved_flops_per_s",
           "roof_flops_per_s",
@@ -126,6 +132,7 @@ std::vector<std::string> layer_row_fields(const OpRow& row) {
           std::to_string(row.fill_drain_cycles),
           std::to_string(row.mem_stall_cycles),
           std::to_string(row.vector_cycles),
+          std::to_string(row.stage_cycles),
           optf(row.compute_util),
           fmt(row.overall_util),
           optf(row.mapping_eff),
@@ -139,7 +146,9 @@ std::vector<std::string> layer_row_fields(const OpRow& row) {
           row.fused_into,
           row.fused,
           row.input_on_chip ? "1" : "0",
-          row.output_on_chip ? "1" : "0"};
+          row.output_on_chip ? "1" : "0",
+          std::to_string(row.prefetched_weight_bytes),
+          std::to_string(row.overlap_cycles)};
 }
 
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
@@ -205,7 +214,11 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"array_cols", hw.array_cols},
       {"dataflow", to_string(hw.dataflow)},
       {"clock_ghz", hw.clock_ghz},
+      {"data_type", kOperandType},
+      // OP/s for the int8 array; peak_flops_per_s is the old name, kept for one version.
+      {"peak_ops_per_s", peak_flops_per_s(hw)},
       {"peak_flops_per_s", peak_flops_per_s(hw)},
+      {"vector_peak_ops_per_s", vector_peak_ops_per_s(hw)},
       {"dram_bytes_per_s", dram_bytes_per_s(hw)},
       {"dram_bytes_per_cycle", hw.dram_bw()},
       {"dram_latency_cycles", hw.dram_latency},
@@ -215,6 +228,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"fold_overlap", hw.fold_overlap},
       {"fusion", hw.fusion},
       {"residency", hw.residency},
+      {"weight_prefetch", hw.weight_prefetch},
       {"vector_lanes", hw.vector_lanes},
       {"fidelity", to_string(hw.fidelity)}};
   const double pes = double(hw.array_rows) * double(hw.array_cols);
@@ -222,6 +236,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"cycles", r.total_cycles},
       {"seconds", seconds},
       {"macs", r.macs},
+      {"ops", r.flops},
       {"flops", r.flops},
       {"dram_read_bytes", r.dram_read_bytes},
       {"dram_write_bytes", r.dram_write_bytes},
@@ -234,15 +249,20 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
         {"residual_operands", r.dram_side_bytes}}},
       {"fused_ops", r.fused_ops},
       {"resident_tensors", r.resident_tensors},
+      {"prefetched_weight_bytes", r.prefetched_weight_bytes},
+      {"overlap_cycles", r.overlap_cycles},
       {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
+      {"achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0},
       {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
   if (r.values_checked) j["values_ok"] = r.values_ok;
   auto kernel = [&](const CanonicalKernel& k) {
     const double s = double(k.cycles) / hz;
     return ordered_json{{"description", k.description},
+                        {"ops", k.flops},
                         {"flops", k.flops},
                         {"dram_bytes", k.dram_bytes},
                         {"cycles", k.cycles},
+                        {"achieved_ops_per_s", s > 0 ? double(k.flops) / s : 0.0},
                         {"achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0}};
   };
   // The roofline's reference kernels run only for the figures (--report): a run without them
@@ -269,7 +289,7 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
   const double hz = hw.clock_ghz * 1e9;
   std::ostringstream out;
   TextTable totals({"workload", "array", "dataflow", "ops", "cycles", "time", "GMACs",
-                    "utilization", "DRAM MB", "TFLOP/s"},
+                    "utilization", "DRAM MB", std::string("T") + kOpUnit + "/s"},
                    {TextTable::Align::Left, TextTable::Align::Left, TextTable::Align::Left,
                     TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
                     TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
@@ -295,17 +315,18 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
   if (top.size() > 5) top.resize(5);
   out << "\nThe " << top.size() << " most expensive ops:\n";
   TextTable t5({"#", "op", "type", "cycles", "share", "compute", "fill/drain", "mem stall",
-                "vector", "utilization", "bound"},
+                "vector", "stage", "utilization", "bound"},
                {TextTable::Align::Right, TextTable::Align::Left, TextTable::Align::Left,
                 TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
                 TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Right,
-                TextTable::Align::Right, TextTable::Align::Left});
+                TextTable::Align::Right, TextTable::Align::Right, TextTable::Align::Left});
   for (const OpRow* row : top) {
     t5.add_row({std::to_string(row->index), row->name, row->type, std::to_string(row->total_cycles),
                 percent(r.total_cycles ? double(row->total_cycles) / double(r.total_cycles) : 0),
                 std::to_string(row->compute_cycles), std::to_string(row->fill_drain_cycles),
                 std::to_string(row->mem_stall_cycles), std::to_string(row->vector_cycles),
-                percent(row->overall_util), roof_of(hw, *row).bound});
+                std::to_string(row->stage_cycles), percent(row->overall_util),
+                roof_of(hw, *row).bound});
   }
   out << t5.str();
   return out.str();

@@ -17,6 +17,12 @@ namespace ssim {
 // Peak array throughput (2 * R * C * clock) and DRAM bandwidth (bytes/s) of a spec.
 double peak_flops_per_s(const HwSpec& hw);
 double dram_bytes_per_s(const HwSpec& hw);
+// The vector unit's peak: one element operation per lane and cycle (lanes * clock).
+double vector_peak_ops_per_s(const HwSpec& hw);
+// The operands' type and the name of its operations: the array multiplies int8, so its
+// throughput is in OP/s (2 per MAC); a floating-point type would count FLOP/s.
+inline constexpr const char* kOperandType = "int8";
+inline constexpr const char* kOpUnit = "OP";
 
 // layers.csv's header, in order (docs/report-format.md).
 std::vector<std::string> layers_csv_columns();

@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "sim/cli.hpp"
+#include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
 #include "workloads/readers.hpp"
@@ -99,19 +100,6 @@ std::string with_commas(int64_t v) {
   return s;
 }
 
-std::string duration_text(double seconds) {
-  if (seconds < 0) seconds = 0;
-  const int64_t s = int64_t(seconds + 0.5);
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", (long long)(s / 3600),
-                  (long long)(s / 60 % 60), (long long)(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
-  }
-  return buf;
-}
-
 // --- the hardware parameter columns
 // ---------------------------------------------------------------
 
@@ -130,6 +118,7 @@ const std::vector<ParamColumn>& param_columns() {
       {"fold_overlap", [](const HwSpec& h) { return on_off(h.fold_overlap); }},
       {"fusion", [](const HwSpec& h) { return on_off(h.fusion); }},
       {"residency", [](const HwSpec& h) { return on_off(h.residency); }},
+      {"weight_prefetch", [](const HwSpec& h) { return on_off(h.weight_prefetch); }},
       {"fidelity", [](const HwSpec& h) { return to_string(h.fidelity); }},
       {"ifmap_sram_kb", [](const HwSpec& h) { return std::to_string(h.ifmap_sram_kb); }},
       {"filter_sram_kb", [](const HwSpec& h) { return std::to_string(h.filter_sram_kb); }},
@@ -187,6 +176,7 @@ const std::vector<AxisDef>& axis_defs() {
       {"fold-overlap", {"fold-overlap"}, "fold_overlap", "off,on"},
       {"fusion", {"fusion"}, "fusion", "off,on"},
       {"residency", {"residency"}, "residency", "off,on"},
+      {"weight-prefetch", {"weight-prefetch"}, "weight_prefetch", "off,on"},
       {"fidelity", {"fidelity"}, "fidelity", "fast,cycle"},
       {"dataflows", {"dataflow"}, "dataflow", "os,ws,is"},
       {"arrays", {"array"}, "", "8x8,16x16,32x32"},
@@ -690,6 +680,7 @@ const std::vector<std::string> kResultColumns = {"status",
                                                  "fill_drain_cycles",
                                                  "mem_stall_cycles",
                                                  "vector_cycles",
+                                                 "stage_cycles",
                                                  "dram_read_bytes",
                                                  "dram_write_bytes",
                                                  "dram_bytes",
@@ -723,7 +714,7 @@ std::vector<std::string> sweep_layers_csv_columns() {
   // The point's identity, then layers.csv's columns up to the network schedule's.
   std::vector<std::string> c = {"point", "workload", "array", "dataflow"};
   const std::vector<std::string> layer = layers_csv_columns();
-  const auto end = std::find(layer.begin(), layer.end(), "output_on_chip");
+  const auto end = std::find(layer.begin(), layer.end(), "overlap_cycles");
   c.insert(c.end(), layer.begin(), end + 1);
   return c;
 }
@@ -733,12 +724,13 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   const double pes = double(p.hw.array_rows) * double(p.hw.array_cols);
   const double hz = p.hw.clock_ghz * 1e9;
   const double seconds = double(r.total_cycles) / hz;
-  int64_t compute = 0, fill = 0, stall = 0, vec = 0;
+  int64_t compute = 0, fill = 0, stall = 0, vec = 0, stage = 0;
   for (const OpRow& row : r.rows) {
     compute += row.compute_cycles;
     fill += row.fill_drain_cycles;
     stall += row.mem_stall_cycles;
     vec += row.vector_cycles;
+    stage += row.stage_cycles;
   }
   f.push_back("ok");
   f.push_back(std::to_string(r.rows.size()));
@@ -751,6 +743,7 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(std::to_string(fill));
   f.push_back(std::to_string(stall));
   f.push_back(std::to_string(vec));
+  f.push_back(std::to_string(stage));
   f.push_back(std::to_string(r.dram_read_bytes));
   f.push_back(std::to_string(r.dram_write_bytes));
   f.push_back(std::to_string(r.dram_read_bytes + r.dram_write_bytes));
@@ -1001,77 +994,6 @@ std::string exit_text(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   return "stopped";
 }
-
-// Progress on stderr: a bar on a terminal, a line per finished point otherwise.
-class Progress {
- public:
-  Progress(std::ostream& err, bool bar, bool quiet, size_t total, size_t done_before,
-           double cost_left)
-      : err_(err),
-        bar_(bar && !quiet),
-        quiet_(quiet),
-        total_(total),
-        done_(done_before),
-        cost_left_(cost_left),
-        start_(Clock::now()) {}
-
-  void point_done(const SweepPoint& p, const std::string& what, double cost) {
-    ++done_;
-    cost_done_ += cost;
-    if (quiet_) return;
-    if (bar_) {
-      draw();
-      return;
-    }
-    err_ << "sweep [" << done_ << "/" << total_ << "] " << p.label << ": " << what << std::endl;
-  }
-
-  void tick() {
-    if (bar_ && !quiet_) draw();
-  }
-
-  // The bar's last state stays on the screen.
-  void finish() {
-    if (bar_ && !quiet_ && drawn_) {
-      draw();
-      err_ << std::endl;
-    }
-  }
-
-  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
-
- private:
-  void draw() {
-    int width = 80;
-    winsize ws{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) width = ws.ws_col;
-    const double t = elapsed();
-    std::string eta = "estimating";
-    if (cost_done_ > 0 && cost_left_ > 0) {
-      const double left = t * std::max(0.0, cost_left_ - cost_done_) / cost_done_;
-      eta = "~" + duration_text(left) + " left";
-    }
-    std::ostringstream tail;
-    tail << " " << done_ << "/" << total_ << " points  " << duration_text(t) << " elapsed  "
-         << (done_ == total_ ? std::string("done") : eta);
-    // A fixed width, so that the bar does not jump as the numbers grow.
-    const int bar_w =
-        std::max(10, std::min(40, width - 52 - 2 * int(std::to_string(total_).size())));
-    const int fill = total_ ? int(double(bar_w) * double(done_) / double(total_)) : bar_w;
-    std::string line = "sweep [" + std::string(size_t(fill), '#') +
-                       std::string(size_t(bar_w - fill), '.') + "]" + tail.str();
-    if (int(line.size()) >= width) line.resize(size_t(width - 1));
-    err_ << "\r" << line << "\033[K" << std::flush;
-    drawn_ = true;
-  }
-
-  std::ostream& err_;
-  bool bar_, quiet_;
-  size_t total_, done_;
-  double cost_left_, cost_done_ = 0;
-  Clock::time_point start_;
-  bool drawn_ = false;
-};
 
 // The first difference between two sweep descriptions, for the refusal message.
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b) {
@@ -1463,7 +1385,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
         rows[index] = row;  // reported in the final file, run again on resume
         what = "FAILED: " + field("error");
       }
-      progress.point_done(p, what, p.cost);
+      progress.item_done(p.cost, p.label + ": " + what);
     };
 
     try {
@@ -1587,7 +1509,8 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
       if (a.flag != "arrays" && a.flag != "dataflows") head.push_back(a.flag);
     }
     const size_t fixed = head.size();
-    for (const char* h : {"cycles", "time", "utilization", "DRAM MB", "TFLOP/s"}) head.push_back(h);
+    for (const char* h : {"cycles", "time", "utilization", "DRAM MB"}) head.push_back(h);
+    head.push_back(std::string("T") + kOpUnit + "/s");
     std::vector<TextTable::Align> align(fixed, TextTable::Align::Left);
     align.resize(head.size(), TextTable::Align::Right);
     TextTable t(head, align);

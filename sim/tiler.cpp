@@ -537,14 +537,50 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 constexpr double kMaxCutSteps = 65536;
 
-SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
-  (void)plan_blocks(hw, g, ctx);                // the whole GEMM's smallest blocks must fit
-  if (hw.dram_stall_free()) return {g.M, g.N};  // the buffer-independent schedule
+namespace {
 
-  // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N (K never: a fold
-  // keeps its whole K or its accumulators would leave the PEs), each run fold-major after the
-  // last, when that saves more transfer time than it costs in fills and drains (TPU-style
-  // blocking of the activations to the accumulators, with the weights reloaded per block).
+// Candidate k-block sizes (SubGemms::k): K itself, and for WS and IS plain GEMMs multiples of
+// the array's rows (a fold's K-chunk), so a cut changes the order of the folds, not their shapes.
+std::vector<int64_t> k_candidates(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  std::vector<int64_t> c{g.K};
+  const int64_t R = hw.array_rows;
+  if (hw.dataflow == Dataflow::OS || ctx.conv || g.K <= R) return c;
+  for (int64_t p = 2; p <= 8; p *= 2) {
+    const int64_t k = round_up(ceil_div(g.K, p), R);
+    if (k < g.K) c.push_back(k);
+  }
+  for (int64_t t = 2 * R; t < g.K; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// Calls f(sub, n) for the (at most 8) distinct sub-GEMM shapes of a cut and how many there are.
+template <class F>
+void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
+  const int64_t lm = g.M - (tm - 1) * t.m, ln = g.N - (tn - 1) * t.n, lk = g.K - (tk - 1) * t.k;
+  for (int im = 0; im < 2; ++im)
+    for (int in = 0; in < 2; ++in)
+      for (int ik = 0; ik < 2; ++ik) {
+        const int64_t n = (im ? 1 : tm - 1) * (in ? 1 : tn - 1) * (ik ? 1 : tk - 1);
+        if (n > 0) f(GemmShape{im ? lm : t.m, in ? ln : t.n, ik ? lk : t.k}, n);
+      }
+}
+
+}  // namespace
+
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
+  const SpatialMap wsm = spatial_map(hw.dataflow, g);
+  const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
+                       double(ceil_div(wsm.Sc, hw.array_cols)) * double(whole.segments);
+  if (hw.dram_stall_free()) return {g.M, g.N, g.K, uncut};  // the buffer-independent schedule
+
+  // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N, and (WS, IS) K,
+  // each run fold-major after the last, when that saves more transfer time than it costs in
+  // fills and drains: TPU-style blocking of the activations to the accumulators, with the
+  // weights reloaded per block, and Gemmini-style blocking of K into the accumulators.
   const double bw = hw.dram_bw(), lat = double(hw.dram_latency);
   const int64_t R = hw.array_rows, C = hw.array_cols;
   int64_t um = 1, un = 1;
@@ -559,47 +595,58 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
       um = C;
       break;
   }
-  int64_t best_m = g.M, best_n = g.N;
+  const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
+  const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
+  SubGemms best_t{g.M, g.N, g.K, uncut};
   double best = std::numeric_limits<double>::infinity();
   for (int64_t Mt : tile_candidates(g.M, um))
-    for (int64_t Nt : tile_candidates(g.N, un)) {
-      const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt);
-      const int64_t lm = g.M - (tm - 1) * Mt, ln = g.N - (tn - 1) * Nt;
-      double compute = 0, traffic = 0, first = 0, steps = 0;
-      bool fits = true;
-      for (int im = 0; im < 2 && fits; ++im)
-        for (int in = 0; in < 2 && fits; ++in) {
-          const double n = double(im ? 1 : tm - 1) * double(in ? 1 : tn - 1);
-          if (n <= 0) continue;
-          const GemmShape sub{im ? lm : Mt, in ? ln : Nt, g.K};
+    for (int64_t Nt : tile_candidates(g.N, un))
+      for (int64_t Kt : kc) {
+        // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
+        if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
+        SubGemms t{Mt, Nt, Kt};
+        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
+        double compute = 0, traffic = 0, steps = 0;
+        bool fits = true;
+        for_each_sub_gemm(g, t, [&](const GemmShape& sub, int64_t n) {
+          if (!fits) return;
           try {
             const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
             const SpatialMap sm = spatial_map(hw.dataflow, sub);
-            compute += n * fold_cycles(hw, sub);
-            traffic += n * double(p.traffic.total() - (ctx.a_on_chip ? p.traffic.ifmap : 0) -
-                                  (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
-            steps += n * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
+            compute += double(n) * fold_cycles(hw, sub);
+            const double a = ctx.a_on_chip ? 0.0 : double(p.traffic.ifmap);
+            if (Kt < g.K) {  // the outputs once per output block, below
+              traffic += double(n) * (a + double(p.traffic.filter));
+            } else {
+              traffic += double(n) * double(p.traffic.total() - p.traffic.ifmap + int64_t(a) -
+                                            (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
+            }
+            steps += double(n) * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
           } catch (const InputError&) {
             fits = false;
           }
+        });
+        if (Kt < g.K)
+          traffic += double(g.M * g.N) *
+                     double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
+        // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
+        // them (unless the uncut plan has more already).
+        if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
+        // The first sub-GEMM's first blocks before anything computes.
+        // (An A already on chip costs nothing.)
+        const double first =
+            ctx.a_on_chip
+                ? 0.0
+                : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
+        const double est = std::max(compute, traffic / bw) + first + 2 * lat +
+                           double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+        if (est < best) {
+          best = est;
+          t.steps = steps;
+          best_t = t;
         }
-      // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
-      // them (unless the uncut plan has more already).
-      if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N))) continue;
-      // The first sub-GEMM's first blocks before anything computes.
-      // (An A already on chip costs nothing.)
-      first = ctx.a_on_chip
-                  ? 0.0
-                  : double(std::min(Mt, g.M) * std::min<int64_t>(g.K, R) * hw.input_bytes) / bw;
-      const double est = std::max(compute, traffic / bw) + first + 2 * lat +
-                         double(tm * tn);  // a cycle per sub-GEMM: ties go to fewer
-      if (est < best) {
-        best = est;
-        best_m = Mt;
-        best_n = Nt;
       }
-    }
-  return {best_m, best_n};
+  return best_t;
 }
 
 DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
@@ -607,15 +654,24 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext
   DramTraffic d;
   for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
     for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
-      const GemmShape sub{std::min(t.m, g.M - m0), std::min(t.n, g.N - n0), g.K};
-      const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
-      GemmContext sc = ctx;
-      if (ctx.conv) sc.conv = &shifted;
-      const DramTraffic x = plan_blocks(hw, sub, sc).traffic;
-      d.ifmap += x.ifmap;
-      d.filter += x.filter;
-      d.ofmap += x.ofmap;
-      d.psum += x.psum;
+      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
+      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
+        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
+        const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+        GemmContext sc = ctx;
+        if (ctx.conv) sc.conv = &shifted;
+        const DramTraffic x = plan_blocks(hw, sub, sc).traffic;
+        d.ifmap += x.ifmap;
+        d.filter += x.filter;
+        if (t.k < g.K) continue;  // the block's outputs, once, below
+        d.ofmap += x.ofmap;
+        d.psum += x.psum;
+        d.side += x.side;
+      }
+      if (t.k < g.K) {
+        d.ofmap += bm * bn * hw.output_bytes;
+        d.side += bm * bn * ctx.side_bytes;
+      }
     }
   return d;
 }
@@ -623,8 +679,7 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext
 Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);
   const SubGemms t = choose_sub_gemms(hw, g, ctx);
-  const int64_t best_m = t.m, best_n = t.n;
-  if (best_m >= g.M && best_n >= g.N) return build_program(hw, g, whole, ctx);
+  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
 
   Program p;
   p.shape = g;
@@ -633,31 +688,59 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
   p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
-  for (int64_t m0 = 0; m0 < g.M; m0 += best_m)
-    for (int64_t n0 = 0; n0 < g.N; n0 += best_n) {
-      const GemmShape sub{std::min(best_m, g.M - m0), std::min(best_n, g.N - n0), g.K};
-      const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
-      GemmContext sc = ctx;
-      if (ctx.conv) sc.conv = &shifted;
-      const GemmPlan sp = plan_blocks(hw, sub, sc);
-      Program one = build_program(hw, sub, sp, sc);
-      if (p.plan.empty())
-        p.plan = "sub-gemm:" + std::to_string(best_m) + "x" + std::to_string(best_n) + " " +
-                 sp.describe();
-      for (TileStep& st : one.steps) {
-        st.m0 += m0;
-        st.n0 += n0;
-        for (Fold& f : st.folds) {
-          f.m0 += m0;
-          f.n0 += n0;
+  for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
+    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
+      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
+      const size_t block_first = p.steps.size();
+      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
+        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
+        const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+        GemmContext sc = ctx;
+        if (ctx.conv) sc.conv = &shifted;
+        const GemmPlan sp = plan_blocks(hw, sub, sc);
+        Program one = build_program(hw, sub, sp, sc);
+        if (p.plan.empty())
+          p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
+                   (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " + sp.describe();
+        for (TileStep& st : one.steps) {
+          st.m0 += m0;
+          st.n0 += n0;
+          st.k0 += k0;
+          for (Fold& f : st.folds) {
+            f.m0 += m0;
+            f.n0 += n0;
+            f.k0 += k0;
+          }
+          p.tile.m = std::max(p.tile.m, st.mlen);
+          p.tile.n = std::max(p.tile.n, st.nlen);
+          p.tile.k = std::max(p.tile.k, st.klen);
+          p.steps.push_back(std::move(st));
         }
-        p.tile.m = std::max(p.tile.m, st.mlen);
-        p.tile.n = std::max(p.tile.n, st.nlen);
-        p.tile.k = std::max(p.tile.k, st.klen);
-        p.steps.push_back(std::move(st));
+      }
+      if (t.k >= g.K) continue;
+      // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
+      // (with a fused add's operand) and written back after its last.
+      for (size_t j = block_first; j < p.steps.size(); ++j) {
+        TileStep& st = p.steps[j];
+        st.new_output = j == block_first;
+        st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
+        st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
+        st.psum_load_bytes = st.psum_back = 0;
+        const bool last = j + 1 == p.steps.size();
+        st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
+        st.stage = last;
       }
     }
   return p;
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat) {
+  const double one = choose_sub_gemms(hw, g).steps;
+  return int64_t(std::min(one * double(std::max<int64_t>(1, repeat)), 4e18));
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op) {
+  return ceil_div(op.outputs, choose_vector_chunks(hw, op).outputs);
 }
 
 // --- Repeated GEMMs ------------------------------------------------------------------------------

@@ -91,11 +91,15 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                       const GemmContext& ctx = {});
 
-// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x K run one after another (m = M, n = N:
-// not cut; always so with a stall-free channel). With a modelled channel the sizes minimise
-// max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps.
+// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
+// k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes
+// minimise max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps. A cut of
+// K (WS and IS, not a conv; k a multiple of the array's rows) keeps the m x n output block's int32
+// accumulators in one output tile of the ofmap buffer (at most a half) while its k-blocks run
+// one after another, k-blocks inner (docs/memory-system.md, "Blocking K").
 struct SubGemms {
-  int64_t m = 0, n = 0;
+  int64_t m = 0, n = 0, k = 0;
+  double steps = 0;  // the program steps of the cut (the folds' segments)
 };
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
@@ -155,6 +159,15 @@ VectorChunking choose_vector_chunks(const HwSpec& hw, const VectorOp& op);
 
 // The program for chunks of `chunk_outputs` output elements (InputError if they do not fit).
 Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs);
+
+// The program steps plan_gemm_op() makes for `repeat` copies of g (every copy is materialised),
+// and the steps plan_vector() makes for a vector op: what a run holds in memory per op
+// (bad-input.md, "Limits"), without building the program.
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat);
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op);
+// Steps one op's program may have: about 0.6 KiB each with the controller's state (16384^3 on
+// 128 x 128, 524,288 steps, measured 313 MB), so about 5 GiB.
+constexpr int64_t kMaxPlanSteps = int64_t(1) << 23;
 
 // choose_vector_chunks() then build_vector_program().
 Program plan_vector(const HwSpec& hw, const VectorOp& op);

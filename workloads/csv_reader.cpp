@@ -239,7 +239,9 @@ Network parse_scalesim_csv(const std::string& text, const std::string& source,
 
 Network read_scalesim_csv(const std::string& path, const CsvOptions& opts) {
   return parse_scalesim_csv(
-      detail::read_workload_file(path, "topology file", "a SCALE-Sim topology .csv"), path, opts);
+      detail::read_workload_file(path, "topology file", "a SCALE-Sim topology .csv",
+                                 detail::kMaxTopologyFileBytes),
+      path, opts);
 }
 
 }  // namespace ssim

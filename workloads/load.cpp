@@ -30,7 +30,6 @@ namespace detail {
 // natural home).
 
 // Workload files larger than this are refused (a 10,000-layer YAML network is about 0.5 MiB).
-constexpr uintmax_t kMaxWorkloadFileBytes = uintmax_t(64) << 20;
 
 size_t utf8_length_at(const std::string& s, size_t i) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -151,10 +150,11 @@ std::string read_input_file(const std::string& path, uintmax_t max_bytes) {
   return text;
 }
 
-std::string read_workload_file(const std::string& path, const char* what, const char* expected) {
+std::string read_workload_file(const std::string& path, const char* what, const char* expected,
+                               uintmax_t max_bytes) {
   const std::string where = "'" + printable(path) + "'";
   try {
-    return read_input_file(path, kMaxWorkloadFileBytes);
+    return read_input_file(path, max_bytes);
   } catch (const InputFileError& e) {
     switch (e.kind) {
       case InputFileError::Open:
@@ -166,7 +166,7 @@ std::string read_workload_file(const std::string& path, const char* what, const 
         break;
     }
     throw InputError(std::string(what) + " " + where + " is too large (more than " +
-                     std::to_string(kMaxWorkloadFileBytes >> 20) + " MiB)");
+                     std::to_string(max_bytes >> 20) + " MiB)");
   }
 }
 

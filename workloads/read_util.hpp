@@ -106,7 +106,12 @@ std::string read_input_file(const std::string& path, uintmax_t max_bytes);
 // The file's contents; InputError with the real reason for a missing, unreadable or folder path,
 // and a size cap that also stops endless devices.
 // `expected` names the format for "not a text file" ("a SCALE-Sim topology .csv").
-std::string read_workload_file(const std::string& path, const char* what, const char* expected);
+// At most `max_bytes`: topology CSVs 64 MiB, YAML network files 8 MiB (yaml-cpp's node tree takes
+// about a hundred times the text: a 63 MB file of 1.24 M layers needed 6.9 GB).
+constexpr uintmax_t kMaxTopologyFileBytes = uintmax_t(64) << 20;
+constexpr uintmax_t kMaxNetworkFileBytes = uintmax_t(8) << 20;
+std::string read_workload_file(const std::string& path, const char* what, const char* expected,
+                               uintmax_t max_bytes);
 
 // "dir/Resnet50.csv" -> "Resnet50"
 inline std::string file_stem(const std::string& path) {

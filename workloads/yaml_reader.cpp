@@ -44,12 +44,37 @@ class MapReader {
         line_(line_of(map, fallback_line)),
         layer_(std::move(layer_name)) {
     std::set<std::string> seen;
+    std::vector<YAML::Node> merged;  // the maps of a `<<` merge key, in order
     for (auto it = map_.begin(); it != map_.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
       if (key.empty()) fail(it->first, "a key must be a non-empty name");
+      if (key == "<<" && it->first.Tag() != "!") {  // a quoted "<<" is a plain key
+        // YAML's merge key (yaml.org/type/merge): the keys of a map, or of a list of maps,
+        // that this map does not set itself; an earlier map in the list wins over a later one.
+        if (!seen.insert(key).second) fail(it->first, "duplicate key '<<'");
+        const YAML::Node& v = it->second;
+        if (v.IsMap()) {
+          merged.push_back(v);
+        } else if (v.IsSequence() && v.size() > 0) {
+          for (const YAML::Node& m : v) {
+            if (!m.IsMap()) fail(m, "'<<' (a merge key) takes a map or a list of maps");
+            merged.push_back(m);
+          }
+        } else {
+          fail(v, "'<<' (a merge key) takes a map or a list of maps, not " + scalar_text(v));
+        }
+        continue;
+      }
       if (!seen.insert(key).second) fail(it->first, "duplicate key '" + key + "'");
       entries_.emplace_back(key, it->second);
     }
+    for (const YAML::Node& m : merged)
+      for (auto it = m.begin(); it != m.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+        if (key.empty()) fail(it->first, "a key must be a non-empty name");
+        if (key == "<<") fail(it->first, "a merged map may not merge again ('<<' inside '<<')");
+        if (seen.insert(key).second) entries_.emplace_back(key, it->second);
+      }
   }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
@@ -427,7 +452,8 @@ Network parse_yaml_network(const std::string& text, const std::string& source) {
 }
 
 Network read_yaml_network(const std::string& path) {
-  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file"),
+  return parse_yaml_network(detail::read_workload_file(path, "network file", "a YAML network file",
+                                                       detail::kMaxNetworkFileBytes),
                             path);
 }
 

@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from . import units  # noqa: E402
-from .rundata import Run, roofline_data  # noqa: E402
+from .rundata import Run, net_layers, roofline_data  # noqa: E402
 
 PNG_DPI = 110
 SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', 'Liberation Sans', Arial, sans-serif"
@@ -60,18 +60,26 @@ PARTS = (
     ("fill_drain_cycles", "fill / drain", "#dd8452"),
     ("mem_stall_cycles", "memory stall", "#c44e52"),
     ("vector_cycles", "vector ops", "#55a868"),
+    ("stage_cycles", "output stage", "#8172b3"),
 )
 
 CANONICAL_STYLE = dict(marker="*", s=260, color="#ffd21f", edgecolors="black", linewidths=1.0,
-                       zorder=6)
+                       zorder=5)
+VECTOR_ROOF_COLOR = "#2e7d32"
+
+
+def _per_type(types, fixed: dict, spare: list) -> dict:
+    """A style per type: the fixed one where there is one, else the spare ones in order of
+    appearance (repeating when they run out)."""
+    out, spares = {}, iter(spare * (len(spare) and (len(set(types)) // len(spare) + 1)))
+    for t in types:
+        if t not in out:
+            out[t] = fixed.get(t) or next(spares)
+    return out
 
 
 def type_colors(types) -> dict:
-    out, spare = {}, iter(_SPARE_COLORS * 4)
-    for t in types:
-        if t not in out:
-            out[t] = TYPE_COLORS.get(t) or next(spare)
-    return out
+    return _per_type(list(types), TYPE_COLORS, _SPARE_COLORS)
 
 
 def _save(fig, folder: str, stem: str, extra_artists=()) -> list:
@@ -145,40 +153,50 @@ def _text_boxes(text, renderer, pieces: int = 12) -> list:
     return out
 
 
-def _place(fig, ax, groups, points, lines):
+def _place(fig, ax, groups, points, lines, optional=0):
     """Draws one text per group, choosing among the group's candidates.
 
     groups: list of candidate lists; a candidate is a function that draws the text and returns
     the artist. Texts are placed in order; a candidate is allowed only if it lies inside the
     axes and overlaps no text placed before it. Among the allowed ones the first with the lowest
     score wins: data points (x, y, radius in pixels) covered count 1 each, samples of the roof
-    lines 0.25 each. If no candidate is allowed, the first is used.
+    lines 0.25 each. If no candidate is allowed, the first is used, except for the last
+    `optional` groups, which are then left out. Returns the number of groups drawn.
     """
     renderer = fig.canvas.get_renderer()
     axb = ax.get_window_extent(renderer)
     placed = []
+    drawn = 0
 
     def covered(boxes, pts):
         return sum(1 for (x, y, r) in pts
                    if any(b.x0 - r <= x <= b.x1 + r and b.y0 - r <= y <= b.y1 + r
                           for b in boxes))
 
-    for candidates in groups:
+    for gi, candidates in enumerate(groups):
         best = None
+        least_bad = None  # when nothing is allowed: the fewest overlaps, then inside the axes
         for rank, make in enumerate(candidates):
             art = make()
             boxes = _text_boxes(art, renderer)
             art.remove()
-            if any(b.x0 < axb.x0 or b.x1 > axb.x1 or b.y0 < axb.y0 or b.y1 > axb.y1
-                   for b in boxes):
-                continue
-            if any(b.overlaps(p) for b in boxes for p in placed):
+            outside = sum(1 for b in boxes if b.x0 < axb.x0 or b.x1 > axb.x1 or b.y0 < axb.y0
+                          or b.y1 > axb.y1)
+            clashes = sum(1 for b in boxes for p in placed if b.overlaps(p))
+            if outside or clashes:
+                bad = (clashes + outside, rank)
+                if least_bad is None or bad < least_bad[0]:
+                    least_bad = (bad, make)
                 continue
             score = covered(boxes, points) + 0.25 * covered(boxes, lines) + 0.001 * rank
             if best is None or score < best[0]:
                 best = (score, make)
-        art = (best[1] if best else candidates[0])()
+        if best is None and gi >= len(groups) - optional:
+            continue
+        art = (best[1] if best else least_bad[1])()
         placed.extend(_text_boxes(art, renderer))
+        drawn += 1
+    return drawn
 
 
 def _annotator(ax, text, xy, dx, dy, ha, va, **kw):
@@ -186,14 +204,49 @@ def _annotator(ax, text, xy, dx, dy, ha, va, **kw):
                                ha=ha, va=va, **kw)
 
 
+# One marker per kind of op, so that kinds stay apart where colours are close (and in grey).
+TYPE_MARKERS = {
+    "conv": "o", "linear": "s", "gemm": "D", "attention-qk": "^", "attention-av": "v",
+    "attention-proj": "<", "elementwise": "P", "activation": "X", "softmax": "h", "pool": "p",
+    "norm": "d",
+}
+_SPARE_MARKERS = ["H", ">", "8", "o", "s", "^"]
+
+# Dots: area grows with the group's share of the run's time.
+DOT_MIN_AREA, DOT_SHARE_AREA = 26.0, 700.0
+LABEL_MIN_SHARE, LABEL_MAX = 0.04, 6  # the ops labelled by name: the few that dominate the time
+
+
+def type_markers(types) -> dict:
+    return _per_type(list(types), TYPE_MARKERS, _SPARE_MARKERS)
+
+
+def dot_area(share: float) -> float:
+    return DOT_MIN_AREA + DOT_SHARE_AREA * share
+
+
+def dominant_groups(groups: list) -> list:
+    """The groups labelled by name: at most LABEL_MAX with at least LABEL_MIN_SHARE of the
+    time, largest first (always the largest one)."""
+    ranked = sorted(groups, key=lambda g: (-g["share"], g["indices"][0]))
+    return [g for i, g in enumerate(ranked) if i == 0 or (i < LABEL_MAX
+                                                          and g["share"] >= LABEL_MIN_SHARE)]
+
+
 def build_roofline(run: Run):
     """The roofline figure (and artists outside its axes), not yet saved."""
     d = roofline_data(run)
-    peak, bw, ridge = d["peak_flops_per_s"], d["dram_bytes_per_s"], d["ridge_ai"]
-    pts, canon = d["points"], d["canonical"]
+    peak, bw, ridge = d["peak_ops_per_s"], d["dram_bytes_per_s"], d["ridge_ai"]
+    vpeak = d["vector_peak_ops_per_s"]
+    unit = d["unit"]
+    groups, canon = d["groups"], d["canonical"]
+    rate = lambda v: units.ops_per_s(v, unit)  # noqa: E731
 
-    ais = [p["ai"] for p in pts] + [c["ai"] for c in canon] + [ridge]
-    perfs = [p["flops_per_s"] for p in pts] + [c["flops_per_s"] for c in canon] + [peak]
+    ais = [g["ai"] for g in groups] + [c["ai"] for c in canon] + [ridge]
+    perfs = [g["ops_per_s"] for g in groups] + [c["ops_per_s"] for c in canon] + [peak]
+    if vpeak:
+        ais.append(vpeak / bw)
+        perfs.append(vpeak)
     # Room on both sides of the ridge for the roofs and their labels.
     xmin = _decade_floor(min(min(ais) / 2.5, ridge / 30))
     xmax = _decade_ceil(max(max(ais) * 2.5, ridge * 30))
@@ -201,35 +254,48 @@ def build_roofline(run: Run):
     ymax = _decade_ceil(peak * 4)
 
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(10.5, 6.4))
-        ax = fig.add_axes((0.085, 0.10, 0.64, 0.82))
+        fig = plt.figure(figsize=(11.5, 7.0))
+        ax = fig.add_axes((0.08, 0.09, 0.62, 0.84))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
 
-        # The roof: bandwidth line up to the ridge, flat compute roof after it.
+        # The array's roof: bandwidth line up to the ridge, flat compute roof after it.
         roof_kw = dict(color="#222222", lw=2.2, solid_capstyle="round", zorder=4)
-        ax.plot([xmin, ridge], [bw * xmin, peak], **roof_kw)
-        ax.plot([ridge, xmax], [peak, peak], **roof_kw)
+        ax.plot([xmin, ridge], [bw * xmin, peak], gid="roof-dram", **roof_kw)
+        ax.plot([ridge, xmax], [peak, peak], gid="roof-array", **roof_kw)
         # Faint continuations show what each roof alone would allow.
         ax.plot([ridge, min(xmax, ymax / bw)], [peak, min(ymax, bw * xmax)], color="#222222",
                 lw=0.8, ls=(0, (2, 3)), alpha=0.45, zorder=2)
         ax.plot([xmin, ridge], [peak, peak], color="#222222", lw=0.8, ls=(0, (2, 3)),
                 alpha=0.45, zorder=2)
         ax.plot([ridge, ridge], [ymin, peak], color="#555555", lw=0.8, ls=":", zorder=2)
+        # The vector unit's roof: its own compute peak under the same DRAM bandwidth.
+        vridge = vpeak / bw if vpeak else None
+        if vpeak:
+            ax.plot([vridge, xmax], [vpeak, vpeak], color=VECTOR_ROOF_COLOR, lw=1.8,
+                    ls=(0, (6, 2)), zorder=4, gid="roof-vector")
 
-        # Layer points, one colour per type.
-        colors = type_colors(p["type"] for p in pts)
-        type_handles = []
-        for t, col in colors.items():
-            sel = [p for p in pts if p["type"] == t]
-            ax.scatter([p["ai"] for p in sel], [p["flops_per_s"] for p in sel], s=38,
-                       color=col, alpha=0.85, edgecolors="white", linewidths=0.6, zorder=5)
-            type_handles.append(Line2D([], [], ls="", marker="o", ms=7, color=col,
-                                       markeredgecolor="white", label=f"{t} ({len(sel)})"))
+        # Reference kernels first: the workload's own dots are drawn over them.
         for c in canon:
-            ax.scatter([c["ai"]], [c["flops_per_s"]], **CANONICAL_STYLE)
+            ax.scatter([c["ai"]], [c["ops_per_s"]], gid=f"reference-{c['key']}",
+                       **CANONICAL_STYLE)
+        # One dot per group of identical ops, area by share of time; colour and marker by type.
+        types = [g["type"] for g in groups]
+        colors, markers = type_colors(types), type_markers(types)
+        type_handles = []
+        for t in colors:
+            sel = [g for g in groups if g["type"] == t]
+            ax.scatter([g["ai"] for g in sel], [g["ops_per_s"] for g in sel],
+                       s=[dot_area(g["share"]) for g in sel], marker=markers[t], color=colors[t],
+                       alpha=0.8, edgecolors="black", linewidths=0.6, zorder=6, gid=f"dots-{t}")
+            n_ops = sum(g["count"] for g in sel)
+            where = "vector" if sel[0]["unit"] == "vector" else "array"
+            type_handles.append(Line2D(
+                [], [], ls="", marker=markers[t], ms=8, color=colors[t], markeredgecolor="black",
+                markeredgewidth=0.6, label=f"{t}: {n_ops} op{'s' if n_ops != 1 else ''}, "
+                                           f"{len(sel)} dot{'s' if len(sel) != 1 else ''}, {where}"))
         ax.scatter([ridge], [peak], marker="D", s=70, color="white", edgecolors="black",
                    linewidths=1.6, zorder=7)
 
@@ -239,12 +305,12 @@ def build_roofline(run: Run):
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.plain(v)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: units.flops_per_s(v)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: rate(v)))
         ax.grid(True, which="major", color="#cccccc", lw=0.7)
         ax.grid(True, which="minor", color="#eeeeee", lw=0.5)
         ax.set_axisbelow(True)
-        ax.set_xlabel("arithmetic intensity (FLOPs per DRAM byte)")
-        ax.set_ylabel("performance (FLOP/s)")
+        ax.set_xlabel(f"arithmetic intensity ({unit}s per DRAM byte)")
+        ax.set_ylabel(f"performance ({unit}/s, {run.hw['data_type']})")
         hw = run.hw
         ax.set_title(f"Roofline: {run.summary['workload']['name']} on a "
                      f"{hw['array_rows']}\u00d7{hw['array_cols']} {hw['dataflow'].upper()} array "
@@ -254,13 +320,16 @@ def build_roofline(run: Run):
         fig.canvas.draw()
         to_px = ax.transData.transform
         px_per_pt = fig.dpi / 72.0
-        point_px = [(*to_px((p["ai"], p["flops_per_s"])), 4 * px_per_pt) for p in pts]
-        point_px += [(*to_px((c["ai"], c["flops_per_s"])), 9 * px_per_pt) for c in canon]
+        point_px = [(*to_px((g["ai"], g["ops_per_s"])),
+                     (math.sqrt(dot_area(g["share"])) / 2 + 1) * px_per_pt) for g in groups]
+        point_px += [(*to_px((c["ai"], c["ops_per_s"])), 9 * px_per_pt) for c in canon]
         point_px.append((*to_px((ridge, peak)), 6 * px_per_pt))
         roof_px = []
-        for i in range(121):  # samples along the roof, evenly spaced in log x
+        for i in range(121):  # samples along the roofs, evenly spaced in log x
             x = xmin * (xmax / xmin) ** (i / 120)
             roof_px.append((*to_px((x, min(peak, bw * x))), 1.0))
+            if vpeak and x >= vridge:
+                roof_px.append((*to_px((x, vpeak)), 1.0))
         p0, p1 = to_px((xmin, bw * xmin)), to_px((ridge, peak))
         angle = math.degrees(math.atan2(p1[1] - p0[1], p1[0] - p0[0]))
 
@@ -269,75 +338,110 @@ def build_roofline(run: Run):
                                   alpha=0.92),
                         arrowprops=dict(arrowstyle="-", color="#666666", lw=0.7,
                                         shrinkA=0, shrinkB=4))
-        groups = []
+        texts = []
         # Bottom: which side of the ridge is which (fixed).
         bound_kw = dict(textcoords="offset points", va="bottom", fontsize=8.5, color="#555555")
-        groups.append([lambda: ax.annotate("memory-bound \u2190", xy=(ridge, ymin),
-                                           xytext=(-4, 2), ha="right", **bound_kw)])
-        groups.append([lambda: ax.annotate("\u2192 compute-bound", xy=(ridge, ymin),
-                                           xytext=(4, 2), ha="left", **bound_kw)])
-        # The compute roof's label first (it has the least room), then the ridge's.
-        roof_text = f"compute roof {units.flops_per_s(peak)}"
-        cands = []
-        for frac in (1.0, 0.85, 0.7, 0.55, 0.4):
-            x = ridge * (xmax / ridge) ** frac
-            cands.append(_annotator(ax, roof_text, (x, peak), -6 if frac == 1 else 0, 7,
-                                    "right" if frac == 1 else "center", "bottom",
-                                    fontsize=9.5, zorder=8))
-            cands.append(_annotator(ax, roof_text, (x, peak), -6 if frac == 1 else 0, -7,
-                                    "right" if frac == 1 else "center", "top",
-                                    fontsize=9.5, zorder=8))
-        groups.append(cands)
-        groups.append([_annotator(ax, f"ridge point\n{units.plain(ridge)} FLOPs/byte",
-                                  (ridge, peak), dx, dy, ha, va, **label_kw)
-                       for dx, dy, ha, va in ((0, 14, "center", "bottom"),
-                                              (-22, 14, "right", "bottom"),
-                                              (22, 14, "left", "bottom"),
-                                              (0, 44, "center", "bottom"),
-                                              (24, -18, "left", "top"))])
+        texts.append([lambda: ax.annotate("memory-bound \u2190", xy=(ridge, ymin),
+                                          xytext=(-4, 2), ha="right", **bound_kw)])
+        texts.append([lambda: ax.annotate("\u2192 compute-bound", xy=(ridge, ymin),
+                                          xytext=(4, 2), ha="left", **bound_kw)])
+        # The compute roofs' labels first (they have the least room), then the ridge's.
+        for text, level, color in ((f"array compute roof {rate(peak)}", peak, "#222222"),
+                                   (f"vector unit roof {rate(vpeak)} "
+                                    f"({hw.get('vector_lanes', '?')} lanes)" if vpeak else None,
+                                    vpeak, VECTOR_ROOF_COLOR)):
+            if text is None:
+                continue
+            lo = ridge if level == peak else vridge
+            cands = []
+            for frac in (1.0, 0.85, 0.7, 0.55, 0.4):
+                x = lo * (xmax / lo) ** frac
+                for dy, va in ((7, "bottom"), (-7, "top")):
+                    cands.append(_annotator(ax, text, (x, level), -6 if frac == 1 else 0, dy,
+                                            "right" if frac == 1 else "center", va,
+                                            fontsize=9.5, zorder=8, color=color))
+            texts.append(cands)
+        texts.append([_annotator(ax, f"ridge point\n{units.plain(ridge)} {unit}s/byte",
+                                 (ridge, peak), dx, dy, ha, va, **label_kw)
+                      for dx, dy, ha, va in ((0, 14, "center", "bottom"),
+                                             (-22, 14, "right", "bottom"),
+                                             (22, 14, "left", "bottom"),
+                                             (0, 44, "center", "bottom"),
+                                             (24, -18, "left", "top"))])
         bw_text = f"DRAM bandwidth {units.bytes_per_s(bw)}"
-        groups.append([_annotator(ax, bw_text, (xmin * (ridge / xmin) ** f, bw * xmin
-                                                * (ridge / xmin) ** f), 0, 6, "left", "bottom",
-                                  rotation=angle, rotation_mode="anchor", fontsize=9.5,
-                                  zorder=8)
-                       for f in (0.3, 0.45, 0.15, 0.6, 0.05, 0.7)])
-        # Reference kernels: around their dot, nearer positions first.
+        texts.append([_annotator(ax, bw_text, (xmin * (ridge / xmin) ** f, bw * xmin
+                                               * (ridge / xmin) ** f), 0, 6, "left", "bottom",
+                                 rotation=angle, rotation_mode="anchor", fontsize=9.5,
+                                 zorder=8)
+                      for f in (0.3, 0.45, 0.15, 0.6, 0.05, 0.7)])
         offsets = []
-        for dist in (18, 46, 80, 120):
+        for dist in (18, 46, 80, 120, 170):
             offsets += [(0, dist, "center", "bottom"), (-12, dist, "right", "bottom"),
                         (12, dist, "left", "bottom"), (0, -dist, "center", "top"),
                         (12, -dist, "left", "top"), (-12, -dist, "right", "top")]
             offsets += [(dist + 4, 0, "left", "center"), (-dist - 4, 0, "right", "center")]
+        # Reference kernels: around their dot, nearer positions first.
         for c in canon:
-            share = 100 * c["flops_per_s"] / peak
-            text = (f"{c['label']}\n{units.flops_per_s(c['flops_per_s'])} "
-                    f"({share:.2g} % of peak)")
-            groups.append([_annotator(ax, text, (c["ai"], c["flops_per_s"]), *o,
-                                      **dict(label_kw, fontweight="bold")) for o in offsets])
-        _place(fig, ax, groups, point_px, roof_px)
+            text = (f"{c['label']}\n{rate(c['ops_per_s'])} "
+                    f"({units.share(c['ops_per_s'] / c['roof'])} of its roof)")
+            texts.append([_annotator(ax, text, (c["ai"], c["ops_per_s"]), *o,
+                                     **dict(label_kw, fontweight="bold")) for o in offsets])
+        # The ops that dominate the time, by name.
+        for g in dominant_groups(groups):
+            count = f" \u00d7{g['count']}" if g["count"] > 1 else ""
+            text = (f"{_short(g['name'], 30)}{count}\n{g['type']} {g['shape']}: "
+                    f"{units.share(g['share'])} of time")
+            texts.append([_annotator(ax, text, (g["ai"], g["ops_per_s"]), *o,
+                                     **dict(label_kw, fontsize=8.5)) for o in offsets])
+        # Counts of the other aggregated dots, where there is room.
+        labelled = {id(g) for g in dominant_groups(groups)}
+        counts = [g for g in sorted(groups, key=lambda g: -g["share"])
+                  if g["count"] > 1 and id(g) not in labelled]
+        for g in counts:
+            r = math.sqrt(dot_area(g["share"])) / 2 + 1
+            texts.append([_annotator(ax, f"\u00d7{g['count']}", (g["ai"], g["ops_per_s"]),
+                                     dx, dy, ha, "center", fontsize=7.5, color="#333333",
+                                     zorder=8)
+                          for dx, dy, ha in ((r, 0, "left"), (-r, 0, "right"),
+                                             (r * 0.8, r * 0.8, "left"),
+                                             (-r * 0.8, -r * 0.8, "right"))])
+        _place(fig, ax, texts, point_px, roof_px, optional=len(counts))
 
         # Legend outside the axes, on the right.
         handles = [
             Line2D([], [], color="#222222", lw=2.2,
-                   label=f"roofs: {units.bytes_per_s(bw)}, {units.flops_per_s(peak)}"),
+                   label=f"array roofs: {units.bytes_per_s(bw)}, {rate(peak)}"),
             Line2D([], [], ls="", marker="D", ms=7, color="white", markeredgecolor="black",
-                   markeredgewidth=1.4, label=f"ridge: {units.plain(ridge)} FLOPs/byte"),
+                   markeredgewidth=1.4, label=f"ridge: {units.plain(ridge)} {unit}s/byte"),
         ]
+        if vpeak:
+            handles.append(Line2D([], [], color=VECTOR_ROOF_COLOR, lw=1.8, ls=(0, (6, 2)),
+                                  label=f"vector unit roof: {rate(vpeak)}"))
         if canon:
             handles.append(Line2D([], [], ls="", marker="*", ms=14, color="#ffd21f",
                                   markeredgecolor="black", label="reference kernels"))
         legend1 = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                             frameon=False, title="hardware", alignment="left")
         ax.add_artist(legend1)
-        if type_handles:
-            ax.legend(handles=type_handles, loc="upper left", bbox_to_anchor=(1.02, 0.74),
-                      frameon=False, title="layers by type (count)", alignment="left",
-                      ncol=1 if len(type_handles) <= 14 else 2)
         extra = [legend1]
+        n_ops = sum(g["count"] for g in groups)
+        if type_handles:
+            extra.append(ax.legend(
+                handles=type_handles, loc="upper left", bbox_to_anchor=(1.02, 0.72),
+                frameon=False, alignment="left", fontsize=8.5,
+                title=f"{n_ops} op{'s' if n_ops != 1 else ''} in {len(groups)} "
+                      f"dot{'s' if len(groups) != 1 else ''}\n(identical ops share a dot;"
+                      f"\n dot area = share of time)"))
+        notes = []
         if d["not_shown"]:
-            ax.text(1.02, 0.0, f"{d['not_shown']} layer(s) without FLOPs or\nDRAM traffic "
-                    "are not shown", transform=ax.transAxes, fontsize=8.5, color="#555555",
-                    va="bottom")
+            notes.append(f"{d['not_shown']} op(s) without {unit}s or\nDRAM traffic are not "
+                         "shown")
+        if run.fused:
+            notes.append(f"{len(run.fused)} fused op(s) ran in a GEMM's\noutput stage "
+                         "(no time of their own)")
+        if notes:
+            extra.append(ax.text(1.02, 0.0, "\n".join(notes), transform=ax.transAxes,
+                                 fontsize=8.5, color="#555555", va="bottom"))
         return fig, extra
 
 
@@ -360,52 +464,105 @@ def _layer_labels(run: Run) -> list:
     return [f"{l.index}  {_short(l.name)}  [{l.type}]" for l in run.layers]
 
 
+def _net_layer_label(nl) -> str:
+    kinds = []
+    for l in nl.rows:
+        if l.type not in kinds:
+            kinds.append(l.type)
+    fused = []
+    for l in nl.fused:
+        if l.type not in fused:
+            fused.append(l.type)
+    text = "+".join(kinds) + (" + fused " + "+".join(fused) if fused else "")
+    return f"{nl.layer}  {_short(nl.name, 30)}  [{text}]"
+
+
+def layer_utilization(run: Run, nl) -> dict:
+    """A network layer's measures. On the array: overall (MACs / PE-cycles of all the layer's
+    cycles), compute (MACs / PE-cycles while the array works), mapping efficiency (weighted by
+    MACs). Vector-only: the vector unit's use, element operations / (lanes x cycles)."""
+    pes = run.rows * run.cols
+    out = {"overall": None, "compute": None, "mapping": None, "vector": None}
+    if nl.on_array:
+        gemms = [l for l in nl.rows if l.is_gemm]
+        busy = sum(l.compute_cycles + l.fill_drain_cycles for l in gemms)
+        out["overall"] = nl.macs / (pes * nl.cycles)
+        out["compute"] = nl.macs / (pes * busy) if busy else None
+        weights = sum(l.macs for l in gemms)
+        if weights and all(l.mapping_eff is not None for l in gemms):
+            out["mapping"] = sum(l.mapping_eff * l.macs for l in gemms) / weights
+    elif run.vector_peak:
+        out["vector"] = nl.vector_ops * run.clock_hz / (run.vector_peak * nl.cycles)
+    return out
+
+
 def build_utilization(run: Run):
-    """The utilization figure (and artists outside its axes), not yet saved."""
-    layers = run.layers
-    n = len(layers)
+    """The utilization figure (and artists outside its axes), not yet saved: one row per
+    network layer, its fused ops inside it."""
+    nls = net_layers(run)
+    n = len(nls)
     ys = list(range(n))
+    ms = [layer_utilization(run, nl) for nl in nls]
     with plt.rc_context(STYLE):
         axes_h = _layer_axes_height(n)
         fig = plt.figure(figsize=(9.5, axes_h + 1.6))
         ax = fig.add_axes((0.0, 0.6 / (axes_h + 1.6), 1.0, axes_h / (axes_h + 1.6)))
-        cu = [l.compute_util or 0.0 for l in layers]
-        ou = [l.overall_util for l in layers]
-        ax.barh(ys, cu, height=0.82, color="#c6d9ec", label="compute utilization "
-                "(MACs / PE-cycles while the array works)", zorder=2)
-        ax.barh(ys, ou, height=0.46, color="#1f4e79", label="overall utilization "
-                "(MACs / PE-cycles of the layer)", zorder=3)
-        me = [(l.mapping_eff, y) for l, y in zip(layers, ys) if l.mapping_eff is not None]
+        arr = [(y, m) for y, m in zip(ys, ms) if m["overall"] is not None]
+        ax.barh([y for y, _ in arr], [m["compute"] or 0.0 for _, m in arr], height=0.82,
+                color="#c6d9ec", label="compute utilization (MACs / PE-cycles while the "
+                "array works)", zorder=2)
+        ax.barh([y for y, _ in arr], [m["overall"] for _, m in arr], height=0.46,
+                color="#1f4e79", label="overall utilization (MACs / PE-cycles of the layer)",
+                zorder=3)
+        me = [(m["mapping"], y) for y, m in arr if m["mapping"] is not None]
         if me:
             ax.scatter([m for m, _ in me], [y for _, y in me], marker="|", s=90, lw=1.8,
                        color="#d62728", zorder=4, label="mapping efficiency (PEs holding data)")
-        for l, y in zip(layers, ys):
-            if not l.is_gemm:
-                ax.text(0.006, y, "vector op (not on the array)", va="center", ha="left",
-                        fontsize=7.5, color="#666666", style="italic", zorder=5,
-                        bbox=dict(boxstyle="square,pad=0.1", ec="none",
-                                  fc="#f3f5f8" if y % 2 else "white"))
+        vec = [(y, m["vector"]) for y, m in zip(ys, ms) if m["vector"] is not None]
+        if vec:
+            ax.barh([y for y, _ in vec], [v for _, v in vec], height=0.6, color="#55a868",
+                    zorder=3, label="vector-only layer: vector unit use (element ops / "
+                    "(lanes \u00d7 cycles))")
+        for y, (nl, m) in enumerate(zip(nls, ms)):
+            v = m["overall"] if m["overall"] is not None else m["vector"]
+            if v is None:
+                text = "vector op (lanes unknown)"
+            else:
+                text = units.share(v) + (" (vector unit)" if m["vector"] is not None
+                                         else "")
+            end = v or 0.0  # the value next to its own bar (over the light compute bar)
+            if end > 0.8:  # no room after the bar: inside its end, white on dark or green
+                ax.text(end - 0.008, y, text, va="center", ha="right", fontsize=7.5,
+                        color="white", zorder=5)
+            else:
+                ax.text(end + 0.008, y, text, va="center", ha="left", fontsize=7.5,
+                        color="#333333", zorder=5)
         net = run.summary["totals"]["utilization"]
         ax.axvline(net, color="#444444", lw=1.0, ls="--", zorder=4,
-                   label=f"network overall utilization {units.pct(net)}")
+                   label=f"network overall utilization {units.share(net)}")
         ax.set_xlim(0, 1.0)
         ax.set_ylim(n - 0.5, -0.5)
         _zebra(ax, n)
         ax.set_yticks(ys)
-        ax.set_yticklabels(_layer_labels(run), fontsize=8 if n > 25 else 9)
+        ax.set_yticklabels([_net_layer_label(nl) for nl in nls], fontsize=8 if n > 25 else 9)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.tick_params(axis="x", labeltop=n > 25, top=n > 25)
         ax.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
         ax.set_axisbelow(True)
-        ax.set_xlabel("utilization of the array's PEs")
-        ax.set_title(f"Utilization per layer: {run.summary['workload']['name']} "
-                     f"({n} layers)", loc="left", pad=52 if n > 25 else 40)
+        ax.set_xlabel("utilization of the array's PEs (vector-only layers: of the vector unit)")
+        n_ops = len(run.layers) + len(run.fused)
+        fused = f", {len(run.fused)} of them fused into a GEMM" if run.fused else ""
         handles, labels = ax.get_legend_handles_labels()
+        offset = 0.32 if n > 25 else 0.06  # inches above the axes: room for top tick labels
+        legend_rows = (len(labels) + 1) // 2
+        ax.set_title(f"Utilization per layer: {run.summary['workload']['name']} "
+                     f"({n} layers ran: {n_ops} ops{fused})", loc="left",
+                     pad=72 * (offset + 0.19 * legend_rows + 0.12))
         order = sorted(range(len(labels)), key=lambda i: (
             "overall utilization (" not in labels[i], "compute utilization" not in labels[i],
             "mapping" not in labels[i]))
         ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0 + (0.32 if n > 25 else 0.06) / axes_h), ncol=2,
+                  bbox_to_anchor=(0.0, 1.0 + offset / axes_h), ncol=2,
                   frameon=False, fontsize=8.5, borderaxespad=0.0, columnspacing=1.5)
         return fig, []
 
@@ -422,7 +579,7 @@ def build_time_breakdown(run: Run):
         fig = plt.figure(figsize=(12.5, fig_h))
         bottom = 0.6 / fig_h
         ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
-        ax2 = fig.add_axes((0.66, bottom, 0.34, axes_h / fig_h), sharey=ax)
+        ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
         left = [0] * n
         left_pct = [0.0] * n
         handles = []
@@ -447,15 +604,22 @@ def build_time_breakdown(run: Run):
         ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax2.tick_params(axis="y", labelleft=False)
         for a in (ax, ax2):
-            a.tick_params(axis="x", labeltop=n > 25, top=n > 25)
             a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
             a.set_axisbelow(True)
+        ax2.tick_params(axis="x", labeltop=n > 25, top=n > 25)
         ax.set_xlabel("cycles")
         ax2.set_xlabel("share of the layer's cycles")
+        # Time at the clock on top: the same bars read in seconds.
+        hz = run.clock_hz
+        sec = ax.secondary_xaxis("top", functions=(lambda c: c / hz, lambda t: t * hz))
+        sec.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.seconds(v)))
+        sec.set_xlabel(f"time at {units.plain(run.hw['clock_ghz'])} GHz", fontsize=9)
+        sec.tick_params(labelsize=8.5)
         ax.set_title(f"Where the time goes: {run.summary['workload']['name']} "
-                     f"({units.count(total)} cycles)", loc="left", pad=52 if n > 25 else 40)
+                     f"({units.count(total)} cycles, {units.seconds(total / hz)})", loc="left",
+                     pad=72)
         ax.legend(handles=handles, loc="lower left",
-                  bbox_to_anchor=(0.0, 1.0 + (0.32 if n > 25 else 0.06) / axes_h), ncol=4,
+                  bbox_to_anchor=(0.0, 1.0 + 0.5 / axes_h), ncol=4,
                   frameon=False, fontsize=8.5, borderaxespad=0.0, columnspacing=1.5)
         return fig, []
 

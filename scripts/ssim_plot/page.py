@@ -13,7 +13,8 @@ from .rundata import Run, roofline_data
 DATAFLOW_NAMES = {"os": "output stationary", "ws": "weight stationary",
                   "is": "input stationary"}
 PART_LABELS = (("compute_cycles", "compute"), ("fill_drain_cycles", "fill / drain"),
-               ("mem_stall_cycles", "memory stall"), ("vector_cycles", "vector ops"))
+               ("mem_stall_cycles", "memory stall"), ("vector_cycles", "vector ops"),
+               ("stage_cycles", "output stage"))
 
 CSS = """
 :root { --fg:#1b1f24; --muted:#5b6470; --line:#d9dee5; --band:#f3f5f8; --accent:#1f4e79; }
@@ -35,7 +36,9 @@ h3 { font-size: 15px; margin: 0 0 8px; }
   letter-spacing: .03em; }
 .card .v { font-size: 22px; font-weight: bold; color: var(--accent); white-space: nowrap; }
 .card .s { font-size: 12.5px; color: var(--muted); }
-.cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 8px 36px; }
+.cols { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(380px, 100%), 1fr));
+  gap: 8px 36px; }
+.cols > * { min-width: 0; }
 table.kv { border-collapse: collapse; width: 100%; }
 table.kv th { text-align: left; font-weight: normal; color: var(--muted); padding: 4px 14px 4px 0;
   white-space: nowrap; vertical-align: top; width: 38%; }
@@ -54,9 +57,18 @@ table.sortable thead th:hover { background: #dfe7f0; }
 table.sortable thead th::after { content: " \\2195"; color: #a3acb8; font-size: 11px; }
 table.sortable thead th[aria-sort=ascending]::after { content: " \\25B2"; color: var(--accent); }
 table.sortable thead th[aria-sort=descending]::after { content: " \\25BC"; color: var(--accent); }
-.table-wrap { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
+.table-wrap { overflow: auto; max-height: 80vh; max-width: 100%; border: 1px solid var(--line);
+  border-radius: 6px; }
+/* The per-layer table scrolls inside its box; the row number and the name stay in view. */
+table.sticky-cols th:nth-child(1), table.sticky-cols td:nth-child(1) { position: sticky; left: 0;
+  z-index: 2; min-width: 3.4em; max-width: 3.4em; width: 3.4em; background: #fff; }
+table.sticky-cols th:nth-child(2), table.sticky-cols td:nth-child(2) { position: sticky;
+  left: 3.4em; z-index: 2; background: #fff; box-shadow: inset -1px 0 0 var(--line); }
+table.sticky-cols tbody tr:nth-child(even) td:nth-child(-n+2) { background: var(--band); }
+table.sticky-cols tbody tr:hover td:nth-child(-n+2) { background: #e3ecf6; }
+table.sticky-cols thead th:nth-child(-n+2) { z-index: 3; background: #eef2f6; }
 .bound-memory { color: #b03a2e; } .bound-compute { color: #1e7b45; }
-td.name { max-width: 330px; overflow: hidden; text-overflow: ellipsis; }
+td.name { max-width: 260px; overflow: hidden; text-overflow: ellipsis; }
 .bar { display: inline-block; height: 9px; background: var(--accent); vertical-align: middle;
   margin-right: 6px; border-radius: 2px; }
 figure { margin: 0 0 28px; }
@@ -138,36 +150,76 @@ def _pretty_key(k: str) -> str:
     return k.replace("_", " ")
 
 
+def _on(v) -> str:
+    return "on" if v else "off"
+
+
+# summary.json hardware keys the page shows in words (key: label, format); the keys of the
+# first lines (array, clock, peaks, bandwidth, SRAM) are shown by _hardware itself.
+_HW_WORDS = {
+    "dram_latency_cycles": ("DRAM latency", lambda v: f"{units.count(int(v))} cycles"),
+    "unlimited_bandwidth": ("unlimited bandwidth", _on),
+    "fold_overlap": ("fold overlap", _on),
+    "fusion": ("fusion of vector ops into GEMM output stages", _on),
+    "residency": ("activations kept on chip (residency)", _on),
+    "weight_prefetch": ("next op's weights loaded during this one (weight prefetch)", _on),
+    "fidelity": ("fidelity", str),
+}
+_HW_SHOWN = {"array_rows", "array_cols", "dataflow", "clock_ghz", "peak_flops_per_s",
+             "peak_ops_per_s", "dram_bytes_per_s", "dram_bytes_per_cycle", "sram_kib",
+             "data_type", "vector_lanes", "vector_peak_ops_per_s"}
+
+
+def hardware_line(run: Run) -> str:
+    """The hardware in one line: array, dataflow, clock, peaks, DRAM, SRAM, vector unit."""
+    hw = run.hw
+    sram = hw["sram_kib"]
+    parts = [f"{hw['array_rows']}\u00d7{hw['array_cols']} {hw['dataflow'].upper()} array",
+             f"{units.plain(hw['clock_ghz'])} GHz",
+             f"{units.ops_per_s(run.peak, run.unit)} {hw['data_type']} peak",
+             f"DRAM {units.bytes_per_s(run.bandwidth)}",
+             "SRAM " + "/".join(units.plain(v) for v in sram.values()) + " KiB ("
+             + "/".join(sram) + ")"]
+    if "vector_lanes" in hw:
+        parts.append(f"vector unit {hw['vector_lanes']} lanes")
+    return " \u00b7 ".join(parts)
+
+
 def _hardware(run: Run) -> str:
     hw = run.hw
     clock_hz = run.clock_hz
+    unit = run.unit
     sram = hw["sram_kib"]
     rows = [
         ("array", f"{hw['array_rows']} &times; {hw['array_cols']} PEs "
-                  f"({units.count(hw['array_rows'] * hw['array_cols'])} MACs per cycle)"),
+                  f"({units.count(hw['array_rows'] * hw['array_cols'])} MACs per cycle), "
+                  f"{esc(hw['data_type'])} operands"),
         ("dataflow", f"{esc(hw['dataflow'].upper())} "
                      f"({esc(DATAFLOW_NAMES[hw['dataflow']])})"),
         ("clock", f"{esc(units.plain(hw['clock_ghz']))} GHz"),
-        ("peak compute", esc(units.flops_per_s(run.peak))),
+        ("peak compute", f"{esc(units.ops_per_s(run.peak, unit))} (2 {unit}s per MAC)"),
         ("DRAM bandwidth", f"{esc(units.bytes_per_s(run.bandwidth))} "
                            f"({esc(units.plain(run.bandwidth / clock_hz))} bytes per cycle)"),
-        ("ridge point", f"{esc(units.plain(run.ridge))} FLOPs per DRAM byte"),
+        ("ridge point", f"{esc(units.plain(run.ridge))} {unit}s per DRAM byte"),
         ("SRAM", " &middot; ".join(f"{esc(k)} {esc(units.plain(v))} KiB"
                                    for k, v in sram.items())),
-        ("fold overlap", "on" if hw["fold_overlap"] else "off"),
     ]
-    known = {"array_rows", "array_cols", "dataflow", "clock_ghz", "peak_flops_per_s",
-             "dram_bytes_per_s", "sram_kib", "fold_overlap"}
+    if "vector_lanes" in hw:
+        peak = (f", {esc(units.ops_per_s(run.vector_peak, unit))} peak"
+                if run.vector_peak else "")
+        rows.append(("vector unit", f"{esc(hw['vector_lanes'])} lanes{peak}"))
     for k, v in hw.items():
-        if k in known:
+        if k in _HW_SHOWN:
             continue
-        if isinstance(v, bool):
-            shown = "on" if v else "off"
+        if k in _HW_WORDS:
+            label, shown = _HW_WORDS[k][0], _HW_WORDS[k][1](v)
+        elif isinstance(v, bool):
+            label, shown = _pretty_key(k), _on(v)
         elif isinstance(v, (dict, list)):
-            shown = json.dumps(v, separators=(", ", ": "))
+            label, shown = _pretty_key(k), json.dumps(v, separators=(", ", ": "))
         else:
-            shown = str(v)
-        rows.append((_pretty_key(k), esc(shown)))
+            label, shown = _pretty_key(k), str(v)
+        rows.append((label, esc(shown)))
     return _kv(rows)
 
 
@@ -179,18 +231,21 @@ def _workload(run: Run) -> str:
     total = run.summary["totals"]["cycles"]
     rows = [("name", esc(wl["name"])),
             ("network layers", esc(units.count(wl["layers"]))),
-            ("rows in layers.csv", f"{len(layers)} ({gemm} on the array, "
-                                   f"{len(layers) - gemm} vector ops)"),
-            ("memory-bound rows", f"{mem} of {len(layers)}")]
+            ("ops that ran", f"{len(layers)} ({gemm} on the array, "
+                             f"{len(layers) - gemm} on the vector unit)"
+             + (f", and {len(run.fused)} fused into GEMM output stages" if run.fused else "")),
+            ("memory-bound ops", f"{mem} of {len(layers)}")]
+    words = {"ops": "lowered ops", "fingerprint": "fingerprint (of the lowered ops)"}
     for k, v in wl.items():
         if k not in ("name", "layers"):
-            rows.append((_pretty_key(k), esc(v if isinstance(v, str) else json.dumps(v))))
+            rows.append((words.get(k, _pretty_key(k)),
+                         esc(v if isinstance(v, str) else json.dumps(v))))
     top = sorted(layers, key=lambda l: (-l.total_cycles, l.index))[:5]
     items = "".join(
         f"<li><b>{esc(l.name)}</b> <span class=\"muted\">[{esc(l.type)}]</span>: "
-        f"{esc(units.count(l.total_cycles))} cycles ({esc(units.pct(l.total_cycles / total))})"
+        f"{esc(units.count(l.total_cycles))} cycles ({esc(units.share(l.total_cycles / total))})"
         f"</li>" for l in top)
-    return (_kv(rows) + f'<h3 style="margin-top:14px">The {len(top)} most expensive rows</h3>'
+    return (_kv(rows) + f'<h3 style="margin-top:14px">The {len(top)} most expensive ops</h3>'
             f'<ol class="top" id="top-layers">{items}</ol>')
 
 
@@ -198,9 +253,11 @@ def _canonical(run: Run) -> str:
     if not run.canonical:
         return ('<p class="muted" id="reference">summary.json has no reference kernels '
                 '(<code>canonical</code>).</p>')
-    head = ("<tr><th>kernel</th><th>what</th><th>FLOPs</th><th>DRAM bytes</th>"
-            "<th>FLOPs/byte</th><th>cycles</th><th>achieved</th><th>of peak</th>"
+    u = run.unit
+    head = (f"<tr><th>kernel</th><th>what</th><th>{u}s</th><th>DRAM bytes</th>"
+            f"<th>{u}s/byte</th><th>cycles</th><th>achieved</th><th>of its roof</th>"
             "<th>bound</th></tr>")
+    roofs = {c["key"]: c["roof"] for c in roofline_data(run)["canonical"]}
     body = ""
     for c in run.canonical:
         ai = c.flops / c.dram_bytes
@@ -211,8 +268,8 @@ def _canonical(run: Run) -> str:
                  f'<td class="n">{esc(units.nbytes(c.dram_bytes))}</td>'
                  f'<td class="n">{esc(units.plain(ai))}</td>'
                  f'<td class="n">{esc(units.count(c.cycles))}</td>'
-                 f'<td class="n">{esc(units.flops_per_s(achieved))}</td>'
-                 f'<td class="n">{esc(units.pct(achieved / run.peak, 2))}</td>'
+                 f'<td class="n">{esc(units.ops_per_s(achieved, u))}</td>'
+                 f'<td class="n">{esc(units.share(achieved / roofs[c.key]))}</td>'
                  f'<td class="bound-{bound}">{bound}</td></tr>')
     return (f'<table class="grid" id="reference"><thead>{head}</thead><tbody>{body}</tbody>'
             "</table>")
@@ -240,9 +297,9 @@ LAYER_HEADERS = (
     ("overall util", True, "MACs / PE-cycles of the whole row"),
     ("mapping eff", True, "share of PEs holding data, over the folds"),
     ("DRAM bytes", True, "bytes read + written"),
-    ("FLOPs/byte", True, "arithmetic intensity"),
-    ("achieved", True, "FLOP/s from the simulated cycles"),
-    ("of roof", True, "achieved / roofline bound"),
+    ("OPs/byte", True, "arithmetic intensity"),
+    ("achieved", True, "OP/s from the simulated cycles"),
+    ("of roof", True, "achieved / roofline bound (the vector unit's roof for vector ops)"),
     ("bound", False, "which roof binds"),
 )
 
@@ -251,6 +308,7 @@ def _layer_table(run: Run) -> str:
     total = run.summary["totals"]["cycles"]
     head = ""
     for h, numeric, tip in LAYER_HEADERS:
+        h, tip = h.replace("OP", run.unit), tip.replace("OP", run.unit)
         attrs = ' data-type="num"' if numeric else ""
         attrs += f' aria-description="{esc(tip)}"' if tip else ""
         head += f'<th scope="col"{attrs}>{esc(h)}</th>'
@@ -270,14 +328,14 @@ def _layer_table(run: Run) -> str:
         cells.append(_num(l.total_cycles, units.count(l.total_cycles)))
         share = l.total_cycles / total
         cells.append(f'<td class="n" data-v="{share:.9g}"><span class="bar" style="width:'
-                     f'{max(1, round(60 * share))}px"></span>{esc(units.pct(share))}</td>')
+                     f'{max(1, round(60 * share))}px"></span>{esc(units.share(share))}</td>')
         for col, label in PART_LABELS:
             v = getattr(l, col)
             cells.append(f'<td class="n" data-v="{v / l.total_cycles:.9g}" '
                          f'title="{esc(units.count(v))} cycles of {esc(label)}">'
                          f"{esc(units.pct(v / l.total_cycles, 0))}</td>")
         for v in (l.compute_util, l.overall_util, l.mapping_eff):
-            cells.append(_empty() if v is None else _num(f"{v:.9g}", units.pct(v)))
+            cells.append(_empty() if v is None else _num(f"{v:.9g}", units.share(v)))
         cells.append(f'<td class="n" data-v="{l.dram_bytes}" title="read '
                      f'{esc(units.count(l.dram_read_bytes))} B, written '
                      f'{esc(units.count(l.dram_write_bytes))} B">'
@@ -288,12 +346,16 @@ def _layer_table(run: Run) -> str:
         else:
             cells.append(_empty())
         achieved = l.flops * run.clock_hz / l.total_cycles
-        cells.append(_num(f"{achieved:.9g}", units.flops_per_s(achieved)))
-        of_roof = achieved / l.roof_flops_per_s if l.roof_flops_per_s > 0 else 0.0
-        cells.append(_num(f"{of_roof:.9g}", units.pct(of_roof)))
+        cells.append(_num(f"{achieved:.9g}", units.ops_per_s(achieved, run.unit)))
+        roof = l.roof_flops_per_s
+        if not l.is_gemm and run.vector_peak:  # the vector unit's roof
+            roof = min(run.vector_peak, run.bandwidth * l.flops / l.dram_bytes) \
+                if l.dram_bytes else run.vector_peak
+        of_roof = achieved / roof if roof > 0 else 0.0
+        cells.append(_num(f"{of_roof:.9g}", units.share(of_roof)))
         cells.append(f'<td class="bound-{esc(l.bound)}">{esc(l.bound)}</td>')
         rows.append(f'<tr data-index="{l.index}">' + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap"><table class="grid sortable" id="layer-table">'
+    return (f'<div class="table-wrap"><table class="grid sortable sticky-cols" id="layer-table">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -311,6 +373,19 @@ def _json_script(ident: str, data) -> str:
     return f'<script type="application/json" id="{esc(ident)}">{text}</script>'
 
 
+DEFAULT_RUN_NAME = "systolic_sim_run"  # sim/config.hpp: the name of a run nobody named
+
+
+def page_title(run: Run) -> str:
+    """The run's name when someone gave it one, else the workload and the hardware."""
+    name = run.summary["run_name"]
+    if name and name != DEFAULT_RUN_NAME:
+        return name
+    hw = run.hw
+    return (f"{run.summary['workload']['name']} on {hw['array_rows']}\u00d7{hw['array_cols']} "
+            f"{hw['dataflow'].upper()}")
+
+
 def render(run: Run, folder: str) -> str:
     s = run.summary
     tot = s["totals"]
@@ -318,42 +393,48 @@ def render(run: Run, folder: str) -> str:
     total = tot["cycles"]
     parts = {label: sum(getattr(l, col) for l in run.layers) / total
              for col, label in PART_LABELS}
-    where = ", ".join(f"{label} {units.pct(v)}" for label, v in parts.items())
+    where = ", ".join(f"{label} {units.share(v)}" for label, v in parts.items())
+    u = run.unit
     array = f"{hw['array_rows']}\u00d7{hw['array_cols']} {hw['dataflow'].upper()} array"
     cards = "".join([
-        _card("total cycles", units.count(total), f"{len(run.layers)} rows", "total-cycles"),
+        _card("total cycles", units.count(total), f"{len(run.layers)} ops ran", "total-cycles"),
         _card("time", units.seconds(tot["seconds"]), f"at {units.plain(hw['clock_ghz'])} GHz",
               "total-time"),
-        _card("array utilization", units.pct(tot["utilization"]),
+        _card("array utilization", units.share(tot["utilization"]),
               "MACs / (PEs \u00d7 cycles)", "total-utilization"),
-        _card("achieved", units.flops_per_s(tot["achieved_flops_per_s"]),
-              f"{units.pct(tot['achieved_flops_per_s'] / run.peak)} of "
-              f"{units.flops_per_s(run.peak)} peak", "total-achieved"),
-        _card("MACs", units.si(tot["macs"]), f"{units.si(tot['flops'])} FLOPs", "total-macs"),
+        _card("achieved", units.ops_per_s(tot["achieved_flops_per_s"], u),
+              f"{units.share(tot['achieved_flops_per_s'] / run.peak)} of "
+              f"{units.ops_per_s(run.peak, u)} peak", "total-achieved"),
+        _card("MACs", units.si(tot["macs"]), f"{units.si(tot['flops'])} {u}s", "total-macs"),
         _card("DRAM traffic", units.nbytes(tot["dram_bytes"]),
               f"read {units.nbytes(tot['dram_read_bytes'])}, "
               f"written {units.nbytes(tot['dram_write_bytes'])}", "total-dram"),
     ])
     lead = (f"{esc(s['workload']['name'])} takes <b>{esc(units.count(total))} cycles</b> "
             f"({esc(units.seconds(tot['seconds']))}) on a {esc(array)}; the array's PEs do "
-            f"useful work {esc(units.pct(tot['utilization']))} of the time. "
+            f"useful work {esc(units.share(tot['utilization']))} of the time. "
             f"Where the cycles go: {esc(where)}.")
     figures = "".join([
         _figure(folder, "roofline", "Roofline",
-                "Each dot is one row of layers.csv placed from its simulated cycles and its "
-                "counted DRAM bytes" + ("; the stars are the two reference kernels run on the "
-                                        "same hardware" if run.canonical else "")
+                "Each dot is a group of identical ops (same kind and shape) placed from their "
+                "simulated cycles and counted DRAM bytes; its area is the group's share of the "
+                "run's time, \u00d7N its count; the ops that dominate the time are named"
+                + ("; the stars are the two reference kernels run on the same hardware"
+                   if run.canonical else "")
                 + ". Left of the ridge point a kernel is limited by DRAM bandwidth, right of "
-                "it by the array's peak."),
+                "it by the array's peak; vector-unit ops sit under the vector unit's own roof."),
         _figure(folder, "utilization", "Utilization per layer",
-                "Overall utilization counts every cycle of the row; compute utilization only "
-                "the cycles the array works; mapping efficiency is the share of PEs a fold "
-                "fills."),
+                "One row per network layer that ran, its fused ops inside it. Overall "
+                "utilization counts every cycle of the layer; compute utilization only the "
+                "cycles the array works; mapping efficiency is the share of PEs a fold fills. "
+                "A layer of vector ops only shows the vector unit's use instead."),
         _figure(folder, "time_breakdown", "Where the time goes",
-                "Left: cycles per row split into compute, fill/drain, memory stall and vector "
-                "ops. Right: the same split as a share of each row."),
+                "Left: cycles per op split into compute, fill/drain, memory stall and vector "
+                "ops, with the time at the clock on top. Right: the same split as a share of "
+                "each op."),
     ])
-    title = f"systolic-sim report: {s['run_name']}"
+    heading = page_title(run)
+    title = f"systolic-sim report: {heading}"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -366,8 +447,9 @@ def render(run: Run, folder: str) -> str:
 <body>
 <main>
 <header>
-<h1>{esc(s['run_name'])}</h1>
-<p>{esc(s['workload']['name'])} on a {esc(array)} &middot;
+<h1>{esc(heading)}</h1>
+<p id="hardware-line">{esc(hardware_line(run))}</p>
+<p class="muted">{esc(s['workload']['name'])} &middot; run {esc(s['run_name'])} &middot;
 {esc(s['tool'])} {esc(s['tool_version'])}</p>
 </header>
 <section id="totals">
@@ -380,7 +462,7 @@ def render(run: Run, folder: str) -> str:
 </div>
 <section id="reference-kernels"><h2>Reference kernels</h2>{_canonical(run)}</section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
-<section id="layers"><h2>Per-layer table</h2>
+<section id="layers"><h2>Per-op table</h2>
 <p class="muted">One row per operation the accelerator ran, in execution order. Click a column
 header to sort; hover a cell for exact counts.</p>
 {_layer_table(run)}

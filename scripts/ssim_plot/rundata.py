@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from . import units
+
 SCHEMA_VERSION = 1
 
 # layers.csv columns, in the order the simulator writes them.
@@ -73,6 +75,7 @@ class LayerRow:
     bound: str
     line: int = 0  # line of layers.csv the row ends on
     fused_into: str = ""  # a fused op: the GEMM op whose output stage applied it (no cycles)
+    stage_cycles: int = 0  # the op's end waited only for its output stage (fused ops)
 
     @property
     def is_gemm(self) -> bool:
@@ -122,6 +125,16 @@ class Run:
     @property
     def peak(self) -> float:
         return self.hw["peak_flops_per_s"]
+
+    @property
+    def unit(self) -> str:
+        """'OP' (integer operand type) or 'FLOP' (floating-point), for every label."""
+        return units.op_unit(self.hw["data_type"])
+
+    @property
+    def vector_peak(self) -> Optional[float]:
+        """The vector unit's compute roof in element operations per second (None: unknown)."""
+        return self.hw.get("vector_peak_ops_per_s")
 
     @property
     def bandwidth(self) -> float:
@@ -272,7 +285,21 @@ def read_summary(path: str) -> tuple[dict, list]:
     h.check("peak_flops_per_s", hw["peak_flops_per_s"],
             2.0 * hw["array_rows"] * hw["array_cols"] * hw["clock_ghz"] * 1e9,
             "2 * array_rows * array_cols * clock_ghz * 1e9")
+    if "peak_ops_per_s" in h.d:  # the name since tool 0.2; peak_flops_per_s kept one version
+        h.check("peak_ops_per_s", h.num("peak_ops_per_s", positive=True),
+                hw["peak_flops_per_s"], "peak_flops_per_s")
+    # The array's operand type: OP/s for an integer type, FLOP/s for a floating one. Runs
+    # written before the key existed were int8 (the simulator's only operand type).
+    hw["data_type"] = h.str("data_type", optional=True) or "int8"
     hw["dram_bytes_per_s"] = h.num("dram_bytes_per_s", positive=True)
+    # The vector unit's compute roof: lanes x clock element operations per second.
+    vpeak = h.num("vector_peak_ops_per_s", positive=True, optional=True)
+    if vpeak is None and "vector_lanes" in h.d:
+        vpeak = h.int("vector_lanes", 1) * hw["clock_ghz"] * 1e9
+    elif vpeak is not None and "vector_lanes" in h.d:
+        h.check("vector_peak_ops_per_s", vpeak, h.int("vector_lanes", 1) * hw["clock_ghz"] * 1e9,
+                "vector_lanes * clock_ghz * 1e9")
+    hw["vector_peak_ops_per_s"] = vpeak
     sram = h.obj("sram_kib")
     hw["sram_kib"] = {k: sram.num(k) for k in ("ifmap", "filter", "ofmap")}
     hw["fold_overlap"] = h.bool("fold_overlap")
@@ -433,11 +460,12 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
         fused_into = r.cells.get("fused_into", "").strip()
         if total < 1 and not fused_into:
             raise r.bad("total_cycles", "an integer >= 1 (0 only for a row with fused_into)")
+        stage = r.int("stage_cycles") if "stage_cycles" in r.cells else 0
         parts = (ints["compute_cycles"] + ints["fill_drain_cycles"] + ints["mem_stall_cycles"]
-                 + ints["vector_cycles"])
+                 + ints["vector_cycles"] + stage)
         if parts != total:
             raise r.bad("total_cycles", f"compute_cycles + fill_drain_cycles + "
-                                        f"mem_stall_cycles + vector_cycles = {parts}")
+                                        f"mem_stall_cycles + vector_cycles + stage_cycles = {parts}")
         if is_gemm:
             if ints["macs"] != repeat * M * N * K:
                 raise r.bad("macs", f"repeat * M * N * K = {repeat * M * N * K}")
@@ -497,7 +525,7 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
             index=index, layer=layer, name=name, type=typ, M=M, N=N, K=K, repeat=repeat,
             compute_util=compute_util, overall_util=overall_util, mapping_eff=mapping_eff,
             arith_intensity=ai, achieved_flops_per_s=achieved, roof_flops_per_s=roof,
-            bound=bound, line=line, fused_into=fused_into, **ints))
+            bound=bound, line=line, fused_into=fused_into, stage_cycles=stage, **ints))
     if not layers:
         raise RunInputError(f"{fname}: no layer rows after the header")
     return layers
@@ -543,31 +571,177 @@ def load_run(folder: str) -> Run:
 def roofline_data(run: Run) -> dict:
     """The numbers behind the roofline figure, from the measured columns of the run.
 
-    A layer's point is (flops / DRAM bytes, flops / seconds) with seconds = total_cycles / clock:
-    simulated cycles and counted bytes, never a formula of the GEMM shape. Rows without FLOPs or
-    without DRAM traffic have no point (log axes) and are counted in `not_shown`.
+    A layer's point is (ops / DRAM bytes, ops / seconds) with seconds = total_cycles / clock:
+    simulated cycles and counted bytes, never a formula of the GEMM shape. Rows without ops or
+    without DRAM traffic have no point (log axes) and are counted in `not_shown`. `groups` are
+    the figure's dots (op_groups). Ops are FLOPs for a floating-point type and integer
+    operations (OPs, 2 per MAC) for an integer type (`unit`); the `flops_per_s` keys are the
+    same numbers under their old name.
     """
-    points, not_shown = [], 0
+    points = []
+    for l in run.layers:
+        if l.flops == 0 or l.dram_bytes == 0:
+            continue
+        rate = l.flops * run.clock_hz / l.total_cycles
+        points.append({
+            "index": l.index, "name": l.name, "type": l.type,
+            "ai": l.flops / l.dram_bytes, "ops_per_s": rate, "flops_per_s": rate,
+            "bound": l.bound,
+        })
+    groups, not_shown = op_groups(run)
+    vpeak = run.vector_peak
+    canon = []
+    for c in run.canonical:
+        ai = c.flops / c.dram_bytes
+        rate = c.flops * run.clock_hz / c.cycles
+        on_vector = c.key == "vector_add" and vpeak is not None
+        canon.append({"key": c.key, "label": c.label, "ai": ai, "ops_per_s": rate,
+                      "flops_per_s": rate, "unit": "vector" if on_vector else "array",
+                      "roof": min(vpeak if on_vector else run.peak, run.bandwidth * ai)})
+    return {
+        "unit": run.unit,
+        "data_type": run.hw["data_type"],
+        "peak_ops_per_s": run.peak,
+        "peak_flops_per_s": run.peak,
+        "vector_peak_ops_per_s": vpeak,
+        "dram_bytes_per_s": run.bandwidth,
+        "ridge_ai": run.ridge,
+        "points": points,
+        "groups": groups,
+        "canonical": canon,
+        "not_shown": not_shown,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Grouping rows: identical ops (the roofline) and network layers (the utilization figure)
+
+_TOKEN_RE = re.compile(r"[0-9]+|[A-Za-z]+|[^A-Za-z0-9]+")
+
+
+def _span(parts) -> str:
+    """Differing numbers: 'a-b' when they count up by one (3, 4, 5 -> 3-5), else up to four of
+    them as 1/3, else '*'."""
+    if all(p.isdigit() for p in parts):
+        nums = [int(p) for p in parts]
+        if nums == list(range(nums[0], nums[0] + len(nums))):
+            return f"{nums[0]}\u2013{nums[-1]}"
+        if len(nums) <= 4:
+            return "/".join(parts)
+    return "*"
+
+
+def name_pattern(names: list, spans: bool = False) -> str:
+    """One name for a group of op names: the parts they share, '*' where they differ
+    (layer3.1.conv2, layer3.2.conv2 -> layer3.*.conv2), else their common start and end
+    (conv1.relu, layer1.0.conv2.relu -> *.relu); the first name and a count of the others when
+    they are not alike. With `spans`, numbers that count up by one read as a range
+    (layer3.1.conv1, layer3.2.conv1 -> layer3.1\u20132.conv1)."""
+    if len(set(names)) == 1:
+        return names[0]
+    split = [_TOKEN_RE.findall(n) for n in names]
+    if len({len(t) for t in split}) == 1:
+        out = [parts[0] if len(set(parts)) == 1 else (_span(parts) if spans else "*")
+               for parts in zip(*split)]
+        shared = sum(len(p) for p in out if re.fullmatch(r"[A-Za-z]+", p))
+        if shared >= 3:  # enough in common to read as a name
+            return "".join(out)
+    # Otherwise what they start and end with (conv1.relu, layer1.0.conv2.relu -> *.relu).
+    prefix = os.path.commonprefix(names)
+    suffix = os.path.commonprefix([n[len(prefix):][::-1] for n in names])[::-1]
+    if len(re.sub(r"[^A-Za-z]", "", prefix + suffix)) >= 3:
+        return f"{prefix}*{suffix}"
+    return f"{names[0]} and {len(names) - 1} more"
+
+
+def op_kind_key(l: LayerRow) -> tuple:
+    """Ops that are the same computation: a GEMM of the same type and shape, a vector op of the
+    same type and element count."""
+    if l.is_gemm:
+        return (l.type, l.M, l.N, l.K, l.repeat)
+    return (l.type, l.flops)
+
+
+def op_groups(run: Run) -> tuple:
+    """The roofline's dots: the rows that can sit on log axes (ops and DRAM bytes > 0) grouped
+    by op_kind_key, in order of first appearance. A group's point is its members' summed ops
+    over their summed bytes and summed time; `share` is its part of the run's cycles.
+    Returns (groups, rows not shown)."""
+    total = run.summary["totals"]["cycles"]
+    groups: dict = {}
+    not_shown = 0
     for l in run.layers:
         if l.flops == 0 or l.dram_bytes == 0:
             not_shown += 1
             continue
-        points.append({
-            "index": l.index, "name": l.name, "type": l.type,
-            "ai": l.flops / l.dram_bytes,
-            "flops_per_s": l.flops * run.clock_hz / l.total_cycles,
-            "bound": l.bound,
+        groups.setdefault(op_kind_key(l), []).append(l)
+    out = []
+    for key, rows in groups.items():
+        ops = sum(l.flops for l in rows)
+        nbytes = sum(l.dram_bytes for l in rows)
+        cycles = sum(l.total_cycles for l in rows)
+        first = rows[0]
+        shape = (f"{first.M}\u00d7{first.N}\u00d7{first.K}"
+                 + (f" \u00d7{first.repeat}" if first.repeat > 1 else "")) if first.is_gemm \
+            else f"{first.flops:,} elements"
+        out.append({
+            "type": first.type, "unit": "array" if first.is_gemm else "vector",
+            "count": len(rows), "indices": [l.index for l in rows],
+            "name": name_pattern([l.name for l in rows]), "shape": shape,
+            "ai": ops / nbytes, "ops_per_s": ops * run.clock_hz / cycles,
+            "cycles": cycles, "share": cycles / total,
         })
-    canon = [{
-        "key": c.key, "label": c.label,
-        "ai": c.flops / c.dram_bytes,
-        "flops_per_s": c.flops * run.clock_hz / c.cycles,
-    } for c in run.canonical]
-    return {
-        "peak_flops_per_s": run.peak,
-        "dram_bytes_per_s": run.bandwidth,
-        "ridge_ai": run.ridge,
-        "points": points,
-        "canonical": canon,
-        "not_shown": not_shown,
-    }
+    return out, not_shown
+
+
+@dataclass
+class NetLayer:
+    """One network layer: the ops it lowered to (rows with the same `layer`), fused ops
+    included."""
+    layer: int
+    name: str
+    rows: list  # the ops that ran (cycles), in order
+    fused: list  # the ops applied in a GEMM's output stage (no cycles)
+
+    @property
+    def on_array(self) -> bool:
+        return any(l.is_gemm for l in self.rows)
+
+    @property
+    def cycles(self) -> int:
+        return sum(l.total_cycles for l in self.rows)
+
+    @property
+    def macs(self) -> int:
+        return sum(l.macs for l in self.rows)
+
+    @property
+    def vector_ops(self) -> int:
+        return sum(l.flops for l in self.rows if not l.is_gemm)
+
+    @property
+    def types(self) -> list:
+        out = []
+        for l in self.rows + self.fused:
+            if l.type not in out:
+                out.append(l.type)
+        return out
+
+
+def net_layers(run: Run) -> list:
+    """The run's network layers in execution order (order of their first row)."""
+    by_layer: dict = {}
+    for l in run.layers:  # in execution order
+        by_layer.setdefault(l.layer, []).append(l)
+    # A fused op shows in the layer of the GEMM whose output stage applied it.
+    layer_of = {l.name: l.layer for l in run.layers}
+    fused: dict = {}
+    for l in run.fused:
+        fused.setdefault(layer_of.get(l.fused_into, l.layer), []).append(l)
+    out = []
+    for layer, rows in by_layer.items():
+        names = [l.name for l in rows]
+        # The layer's own name: the part its ops' names share (conv1, conv1.relu -> conv1).
+        name = os.path.commonprefix(names).rstrip(".") or names[0]
+        out.append(NetLayer(layer=layer, name=name, rows=rows, fused=fused.get(layer, [])))
+    return out

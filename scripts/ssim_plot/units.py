@@ -30,6 +30,17 @@ def flops_per_s(x: float) -> str:
     return si(x, "FLOP/s")
 
 
+def ops_per_s(x: float, unit: str = "OP") -> str:
+    """A rate of operations: 'OP' for integer arrays (int8), 'FLOP' for floating-point ones."""
+    return si(x, f"{unit}/s")
+
+
+def op_unit(data_type: str) -> str:
+    """'FLOP' for a floating-point type (fp16, bf16, fp32, float...), 'OP' for an integer one."""
+    t = data_type.lower()
+    return "FLOP" if t.startswith(("fp", "bf", "float", "tf", "e4m3", "e5m2")) else "OP"
+
+
 def nbytes(x: float) -> str:
     return si(x, "B")
 
@@ -46,6 +57,25 @@ def count(x: int) -> str:
 def pct(x: float, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.4321 -> '43.2 %'."""
     return f"{100.0 * x:.{decimals}f} %"
+
+
+def share(x: float) -> str:
+    """A fraction as a percentage for people: 0.996 -> '99.6 %', 0.0042 -> '0.42 %', 1 -> '100 %';
+    never an exponent, never '1e+02 %'."""
+    p = 100.0 * x
+    if p == 0:
+        return "0 %"
+    if 99.95 <= p < 100:  # "100 %" only for all of it
+        text = f"{p:.2f}" if p < 99.995 else "99.99"
+    elif abs(p) >= 1:
+        text = f"{p:.1f}"
+    else:
+        text = f"{p:.2g}" if abs(p) >= 0.01 else "<0.01"
+        if "e" in text:
+            text = f"{p:.4f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} %"
 
 
 def plain(x: float) -> str:

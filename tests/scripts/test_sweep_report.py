@@ -62,6 +62,9 @@ try:
 except ImportError as e:
     MPL_ERROR = f"matplotlib/numpy not importable ({e}): apt-get install python3-matplotlib"
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_folder_util import feed_file  # noqa: E402
+
 SOURCE_DIR = os.environ.get("SSIM_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SCRIPT = os.path.join(SOURCE_DIR, "scripts", "ssim_sweep_report.py")
@@ -72,7 +75,7 @@ HINT = "figures need matplotlib: apt-get install python3-matplotlib"
 # overlap on and off: 32 points.
 SWEEP_ARGS = ["--workload", "mlp,vector-add", "--arrays", "4x4,8x8,16x16,8x32",
               "--dataflows", "os,ws", "--fold-overlap", "off,on", "-j", "2"]
-LINE_FIGURES = ("cycles", "utilization", "pareto")
+LINE_FIGURES = ("cycles", "utilization", "dram", "pareto")
 
 
 def run_sweep(folder, *extra):
@@ -160,10 +163,7 @@ class _Page(html.parser.HTMLParser):
 
 
 def parse_page(path):
-    p = _Page()
-    with open(path, encoding="utf-8") as f:
-        p.feed(f.read())
-    return p
+    return feed_file(_Page(), path)
 
 
 def drawn_texts(fig):
@@ -220,7 +220,7 @@ class SweepReport(unittest.TestCase):
         figs = os.path.join(self.folder, "figures")
         stems = list(LINE_FIGURES) + [f"heatmap_{w}_{df}_fold-overlap-{fo}"
                                       for w, df, fo in self.expected_heatmaps()]
-        self.assertEqual(len(stems), 3 + 4)  # mlp x {os, ws} x {off, on}; vector-add has none
+        self.assertEqual(len(stems), 4 + 4)  # mlp x {os, ws} x {off, on}; vector-add has none
         expected = sorted(f"{s}.{ext}" for s in stems for ext in ("svg", "png"))
         self.assertEqual(sorted(os.listdir(figs)), expected)
         self.assertTrue(os.path.isfile(os.path.join(self.folder, "report.html")))
@@ -259,9 +259,9 @@ class SweepReport(unittest.TestCase):
             for r in self.layers:
                 if r["point"] in points and r["M"]:
                     u = float(r["overall_util"])
-                    want.append("<1" if 0 < u < 0.005 else f"{100 * u:.0f}")
+                    want.append("<1 %" if 0 < u < 0.005 else f"{100 * u:.0f} %")
             path = os.path.join(self.folder, "figures", f"heatmap_{w}_{df}_fold-overlap-{fo}.svg")
-            cells = [t for t in svg_texts(path) if re.fullmatch(r"<1|[0-9]{1,3}", t)]
+            cells = [t for t in svg_texts(path) if re.fullmatch(r"(<1|[0-9]{1,3}) %", t)]
             # Axis ticks are not numbers alone here, so every such text is a cell.
             self.assertEqual(sorted(cells), sorted(want), path)
             n_ops = len({r["index"] for r in self.layers if r["point"] in points and r["M"]})
@@ -273,7 +273,7 @@ class SweepReport(unittest.TestCase):
         self.assertEqual(page.rows, [r["point"] for r in self.rows])
         for src in page.imgs:
             self.assertTrue(src.startswith("data:image/svg+xml;base64,"), src[:60])
-        self.assertEqual(len(page.imgs), 3 + 4)
+        self.assertEqual(len(page.imgs), 4 + 4)
         for href in page.links:
             self.assertFalse(re.match(r"[a-z]+://", href), f"external link {href}")
             self.assertTrue(os.path.exists(os.path.join(self.folder, href)), href)
@@ -479,6 +479,13 @@ window.addEventListener('load', function () {
   var ths = document.querySelectorAll('#sweep-table thead th');
   var cyc = Array.prototype.filter.call(ths, function (h) {
     return h.textContent.trim() === 'cycles'; })[0];
+  var d = document.documentElement;
+  out.scrollWidth = d.scrollWidth; out.clientWidth = d.clientWidth;
+  out.mainWidth = document.querySelector('main').getBoundingClientRect().width;
+  var fixed = document.getElementById('fixed-hardware');
+  out.fixedHeight = fixed ? fixed.getBoundingClientRect().height : 0;
+  out.fixedText = fixed ? fixed.textContent : '';
+  out.details = document.querySelectorAll('details').length;
   cyc.click();
   out.asc = Array.prototype.map.call(document.querySelectorAll('#sweep-table tbody tr'),
     function (r) { return parseInt(r.getAttribute('data-point'), 10); });
@@ -513,7 +520,16 @@ class PageInChromium(unittest.TestCase):
             m = re.search(r'<pre id="probe-result">(.*?)</pre>', res.stdout, re.S)
             self.assertTrue(m, "the probe did not run")
             p = json.loads(html.unescape(m.group(1)))
-            self.assertEqual(len(p["images"]), 7)
+            self.assertEqual(len(p["images"]), 8)
+            # The page uses the window's width without a horizontal scroll bar ...
+            self.assertLessEqual(p["scrollWidth"], p["clientWidth"], "horizontal page scroll")
+            self.assertGreater(p["mainWidth"], 0.95 * p["clientWidth"], "page not full width")
+            # ... and shows the hardware that is the same at every point in the open (here
+            # vector lanes 16, the default; fold overlap is swept so it is not listed).
+            self.assertEqual(p["details"], 0, "hardware hidden in a <details>")
+            self.assertGreater(p["fixedHeight"], 10)
+            self.assertIn("vector lanes 16", p["fixedText"])
+            self.assertNotIn("fold overlap", p["fixedText"])
             for im in p["images"]:
                 self.assertTrue(im["ok"], im)
                 self.assertGreater(im["w"], 300)

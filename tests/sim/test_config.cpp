@@ -714,5 +714,25 @@ TEST(ConfigScaleSimFiles, TopologyCsvLocIsRelativeToTheConfig) {
             std::string::npos);
 }
 
+TEST(ConfigTest, EveryPresetParsesAndValidates) {
+  // Every preset a user can name with --config loads without notes or errors; Gemmini's default
+  // configuration has the facts its file cites (16 x 16, 256 KiB scratchpad, 64 KiB accumulator,
+  // 16 bytes per cycle): a ridge of 2 x 256 / 16 = 32 ops per byte.
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SSIM_SOURCE_DIR "/models/presets")) {
+    if (e.path().extension() != ".cfg") continue;
+    ++n;
+    const HwSpec hw = parse_cfg_file(e.path().string(), HwSpec{});
+    EXPECT_NO_THROW(validate_hw(hw)) << e.path();
+    if (e.path().stem() == "gemmini") {
+      EXPECT_EQ(hw.array_rows * hw.array_cols, 256);
+      EXPECT_EQ(hw.ifmap_sram_kb + hw.filter_sram_kb, 256);
+      EXPECT_EQ(hw.ofmap_sram_kb, 64);
+      EXPECT_DOUBLE_EQ(2.0 * hw.array_rows * hw.array_cols / hw.dram_bw(), 32.0);
+    }
+  }
+  EXPECT_GE(n, 5);
+}
+
 }  // namespace
 }  // namespace ssim

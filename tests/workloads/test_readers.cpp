@@ -336,6 +336,37 @@ TEST(YamlSubset, OutsideTheSubsetYamlCppReads) {
       {"t.yaml:5:", "layer 'b'", "'out'"}));
 }
 
+TEST(WorkloadYaml, MergeKeysShareFieldsAsYamlDefinesThem) {
+  // yaml.org/type/merge: `<<` takes the keys of a map (or a list of maps, the earlier winning)
+  // that the map does not set itself.
+  const Network n = parse_yaml_network(
+      "name: t\n"
+      "layers:\n"
+      "  - &fc {name: a, type: linear, tokens: 4, in: 8, out: 16, activation: relu}\n"
+      "  - {<<: *fc, name: b, in: 16}\n"
+      "  - &x {name: c, type: linear, tokens: 2, in: 16, out: 3}\n"
+      "  - {<<: [*x, *fc], name: d, in: 3}\n",
+      "t.yaml");
+  ASSERT_EQ(n.layers.size(), 4u);
+  const auto& b = std::get<LinearLayer>(n.layers[1].params);
+  EXPECT_EQ(n.layers[1].name, "b");
+  EXPECT_EQ(b.tokens, 4);
+  EXPECT_EQ(b.in, 16);   // its own key wins
+  EXPECT_EQ(b.out, 16);  // merged
+  EXPECT_EQ(b.activation, Activation::Relu);
+  const auto& d = std::get<LinearLayer>(n.layers[3].params);
+  EXPECT_EQ(d.tokens, 2);  // from *x, which comes first in the list
+  EXPECT_EQ(d.out, 3);
+  EXPECT_EQ(d.in, 3);
+  EXPECT_EQ(d.activation, Activation::Relu);  // only *fc has it
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{<<: 3, name: x, type: linear, in: 1, out: 1}"),
+                         {"t.yaml:3:", "'<<' (a merge key) takes a map or a list of maps"}));
+  EXPECT_TRUE(
+      throws_input_error(yaml_layer("{<<: [1], name: x, type: linear, in: 1, out: 1}"),
+                         {"t.yaml:3:", "'<<' (a merge key) takes a map or a list of maps"}));
+}
+
 TEST(WorkloadYaml, MalformedLayers) {
   // Unknown layer type.
   EXPECT_TRUE(
