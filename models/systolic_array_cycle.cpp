@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,17 @@ void SystolicArrayCycle::inject_fault_for_tests(int early_cycles, bool disable_h
   fault_unchecked_ = disable_hazard_checks;
 }
 
+bool SystolicArrayCycle::lockstep_ = false;
+SystolicArrayCycle::DecouplingCounters SystolicArrayCycle::counters_;
+
+void SystolicArrayCycle::set_lockstep_for_tests(bool lockstep) {
+  lockstep_ = lockstep;
+}
+
+SystolicArrayCycle::DecouplingCounters& SystolicArrayCycle::counters_for_tests() {
+  return counters_;
+}
+
 SystolicArrayCycle::SystolicArrayCycle(sc_core::sc_module_name name) : ArrayModel(name) {
   SC_THREAD(run);
 }
@@ -36,7 +48,8 @@ void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
   const bool os = cfg.dataflow == Dataflow::OS;
   aval_.assign(rc, 0);
   aflg_.assign(rc, 0);
-  psum_.assign(rc, 0);
+  psum_.assign(os ? rc : rc + size_t(C_), 0);  // WS/IS: a zero row on top
+  psum_next_.assign(os ? 0 : rc + size_t(C_), 0);
   bval_.assign(os ? rc : 0, 0);
   bflg_.assign(os ? rc : 0, 0);
   drain_.assign(os ? rc : 0, 0);
@@ -44,7 +57,6 @@ void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
   lrow_.assign(os ? size_t(R_) : 0, 0);
   w_[0].assign(os ? 0 : rc, 0);
   w_[1].assign(os ? 0 : rc, 0);
-  zero_row_.assign(size_t(C_), 0);
   size_t h = 1;
   while (h < size_t(std::max(R_, C_)) + 1) h <<= 1;
   ring_.assign(h, Issue{});
@@ -100,6 +112,7 @@ void SystolicArrayCycle::submit(TileCmd cmd) {
     }
   }
   ++submitted_;
+  if (busy()) ++counters_.busy_submits;
   const int64_t a = job_cycle();
   uint64_t preloads = 0;
   if (cfg_.dataflow != Dataflow::OS)
@@ -137,15 +150,44 @@ void SystolicArrayCycle::run() {
     }
     int64_t n = job_cycle();
     if (eval_time(n) < sc_core::sc_time_stamp()) ++n;
-    if (eval_time(n) > sc_core::sc_time_stamp())
-      sc_core::wait(eval_time(n) - sc_core::sc_time_stamp());
     for (;;) {
-      step(n);
-      ++n;
+      if (eval_time(n) > sc_core::sc_time_stamp())
+        sc_core::wait(eval_time(n) - sc_core::sc_time_stamp());
+      // Now is cycle n's evaluation time: every submit() up to cycle n has been made. Step n,
+      // then, without waiting, every later cycle before the first one some other process could
+      // still submit a tile for (temporal decoupling; docs/array-model.md, "Many cycles per
+      // wait").
+      int64_t limit = lockstep_ ? n : decoupling_limit();
+      uint64_t notes = finished_ + reads_.size();
+      const int64_t first = n;
+      for (;;) {
+        step(n);
+        ++n;
+        if (n > limit || !busy()) break;
+        if (finished_ + reads_.size() != notes) {  // a tile ended or read its operands
+          limit = lockstep_ ? n - 1 : decoupling_limit();
+          notes = finished_ + reads_.size();
+          if (n > limit) break;
+        }
+      }
+      ++counters_.strides;
+      counters_.cycles += n - first;
       if (!busy()) break;
-      sc_core::wait(cycle_period());
     }
   }
+}
+
+int64_t SystolicArrayCycle::decoupling_limit() const {
+  // submit() is called at whole cycle times only, so a process that runs at time P submits for
+  // cycle ceil(P) at the earliest: cycle m may be stepped now if the next pending activity of the
+  // kernel (a timeout, an event notification, this model's own finish/read notifications) lies
+  // after m's start. Anything pending now (another runnable process, a delta notification)
+  // gives P = now, which allows no cycle beyond the current one.
+  const sc_core::sc_time p = sc_core::sc_time_stamp() + sc_core::sc_time_to_pending_activity();
+  const uint64_t per = cycle_period().value();
+  const uint64_t pv = p.value();
+  if (pv == 0) return std::numeric_limits<int64_t>::min();
+  return int64_t((pv - 1) / per) - origin_;  // the last cycle that starts before P
 }
 
 void SystolicArrayCycle::step(int64_t n) {
@@ -207,6 +249,35 @@ void SystolicArrayCycle::retire() {
     folds_.pop_front();
     ++fold_base_;
   }
+}
+
+void SystolicArrayCycle::begin_stream(FoldRec& f) {
+  stream_seq_ = f.seq;
+  stream_t_ = 0;
+  stream_fold_ = &f;  // deque elements stay put while others are added or retired
+  feed_ = make_issue(f, 0);
+  const int64_t N = data_ ? data_->shape.N : 0, K = data_ ? data_->shape.K : 0;
+  feed_stepA_ = cfg_.dataflow == Dataflow::WS ? K : 1;  // from vector t to t + 1
+  feed_stepB_ = N;
+}
+
+void SystolicArrayCycle::feed(int64_t n) {
+  Issue& is = ring_[n & ring_mask_];
+  if (stream_seq_ == kNone) {
+    is = Issue{};
+    return;
+  }
+  is = feed_;
+  FoldRec& f = *stream_fold_;
+  if (++stream_t_ == f.f.T) {
+    stream_seq_ = kNone;
+    issued_last(f, n);
+    return;
+  }
+  if (feed_.srcA) feed_.srcA += feed_stepA_;
+  if (feed_.srcB) feed_.srcB += feed_stepB_;
+  if (cfg_.dataflow == Dataflow::OS && stream_t_ == f.f.T - 1)
+    feed_.flagsA |= f.f.more ? kSegEnd : kLast;
 }
 
 SystolicArrayCycle::Issue SystolicArrayCycle::make_issue(const FoldRec& fr, int64_t t) const {
@@ -315,8 +386,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
       if (f.f.cont) start_fold(f, n);               // in flight from its first vector
       f.stream = n;
       f.pred_end = n + f.f.T + R + f.f.cols - 3;  // only checked against the collector
-      stream_seq_ = f.seq;
-      stream_t_ = 0;
+      begin_stream(f);
       ++next_stream_;
     }
   }
@@ -353,17 +423,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
   }
 
   // The edge feeder issues the next vector of the streaming fold into the skew buffer.
-  Issue& is = ring_[n & ring_mask_];
-  if (stream_seq_ != kNone) {
-    FoldRec& f = fold(stream_seq_);
-    is = make_issue(f, stream_t_);
-    if (++stream_t_ == f.f.T) {
-      stream_seq_ = kNone;
-      issued_last(f, n);
-    }
-  } else {
-    is = Issue{};
-  }
+  feed(n);
 
   // Streamed operands move one PE to the right; row i takes the element of the vector issued
   // i cycles ago (zero in rows the fold does not use).
@@ -387,24 +447,24 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
 
   // Every PE adds its product to the partial sum from the PE above (row 0 starts from zero);
   // bottom row first so that each row reads the row above as it was in cycle n-1.
+  // One flat loop over the grid into the other partial-sum buffer: PE(i, j) at (i + 1) * C + j,
+  // row 0 of both buffers is zero (the input of PE row 0).
+  int32_t* ps = psum_.data();
   if (d) {
-    const int8_t* w0 = w_[0].data();
-    const int8_t* w1 = w_[1].data();
-    int32_t* ps = psum_.data();
-    for (int i = R - 1; i >= 0; --i) {
-      const size_t p = size_t(i) * C;
-      int32_t* __restrict out = ps + p;
-      const int32_t* __restrict in = i ? ps + p - C : zero_row_.data();
-      const int8_t* __restrict a = av + p;
-      const uint8_t* __restrict fl = af + p;
-      const int8_t* __restrict x0 = w0 + p;
-      const int8_t* __restrict x1 = w1 + p;
-      for (int j = 0; j < C; ++j) {  // branch-free bank select, so that it vectorises
-        const int8_t sel = int8_t(-int8_t((fl[j] >> 1) & 1));  // kParity set: all ones
-        const int8_t w = int8_t((x1[j] & sel) | (x0[j] & ~sel));
-        out[j] = in[j] + int32_t(int16_t(a[j]) * int16_t(w));
-      }
+    const size_t rc = size_t(R) * C;
+    const int32_t* __restrict in = ps;
+    int32_t* __restrict out = psum_next_.data() + C;
+    const int8_t* __restrict a = av;
+    const uint8_t* __restrict fl = af;
+    const int8_t* __restrict x0 = w_[0].data();
+    const int8_t* __restrict x1 = w_[1].data();
+    for (size_t p = 0; p < rc; ++p) {  // branch-free bank select, so that it vectorises
+      const int8_t sel = int8_t(-int8_t((fl[p] >> 1) & 1));  // kParity set: all ones
+      const int8_t w = int8_t((x1[p] & sel) | (x0[p] & ~sel));
+      out[p] = in[p] + int32_t(int16_t(a[p]) * int16_t(w));
     }
+    psum_.swap(psum_next_);
+    ps = psum_.data();
   }
 
   // The collector takes the partial sums leaving the bottom row with a valid operand.
@@ -423,7 +483,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
       if (d) {
         const int64_t N = d->shape.N;
         const int64_t idx = ws ? (f.f.m0 + t) * N + f.f.n0 + j : (f.f.m0 + j) * N + f.f.n0 + t;
-        d->C[idx] += psum_[last + j];
+        d->C[idx] += ps[C + last + j];
       }
       if (++f.collected == f.f.T * f.f.cols) end_fold(f, n);
     }
@@ -467,8 +527,7 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
         f.pred_end = std::max(last_move + 1, prev_pred_end_ + 1) + R - 1;
         prev_pred_end_ = f.pred_end;
       }
-      stream_seq_ = f.seq;
-      stream_t_ = 0;
+      begin_stream(f);
       ++next_start_;
     }
   }
@@ -486,17 +545,7 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
   }
 
   // ---- datapath of cycle n ----
-  Issue& is = ring_[n & ring_mask_];
-  if (stream_seq_ != kNone) {
-    FoldRec& f = fold(stream_seq_);
-    is = make_issue(f, stream_t_);
-    if (++stream_t_ == f.f.T) {
-      stream_seq_ = kNone;
-      issued_last(f, n);
-    }
-  } else {
-    is = Issue{};
-  }
+  feed(n);
 
   // A moves right (row i takes the vector issued i cycles ago), B moves down (column j takes
   // the vector issued j cycles ago); unused rows and columns get bubbles.

@@ -32,6 +32,16 @@ class SystolicArrayCycle : public ArrayModel {
   // damage shows up in the values. (0, false) restores normal operation.
   static void inject_fault_for_tests(int early_cycles, bool disable_hazard_checks);
 
+  // Test hooks (process-wide) for the temporal decoupling. With `lockstep` the model waits after
+  // every cycle, as it did before. The counters add up over all jobs until reset: strides (runs
+  // of cycles evaluated without a wait between them), the cycles evaluated in them, and tiles
+  // submitted while the array was busy (in the middle of a job).
+  struct DecouplingCounters {
+    int64_t strides = 0, cycles = 0, busy_submits = 0;
+  };
+  static void set_lockstep_for_tests(bool lockstep);
+  static DecouplingCounters& counters_for_tests();
+
  private:
   SC_HAS_PROCESS(SystolicArrayCycle);
 
@@ -84,6 +94,7 @@ class SystolicArrayCycle : public ArrayModel {
 
   void run();  // the SC_THREAD
   bool busy() const;
+  int64_t decoupling_limit() const;  // last job cycle that may be stepped without a wait
   void step(int64_t n);
   void step_stationary(int64_t n);
   void step_output_stationary(int64_t n);
@@ -95,9 +106,13 @@ class SystolicArrayCycle : public ArrayModel {
   void retire();
   void issued_last(const FoldRec& f, int64_t n);  // f's last vector entered the skew buffer
   Issue make_issue(const FoldRec& f, int64_t t) const;
+  void begin_stream(FoldRec& f);  // the edge feeder starts issuing f's vectors
+  void feed(int64_t n);           // it issues cycle n's vector (or a bubble) into the skew buffer
   void check_bank_free(int bank, int64_t n) const;
 
   static int fault_early_;
+  static bool lockstep_;
+  static DecouplingCounters counters_;
   static bool fault_unchecked_;
 
   sc_core::sc_event wake_;
@@ -109,11 +124,12 @@ class SystolicArrayCycle : public ArrayModel {
   std::vector<uint8_t> aflg_;  // its flags
   std::vector<int8_t> bval_;   // OS: B, moving down
   std::vector<uint8_t> bflg_;
-  std::vector<int8_t> w_[2];    // WS/IS: the two stationary banks
-  std::vector<int32_t> psum_;   // WS/IS: partial sums moving down; OS: accumulators
-  std::vector<int32_t> drain_;  // OS: drain registers, shifting down during a drain
+  std::vector<int8_t> w_[2];  // WS/IS: the two stationary banks
+  std::vector<int32_t>
+      psum_;  // WS/IS: partial sums moving down, below a zero row; OS: accumulators
+  std::vector<int32_t> psum_next_;  // WS/IS: the partial sums of the next cycle
+  std::vector<int32_t> drain_;      // OS: drain registers, shifting down during a drain
   std::vector<uint8_t> dvalid_;
-  std::vector<int32_t> zero_row_;
   std::vector<int32_t> lrow_;  // OS: per row, operands carrying the last bit
   std::vector<Issue> ring_;    // skew buffer: issue of cycle n at ring_[n & ring_mask_]
   int64_t ring_mask_ = 0;
@@ -137,6 +153,9 @@ class SystolicArrayCycle : public ArrayModel {
   int64_t preload_q_ = 0;
   uint64_t stream_seq_ = kNone;  // fold whose vectors the edge feeder is issuing
   int64_t stream_t_ = 0;
+  FoldRec* stream_fold_ = nullptr;
+  Issue feed_;                               // the issue of vector stream_t_ of the streaming fold
+  int64_t feed_stepA_ = 0, feed_stepB_ = 0;  // its srcA, srcB advance per vector
   bool bank_busy_[2] = {false, false};
   int32_t bank_cols_[2] = {0, 0};   // columns used by the bank's last owner
   std::vector<uint64_t> col_seq_;   // WS/IS collector: fold of the next output in column j

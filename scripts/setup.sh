@@ -8,6 +8,7 @@ PACKAGES=(
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   python3 python3-matplotlib
+  time
   chromium
 )
 # Extra package sets on request: SSIM_SETUP_EXTRA="chromium clang ..." scripts/setup.sh

@@ -618,6 +618,21 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
   return t.str();
 }
 
+namespace {
+
+std::string out_of_memory_line(Fidelity fidelity, bool roofline_kernels) {
+  // Advice names only what the run did not use already: the roofline's kernels run in fast
+  // fidelity whatever --fidelity says.
+  if (fidelity == Fidelity::Cycle && !roofline_kernels)
+    return "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
+           "nothing written";
+  return std::string("error: out of memory while simulating ") +
+         (roofline_kernels ? "the roofline's reference kernels" : "with the fast array model") +
+         " (try a smaller workload); nothing written";
+}
+
+}  // namespace
+
 // A single run's progress (ops done of total, time left) weighs each op by a rough count of
 // its cycles: a GEMM's folds times (rows streamed + fill and drain), a vector op's elements
 // over the lanes. The reference kernels of --report count as two more items.
@@ -678,9 +693,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   Progress progress(err, &err == &std::cerr && ::isatty(STDERR_FILENO), opts.quiet,
                     ops.size() + (opts.report ? 2 : 0), 0, cost,
                     Progress::Style{"run", "ops", 1.0, 1.0});
+  bool phase_is_run = true;  // false: the roofline's kernels (always in fast fidelity)
   try {
     result = run_network(opts.hw, net, opts.seed,
                          [&](const Op& op) { progress.item_done(op_cost(opts.hw, op)); });
+    phase_is_run = false;
     if (opts.report) {  // the roofline's dots only
       canonical = run_canonical_kernels(opts.hw);
       progress.item_done(canonical_cost(opts.hw) / 2);
@@ -691,9 +708,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
-    err << "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
-           "nothing written"
-        << std::endl;
+    err << out_of_memory_line(opts.hw.fidelity, !phase_is_run) << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
     err << "internal error: " << message_line(e.what()) << std::endl;

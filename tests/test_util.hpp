@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,9 +69,11 @@ struct Outcome {
 };
 
 // Starts the binary with `args` in the folder `cwd`, stdout and stderr going to the given files
-// (outside `cwd`, so that `cwd` shows exactly what the binary created). Returns its pid.
+// (outside `cwd`, so that `cwd` shows exactly what the binary created), with its address space
+// limited to `address_space_bytes` when that is > 0 (RLIMIT_AS). Returns its pid.
 inline pid_t spawn_binary(const std::vector<std::string>& args, const fs::path& cwd,
-                          const fs::path& out_path, const fs::path& err_path) {
+                          const fs::path& out_path, const fs::path& err_path,
+                          uint64_t address_space_bytes = 0) {
   std::vector<std::string> argv_s = {SSIM_BINARY};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -82,6 +85,10 @@ inline pid_t spawn_binary(const std::vector<std::string>& args, const fs::path& 
     const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || o < 0 || e < 0 || chdir(cwd.c_str()) != 0) _exit(126);
+    if (address_space_bytes > 0) {
+      const rlimit lim{address_space_bytes, address_space_bytes};
+      if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(126);
+    }
     dup2(in, 0);
     dup2(o, 1);
     dup2(e, 2);
@@ -120,12 +127,12 @@ inline Outcome wait_binary(pid_t pid, const fs::path& out_path, const fs::path& 
 }
 
 // Runs the binary with `args` in the folder `cwd` and waits for it (at most `timeout_s` seconds
-// when it is > 0: see wait_binary).
+// when it is > 0: see wait_binary; its address space limited as spawn_binary says).
 inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& cwd,
-                          double timeout_s = 0) {
+                          double timeout_s = 0, uint64_t address_space_bytes = 0) {
   TempDir capture("ssim_capture");
   const fs::path out = capture.path / "stdout", err = capture.path / "stderr";
-  return wait_binary(spawn_binary(args, cwd, out, err), out, err, timeout_s);
+  return wait_binary(spawn_binary(args, cwd, out, err, address_space_bytes), out, err, timeout_s);
 }
 
 inline std::string describe(const std::vector<std::string>& args) {

@@ -11,6 +11,7 @@
 #include "models/types.hpp"
 #include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
+#include "workloads/yaml_subset.hpp"
 
 namespace ssim {
 
@@ -328,11 +329,8 @@ LayerType parse_layer_type(const std::string& s) {
   throw InputError("unknown layer type '" + s + "'; allowed: " + allowed);
 }
 
-Network parse_yaml(const std::string& text, const std::string& source) {
-  if (detail::trim(text).empty())
-    throw InputError(source +
-                     ":1: empty network file; expected a map with a 'layers' list (see "
-                     "docs/workloads.md)");
+// The text as yaml-cpp reads it: one document, syntax errors as "SRC:LINE: ...".
+YAML::Node load_yaml(const std::string& text, const std::string& source) {
   YAML::Node root;
   try {
     const std::vector<YAML::Node> docs = YAML::LoadAll(text);
@@ -368,6 +366,18 @@ Network parse_yaml(const std::string& text, const std::string& source) {
                        ": YAML syntax error at the end of the file: " + e.msg);
     throw InputError(source + ":" + std::to_string(line) + ": YAML syntax error: " + e.msg);
   }
+  return root;
+}
+
+// `subset`: read the text with detail::read_yaml_subset where it can (its nodes have no line
+// marks, so a caller that gets an InputError reads the text again without it).
+Network parse_yaml(const std::string& text, const std::string& source, bool subset) {
+  if (detail::trim(text).empty())
+    throw InputError(source +
+                     ":1: empty network file; expected a map with a 'layers' list (see "
+                     "docs/workloads.md)");
+  YAML::Node root;
+  if (!subset || !detail::read_yaml_subset(text, root)) root = load_yaml(text, source);
   if (!root.IsMap())
     throw InputError(source +
                      ":1: a network file must be a map with a 'layers' list (see "
@@ -428,7 +438,12 @@ Network parse_yaml(const std::string& text, const std::string& source) {
 Network parse_yaml_network(const std::string& text, const std::string& source) {
   detail::check_text(text, source, "a YAML network file");
   try {
-    return parse_yaml(text, source);
+    return parse_yaml(text, source, true);
+  } catch (const InputError&) {
+    // Said again below with yaml-cpp's line numbers.
+  }
+  try {
+    return parse_yaml(text, source, false);
   } catch (const InputError& e) {
     // Names and values are quoted from the file (YAML escapes can put any byte in them):
     // messages show control characters and bytes that are not UTF-8 as \xNN.

@@ -937,6 +937,41 @@ TEST(RobustMessages, KeysNotModelledPrintANote) {
       << notes_of(sw.notes);
 }
 
+// Out of memory anyway (here: a 40 MB address space; --gemm 1,1,1 runs in it): exit 1, one line,
+// nothing written, and the advice never names the fidelity already in use.
+TEST(RobustMessages, OutOfMemoryNeverAdvisesTheFidelityInUse) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: no RLIMIT_AS run";
+#endif
+  const uint64_t limit = 40'000'000;
+  TempDir t("ssim_oom");
+  struct Case {
+    std::vector<std::string> args;
+    bool advises_fast;
+  };
+  const Case cases[] = {
+      // 16384^3 on 128x128 plans 0.5 M steps up front (more than 40 MB); accepted by the
+      // plan-size check. With bounded planning it may fit: then pick an input that does not.
+      {{"--gemm", "16384,16384,16384", "--array", "128x128", "--fidelity", "fast"}, false},
+      {{"--gemm", "16384,16384,16384", "--array", "128x128"}, false},  // fast by default
+      {{"--gemm", "2048,2048,2048", "--array", "8x8", "--fidelity", "cycle"}, true},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--out", (t.path / "o").string()});
+    const Outcome ok =
+        run_binary({"--gemm", "1,1,1", "--out", (t.path / "small").string()}, t.path, 60, limit);
+    ASSERT_EQ(ok.code, 0) << ok.err;  // the limit leaves room for a run
+    const Outcome r = run_binary(args, t.path, 60, limit);
+    EXPECT_EQ(r.code, 1) << describe(args) << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("error: out of memory while simulating", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("--fidelity fast") != std::string::npos, c.advises_fast) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_FALSE(fs::exists(t.path / "o"));
+  }
+}
+
 // A very long value is echoed cut with "...", in a flag and in a file, and the line still ends
 // with what is allowed.
 TEST(RobustMessages, LongValuesAreCut) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "tests/workloads/wl_test_util.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
+#include "workloads/yaml_subset.hpp"
 
 namespace ssim {
 namespace {
@@ -241,6 +243,97 @@ TEST(WorkloadYaml, EveryLayerType) {
 // A one-layer network file around `layer` (a flow map), its layer on line 3.
 std::function<void()> yaml_layer(const std::string& layer) {
   return [layer] { parse_yaml_network("name: t\nlayers:\n  - " + layer + "\n", "t.yaml"); };
+}
+
+// Two YAML trees are the same: node types, scalar strings, sequence items, map keys in order.
+::testing::AssertionResult same_tree(const YAML::Node& a, const YAML::Node& b,
+                                     const std::string& at = "root") {
+  if (a.Type() != b.Type()) return ::testing::AssertionFailure() << at << ": node types differ";
+  if (a.IsScalar() && a.Scalar() != b.Scalar())
+    return ::testing::AssertionFailure()
+           << at << ": '" << a.Scalar() << "' vs '" << b.Scalar() << "'";
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << at << ": sizes differ";
+  if (a.IsSequence())
+    for (size_t i = 0; i < a.size(); ++i)
+      if (auto r = same_tree(a[i], b[i], at + "[" + std::to_string(i) + "]"); !r) return r;
+  if (a.IsMap())
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+      const std::string key = ia->first.Scalar();
+      if (key != ib->first.Scalar())
+        return ::testing::AssertionFailure()
+               << at << ": key '" << key << "' vs '" << ib->first.Scalar() << "'";
+      if (auto r = same_tree(ia->second, ib->second, at + "." + key); !r) return r;
+    }
+  return ::testing::AssertionSuccess();
+}
+
+// The built-in networks take the fast path (detail::read_yaml_subset) and it builds the tree
+// yaml-cpp builds from the same text.
+TEST(YamlSubset, BuiltInNetworksGiveYamlCppsTree) {
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SSIM_SOURCE_DIR "/workloads/networks")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream in(e.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    YAML::Node fast;
+    ASSERT_TRUE(detail::read_yaml_subset(ss.str(), fast)) << e.path();
+    EXPECT_TRUE(same_tree(fast, YAML::Load(ss.str()))) << e.path();
+    ++files;
+  }
+  EXPECT_GE(files, 11);
+}
+
+// Hand-written texts inside the subset give yaml-cpp's tree; texts outside it are left to
+// yaml-cpp (false), and a file in the subset with a bad value still names its line.
+TEST(YamlSubset, OutsideTheSubsetYamlCppReads) {
+  const std::string inside[] = {
+      "layers:\n  - {name: a, type: linear, in: 3, out: 4}\n",
+      "# c\n\nname: n-1.x\ndescription: \"a: b, [c] 'd' #e\"\nbatch: +2\nlayers:\n"
+      "  - {name: a/b, type: conv2d, input: [8, 8, -3], kernel: 3, bias: true}\n"
+      "  - {name: c, type: pool, op: max, input: [1, 2, 3]}\nz: 1\n",
+      "layers:\n  - {x: [a]}\n  - {y: 1e3, z: .5}",
+  };
+  for (const std::string& t : inside) {
+    YAML::Node fast;
+    ASSERT_TRUE(detail::read_yaml_subset(t, fast)) << t;
+    EXPECT_TRUE(same_tree(fast, YAML::Load(t))) << t;
+  }
+  const std::string outside[] = {
+      "",
+      "name: n\n",                                // no layers
+      "layers:\n",                                // null layers
+      "layers:\n  - {a: 1, a: 2}\n",              // duplicate key
+      "name: a\nname: b\nlayers:\n  - {a: 1}\n",  // duplicate top key
+      "layers:\n  - {a: null}\n",                 // null
+      "layers:\n  - {a: ~}\n",                    // null
+      "layers:\n  - {a: }\n",                     // empty value
+      "layers:\n  - {a: \"x\"}\n",                // quoted in a flow map
+      "name: \"a\\tb\"\nlayers:\n  - {a: 1}\n",   // escape
+      "layers:\n  - {a: {b: 1}}\n",               // nested map
+      "layers:\n  - {a: [[1]]}\n",                // nested list
+      "layers:\n  - {a: 1} # c\n",                // trailing comment
+      "layers:\n\t- {a: 1}\n",                    // tab
+      "layers:\r\n  - {a: 1}\r\n",                // CR
+      "---\nlayers:\n  - {a: 1}\n",               // document marker
+      "layers:\n- {a: 1}\n",                      // other indentation
+      "layers:\n  - name: a\n",                   // block map
+      "name: &x a\nlayers:\n  - {a: *x}\n",       // anchor and alias
+      "  - {a: 1}\nlayers:\n  - {a: 1}\n",        // a layer before 'layers:'
+  };
+  for (const std::string& t : outside) {
+    YAML::Node fast;
+    EXPECT_FALSE(detail::read_yaml_subset(t, fast)) << t;
+  }
+  // Read by the fast path first, the message comes from yaml-cpp's tree with its line numbers.
+  EXPECT_TRUE(throws_input_error(
+      [] {
+        parse_yaml_network(
+            "name: t\n\nlayers:\n  - {name: a, type: linear, in: 3, out: 4}\n"
+            "  - {name: b, type: linear, in: 3, out: -4}\n",
+            "t.yaml");
+      },
+      {"t.yaml:5:", "layer 'b'", "'out'"}));
 }
 
 TEST(WorkloadYaml, MergeKeysShareFieldsAsYamlDefinesThem) {
