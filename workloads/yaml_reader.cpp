@@ -1,9 +1,11 @@
 // Our YAML network format (docs/workloads.md), read with yaml-cpp.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,11 +54,12 @@ class MapReader {
         // YAML's merge key (yaml.org/type/merge): the keys of a map, or of a list of maps,
         // that this map does not set itself; an earlier map in the list wins over a later one.
         if (!seen.insert(key).second) fail(it->first, "duplicate key '<<'");
-        const YAML::Node& v = it->second;
+        const YAML::Node v = it->second;  // a copy: the iterator yields a temporary
         if (v.IsMap()) {
           merged.push_back(v);
         } else if (v.IsSequence() && v.size() > 0) {
-          for (const YAML::Node& m : v) {
+          for (auto mi = v.begin(); mi != v.end(); ++mi) {
+            const YAML::Node m = *mi;
             if (!m.IsMap()) fail(m, "'<<' (a merge key) takes a map or a list of maps");
             merged.push_back(m);
           }
@@ -333,8 +336,28 @@ LayerType parse_layer_type(const std::string& s) {
 YAML::Node load_yaml(const std::string& text, const std::string& source) {
   YAML::Node root;
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
+    // yaml-cpp 0.7's LoadAll loops for ever on some malformed text (a document that starts with
+    // ',': jbeder/yaml-cpp#1040, fixed upstream in #1319): load the first document, then ask the
+    // parser for at most one more, never in a loop.
+    root = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    struct Ignore : YAML::EventHandler {
+      void OnDocumentStart(const YAML::Mark&) override {}
+      void OnDocumentEnd() override {}
+      void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+      void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+      void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    const std::string&) override {}
+      void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                           YAML::EmitterStyle::value) override {}
+      void OnSequenceEnd() override {}
+      void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                      YAML::EmitterStyle::value) override {}
+      void OnMapEnd() override {}
+    } ignore;
+    const bool second = parser.HandleNextDocument(ignore) && parser.HandleNextDocument(ignore);
+    if (second) {
       // The line of the second document's '---' (its content may start later, or be empty).
       int line = 0, markers = 0, at = 0;
       bool content = false;
@@ -351,12 +374,29 @@ YAML::Node load_yaml(const std::string& text, const std::string& source) {
         if (!marker && !t.empty() && t[0] != '#') content = true;
         pos = nl + 1;
       }
-      if (!line) line = docs[1].Mark().line >= 0 ? docs[1].Mark().line + 1 : 1;
+      if (!line) {
+        // No '---': yaml-cpp stopped on a token it cannot place (its looping case, a ',' where
+        // a value should start); name the first line that starts with one.
+        int n = 0;
+        for (size_t pos = 0; pos < text.size();) {
+          size_t nl = text.find('\n', pos);
+          if (nl == std::string::npos) nl = text.size();
+          ++n;
+          const std::string t = detail::trim(text.substr(pos, nl - pos));
+          if (!t.empty() && t[0] == ',') {
+            line = n;
+            break;
+          }
+          pos = nl + 1;
+        }
+        throw InputError(
+            source + ":" + std::to_string(line ? line : 1) + ": YAML syntax error: " +
+            (line ? "a ',' outside a [list] or {map}" : "text the parser cannot read"));
+      }
       throw InputError(source + ":" + std::to_string(line) +
                        ": a second YAML document (after '---'); a network file holds one document: "
                        "put every layer in one 'layers' list");
     }
-    if (!docs.empty()) root = docs.front();
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks an unclosed flow or quote one line past the end of the text.
     const int lines = int(std::count(text.begin(), text.end(), '\n')) + (text.back() != '\n');

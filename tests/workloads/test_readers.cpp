@@ -367,6 +367,15 @@ TEST(WorkloadYaml, MergeKeysShareFieldsAsYamlDefinesThem) {
                          {"t.yaml:3:", "'<<' (a merge key) takes a map or a list of maps"}));
 }
 
+TEST(WorkloadYaml, ALeadingCommaIsAnErrorNotAHang) {
+  // yaml-cpp 0.7's LoadAll loops for ever on these (found by the fuzzer; jbeder/yaml-cpp#1040).
+  EXPECT_TRUE(throws_input_error([] { parse_yaml_network(",a: b\n", "t.yaml"); },
+                                 {"t.yaml:1: YAML syntax error: a ',' outside a [list] or {map}"}));
+  EXPECT_TRUE(throws_input_error(
+      [] { parse_yaml_network("name: t\nlayers:\n  - {name: a}\n  ,\n", "t.yaml"); },
+      {"t.yaml:", "YAML syntax error"}));
+}
+
 TEST(WorkloadYaml, MalformedLayers) {
   // Unknown layer type.
   EXPECT_TRUE(
