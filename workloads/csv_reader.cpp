@@ -1,4 +1,5 @@
 // SCALE-Sim topology CSV reader (conv form and GEMM form), read unchanged.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -162,7 +163,12 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
       c.stride_h = v[7];
       c.stride_w = stride_w;
       // SCALE-Sim's output size, ceil((H - F + S) / S), against floor((H - F) / S) + 1.
-      if (c.kernel_h <= c.in_h && c.kernel_w <= c.in_w) {
+      // (Only for sizes the layer checks accept, at most 2^31 - 1, so nothing here overflows.)
+      constexpr int64_t kMax = (int64_t(1) << 31) - 1;
+      const bool sane = c.in_h <= kMax && c.in_w <= kMax && c.kernel_h <= kMax &&
+                        c.kernel_w <= kMax && c.stride_h <= kMax && c.stride_w <= kMax &&
+                        c.in_c <= kMax && c.filters <= kMax && c.stride_h > 0 && c.stride_w > 0;
+      if (sane && c.kernel_h <= c.in_h && c.kernel_w <= c.in_w) {
         auto std_out = [](int64_t H, int64_t F, int64_t S) { return (H - F) / S + 1; };
         auto ss_out = [](int64_t H, int64_t F, int64_t S) { return (H - F + S + S - 1) / S; };
         const int64_t sh = std_out(c.in_h, c.kernel_h, c.stride_h);
@@ -171,7 +177,10 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
         const int64_t cw = ss_out(c.in_w, c.kernel_w, c.stride_w);
         if (ch * cw != sh * sw) {
           rounded.push_back(name);
-          extra_macs += (ch * cw - sh * sw) * c.kernel_h * c.kernel_w * c.in_c * c.filters;
+          // In long double (exact to 2^64), saturated at 2^62 for the note.
+          const long double more = ((long double)(ch)*cw - (long double)(sh)*sw) * c.kernel_h *
+                                   c.kernel_w * c.in_c * c.filters;
+          extra_macs = int64_t(std::min<long double>((long double)(extra_macs) + more, 0x1p62L));
           if (opts.scalesim_rounding) {
             c.in_h += (ch - sh) * c.stride_h;
             c.in_w += (cw - sw) * c.stride_w;
