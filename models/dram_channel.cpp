@@ -38,21 +38,18 @@ void DramChannel::configure(const DramParams& p, int64_t origin) {
   if (p.peak_window < 1)
     throw InputError("DRAM peak window " + std::to_string(p.peak_window) + ": expected >= 1");
   params_ = p;
-  origin_ = origin;
   free_at_ = 0;
-  last_issue_ = 0;
-  busy_units_ = 0;
-  cur_window_ = -1;
-  cur_window_units_ = 0;
-  peak_units_ = 0;
-  stats_ = DramStats{};
-  stats_.peak_window = p.peak_window;
+  restart(origin);
 }
 
 void DramChannel::continue_at(int64_t origin, int64_t elapsed) {
   if (elapsed < 0) throw std::logic_error("dram: a job cannot start before the previous one");
   const Units shift = Units(elapsed) * per_cycle_;
   free_at_ = free_at_ > shift ? free_at_ - shift : 0;
+  restart(origin);
+}
+
+void DramChannel::restart(int64_t origin) {
   origin_ = origin;
   last_issue_ = 0;
   busy_units_ = 0;

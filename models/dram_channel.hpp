@@ -88,6 +88,7 @@ class DramChannel : public sc_core::sc_module {
   using Units = __int128;  // time in units of 1 / per_cycle_ of a cycle; 1 unit = 1 micro-byte
   static constexpr int64_t kScale = 1000000;  // micro-bytes per byte
 
+  void restart(int64_t origin);  // a new job's origin and statistics (not the busy state)
   void account_window(int64_t window, Units amount);
   void close_window();
 
