@@ -1,0 +1,1443 @@
+// ONNX models as workloads: parse (Debian's libonnx), resolve the shapes (ONNX shape inference
+// plus our own evaluation of the small integer tensors PyTorch's exporter computes shapes with),
+// walk the graph in topological order and lower each node to our Layer types. The supported ops
+// and the rules are in docs/workloads.md, "ONNX models".
+#include <onnx/defs/schema.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <queue>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "models/types.hpp"
+#include "workloads/read_util.hpp"
+#include "workloads/readers.hpp"
+
+namespace ssim {
+
+namespace {
+
+// ONNX models up to protobuf's 2 GiB limit (weights may also be in external files, never read).
+constexpr uintmax_t kMaxOnnxBytes = (uintmax_t(2) << 30) - 1;
+// Integer tensors up to this many elements are evaluated (shape arithmetic).
+constexpr int64_t kMaxEvalElements = 4096;
+// Dimensions beyond this are refused (element counts would overflow).
+constexpr int64_t kMaxDim = int64_t(1) << 40;
+
+const char* const kSupportedOps =
+    "Conv, ConvTranspose (skip only), Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, "
+    "Sigmoid, HardSigmoid, Tanh, Gelu, Erf (GELU pattern), HardSwish, Add, Sub, Mul, Div, "
+    "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean (spatial or layernorm "
+    "pattern), Softmax, LayerNormalization; cost nothing: Reshape, Transpose, Flatten, Squeeze, "
+    "Unsqueeze, Concat, Split, Slice, Gather, Expand, Pad, Shape, Constant, ConstantOfShape, "
+    "Identity, Dropout, Cast, and any op on integer or boolean tensors";
+
+[[noreturn]] void fail(const std::string& source, const std::string& what) {
+  throw InputError(detail::printable(source) + ": " + detail::printable(what));
+}
+
+bool is_float(int32_t t) {
+  using TP = onnx::TensorProto;
+  return t == TP::FLOAT || t == TP::DOUBLE || t == TP::FLOAT16 || t == TP::BFLOAT16;
+}
+
+// A small tensor's value (shape arithmetic), as doubles.
+struct Value {
+  std::vector<int64_t> dims;
+  std::vector<double> data;
+  int32_t type = onnx::TensorProto::INT64;
+  int64_t numel() const { return int64_t(data.size()); }
+};
+
+std::optional<Value> tensor_value(const onnx::TensorProto& t) {
+  using TP = onnx::TensorProto;
+  if (t.data_location() == TP::EXTERNAL) return std::nullopt;
+  Value v;
+  v.type = t.data_type();
+  int64_t n = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || d > kMaxEvalElements) return std::nullopt;
+    n *= d;
+    if (n > kMaxEvalElements) return std::nullopt;
+    v.dims.push_back(d);
+  }
+  const std::string& raw = t.raw_data();
+  auto from_raw = [&](size_t size, auto conv) -> bool {
+    if (raw.size() != size_t(n) * size) return false;
+    for (int64_t i = 0; i < n; ++i) v.data.push_back(conv(raw.data() + size_t(i) * size));
+    return true;
+  };
+  bool ok = true;
+  switch (t.data_type()) {
+    case TP::INT64:
+      if (!raw.empty())
+        ok = from_raw(8, [](const char* p) {
+          int64_t x;
+          std::memcpy(&x, p, 8);
+          return double(x);
+        });
+      else
+        for (int64_t x : t.int64_data()) v.data.push_back(double(x));
+      break;
+    case TP::INT32:
+    case TP::BOOL:
+    case TP::INT8:
+    case TP::UINT8:
+      if (!raw.empty()) {
+        if (t.data_type() == TP::INT32)
+          ok = from_raw(4, [](const char* p) {
+            int32_t x;
+            std::memcpy(&x, p, 4);
+            return double(x);
+          });
+        else
+          ok = from_raw(1, [&](const char* p) {
+            return t.data_type() == TP::INT8 ? double(int8_t(*p)) : double(uint8_t(*p));
+          });
+      } else {
+        for (int32_t x : t.int32_data()) v.data.push_back(double(x));
+      }
+      break;
+    case TP::FLOAT:
+      if (!raw.empty())
+        ok = from_raw(4, [](const char* p) {
+          float x;
+          std::memcpy(&x, p, 4);
+          return double(x);
+        });
+      else
+        for (float x : t.float_data()) v.data.push_back(double(x));
+      break;
+    case TP::DOUBLE:
+      if (!raw.empty())
+        ok = from_raw(8, [](const char* p) {
+          double x;
+          std::memcpy(&x, p, 8);
+          return x;
+        });
+      else
+        for (double x : t.double_data()) v.data.push_back(x);
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (!ok || v.numel() != n) return std::nullopt;
+  return v;
+}
+
+onnx::TensorProto to_tensor(const std::string& name, const Value& v) {
+  using TP = onnx::TensorProto;
+  onnx::TensorProto t;
+  t.set_name(name);
+  for (int64_t d : v.dims) t.add_dims(d);
+  const bool flt = is_float(v.type);
+  t.set_data_type(flt ? TP::FLOAT : v.type == TP::INT32 ? TP::INT32 : v.type == TP::BOOL ? TP::BOOL : TP::INT64);
+  for (double x : v.data) {
+    if (flt)
+      t.add_float_data(float(x));
+    else if (t.data_type() == TP::INT64)
+      t.add_int64_data(int64_t(x));
+    else
+      t.add_int32_data(int32_t(x));
+  }
+  return t;
+}
+
+const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+int64_t attr_int(const onnx::NodeProto& n, const char* name, int64_t dflt) {
+  const auto* a = attr(n, name);
+  return a && a->has_i() ? a->i() : dflt;
+}
+std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const char* name) {
+  const auto* a = attr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
+}
+std::string attr_str(const onnx::NodeProto& n, const char* name) {
+  const auto* a = attr(n, name);
+  return a && a->has_s() ? a->s() : std::string();
+}
+
+int64_t numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+// Numpy broadcasting of two shapes.
+std::optional<std::vector<int64_t>> broadcast(std::vector<int64_t> a, std::vector<int64_t> b) {
+  if (a.size() < b.size()) std::swap(a, b);
+  b.insert(b.begin(), a.size() - b.size(), 1);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i] || b[i] == 1) continue;
+    if (a[i] == 1) {
+      a[i] = b[i];
+      continue;
+    }
+    return std::nullopt;
+  }
+  return a;
+}
+
+// Evaluates one node on known small values; nullopt when it cannot (an op it does not know, an
+// input without a value, a result too large).
+std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
+                                           const std::vector<const Value*>& in,
+                                           const std::vector<const std::vector<int64_t>*>& shp) {
+  using TP = onnx::TensorProto;
+  const std::string& op = n.op_type();
+  auto have = [&](size_t i) { return i < in.size() && in[i]; };
+  auto one = [](Value v) { return std::vector<Value>{std::move(v)}; };
+  auto ints_of = [&](size_t i) {
+    std::vector<int64_t> r;
+    for (double x : in[i]->data) r.push_back(int64_t(x));
+    return r;
+  };
+  if (op == "Constant") {
+    if (const auto* a = attr(n, "value"); a && a->has_t()) {
+      auto v = tensor_value(a->t());
+      if (v) return one(*v);
+      return std::nullopt;
+    }
+    if (const auto* a = attr(n, "value_int"); a && a->has_i()) return one(Value{{}, {double(a->i())}});
+    if (const auto* a = attr(n, "value_ints")) {
+      Value v{{int64_t(a->ints_size())}, {}};
+      for (int64_t x : a->ints()) v.data.push_back(double(x));
+      return one(v);
+    }
+    if (const auto* a = attr(n, "value_float"); a && a->has_f())
+      return one(Value{{}, {double(a->f())}, TP::FLOAT});
+    return std::nullopt;
+  }
+  if (op == "Shape") {
+    if (shp.empty() || !shp[0]) return std::nullopt;
+    const auto& s = *shp[0];
+    const int64_t r = int64_t(s.size());
+    int64_t b = attr_int(n, "start", 0), e = attr_int(n, "end", r);
+    if (b < 0) b += r;
+    if (e < 0) e += r;
+    b = std::clamp<int64_t>(b, 0, r);
+    e = std::clamp<int64_t>(e, b, r);
+    Value v{{e - b}, {}};
+    for (int64_t i = b; i < e; ++i) v.data.push_back(double(s[size_t(i)]));
+    return one(v);
+  }
+  if (op == "Size") {
+    if (shp.empty() || !shp[0]) return std::nullopt;
+    return one(Value{{}, {double(numel(*shp[0]))}});
+  }
+  if (op == "ConstantOfShape") {
+    if (!have(0) || in[0]->dims.size() > 1) return std::nullopt;
+    Value v;
+    int64_t total = 1;
+    for (double d : in[0]->data) {
+      if (d < 0 || d > kMaxEvalElements) return std::nullopt;
+      total *= int64_t(d);
+      if (total > kMaxEvalElements) return std::nullopt;
+      v.dims.push_back(int64_t(d));
+    }
+    double fill = 0;
+    v.type = TP::FLOAT;
+    if (const auto* a = attr(n, "value"); a && a->has_t()) {
+      auto t = tensor_value(a->t());
+      if (!t || t->numel() != 1) return std::nullopt;
+      fill = t->data[0];
+      v.type = t->type;
+    }
+    v.data.assign(size_t(total), fill);
+    return one(v);
+  }
+  for (size_t i = 0; i < size_t(n.input_size()); ++i)
+    if (!n.input(int(i)).empty() && !have(i)) return std::nullopt;
+  if (in.empty() || !have(0)) return std::nullopt;
+  const Value& x = *in[0];
+  if (op == "Identity" || op == "Dropout") return std::vector<Value>(size_t(n.output_size()), x);
+  if (op == "Cast") {
+    Value v = x;
+    v.type = int32_t(attr_int(n, "to", TP::INT64));
+    if (!is_float(v.type))
+      for (double& d : v.data) d = std::trunc(d);
+    return one(v);
+  }
+  if (op == "Neg" || op == "Sqrt" || op == "Reciprocal" || op == "Floor" || op == "Ceil" ||
+      op == "Abs" || op == "Not") {
+    Value v = x;
+    for (double& d : v.data)
+      d = op == "Neg"          ? -d
+          : op == "Sqrt"       ? std::sqrt(d)
+          : op == "Reciprocal" ? 1 / d
+          : op == "Floor"      ? std::floor(d)
+          : op == "Ceil"       ? std::ceil(d)
+          : op == "Abs"        ? std::fabs(d)
+                               : double(d == 0);
+    return one(v);
+  }
+  static const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Equal", "Less",
+                                                "Greater", "Max", "Min", "Pow", "Mod", "And", "Or"};
+  if (kBinary.count(op) || op == "Where") {
+    std::vector<const Value*> args(in.begin(), in.end());
+    if (args.size() != (op == "Where" ? 3u : 2u)) return std::nullopt;
+    std::vector<int64_t> out = args[0]->dims;
+    for (size_t i = 1; i < args.size(); ++i) {
+      auto b = broadcast(out, args[i]->dims);
+      if (!b) return std::nullopt;
+      out = *b;
+    }
+    const int64_t total = numel(out);
+    if (total > kMaxEvalElements) return std::nullopt;
+    auto at = [&](const Value& v, int64_t flat) {  // broadcast read
+      int64_t idx = 0, stride = 1;
+      const size_t off = out.size() - v.dims.size();
+      for (size_t k = v.dims.size(); k-- > 0;) {
+        const int64_t d = v.dims[k];
+        int64_t rem = flat;
+        for (size_t j = out.size(); j-- > k + off + 1;) rem /= out[j];
+        const int64_t c = rem % out[k + off];
+        idx += (d == 1 ? 0 : c) * stride;
+        stride *= d;
+      }
+      return v.data[size_t(idx)];
+    };
+    Value r{out, {}, op == "Where" ? args[1]->type : args[0]->type};
+    const bool integral = !is_float(r.type);
+    static const std::set<std::string> kBool = {"Equal", "Less", "Greater", "And", "Or"};
+    if (kBool.count(op)) r.type = TP::BOOL;
+    for (int64_t i = 0; i < total; ++i) {
+      const double a = at(*args[0], i), b = at(*args[1], i);
+      double y = 0;
+      if (op == "Add") y = a + b;
+      else if (op == "Sub") y = a - b;
+      else if (op == "Mul") y = a * b;
+      else if (op == "Div") {
+        if (b == 0) return std::nullopt;
+        y = integral ? std::trunc(a / b) : a / b;
+      } else if (op == "Equal") y = a == b;
+      else if (op == "Less") y = a < b;
+      else if (op == "Greater") y = a > b;
+      else if (op == "Max") y = std::max(a, b);
+      else if (op == "Min") y = std::min(a, b);
+      else if (op == "Pow") y = std::pow(a, b);
+      else if (op == "Mod") {
+        if (b == 0) return std::nullopt;
+        y = std::fmod(a, b);
+      } else if (op == "And") y = a != 0 && b != 0;
+      else if (op == "Or") y = a != 0 || b != 0;
+      else y = a != 0 ? b : at(*args[2], i);  // Where
+      r.data.push_back(y);
+    }
+    return one(r);
+  }
+  if (op == "Gather") {
+    if (!have(1)) return std::nullopt;
+    int64_t axis = attr_int(n, "axis", 0);
+    if (axis < 0) axis += int64_t(x.dims.size());
+    if (axis != 0 || x.dims.size() != 1) return std::nullopt;
+    Value r{in[1]->dims, {}, x.type};
+    for (double d : in[1]->data) {
+      int64_t i = int64_t(d);
+      if (i < 0) i += x.numel();
+      if (i < 0 || i >= x.numel()) return std::nullopt;
+      r.data.push_back(x.data[size_t(i)]);
+    }
+    return one(r);
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    std::vector<int64_t> axes =
+        opset >= 13 ? (have(1) ? ints_of(1) : std::vector<int64_t>{}) : attr_ints(n, "axes");
+    Value r = x;
+    if (op == "Squeeze") {
+      const int64_t rank = int64_t(x.dims.size());
+      std::vector<int64_t> dims;
+      for (int64_t i = 0; i < rank; ++i) {
+        const bool listed = std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
+          return (a < 0 ? a + rank : a) == i;
+        });
+        if ((axes.empty() && x.dims[size_t(i)] == 1) || listed) continue;
+        dims.push_back(x.dims[size_t(i)]);
+      }
+      r.dims = dims;
+    } else {
+      const int64_t rank = int64_t(x.dims.size() + axes.size());
+      for (int64_t& a : axes) a = a < 0 ? a + rank : a;
+      std::sort(axes.begin(), axes.end());
+      for (int64_t a : axes) {
+        if (a < 0 || a > int64_t(r.dims.size())) return std::nullopt;
+        r.dims.insert(r.dims.begin() + a, 1);
+      }
+    }
+    return one(r);
+  }
+  if (op == "Concat") {
+    Value r{{0}, {}, x.type};
+    for (const Value* v : in) {
+      if (!v || v->dims.size() > 1) return std::nullopt;
+      r.data.insert(r.data.end(), v->data.begin(), v->data.end());
+    }
+    r.dims = {r.numel()};
+    return one(r);
+  }
+  if (op == "Reshape" || op == "Flatten") {
+    Value r = x;
+    r.dims = {x.numel()};
+    if (op == "Reshape" && have(1)) {
+      std::vector<int64_t> d = ints_of(1);
+      int64_t known = 1, unknown = -1;
+      for (size_t i = 0; i < d.size(); ++i) {
+        if (d[i] == 0 && i < x.dims.size()) d[i] = x.dims[i];
+        if (d[i] == -1) unknown = int64_t(i);
+        else known *= d[i];
+      }
+      if (unknown >= 0 && known > 0) d[size_t(unknown)] = x.numel() / known;
+      if (numel(d) != x.numel()) return std::nullopt;
+      r.dims = d;
+    }
+    return one(r);
+  }
+  if (op == "Slice") {
+    if (x.dims.size() != 1) return std::nullopt;
+    std::vector<int64_t> starts, ends, axes, steps;
+    if (opset >= 10) {
+      if (!have(1) || !have(2)) return std::nullopt;
+      starts = ints_of(1), ends = ints_of(2);
+      if (have(3)) axes = ints_of(3);
+      if (have(4)) steps = ints_of(4);
+    } else {
+      starts = attr_ints(n, "starts"), ends = attr_ints(n, "ends"), axes = attr_ints(n, "axes");
+    }
+    if (starts.size() != 1 || ends.size() != 1) return std::nullopt;
+    const int64_t len = x.numel(), step = steps.empty() ? 1 : steps[0];
+    if (step == 0) return std::nullopt;
+    int64_t b = starts[0], e = ends[0];
+    if (b < 0) b += len;
+    if (e < 0) e += len;
+    Value r{{0}, {}, x.type};
+    if (step > 0) {
+      b = std::clamp<int64_t>(b, 0, len), e = std::clamp<int64_t>(e, 0, len);
+      for (int64_t i = b; i < e; i += step) r.data.push_back(x.data[size_t(i)]);
+    } else {
+      b = std::clamp<int64_t>(b, -1, len - 1), e = std::clamp<int64_t>(e, -1, len - 1);
+      for (int64_t i = b; i > e; i += step) r.data.push_back(x.data[size_t(i)]);
+    }
+    r.dims = {r.numel()};
+    return one(r);
+  }
+  if (op == "Range") {
+    if (!have(1) || !have(2) || x.numel() != 1) return std::nullopt;
+    const double s = x.data[0], lim = in[1]->data.at(0), d = in[2]->data.at(0);
+    if (d == 0) return std::nullopt;
+    const double cnt = std::max(0.0, std::ceil((lim - s) / d));
+    if (cnt > double(kMaxEvalElements)) return std::nullopt;
+    Value r{{int64_t(cnt)}, {}, x.type};
+    for (int64_t i = 0; i < int64_t(cnt); ++i) r.data.push_back(s + double(i) * d);
+    return one(r);
+  }
+  return std::nullopt;
+}
+
+struct Graph {
+  onnx::ModelProto model;
+  std::string source;
+  int opset = 0;
+  std::map<std::string, std::vector<int64_t>> shape;  // tensors with a full static shape
+  std::map<std::string, int32_t> type;                 // element type, where known
+  std::set<std::string> consts;                        // initializers (weights, resolved values)
+  std::map<std::string, Value> values;                 // small constant values
+};
+
+// Names a node in messages.
+std::string node_label(const onnx::NodeProto& n, int index) {
+  return n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
+}
+
+void collect_shapes(Graph& g) {
+  g.shape.clear();
+  auto take = [&](const onnx::ValueInfoProto& v) {
+    if (!v.type().has_tensor_type()) return;
+    const auto& tt = v.type().tensor_type();
+    if (tt.elem_type() != 0) g.type[v.name()] = tt.elem_type();
+    if (!tt.has_shape()) return;
+    std::vector<int64_t> s;
+    for (const auto& d : tt.shape().dim()) {
+      if (!d.has_dim_value() || d.dim_value() < 0 || d.dim_value() > kMaxDim) return;
+      s.push_back(d.dim_value());
+    }
+    g.shape[v.name()] = s;
+  };
+  const auto& gr = g.model.graph();
+  for (const auto& v : gr.input()) take(v);
+  for (const auto& v : gr.value_info()) take(v);
+  for (const auto& v : gr.output()) take(v);
+  for (const auto& t : gr.initializer()) {
+    std::vector<int64_t> s;
+    bool ok = true;
+    for (int64_t d : t.dims()) {
+      ok = ok && d >= 0 && d <= kMaxDim;
+      s.push_back(d);
+    }
+    if (ok) g.shape[t.name()] = s;
+    g.type[t.name()] = t.data_type();
+  }
+}
+
+void run_inference(Graph& g) {
+  try {
+    onnx::ShapeInferenceOptions opts(false, 0, true);
+    onnx::shape_inference::InferShapes(g.model, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception& e) {
+    fail(g.source, std::string("ONNX shape inference failed: ") + e.what());
+  }
+  collect_shapes(g);
+}
+
+// Shape inference, then the integer tensors it could not see through evaluated and made
+// initializers, until nothing new is found.
+void resolve_shapes(Graph& g) {
+  auto* gr = g.model.mutable_graph();
+  for (const auto& t : gr->initializer()) {
+    g.consts.insert(t.name());
+    if (auto v = tensor_value(t)) g.values[t.name()] = *v;
+  }
+  for (int round = 0; round < 10000; ++round) {
+    run_inference(g);
+    bool progress = false;
+    std::vector<int> remove;
+    for (int i = 0; i < gr->node_size(); ++i) {
+      const onnx::NodeProto& n = gr->node(i);
+      if (n.output_size() == 0) continue;
+      std::vector<const Value*> in;
+      std::vector<const std::vector<int64_t>*> shp;
+      for (const std::string& name : n.input()) {
+        auto v = g.values.find(name);
+        in.push_back(v == g.values.end() ? nullptr : &v->second);
+        auto s = g.shape.find(name);
+        shp.push_back(s == g.shape.end() ? nullptr : &s->second);
+      }
+      // Only integer/boolean results, and constants of any type (Constant nodes).
+      bool wanted = n.op_type() == "Constant";
+      for (const std::string& o : n.output()) {
+        auto t = g.type.find(o);
+        if (t != g.type.end() && !is_float(t->second)) wanted = true;
+      }
+      if (!wanted && !(n.op_type() == "Shape" || n.op_type() == "Size")) continue;
+      auto out = evaluate(n, g.opset, in, shp);
+      if (!out || out->size() < size_t(n.output_size())) continue;
+      for (int k = 0; k < n.output_size(); ++k) {
+        const std::string& o = n.output(k);
+        if (o.empty()) continue;
+        g.values[o] = (*out)[size_t(k)];
+        g.consts.insert(o);
+        *gr->add_initializer() = to_tensor(o, (*out)[size_t(k)]);
+      }
+      remove.push_back(i);
+      progress = true;
+    }
+    if (!progress) break;
+    // The evaluated nodes go; their outputs are initializers now.
+    std::set<int> gone(remove.begin(), remove.end());
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+    for (int i = 0; i < gr->node_size(); ++i)
+      if (!gone.count(i)) *kept.Add() = gr->node(i);
+    gr->mutable_node()->Swap(&kept);
+    gr->clear_value_info();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lowering
+
+struct Producer {
+  int layer = -1;       // index in net.layers; -1: the network input or a constant
+  bool direct = false;  // the layer's own output (not through a shape-only op)
+};
+
+class Lowering {
+ public:
+  Lowering(Graph& g, const OnnxOptions& opts, int64_t batch)
+      : g_(g), opts_(opts), batch_(batch), gr_(g.model.graph()) {}
+
+  Network run();
+
+ private:
+  using Node = onnx::NodeProto;
+
+  const std::vector<int64_t>& shape_of(const Node& n, int idx, const std::string& t) {
+    auto it = g_.shape.find(t);
+    if (it == g_.shape.end())
+      fail(g_.source, "node '" + label(idx) + "' (" + n.op_type() + "): tensor '" + t +
+                          "' has no static shape after shape inference (a missing initializer "
+                          "or an input size the model leaves open)");
+    return it->second;
+  }
+  std::string label(int idx) const { return node_label(gr_.node(idx), idx); }
+  bool is_const(const std::string& t) const { return g_.consts.count(t) > 0; }
+  const Value* value(const std::string& t) const {
+    auto it = g_.values.find(t);
+    return it == g_.values.end() ? nullptr : &it->second;
+  }
+  int consumers(const std::string& t) const {
+    auto it = uses_.find(t);
+    return it == uses_.end() ? 0 : int(it->second.size());
+  }
+  // The single consumer of t, or -1.
+  int only_consumer(const std::string& t) const {
+    auto it = uses_.find(t);
+    return it == uses_.end() || it->second.size() != 1 ? -1 : it->second[0];
+  }
+  const Node& node(int i) const { return gr_.node(i); }
+  // The non-constant inputs.
+  std::vector<std::string> data_inputs(const Node& n) const {
+    std::vector<std::string> r;
+    for (const std::string& t : n.input())
+      if (!t.empty() && !is_const(t)) r.push_back(t);
+    return r;
+  }
+  bool scalar_const(const std::string& t) const {
+    const Value* v = value(t);
+    return v && v->numel() == 1;
+  }
+  bool const_near(const std::string& t, double x) const {
+    const Value* v = value(t);
+    return v && v->numel() == 1 && std::fabs(v->data[0] - x) < 1e-3 * std::max(1.0, std::fabs(x));
+  }
+
+  // Splits `rows` into (batch, per-sample): the model's batch when it divides them.
+  std::pair<int64_t, int64_t> per_sample(int64_t rows) const {
+    if (batch_ > 1 && rows % batch_ == 0) return {batch_, rows / batch_};
+    return {1, rows};
+  }
+
+  std::string unique_name(std::string name) {
+    name = detail::printable(name);
+    if (name.empty()) name = "node";
+    std::string n = name;
+    for (int k = 2; names_.count(n); ++k) n = name + "_" + std::to_string(k);
+    names_.insert(n);
+    return n;
+  }
+
+  int add_layer(const std::string& name, int64_t batch, LayerParams p,
+                const std::vector<std::string>& inputs) {
+    Layer l;
+    l.name = unique_name(name);
+    l.batch = batch;
+    l.params = std::move(p);
+    for (const std::string& t : inputs) {
+      const Producer pr = producer(t);
+      if (pr.layer >= 0) l.from.push_back(net_.layers[size_t(pr.layer)].name);
+    }
+    net_.layers.push_back(std::move(l));
+    return int(net_.layers.size()) - 1;
+  }
+  Producer producer(const std::string& t) const {
+    auto it = prod_.find(t);
+    return it == prod_.end() ? Producer{} : it->second;
+  }
+  void set_out(const Node& n, int layer) {
+    for (const std::string& o : n.output())
+      if (!o.empty()) prod_[o] = Producer{layer, true};
+  }
+  // Shape-only: each output is the first data input's producer (not direct).
+  void pass_through(const Node& n) {
+    const auto ins = data_inputs(n);
+    Producer p = ins.empty() ? Producer{} : producer(ins[0]);
+    p.direct = false;
+    for (const std::string& o : n.output())
+      if (!o.empty()) prod_[o] = p;
+  }
+  // The layer whose own output t is, when t is read only by one node (fusion allowed), else -1.
+  int fusable_producer(const std::string& t) const {
+    const Producer p = producer(t);
+    return p.direct && p.layer >= 0 && consumers(t) == 1 && !is_output(t) ? p.layer : -1;
+  }
+  bool is_output(const std::string& t) const {
+    for (const auto& o : gr_.output())
+      if (o.name() == t) return true;
+    return false;
+  }
+
+  void unsupported(int idx, const std::string& why = "") {
+    const Node& n = node(idx);
+    const std::string what = n.op_type() + (n.domain().empty() || n.domain() == "ai.onnx"
+                                                ? ""
+                                                : " of domain '" + n.domain() + "'");
+    if (!opts_.skip_unsupported)
+      fail(g_.source, "node '" + label(idx) + "' (op " + what + ", opset " +
+                          std::to_string(g_.opset) + "): not supported" +
+                          (why.empty() ? "" : " (" + why + ")") + "; supported ops: " +
+                          kSupportedOps + " (or --onnx-unsupported skip)");
+    skipped_.push_back("'" + label(idx) + "' (" + what + (why.empty() ? "" : ", " + why) + ")");
+    pass_through(n);
+  }
+
+  void find_patterns();
+  bool match_attention(int sm);
+  bool match_layernorm(int rm);
+  bool match_gelu(int erf);
+  void lower_node(int idx);
+  void lower_conv(int idx);
+  void lower_matmul(int idx, bool gemm);
+  void lower_binary(int idx);
+  void lower_activation(int idx, Activation a, ElementwiseOp op);
+  void lower_pool(int idx);
+  void lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
+                         int64_t row, const std::vector<std::string>& from);
+
+  Graph& g_;
+  const OnnxOptions& opts_;
+  int64_t batch_;
+  const onnx::GraphProto& gr_;
+  Network net_;
+  std::set<std::string> names_;
+  std::map<std::string, Producer> prod_;
+  std::unordered_map<std::string, std::vector<int>> uses_;
+  std::unordered_map<std::string, int> made_by_;  // tensor -> the node that computes it
+  std::vector<int> order_;
+  // Fused patterns: the nodes absorbed (skipped) and, for each pattern's last node, what it is.
+  std::set<int> absorbed_;
+  struct Pattern {
+    enum Kind { Attention, LayerNorm, Gelu } kind;
+    std::vector<std::string> inputs;  // attention: q, k, v; others: x
+    std::string name;
+    int64_t S = 0, L = 0, dh = 0, R = 0;  // attention
+    bool x_read_inside = false;           // GELU: x is read by the pattern's nodes only
+  };
+  std::map<int, Pattern> patterns_;
+  std::vector<std::string> skipped_;
+};
+
+std::string common_scope(const std::vector<std::string>& names) {
+  if (names.empty()) return "";
+  std::string p = names[0];
+  for (const std::string& n : names) {
+    size_t k = 0;
+    while (k < p.size() && k < n.size() && p[k] == n[k]) ++k;
+    p.resize(k);
+  }
+  const size_t slash = p.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return "";
+  return p.substr(0, slash);
+}
+
+// Q K^T [-> Div|Mul by a constant] [-> Add mask] -> Softmax [-> Dropout|Identity|Cast] -> P V,
+// found from the Softmax. A Div|Mul of Q by a constant right before Q K^T (PyTorch scales Q)
+// joins the pattern too.
+bool Lowering::match_attention(int sm) {
+  const Node& s = node(sm);
+  if (s.input_size() < 1) return false;
+  std::vector<int> nodes{sm};
+  auto producer_node = [&](const std::string& t) -> int {
+    auto it = made_by_.find(t);
+    return it == made_by_.end() ? -1 : it->second;
+  };
+  std::string t = s.input(0);
+  int p = producer_node(t);
+  while (p >= 0 && consumers(t) == 1 &&
+         ((node(p).op_type() == "Add" || node(p).op_type() == "Div" || node(p).op_type() == "Mul") &&
+          node(p).input_size() == 2)) {
+    const Node& a = node(p);
+    // Div/Mul must be by a constant; Add may add a mask (constant or not).
+    std::string other, main;
+    if (a.op_type() == "Add") {
+      main = !is_const(a.input(0)) && producer_node(a.input(0)) >= 0 &&
+                     node(producer_node(a.input(0))).op_type() != "Add"
+                 ? a.input(0)
+                 : a.input(1);
+    } else {
+      if (!scalar_const(a.input(1))) return false;
+      main = a.input(0);
+    }
+    nodes.push_back(p);
+    t = main;
+    p = producer_node(t);
+    if (a.op_type() != "Add") break;
+  }
+  if (p < 0 || node(p).op_type() != "MatMul" || consumers(t) != 1) return false;
+  const int qk = p;
+  nodes.push_back(qk);
+  std::string q = node(qk).input(0), k = node(qk).input(1);
+  if (is_const(q) || is_const(k)) return false;
+  if (int sc = producer_node(q); sc >= 0 && consumers(q) == 1 &&
+                                 (node(sc).op_type() == "Div" || node(sc).op_type() == "Mul") &&
+                                 node(sc).input_size() == 2 && scalar_const(node(sc).input(1)) &&
+                                 !is_const(node(sc).input(0))) {
+    nodes.push_back(sc);
+    q = node(sc).input(0);
+  }
+  // Softmax -> (Dropout | Identity | Cast)* -> MatMul(P, V)
+  std::string pt = s.output(0);
+  int c = only_consumer(pt);
+  while (c >= 0 && (node(c).op_type() == "Dropout" || node(c).op_type() == "Identity" ||
+                    node(c).op_type() == "Cast")) {
+    nodes.push_back(c);
+    pt = node(c).output(0);
+    c = only_consumer(pt);
+  }
+  if (c < 0 || node(c).op_type() != "MatMul" || node(c).input(0) != pt) return false;
+  const int av = c;
+  const std::string v = node(av).input(1);
+  if (is_const(v)) return false;
+  // Shapes: Q [.., S, dh], scores [.., S, L], V [.., L, dh].
+  auto sh = [&](const std::string& x) -> const std::vector<int64_t>* {
+    auto it = g_.shape.find(x);
+    return it == g_.shape.end() ? nullptr : &it->second;
+  };
+  const auto *qs = sh(node(qk).input(0)), *ss = sh(node(qk).output(0)), *vs = sh(v),
+             *os = sh(node(av).output(0));
+  if (!qs || !ss || !vs || !os || qs->size() < 2 || ss->size() < 2 || vs->size() < 2 ||
+      os->size() != ss->size())
+    return false;
+  const int64_t S = (*ss)[ss->size() - 2], L = ss->back(), dh = qs->back();
+  if (vs->back() != dh || (*vs)[vs->size() - 2] != L || os->back() != dh) return false;
+  // The softmax runs over the key axis.
+  int64_t axis = attr_int(s, "axis", g_.opset >= 13 ? -1 : 1);
+  if (axis < 0) axis += int64_t(ss->size());
+  if (axis != int64_t(ss->size()) - 1) return false;
+  Pattern pat{Pattern::Attention, {q, k, v}, "", S, L, dh, numel(*ss) / (S * L)};
+  std::vector<std::string> names;
+  for (int i : nodes) names.push_back(node(i).name());
+  names.push_back(node(av).name());
+  pat.name = common_scope(names);
+  if (pat.name.empty()) pat.name = label(av);
+  for (int i : nodes) absorbed_.insert(i);
+  patterns_[av] = pat;
+  return true;
+}
+
+// ReduceMean(x) -> Sub(x, mean) -> Pow(d, 2) -> ReduceMean -> Add(eps) -> Sqrt -> Div(d, .)
+// [-> Mul(gamma)] [-> Add(beta)], found from the first ReduceMean.
+bool Lowering::match_layernorm(int rm) {
+  const Node& m1 = node(rm);
+  if (m1.input_size() < 1 || m1.output_size() < 1) return false;
+  const std::string x = m1.input(0), mean = m1.output(0);
+  std::vector<int> nodes{rm};
+  auto uses = [&](const std::string& t) {
+    auto it = uses_.find(t);
+    return it == uses_.end() ? std::vector<int>{} : it->second;
+  };
+  int sub = only_consumer(mean);
+  if (sub < 0 || node(sub).op_type() != "Sub" || node(sub).input(0) != x) return false;
+  nodes.push_back(sub);
+  const std::string d = node(sub).output(0);
+  const auto du = uses(d);
+  if (du.size() != 2) return false;
+  int pw = -1, div = -1;
+  for (int u : du) {
+    if (node(u).op_type() == "Pow" || (node(u).op_type() == "Mul" && node(u).input(0) == d &&
+                                       node(u).input(1) == d))
+      pw = u;
+    else if (node(u).op_type() == "Div" && node(u).input(0) == d)
+      div = u;
+  }
+  if (pw < 0 || div < 0) return false;
+  nodes.push_back(pw);
+  int m2 = only_consumer(node(pw).output(0));
+  if (m2 < 0 || node(m2).op_type() != "ReduceMean") return false;
+  nodes.push_back(m2);
+  int add = only_consumer(node(m2).output(0));
+  if (add < 0 || node(add).op_type() != "Add") return false;
+  nodes.push_back(add);
+  int sq = only_consumer(node(add).output(0));
+  if (sq < 0 || node(sq).op_type() != "Sqrt" || only_consumer(node(sq).output(0)) != div)
+    return false;
+  nodes.push_back(sq);
+  nodes.push_back(div);
+  int last = div;
+  for (const char* op : {"Mul", "Add"}) {
+    const int c = only_consumer(node(last).output(0));
+    if (c >= 0 && node(c).op_type() == op && node(c).input_size() == 2 &&
+        (is_const(node(c).input(0)) || is_const(node(c).input(1)))) {
+      nodes.push_back(c);
+      last = c;
+    }
+  }
+  Pattern pat{Pattern::LayerNorm, {x}, "", 0, 0, 0, 0};
+  std::vector<std::string> names;
+  for (int i : nodes) names.push_back(node(i).name());
+  pat.name = common_scope(names);
+  if (pat.name.empty()) pat.name = label(last);
+  for (int i : nodes)
+    if (i != last) absorbed_.insert(i);
+  patterns_[last] = pat;
+  return true;
+}
+
+// GELU as PyTorch exports it: x / sqrt(2) (or x * 1/sqrt(2)) -> Erf -> Add 1 -> Mul x -> Mul 0.5
+// (the 0.5 may come first: Mul(x, 0.5) * (1 + erf)). Found from the Erf.
+bool Lowering::match_gelu(int erf) {
+  const Node& e = node(erf);
+  auto it = made_by_.find(e.input(0));
+  if (it == made_by_.end()) return false;
+  const Node& sc = node(it->second);
+  if ((sc.op_type() != "Div" && sc.op_type() != "Mul") || sc.input_size() != 2 ||
+      !scalar_const(sc.input(1)))
+    return false;
+  const std::string x = sc.input(0);
+  std::vector<int> nodes{it->second, erf};
+  int add = only_consumer(e.output(0));
+  if (add < 0 || node(add).op_type() != "Add") return false;
+  nodes.push_back(add);
+  int mul = only_consumer(node(add).output(0));
+  if (mul < 0 || node(mul).op_type() != "Mul") return false;
+  nodes.push_back(mul);
+  int last = mul;
+  const std::string other = node(mul).input(0) == node(add).output(0) ? node(mul).input(1)
+                                                                      : node(mul).input(0);
+  if (other != x) {  // Mul(x, 0.5) first
+    auto h = made_by_.find(other);
+    if (h == made_by_.end() || node(h->second).op_type() != "Mul" ||
+        node(h->second).input(0) != x || consumers(other) != 1)
+      return false;
+    nodes.push_back(h->second);
+  } else {
+    const int half = only_consumer(node(mul).output(0));
+    if (half >= 0 && node(half).op_type() == "Mul" && scalar_const(node(half).input(1))) {
+      nodes.push_back(half);
+      last = half;
+    }
+  }
+  Pattern pat{Pattern::Gelu, {x}, "", 0, 0, 0, 0};
+  pat.x_read_inside = true;
+  for (int u : uses_[x])
+    pat.x_read_inside = pat.x_read_inside && std::find(nodes.begin(), nodes.end(), u) != nodes.end();
+  std::vector<std::string> names;
+  for (int i : nodes) names.push_back(node(i).name());
+  pat.name = common_scope(names);
+  if (pat.name.empty()) pat.name = label(last);
+  for (int i : nodes)
+    if (i != last) absorbed_.insert(i);
+  patterns_[last] = pat;
+  return true;
+}
+
+void Lowering::find_patterns() {
+  for (int i : order_) {
+    if (absorbed_.count(i)) continue;
+    const std::string& op = node(i).op_type();
+    if (op == "Softmax") match_attention(i);
+    else if (op == "ReduceMean") match_layernorm(i);
+    else if (op == "Erf") match_gelu(i);
+  }
+}
+
+void Lowering::lower_elementwise(int idx, ElementwiseOp op, const std::string& in,
+                                 int64_t elements, int64_t row,
+                                 const std::vector<std::string>& from) {
+  (void)in;
+  const auto [b, per] = per_sample(elements);
+  ElementwiseLayer e;
+  e.op = op;
+  e.elements = per;
+  if (op == ElementwiseOp::LayerNorm) e.row = row > 0 && per % row == 0 ? row : 0;
+  set_out(node(idx), add_layer(label(idx), b, e, from));
+}
+
+void Lowering::lower_activation(int idx, Activation a, ElementwiseOp op) {
+  const Node& n = node(idx);
+  const std::string x = n.input(0);
+  const int l = fusable_producer(x);
+  if (l >= 0 && a != Activation::None) {
+    Layer& layer = net_.layers[size_t(l)];
+    Activation* act = nullptr;
+    if (auto* c = std::get_if<Conv2dLayer>(&layer.params)) act = &c->activation;
+    if (auto* f = std::get_if<LinearLayer>(&layer.params)) act = &f->activation;
+    if (act && *act == Activation::None) {
+      *act = a;
+      set_out(n, l);
+      return;
+    }
+  }
+  lower_elementwise(idx, op, x, numel(shape_of(n, idx, n.output(0))), 0, {x});
+}
+
+void Lowering::lower_conv(int idx) {
+  const Node& n = node(idx);
+  if (n.input_size() < 2) fail(g_.source, "node '" + label(idx) + "' (Conv): needs X and W");
+  const auto& xs = shape_of(n, idx, n.input(0));
+  const auto& ws = shape_of(n, idx, n.input(1));
+  const auto& ys = shape_of(n, idx, n.output(0));
+  if (xs.size() != 4 && xs.size() != 3) return unsupported(idx, "only 1-D and 2-D convolutions");
+  const bool one_d = xs.size() == 3;
+  auto dim = [&](const std::vector<int64_t>& s, size_t i) { return one_d && i == 2 ? 1 : s[one_d && i == 3 ? 2 : i]; };
+  if (ws.size() != xs.size() || ys.size() != xs.size())
+    fail(g_.source, "node '" + label(idx) + "' (Conv): X, W and Y ranks differ");
+  Conv2dLayer c;
+  c.in_c = xs[1];
+  c.in_h = dim(xs, 2), c.in_w = dim(xs, 3);
+  c.filters = ws[0];
+  c.kernel_h = dim(ws, 2), c.kernel_w = dim(ws, 3);
+  c.groups = attr_int(n, "group", 1);
+  auto pick = [&](const std::vector<int64_t>& v, size_t i, int64_t d) {
+    if (one_d) return i == 0 ? d : (v.empty() ? d : v[0]);
+    return v.size() > i ? v[i] : d;
+  };
+  const auto strides = attr_ints(n, "strides"), dil = attr_ints(n, "dilations"),
+             pads = attr_ints(n, "pads");
+  c.stride_h = pick(strides, 0, 1), c.stride_w = pick(strides, 1, 1);
+  c.dilation_h = pick(dil, 0, 1), c.dilation_w = pick(dil, 1, 1);
+  const std::string ap = attr_str(n, "auto_pad");
+  const int64_t ho = dim(ys, 2), wo = dim(ys, 3);
+  auto total_pad = [&](int axis) -> int64_t {  // both sides together
+    const int64_t in = axis == 0 ? c.in_h : c.in_w, k = axis == 0 ? c.kernel_h : c.kernel_w,
+                  s = axis == 0 ? c.stride_h : c.stride_w,
+                  d = axis == 0 ? c.dilation_h : c.dilation_w;
+    if (ap == "SAME_UPPER" || ap == "SAME_LOWER")
+      return std::max<int64_t>(0, ((in + s - 1) / s - 1) * s + (k - 1) * d + 1 - in);
+    if (ap == "VALID") return 0;
+    const size_t r = one_d ? 1 : 2;
+    if (pads.size() != 2 * r) return 0;
+    if (one_d) return axis == 0 ? 0 : pads[0] + pads[1];
+    return pads[size_t(axis)] + pads[size_t(axis) + r];
+  };
+  // Asymmetric padding: half on each side, the odd zero row as one more input row (MACs depend
+  // on the output size only).
+  const int64_t th = total_pad(0), tw = total_pad(1);
+  c.pad_h = th / 2, c.pad_w = tw / 2;
+  c.in_h += th % 2, c.in_w += tw % 2;
+  c.bias = n.input_size() > 2 && !n.input(2).empty();
+  if (c.out_h() != ho || c.out_w() != wo)
+    fail(g_.source, "node '" + label(idx) + "' (Conv): output " + std::to_string(ho) + "x" +
+                        std::to_string(wo) + " does not follow from its input and attributes");
+  set_out(n, add_layer(label(idx), xs[0], c, {n.input(0)}));
+}
+
+void Lowering::lower_matmul(int idx, bool gemm) {
+  const Node& n = node(idx);
+  if (n.input_size() < 2) fail(g_.source, "node '" + label(idx) + "': needs A and B");
+  std::vector<int64_t> as = shape_of(n, idx, n.input(0)), bs = shape_of(n, idx, n.input(1));
+  const auto& ys = shape_of(n, idx, n.output(0));
+  const bool a_const = is_const(n.input(0)), b_const = is_const(n.input(1));
+  int64_t M, N, K;
+  if (gemm) {  // 2-D, optional transposes (folded: only the shape matters)
+    if (as.size() != 2 || bs.size() != 2)
+      fail(g_.source, "node '" + label(idx) + "' (Gemm): A and B must be 2-D");
+    const bool ta = attr_int(n, "transA", 0) != 0, tb = attr_int(n, "transB", 0) != 0;
+    M = ta ? as[1] : as[0], K = ta ? as[0] : as[1];
+    N = tb ? bs[0] : bs[1];
+    if ((tb ? bs[1] : bs[0]) != K)
+      fail(g_.source, "node '" + label(idx) + "' (Gemm): inner sizes differ");
+  } else {
+    if (as.empty() || bs.empty()) fail(g_.source, "node '" + label(idx) + "' (MatMul): scalar input");
+    if (as.size() == 1) as.insert(as.begin(), 1);
+    if (bs.size() == 1) bs.push_back(1);
+    M = as[as.size() - 2], K = as.back(), N = bs.back();
+    if (bs[bs.size() - 2] != K)
+      fail(g_.source, "node '" + label(idx) + "' (MatMul): inner sizes differ");
+  }
+  const int64_t out = numel(ys);
+  if (M <= 0 || N <= 0 || K <= 0 || out <= 0)
+    fail(g_.source, "node '" + label(idx) + "': empty matrix product");
+  // B a 2-D weight: a linear layer over all rows of A.
+  if (b_const && !a_const && (gemm || bs.size() == 2)) {
+    const int64_t rows = out / N;
+    const auto [b, tokens] = per_sample(rows);
+    LinearLayer l;
+    l.tokens = tokens, l.in = K, l.out = N;
+    l.bias = gemm && n.input_size() > 2 && !n.input(2).empty();
+    set_out(n, add_layer(label(idx), b, l, {n.input(0)}));
+    return;
+  }
+  // Otherwise `repeat` GEMMs of M x N x K (batched, broadcast).
+  const int64_t repeat = out / (M * N);
+  GemmLayer gl;
+  gl.M = M, gl.N = N, gl.K = K;
+  gl.b_weight = b_const;
+  std::vector<std::string> from;
+  if (!a_const) from.push_back(n.input(0));
+  if (!b_const) from.push_back(n.input(1));
+  set_out(n, add_layer(label(idx), repeat, gl, from));
+}
+
+void Lowering::lower_binary(int idx) {
+  const Node& n = node(idx);
+  const std::string& op = n.op_type();
+  if (n.input_size() != 2) fail(g_.source, "node '" + label(idx) + "' (" + op + "): needs 2 inputs");
+  const auto& ys = shape_of(n, idx, n.output(0));
+  const auto ins = data_inputs(n);
+  const ElementwiseOp kind = op == "Add" || op == "Sub" ? ElementwiseOp::Add : ElementwiseOp::Mul;
+  if (ins.size() == 1) {
+    const std::string cst = is_const(n.input(0)) ? n.input(0) : n.input(1);
+    const auto& cs = shape_of(n, idx, cst);
+    // A bias after a linear layer or conv: folded into the accumulator.
+    const int l = fusable_producer(ins[0]);
+    if (l >= 0 && (op == "Add" || op == "Sub") && !ys.empty()) {
+      Layer& layer = net_.layers[size_t(l)];
+      auto* f = std::get_if<LinearLayer>(&layer.params);
+      auto* c = std::get_if<Conv2dLayer>(&layer.params);
+      const bool bias_shaped = f ? numel(cs) == ys.back() && cs.back() == ys.back()
+                                 : c && numel(cs) == c->filters;
+      bool* bias = f ? &f->bias : c ? &c->bias : nullptr;
+      const bool no_act = f ? f->activation == Activation::None
+                            : c && c->activation == Activation::None;
+      if (bias && bias_shaped && no_act && !*bias) {
+        *bias = true;
+        set_out(n, l);
+        return;
+      }
+    }
+    lower_elementwise(idx, kind, ins[0], numel(ys), 0, {ins[0]});
+    return;
+  }
+  if (ins.empty()) {  // constant folding the exporter left: no work at run time
+    pass_through(n);
+    return;
+  }
+  lower_elementwise(idx, kind, ins[0], numel(ys), 0, ins);
+}
+
+void Lowering::lower_pool(int idx) {
+  const Node& n = node(idx);
+  const std::string& op = n.op_type();
+  const auto& xs = shape_of(n, idx, n.input(0));
+  const auto& ys = shape_of(n, idx, n.output(0));
+  if (xs.size() != 4 || ys.size() != 4) return unsupported(idx, "only 2-D pooling");
+  PoolLayer p;
+  p.op = op.find("Max") != std::string::npos ? PoolOp::Max : PoolOp::Avg;
+  p.channels = xs[1], p.in_h = xs[2], p.in_w = xs[3];
+  if (op.rfind("Global", 0) == 0 || op == "ReduceMean") {
+    p.kernel_h = p.in_h, p.kernel_w = p.in_w;
+  } else {
+    const auto k = attr_ints(n, "kernel_shape"), s = attr_ints(n, "strides"),
+               pads = attr_ints(n, "pads"), dil = attr_ints(n, "dilations");
+    if (k.size() != 2) fail(g_.source, "node '" + label(idx) + "' (" + op + "): kernel_shape must have 2 entries");
+    for (int64_t d : dil)
+      if (d != 1) return unsupported(idx, "dilated pooling");
+    p.kernel_h = k[0], p.kernel_w = k[1];
+    p.stride_h = s.size() == 2 ? s[0] : 1, p.stride_w = s.size() == 2 ? s[1] : 1;
+    const std::string ap = attr_str(n, "auto_pad");
+    int64_t th = 0, tw = 0;
+    if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+      th = std::max<int64_t>(0, ((p.in_h + p.stride_h - 1) / p.stride_h - 1) * p.stride_h + p.kernel_h - p.in_h);
+      tw = std::max<int64_t>(0, ((p.in_w + p.stride_w - 1) / p.stride_w - 1) * p.stride_w + p.kernel_w - p.in_w);
+    } else if (ap != "VALID" && pads.size() == 4) {
+      th = pads[0] + pads[2], tw = pads[1] + pads[3];
+    }
+    p.pad_h = std::min(th / 2, p.kernel_h / 2), p.pad_w = std::min(tw / 2, p.kernel_w / 2);
+    p.in_h += th - 2 * p.pad_h, p.in_w += tw - 2 * p.pad_w;
+    // ceil_mode: the extra output row/column reads past the input (as more input rows here).
+    if (p.out_h() < ys[2]) p.in_h += (ys[2] - p.out_h()) * p.stride_h;
+    if (p.out_w() < ys[3]) p.in_w += (ys[3] - p.out_w()) * p.stride_w;
+  }
+  if (p.out_h() != ys[2] || p.out_w() != ys[3])
+    fail(g_.source, "node '" + label(idx) + "' (" + op + "): output " + std::to_string(ys[2]) +
+                        "x" + std::to_string(ys[3]) +
+                        " does not follow from its input and attributes");
+  set_out(n, add_layer(label(idx), xs[0], p, {n.input(0)}));
+}
+
+void Lowering::lower_node(int idx) {
+  const Node& n = node(idx);
+  const std::string& op = n.op_type();
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return unsupported(idx);
+  for (const auto& a : n.attribute())
+    if (a.has_g() || a.graphs_size() > 0) return unsupported(idx, "subgraphs");
+  // Ops on integer or boolean tensors only compute indices and shapes.
+  bool any_float = false, all_known = true;
+  for (const std::string& o : n.output()) {
+    if (o.empty()) continue;
+    auto t = g_.type.find(o);
+    if (t == g_.type.end()) all_known = false;
+    else if (is_float(t->second)) any_float = true;
+  }
+  if (n.output_size() > 0 && all_known && !any_float) return pass_through(n);
+
+  static const std::set<std::string> kFree = {
+      "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice",
+      "Gather", "Expand", "Pad", "Shape", "Size", "Constant", "ConstantOfShape", "Identity",
+      "Dropout", "Cast", "Tile"};
+  if (kFree.count(op)) return pass_through(n);
+  if (auto it = patterns_.find(idx); it != patterns_.end()) {
+    const Pattern& pt = it->second;
+    if (pt.kind == Pattern::Attention) {
+      AttentionLayer a;
+      a.projections = false;
+      const auto [b, heads] = per_sample(pt.R);
+      a.seq = pt.S, a.kv = pt.L, a.heads = heads, a.d_head = pt.dh, a.d_model = heads * pt.dh;
+      a.cross = pt.L < pt.S;
+      const int l = add_layer(pt.name, b, a, {});
+      for (const std::string& t : pt.inputs) {
+        const Producer p = producer(t);
+        net_.layers[size_t(l)].from.push_back(p.layer >= 0 ? net_.layers[size_t(p.layer)].name
+                                                           : net_.layers[size_t(l)].name);
+      }
+      // An input that is the network's own (no layer): no data flow to name.
+      auto& from = net_.layers[size_t(l)].from;
+      if (std::find(from.begin(), from.end(), net_.layers[size_t(l)].name) != from.end()) from.clear();
+      set_out(n, l);
+      return;
+    }
+    const auto& ys = shape_of(n, idx, n.output(0));
+    if (pt.kind == Pattern::LayerNorm) {
+      const int64_t row = ys.empty() ? 0 : ys.back();
+      const int64_t elems = numel(ys);
+      const auto [b, per] = per_sample(elems);
+      ElementwiseLayer e;
+      e.op = ElementwiseOp::LayerNorm, e.elements = per, e.row = row > 0 && per % row == 0 ? row : 0;
+      set_out(n, add_layer(pt.name, b, e, pt.inputs));
+      return;
+    }
+    // GELU: fused into the producing linear layer or conv when it is the only reader.
+    const Producer xp = producer(pt.inputs[0]);
+    const int l = xp.direct && pt.x_read_inside && !is_output(pt.inputs[0]) ? xp.layer : -1;
+    if (l >= 0) {
+      Layer& layer = net_.layers[size_t(l)];
+      Activation* act = nullptr;
+      if (auto* c = std::get_if<Conv2dLayer>(&layer.params)) act = &c->activation;
+      if (auto* f = std::get_if<LinearLayer>(&layer.params)) act = &f->activation;
+      if (act && *act == Activation::None) {
+        *act = Activation::Gelu;
+        set_out(n, l);
+        return;
+      }
+    }
+    const auto [b, per] = per_sample(numel(ys));
+    ElementwiseLayer e;
+    e.op = ElementwiseOp::Gelu, e.elements = per;
+    set_out(n, add_layer(pt.name, b, e, pt.inputs));
+    return;
+  }
+
+  if (op == "Conv") return lower_conv(idx);
+  if (op == "MatMul") return lower_matmul(idx, false);
+  if (op == "Gemm") return lower_matmul(idx, true);
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return lower_binary(idx);
+  if (op == "Relu" || op == "LeakyRelu" || op == "PRelu")
+    return lower_activation(idx, Activation::Relu, ElementwiseOp::Relu);
+  if (op == "Clip") {
+    // Clip(0, 6) is ReLU6; any other clamp is charged as one (one compare-select per element).
+    return lower_activation(idx, Activation::Relu6, ElementwiseOp::Relu6);
+  }
+  if (op == "Sigmoid" || op == "HardSigmoid")
+    return lower_activation(idx, Activation::Sigmoid, ElementwiseOp::Sigmoid);
+  if (op == "Tanh") return lower_activation(idx, Activation::Tanh, ElementwiseOp::Tanh);
+  if (op == "Gelu") return lower_activation(idx, Activation::Gelu, ElementwiseOp::Gelu);
+  if (op == "HardSwish") return lower_activation(idx, Activation::Silu, ElementwiseOp::Silu);
+  if (op == "Erf") return lower_activation(idx, Activation::None, ElementwiseOp::Gelu);
+  if (op == "BatchNormalization") {
+    // Folded into the conv before it (scale and shift of its weights and bias); else a
+    // per-element multiply-add.
+    const int l = fusable_producer(n.input(0));
+    if (l >= 0) {
+      Layer& layer = net_.layers[size_t(l)];
+      if (auto* c = std::get_if<Conv2dLayer>(&layer.params); c && c->activation == Activation::None) {
+        c->bias = true;
+        set_out(n, l);
+        return;
+      }
+    }
+    return lower_elementwise(idx, ElementwiseOp::Mul, n.input(0),
+                             numel(shape_of(n, idx, n.output(0))), 0, {n.input(0)});
+  }
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
+    return lower_pool(idx);
+  if (op == "ReduceMean") {
+    // Over H and W of an NCHW tensor: a global average pool.
+    const auto& xs = shape_of(n, idx, n.input(0));
+    std::vector<int64_t> axes = attr_ints(n, "axes");
+    for (int64_t& a : axes) a = a < 0 ? a + int64_t(xs.size()) : a;
+    std::sort(axes.begin(), axes.end());
+    if (xs.size() == 4 && axes == std::vector<int64_t>{2, 3} && attr_int(n, "keepdims", 1) == 1)
+      return lower_pool(idx);
+    return unsupported(idx, "ReduceMean only over H and W, or in a layernorm");
+  }
+  if (op == "Softmax" || op == "LogSoftmax") {
+    const auto& xs = shape_of(n, idx, n.input(0));
+    if (xs.empty()) return pass_through(n);
+    int64_t axis = attr_int(n, "axis", g_.opset >= 13 ? -1 : 1);
+    if (axis < 0) axis += int64_t(xs.size());
+    if (axis < 0 || axis >= int64_t(xs.size()))
+      fail(g_.source, "node '" + label(idx) + "' (Softmax): axis out of range");
+    // opset < 13 flattens from `axis`; 13+ normalises along `axis` alone.
+    int64_t length = 1;
+    for (size_t i = size_t(axis); i < (g_.opset >= 13 ? size_t(axis) + 1 : xs.size()); ++i) length *= xs[i];
+    const auto [b, rows] = per_sample(numel(xs) / length);
+    SoftmaxLayer s;
+    s.rows = rows, s.length = length;
+    set_out(n, add_layer(label(idx), b, s, {n.input(0)}));
+    return;
+  }
+  if (op == "LayerNormalization") {
+    const auto& xs = shape_of(n, idx, n.input(0));
+    int64_t axis = attr_int(n, "axis", -1);
+    if (axis < 0) axis += int64_t(xs.size());
+    int64_t row = 1;
+    for (size_t i = size_t(std::max<int64_t>(axis, 0)); i < xs.size(); ++i) row *= xs[i];
+    return lower_elementwise(idx, ElementwiseOp::LayerNorm, n.input(0), numel(xs), row, {n.input(0)});
+  }
+  return unsupported(idx);
+}
+
+Network Lowering::run() {
+  // Producers and consumers; topological order (Kahn), which also finds cycles and inputs that
+  // nothing defines.
+  std::set<std::string> defined;
+  for (const auto& v : gr_.input()) defined.insert(v.name());
+  for (const auto& t : gr_.initializer()) defined.insert(t.name());
+  const int nn = gr_.node_size();
+  for (int i = 0; i < nn; ++i)
+    for (const std::string& o : node(i).output())
+      if (!o.empty()) {
+        if (made_by_.count(o) || defined.count(o))
+          fail(g_.source, "tensor '" + o + "' is produced twice (by node '" + label(i) + "')");
+        made_by_[o] = i;
+      }
+  std::vector<int> pending(size_t(nn), 0);
+  for (int i = 0; i < nn; ++i)
+    for (const std::string& t : node(i).input()) {
+      if (t.empty()) continue;
+      uses_[t].push_back(i);
+      if (made_by_.count(t)) ++pending[size_t(i)];
+      else if (!defined.count(t))
+        fail(g_.source, "node '" + label(i) + "' (" + node(i).op_type() + ") reads tensor '" + t +
+                            "', which no node, input or initializer defines");
+    }
+  // The file's order where it is a valid one (the smallest ready index first).
+  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+  for (int i = 0; i < nn; ++i)
+    if (pending[size_t(i)] == 0) ready.push(i);
+  while (!ready.empty()) {
+    const int i = ready.top();
+    ready.pop();
+    order_.push_back(i);
+    for (const std::string& o : node(i).output()) {
+      auto u = uses_.find(o);
+      if (o.empty() || u == uses_.end()) continue;
+      for (int c : u->second)
+        if (--pending[size_t(c)] == 0) ready.push(c);
+    }
+  }
+  if (int(order_.size()) != nn) {
+    for (int i = 0; i < nn; ++i)
+      if (pending[size_t(i)] > 0)
+        fail(g_.source, "the graph has a cycle through node '" + label(i) + "' (" +
+                            node(i).op_type() + ")");
+  }
+  // A node that reads only constants is constant folding the exporter left (Identity of a weight,
+  // a Reshape of a bias): its outputs are constants and it costs nothing.
+  for (int i : order_) {
+    const Node& n = node(i);
+    bool all_const = true;
+    for (const std::string& t : n.input()) all_const = all_const && (t.empty() || is_const(t));
+    if (!all_const) continue;
+    for (const std::string& o : n.output())
+      if (!o.empty()) g_.consts.insert(o);
+    absorbed_.insert(i);
+  }
+  find_patterns();
+  for (int i : order_)
+    if (!absorbed_.count(i)) lower_node(i);
+  if (!skipped_.empty() && opts_.notes) {
+    std::string list;
+    for (const std::string& s : skipped_) list += (list.empty() ? "" : ", ") + s;
+    opts_.notes->push_back("warning: " + detail::printable(g_.source) + ": skipped " +
+                           std::to_string(skipped_.size()) + " unsupported node" +
+                           (skipped_.size() == 1 ? "" : "s") + " (their work is not simulated): " +
+                           list);
+  }
+  if (net_.layers.empty())
+    fail(g_.source, "the model has no node that does work (conv, matmul, elementwise, ...)");
+  return std::move(net_);
+}
+
+}  // namespace
+
+Network parse_onnx_network(const std::string& bytes, const std::string& source,
+                           const OnnxOptions& opts) {
+  Graph g;
+  g.source = source;
+  if (bytes.empty()) fail(source, "empty file; expected an ONNX model");
+  if (!g.model.ParseFromString(bytes))
+    fail(source, "not an ONNX model (the protobuf does not parse: truncated or another format)");
+  if (!g.model.has_graph() || g.model.ir_version() <= 0)
+    fail(source, "not an ONNX model (no graph or no IR version)");
+  for (const auto& o : g.model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") g.opset = int(o.version());
+  if (g.opset < 11 || g.opset > 17)
+    fail(source, "ONNX opset " + std::to_string(g.opset) + " is not supported (11 to 17; " +
+                     "export with opset_version=17)");
+  auto* gr = g.model.mutable_graph();
+  if (gr->node_size() == 0) fail(source, "the ONNX graph has no nodes");
+  // The batch: the first dim of each (non-initializer) input; a symbolic one is --batch.
+  std::set<std::string> inits;
+  for (const auto& t : gr->initializer()) inits.insert(t.name());
+  int64_t batch = 0;
+  bool symbolic = false;
+  for (auto& in : *gr->mutable_input()) {
+    if (inits.count(in.name())) continue;
+    if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape())
+      fail(source, "input '" + in.name() + "' has no shape");
+    auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+    for (int d = 0; d < shape->dim_size(); ++d) {
+      auto* dim = shape->mutable_dim(d);
+      if (dim->has_dim_value()) {
+        if (dim->dim_value() <= 0 || dim->dim_value() > kMaxDim)
+          fail(source, "input '" + in.name() + "' dim " + std::to_string(d) + " is " +
+                           std::to_string(dim->dim_value()) + "; expected a positive size");
+        if (d == 0) batch = batch ? batch : dim->dim_value();
+        continue;
+      }
+      if (d != 0)
+        fail(source, "input '" + in.name() + "' dim " + std::to_string(d) + " is symbolic ('" +
+                         dim->dim_param() +
+                         "'); only the batch (dim 0) may be: export with a fixed size");
+      symbolic = true;
+      dim->set_dim_value(opts.batch > 0 ? opts.batch : 1);
+    }
+  }
+  if (opts.batch > 0 && !symbolic)
+    fail(source, "--batch " + std::to_string(opts.batch) +
+                     ": the model's batch is fixed (" + std::to_string(batch) +
+                     "); --batch sets a symbolic batch dim only");
+  if (symbolic) batch = opts.batch > 0 ? opts.batch : 1;
+  if (batch <= 0) batch = 1;
+  // Shapes from the exporter may carry the symbolic batch: inference recomputes them.
+  gr->clear_value_info();
+  for (auto& o : *gr->mutable_output())
+    if (o.type().has_tensor_type()) o.mutable_type()->mutable_tensor_type()->clear_shape();
+  resolve_shapes(g);
+  Lowering low(g, opts, batch);
+  Network net = low.run();
+  net.name = g.model.graph().name().empty() ? detail::file_stem(source) : detail::file_stem(source);
+  net.source = source;
+  net.batch = batch;
+  try {
+    validate(net);
+  } catch (const InputError& e) {
+    fail(source, e.what());
+  }
+  return net;
+}
+
+Network read_onnx_network(const std::string& path, const OnnxOptions& opts) {
+  std::string bytes;
+  try {
+    bytes = detail::read_input_file(path, kMaxOnnxBytes);
+  } catch (const detail::InputFileError& e) {
+    const std::string where = "'" + detail::printable(path) + "'";
+    switch (e.kind) {
+      case detail::InputFileError::Open:
+        throw InputError("cannot open ONNX model " + where + ": " + e.reason);
+      case detail::InputFileError::Read:
+        throw InputError("cannot read ONNX model " + where + ": " + e.reason);
+      case detail::InputFileError::TooLarge:
+        break;
+    }
+    throw InputError("ONNX model " + where + " is too large (2 GiB at most; keep the weights " +
+                     "in external data files)");
+  }
+  return parse_onnx_network(bytes, path, opts);
+}
+
+}  // namespace ssim
