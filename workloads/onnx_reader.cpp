@@ -135,6 +135,18 @@ std::optional<Value> tensor_value(const onnx::TensorProto& t) {
   return v;
 }
 
+// Values are doubles: exact for integers up to 2^53; INT64_MAX and INT64_MIN (Slice's "to the
+// end") round to +-2^63 and are clamped back.
+int64_t to_i64(double x) {
+  if (!(x == x)) return 0;
+  if (x >= 9.2233720368547758e18) return INT64_MAX;
+  if (x <= -9.2233720368547758e18) return INT64_MIN;
+  return int64_t(x);
+}
+int32_t to_i32(double x) {
+  return int32_t(std::clamp<int64_t>(to_i64(x), INT32_MIN, INT32_MAX));
+}
+
 onnx::TensorProto to_tensor(const std::string& name, const Value& v) {
   using TP = onnx::TensorProto;
   onnx::TensorProto t;
@@ -146,9 +158,9 @@ onnx::TensorProto to_tensor(const std::string& name, const Value& v) {
     if (flt)
       t.add_float_data(float(x));
     else if (t.data_type() == TP::INT64)
-      t.add_int64_data(int64_t(x));
+      t.add_int64_data(to_i64(x));
     else
-      t.add_int32_data(int32_t(x));
+      t.add_int32_data(to_i32(x));
   }
   return t;
 }
@@ -203,7 +215,7 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
   auto one = [](Value v) { return std::vector<Value>{std::move(v)}; };
   auto ints_of = [&](size_t i) {
     std::vector<int64_t> r;
-    for (double x : in[i]->data) r.push_back(int64_t(x));
+    for (double x : in[i]->data) r.push_back(to_i64(x));
     return r;
   };
   if (op == "Constant") {
@@ -244,10 +256,10 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     Value v;
     int64_t total = 1;
     for (double d : in[0]->data) {
-      if (d < 0 || d > kMaxEvalElements) return std::nullopt;
-      total *= int64_t(d);
+      if (!(d >= 0 && d <= double(kMaxEvalElements))) return std::nullopt;
+      total *= to_i64(d);
       if (total > kMaxEvalElements) return std::nullopt;
-      v.dims.push_back(int64_t(d));
+      v.dims.push_back(to_i64(d));
     }
     double fill = 0;
     v.type = TP::FLOAT;
@@ -332,7 +344,7 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
       else if (op == "Pow") y = std::pow(a, b);
       else if (op == "Mod") {
         if (b == 0) return std::nullopt;
-        y = std::fmod(a, b);
+        y = attr_int(n, "fmod", 0) ? std::fmod(a, b) : a - b * std::floor(a / b);
       } else if (op == "And") y = a != 0 && b != 0;
       else if (op == "Or") y = a != 0 || b != 0;
       else y = a != 0 ? b : at(*args[2], i);  // Where
@@ -347,7 +359,7 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     if (axis != 0 || x.dims.size() != 1) return std::nullopt;
     Value r{in[1]->dims, {}, x.type};
     for (double d : in[1]->data) {
-      int64_t i = int64_t(d);
+      int64_t i = to_i64(d);
       if (i < 0) i += x.numel();
       if (i < 0 || i >= x.numel()) return std::nullopt;
       r.data.push_back(x.data[size_t(i)]);
@@ -407,7 +419,6 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     return one(r);
   }
   if (op == "Slice") {
-    if (x.dims.size() != 1) return std::nullopt;
     std::vector<int64_t> starts, ends, axes, steps;
     if (opset >= 10) {
       if (!have(1) || !have(2)) return std::nullopt;
@@ -417,21 +428,68 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     } else {
       starts = attr_ints(n, "starts"), ends = attr_ints(n, "ends"), axes = attr_ints(n, "axes");
     }
-    if (starts.size() != 1 || ends.size() != 1) return std::nullopt;
-    const int64_t len = x.numel(), step = steps.empty() ? 1 : steps[0];
-    if (step == 0) return std::nullopt;
-    int64_t b = starts[0], e = ends[0];
-    if (b < 0) b += len;
-    if (e < 0) e += len;
-    Value r{{0}, {}, x.type};
-    if (step > 0) {
-      b = std::clamp<int64_t>(b, 0, len), e = std::clamp<int64_t>(e, 0, len);
-      for (int64_t i = b; i < e; i += step) r.data.push_back(x.data[size_t(i)]);
-    } else {
-      b = std::clamp<int64_t>(b, -1, len - 1), e = std::clamp<int64_t>(e, -1, len - 1);
-      for (int64_t i = b; i > e; i += step) r.data.push_back(x.data[size_t(i)]);
+    const int64_t rank = int64_t(x.dims.size());
+    if (starts.size() != ends.size() || (!axes.empty() && axes.size() != starts.size()) ||
+        (!steps.empty() && steps.size() != starts.size()))
+      return std::nullopt;
+    // Per axis: first index, step and count.
+    std::vector<int64_t> first(size_t(rank), 0), step(size_t(rank), 1), count = x.dims;
+    for (size_t k = 0; k < starts.size(); ++k) {
+      int64_t a = axes.empty() ? int64_t(k) : axes[k];
+      if (a < 0) a += rank;
+      if (a < 0 || a >= rank) return std::nullopt;
+      const int64_t len = x.dims[size_t(a)], st = steps.empty() ? 1 : steps[k];
+      if (st == 0) return std::nullopt;
+      int64_t b = starts[k], e = ends[k];
+      if (b < 0) b += len;
+      if (e < 0) e += len;
+      int64_t cnt;
+      if (st > 0) {
+        b = std::clamp<int64_t>(b, 0, len), e = std::clamp<int64_t>(e, 0, len);
+        cnt = e > b ? (e - b + st - 1) / st : 0;
+      } else {
+        b = std::clamp<int64_t>(b, -1, len - 1), e = std::clamp<int64_t>(e, -1, len - 1);
+        cnt = b > e ? (b - e - st - 1) / -st : 0;
+      }
+      first[size_t(a)] = b, step[size_t(a)] = st, count[size_t(a)] = cnt;
     }
-    r.dims = {r.numel()};
+    Value r{count, {}, x.type};
+    const int64_t total = numel(count);
+    std::vector<int64_t> stride(size_t(rank), 1);
+    for (int64_t d = rank - 2; d >= 0; --d) stride[size_t(d)] = stride[size_t(d) + 1] * x.dims[size_t(d) + 1];
+    for (int64_t i = 0; i < total; ++i) {
+      int64_t rem = i, src = 0;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        const int64_t c = rem % count[size_t(d)];
+        rem /= count[size_t(d)];
+        src += (first[size_t(d)] + c * step[size_t(d)]) * stride[size_t(d)];
+      }
+      r.data.push_back(x.data[size_t(src)]);
+    }
+    return one(r);
+  }
+  if (op == "Transpose") {
+    const size_t rank = x.dims.size();
+    std::vector<int64_t> perm = attr_ints(n, "perm");
+    if (perm.empty())
+      for (size_t d = rank; d-- > 0;) perm.push_back(int64_t(d));
+    if (perm.size() != rank) return std::nullopt;
+    std::vector<int64_t> out(rank), stride(rank, 1);
+    for (size_t d = rank; d-- > 1;) stride[d - 1] = stride[d] * x.dims[d];
+    for (size_t d = 0; d < rank; ++d) {
+      if (perm[d] < 0 || perm[d] >= int64_t(rank)) return std::nullopt;
+      out[d] = x.dims[size_t(perm[d])];
+    }
+    Value r{out, {}, x.type};
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      int64_t rem = i, src = 0;
+      for (size_t d = rank; d-- > 0;) {
+        const int64_t c = rem % out[d];
+        rem /= out[d];
+        src += c * stride[size_t(perm[d])];
+      }
+      r.data.push_back(x.data[size_t(src)]);
+    }
     return one(r);
   }
   if (op == "Range") {
@@ -494,7 +552,7 @@ void collect_shapes(Graph& g) {
 
 void run_inference(Graph& g) {
   try {
-    onnx::ShapeInferenceOptions opts(false, 0, true);
+    onnx::ShapeInferenceOptions opts(false, 0, false);
     onnx::shape_inference::InferShapes(g.model, onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception& e) {
     fail(g.source, std::string("ONNX shape inference failed: ") + e.what());
@@ -577,9 +635,37 @@ class Lowering {
     auto it = g_.shape.find(t);
     if (it == g_.shape.end())
       fail(g_.source, "node '" + label(idx) + "' (" + n.op_type() + "): tensor '" + t +
-                          "' has no static shape after shape inference (a missing initializer "
-                          "or an input size the model leaves open)");
+                          "' has no static shape after shape inference" + where_shapes_stop(t) +
+                          " (a missing initializer or an input size the model leaves open)");
     return it->second;
+  }
+  // The first node upstream of t whose inputs have shapes but whose output has none.
+  std::string where_shapes_stop(const std::string& t) const {
+    std::string cur = t;
+    for (int steps = 0; steps < 100000; ++steps) {
+      auto m = made_by_.find(cur);
+      if (m == made_by_.end()) return "";
+      const Node& p = node(m->second);
+      std::string next;
+      for (const std::string& in : p.input())
+        if (!in.empty() && !g_.shape.count(in)) {
+          next = in;
+          break;
+        }
+      if (next.empty()) {
+        std::string shapes;
+        for (const std::string& in : p.input()) {
+          if (in.empty()) continue;
+          std::string d;
+          for (int64_t x : g_.shape.at(in)) d += (d.empty() ? "" : ",") + std::to_string(x);
+          shapes += (shapes.empty() ? "" : " and ") + std::string("[") + d + "]";
+        }
+        return "; inference stops at node '" + label(m->second) + "' (" + p.op_type() +
+               ", inputs " + shapes + ")";
+      }
+      cur = next;
+    }
+    return "";
   }
   std::string label(int idx) const { return node_label(gr_.node(idx), idx); }
   bool is_const(const std::string& t) const { return g_.consts.count(t) > 0; }
