@@ -544,9 +544,9 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
       throw InputError("--onnx-unsupported '" + one_line(v) + "': expected error or skip");
     onnx.skip_unsupported = v == "skip";
   }
-  const bool is_onnx = seen.count("workload") && seen["workload"].size() >= 5 &&
-                       detail::to_lower(seen["workload"].substr(seen["workload"].size() - 5)) ==
-                           ".onnx";
+  const bool is_onnx =
+      seen.count("workload") && seen["workload"].size() >= 5 &&
+      detail::to_lower(seen["workload"].substr(seen["workload"].size() - 5)) == ".onnx";
   for (const char* f : {"batch", "onnx-unsupported"})
     if (seen.count(f) && !is_onnx)
       throw InputError(std::string("--") + f + ": applies to ONNX models (--workload FILE.onnx)");

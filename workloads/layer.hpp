@@ -77,7 +77,7 @@ struct AttentionLayer {
   int64_t d_head = 0;  // 0: d_model / heads
   bool causal = false;
   bool cross = false;
-  bool bias = false;  // projections have a bias, folded into the accumulator
+  bool bias = false;        // projections have a bias, folded into the accumulator
   bool projections = true;  // false: no q, k, v and out GEMMs (see above)
   int64_t kv_len() const { return kv > 0 ? kv : seq; }
   int64_t head_dim() const { return d_head > 0 ? d_head : (heads > 0 ? d_model / heads : 0); }

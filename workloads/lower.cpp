@@ -148,7 +148,7 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
       const auto& p = std::get<AttentionLayer>(layer.params);
       const int64_t S = p.seq, L = p.kv_len(), H = p.heads, dh = p.head_dim();
       const int64_t kv_tokens = p.cross ? L : S;  // self-attention: the rest is in the KV cache
-      if (!p.projections) {  // the attention core alone
+      if (!p.projections) {                       // the attention core alone
         e.gemm("qk", S, L, dh, H * B, false, false);
         const int64_t scores = B * H * S * L;
         e.vector("softmax", VectorKind::Softmax, scores, scores, scores, L);

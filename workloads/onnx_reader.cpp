@@ -10,9 +10,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <queue>
 #include <map>
 #include <optional>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -31,8 +31,10 @@ namespace {
 constexpr uintmax_t kMaxOnnxBytes = (uintmax_t(2) << 30) - 1;
 // Integer tensors up to this many elements are evaluated (shape arithmetic).
 constexpr int64_t kMaxEvalElements = 4096;
-// Dimensions beyond this are refused (element counts would overflow).
-constexpr int64_t kMaxDim = int64_t(1) << 40;
+// Tensor sizes beyond these are not taken as static shapes (element counts would overflow); the
+// layers check their own limits (layer_problem).
+constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
+constexpr int64_t kMaxElements = int64_t(1) << 53;
 
 const char* const kSupportedOps =
     "Conv, ConvTranspose (skip only), Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, "
@@ -153,7 +155,10 @@ onnx::TensorProto to_tensor(const std::string& name, const Value& v) {
   t.set_name(name);
   for (int64_t d : v.dims) t.add_dims(d);
   const bool flt = is_float(v.type);
-  t.set_data_type(flt ? TP::FLOAT : v.type == TP::INT32 ? TP::INT32 : v.type == TP::BOOL ? TP::BOOL : TP::INT64);
+  t.set_data_type(flt                   ? TP::FLOAT
+                  : v.type == TP::INT32 ? TP::INT32
+                  : v.type == TP::BOOL  ? TP::BOOL
+                                        : TP::INT64);
   for (double x : v.data) {
     if (flt)
       t.add_float_data(float(x));
@@ -186,6 +191,17 @@ std::string attr_str(const onnx::NodeProto& n, const char* name) {
 int64_t numel(const std::vector<int64_t>& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
+  return n;
+}
+
+// The element count of a small value's dims; nullopt when a dim is negative or too large.
+std::optional<int64_t> value_numel(const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || d > kMaxEvalElements) return std::nullopt;
+    n *= d;
+    if (n > kMaxEvalElements) return std::nullopt;
+  }
   return n;
 }
 
@@ -224,7 +240,8 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
       if (v) return one(*v);
       return std::nullopt;
     }
-    if (const auto* a = attr(n, "value_int"); a && a->has_i()) return one(Value{{}, {double(a->i())}});
+    if (const auto* a = attr(n, "value_int"); a && a->has_i())
+      return one(Value{{}, {double(a->i())}});
     if (const auto* a = attr(n, "value_ints")) {
       Value v{{int64_t(a->ints_size())}, {}};
       for (int64_t x : a->ints()) v.data.push_back(double(x));
@@ -297,8 +314,9 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
                                : double(d == 0);
     return one(v);
   }
-  static const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Equal", "Less",
-                                                "Greater", "Max", "Min", "Pow", "Mod", "And", "Or"};
+  static const std::set<std::string> kBinary = {"Add",  "Sub",     "Mul", "Div", "Equal",
+                                                "Less", "Greater", "Max", "Min", "Pow",
+                                                "Mod",  "And",     "Or"};
   if (kBinary.count(op) || op == "Where") {
     std::vector<const Value*> args(in.begin(), in.end());
     if (args.size() != (op == "Where" ? 3u : 2u)) return std::nullopt;
@@ -330,24 +348,36 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     for (int64_t i = 0; i < total; ++i) {
       const double a = at(*args[0], i), b = at(*args[1], i);
       double y = 0;
-      if (op == "Add") y = a + b;
-      else if (op == "Sub") y = a - b;
-      else if (op == "Mul") y = a * b;
+      if (op == "Add")
+        y = a + b;
+      else if (op == "Sub")
+        y = a - b;
+      else if (op == "Mul")
+        y = a * b;
       else if (op == "Div") {
         if (b == 0) return std::nullopt;
         y = integral ? std::trunc(a / b) : a / b;
-      } else if (op == "Equal") y = a == b;
-      else if (op == "Less") y = a < b;
-      else if (op == "Greater") y = a > b;
-      else if (op == "Max") y = std::max(a, b);
-      else if (op == "Min") y = std::min(a, b);
-      else if (op == "Pow") y = std::pow(a, b);
+      } else if (op == "Equal")
+        y = a == b;
+      else if (op == "Less")
+        y = a < b;
+      else if (op == "Greater")
+        y = a > b;
+      else if (op == "Max")
+        y = std::max(a, b);
+      else if (op == "Min")
+        y = std::min(a, b);
+      else if (op == "Pow")
+        y = std::pow(a, b);
       else if (op == "Mod") {
         if (b == 0) return std::nullopt;
         y = attr_int(n, "fmod", 0) ? std::fmod(a, b) : a - b * std::floor(a / b);
-      } else if (op == "And") y = a != 0 && b != 0;
-      else if (op == "Or") y = a != 0 || b != 0;
-      else y = a != 0 ? b : at(*args[2], i);  // Where
+      } else if (op == "And")
+        y = a != 0 && b != 0;
+      else if (op == "Or")
+        y = a != 0 || b != 0;
+      else
+        y = a != 0 ? b : at(*args[2], i);  // Where
       r.data.push_back(y);
     }
     return one(r);
@@ -374,13 +404,13 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
       const int64_t rank = int64_t(x.dims.size());
       std::vector<int64_t> dims;
       for (int64_t i = 0; i < rank; ++i) {
-        const bool listed = std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
-          return (a < 0 ? a + rank : a) == i;
-        });
+        const bool listed = std::any_of(axes.begin(), axes.end(),
+                                        [&](int64_t a) { return (a < 0 ? a + rank : a) == i; });
         if ((axes.empty() && x.dims[size_t(i)] == 1) || listed) continue;
         dims.push_back(x.dims[size_t(i)]);
       }
       r.dims = dims;
+      if (value_numel(dims) != x.numel()) return std::nullopt;
     } else {
       const int64_t rank = int64_t(x.dims.size() + axes.size());
       for (int64_t& a : axes) a = a < 0 ? a + rank : a;
@@ -409,11 +439,17 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
       int64_t known = 1, unknown = -1;
       for (size_t i = 0; i < d.size(); ++i) {
         if (d[i] == 0 && i < x.dims.size()) d[i] = x.dims[i];
-        if (d[i] == -1) unknown = int64_t(i);
-        else known *= d[i];
+        if (d[i] == -1) {
+          unknown = int64_t(i);
+          continue;
+        }
+        if (d[i] < 0 || d[i] > kMaxEvalElements) return std::nullopt;
+        known *= d[i];
+        if (known > kMaxEvalElements) return std::nullopt;
       }
-      if (unknown >= 0 && known > 0) d[size_t(unknown)] = x.numel() / known;
-      if (numel(d) != x.numel()) return std::nullopt;
+      if (unknown >= 0 && known > 0 && known <= kMaxEvalElements)
+        d[size_t(unknown)] = x.numel() / known;
+      if (value_numel(d) != x.numel()) return std::nullopt;
       r.dims = d;
     }
     return one(r);
@@ -456,7 +492,8 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
     Value r{count, {}, x.type};
     const int64_t total = numel(count);
     std::vector<int64_t> stride(size_t(rank), 1);
-    for (int64_t d = rank - 2; d >= 0; --d) stride[size_t(d)] = stride[size_t(d) + 1] * x.dims[size_t(d) + 1];
+    for (int64_t d = rank - 2; d >= 0; --d)
+      stride[size_t(d)] = stride[size_t(d) + 1] * x.dims[size_t(d) + 1];
     for (int64_t i = 0; i < total; ++i) {
       int64_t rem = i, src = 0;
       for (int64_t d = rank - 1; d >= 0; --d) {
@@ -510,9 +547,9 @@ struct Graph {
   std::string source;
   int opset = 0;
   std::map<std::string, std::vector<int64_t>> shape;  // tensors with a full static shape
-  std::map<std::string, int32_t> type;                 // element type, where known
-  std::set<std::string> consts;                        // initializers (weights, resolved values)
-  std::map<std::string, Value> values;                 // small constant values
+  std::map<std::string, int32_t> type;                // element type, where known
+  std::set<std::string> consts;                       // initializers (weights, resolved values)
+  std::map<std::string, Value> values;                // small constant values
 };
 
 // Names a node in messages.
@@ -528,9 +565,14 @@ void collect_shapes(Graph& g) {
     if (tt.elem_type() != 0) g.type[v.name()] = tt.elem_type();
     if (!tt.has_shape()) return;
     std::vector<int64_t> s;
+    int64_t n = 1;
     for (const auto& d : tt.shape().dim()) {
       if (!d.has_dim_value() || d.dim_value() < 0 || d.dim_value() > kMaxDim) return;
       s.push_back(d.dim_value());
+      n = d.dim_value() == 0                 ? 0
+          : n > kMaxElements / d.dim_value() ? kMaxElements + 1
+                                             : n * d.dim_value();
+      if (n > kMaxElements) return;
     }
     g.shape[v.name()] = s;
   };
@@ -541,8 +583,11 @@ void collect_shapes(Graph& g) {
   for (const auto& t : gr.initializer()) {
     std::vector<int64_t> s;
     bool ok = true;
+    int64_t n = 1;
     for (int64_t d : t.dims()) {
       ok = ok && d >= 0 && d <= kMaxDim;
+      if (ok) n = d == 0 ? 0 : n > kMaxElements / d ? kMaxElements + 1 : n * d;
+      ok = ok && n <= kMaxElements;
       s.push_back(d);
     }
     if (ok) g.shape[t.name()] = s;
@@ -568,7 +613,9 @@ void resolve_shapes(Graph& g) {
     g.consts.insert(t.name());
     if (auto v = tensor_value(t)) g.values[t.name()] = *v;
   }
-  for (int round = 0; round < 10000; ++round) {
+  // Each round evaluates what the shapes known so far allow (in file order, so values flow
+  // forward within a round); ViT-B/16 needs about 40 rounds. A cap bounds a pathological file.
+  for (int round = 0; round < 400; ++round) {
     run_inference(g);
     bool progress = false;
     std::vector<int> remove;
@@ -668,6 +715,16 @@ class Lowering {
     return "";
   }
   std::string label(int idx) const { return node_label(gr_.node(idx), idx); }
+  // An ints attribute whose entries must lie in [lo, hi].
+  std::vector<int64_t> ints(int idx, const char* name, int64_t lo, int64_t hi) const {
+    const std::vector<int64_t> v = attr_ints(node(idx), name);
+    for (int64_t x : v)
+      if (x < lo || x > hi)
+        fail(g_.source, "node '" + label(idx) + "' (" + node(idx).op_type() + "): attribute '" +
+                            name + "' has " + std::to_string(x) + "; expected " +
+                            std::to_string(lo) + " to " + std::to_string(hi));
+    return v;
+  }
   bool is_const(const std::string& t) const { return g_.consts.count(t) > 0; }
   const Value* value(const std::string& t) const {
     auto it = g_.values.find(t);
@@ -756,14 +813,14 @@ class Lowering {
 
   void unsupported(int idx, const std::string& why = "") {
     const Node& n = node(idx);
-    const std::string what = n.op_type() + (n.domain().empty() || n.domain() == "ai.onnx"
-                                                ? ""
-                                                : " of domain '" + n.domain() + "'");
+    const std::string what =
+        n.op_type() +
+        (n.domain().empty() || n.domain() == "ai.onnx" ? "" : " of domain '" + n.domain() + "'");
     if (!opts_.skip_unsupported)
       fail(g_.source, "node '" + label(idx) + "' (op " + what + ", opset " +
                           std::to_string(g_.opset) + "): not supported" +
-                          (why.empty() ? "" : " (" + why + ")") + "; supported ops: " +
-                          kSupportedOps + " (or --onnx-unsupported skip)");
+                          (why.empty() ? "" : " (" + why + ")") +
+                          "; supported ops: " + kSupportedOps + " (or --onnx-unsupported skip)");
     skipped_.push_back("'" + label(idx) + "' (" + what + (why.empty() ? "" : ", " + why) + ")");
     pass_through(n);
   }
@@ -830,9 +887,10 @@ bool Lowering::match_attention(int sm) {
   };
   std::string t = s.input(0);
   int p = producer_node(t);
-  while (p >= 0 && consumers(t) == 1 &&
-         ((node(p).op_type() == "Add" || node(p).op_type() == "Div" || node(p).op_type() == "Mul") &&
-          node(p).input_size() == 2)) {
+  while (
+      p >= 0 && consumers(t) == 1 &&
+      ((node(p).op_type() == "Add" || node(p).op_type() == "Div" || node(p).op_type() == "Mul") &&
+       node(p).input_size() == 2)) {
     const Node& a = node(p);
     // Div/Mul must be by a constant; Add may add a mask (constant or not).
     std::string other, main;
@@ -921,8 +979,8 @@ bool Lowering::match_layernorm(int rm) {
   if (du.size() != 2) return false;
   int pw = -1, div = -1;
   for (int u : du) {
-    if (node(u).op_type() == "Pow" || (node(u).op_type() == "Mul" && node(u).input(0) == d &&
-                                       node(u).input(1) == d))
+    if (node(u).op_type() == "Pow" ||
+        (node(u).op_type() == "Mul" && node(u).input(0) == d && node(u).input(1) == d))
       pw = u;
     else if (node(u).op_type() == "Div" && node(u).input(0) == d)
       div = u;
@@ -979,8 +1037,8 @@ bool Lowering::match_gelu(int erf) {
   if (mul < 0 || node(mul).op_type() != "Mul") return false;
   nodes.push_back(mul);
   int last = mul;
-  const std::string other = node(mul).input(0) == node(add).output(0) ? node(mul).input(1)
-                                                                      : node(mul).input(0);
+  const std::string other =
+      node(mul).input(0) == node(add).output(0) ? node(mul).input(1) : node(mul).input(0);
   if (other != x) {  // Mul(x, 0.5) first
     auto h = made_by_.find(other);
     if (h == made_by_.end() || node(h->second).op_type() != "Mul" ||
@@ -997,7 +1055,8 @@ bool Lowering::match_gelu(int erf) {
   Pattern pat{Pattern::Gelu, {x}, "", 0, 0, 0, 0};
   pat.x_read_inside = true;
   for (int u : uses_[x])
-    pat.x_read_inside = pat.x_read_inside && std::find(nodes.begin(), nodes.end(), u) != nodes.end();
+    pat.x_read_inside =
+        pat.x_read_inside && std::find(nodes.begin(), nodes.end(), u) != nodes.end();
   std::vector<std::string> names;
   for (int i : nodes) names.push_back(node(i).name());
   pat.name = common_scope(names);
@@ -1012,15 +1071,17 @@ void Lowering::find_patterns() {
   for (int i : order_) {
     if (absorbed_.count(i)) continue;
     const std::string& op = node(i).op_type();
-    if (op == "Softmax") match_attention(i);
-    else if (op == "ReduceMean") match_layernorm(i);
-    else if (op == "Erf") match_gelu(i);
+    if (op == "Softmax")
+      match_attention(i);
+    else if (op == "ReduceMean")
+      match_layernorm(i);
+    else if (op == "Erf")
+      match_gelu(i);
   }
 }
 
-void Lowering::lower_elementwise(int idx, ElementwiseOp op, const std::string& in,
-                                 int64_t elements, int64_t row,
-                                 const std::vector<std::string>& from) {
+void Lowering::lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
+                                 int64_t row, const std::vector<std::string>& from) {
   (void)in;
   const auto [b, per] = per_sample(elements);
   ElementwiseLayer e;
@@ -1056,7 +1117,9 @@ void Lowering::lower_conv(int idx) {
   const auto& ys = shape_of(n, idx, n.output(0));
   if (xs.size() != 4 && xs.size() != 3) return unsupported(idx, "only 1-D and 2-D convolutions");
   const bool one_d = xs.size() == 3;
-  auto dim = [&](const std::vector<int64_t>& s, size_t i) { return one_d && i == 2 ? 1 : s[one_d && i == 3 ? 2 : i]; };
+  auto dim = [&](const std::vector<int64_t>& s, size_t i) {
+    return one_d && i == 2 ? 1 : s[one_d && i == 3 ? 2 : i];
+  };
   if (ws.size() != xs.size() || ys.size() != xs.size())
     fail(g_.source, "node '" + label(idx) + "' (Conv): X, W and Y ranks differ");
   Conv2dLayer c;
@@ -1069,8 +1132,12 @@ void Lowering::lower_conv(int idx) {
     if (one_d) return i == 0 ? d : (v.empty() ? d : v[0]);
     return v.size() > i ? v[i] : d;
   };
-  const auto strides = attr_ints(n, "strides"), dil = attr_ints(n, "dilations"),
-             pads = attr_ints(n, "pads");
+  constexpr int64_t kBig = int64_t(1) << 20;
+  const auto strides = ints(idx, "strides", 1, kBig), dil = ints(idx, "dilations", 1, kBig),
+             pads = ints(idx, "pads", 0, kBig);
+  if (attr_int(n, "group", 1) < 1 || attr_int(n, "group", 1) > kMaxDim)
+    fail(g_.source, "node '" + label(idx) + "' (Conv): group " +
+                        std::to_string(attr_int(n, "group", 1)) + " is not a positive size");
   c.stride_h = pick(strides, 0, 1), c.stride_w = pick(strides, 1, 1);
   c.dilation_h = pick(dil, 0, 1), c.dilation_w = pick(dil, 1, 1);
   const std::string ap = attr_str(n, "auto_pad");
@@ -1115,7 +1182,8 @@ void Lowering::lower_matmul(int idx, bool gemm) {
     if ((tb ? bs[1] : bs[0]) != K)
       fail(g_.source, "node '" + label(idx) + "' (Gemm): inner sizes differ");
   } else {
-    if (as.empty() || bs.empty()) fail(g_.source, "node '" + label(idx) + "' (MatMul): scalar input");
+    if (as.empty() || bs.empty())
+      fail(g_.source, "node '" + label(idx) + "' (MatMul): scalar input");
     if (as.size() == 1) as.insert(as.begin(), 1);
     if (bs.size() == 1) bs.push_back(1);
     M = as[as.size() - 2], K = as.back(), N = bs.back();
@@ -1149,7 +1217,8 @@ void Lowering::lower_matmul(int idx, bool gemm) {
 void Lowering::lower_binary(int idx) {
   const Node& n = node(idx);
   const std::string& op = n.op_type();
-  if (n.input_size() != 2) fail(g_.source, "node '" + label(idx) + "' (" + op + "): needs 2 inputs");
+  if (n.input_size() != 2)
+    fail(g_.source, "node '" + label(idx) + "' (" + op + "): needs 2 inputs");
   const auto& ys = shape_of(n, idx, n.output(0));
   const auto ins = data_inputs(n);
   const ElementwiseOp kind = op == "Add" || op == "Sub" ? ElementwiseOp::Add : ElementwiseOp::Mul;
@@ -1162,11 +1231,11 @@ void Lowering::lower_binary(int idx) {
       Layer& layer = net_.layers[size_t(l)];
       auto* f = std::get_if<LinearLayer>(&layer.params);
       auto* c = std::get_if<Conv2dLayer>(&layer.params);
-      const bool bias_shaped = f ? numel(cs) == ys.back() && cs.back() == ys.back()
-                                 : c && numel(cs) == c->filters;
+      const bool bias_shaped =
+          f ? numel(cs) == ys.back() && cs.back() == ys.back() : c && numel(cs) == c->filters;
       bool* bias = f ? &f->bias : c ? &c->bias : nullptr;
-      const bool no_act = f ? f->activation == Activation::None
-                            : c && c->activation == Activation::None;
+      const bool no_act =
+          f ? f->activation == Activation::None : c && c->activation == Activation::None;
       if (bias && bias_shaped && no_act && !*bias) {
         *bias = true;
         set_out(n, l);
@@ -1195,9 +1264,11 @@ void Lowering::lower_pool(int idx) {
   if (op.rfind("Global", 0) == 0 || op == "ReduceMean") {
     p.kernel_h = p.in_h, p.kernel_w = p.in_w;
   } else {
-    const auto k = attr_ints(n, "kernel_shape"), s = attr_ints(n, "strides"),
-               pads = attr_ints(n, "pads"), dil = attr_ints(n, "dilations");
-    if (k.size() != 2) fail(g_.source, "node '" + label(idx) + "' (" + op + "): kernel_shape must have 2 entries");
+    constexpr int64_t kBig = int64_t(1) << 20;
+    const auto k = ints(idx, "kernel_shape", 1, kBig), s = ints(idx, "strides", 1, kBig),
+               pads = ints(idx, "pads", 0, kBig), dil = ints(idx, "dilations", 1, kBig);
+    if (k.size() != 2)
+      fail(g_.source, "node '" + label(idx) + "' (" + op + "): kernel_shape must have 2 entries");
     for (int64_t d : dil)
       if (d != 1) return unsupported(idx, "dilated pooling");
     p.kernel_h = k[0], p.kernel_w = k[1];
@@ -1205,8 +1276,10 @@ void Lowering::lower_pool(int idx) {
     const std::string ap = attr_str(n, "auto_pad");
     int64_t th = 0, tw = 0;
     if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-      th = std::max<int64_t>(0, ((p.in_h + p.stride_h - 1) / p.stride_h - 1) * p.stride_h + p.kernel_h - p.in_h);
-      tw = std::max<int64_t>(0, ((p.in_w + p.stride_w - 1) / p.stride_w - 1) * p.stride_w + p.kernel_w - p.in_w);
+      th = std::max<int64_t>(
+          0, ((p.in_h + p.stride_h - 1) / p.stride_h - 1) * p.stride_h + p.kernel_h - p.in_h);
+      tw = std::max<int64_t>(
+          0, ((p.in_w + p.stride_w - 1) / p.stride_w - 1) * p.stride_w + p.kernel_w - p.in_w);
     } else if (ap != "VALID" && pads.size() == 4) {
       th = pads[0] + pads[2], tw = pads[1] + pads[3];
     }
@@ -1234,15 +1307,17 @@ void Lowering::lower_node(int idx) {
   for (const std::string& o : n.output()) {
     if (o.empty()) continue;
     auto t = g_.type.find(o);
-    if (t == g_.type.end()) all_known = false;
-    else if (is_float(t->second)) any_float = true;
+    if (t == g_.type.end())
+      all_known = false;
+    else if (is_float(t->second))
+      any_float = true;
   }
   if (n.output_size() > 0 && all_known && !any_float) return pass_through(n);
 
   static const std::set<std::string> kFree = {
-      "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice",
-      "Gather", "Expand", "Pad", "Shape", "Size", "Constant", "ConstantOfShape", "Identity",
-      "Dropout", "Cast", "Tile"};
+      "Reshape",         "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Split",
+      "Slice",           "Gather",    "Expand",  "Pad",     "Shape",     "Size",   "Constant",
+      "ConstantOfShape", "Identity",  "Dropout", "Cast",    "Tile"};
   if (kFree.count(op)) return pass_through(n);
   if (auto it = patterns_.find(idx); it != patterns_.end()) {
     const Pattern& pt = it->second;
@@ -1260,7 +1335,8 @@ void Lowering::lower_node(int idx) {
       }
       // An input that is the network's own (no layer): no data flow to name.
       auto& from = net_.layers[size_t(l)].from;
-      if (std::find(from.begin(), from.end(), net_.layers[size_t(l)].name) != from.end()) from.clear();
+      if (std::find(from.begin(), from.end(), net_.layers[size_t(l)].name) != from.end())
+        from.clear();
       set_out(n, l);
       return;
     }
@@ -1270,7 +1346,8 @@ void Lowering::lower_node(int idx) {
       const int64_t elems = numel(ys);
       const auto [b, per] = per_sample(elems);
       ElementwiseLayer e;
-      e.op = ElementwiseOp::LayerNorm, e.elements = per, e.row = row > 0 && per % row == 0 ? row : 0;
+      e.op = ElementwiseOp::LayerNorm, e.elements = per,
+      e.row = row > 0 && per % row == 0 ? row : 0;
       set_out(n, add_layer(pt.name, b, e, pt.inputs));
       return;
     }
@@ -1317,7 +1394,8 @@ void Lowering::lower_node(int idx) {
     const int l = fusable_producer(n.input(0));
     if (l >= 0) {
       Layer& layer = net_.layers[size_t(l)];
-      if (auto* c = std::get_if<Conv2dLayer>(&layer.params); c && c->activation == Activation::None) {
+      if (auto* c = std::get_if<Conv2dLayer>(&layer.params);
+          c && c->activation == Activation::None) {
         c->bias = true;
         set_out(n, l);
         return;
@@ -1347,7 +1425,8 @@ void Lowering::lower_node(int idx) {
       fail(g_.source, "node '" + label(idx) + "' (Softmax): axis out of range");
     // opset < 13 flattens from `axis`; 13+ normalises along `axis` alone.
     int64_t length = 1;
-    for (size_t i = size_t(axis); i < (g_.opset >= 13 ? size_t(axis) + 1 : xs.size()); ++i) length *= xs[i];
+    for (size_t i = size_t(axis); i < (g_.opset >= 13 ? size_t(axis) + 1 : xs.size()); ++i)
+      length *= xs[i];
     const auto [b, rows] = per_sample(numel(xs) / length);
     SoftmaxLayer s;
     s.rows = rows, s.length = length;
@@ -1360,7 +1439,8 @@ void Lowering::lower_node(int idx) {
     if (axis < 0) axis += int64_t(xs.size());
     int64_t row = 1;
     for (size_t i = size_t(std::max<int64_t>(axis, 0)); i < xs.size(); ++i) row *= xs[i];
-    return lower_elementwise(idx, ElementwiseOp::LayerNorm, n.input(0), numel(xs), row, {n.input(0)});
+    return lower_elementwise(idx, ElementwiseOp::LayerNorm, n.input(0), numel(xs), row,
+                             {n.input(0)});
   }
   return unsupported(idx);
 }
@@ -1384,7 +1464,8 @@ Network Lowering::run() {
     for (const std::string& t : node(i).input()) {
       if (t.empty()) continue;
       uses_[t].push_back(i);
-      if (made_by_.count(t)) ++pending[size_t(i)];
+      if (made_by_.count(t))
+        ++pending[size_t(i)];
       else if (!defined.count(t))
         fail(g_.source, "node '" + label(i) + "' (" + node(i).op_type() + ") reads tensor '" + t +
                             "', which no node, input or initializer defines");
@@ -1407,8 +1488,8 @@ Network Lowering::run() {
   if (int(order_.size()) != nn) {
     for (int i = 0; i < nn; ++i)
       if (pending[size_t(i)] > 0)
-        fail(g_.source, "the graph has a cycle through node '" + label(i) + "' (" +
-                            node(i).op_type() + ")");
+        fail(g_.source,
+             "the graph has a cycle through node '" + label(i) + "' (" + node(i).op_type() + ")");
   }
   // A node that reads only constants is constant folding the exporter left (Identity of a weight,
   // a Reshape of a bias): its outputs are constants and it costs nothing.
@@ -1429,8 +1510,8 @@ Network Lowering::run() {
     for (const std::string& s : skipped_) list += (list.empty() ? "" : ", ") + s;
     opts_.notes->push_back("warning: " + detail::printable(g_.source) + ": skipped " +
                            std::to_string(skipped_.size()) + " unsupported node" +
-                           (skipped_.size() == 1 ? "" : "s") + " (their work is not simulated): " +
-                           list);
+                           (skipped_.size() == 1 ? "" : "s") +
+                           " (their work is not simulated): " + list);
   }
   if (net_.layers.empty())
     fail(g_.source, "the model has no node that does work (conv, matmul, elementwise, ...)");
@@ -1483,9 +1564,8 @@ Network parse_onnx_network(const std::string& bytes, const std::string& source,
     }
   }
   if (opts.batch > 0 && !symbolic)
-    fail(source, "--batch " + std::to_string(opts.batch) +
-                     ": the model's batch is fixed (" + std::to_string(batch) +
-                     "); --batch sets a symbolic batch dim only");
+    fail(source, "--batch " + std::to_string(opts.batch) + ": the model's batch is fixed (" +
+                     std::to_string(batch) + "); --batch sets a symbolic batch dim only");
   if (symbolic) batch = opts.batch > 0 ? opts.batch : 1;
   if (batch <= 0) batch = 1;
   // Shapes from the exporter may carry the symbolic batch: inference recomputes them.

@@ -54,8 +54,8 @@ Network read_onnx_network(const std::string& path, const OnnxOptions& opts = {})
 Network parse_onnx_network(const std::string& bytes, const std::string& source,
                            const OnnxOptions& opts = {});
 
-// A workload by file name (.csv, .yaml, .yml or .onnx) or by built-in name (a file NAME.yaml in one of
-// builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
+// A workload by file name (.csv, .yaml, .yml or .onnx) or by built-in name (a file NAME.yaml in one
+// of builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
 // listing the built-in names.
 Network load_workload(const std::string& name_or_path, const CsvOptions& csv = {},
                       const OnnxOptions& onnx = {});

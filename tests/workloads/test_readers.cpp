@@ -169,6 +169,33 @@ TEST(WorkloadCsv, RealScaleSimTopologiesIfPresent) {
 
 // ---- YAML -------------------------------------------------------------------------------------
 
+TEST(WorkloadYaml, AttentionCoreAndGemmOfActivations) {
+  // The layer forms the ONNX reader makes: an attention core reading Q, K and V from three
+  // layers, and a GEMM whose B is an activation.
+  const Network net = parse_yaml_network(
+      "layers:\n"
+      "  - {name: q, type: linear, tokens: 8, in: 32, out: 32}\n"
+      "  - {name: k, type: linear, tokens: 8, in: 32, out: 32}\n"
+      "  - {name: v, type: linear, tokens: 8, in: 32, out: 32}\n"
+      "  - {name: a, type: attention, seq: 8, d_model: 32, heads: 4, projections: false,\n"
+      "     from: [q, k, v]}\n"
+      "  - {name: bmm, type: gemm, M: 8, N: 8, K: 32, b_weight: false, from: [q, k]}\n",
+      "core.yaml");
+  ASSERT_EQ(net.layers.size(), 5u);
+  EXPECT_FALSE(std::get<AttentionLayer>(net.layers[3].params).projections);
+  EXPECT_EQ(net.layers[3].from, (std::vector<std::string>{"q", "k", "v"}));
+  EXPECT_FALSE(std::get<GemmLayer>(net.layers[4].params).b_weight);
+  // q, k, v: 3 * 8*32*32; core: 2 * 4 heads * 8*8*8; bmm: 8*8*32.
+  EXPECT_EQ(total_macs(lower(net)), 3u * 8 * 32 * 32 + 2u * 4 * 8 * 8 * 8 + 8u * 8 * 32);
+  // Three names only for attention.
+  EXPECT_THROW(parse_yaml_network("layers:\n"
+                                  "  - {name: q, type: linear, in: 4, out: 4}\n"
+                                  "  - {name: r, type: elementwise, op: add, elements: 4,\n"
+                                  "     from: [q, q, q]}\n",
+                                  "bad.yaml"),
+               InputError);
+}
+
 TEST(WorkloadYaml, EveryLayerType) {
   const Network net = read_yaml_network(data_dir() + "/all_layers.yaml");
   EXPECT_EQ(net.name, "all-layers");
