@@ -821,8 +821,26 @@ class Lowering {
                           std::to_string(g_.opset) + "): not supported" +
                           (why.empty() ? "" : " (" + why + ")") +
                           "; supported ops: " + kSupportedOps + " (or --onnx-unsupported skip)");
-    skipped_.push_back("'" + label(idx) + "' (" + what + (why.empty() ? "" : ", " + why) + ")");
+    const int64_t m = skipped_macs(n);
+    skipped_.push_back("'" + label(idx) + "' (" + what + (why.empty() ? "" : ", " + why) +
+                       (m > 0 ? ", " + std::to_string(m) + " MACs" : "") + ")");
     pass_through(n);
+  }
+  // The MACs a skipped convolution would have had (any rank; ConvTranspose too), else 0.
+  int64_t skipped_macs(const Node& n) const {
+    if ((n.op_type() != "Conv" && n.op_type() != "ConvTranspose") || n.input_size() < 2 ||
+        n.output_size() < 1)
+      return 0;
+    auto x = g_.shape.find(n.input(0)), w = g_.shape.find(n.input(1)),
+         y = g_.shape.find(n.output(0));
+    if (x == g_.shape.end() || w == g_.shape.end() || y == g_.shape.end() || w->second.empty())
+      return 0;
+    // Conv: each output element sums C/g * kernel products; ConvTranspose: each input element
+    // scatters into F/g * kernel outputs. W's dims after the first are exactly that.
+    double per = 1;
+    for (size_t i = 1; i < w->second.size(); ++i) per *= double(w->second[i]);
+    const double m = per * double(numel(n.op_type() == "Conv" ? y->second : x->second));
+    return m < 9e18 ? int64_t(m) : 0;
   }
 
   void find_patterns();

@@ -232,9 +232,10 @@ class SmallGraphs(OnnxTestBase):
 
     def test_unsupported_op_error_and_skip(self):
         n = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
-             helper.make_node("TopK", ["c", "k"], ["v", "i"], name="my_topk", axis=-1)]
-        m = model(n, [vi("x", [1, 1, 4, 4])], [vi("v", None)],
-                  [weight("w", 2, 1, 3, 3),
+             helper.make_node("TopK", ["c", "k"], ["v", "i"], name="my_topk", axis=-1),
+             helper.make_node("ConvTranspose", ["x", "wt"], ["d"], name="deconv", strides=[2, 2])]
+        m = model(n, [vi("x", [1, 1, 4, 4])], [vi("v", None), vi("d", None)],
+                  [weight("w", 2, 1, 3, 3), weight("wt", 1, 3, 2, 2),
                    numpy_helper.from_array(np.array([1], dtype=np.int64), "k")])
         path = self.save(m)
         err = self.refused(path)
@@ -244,7 +245,9 @@ class SmallGraphs(OnnxTestBase):
         self.assertEqual([r["name"] for r in rows], ["conv"])
         warnings = [l for l in stderr.splitlines() if l.startswith("warning:")]
         self.assertEqual(len(warnings), 1, stderr)
-        self.assertIn("my_topk", warnings[0])
+        self.assertIn("'my_topk' (TopK)", warnings[0])
+        # The transposed conv's MACs: each of the 16 inputs scatters into 3 filters x 2x2 taps.
+        self.assertIn("'deconv' (ConvTranspose, 192 MACs)", warnings[0])
 
     def test_malformed_files(self):
         good = self.attention_model()
