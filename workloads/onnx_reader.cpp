@@ -5,10 +5,14 @@
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -38,7 +42,7 @@ constexpr int64_t kMaxElements = int64_t(1) << 53;
 
 const char* const kSupportedOps =
     "Conv, ConvTranspose (skip only), Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, "
-    "Sigmoid, HardSigmoid, Tanh, Gelu, Erf (GELU pattern), HardSwish, Add, Sub, Mul, Div, "
+    "Sigmoid, HardSigmoid, Tanh, Gelu, Erf (GELU pattern), HardSwish, Add, Sub, Mul, Div, Where, "
     "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean (spatial or layernorm "
     "pattern), Softmax, LayerNormalization; cost nothing: Reshape, Transpose, Flatten, Squeeze, "
     "Unsqueeze, Concat, Split, Slice, Gather, Expand, Pad, Shape, Constant, ConstantOfShape, "
@@ -660,6 +664,174 @@ void resolve_shapes(Graph& g) {
   }
 }
 
+// Shape resolution runs in a child process: ONNX's shape inference (onnx 1.12) trusts the nodes
+// it is given and crashes on some malformed ones (a Conv whose weight rank differs from its
+// input's). A crash there is then one error line, not a crashed simulator. The child sends back
+// what the lowering needs: shapes, element types, constant values and the constant names.
+void put_u64(std::string& b, uint64_t x) {
+  b.append(reinterpret_cast<const char*>(&x), 8);
+}
+void put_str(std::string& b, const std::string& s) {
+  put_u64(b, s.size());
+  b += s;
+}
+struct Unpacker {
+  const std::string& b;
+  size_t p = 1;  // after the status byte
+  bool ok = true;
+  uint64_t u64() {
+    if (!ok || b.size() - p < 8) return ok = false, 0;
+    uint64_t x;
+    std::memcpy(&x, b.data() + p, 8);
+    p += 8;
+    return x;
+  }
+  std::string str() {
+    const uint64_t n = u64();
+    if (!ok || n > b.size() - p) return ok = false, std::string();
+    std::string s = b.substr(p, size_t(n));
+    p += size_t(n);
+    return s;
+  }
+  std::vector<int64_t> ints() {
+    const uint64_t n = u64();
+    std::vector<int64_t> v;
+    for (uint64_t i = 0; ok && i < n && i < b.size(); ++i) v.push_back(int64_t(u64()));
+    return v;
+  }
+};
+
+std::string pack(const Graph& g) {
+  std::string b(1, '\0');
+  auto ints = [&](const std::vector<int64_t>& v) {
+    put_u64(b, v.size());
+    for (int64_t x : v) put_u64(b, uint64_t(x));
+  };
+  put_u64(b, g.shape.size());
+  for (const auto& [name, dims] : g.shape) put_str(b, name), ints(dims);
+  put_u64(b, g.type.size());
+  for (const auto& [name, t] : g.type) put_str(b, name), put_u64(b, uint64_t(uint32_t(t)));
+  put_u64(b, g.values.size());
+  for (const auto& [name, v] : g.values) {
+    put_str(b, name);
+    put_u64(b, uint64_t(uint32_t(v.type)));
+    ints(v.dims);
+    put_u64(b, v.data.size());
+    for (double x : v.data) {
+      uint64_t u;
+      std::memcpy(&u, &x, 8);
+      put_u64(b, u);
+    }
+  }
+  put_u64(b, g.consts.size());
+  for (const std::string& c : g.consts) put_str(b, c);
+  return b;
+}
+
+bool unpack(const std::string& b, Graph& g) {
+  Unpacker u{b};
+  for (uint64_t i = 0, n = u.u64(); u.ok && i < n; ++i) {
+    std::string name = u.str();
+    g.shape[name] = u.ints();
+  }
+  for (uint64_t i = 0, n = u.u64(); u.ok && i < n; ++i) {
+    std::string name = u.str();
+    g.type[name] = int32_t(uint32_t(u.u64()));
+  }
+  for (uint64_t i = 0, n = u.u64(); u.ok && i < n; ++i) {
+    std::string name = u.str();
+    Value v;
+    v.type = int32_t(uint32_t(u.u64()));
+    v.dims = u.ints();
+    for (uint64_t k = 0, m = u.u64(); u.ok && k < m && k < b.size(); ++k) {
+      const uint64_t x = u.u64();
+      double d;
+      std::memcpy(&d, &x, 8);
+      v.data.push_back(d);
+    }
+    g.values[name] = std::move(v);
+  }
+  for (uint64_t i = 0, n = u.u64(); u.ok && i < n; ++i) g.consts.insert(u.str());
+  return u.ok && u.p == b.size();
+}
+
+void resolve_shapes_isolated(Graph& g) {
+  int fds[2];
+  if (::pipe(fds) != 0) return resolve_shapes(g);  // no pipe: in this process
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return resolve_shapes(g);
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string out;
+    try {
+      resolve_shapes(g);
+      out = pack(g);
+    } catch (const InputError& e) {
+      out = std::string(1, '\1') + e.what();
+    } catch (const std::exception& e) {
+      out = std::string(1, '\1') + detail::printable(g.source) +
+            ": ONNX shape inference failed: " + e.what();
+    }
+    for (size_t off = 0; off < out.size();) {
+      const ssize_t w = ::write(fds[1], out.data() + off, out.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      off += size_t(w);
+    }
+    ::close(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    const ssize_t r = ::read(fds[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    in.append(buf, size_t(r));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.empty())
+    fail(g.source, "ONNX shape inference crashed on this model" +
+                       (WIFSIGNALED(status) ? " (signal " + std::to_string(WTERMSIG(status)) + ")"
+                                            : std::string()) +
+                       ": a malformed node (check it with onnx.checker.check_model)");
+  if (in[0] == '\1') throw InputError(in.substr(1));
+  g.shape.clear(), g.type.clear(), g.values.clear(), g.consts.clear();
+  if (in[0] != '\0' || !unpack(in, g))
+    fail(g.source, "internal: shape resolution sent back garbage");
+  // The evaluated nodes go, their outputs become initializers, as in the child.
+  auto* gr = g.model.mutable_graph();
+  std::set<std::string> inits;
+  for (const auto& t : gr->initializer()) inits.insert(t.name());
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (int i = 0; i < gr->node_size(); ++i) {
+    const onnx::NodeProto& n = gr->node(i);
+    bool evaluated = false, all = true;
+    for (const std::string& o : n.output()) {
+      if (o.empty()) continue;
+      const bool v = g.values.count(o) > 0 && !inits.count(o);
+      evaluated = evaluated || v;
+      all = all && v;
+    }
+    if (evaluated && all) {
+      for (const std::string& o : n.output())
+        if (!o.empty()) *gr->add_initializer() = to_tensor(o, g.values.at(o));
+    } else {
+      *kept.Add() = n;
+    }
+  }
+  gr->mutable_node()->Swap(&kept);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lowering
 
@@ -903,28 +1075,41 @@ bool Lowering::match_attention(int sm) {
     auto it = made_by_.find(t);
     return it == made_by_.end() ? -1 : it->second;
   };
+  // Walk back from the softmax over at most four scale and mask steps to Q K^T.
+  auto rank = [&](const std::string& x) {  // how likely x is the scores, not the mask
+    if (x.empty() || is_const(x)) return -1;
+    const int q = producer_node(x);
+    if (q < 0) return 0;
+    const std::string& op = node(q).op_type();
+    return op == "MatMul"                 ? 3
+           : op == "Div" || op == "Mul"   ? 2
+           : op == "Add" || op == "Where" ? 1
+                                          : 0;
+  };
+  auto pick = [&](const std::string& a, const std::string& b) {
+    return rank(a) >= rank(b) ? (rank(a) > 0 ? a : std::string())
+                              : (rank(b) > 0 ? b : std::string());
+  };
   std::string t = s.input(0);
   int p = producer_node(t);
-  while (
-      p >= 0 && consumers(t) == 1 &&
-      ((node(p).op_type() == "Add" || node(p).op_type() == "Div" || node(p).op_type() == "Mul") &&
-       node(p).input_size() == 2)) {
+  for (int step = 0; step < 4 && p >= 0 && consumers(t) == 1; ++step) {
     const Node& a = node(p);
-    // Div/Mul must be by a constant; Add may add a mask (constant or not).
-    std::string other, main;
-    if (a.op_type() == "Add") {
-      main = !is_const(a.input(0)) && producer_node(a.input(0)) >= 0 &&
-                     node(producer_node(a.input(0))).op_type() != "Add"
-                 ? a.input(0)
-                 : a.input(1);
-    } else {
-      if (!scalar_const(a.input(1))) return false;
+    const std::string& op = a.op_type();
+    std::string main;
+    if ((op == "Div" || op == "Mul") && a.input_size() == 2 && scalar_const(a.input(1)))
       main = a.input(0);
-    }
+    else if (op == "Mul" && a.input_size() == 2 && scalar_const(a.input(0)))
+      main = a.input(1);
+    else if (op == "Add" && a.input_size() == 2)
+      main = pick(a.input(0), a.input(1));  // the other operand is a mask
+    else if (op == "Where" && a.input_size() == 3)
+      main = pick(a.input(1), a.input(2));  // a boolean mask selects -inf
+    else
+      break;
+    if (main.empty()) return false;
     nodes.push_back(p);
     t = main;
     p = producer_node(t);
-    if (a.op_type() != "Add") break;
   }
   if (p < 0 || node(p).op_type() != "MatMul" || consumers(t) != 1) return false;
   const int qk = p;
@@ -1390,6 +1575,14 @@ void Lowering::lower_node(int idx) {
     return;
   }
 
+  if (op == "Where") {  // a masked select on float data: one vector op per element
+    std::vector<std::string> from;
+    for (int k = 1; k < n.input_size(); ++k)
+      if (!n.input(k).empty() && !is_const(n.input(k))) from.push_back(n.input(k));
+    if (from.empty()) return pass_through(n);
+    return lower_elementwise(idx, ElementwiseOp::Add, from[0], numel(shape_of(n, idx, n.output(0))),
+                             0, from);
+  }
   if (op == "Conv") return lower_conv(idx);
   if (op == "MatMul") return lower_matmul(idx, false);
   if (op == "Gemm") return lower_matmul(idx, true);
@@ -1554,6 +1747,29 @@ Network parse_onnx_network(const std::string& bytes, const std::string& source,
                      "export with opset_version=17)");
   auto* gr = g.model.mutable_graph();
   if (gr->node_size() == 0) fail(source, "the ONNX graph has no nodes");
+  // ONNX's shape inference trusts the nodes (a Conv without its weight input crashes it in
+  // onnx 1.12): each node of a known op is checked against its schema first (input and output
+  // counts, attribute types), and control flow (subgraphs) is refused.
+  for (int i = 0; i < gr->node_size(); ++i) {
+    const onnx::NodeProto& n = gr->node(i);
+    for (const auto& a : n.attribute())
+      if (a.has_g() || a.graphs_size() > 0 || a.type() == onnx::AttributeProto::GRAPH ||
+          a.type() == onnx::AttributeProto::GRAPHS)
+        fail(source, "node '" + node_label(n, i) + "' (op " + n.op_type() +
+                         "): control flow (subgraphs) is not supported");
+    if (!(n.domain().empty() || n.domain() == "ai.onnx")) continue;
+    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), g.opset, "");
+    if (!schema) continue;  // not an ONNX op: reported as unsupported when lowered
+    try {
+      schema->Verify(n);
+    } catch (const std::exception& e) {
+      fail(source, "node '" + node_label(n, i) + "' (" + n.op_type() + "): " + e.what());
+    }
+  }
+  for (const auto& in : gr->input())
+    if (!in.type().has_tensor_type())
+      fail(source,
+           "input '" + in.name() + "' is not a tensor (sequences and maps are not supported)");
   // The batch: the first dim of each (non-initializer) input; a symbolic one is --batch.
   std::set<std::string> inits;
   for (const auto& t : gr->initializer()) inits.insert(t.name());
@@ -1590,7 +1806,7 @@ Network parse_onnx_network(const std::string& bytes, const std::string& source,
   gr->clear_value_info();
   for (auto& o : *gr->mutable_output())
     if (o.type().has_tensor_type()) o.mutable_type()->mutable_tensor_type()->clear_shape();
-  resolve_shapes(g);
+  resolve_shapes_isolated(g);
   Lowering low(g, opts, batch);
   Network net = low.run();
   net.name = g.model.graph().name().empty() ? detail::file_stem(source) : detail::file_stem(source);

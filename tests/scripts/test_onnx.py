@@ -146,7 +146,7 @@ class SmallGraphs(OnnxTestBase):
                          ("5", "4", "7", "6"))
         self.assertEqual(self.macs(rows), 6 * 5 * 4 * 7)
 
-    def attention_model(self, opset=13):
+    def attention_model(self, opset=13, mask="add"):
         # x [1, 5, 16] -> q, k, v projections -> 2 heads of 8 -> scores / sqrt(8) + mask ->
         # softmax -> P V -> merge heads -> output projection.
         S, D, H, dh = 5, 16, 2, 8
@@ -160,7 +160,8 @@ class SmallGraphs(OnnxTestBase):
         n = heads("x", "q", [0, 2, 1, 3]) + heads("x", "k", [0, 2, 3, 1]) + heads("x", "v", [0, 2, 1, 3])
         n += [helper.make_node("MatMul", ["qt", "kt"], ["sc"], name="attn/qk"),
               helper.make_node("Div", ["sc", "scale"], ["scd"], name="attn/scale"),
-              helper.make_node("Add", ["scd", "mask"], ["scm"], name="attn/mask"),
+              helper.make_node("Add", ["scd", "mask"], ["scm"], name="attn/mask") if mask == "add"
+              else helper.make_node("Where", ["causal", "scd", "ninf"], ["scm"], name="attn/mask"),
               helper.make_node("Softmax", ["scm"], ["p"], name="attn/softmax", axis=-1),
               helper.make_node("MatMul", ["p", "vt"], ["o"], name="attn/av"),
               helper.make_node("Transpose", ["o"], ["ot"], perm=[0, 2, 1, 3], name="merge_t"),
@@ -170,7 +171,9 @@ class SmallGraphs(OnnxTestBase):
             numpy_helper.from_array(np.array([1, S, H, dh], dtype=np.int64), "split"),
             numpy_helper.from_array(np.array([1, S, D], dtype=np.int64), "merge"),
             numpy_helper.from_array(np.array(math.sqrt(dh), dtype=np.float32), "scale"),
-            weight("mask", S, S)]
+            weight("mask", S, S),
+            numpy_helper.from_array(np.tril(np.ones((S, S), dtype=bool)), "causal"),
+            numpy_helper.from_array(np.array(-np.inf, dtype=np.float32), "ninf")]
         return model(n, [vi("x", [1, S, D])], [vi("y", [1, S, D])], inits, opset)
 
     def test_attention_pattern_is_one_attention_op(self):
@@ -183,6 +186,12 @@ class SmallGraphs(OnnxTestBase):
         self.assertEqual((by["attn.qk"]["M"], by["attn.qk"]["N"], by["attn.qk"]["K"],
                           by["attn.qk"]["repeat"]), ("5", "5", "8", "2"))
         self.assertEqual(int(by["attn.softmax"]["flops"]), 2 * 5 * 5)
+        self.assertEqual(self.macs(rows), 4 * 5 * 16 * 16 + 2 * (2 * 5 * 5 * 8))
+
+    def test_causal_attention_with_where_mask(self):
+        rows, _ = self.simulate(self.save(self.attention_model(mask="where")))
+        self.assertEqual([r["type"] for r in rows],
+                         ["linear"] * 3 + ["attention-qk", "softmax", "attention-av", "linear"])
         self.assertEqual(self.macs(rows), 4 * 5 * 16 * 16 + 2 * (2 * 5 * 5 * 8))
 
     def test_decomposed_layernorm_and_erf_gelu(self):
