@@ -58,6 +58,17 @@ def module_macs(model, x):
         # Products of two activations outside the modules above (functional attention).
         def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
+            if inside[0] == 0 and func is torch.einsum and len(args) >= 3:
+                # MACs: the product of every label's size over the two operands.
+                sizes = {}
+                for spec, t in zip(args[0].replace(" ", "").split("->")[0].split(","), args[1:]):
+                    for c, d in zip(spec, t.shape):
+                        sizes[c] = d
+                macs = 1
+                for d in sizes.values():
+                    macs *= d
+                total[0] += macs
+                return out
             if inside[0] == 0 and func in (torch.matmul, torch.bmm, torch.Tensor.matmul, torch.Tensor.__matmul__) \
                     and len(args) >= 2 and isinstance(args[1], torch.Tensor) \
                     and args[1].requires_grad is False and args[0].dim() >= 2 \

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -43,8 +44,9 @@ constexpr int64_t kMaxElements = int64_t(1) << 53;
 const char* const kSupportedOps =
     "Conv, ConvTranspose (skip only), Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, "
     "Sigmoid, HardSigmoid, Tanh, Gelu, Erf (GELU pattern), HardSwish, Add, Sub, Mul, Div, Where, "
-    "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean (spatial or layernorm "
-    "pattern), Softmax, LayerNormalization; cost nothing: Reshape, Transpose, Flatten, Squeeze, "
+    "MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean/ReduceMax/ReduceSum/"
+    "ReduceMin, Einsum (two operands), Softmax, LayerNormalization; cost nothing: Reshape, "
+    "Transpose, Flatten, Squeeze, "
     "Unsqueeze, Concat, Split, Slice, Gather, Expand, Pad, Shape, Constant, ConstantOfShape, "
     "Identity, Dropout, Cast, and any op on integer or boolean tensors";
 
@@ -546,6 +548,72 @@ std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
   return std::nullopt;
 }
 
+// A two-operand Einsum equation with the operands' shapes: each label's size and the labels of
+// A, B and the output ("..." becomes the labels '0', '1', ... of the trailing batch dims).
+struct Einsum {
+  std::string a, b, out;
+  std::map<char, int64_t> size;
+  std::vector<int64_t> out_shape() const {
+    std::vector<int64_t> s;
+    for (char c : out) s.push_back(size.at(c));
+    return s;
+  }
+};
+std::optional<Einsum> parse_einsum(const std::string& equation, const std::vector<int64_t>& sa,
+                                   const std::vector<int64_t>& sb) {
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ') eq += c;
+  const auto arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  const auto comma = lhs.find(',');
+  if (comma == std::string::npos || lhs.find(',', comma + 1) != std::string::npos)
+    return std::nullopt;
+  Einsum e;
+  std::string ops[2] = {lhs.substr(0, comma), lhs.substr(comma + 1)};
+  const std::vector<int64_t>* shapes[2] = {&sa, &sb};
+  auto ellipsis = [](int64_t free) {
+    std::string l;
+    for (int64_t p = 0; p < free; ++p) l += char('0' + (free - 1 - p));
+    return l;
+  };
+  int64_t max_free = 0;
+  std::map<char, int> count;
+  for (int k = 0; k < 2; ++k) {
+    std::string& o = ops[k];
+    const auto& sh = *shapes[k];
+    if (const auto d = o.find("..."); d != std::string::npos) {
+      const int64_t free = int64_t(sh.size()) - int64_t(o.size() - 3);
+      if (free < 0 || free > 10) return std::nullopt;
+      max_free = std::max(max_free, free);
+      o = o.substr(0, d) + ellipsis(free) + o.substr(d + 3);
+    }
+    if (o.size() != sh.size()) return std::nullopt;
+    for (size_t j = 0; j < o.size(); ++j) {
+      const char c = o[j];
+      if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
+      auto it = e.size.find(c);
+      if (it != e.size.end() && it->second != sh[j] && it->second != 1 && sh[j] != 1)
+        return std::nullopt;
+      e.size[c] = it == e.size.end() ? sh[j] : std::max(it->second, sh[j]);
+      ++count[c];
+    }
+  }
+  if (arrow == std::string::npos) {
+    e.out = ellipsis(max_free);
+    for (const auto& [c, k] : count)
+      if (k == 1 && !(c >= '0' && c <= '9')) e.out += c;
+  } else {
+    e.out = eq.substr(arrow + 2);
+    if (const auto d = e.out.find("..."); d != std::string::npos)
+      e.out = e.out.substr(0, d) + ellipsis(max_free) + e.out.substr(d + 3);
+  }
+  for (char c : e.out)
+    if (!e.size.count(c)) return std::nullopt;
+  e.a = ops[0], e.b = ops[1];
+  return e;
+}
+
 struct Graph {
   onnx::ModelProto model;
   std::string source;
@@ -653,6 +721,27 @@ void resolve_shapes(Graph& g) {
       remove.push_back(i);
       progress = true;
     }
+    // ONNX 1.12 infers an Einsum's rank only: its dims are ours.
+    for (int i = 0; i < gr->node_size(); ++i) {
+      const onnx::NodeProto& n = gr->node(i);
+      if (n.op_type() != "Einsum" || n.input_size() != 2 || n.output_size() != 1 ||
+          g.shape.count(n.output(0)) || !g.shape.count(n.input(0)) || !g.shape.count(n.input(1)))
+        continue;
+      const auto e =
+          parse_einsum(attr_str(n, "equation"), g.shape.at(n.input(0)), g.shape.at(n.input(1)));
+      if (!e) continue;
+      onnx::ValueInfoProto* vi = nullptr;
+      for (auto& v : *gr->mutable_value_info())
+        if (v.name() == n.output(0)) vi = &v;
+      if (!vi) vi = gr->add_value_info();
+      vi->set_name(n.output(0));
+      auto* tt = vi->mutable_type()->mutable_tensor_type();
+      auto t = g.type.find(n.input(0));
+      tt->set_elem_type(t == g.type.end() ? onnx::TensorProto::FLOAT : t->second);
+      tt->clear_shape();
+      for (int64_t d : e->out_shape()) tt->mutable_shape()->add_dim()->set_dim_value(d);
+      progress = true;
+    }
     if (!progress) break;
     // The evaluated nodes go; their outputs are initializers now.
     std::set<int> gone(remove.begin(), remove.end());
@@ -660,7 +749,6 @@ void resolve_shapes(Graph& g) {
     for (int i = 0; i < gr->node_size(); ++i)
       if (!gone.count(i)) *kept.Add() = gr->node(i);
     gr->mutable_node()->Swap(&kept);
-    gr->clear_value_info();
   }
 }
 
@@ -1025,6 +1113,7 @@ class Lowering {
   void lower_binary(int idx);
   void lower_activation(int idx, Activation a, ElementwiseOp op);
   void lower_pool(int idx);
+  void lower_einsum(int idx);
   void lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
                          int64_t row, const std::vector<std::string>& from);
 
@@ -1455,16 +1544,49 @@ void Lowering::lower_binary(int idx) {
   lower_elementwise(idx, kind, ins[0], numel(ys), 0, ins);
 }
 
+// A two-operand Einsum as a batched GEMM: labels in both operands and the output are the batch,
+// in both but not the output are K, in one operand and the output are M (A) or N (B); a label
+// summed within one operand counts into K. MACs = the product of every label's size.
+void Lowering::lower_einsum(int idx) {
+  const Node& n = node(idx);
+  if (n.input_size() != 2) return unsupported(idx, "Einsum of other than two operands");
+  const auto e = parse_einsum(attr_str(n, "equation"), shape_of(n, idx, n.input(0)),
+                              shape_of(n, idx, n.input(1)));
+  if (!e) return unsupported(idx, "Einsum equation '" + attr_str(n, "equation") + "'");
+  int64_t M = 1, N = 1, K = 1, B = 1;
+  for (const auto& [c, sz] : e->size) {
+    const bool in_a = e->a.find(c) != std::string::npos, in_b = e->b.find(c) != std::string::npos,
+               in_y = e->out.find(c) != std::string::npos;
+    if (in_a && in_b && in_y)
+      B *= sz;
+    else if (in_y && in_a)
+      M *= sz;
+    else if (in_y)
+      N *= sz;
+    else
+      K *= sz;
+  }
+  GemmLayer gl;
+  gl.M = M, gl.N = N, gl.K = K;
+  gl.b_weight = is_const(n.input(1));
+  std::vector<std::string> from;
+  for (int k = 0; k < 2; ++k)
+    if (!is_const(n.input(k))) from.push_back(n.input(k));
+  set_out(n, add_layer(label(idx), B, gl, from));
+}
+
 void Lowering::lower_pool(int idx) {
   const Node& n = node(idx);
   const std::string& op = n.op_type();
   const auto& xs = shape_of(n, idx, n.input(0));
-  const auto& ys = shape_of(n, idx, n.output(0));
+  const bool global = op.rfind("Global", 0) == 0 || op.rfind("Reduce", 0) == 0;
+  std::vector<int64_t> ys = shape_of(n, idx, n.output(0));
+  if (global) ys = {xs.empty() ? 1 : xs[0], xs.size() > 1 ? xs[1] : 1, 1, 1};  // keepdims or not
   if (xs.size() != 4 || ys.size() != 4) return unsupported(idx, "only 2-D pooling");
   PoolLayer p;
   p.op = op.find("Max") != std::string::npos ? PoolOp::Max : PoolOp::Avg;
   p.channels = xs[1], p.in_h = xs[2], p.in_w = xs[3];
-  if (op.rfind("Global", 0) == 0 || op == "ReduceMean") {
+  if (global) {
     p.kernel_h = p.in_h, p.kernel_w = p.in_w;
   } else {
     constexpr int64_t kBig = int64_t(1) << 20;
@@ -1617,16 +1739,25 @@ void Lowering::lower_node(int idx) {
   }
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     return lower_pool(idx);
-  if (op == "ReduceMean") {
-    // Over H and W of an NCHW tensor: a global average pool.
+  if (op == "ReduceMean" || op == "ReduceMax" || op == "ReduceSum" || op == "ReduceMin") {
+    // Mean or max over H and W of an NCHW tensor: a global pool. Any other reduction reads each
+    // input element once: an elementwise add over the input.
     const auto& xs = shape_of(n, idx, n.input(0));
     std::vector<int64_t> axes = attr_ints(n, "axes");
+    if (g_.opset >= 13 && op == "ReduceSum" && n.input_size() > 1) {
+      const Value* v = value(n.input(1));
+      axes.clear();
+      if (v)
+        for (double a : v->data) axes.push_back(to_i64(a));
+    }
     for (int64_t& a : axes) a = a < 0 ? a + int64_t(xs.size()) : a;
     std::sort(axes.begin(), axes.end());
-    if (xs.size() == 4 && axes == std::vector<int64_t>{2, 3} && attr_int(n, "keepdims", 1) == 1)
+    if (xs.size() == 4 && axes == std::vector<int64_t>{2, 3} &&
+        (op == "ReduceMean" || op == "ReduceMax"))
       return lower_pool(idx);
-    return unsupported(idx, "ReduceMean only over H and W, or in a layernorm");
+    return lower_elementwise(idx, ElementwiseOp::Add, n.input(0), numel(xs), 0, {n.input(0)});
   }
+  if (op == "Einsum") return lower_einsum(idx);
   if (op == "Softmax" || op == "LogSoftmax") {
     const auto& xs = shape_of(n, idx, n.input(0));
     if (xs.empty()) return pass_through(n);

@@ -239,6 +239,22 @@ class SmallGraphs(OnnxTestBase):
         self.assertEqual(flops, [5 * 5 * 4 * 9, 3 * 3 * 4 * 4, 3 * 3 * 4, 4 * 9, 4])
         self.assertEqual(self.macs(rows), 0)
 
+    def test_einsum_and_reductions(self):
+        n = [helper.make_node("Einsum", ["a", "b"], ["s"], name="scores",
+                              equation="bhid, bhjd -> bhij"),
+             helper.make_node("Einsum", ["s", "b"], ["o"], name="mix", equation="...ij,...jd->...id"),
+             helper.make_node("ReduceSum", ["o"], ["r"], name="sum", axes=[-1], keepdims=0),
+             helper.make_node("ReduceMean", ["x"], ["g"], name="gap", axes=[2, 3], keepdims=0)]
+        rows, _ = self.simulate(self.save(model(
+            n, [vi("a", [2, 3, 5, 4]), vi("b", [2, 3, 6, 4]), vi("x", [1, 8, 7, 7])],
+            [vi("r", [2, 3, 5]), vi("g", [1, 8])], opset=12)))
+        self.assertEqual([(r["name"], r["type"]) for r in rows],
+                         [("scores", "gemm"), ("mix", "gemm"), ("sum", "elementwise"),
+                          ("gap", "pool")])
+        # scores: 6 (b, h) products of 5x4 by 4x6; mix: 6 products of 5x6 by 6x4.
+        self.assertEqual([r["macs"] for r in rows[:2]], [str(6 * 5 * 6 * 4)] * 2)
+        self.assertEqual([int(r["flops"]) for r in rows[2:]], [2 * 3 * 5 * 4, 8 * 49])
+
     def test_unsupported_op_error_and_skip(self):
         n = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
              helper.make_node("TopK", ["c", "k"], ["v", "i"], name="my_topk", axis=-1),
