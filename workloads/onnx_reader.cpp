@@ -67,6 +67,18 @@ struct Value {
   int64_t numel() const { return int64_t(data.size()); }
 };
 
+// n values of type T stored little-endian in raw (a TensorProto's raw_data).
+template <class T>
+bool read_raw(const std::string& raw, int64_t n, std::vector<double>& out) {
+  if (raw.size() != size_t(n) * sizeof(T)) return false;
+  for (int64_t i = 0; i < n; ++i) {
+    T x;
+    std::memcpy(&x, raw.data() + size_t(i) * sizeof(T), sizeof(T));
+    out.push_back(double(x));
+  }
+  return true;
+}
+
 std::optional<Value> tensor_value(const onnx::TensorProto& t) {
   using TP = onnx::TensorProto;
   if (t.data_location() == TP::EXTERNAL) return std::nullopt;
@@ -80,61 +92,30 @@ std::optional<Value> tensor_value(const onnx::TensorProto& t) {
     v.dims.push_back(d);
   }
   const std::string& raw = t.raw_data();
-  auto from_raw = [&](size_t size, auto conv) -> bool {
-    if (raw.size() != size_t(n) * size) return false;
-    for (int64_t i = 0; i < n; ++i) v.data.push_back(conv(raw.data() + size_t(i) * size));
-    return true;
-  };
+  auto& d = v.data;
   bool ok = true;
   switch (t.data_type()) {
     case TP::INT64:
-      if (!raw.empty())
-        ok = from_raw(8, [](const char* p) {
-          int64_t x;
-          std::memcpy(&x, p, 8);
-          return double(x);
-        });
-      else
-        for (int64_t x : t.int64_data()) v.data.push_back(double(x));
+      if (!raw.empty()) ok = read_raw<int64_t>(raw, n, d);
+      for (int64_t x : t.int64_data()) d.push_back(double(x));
       break;
     case TP::INT32:
     case TP::BOOL:
     case TP::INT8:
     case TP::UINT8:
-      if (!raw.empty()) {
-        if (t.data_type() == TP::INT32)
-          ok = from_raw(4, [](const char* p) {
-            int32_t x;
-            std::memcpy(&x, p, 4);
-            return double(x);
-          });
-        else
-          ok = from_raw(1, [&](const char* p) {
-            return t.data_type() == TP::INT8 ? double(int8_t(*p)) : double(uint8_t(*p));
-          });
-      } else {
-        for (int32_t x : t.int32_data()) v.data.push_back(double(x));
-      }
+      if (!raw.empty())
+        ok = t.data_type() == TP::INT32  ? read_raw<int32_t>(raw, n, d)
+             : t.data_type() == TP::INT8 ? read_raw<int8_t>(raw, n, d)
+                                         : read_raw<uint8_t>(raw, n, d);
+      for (int32_t x : t.int32_data()) d.push_back(double(x));
       break;
     case TP::FLOAT:
-      if (!raw.empty())
-        ok = from_raw(4, [](const char* p) {
-          float x;
-          std::memcpy(&x, p, 4);
-          return double(x);
-        });
-      else
-        for (float x : t.float_data()) v.data.push_back(double(x));
+      if (!raw.empty()) ok = read_raw<float>(raw, n, d);
+      for (float x : t.float_data()) d.push_back(double(x));
       break;
     case TP::DOUBLE:
-      if (!raw.empty())
-        ok = from_raw(8, [](const char* p) {
-          double x;
-          std::memcpy(&x, p, 8);
-          return x;
-        });
-      else
-        for (double x : t.double_data()) v.data.push_back(x);
+      if (!raw.empty()) ok = read_raw<double>(raw, n, d);
+      for (double x : t.double_data()) d.push_back(x);
       break;
     default:
       return std::nullopt;
@@ -1112,6 +1093,9 @@ class Lowering {
   void lower_matmul(int idx, bool gemm);
   void lower_binary(int idx);
   void lower_activation(int idx, Activation a, ElementwiseOp op);
+  // Makes `a` layer l's activation (a conv or linear layer without one) and n's output its
+  // output; false when it cannot.
+  bool fuse_activation(const Node& n, int l, Activation a);
   void lower_pool(int idx);
   void lower_einsum(int idx);
   void lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
@@ -1137,6 +1121,9 @@ class Lowering {
     bool x_read_inside = false;           // GELU: x is read by the pattern's nodes only
   };
   std::map<int, Pattern> patterns_;
+  // A pattern of `nodes` ending at `last`: named after their common scope; all but `last` are
+  // absorbed, `last` lowers the pattern.
+  void record_pattern(Pattern pat, const std::vector<int>& nodes, int last);
   std::vector<std::string> skipped_;
 };
 
@@ -1242,13 +1229,7 @@ bool Lowering::match_attention(int sm) {
   if (axis < 0) axis += int64_t(ss->size());
   if (axis != int64_t(ss->size()) - 1) return false;
   Pattern pat{Pattern::Attention, {q, k, v}, "", S, L, dh, numel(*ss) / (S * L)};
-  std::vector<std::string> names;
-  for (int i : nodes) names.push_back(node(i).name());
-  names.push_back(node(av).name());
-  pat.name = common_scope(names);
-  if (pat.name.empty()) pat.name = label(av);
-  for (int i : nodes) absorbed_.insert(i);
-  patterns_[av] = pat;
+  record_pattern(std::move(pat), nodes, av);
   return true;
 }
 
@@ -1300,13 +1281,7 @@ bool Lowering::match_layernorm(int rm) {
     }
   }
   Pattern pat{Pattern::LayerNorm, {x}, "", 0, 0, 0, 0};
-  std::vector<std::string> names;
-  for (int i : nodes) names.push_back(node(i).name());
-  pat.name = common_scope(names);
-  if (pat.name.empty()) pat.name = label(last);
-  for (int i : nodes)
-    if (i != last) absorbed_.insert(i);
-  patterns_[last] = pat;
+  record_pattern(std::move(pat), nodes, last);
   return true;
 }
 
@@ -1349,14 +1324,19 @@ bool Lowering::match_gelu(int erf) {
   for (int u : uses_[x])
     pat.x_read_inside =
         pat.x_read_inside && std::find(nodes.begin(), nodes.end(), u) != nodes.end();
+  record_pattern(std::move(pat), nodes, last);
+  return true;
+}
+
+void Lowering::record_pattern(Pattern pat, const std::vector<int>& nodes, int last) {
   std::vector<std::string> names;
   for (int i : nodes) names.push_back(node(i).name());
+  names.push_back(node(last).name());
   pat.name = common_scope(names);
   if (pat.name.empty()) pat.name = label(last);
   for (int i : nodes)
     if (i != last) absorbed_.insert(i);
-  patterns_[last] = pat;
-  return true;
+  patterns_[last] = std::move(pat);
 }
 
 void Lowering::find_patterns() {
@@ -1383,21 +1363,22 @@ void Lowering::lower_elementwise(int idx, ElementwiseOp op, const std::string& i
   set_out(node(idx), add_layer(label(idx), b, e, from));
 }
 
+bool Lowering::fuse_activation(const Node& n, int l, Activation a) {
+  if (l < 0) return false;
+  Layer& layer = net_.layers[size_t(l)];
+  Activation* act = nullptr;
+  if (auto* c = std::get_if<Conv2dLayer>(&layer.params)) act = &c->activation;
+  if (auto* f = std::get_if<LinearLayer>(&layer.params)) act = &f->activation;
+  if (!act || *act != Activation::None) return false;
+  *act = a;
+  set_out(n, l);
+  return true;
+}
+
 void Lowering::lower_activation(int idx, Activation a, ElementwiseOp op) {
   const Node& n = node(idx);
   const std::string x = n.input(0);
-  const int l = fusable_producer(x);
-  if (l >= 0 && a != Activation::None) {
-    Layer& layer = net_.layers[size_t(l)];
-    Activation* act = nullptr;
-    if (auto* c = std::get_if<Conv2dLayer>(&layer.params)) act = &c->activation;
-    if (auto* f = std::get_if<LinearLayer>(&layer.params)) act = &f->activation;
-    if (act && *act == Activation::None) {
-      *act = a;
-      set_out(n, l);
-      return;
-    }
-  }
+  if (a != Activation::None && fuse_activation(n, fusable_producer(x), a)) return;
   lower_elementwise(idx, op, x, numel(shape_of(n, idx, n.output(0))), 0, {x});
 }
 
@@ -1679,17 +1660,7 @@ void Lowering::lower_node(int idx) {
     // GELU: fused into the producing linear layer or conv when it is the only reader.
     const Producer xp = producer(pt.inputs[0]);
     const int l = xp.direct && pt.x_read_inside && !is_output(pt.inputs[0]) ? xp.layer : -1;
-    if (l >= 0) {
-      Layer& layer = net_.layers[size_t(l)];
-      Activation* act = nullptr;
-      if (auto* c = std::get_if<Conv2dLayer>(&layer.params)) act = &c->activation;
-      if (auto* f = std::get_if<LinearLayer>(&layer.params)) act = &f->activation;
-      if (act && *act == Activation::None) {
-        *act = Activation::Gelu;
-        set_out(n, l);
-        return;
-      }
-    }
+    if (fuse_activation(n, l, Activation::Gelu)) return;
     const auto [b, per] = per_sample(numel(ys));
     ElementwiseLayer e;
     e.op = ElementwiseOp::Gelu, e.elements = per;
