@@ -976,13 +976,27 @@ Network Lowering::run() {
 
 }  // namespace
 
-Network parse_onnx_network(const std::string& bytes, const std::string& source,
-                           const OnnxOptions& opts) {
+Network parse_onnx_network(std::string bytes, const std::string& source, const OnnxOptions& opts) {
   Graph g;
   g.source = source;
   if (bytes.empty()) fail(source, "empty file; expected an ONNX model");
   if (!g.model.ParseFromString(bytes))
     fail(source, "not an ONNX model (the protobuf does not parse: truncated or another format)");
+  // Shapes only: the file's bytes and the weights' data go now (ResNet-50: 100 MB each).
+  bytes.clear();
+  bytes.shrink_to_fit();
+  for (auto& t : *g.model.mutable_graph()->mutable_initializer()) {
+    int64_t n = 1;
+    for (int64_t d : t.dims())
+      n = d <= 0 ? 0 : n > kMaxEvalElements || d > kMaxEvalElements ? kMaxEvalElements + 1 : n * d;
+    if (n > kMaxEvalElements) {
+      t.clear_raw_data();
+      t.clear_float_data();
+      t.clear_int64_data();
+      t.clear_int32_data();
+      t.clear_double_data();
+    }
+  }
   if (!g.model.has_graph() || g.model.ir_version() <= 0)
     fail(source, "not an ONNX model (no graph or no IR version)");
   for (const auto& o : g.model.opset_import())
@@ -1082,7 +1096,7 @@ Network read_onnx_network(const std::string& path, const OnnxOptions& opts) {
     throw InputError("ONNX model " + where + " is too large (2 GiB at most; keep the weights " +
                      "in external data files)");
   }
-  return parse_onnx_network(bytes, path, opts);
+  return parse_onnx_network(std::move(bytes), path, opts);
 }
 
 }  // namespace ssim

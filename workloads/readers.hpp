@@ -51,7 +51,7 @@ struct OnnxOptions {
 };
 Network read_onnx_network(const std::string& path, const OnnxOptions& opts = {});
 // The same from the file's bytes; `source` names it in messages.
-Network parse_onnx_network(const std::string& bytes, const std::string& source,
+Network parse_onnx_network(std::string bytes, const std::string& source,
                            const OnnxOptions& opts = {});
 
 // A workload by file name (.csv, .yaml, .yml or .onnx) or by built-in name (a file NAME.yaml in one
