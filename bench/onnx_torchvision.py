@@ -6,9 +6,9 @@
 For each model (all of torchvision's classification models by default, those with more than
 --max-params parameters left out): export to ONNX (random weights, symbolic batch, opset 17),
 simulate with `--workload FILE.onnx --fidelity fast`, and compare the GEMM MACs with a count
-over the PyTorch modules' own shapes: forward hooks on Conv2d, Linear and MultiheadAttention,
-plus torch.matmul/bmm/@ calls between activations (Swin's and MaxViT's attention) seen through a
-TorchFunctionMode. Prints one line per model and a CSV (--csv). Not a test: it takes minutes.
+over the PyTorch model's own shapes: forward hooks on Conv2d and MultiheadAttention, plus the
+F.linear, matmul/bmm/@ (between activations) and einsum calls seen through a TorchFunctionMode
+(Swin's attention calls F.linear on its weights, MaxViT uses einsum). Prints one line per model and a CSV (--csv). Not a test: it takes minutes.
 """
 import argparse
 import csv
@@ -40,10 +40,6 @@ def module_macs(model, x):
     def conv(m, inp, out):
         total[0] += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
 
-    def linear(m, inp, out):
-        if not any(m is a.out_proj for a in mha):
-            total[0] += out.numel() * m.in_features
-
     def enter(m, inp):
         inside[0] += 1
 
@@ -58,6 +54,10 @@ def module_macs(model, x):
         # Products of two activations outside the modules above (functional attention).
         def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
+            if inside[0] == 0 and func is torch.nn.functional.linear:
+                # nn.Linear and functional linears alike (Swin's attention calls F.linear).
+                total[0] += out.numel() * args[1].shape[-1]
+                return out
             if inside[0] == 0 and func is torch.einsum and len(args) >= 3:
                 # MACs: the product of every label's size over the two operands.
                 sizes = {}
@@ -84,8 +84,6 @@ def module_macs(model, x):
             hooks.append(m.register_forward_hook(attention))
         elif isinstance(m, torch.nn.Conv2d):
             hooks.append(m.register_forward_hook(conv))
-        elif isinstance(m, torch.nn.Linear):
-            hooks.append(m.register_forward_hook(linear))
     with torch.no_grad():
         for p in model.parameters():
             p.requires_grad_(False)
