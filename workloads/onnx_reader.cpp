@@ -1068,7 +1068,7 @@ Network parse_onnx_network(std::string bytes, const std::string& source, const O
   resolve_shapes_isolated(g);
   Lowering low(g, opts, batch);
   Network net = low.run();
-  net.name = g.model.graph().name().empty() ? detail::file_stem(source) : detail::file_stem(source);
+  net.name = detail::file_stem(source);  // PyTorch names every graph "main_graph"
   net.source = source;
   net.batch = batch;
   try {
