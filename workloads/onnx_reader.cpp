@@ -241,8 +241,9 @@ class Lowering {
   bool fuse_activation(const Node& n, int l, Activation a);
   void lower_pool(int idx);
   void lower_einsum(int idx);
-  void lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
-                         int64_t row, const std::vector<std::string>& from);
+  // An elementwise layer of `elements` (all samples) reading the producers of `from`.
+  void lower_elementwise(int idx, ElementwiseOp op, int64_t elements, int64_t row,
+                         const std::vector<std::string>& from);
 
   Graph& g_;
   const OnnxOptions& opts_;
@@ -495,9 +496,8 @@ void Lowering::find_patterns() {
   }
 }
 
-void Lowering::lower_elementwise(int idx, ElementwiseOp op, const std::string& in, int64_t elements,
-                                 int64_t row, const std::vector<std::string>& from) {
-  (void)in;
+void Lowering::lower_elementwise(int idx, ElementwiseOp op, int64_t elements, int64_t row,
+                                 const std::vector<std::string>& from) {
   const auto [b, per] = per_sample(elements);
   ElementwiseLayer e;
   e.op = op;
@@ -522,7 +522,7 @@ void Lowering::lower_activation(int idx, Activation a, ElementwiseOp op) {
   const Node& n = node(idx);
   const std::string x = n.input(0);
   if (a != Activation::None && fuse_activation(n, fusable_producer(x), a)) return;
-  lower_elementwise(idx, op, x, numel(shape_of(n, idx, n.output(0))), 0, {x});
+  lower_elementwise(idx, op, numel(shape_of(n, idx, n.output(0))), 0, {x});
 }
 
 void Lowering::lower_conv(int idx) {
@@ -658,14 +658,14 @@ void Lowering::lower_binary(int idx) {
         return;
       }
     }
-    lower_elementwise(idx, kind, ins[0], numel(ys), 0, {ins[0]});
+    lower_elementwise(idx, kind, numel(ys), 0, {ins[0]});
     return;
   }
   if (ins.empty()) {  // constant folding the exporter left: no work at run time
     pass_through(n);
     return;
   }
-  lower_elementwise(idx, kind, ins[0], numel(ys), 0, ins);
+  lower_elementwise(idx, kind, numel(ys), 0, ins);
 }
 
 // A two-operand Einsum as a batched GEMM: labels in both operands and the output are the batch,
@@ -816,8 +816,8 @@ void Lowering::lower_node(int idx) {
     for (int k = 1; k < n.input_size(); ++k)
       if (!n.input(k).empty() && !is_const(n.input(k))) from.push_back(n.input(k));
     if (from.empty()) return pass_through(n);
-    return lower_elementwise(idx, ElementwiseOp::Add, from[0], numel(shape_of(n, idx, n.output(0))),
-                             0, from);
+    return lower_elementwise(idx, ElementwiseOp::Add, numel(shape_of(n, idx, n.output(0))), 0,
+                             from);
   }
   if (op == "Conv") return lower_conv(idx);
   if (op == "MatMul") return lower_matmul(idx, false);
@@ -848,8 +848,8 @@ void Lowering::lower_node(int idx) {
         return;
       }
     }
-    return lower_elementwise(idx, ElementwiseOp::Mul, n.input(0),
-                             numel(shape_of(n, idx, n.output(0))), 0, {n.input(0)});
+    return lower_elementwise(idx, ElementwiseOp::Mul, numel(shape_of(n, idx, n.output(0))), 0,
+                             {n.input(0)});
   }
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     return lower_pool(idx);
@@ -869,7 +869,7 @@ void Lowering::lower_node(int idx) {
     if (xs.size() == 4 && axes == std::vector<int64_t>{2, 3} &&
         (op == "ReduceMean" || op == "ReduceMax"))
       return lower_pool(idx);
-    return lower_elementwise(idx, ElementwiseOp::Add, n.input(0), numel(xs), 0, {n.input(0)});
+    return lower_elementwise(idx, ElementwiseOp::Add, numel(xs), 0, {n.input(0)});
   }
   if (op == "Einsum") return lower_einsum(idx);
   if (op == "Softmax" || op == "LogSoftmax") {
@@ -895,8 +895,7 @@ void Lowering::lower_node(int idx) {
     if (axis < 0) axis += int64_t(xs.size());
     int64_t row = 1;
     for (size_t i = size_t(std::max<int64_t>(axis, 0)); i < xs.size(); ++i) row *= xs[i];
-    return lower_elementwise(idx, ElementwiseOp::LayerNorm, n.input(0), numel(xs), row,
-                             {n.input(0)});
+    return lower_elementwise(idx, ElementwiseOp::LayerNorm, numel(xs), row, {n.input(0)});
   }
   return unsupported(idx);
 }
