@@ -114,6 +114,24 @@ inline void yaml_one(const uint8_t* data, size_t size) {
   check_network(net);
 }
 
+// An accepted ONNX model is a valid network (check_network); --batch 2 and skipped unsupported ops
+// exercise the symbolic batch and the skip path.
+inline void onnx_one(const uint8_t* data, size_t size) {
+  Network net;
+  std::vector<std::string> notes;
+  OnnxOptions opts;
+  opts.skip_unsupported = size % 2 == 1;
+  opts.notes = &notes;
+  try {
+    net = parse_onnx_network(as_text(data, size), "fuzz.onnx", opts);
+  } catch (const InputError& e) {
+    check_message(e);
+    return;
+  }
+  check_network(net);
+  for (const std::string& n : notes) check_message(InputError(n));
+}
+
 // --- command line --------------------------------------------------------------------------------
 // The input is argv after argv[0]: split at NUL bytes if it has any, else at newlines. Only
 // parse_cli() runs (it reads a --config or --workload file but writes nothing); the simulation

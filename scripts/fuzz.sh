@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a while:  scripts/fuzz.sh TARGET SECONDS [LIBFUZZER_ARGS...]
 #   TARGET: cfg (the .cfg reader), csv (the SCALE-Sim topology reader), yaml (the YAML network
-#           reader) or cli (the command line, parse only)
+#           reader), onnx (the ONNX model reader) or cli (the command line, parse only)
 # Builds build-fuzz/ (clang, -fsanitize=fuzzer,address,undefined; SSIM_FUZZ_BUILD_DIR overrides)
 # if needed, installing clang and libclang-rt-14-dev when missing, then fuzzes from the seeds in
 # tests/fuzz/TARGET/ and the saved crashes in tests/fuzz/regressions/TARGET/. New corpus entries
@@ -10,10 +10,10 @@
 # Exit code: libFuzzer's (0 when the time ran out without a finding).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-usage="usage: scripts/fuzz.sh cfg|csv|yaml|cli SECONDS [LIBFUZZER_ARGS...]"
+usage="usage: scripts/fuzz.sh cfg|csv|yaml|onnx|cli SECONDS [LIBFUZZER_ARGS...]"
 target="${1:-}"
 seconds="${2:-}"
-case "$target" in cfg | csv | yaml | cli) ;; *) echo "$usage" >&2; exit 2 ;; esac
+case "$target" in cfg | csv | yaml | onnx | cli) ;; *) echo "$usage" >&2; exit 2 ;; esac
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
 shift 2
 

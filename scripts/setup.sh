@@ -7,7 +7,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
-  python3 python3-matplotlib
+  libonnx-dev libprotobuf-dev
+  python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   time
   chromium
 )

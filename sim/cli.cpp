@@ -24,6 +24,7 @@
 #include "sim/run_outputs.hpp"
 #include "sim/tiler.hpp"
 #include "workloads/lower.hpp"
+#include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
@@ -50,7 +51,12 @@ const RunOption kRunOptions[] = {
     {"workload", "NAME|FILE",
      "simulate a network: a built-in name (resnet50, alexnet, mobilenetv2, bert-base-128, "
      "bert-base-512, gpt2-prefill-1024, gpt2-decode, vit-b16, mlp, vector-add, "
-     "matrix-multiply), a SCALE-Sim topology .csv or a .yaml network (docs/workloads.md)"},
+     "matrix-multiply), a SCALE-Sim topology .csv, a .yaml network or an .onnx model "
+     "(docs/workloads.md)"},
+    {"batch", "N",
+     "an .onnx model's batch size where its input's batch dim is symbolic [default: 1]"},
+    {"onnx-unsupported", "error|skip",
+     "an .onnx model's unsupported ops: an error (default), or skipped with one warning line"},
     {"config", "FILE|PRESET",
      "hardware config: a SCALE-Sim .cfg file, optionally with a [systolic_sim] section, or a "
      "preset name (seed-roofline, tpu-v1, gemmini, eyeriss, scale-sim-32x32); flags override it"},
@@ -522,12 +528,35 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   opts.report = seen.count("report") > 0;
   if (seen.count("gemm") && seen.count("workload"))
     throw InputError("--gemm and --workload: give one of them, not both");
+  OnnxOptions onnx;
+  onnx.notes = &opts.notes;
+  if (seen.count("batch")) {
+    const std::string& v = seen["batch"];
+    int64_t b = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), b, 10);
+    if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size() || b < 1 ||
+        b > (int64_t(1) << 20))
+      throw InputError("--batch '" + one_line(v) + "': expected an integer from 1 to 1048576");
+    onnx.batch = b;
+  }
+  if (seen.count("onnx-unsupported")) {
+    const std::string& v = seen["onnx-unsupported"];
+    if (v != "error" && v != "skip")
+      throw InputError("--onnx-unsupported '" + one_line(v) + "': expected error or skip");
+    onnx.skip_unsupported = v == "skip";
+  }
+  const bool is_onnx =
+      seen.count("workload") && seen["workload"].size() >= 5 &&
+      detail::to_lower(seen["workload"].substr(seen["workload"].size() - 5)) == ".onnx";
+  for (const char* f : {"batch", "onnx-unsupported"})
+    if (seen.count(f) && !is_onnx)
+      throw InputError(std::string("--") + f + ": applies to ONNX models (--workload FILE.onnx)");
   if (seen.count("workload")) {
     if (seen["workload"].empty()) throw InputError("--workload '': expected a name or a file");
     CsvOptions csv;
     csv.scalesim_rounding = seen.count("scalesim-rounding") > 0;
     csv.notes = &opts.notes;
-    opts.workload = load_workload(seen["workload"], csv);
+    opts.workload = load_workload(seen["workload"], csv, onnx);
   }
   if (seen.count("scalesim-rounding")) {
     if (!opts.workload)

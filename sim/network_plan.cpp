@@ -96,6 +96,20 @@ std::vector<std::vector<In>> op_inputs(const Network& net, const std::vector<Op>
           const auto whole = [&](int src) {
             return src >= 0 ? op_outputs(ops[size_t(src)]) : int64_t(0);
           };
+          if (!p.projections) {
+            // The core alone: qk reads Q (from[0]) and K (from[1]), av the softmax and V (from[2]).
+            const int s2 = srcs.size() > 2 ? srcs[2] : -1;
+            if (i == 0) {
+              x.push_back(edge(s0, a_in, true));
+              x.push_back(edge(s1, g->repeat * g->shape.K * g->shape.N, false));
+            } else if (i == 1) {
+              x.push_back(edge(at(0), whole(at(0)), true));
+            } else {
+              x.push_back(edge(at(1), whole(at(1)), true));
+              x.push_back(edge(s2, g->repeat * g->shape.K * g->shape.N, false));
+            }
+            break;
+          }
           switch (i) {
             case 0:
               x.push_back(edge(s0, q_in, true));

@@ -66,6 +66,9 @@ struct LinearLayer {
 // cache (a decode step is seq = 1, kv = N). Cross-attention (cross == true): the seq tokens
 // attend to kv tokens of another sequence, whose K and V projections are computed here.
 // causal masks future positions inside the softmax; it does not change any GEMM shape.
+// projections == false is the attention core alone (Q K^T, softmax, P V) on Q, K and V computed
+// by other layers (an ONNX model's own projection MatMuls): `from` then names up to three layers,
+// the producers of Q, K and V.
 struct AttentionLayer {
   int64_t seq = 0;
   int64_t kv = 0;  // 0: same as seq
@@ -74,7 +77,8 @@ struct AttentionLayer {
   int64_t d_head = 0;  // 0: d_model / heads
   bool causal = false;
   bool cross = false;
-  bool bias = false;  // projections have a bias, folded into the accumulator
+  bool bias = false;        // projections have a bias, folded into the accumulator
+  bool projections = true;  // false: no q, k, v and out GEMMs (see above)
   int64_t kv_len() const { return kv > 0 ? kv : seq; }
   int64_t head_dim() const { return d_head > 0 ? d_head : (heads > 0 ? d_model / heads : 0); }
 };
@@ -104,9 +108,12 @@ struct SoftmaxLayer {
   int64_t rows = 0, length = 0;
 };
 
-// A raw GEMM C[M x N] = A[M x K] * B[K x N] (B are weights).
+// A raw GEMM C[M x N] = A[M x K] * B[K x N]. B are weights unless b_weight is false (a MatMul of
+// two activations, e.g. an ONNX batched MatMul outside attention; `from` may then name B's
+// producer second).
 struct GemmLayer {
   int64_t M = 0, N = 0, K = 0;
+  bool b_weight = true;
 };
 
 // The alternatives of LayerParams are in the order of LayerType.

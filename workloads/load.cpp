@@ -229,8 +229,10 @@ std::vector<std::string> builtin_network_names() {
   return names;
 }
 
-Network load_workload(const std::string& name_or_path, const CsvOptions& csv) {
+Network load_workload(const std::string& name_or_path, const CsvOptions& csv,
+                      const OnnxOptions& onnx) {
   const std::string& w = name_or_path;
+  if (ends_with(w, ".onnx")) return read_onnx_network(w, onnx);
   if (ends_with(w, ".csv")) return read_scalesim_csv(w, csv);
   if (ends_with(w, ".yaml") || ends_with(w, ".yml")) return read_yaml_network(w);
   const auto files = builtin_files();
@@ -241,11 +243,11 @@ Network load_workload(const std::string& name_or_path, const CsvOptions& csv) {
   std::error_code ec;
   if (fs::exists(w, ec))
     throw InputError("workload '" + w +
-                     "': cannot tell the format of this file; name it .csv (SCALE-Sim topology) "
-                     "or .yaml/.yml (network file)");
+                     "': cannot tell the format of this file; name it .csv (SCALE-Sim topology), "
+                     ".yaml/.yml (network file) or .onnx (ONNX model)");
   throw InputError("unknown workload '" + w +
                    "'; built-in networks: " + (names.empty() ? "(none found)" : names) +
-                   "; or give a .csv (SCALE-Sim topology) or .yaml/.yml file");
+                   "; or give a .csv (SCALE-Sim topology), .yaml/.yml or .onnx file");
 }
 
 }  // namespace ssim

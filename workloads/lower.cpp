@@ -148,6 +148,13 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
       const auto& p = std::get<AttentionLayer>(layer.params);
       const int64_t S = p.seq, L = p.kv_len(), H = p.heads, dh = p.head_dim();
       const int64_t kv_tokens = p.cross ? L : S;  // self-attention: the rest is in the KV cache
+      if (!p.projections) {                       // the attention core alone
+        e.gemm("qk", S, L, dh, H * B, false, false);
+        const int64_t scores = B * H * S * L;
+        e.vector("softmax", VectorKind::Softmax, scores, scores, scores, L);
+        e.gemm("av", S, dh, L, H * B, false, false);
+        break;
+      }
       e.gemm("q", B * S, H * dh, p.d_model, 1, p.bias, true);
       e.gemm("k", B * kv_tokens, H * dh, p.d_model, 1, p.bias, true);
       e.gemm("v", B * kv_tokens, H * dh, p.d_model, 1, p.bias, true);
@@ -182,7 +189,7 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
     }
     case LayerType::Gemm: {
       const auto& p = std::get<GemmLayer>(layer.params);
-      e.gemm("", p.M, p.N, p.K, B, false, true);
+      e.gemm("", p.M, p.N, p.K, B, false, p.b_weight);
       break;
     }
   }

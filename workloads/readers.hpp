@@ -6,6 +6,7 @@
 // validated (validate(Network)).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,26 @@ Network parse_scalesim_csv(const std::string& text, const std::string& source,
 Network read_yaml_network(const std::string& path);
 Network parse_yaml_network(const std::string& text, const std::string& source);
 
-// A workload by file name (.csv, .yaml or .yml) or by built-in name (a file NAME.yaml in one of
-// builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
+// ONNX models (docs/workloads.md, "ONNX models"): shapes only, the weights are never read (they
+// may be in external data files). `batch` is the value of a symbolic batch dim (dim 0 of the
+// inputs; 0: 1); giving it for a model whose batch is fixed is an error. Unsupported ops are an
+// error naming the node, its op type and the opset, unless skip_unsupported: then they cost
+// nothing and one warning line in `notes` lists them.
+struct OnnxOptions {
+  int64_t batch = 0;
+  bool skip_unsupported = false;
+  std::vector<std::string>* notes = nullptr;
+};
+Network read_onnx_network(const std::string& path, const OnnxOptions& opts = {});
+// The same from the file's bytes; `source` names it in messages.
+Network parse_onnx_network(std::string bytes, const std::string& source,
+                           const OnnxOptions& opts = {});
+
+// A workload by file name (.csv, .yaml, .yml or .onnx) or by built-in name (a file NAME.yaml in one
+// of builtin_network_dirs(); names match case-insensitively). An unknown name throws InputError
 // listing the built-in names.
-Network load_workload(const std::string& name_or_path, const CsvOptions& csv = {});
+Network load_workload(const std::string& name_or_path, const CsvOptions& csv = {},
+                      const OnnxOptions& onnx = {});
 
 // Where built-in networks are looked up, in order: $SSIM_NETWORKS_DIR if set, `networks/` next
 // to the running executable, and the source tree's workloads/networks/. Only existing folders.

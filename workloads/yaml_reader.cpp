@@ -246,8 +246,9 @@ LayerParams read_params(LayerType type, MapReader& m) {
       a.causal = m.boolean_or("causal", false);
       a.cross = m.boolean_or("cross", false);
       a.bias = m.boolean_or("bias", false);
-      m.check_unknown(
-          with_common({"seq", "kv", "d_model", "heads", "d_head", "causal", "cross", "bias"}));
+      a.projections = m.boolean_or("projections", true);
+      m.check_unknown(with_common(
+          {"seq", "kv", "d_model", "heads", "d_head", "causal", "cross", "bias", "projections"}));
       return a;
     }
     case LayerType::Elementwise: {
@@ -312,7 +313,8 @@ LayerParams read_params(LayerType type, MapReader& m) {
       g.M = m.positive("M", "rows of A and C");
       g.N = m.positive("N", "columns of B and C");
       g.K = m.positive("K", "columns of A, rows of B");
-      m.check_unknown(with_common({"M", "N", "K"}));
+      g.b_weight = m.boolean_or("b_weight", true);
+      m.check_unknown(with_common({"M", "N", "K", "b_weight"}));
       return g;
     }
   }
@@ -456,8 +458,14 @@ Network parse_yaml(const std::string& text, const std::string& source, bool subs
       } else {
         names.push_back(*f);
       }
-      if (names.empty() || names.size() > 2)
-        m.fail(*f, "'from' names one or two earlier layers (the layers whose outputs it reads)");
+      // An attention core (projections: false) reads Q, K and V: three names.
+      const size_t most = type == LayerType::Attention ? 3 : 2;
+      if (names.empty() || names.size() > most)
+        m.fail(*f, type == LayerType::Attention
+                       ? "'from' names one to three earlier layers (attention without "
+                         "projections: the producers of Q, K and V)"
+                       : "'from' names one or two earlier layers (the layers whose outputs it "
+                         "reads)");
       for (const YAML::Node& n : names) {
         const std::string src = m.str(n, "from");
         if (!seen.count(src)) m.fail(n, "'from': no earlier layer is named '" + src + "'");

@@ -59,6 +59,10 @@ TEST(FuzzRegression, YamlNetworkReader) {
   run_all("yaml", fuzz::yaml_one);
 }
 
+TEST(FuzzRegression, OnnxReader) {
+  run_all("onnx", fuzz::onnx_one);
+}
+
 TEST(FuzzRegression, CommandLine) {
   // As in the fuzzer: the working folder holds a.cfg, a.csv and a.yaml.
   const fs::path before = fs::current_path();
@@ -79,6 +83,7 @@ TEST(FuzzRegression, EntriesAcceptValidAndRefuseBadInput) {
   EXPECT_NO_THROW(feed(fuzz::csv_one, "Layer, M, N, K,\ng, 1, 2, 3,\n"));
   EXPECT_NO_THROW(feed(fuzz::yaml_one, "layers: [{name: a, type: gemm, M: 1, N: 1, K: 1}]\n"));
   EXPECT_NO_THROW(feed(fuzz::yaml_one, "{"));
+  EXPECT_NO_THROW(feed(fuzz::onnx_one, std::string("\x08\x07\x12", 3)));
   EXPECT_EQ(fuzz::split_args("--gemm\n4,4,4\n"), (std::vector<std::string>{"--gemm", "4,4,4"}));
   EXPECT_EQ(fuzz::split_args(std::string("a\nb\0c", 5)), (std::vector<std::string>{"a\nb", "c"}));
   // A broken invariant is reported, not swallowed.

@@ -172,6 +172,20 @@ TEST(WorkloadLowering, AttentionCrossAndExplicitHeadDim) {
   expect_attention(lower(make_layer("a", a, 3)), 3, 10, 50, 50, 512, 8, 32);
 }
 
+TEST(WorkloadLowering, AttentionCoreWithoutProjections) {
+  // An ONNX attention pattern: Q K^T, softmax and P V only (the projections are other layers).
+  AttentionLayer a = attention(197, 197, 768, 12, false);
+  a.projections = false;
+  const auto ops = lower(make_layer("a", a, 2));
+  ASSERT_EQ(ops.size(), 3u);
+  expect_gemm(ops[0], "a.qk", 197, 197, 64, 24);
+  expect_vector(ops[1], "a.softmax", VectorKind::Softmax, 24 * 197 * 197, 24 * 197 * 197,
+                24 * 197 * 197);
+  expect_gemm(ops[2], "a.av", 197, 64, 197, 24);
+  EXPECT_FALSE(as_gemm(ops[0])->b_is_weight);
+  EXPECT_EQ(total_macs(ops), 2u * 24 * 197 * 197 * 64);
+}
+
 TEST(WorkloadLowering, VectorLayers) {
   ElementwiseLayer add{ElementwiseOp::Add, 1000};
   expect_vector(lower(make_layer("add", add, 2))[0], "add", VectorKind::Add, 2000, 4000, 2000);
@@ -216,6 +230,14 @@ TEST(WorkloadLowering, RawGemmBatchIsRepeat) {
   const auto ops = lower(make_layer("g", GemmLayer{100, 200, 300}, 4));
   expect_gemm(ops[0], "g", 100, 200, 300, 4);
   EXPECT_EQ(total_macs(ops), 4u * 100 * 200 * 300);
+}
+
+TEST(WorkloadLowering, RawGemmOfTwoActivations) {
+  GemmLayer g{5, 4, 7};
+  g.b_weight = false;  // an ONNX batched MatMul of two activations
+  const auto ops = lower(make_layer("bmm", g, 6));
+  expect_gemm(ops[0], "bmm", 5, 4, 7, 6);
+  EXPECT_FALSE(as_gemm(ops[0])->b_is_weight);
 }
 
 TEST(WorkloadLowering, NetworkKeepsLayerIndices) {
