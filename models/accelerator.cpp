@@ -90,7 +90,6 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.vector = t.vector_unit.stats();
   r.dram = t.dram.stats();
   r.stage_tail = cr.stage_tail;
-  r.origin = origin;
   r.prefetched = cr.prefetched;
   r.ofmap_free[0] = cr.ofmap_free[0];
   r.ofmap_free[1] = cr.ofmap_free[1];
@@ -105,7 +104,7 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
     r.dram.bytes_read = uint64_t(int64_t(r.dram.bytes_read) + sign * bytes);
     return bytes;
   };
-  r.prefetched_bytes = move(cr.prefetched, -1);
+  move(cr.prefetched, -1);
   if (carried) {
     r.carried_bytes = move(link->carried, +1);
     r.carried_from = link->carried.front().issued;

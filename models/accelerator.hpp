@@ -36,13 +36,11 @@ struct AccelResult {
   ScratchpadStats ifmap, filter, ofmap;
   std::vector<StepTiming> steps;  // per program step
   int64_t stage_tail = 0;         // ControllerResult::stage_tail
-  int64_t origin = 0;             // absolute cycle of the job's cycle 0
   // Weight prefetch (docs/network-schedule.md, "Across ops"): the next job's filter blocks this
   // job loaded, and what the previous job loaded for this one. The DRAM and filter-SRAM counters
   // above count each block with the job that uses it (the channel's busy cycles, first/last
   // cycles and peak stay with the job in whose time the transfer happened).
   std::vector<PrefetchBlock> prefetched;
-  int64_t prefetched_bytes = 0;    // bytes of `prefetched`
   int64_t carried_bytes = 0;       // bytes of the blocks the previous job prefetched for this one
   int64_t carried_from = 0;        // job cycle (<= 0) the first of them was issued (0: none)
   int64_t ofmap_free[2] = {0, 0};  // ControllerResult::ofmap_free (with a handoff)

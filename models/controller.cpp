@@ -540,7 +540,6 @@ void Controller::thread() {
     }
     if (last_stage_out_ > last_end)
       result_.stage_tail = std::min(last_stage_out_, result_.total_cycles) - last_end;
-    // The job ends when the last write-back has completed.
     wait_until_cycle(origin_ + result_.total_cycles);
     finished_ = true;
   }

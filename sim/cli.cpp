@@ -169,11 +169,11 @@ std::string shape_text(const GemmShape& s) {
 // --fidelity cycle must be able to hold every GEMM's values, and with --report the roofline's
 // reference GEMM (simulated after the workload) must fit too. Throws InputError.
 void preflight(const HwSpec& hw, const Network& net, bool report) {
-  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> shapes;
+  std::set<std::tuple<int64_t, int64_t, int64_t>> shapes;
   for (const Op& op : lower(net)) {
     const GemmOp* g = as_gemm(op);
     if (!g) continue;
-    if (shapes.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) {
+    if (shapes.insert({g->shape.M, g->shape.N, g->shape.K}).second) {
       try {
         (void)plan_blocks(hw, g->shape);
       } catch (const InputError& e) {

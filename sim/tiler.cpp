@@ -649,30 +649,49 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   return best_t;
 }
 
-DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
-  const SubGemms t = choose_sub_gemms(hw, g, ctx);
-  DramTraffic d;
-  for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
+namespace {
+
+// The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
+// sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
+template <class F, class Done>
+void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
+                                const GemmContext& ctx, F f, Done block_done) {
+  for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
+    const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+    GemmContext sc = ctx;
+    if (ctx.conv) sc.conv = &shifted;
     for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
       const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
       for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
         const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
-        const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
-        GemmContext sc = ctx;
-        if (ctx.conv) sc.conv = &shifted;
-        const DramTraffic x = plan_blocks(hw, sub, sc).traffic;
-        d.ifmap += x.ifmap;
-        d.filter += x.filter;
-        if (t.k < g.K) continue;  // the block's outputs, once, below
-        d.ofmap += x.ofmap;
-        d.psum += x.psum;
-        d.side += x.side;
+        f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
       }
-      if (t.k < g.K) {
+      block_done(bm, bn);
+    }
+  }
+}
+
+}  // namespace
+
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  const bool kcut = t.k < g.K;
+  DramTraffic d;
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t, int64_t, int64_t, const GemmShape&, const GemmPlan& p, const GemmContext&) {
+        d.ifmap += p.traffic.ifmap;
+        d.filter += p.traffic.filter;
+        if (kcut) return;  // the block's outputs, once, below
+        d.ofmap += p.traffic.ofmap;
+        d.psum += p.traffic.psum;
+        d.side += p.traffic.side;
+      },
+      [&](int64_t bm, int64_t bn) {
+        if (!kcut) return;
         d.ofmap += bm * bn * hw.output_bytes;
         d.side += bm * bn * ctx.side_bytes;
-      }
-    }
+      });
   return d;
 }
 
@@ -688,16 +707,11 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
   p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
-  for (int64_t m0 = 0; m0 < g.M; m0 += t.m)
-    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
-      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
-      const size_t block_first = p.steps.size();
-      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
-        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
-        const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
-        GemmContext sc = ctx;
-        if (ctx.conv) sc.conv = &shifted;
-        const GemmPlan sp = plan_blocks(hw, sub, sc);
+  size_t block_first = 0;  // the current output block's first step
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t m0, int64_t n0, int64_t k0, const GemmShape& sub, const GemmPlan& sp,
+          const GemmContext& sc) {
         Program one = build_program(hw, sub, sp, sc);
         if (p.plan.empty())
           p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
@@ -716,21 +730,24 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
           p.tile.k = std::max(p.tile.k, st.klen);
           p.steps.push_back(std::move(st));
         }
-      }
-      if (t.k >= g.K) continue;
-      // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
-      // (with a fused add's operand) and written back after its last.
-      for (size_t j = block_first; j < p.steps.size(); ++j) {
-        TileStep& st = p.steps[j];
-        st.new_output = j == block_first;
-        st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
-        st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
-        st.psum_load_bytes = st.psum_back = 0;
-        const bool last = j + 1 == p.steps.size();
-        st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
-        st.stage = last;
-      }
-    }
+      },
+      [&](int64_t bm, int64_t bn) {
+        const size_t first = block_first;
+        block_first = p.steps.size();
+        if (t.k >= g.K) return;
+        // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
+        // (with a fused add's operand) and written back after its last.
+        for (size_t j = first; j < p.steps.size(); ++j) {
+          TileStep& st = p.steps[j];
+          st.new_output = j == first;
+          st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
+          st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
+          st.psum_load_bytes = st.psum_back = 0;
+          const bool last = j + 1 == p.steps.size();
+          st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
+          st.stage = last;
+        }
+      });
   return p;
 }
 
