@@ -10,6 +10,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   time
+  slurmctld slurmd slurm-client munge
   chromium
 )
 # Extra package sets on request: SSIM_SETUP_EXTRA="chromium clang ..." scripts/setup.sh
