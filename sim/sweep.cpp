@@ -35,6 +35,7 @@
 #include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
+#include "sim/sweep_slurm.hpp"
 #include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
@@ -361,7 +362,8 @@ std::string sweep_help() {
     << "Interrupted, the same command resumes and skips finished points; DIR/sweep.json records\n"
     << "the arguments, and other arguments into the same DIR are refused (exit 2) unless\n"
     << "--force. Exit codes: 0 done, 1 a point failed or output not written, 2 bad arguments\n"
-    << "(nothing written), 130/143 interrupted. Formats: docs/sweep.md.\n";
+    << "(nothing written), 130/143 interrupted. Formats: docs/sweep.md.\n\n"
+    << sweep_slurm_help();
   return s.str();
 }
 
@@ -1033,12 +1035,7 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b) {
   return "";
 }
 
-// What a sweep folder already holds for the points of this sweep.
-struct Stored {
-  std::map<int, std::string> rows;    // point -> its sweep.csv line (with '\n'), status ok
-  std::map<int, std::string> layers;  // point -> its sweep_layers.csv lines
-  size_t dropped = 0;                 // lines not kept (error rows, unfinished points, damage)
-};
+using Stored = SweepRows;
 
 std::vector<std::string> split_lines(const std::string& text, bool& complete_last) {
   std::vector<std::string> lines;
@@ -1056,25 +1053,24 @@ std::vector<std::string> split_lines(const std::string& text, bool& complete_las
   return lines;
 }
 
-// Reads sweep.csv and sweep_layers.csv. Rows are matched to points by their full parameter tuple
-// (workload and every hardware column), not by position. A point counts as finished when its row
-// says ok and all its per-op rows are there. Throws InputError when a file has other columns.
-Stored load_stored(const SweepSpec& spec, const std::vector<SweepPoint>& points,
-                   const fs::path& dir) {
-  Stored st;
+}  // namespace
+
+SweepRows read_sweep_rows(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                          const std::string& dir, bool keep_errors) {
+  SweepRows st;
   std::map<std::string, int> by_key;
   for (const SweepPoint& p : points) by_key[point_key(spec, p)] = p.index;
   const std::string header = csv_line(sweep_csv_columns());
   const std::string lheader = csv_line(sweep_layers_csv_columns());
 
   bool exists = false, complete = true;
-  const std::string csv = slurp(dir / kCsvName, exists);
+  const std::string csv = slurp(fs::path(dir) / kCsvName, exists);
   if (!exists) return st;
   std::vector<std::string> lines = split_lines(csv, complete);
   if (!complete) ++st.dropped;
   if (lines.empty()) return st;
   if (lines[0] + "\n" != header) {
-    throw InputError("--out '" + spec.out_dir + "': " + kCsvName +
+    throw InputError("--out '" + dir + "': " + kCsvName +
                      " has other columns than this version writes; pass --force to start over, "
                      "or use a new folder");
   }
@@ -1090,7 +1086,7 @@ Stored load_stored(const SweepSpec& spec, const std::vector<SweepPoint>& points,
       continue;
     }
     const auto k = by_key.find(row_key(f));
-    if (k == by_key.end() || f[status_col] != "ok" || st.rows.count(k->second)) {
+    if (k == by_key.end() || (f[status_col] != "ok" && !keep_errors) || st.rows.count(k->second)) {
       ++st.dropped;
       continue;
     }
@@ -1098,12 +1094,12 @@ Stored load_stored(const SweepSpec& spec, const std::vector<SweepPoint>& points,
     ops[k->second] = std::atoll(f[ops_col].c_str());
   }
 
-  const std::string lcsv = slurp(dir / kLayersName, exists);
+  const std::string lcsv = slurp(fs::path(dir) / kLayersName, exists);
   std::map<int, int64_t> have;
   if (exists) {
     lines = split_lines(lcsv, complete);
     if (!lines.empty() && lines[0] + "\n" != lheader) {
-      throw InputError("--out '" + spec.out_dir + "': " + kLayersName +
+      throw InputError("--out '" + dir + "': " + kLayersName +
                        " has other columns than this version writes; pass --force to start over, "
                        "or use a new folder");
     }
@@ -1137,13 +1133,17 @@ Stored load_stored(const SweepSpec& spec, const std::vector<SweepPoint>& points,
   return st;
 }
 
+namespace {
+
 std::string joined(const std::map<int, std::string>& m) {
   std::string s;
   for (const auto& [k, v] : m) s += v;
   return s;
 }
 
-int run_report(const std::string& dir, std::ostream& err) {
+}  // namespace
+
+int run_sweep_report(const std::string& dir, std::ostream& err) {
   const fs::path script = fs::path(SSIM_SOURCE_DIR) / "scripts" / "ssim_sweep_report.py";
   std::error_code ec;
   if (!fs::exists(script, ec)) {
@@ -1178,6 +1178,8 @@ int run_report(const std::string& dir, std::ostream& err) {
   return code;
 }
 
+namespace {
+
 // Restores the previous SIGINT/SIGTERM/SIGPIPE handlers when the sweep returns.
 struct SignalGuard {
   struct sigaction old_int {
@@ -1204,35 +1206,15 @@ struct SignalGuard {
 
 }  // namespace
 
-int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  SweepSpec spec;
-  std::vector<SweepPoint> points;
-  try {
-    spec = parse_sweep_args(args);
-    for (const std::string& n : spec.notes) err << message_line(n) << '\n';
-    if (spec.help) {
-      out << sweep_help();
-      return kExitOk;
-    }
-    points = enumerate_points(spec);
-    check_out_dir(spec.out_dir);
-  } catch (const InputError& e) {
-    err << "error: " << message_line(e.what()) << std::endl;
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    err << "internal error: " << message_line(e.what()) << std::endl;
-    return kExitFailure;
-  }
-  spec.progress_bar = &err == &std::cerr && ::isatty(STDERR_FILENO);
-
+int open_sweep_folder(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                      const std::vector<std::string>& more_dirs, FolderLock& lock,
+                      SweepRows& stored, std::ostream& err) {
   const fs::path dir(spec.out_dir);
   const fs::path csv_path = dir / kCsvName, layers_path = dir / kLayersName,
                  json_path = dir / kJsonName;
   const std::string description = sweep_description_json(spec);
   const std::string header = csv_line(sweep_csv_columns());
   const std::string lheader = csv_line(sweep_layers_csv_columns());
-  FolderLock lock;
-  Stored stored;
   try {
     std::error_code ec;
     const bool existed = fs::exists(dir, ec);
@@ -1282,7 +1264,16 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
       fs::remove_all(dir / "figures", ec);
       write_file_atomic(json_path.string(), description);
     } else {
-      stored = load_stored(spec, points, dir);
+      stored = read_sweep_rows(spec, points, dir.string(), false);
+      for (const std::string& more : more_dirs) {
+        SweepRows m = read_sweep_rows(spec, points, more, false);
+        stored.dropped += m.dropped;
+        for (auto& [index, row] : m.rows) {
+          if (stored.rows.count(index)) continue;
+          stored.rows[index] = std::move(row);
+          stored.layers[index] = std::move(m.layers[index]);
+        }
+      }
     }
     // The files as the run starts: the finished points' rows, in point order.
     write_file_atomic(layers_path.string(), lheader + joined(stored.layers));
@@ -1296,11 +1287,62 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     return kExitFailure;
   }
 
+  return -1;
+}
+
+int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> local_args = args;
+  // --engine slurm, --status and --merge (sim/sweep_slurm.cpp); the local engine goes on here.
+  if (const std::optional<int> code = run_sweep_engine(local_args, out, err)) return *code;
+  SweepSpec spec;
+  try {
+    spec = parse_sweep_args(local_args);
+    for (const std::string& n : spec.notes) err << message_line(n) << '\n';
+    if (spec.help) {
+      out << sweep_help();
+      return kExitOk;
+    }
+  } catch (const InputError& e) {
+    err << "error: " << message_line(e.what()) << std::endl;
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "internal error: " << message_line(e.what()) << std::endl;
+    return kExitFailure;
+  }
+  return run_sweep(spec, out, err);
+}
+
+int run_sweep(SweepSpec spec, std::ostream& out, std::ostream& err) {
+  std::vector<SweepPoint> points;
+  try {
+    points = enumerate_points(spec);
+    check_out_dir(spec.out_dir);
+  } catch (const InputError& e) {
+    err << "error: " << message_line(e.what()) << std::endl;
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "internal error: " << message_line(e.what()) << std::endl;
+    return kExitFailure;
+  }
+  spec.progress_bar = &err == &std::cerr && ::isatty(STDERR_FILENO);
+
+  const fs::path dir(spec.out_dir);
+  const fs::path csv_path = dir / kCsvName, layers_path = dir / kLayersName;
+  const std::string header = csv_line(sweep_csv_columns());
+  const std::string lheader = csv_line(sweep_layers_csv_columns());
+  FolderLock lock;
+  Stored stored;
+  if (const int code = open_sweep_folder(spec, points, {}, lock, stored, err); code >= 0)
+    return code;
+  // An array task of a Slurm sweep runs its share of the points only.
+  const std::set<int> share(spec.only_points.begin(), spec.only_points.end());
+  auto mine = [&](int index) { return share.empty() || share.count(index) > 0; };
+
   // The points still to run, the most expensive first (the workers finish together).
   std::vector<int> pending;
   double cost_left = 0;
   for (const SweepPoint& p : points) {
-    if (!stored.rows.count(p.index)) {
+    if (!stored.rows.count(p.index) && mine(p.index)) {
       pending.push_back(p.index);
       cost_left += p.cost;
     }
@@ -1308,7 +1350,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   std::stable_sort(pending.begin(), pending.end(),
                    [&](int a, int b) { return points[size_t(a)].cost > points[size_t(b)].cost; });
   std::reverse(pending.begin(), pending.end());  // taken from the back
-  const size_t total = points.size();
+  const size_t total = share.empty() ? points.size() : share.size();
   const size_t already = total - pending.size();
   const int jobs = int(std::min<size_t>(size_t(spec.jobs), pending.size()));
   if (!spec.quiet) {
@@ -1566,7 +1608,7 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
     code = kExitFailure;
   }
   if (spec.report && code == kExitOk) {
-    const int rc = run_report(spec.out_dir, err);
+    const int rc = run_sweep_report(spec.out_dir, err);
     if (rc != 0)
       code = kExitFailure;
     else if (!spec.quiet)

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -54,7 +55,10 @@ struct SweepSpec {
   int jobs = 1;  // -j, default: the CPUs this process may run on
   std::string out_dir;
   bool report = false, quiet = false, force = false, help = false;
-  bool progress_bar = false;       // set by run_sweep_cli: stderr is a terminal
+  bool progress_bar = false;  // set by run_sweep_cli: stderr is a terminal
+  // Run only these points (an array task's share of a Slurm sweep, sim/sweep_slurm.hpp); empty:
+  // all of them.
+  std::vector<int> only_points;
   std::vector<std::string> notes;  // the config's notes (keys read but not modelled), for stderr
 };
 
@@ -97,6 +101,37 @@ std::string row_key(const std::vector<std::string>& fields);
 // Splits one CSV record (RFC 4180 quoting, no line break inside fields; without the '\n').
 // Returns false if a quote is not closed or stray characters follow a closing quote.
 bool parse_csv_record(const std::string& line, std::vector<std::string>& fields);
+
+// The rows a sweep folder holds for the points of `spec`: DIR/sweep.csv and DIR/sweep_layers.csv
+// read back. Rows are matched to points by their full parameter tuple (workload and every
+// hardware column), not by position; a point counts when all its per-op rows are there, and its
+// row says ok (or, with keep_errors, error). Throws InputError when a file has other columns.
+struct SweepRows {
+  std::map<int, std::string> rows;    // point -> its sweep.csv line (with '\n')
+  std::map<int, std::string> layers;  // point -> its sweep_layers.csv lines
+  size_t dropped = 0;                 // lines not kept (error rows, unfinished points, damage)
+};
+SweepRows read_sweep_rows(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                          const std::string& dir, bool keep_errors);
+
+class FolderLock;
+// Makes spec.out_dir hold this sweep, as a run starts: takes its lock (held by `lock`), writes
+// sweep.json for a new sweep (or with --force discards another one's results), or refuses a
+// folder holding other arguments; for the same sweep, `stored` gets the finished points (status
+// ok) found in the folder and in the folders `more_dirs` (a Slurm sweep's task folders). Both CSV
+// files are rewritten with them in point order. Returns -1 when the folder is ready, else the
+// exit code, after printing the one-line error to `err`.
+int open_sweep_folder(const SweepSpec& spec, const std::vector<SweepPoint>& points,
+                      const std::vector<std::string>& more_dirs, FolderLock& lock,
+                      SweepRows& stored, std::ostream& err);
+
+// Runs a parsed sweep with the local engine (worker processes on this machine); exit codes and
+// output as run_sweep_cli.
+int run_sweep(SweepSpec spec, std::ostream& out, std::ostream& err);
+
+// Runs scripts/ssim_sweep_report.py DIR (the figures and report.html); its exit code, its
+// output to `err` when it failed.
+int run_sweep_report(const std::string& dir, std::ostream& err);
 
 // `systolic-sim sweep ARGS`: runs the sweep, prints progress to `err` (a bar when `err` is
 // std::cerr on a terminal, a line per point otherwise, nothing with --quiet) and a summary to
