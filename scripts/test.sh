@@ -3,6 +3,7 @@
 #   scripts/test.sh [CTEST_ARGS...]       Release build in build/
 #   SSIM_SANITIZE=1 scripts/test.sh       AddressSanitizer + UndefinedBehaviorSanitizer build in
 #                                         build-asan/ (a second build folder)
+#   SSIM_SLURM_TESTS=0 scripts/test.sh    without the local Slurm cluster (needs root) and its tests
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -17,6 +18,16 @@ if [[ "${SSIM_SANITIZE:-0}" == 1 ]]; then
 else
   build="${SSIM_BUILD_DIR:-$root/build}"
   "$root/scripts/build.sh" "$build"
+fi
+# The Slurm engine's tests (tests/scripts/test_slurm_sweep.py) submit to a real single-node Slurm
+# on this machine, brought up here and down again however the tests end. SSIM_SLURM_TESTS=0 leaves
+# it out (those tests are then skipped).
+if [[ "${SSIM_SLURM_TESTS:-1}" != 0 ]]; then
+  export SSIM_SLURM_DIR="${SSIM_SLURM_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/ssim-slurm.XXXXXX")}"
+  trap '"$root/scripts/slurm-local.sh" down' EXIT
+  slurm_env="$("$root/scripts/slurm-local.sh" up)"
+  eval "$slurm_env"
+  export SSIM_REQUIRE_SLURM=1
 fi
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "$@"
