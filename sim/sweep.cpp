@@ -318,6 +318,8 @@ int default_jobs() {
   return n > 0 ? int(std::min<unsigned>(n, kMaxJobs)) : 1;
 }
 
+}  // namespace
+
 int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, int64_t hi) {
   int64_t x = 0;
   const char* e = v.data() + v.size();
@@ -328,6 +330,8 @@ int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, i
   }
   return x;
 }
+
+namespace {
 
 SweepWorkload make_workload(std::string name, Network net) {
   SweepWorkload w;
@@ -827,6 +831,23 @@ bool parse_csv_record(const std::string& line, std::vector<std::string>& fields)
     ++i;  // the comma
   }
   return true;
+}
+
+std::string sweep_row_field(const std::string& row, const std::string& column) {
+  std::vector<std::string> f;
+  const std::vector<std::string> cols = sweep_csv_columns();
+  const size_t i = size_t(std::find(cols.begin(), cols.end(), column) - cols.begin());
+  const std::string line = !row.empty() && row.back() == '\n' ? row.substr(0, row.size() - 1) : row;
+  if (!parse_csv_record(line, f) || i >= f.size()) return "";
+  return f[i];
+}
+
+std::string sweep_row_outcome(const std::string& row) {
+  if (sweep_row_field(row, "status") != "ok") return "FAILED: " + sweep_row_field(row, "error");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %% utilization",
+                100 * std::atof(sweep_row_field(row, "utilization").c_str()));
+  return with_commas(std::atoll(sweep_row_field(row, "cycles").c_str())) + " cycles, " + buf;
 }
 
 // --- running
@@ -1406,26 +1427,17 @@ int run_sweep(SweepSpec spec, std::ostream& out, std::ostream& err) {
         }
       }
       const SweepPoint& p = points[size_t(index)];
-      std::string what;
-      std::vector<std::string> f;
-      parse_csv_record(row.substr(0, row.size() - 1), f);
-      const std::vector<std::string> cols = sweep_csv_columns();
-      auto field = [&](const char* name) {
-        const size_t i = size_t(std::find(cols.begin(), cols.end(), name) - cols.begin());
-        return i < f.size() ? f[i] : std::string();
-      };
+      std::string what = sweep_row_outcome(row);
       if (ok) {
         rows[index] = row;
         layer_rows[index] = layers;
-        if (field("values_ok") == "false") values_bad = true;
-        char buf[96];
-        std::snprintf(buf, sizeof buf, "%.1f %% utilization (%.2f s)",
-                      100 * std::atof(field("utilization").c_str()), double(ms) / 1000.0);
-        what = with_commas(std::atoll(field("cycles").c_str())) + " cycles, " + buf;
+        if (sweep_row_field(row, "values_ok") == "false") values_bad = true;
+        char buf[48];
+        std::snprintf(buf, sizeof buf, " (%.2f s)", double(ms) / 1000.0);
+        what += buf;
       } else {
-        errors[index] = field("error");
+        errors[index] = sweep_row_field(row, "error");
         rows[index] = row;  // reported in the final file, run again on resume
-        what = "FAILED: " + field("error");
       }
       progress.item_done(p.cost, p.label + ": " + what);
     };

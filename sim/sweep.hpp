@@ -98,6 +98,16 @@ std::string sweep_error_row(const SweepSpec& spec, const SweepPoint& p, const st
 std::string point_key(const SweepSpec& spec, const SweepPoint& p);
 std::string row_key(const std::vector<std::string>& fields);
 
+// The field `column` of a sweep.csv row (with or without its '\n'); "" when it has none.
+std::string sweep_row_field(const std::string& row, const std::string& column);
+// What a row says of its point, for progress lines: "18,998 cycles, 86.2 % utilization" or
+// "FAILED: <error>".
+std::string sweep_row_outcome(const std::string& row);
+
+// An integer flag value from lo to hi; throws InputError "--FLAG 'V': expected an integer from
+// LO to HI".
+int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, int64_t hi);
+
 // Splits one CSV record (RFC 4180 quoting, no line break inside fields; without the '\n').
 // Returns false if a quote is not closed or stray characters follow a closing quote.
 bool parse_csv_record(const std::string& line, std::vector<std::string>& fields);

@@ -16,7 +16,6 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -98,17 +97,6 @@ EngineFlags take_engine_flags(std::vector<std::string>& args) {
   }
   args = rest;
   return f;
-}
-
-int64_t count_flag(const std::string& flag, const std::string& v, int64_t lo, int64_t hi) {
-  int64_t x = 0;
-  const char* e = v.data() + v.size();
-  const auto r = std::from_chars(v.data(), e, x, 10);
-  if (v.empty() || r.ec != std::errc() || r.ptr != e || x < lo || x > hi) {
-    throw InputError("--" + flag + " '" + v + "': expected an integer from " + std::to_string(lo) +
-                     " to " + std::to_string(hi));
-  }
-  return x;
 }
 
 // Splits --slurm-extra like a shell would split words: blanks separate, '...' and "..." quote.
@@ -307,13 +295,21 @@ struct PlannedSweep {
 };
 
 PlannedSweep planned_sweep(const fs::path& dir, const nlohmann::json& plan) {
+  // Relative file names in the arguments (workloads, --config) are the submitter's.
+  const fs::path here = fs::current_path();
   const std::string cwd = plan["cwd"].get<std::string>();
   if (::chdir(cwd.c_str()) != 0) {
     throw InputError("'" + cwd + "' (the folder the sweep was submitted from): " +
                      std::strerror(errno) + "; this node must see it");
   }
   PlannedSweep s;
-  s.spec = parse_sweep_args(plan["args"].get<std::vector<std::string>>());
+  try {
+    s.spec = parse_sweep_args(plan["args"].get<std::vector<std::string>>());
+  } catch (...) {
+    fs::current_path(here);
+    throw;
+  }
+  fs::current_path(here);  // the files are read
   s.spec.out_dir = dir.string();
   s.points = enumerate_points(s.spec);
   bool exists = false;
@@ -328,10 +324,10 @@ PlannedSweep planned_sweep(const fs::path& dir, const nlohmann::json& plan) {
   return s;
 }
 
-// Finished rows in the task folders: the point indices that have a row (ok or error).
-std::set<int> rows_in_tasks(const fs::path& dir, size_t tasks, size_t* failed) {
-  std::set<int> done;
-  if (failed) *failed = 0;
+// The rows in the task folders so far (point -> its sweep.csv line), ok or error; a line still
+// being written does not count.
+std::map<int, std::string> rows_in_tasks(const fs::path& dir, size_t tasks) {
+  std::map<int, std::string> done;
   for (size_t i = 0; i < tasks; ++i) {
     bool exists = false;
     const std::string text = read_text(task_dir(dir, i) / "sweep.csv", exists);
@@ -340,18 +336,12 @@ std::set<int> rows_in_tasks(const fs::path& dir, size_t tasks, size_t* failed) {
     ++start;
     while (start < text.size()) {
       const size_t nl = text.find('\n', start);
-      if (nl == std::string::npos) break;  // a line being written: not yet
-      const std::string line = text.substr(start, nl - start);
+      if (nl == std::string::npos) break;
+      const std::string line = text.substr(start, nl + 1 - start);
       start = nl + 1;
       int index = -1;
       std::from_chars(line.data(), line.data() + line.size(), index);
-      if (index < 0) continue;
-      if (done.insert(index).second && failed && line.find(",error,") != std::string::npos) {
-        std::vector<std::string> f;
-        const std::vector<std::string> cols = sweep_csv_columns();
-        const size_t st = size_t(std::find(cols.begin(), cols.end(), "status") - cols.begin());
-        if (parse_csv_record(line, f) && f.size() > st && f[st] == "error") ++*failed;
-      }
+      if (index >= 0) done.emplace(index, line);
     }
   }
   return done;
@@ -362,14 +352,6 @@ size_t rows_in_file(const fs::path& csv) {
   const std::string text = read_text(csv, exists);
   const size_t n = size_t(std::count(text.begin(), text.end(), '\n'));
   return n > 0 ? n - 1 : 0;
-}
-
-std::string status_field(const std::string& row) {
-  std::vector<std::string> f;
-  const std::vector<std::string> cols = sweep_csv_columns();
-  const size_t st = size_t(std::find(cols.begin(), cols.end(), "status") - cols.begin());
-  if (!parse_csv_record(row.substr(0, row.size() - 1), f) || f.size() <= st) return "";
-  return f[st];
 }
 
 // --- merge --------------------------------------------------------------------------------------
@@ -392,7 +374,7 @@ int merge(const std::string& dir_arg, std::ostream& out, std::ostream& err) {
       if (!fs::exists(t)) continue;
       SweepRows m = read_sweep_rows(s.spec, s.points, t, true);
       for (auto& [index, row] : m.rows) {
-        if (all.rows.count(index) && status_field(all.rows[index]) == "ok") continue;
+        if (all.rows.count(index) && sweep_row_field(all.rows[index], "status") == "ok") continue;
         all.rows[index] = std::move(row);
         all.layers[index] = std::move(m.layers[index]);
       }
@@ -407,15 +389,8 @@ int merge(const std::string& dir_arg, std::ostream& out, std::ostream& err) {
       }
       rows += all.rows[p.index];
       layers += all.layers[p.index];
-      if (status_field(all.rows[p.index]) != "ok") failed.push_back(p.index);
-      if (all.rows[p.index].find(",false,") != std::string::npos) {
-        std::vector<std::string> f;
-        const std::vector<std::string> cols = sweep_csv_columns();
-        const size_t v = size_t(std::find(cols.begin(), cols.end(), "values_ok") - cols.begin());
-        const std::string& row = all.rows[p.index];
-        if (parse_csv_record(row.substr(0, row.size() - 1), f) && f.size() > v && f[v] == "false")
-          values_bad = true;
-      }
+      if (sweep_row_field(all.rows[p.index], "status") != "ok") failed.push_back(p.index);
+      if (sweep_row_field(all.rows[p.index], "values_ok") == "false") values_bad = true;
     }
     write_file_atomic((dir / "sweep_layers.csv").string(),
                       csv_line(sweep_layers_csv_columns()) + layers);
@@ -434,13 +409,10 @@ int merge(const std::string& dir_arg, std::ostream& out, std::ostream& err) {
       code = kExitFailure;
     }
     if (!failed.empty()) {
-      const std::string& row = all.rows[failed[0]];
-      std::vector<std::string> f;
-      parse_csv_record(row.substr(0, row.size() - 1), f);
       err << "error: " << failed.size() << " of " << total
           << " points failed (first: " << s.points[size_t(failed[0])].label << ": "
-          << (f.empty() ? "" : f.back()) << "); status 'error' in " << (dir / "sweep.csv").string()
-          << "; rerun the same command to retry them" << std::endl;
+          << sweep_row_field(all.rows[failed[0]], "error") << "); status 'error' in "
+          << (dir / "sweep.csv").string() << "; rerun the same command to retry them" << std::endl;
       code = kExitFailure;
     }
     if (values_bad) {
@@ -486,7 +458,9 @@ int status(const std::string& dir_arg, std::ostream& out, std::ostream& err) {
     int64_t submitted = 0;
     for (const auto& t : plan["tasks"]) submitted += int64_t(t.size());
     size_t failed = 0;
-    const size_t rows = rows_in_tasks(dir, tasks, &failed).size();
+    const std::map<int, std::string> done = rows_in_tasks(dir, tasks);
+    for (const auto& [index, row] : done) failed += sweep_row_field(row, "status") != "ok";
+    const size_t rows = done.size();
     out << "sweep " << dir.string() << ": " << total << " points, " << before
         << " done before this submission; " << rows << " of " << submitted
         << " submitted points have a row";
@@ -568,9 +542,11 @@ int wait_for(const fs::path& dir, const nlohmann::json& plan, const PlannedSweep
                     total - submitted, cost_left);
   std::set<int> seen;
   while (true) {
-    for (int index : rows_in_tasks(dir, tasks, nullptr)) {
-      if (index >= 0 && size_t(index) < total && seen.insert(index).second)
-        progress.item_done(s.points[size_t(index)].cost, s.points[size_t(index)].label);
+    for (const auto& [index, row] : rows_in_tasks(dir, tasks)) {
+      if (size_t(index) < total && seen.insert(index).second) {
+        const SweepPoint& p = s.points[size_t(index)];
+        progress.item_done(p.cost, p.label + ": " + sweep_row_outcome(row));
+      }
     }
     if (queued_jobs({merge_id}).empty()) break;
     progress.tick();
@@ -604,10 +580,10 @@ int submit(const EngineFlags& flags, const std::vector<std::string>& args, std::
       return kExitOk;
     }
     if (flags.slurm.count("points-per-task"))
-      per_task = count_flag("points-per-task", flags.slurm.at("points-per-task"), 1, 1000000);
+      per_task = parse_count("points-per-task", flags.slurm.at("points-per-task"), 1, 1000000);
     if (flags.slurm.count("slurm-max-running"))
       max_running =
-          count_flag("slurm-max-running", flags.slurm.at("slurm-max-running"), 1, 1000000);
+          parse_count("slurm-max-running", flags.slurm.at("slurm-max-running"), 1, 1000000);
     if (flags.slurm.count("slurm-extra")) split_words(flags.slurm.at("slurm-extra"));
     for (const char* f : {"slurm-partition", "slurm-time", "slurm-mem", "slurm-account"}) {
       if (flags.slurm.count(f) && flags.slurm.at(f).empty())
@@ -867,7 +843,7 @@ int run_sweep_task(const std::vector<std::string>& args, std::ostream& out, std:
     const fs::path dir = fs::absolute(args[0]).lexically_normal();
     const nlohmann::json plan = read_plan(dir, true);
     const int64_t index =
-        count_flag("sweep-task INDEX", args[1], 0, int64_t(plan["tasks"].size()) - 1);
+        parse_count("sweep-task INDEX", args[1], 0, int64_t(plan["tasks"].size()) - 1);
     PlannedSweep s = planned_sweep(dir, plan);
     spec = std::move(s.spec);
     for (const std::string& n : spec.notes) err << message_line(n) << '\n';
@@ -875,7 +851,7 @@ int run_sweep_task(const std::vector<std::string>& args, std::ostream& out, std:
     spec.only_points = plan["tasks"][size_t(index)].get<std::vector<int>>();
     spec.jobs = 1;
     if (const char* c = std::getenv("SLURM_CPUS_PER_TASK"))
-      spec.jobs = int(count_flag("SLURM_CPUS_PER_TASK", c, 1, 1024));
+      spec.jobs = int(parse_count("SLURM_CPUS_PER_TASK", c, 1, 1024));
     spec.report = false;
     spec.force = false;
   } catch (const InputError& e) {
