@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -874,13 +875,17 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-std::string slurp(const fs::path& p, bool& exists) {
+}  // namespace
+
+std::string slurp(const std::filesystem::path& p, bool& exists) {
   std::ifstream f(p, std::ios::binary);
   exists = bool(f);
   std::stringstream s;
   if (f) s << f.rdbuf();
   return s.str();
 }
+
+namespace {
 
 // Worker process: reads point indices (one per line) from `in`, runs each and writes
 //   "R <index> <ok> <milliseconds> <row bytes> <layer bytes>\n" <row> <layer rows>
@@ -1227,6 +1232,19 @@ struct SignalGuard {
 
 }  // namespace
 
+int exit_code_of(std::ostream& err, const std::string& prefix, const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    err << "error: " << prefix << message_line(e.what()) << std::endl;
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "internal error: " << prefix << message_line(e.what()) << std::endl;
+    return kExitFailure;
+  }
+  return -1;
+}
+
 int open_sweep_folder(const SweepSpec& spec, const std::vector<SweepPoint>& points,
                       const std::vector<std::string>& more_dirs, FolderLock& lock,
                       SweepRows& stored, std::ostream& err) {
@@ -1316,35 +1334,25 @@ int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::
   // --engine slurm, --status and --merge (sim/sweep_slurm.cpp); the local engine goes on here.
   if (const std::optional<int> code = run_sweep_engine(local_args, out, err)) return *code;
   SweepSpec spec;
-  try {
+  const int code = exit_code_of(err, "", [&] {
     spec = parse_sweep_args(local_args);
     for (const std::string& n : spec.notes) err << message_line(n) << '\n';
-    if (spec.help) {
-      out << sweep_help();
-      return kExitOk;
-    }
-  } catch (const InputError& e) {
-    err << "error: " << message_line(e.what()) << std::endl;
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    err << "internal error: " << message_line(e.what()) << std::endl;
-    return kExitFailure;
+  });
+  if (code >= 0) return code;
+  if (spec.help) {
+    out << sweep_help();
+    return kExitOk;
   }
   return run_sweep(spec, out, err);
 }
 
 int run_sweep(SweepSpec spec, std::ostream& out, std::ostream& err) {
   std::vector<SweepPoint> points;
-  try {
+  auto prepare = [&] {
     points = enumerate_points(spec);
     check_out_dir(spec.out_dir);
-  } catch (const InputError& e) {
-    err << "error: " << message_line(e.what()) << std::endl;
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    err << "internal error: " << message_line(e.what()) << std::endl;
-    return kExitFailure;
-  }
+  };
+  if (const int code = exit_code_of(err, "", prepare); code >= 0) return code;
   spec.progress_bar = &err == &std::cerr && ::isatty(STDERR_FILENO);
 
   const fs::path dir(spec.out_dir);

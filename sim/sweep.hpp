@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -104,6 +106,9 @@ std::string sweep_row_field(const std::string& row, const std::string& column);
 // "FAILED: <error>".
 std::string sweep_row_outcome(const std::string& row);
 
+// The whole file; `exists` says whether it could be opened ("" when not).
+std::string slurp(const std::filesystem::path& p, bool& exists);
+
 // An integer flag value from lo to hi; throws InputError "--FLAG 'V': expected an integer from
 // LO to HI".
 int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, int64_t hi);
@@ -123,6 +128,11 @@ struct SweepRows {
 };
 SweepRows read_sweep_rows(const SweepSpec& spec, const std::vector<SweepPoint>& points,
                           const std::string& dir, bool keep_errors);
+
+// Runs `f`. Returns -1 when it returns; when it throws, the exit code after one line on `err`:
+// an InputError gives "error: PREFIX<message>" and kExitBadInput, another exception
+// "internal error: PREFIX<message>" and kExitFailure.
+int exit_code_of(std::ostream& err, const std::string& prefix, const std::function<void()>& f);
 
 class FolderLock;
 // Makes spec.out_dir hold this sweep, as a run starts: takes its lock (held by `lock`), writes

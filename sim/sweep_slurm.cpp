@@ -238,19 +238,11 @@ fs::path slurm_dir(const fs::path& dir) {
   return dir / kSlurmDir;
 }
 
-std::string read_text(const fs::path& p, bool& exists) {
-  std::ifstream f(p, std::ios::binary);
-  exists = bool(f);
-  std::stringstream s;
-  if (f) s << f.rdbuf();
-  return s.str();
-}
-
 // DIR/slurm/plan.json, or a JSON null when there is none. Throws InputError when damaged.
 nlohmann::json read_plan(const fs::path& dir, bool required) {
   bool exists = false;
   const fs::path p = slurm_dir(dir) / "plan.json";
-  const std::string text = read_text(p, exists);
+  const std::string text = slurp(p, exists);
   if (!exists) {
     if (required) {
       throw InputError("'" + dir.string() +
@@ -313,7 +305,7 @@ PlannedSweep planned_sweep(const fs::path& dir, const nlohmann::json& plan) {
   s.spec.out_dir = dir.string();
   s.points = enumerate_points(s.spec);
   bool exists = false;
-  const std::string stored = read_text(dir / "sweep.json", exists);
+  const std::string stored = slurp(dir / "sweep.json", exists);
   if (!exists || stored != sweep_description_json(s.spec)) {
     throw InputError("'" + (dir / "sweep.json").string() + "': " +
                      (exists ? "differs from the sweep of slurm/plan.json (a workload or config "
@@ -330,7 +322,7 @@ std::map<int, std::string> rows_in_tasks(const fs::path& dir, size_t tasks) {
   std::map<int, std::string> done;
   for (size_t i = 0; i < tasks; ++i) {
     bool exists = false;
-    const std::string text = read_text(task_dir(dir, i) / "sweep.csv", exists);
+    const std::string text = slurp(task_dir(dir, i) / "sweep.csv", exists);
     size_t start = text.find('\n');  // after the header
     if (start == std::string::npos) continue;
     ++start;
@@ -349,7 +341,7 @@ std::map<int, std::string> rows_in_tasks(const fs::path& dir, size_t tasks) {
 
 size_t rows_in_file(const fs::path& csv) {
   bool exists = false;
-  const std::string text = read_text(csv, exists);
+  const std::string text = slurp(csv, exists);
   const size_t n = size_t(std::count(text.begin(), text.end(), '\n'));
   return n > 0 ? n - 1 : 0;
 }
@@ -489,7 +481,7 @@ int status(const std::string& dir_arg, std::ostream& out, std::ostream& err) {
     }
     if (ids.size() > 1) out << "merge job " << ids[1] << ": " << merge_state << '\n';
     bool exists = false;
-    const std::string result = read_text(slurm_dir(dir) / "merge.result", exists);
+    const std::string result = slurp(slurm_dir(dir) / "merge.result", exists);
     if (exists) {
       out << "merged: " << rows_in_file(dir / "sweep.csv") << " of " << total << " rows in "
           << (dir / "sweep.csv").string() << " (merge exit code "
@@ -554,11 +546,11 @@ int wait_for(const fs::path& dir, const nlohmann::json& plan, const PlannedSweep
   }
   progress.finish();
   bool exists = false;
-  const std::string log = read_text(slurm_dir(dir) / "merge.out", exists);
+  const std::string log = slurp(slurm_dir(dir) / "merge.out", exists);
   out << log;
-  const std::string elog = read_text(slurm_dir(dir) / "merge.err", exists);
+  const std::string elog = slurp(slurm_dir(dir) / "merge.err", exists);
   err << elog << std::flush;
-  const std::string result = read_text(slurm_dir(dir) / "merge.result", exists);
+  const std::string result = slurp(slurm_dir(dir) / "merge.result", exists);
   if (!exists) {
     err << "error: the merge job " << merge_id << " ended without merging (cancelled?); merge with "
         << "systolic-sim sweep --merge " << dir.string() << std::endl;
@@ -572,13 +564,16 @@ int submit(const EngineFlags& flags, const std::vector<std::string>& args, std::
   PlannedSweep s;
   int64_t per_task = 0, max_running = 0;
   fs::path dir, exe, cwd;
-  try {
+  int code = exit_code_of(err, "", [&] {
     s.spec = parse_sweep_args(args);
     for (const std::string& n : s.spec.notes) err << message_line(n) << '\n';
-    if (s.spec.help) {
-      out << sweep_help();
-      return kExitOk;
-    }
+  });
+  if (code >= 0) return code;
+  if (s.spec.help) {
+    out << sweep_help();
+    return kExitOk;
+  }
+  code = exit_code_of(err, "", [&] {
     if (flags.slurm.count("points-per-task"))
       per_task = parse_count("points-per-task", flags.slurm.at("points-per-task"), 1, 1000000);
     if (flags.slurm.count("slurm-max-running"))
@@ -614,13 +609,8 @@ int submit(const EngineFlags& flags, const std::vector<std::string>& args, std::
                          dir.string() + ") or cancel it (scancel" + list + ")");
       }
     }
-  } catch (const InputError& e) {
-    err << "error: " << message_line(e.what()) << std::endl;
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    err << "internal error: " << message_line(e.what()) << std::endl;
-    return kExitFailure;
-  }
+  });
+  if (code >= 0) return code;
 
   std::vector<std::string> common = {"--chdir=" + cwd.string()};
   for (const auto& [flag, opt] :
@@ -838,7 +828,7 @@ std::optional<int> run_sweep_engine(std::vector<std::string>& args, std::ostream
 
 int run_sweep_task(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SweepSpec spec;
-  try {
+  const int code = exit_code_of(err, "sweep-task: ", [&] {
     if (args.size() != 2) throw InputError("usage: systolic-sim sweep-task DIR INDEX");
     const fs::path dir = fs::absolute(args[0]).lexically_normal();
     const nlohmann::json plan = read_plan(dir, true);
@@ -854,13 +844,8 @@ int run_sweep_task(const std::vector<std::string>& args, std::ostream& out, std:
       spec.jobs = int(parse_count("SLURM_CPUS_PER_TASK", c, 1, 1024));
     spec.report = false;
     spec.force = false;
-  } catch (const InputError& e) {
-    err << "error: sweep-task: " << message_line(e.what()) << std::endl;
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    err << "internal error: sweep-task: " << message_line(e.what()) << std::endl;
-    return kExitFailure;
-  }
+  });
+  if (code >= 0) return code;
   return run_sweep(spec, out, err);
 }
 
