@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -533,6 +534,7 @@ int wait_for(const fs::path& dir, const nlohmann::json& plan, const PlannedSweep
   Progress progress(err, &err == &std::cerr && ::isatty(STDERR_FILENO), s.spec.quiet, total,
                     total - submitted, cost_left);
   std::set<int> seen;
+  int squeue_failures = 0;
   while (true) {
     for (const auto& [index, row] : rows_in_tasks(dir, tasks)) {
       if (size_t(index) < total && seen.insert(index).second) {
@@ -540,7 +542,12 @@ int wait_for(const fs::path& dir, const nlohmann::json& plan, const PlannedSweep
         progress.item_done(p.cost, p.label + ": " + sweep_row_outcome(row));
       }
     }
-    if (queued_jobs({merge_id}).empty()) break;
+    try {
+      if (queued_jobs({merge_id}).empty()) break;
+      squeue_failures = 0;
+    } catch (const InputError&) {
+      if (++squeue_failures >= 30) throw;  // 15 s: not a busy moment of slurmctld
+    }
     progress.tick();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
