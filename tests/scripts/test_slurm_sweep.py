@@ -140,9 +140,13 @@ class SlurmSweep(unittest.TestCase):
         self.assertIn("19 of 24 submitted points have a row", s.stdout)
         self.assertIn("merged: 19 of 24 rows", s.stdout)
 
-        # The same command again: one task with the 5 cancelled points, and the local bytes.
-        r = run(args + ["--wait"])
+        # The same command again (--report does not make it another sweep): one task with the 5
+        # cancelled points, the local bytes, and the merge job draws the figures.
+        r = run(args + ["--wait", "--report"])
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("report: " + os.path.join(out, "report.html"), r.stdout)
+        self.assertTrue(os.path.getsize(os.path.join(out, "report.html")) > 0)
+        self.assertIn("cycles.png", os.listdir(os.path.join(out, "figures")))
         self.assertIn("19 already done", r.stderr)
         with open(os.path.join(out, "slurm", "plan.json")) as f:
             plan = json.load(f)
