@@ -496,12 +496,30 @@ void Controller::thread() {
     wake |= array_->done_events.default_event();
     wake |= array_->read_events.default_event();
     if (vector_) wake |= vector_->done_events.default_event();
+    // With a synchronous array model (the fast one) every time the controller must act at is
+    // known in advance: the job runs on a local clock that jumps from one to the next, with no
+    // SystemC wait until its end (docs/cycle-accounting.md, "The controller's local clock").
+    const bool local = array_->synchronous();
+    int64_t now = 0;
     while (completed_ < n || !pending_.empty()) {
-      const int64_t now = now_cycle() - origin_;
+      if (local) {
+        array_->set_local_cycle(now);
+        if (vector_) vector_->set_local_cycle(now);
+      } else {
+        now = now_cycle() - origin_;
+      }
       while (act(now)) {
       }
       if (completed_ == n && pending_.empty()) break;
-      const int64_t next = next_wake(now);
+      int64_t next = next_wake(now);
+      if (local) {
+        // A step ending in cycle E is taken from E + 1 (as at E + 0.5 under SystemC).
+        for (int64_t e : {array_->next_done_cycle(), vector_ ? vector_->next_done_cycle() : -1})
+          if (e >= 0) next = std::min(next, std::max(now + 1, e + 1));
+        if (next == kNever) throw std::logic_error("controller: the job waits for nothing");
+        now = next;
+        continue;
+      }
       if (next == kNever) {
         sc_core::wait(wake);
       } else {
@@ -540,6 +558,10 @@ void Controller::thread() {
     }
     if (last_stage_out_ > last_end)
       result_.stage_tail = std::min(last_stage_out_, result_.total_cycles) - last_end;
+    if (local) {
+      array_->set_local_cycle(-1);
+      if (vector_) vector_->set_local_cycle(-1);
+    }
     wait_until_cycle(origin_ + result_.total_cycles);
     finished_ = true;
   }
