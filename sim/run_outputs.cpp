@@ -268,6 +268,8 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   // The roofline's reference kernels run only for the figures (--report): a run without them
   // says so instead of spending most of a small run on them.
   if (canonical.computed) {
+    // (Also when read from the cache: the numbers are the simulation's, and two runs on the same
+    // inputs write the same bytes.)
     j["canonical_kernels"] = "simulated";
     j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
                       {"matrix_multiply", kernel(canonical.matrix_multiply)}};
