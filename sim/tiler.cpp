@@ -538,7 +538,7 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 }  // namespace
 
-constexpr double kMaxCutSteps = 65536;
+constexpr double kMaxCutSteps = 262144;
 
 namespace {
 
