@@ -87,6 +87,25 @@ class Module(unittest.TestCase):
             ["--array", "16x8", "--dataflow", "os", "--fold-overlap", "on", "--ifmap-sram-kb", "128",
              "--workload", net, "--seed", "3"])
 
+    def test_onnx_and_scalesim_csv_equal_cli(self):
+        onnx = os.path.join(SOURCE, "tests", "fuzz", "onnx", "cnn_symbolic_batch.onnx")
+        self.compare_with_cli(
+            "onnx", lambda out: ss.simulate("gemmini", workload=onnx, batch=4, out=out),
+            ["--config", "gemmini", "--workload", onnx, "--batch", "4"])
+        # A SCALE-Sim conv topology where its rounding matters: 6x6 input, 3x3 filter, stride 2,
+        # 4 channels, 8 filters: floor((6-3)/2)+1 = 2 outputs a side, SCALE-Sim's ceil(5/2) = 3.
+        csv = os.path.join(self.dir, "t.csv")
+        with open(csv, "w") as f:
+            f.write("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                    "Channels, Num Filter, Strides,\nc1, 6, 6, 3, 3, 4, 8, 2,\n")
+        run = self.compare_with_cli(
+            "csv", lambda out: ss.simulate("scale-sim-32x32", workload=csv,
+                                           scalesim_rounding=True, out=out),
+            ["--config", "scale-sim-32x32", "--workload", csv, "--scalesim-rounding"])
+        self.assertEqual(run.totals["macs"], 3 * 3 * 9 * 4 * 8)
+        plain = ss.simulate("scale-sim-32x32", workload=csv)
+        self.assertEqual(plain.totals["macs"], 2 * 2 * 9 * 4 * 8)
+
     def test_cycle_gemm_equals_cli(self):
         run = self.compare_with_cli(
             "gemm", lambda out: ss.simulate("eyeriss", gemm=(100, 60, 70), fidelity="cycle",
