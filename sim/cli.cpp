@@ -24,6 +24,7 @@
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
 #include "sim/tiler.hpp"
+#include "workloads/data_dir.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
@@ -124,17 +125,15 @@ uint64_t parse_seed(const std::string& v) {
   return x;
 }
 
-// --config accepts a preset name as well as a file: NAME (no '/', no .cfg) that is not a file
-// is looked up as presets/NAME.cfg next to the executable, then in models/presets/ of the sources.
+}  // namespace
+
 std::string resolve_config(const std::string& v) {
   std::error_code ec;
   if (fs::exists(v, ec) || v.find('/') != std::string::npos ||
       (v.size() > 4 && v.compare(v.size() - 4, 4, ".cfg") == 0))
     return v;
   std::vector<fs::path> dirs;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) dirs.push_back(exe.parent_path() / "presets");
-  dirs.push_back(fs::path(SSIM_SOURCE_DIR) / "models" / "presets");
+  for (const std::string& d : data_subdirs("presets")) dirs.push_back(d);
   for (const fs::path& d : dirs) {
     const fs::path p = d / (v + ".cfg");
     if (fs::exists(p, ec)) return p.string();
@@ -152,6 +151,8 @@ std::string resolve_config(const std::string& v) {
   throw InputError("--config '" + v +
                    "': no such file, and no preset of that name (presets: " + names + ")");
 }
+
+namespace {
 
 // --fidelity cycle keeps every GEMM's values: A (M x K int8), B (K x N int8), C and the
 // reference C (M x N int32 each). Larger GEMMs are refused before the run (docs/bad-input.md).
