@@ -13,6 +13,7 @@
 
 #include "sim/cli.hpp"
 #include "sim/energy.hpp"
+#include "sim/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {
@@ -273,6 +274,37 @@ TEST(Energy, FusionAndResidencySaveTheDramEnergyOfTheBytesTheySave) {
     for (const auto& row : r->layers) sum += num(row, "energy_pj");
     expect_near_rel(r->summary.at("energy").at("total_pj").get<double>(), sum, "sum of rows");
   }
+}
+
+// A sweep's energy columns equal single runs of its points, with the same table.
+TEST(Energy, SweepColumnsEqualSingleRuns) {
+  TempDir t("ssim_energy");
+  write_file(t.path / "tbl.yaml", "technology_nm: 28\nenergy: {dram_read_pj_per_byte: 80}\n");
+  const std::string tbl = (t.path / "tbl.yaml").string();
+  std::ostringstream sout, serr;
+  // The sweep first: it forks its workers before this process has simulated anything.
+  ASSERT_EQ(run_sweep_cli(
+                {"--gemm", "64,48,40", "--arrays", "16x16", "--dataflows", "ws,os",
+                 "--energy-table", tbl, "--out", (t.path / "sw").string(), "--quiet", "-j", "1"},
+                sout, serr),
+            0)
+      << serr.str();
+  const auto rows = read_layers((t.path / "sw" / "sweep.csv").string());
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    const EnergyRun one = run_energy(t, "one_" + row.at("dataflow"),
+                                     {"--gemm", "64,48,40", "--array", "16x16", "--dataflow",
+                                      row.at("dataflow"), "--energy-table", tbl});
+    const auto& e = one.summary.at("energy");
+    expect_near_rel(num(row, "energy_pj"), e.at("total_pj").get<double>(), "energy_pj");
+    expect_near_rel(num(row, "pj_per_mac"), e.at("pj_per_mac").get<double>(), "pj_per_mac");
+    expect_near_rel(num(row, "tops_per_w"), e.at("tops_per_w").get<double>(), "tops_per_w");
+    expect_near_rel(num(row, "edp_j_s") * 1e24,
+                    e.at("energy_delay_product_j_s").get<double>() * 1e24, "edp");
+    expect_near_rel(num(row, "area_mm2"), one.summary.at("area").at("total_mm2").get<double>(),
+                    "area");
+  }
+  EXPECT_NE(rows[0].at("energy_pj"), rows[1].at("energy_pj"));  // WS and OS differ
 }
 
 // Bad tables: one line, FILE:LINE, the key, what is allowed; exit 2 and nothing written.
