@@ -579,45 +579,56 @@ def build_utilization(run: Run):
         return fig, []
 
 
+def _stacked_panels(n: int, series: list):
+    """Two panels of n horizontal stacked bars sharing their rows: left the values, right each
+    row's share. `series`: (legend label, colour, values per row, row totals). Returns the
+    figure, both axes, the axes' height in inches, the legend handles and the left bars' ends."""
+    axes_h = _layer_axes_height(n)
+    fig_h = axes_h + 1.6
+    fig = plt.figure(figsize=(12.5, fig_h))
+    bottom = 0.6 / fig_h
+    ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
+    ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
+    ys = list(range(n))
+    left = [0] * n
+    left_pct = [0.0] * n
+    handles = []
+    for label, color, vals, totals in series:
+        handles.append(ax.barh(ys, vals, left=left, height=0.7, color=color, zorder=2,
+                               label=label))
+        fracs = [v / t if t else 0.0 for v, t in zip(vals, totals)]
+        ax2.barh(ys, fracs, left=left_pct, height=0.7, color=color, zorder=2)
+        left = [a + b for a, b in zip(left, vals)]
+        left_pct = [a + b for a, b in zip(left_pct, fracs)]
+    ax.set_ylim(n - 0.5, -0.5)
+    _zebra(ax, n)
+    _zebra(ax2, n)
+    ax.set_yticks(ys)
+    ax2.set_xlim(0, 1)
+    ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax2.tick_params(axis="y", labelleft=False)
+    for a in (ax, ax2):
+        a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
+        a.set_axisbelow(True)
+    return fig, ax, ax2, axes_h, handles, left
+
+
 def build_time_breakdown(run: Run):
     """The time breakdown figure (and artists outside its axes), not yet saved."""
     layers = run.layers
     n = len(layers)
-    ys = list(range(n))
     total = run.summary["totals"]["cycles"]
     with plt.rc_context(STYLE):
-        axes_h = _layer_axes_height(n)
-        fig_h = axes_h + 1.6
-        fig = plt.figure(figsize=(12.5, fig_h))
-        bottom = 0.6 / fig_h
-        ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
-        ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
-        left = [0] * n
-        left_pct = [0.0] * n
-        handles = []
+        rows = [l.total_cycles for l in layers]
+        series = []
         for col, label, color in PARTS:
             vals = [getattr(l, col) for l in layers]
             share = sum(vals) / total
-            h = ax.barh(ys, vals, left=left, height=0.7, color=color, zorder=2,
-                        label=f"{label} ({units.pct(share)} of all cycles)")
-            handles.append(h)
-            fracs = [v / l.total_cycles for v, l in zip(vals, layers)]
-            ax2.barh(ys, fracs, left=left_pct, height=0.7, color=color, zorder=2)
-            left = [a + b for a, b in zip(left, vals)]
-            left_pct = [a + b for a, b in zip(left_pct, fracs)]
-        ax.set_ylim(n - 0.5, -0.5)
-        _zebra(ax, n)
-        _zebra(ax2, n)
-        ax.set_yticks(ys)
+            series.append((f"{label} ({units.pct(share)} of all cycles)", color, vals, rows))
+        fig, ax, ax2, axes_h, handles, _ = _stacked_panels(n, series)
         ax.set_yticklabels(_layer_labels(run), fontsize=8 if n > 25 else 9)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.si(v)))
         ax.set_xlim(0, max(l.total_cycles for l in layers) * 1.02)
-        ax2.set_xlim(0, 1)
-        ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax2.tick_params(axis="y", labelleft=False)
-        for a in (ax, ax2):
-            a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
-            a.set_axisbelow(True)
         ax2.tick_params(axis="x", labeltop=n > 25, top=n > 25)
         ax.set_xlabel("cycles")
         ax2.set_xlabel("share of the layer's cycles")
@@ -646,7 +657,6 @@ def build_energy_breakdown(run: Run):
     layer (its fused ops inside it), stacked by component, in energy and as a share."""
     nls = net_layers(run)
     n = len(nls)
-    ys = list(range(n))
     e = run.summary["energy"]
     total = e["total_pj"]
     per = [{c: sum(l.energy[c] for l in nl.rows + nl.fused) for c, _, _ in ENERGY_PARTS}
@@ -654,37 +664,15 @@ def build_energy_breakdown(run: Run):
     sums = [sum(p.values()) for p in per]
     name, scale = units.energy_unit(max(sums) if sums else 0.0)
     with plt.rc_context(STYLE):
-        axes_h = _layer_axes_height(n)
-        fig_h = axes_h + 1.6
-        fig = plt.figure(figsize=(12.5, fig_h))
-        bottom = 0.6 / fig_h
-        ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
-        ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
-        left = [0.0] * n
-        left_pct = [0.0] * n
-        handles = []
+        series = []
         for col, label, color in ENERGY_PARTS:
-            vals = [p[col] / scale for p in per]
             share = e["by_component_pj"][col] / total if total else 0.0
-            h = ax.barh(ys, vals, left=left, height=0.7, color=color, zorder=2,
-                        label=f"{label} ({units.pct(share)})")
-            handles.append(h)
-            fracs = [p[col] / s if s else 0.0 for p, s in zip(per, sums)]
-            ax2.barh(ys, fracs, left=left_pct, height=0.7, color=color, zorder=2)
-            left = [a + b for a, b in zip(left, vals)]
-            left_pct = [a + b for a, b in zip(left_pct, fracs)]
-        ax.set_ylim(n - 0.5, -0.5)
-        _zebra(ax, n)
-        _zebra(ax2, n)
-        ax.set_yticks(ys)
+            series.append((f"{label} ({units.pct(share)})", color,
+                           [p[col] / scale for p in per], [s / scale for s in sums]))
+        fig, ax, ax2, axes_h, handles, ends = _stacked_panels(n, series)
         ax.set_yticklabels([_net_layer_label(nl) for nl in nls], fontsize=8 if n > 25 else 9)
-        ax.set_xlim(0, max(max(left), 1e-12) * 1.02)
-        ax2.set_xlim(0, 1)
-        ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax2.tick_params(axis="y", labelleft=False)
+        ax.set_xlim(0, max(max(ends), 1e-12) * 1.02)
         for a in (ax, ax2):
-            a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
-            a.set_axisbelow(True)
             a.tick_params(axis="x", labeltop=n > 25, top=n > 25)
         ax.set_xlabel(f"energy ({name})")
         ax2.set_xlabel("share of the layer's energy")

@@ -30,32 +30,19 @@ double sram(double kib, int bits) {
   return 10.0 * std::sqrt(kib / 8) * bits / 64;
 }
 
-// layers.csv as maps column -> text (the runs here have no quoted fields).
+// A CSV file (layers.csv, sweep.csv) as maps column -> text.
 std::vector<std::map<std::string, std::string>> read_layers(const std::string& path) {
   std::istringstream in(slurp(path));
   std::string line;
   std::vector<std::string> head;
   std::vector<std::map<std::string, std::string>> rows;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> f;
-    std::string cur;
-    for (char c : l) {
-      if (c == ',') {
-        f.push_back(cur);
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    f.push_back(cur);
-    return f;
-  };
   while (std::getline(in, line)) {
     if (head.empty()) {
-      head = split(line);
+      EXPECT_TRUE(parse_csv_record(line, head)) << line;
       continue;
     }
-    const std::vector<std::string> f = split(line);
+    std::vector<std::string> f;
+    EXPECT_TRUE(parse_csv_record(line, f)) << line;
     std::map<std::string, std::string> m;
     for (size_t i = 0; i < head.size() && i < f.size(); ++i) m[head[i]] = f[i];
     rows.push_back(m);
@@ -340,34 +327,27 @@ TEST(Energy, BadTablesAreRefusedWithFileLineAndKey) {
   }
   // Through the command line: exit 2, one "error:" line, no output folder.
   TempDir t("ssim_energy");
-  write_file(t.path / "bad.yaml", "energy:\n  mac_pj: 0.3\n  sram_pj: 1\n");
-  std::ostringstream out, err;
   const std::string dir = (t.path / "o").string();
-  EXPECT_EQ(
-      run_cli({"--gemm", "8,8,8", "--energy-table", (t.path / "bad.yaml").string(), "--out", dir},
-              out, err),
-      kExitBadInput);
-  EXPECT_EQ(err.str(), "error: " + (t.path / "bad.yaml").string() +
-                           ":3: key 'sram_pj': unknown; allowed: technology_nm, energy, area, "
-                           "mac_pj, register_read_pj_per_bit, register_write_pj_per_bit, "
-                           "transfer_pj_per_bit, sram_read_pj_64b_8kib, sram_write_pj_64b_8kib, "
-                           "sram_size_exponent, dram_read_pj_per_byte, dram_write_pj_per_byte, "
-                           "vector_op_pj, pe_um2, register_um2_per_bit, sram_um2_per_kib, "
-                           "vector_lane_um2\n");
-  EXPECT_FALSE(std::filesystem::exists(dir));
-  std::ostringstream out2, err2;
-  EXPECT_EQ(
-      run_cli({"--gemm", "8,8,8", "--energy-table", (t.path / "none.yaml").string(), "--out", dir},
-              out2, err2),
-      kExitBadInput);
-  EXPECT_NE(err2.str().find("--energy-table"), std::string::npos) << err2.str();
+  auto cli_error = [&](const std::string& table) {
+    std::ostringstream out, err;
+    EXPECT_EQ(
+        run_cli({"--gemm", "8,8,8", "--energy-table", (t.path / table).string(), "--out", dir}, out,
+                err),
+        kExitBadInput);
+    EXPECT_FALSE(std::filesystem::exists(dir));
+    return err.str();
+  };
+  write_file(t.path / "bad.yaml", "energy:\n  mac_pj: 0.3\n  sram_pj: 1\n");
+  EXPECT_EQ(cli_error("bad.yaml"),
+            "error: " + (t.path / "bad.yaml").string() +
+                ":3: key 'sram_pj': unknown; allowed: technology_nm, energy, area, mac_pj, "
+                "register_read_pj_per_bit, register_write_pj_per_bit, transfer_pj_per_bit, "
+                "sram_read_pj_64b_8kib, sram_write_pj_64b_8kib, sram_size_exponent, "
+                "dram_read_pj_per_byte, dram_write_pj_per_byte, vector_op_pj, pe_um2, "
+                "register_um2_per_bit, sram_um2_per_kib, vector_lane_um2\n");
+  EXPECT_NE(cli_error("none.yaml").find("--energy-table"), std::string::npos);
   write_file(t.path / "empty.yaml", "\n");
-  std::ostringstream out3, err3;
-  EXPECT_EQ(
-      run_cli({"--gemm", "8,8,8", "--energy-table", (t.path / "empty.yaml").string(), "--out", dir},
-              out3, err3),
-      kExitBadInput);
-  EXPECT_NE(err3.str().find("empty.yaml:1: empty energy table"), std::string::npos) << err3.str();
+  EXPECT_NE(cli_error("empty.yaml").find("empty.yaml:1: empty energy table"), std::string::npos);
 }
 
 }  // namespace
