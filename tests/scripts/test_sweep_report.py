@@ -544,7 +544,7 @@ class PageInChromium(unittest.TestCase):
             m = re.search(r'<pre id="probe-result">(.*?)</pre>', res.stdout, re.S)
             self.assertTrue(m, "the probe did not run")
             p = json.loads(html.unescape(m.group(1)))
-            self.assertEqual(len(p["images"]), 8)
+            self.assertEqual(len(p["images"]), 10)  # with the energy and area fronts
             # The page uses the window's width without a horizontal scroll bar ...
             self.assertLessEqual(p["scrollWidth"], p["clientWidth"], "horizontal page scroll")
             self.assertGreater(p["mainWidth"], 0.95 * p["clientWidth"], "page not full width")
