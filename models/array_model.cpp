@@ -15,10 +15,15 @@ void ArrayModel::configure(const ArrayConfig& cfg, int64_t origin) {
   done_.clear();
   reads_.clear();
   submitted_ = finished_ = 0;
+  local_ = -1;
 }
 
 bool ArrayModel::pop_done(TileDone& out) {
-  if (done_.empty() || eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp()) return false;
+  if (done_.empty()) return false;
+  // A tile ending in cycle E is seen from E + 0.5: by the local clock, from cycle E + 1.
+  if (local_ >= 0 ? done_.front().end_cycle >= local_
+                  : eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp())
+    return false;
   out = done_.front();
   done_.pop_front();
   return true;
@@ -40,7 +45,7 @@ void ArrayModel::reads_done(uint64_t id, int64_t read_cycle, bool stationary, bo
 }
 
 int64_t ArrayModel::job_cycle() const {
-  return now_cycle() - origin_;
+  return local_ >= 0 ? local_ : now_cycle() - origin_;
 }
 
 sc_core::sc_time ArrayModel::eval_time(int64_t job_cycle) const {
@@ -50,6 +55,7 @@ sc_core::sc_time ArrayModel::eval_time(int64_t job_cycle) const {
 void ArrayModel::finish_tile(uint64_t id, int64_t end_cycle) {
   ++finished_;
   done_.push_back(TileDone{id, end_cycle});
+  if (local_ >= 0) return;  // the controller's local clock takes it (next_done_cycle)
   const sc_core::sc_time at = eval_time(end_cycle);
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   done_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);

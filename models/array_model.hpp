@@ -46,8 +46,18 @@ class ArrayModel : public sc_core::sc_module {
 
   const ArrayStats& stats() const { return stats_; }
   const ArrayConfig& config() const { return cfg_; }
-  // Job-relative cycle of the current simulation time.
+  // Job-relative cycle of the current simulation time (of the local clock while it is on).
   int64_t job_cycle() const;
+
+  // Whether the model knows every tile's timing when the tile is submitted (the fast model): the
+  // controller may then run a job on its own clock, without a SystemC wait per event
+  // (docs/cycle-accounting.md, "The controller's local clock").
+  virtual bool synchronous() const { return false; }
+  // The local clock: while on (cycle >= 0), job_cycle() is `cycle`, pop_done() compares with it,
+  // and finished tiles send no notification. set_local_cycle(-1) turns it off (configure() too).
+  void set_local_cycle(int64_t cycle) { local_ = cycle; }
+  // End cycle of the oldest finished tile not yet taken (-1: none).
+  int64_t next_done_cycle() const { return done_.empty() ? -1 : done_.front().end_cycle; }
 
  protected:
   // Records a finished tile (job-relative end cycle) and schedules its notification.
@@ -65,6 +75,7 @@ class ArrayModel : public sc_core::sc_module {
   std::deque<TileDone> reads_;  // not necessarily in cycle order
   uint64_t submitted_ = 0;      // tiles submitted this job (models count them in submit())
   uint64_t finished_ = 0;       // tiles passed to finish_tile()
+  int64_t local_ = -1;          // the local clock's cycle (-1: off, SystemC time rules)
 };
 
 }  // namespace ssim

@@ -72,9 +72,9 @@ struct TileStep {
   // The step stores final outputs: they pass the output stage (Program::stage) on their way out.
   bool stage = false;
   bool wait_for_stores = false;
-  int64_t copy = 0;         // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
-  std::vector<Fold> folds;  // in execution order (ssim::fold_gemm of the sub-GEMM)
-  VectorWork vector;        // for StepKind::Vector
+  int64_t copy = 0;   // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
+  FoldList folds;     // in execution order (ssim::fold_gemm of the sub-GEMM)
+  VectorWork vector;  // for StepKind::Vector
 };
 
 struct TileSizes {

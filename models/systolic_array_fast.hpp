@@ -12,6 +12,7 @@ class SystolicArrayFast : public ArrayModel {
   explicit SystolicArrayFast(sc_core::sc_module_name name) : ArrayModel(name) {}
   void configure(const ArrayConfig& cfg, int64_t origin) override;
   void submit(TileCmd cmd) override;
+  bool synchronous() const override { return true; }
 
  private:
   // Schedules one fold that may start at job cycle `a`; returns its end cycle E.

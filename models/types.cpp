@@ -54,9 +54,9 @@ Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, 
   return f;
 }
 
-std::vector<Fold> fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
-                            int64_t nlen, int64_t k0, int64_t klen) {
-  std::vector<Fold> out;
+FoldList fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
+                   int64_t nlen, int64_t k0, int64_t klen) {
+  FoldList out;
   const SpatialMap sm = spatial_map(df, GemmShape{mlen, nlen, klen});
   for (int64_t sc = 0; sc < sm.Sc; sc += cols) {
     const int64_t cl = std::min<int64_t>(cols, sm.Sc - sc);

@@ -2,6 +2,7 @@
 // The cycle accounting these types carry is specified in docs/cycle-accounting.md.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -61,14 +62,18 @@ struct Fold {
   uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
 };
 
+// The folds of a tile command or program step, in execution order. A planned step holds one
+// fold (segment), kept inline: no allocation per step or per command.
+using FoldList = boost::container::small_vector<Fold, 1>;
+
 // Makes the fold covering the given sub-GEMM under a dataflow (fills rows, cols, T).
 Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, int64_t k0,
                int64_t klen);
 
 // The folds of a sub-GEMM in canonical order: Sc-chunks outer, Sr-chunks inner (so for WS and
 // IS the K-chunks that accumulate into the same outputs are consecutive).
-std::vector<Fold> fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
-                            int64_t nlen, int64_t k0, int64_t klen);
+FoldList fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
+                   int64_t nlen, int64_t k0, int64_t klen);
 
 // Whether `next` may continue the fold of `prev` as its next segment: `prev` has `more` set,
 // `next` has `cont` set, the same stationary tile and rows/cols, and its stream part follows
@@ -78,7 +83,7 @@ bool continues_fold(Dataflow df, const Fold& prev, const Fold& next);
 // A command to the array: a sequence of folds whose operands are all in the scratchpads.
 struct TileCmd {
   uint64_t id = 0;
-  std::vector<Fold> folds;
+  FoldList folds;
 };
 
 struct ArrayConfig {

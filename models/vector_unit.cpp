@@ -138,6 +138,7 @@ void VectorUnit::configure(const VectorConfig& cfg, int64_t origin) {
   submitted_ = finished_ = 0;
   prev_start_ = prev_issue_ = 0;
   prev_end_ = -1;
+  local_ = -1;
 }
 
 void VectorUnit::submit(const VectorCmd& cmd) {
@@ -177,20 +178,24 @@ void VectorUnit::submit(const VectorCmd& cmd) {
 
   ++finished_;
   done_.push_back(VectorDone{cmd.id, start, end});
+  if (local_ >= 0) return;  // the controller's local clock takes it (next_done_cycle)
   const sc_core::sc_time at = eval_time(end);
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   done_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
 }
 
 bool VectorUnit::pop_done(VectorDone& out) {
-  if (done_.empty() || eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp()) return false;
+  if (done_.empty()) return false;
+  if (local_ >= 0 ? done_.front().end_cycle >= local_
+                  : eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp())
+    return false;
   out = done_.front();
   done_.pop_front();
   return true;
 }
 
 int64_t VectorUnit::job_cycle() const {
-  return now_cycle() - origin_;
+  return local_ >= 0 ? local_ : now_cycle() - origin_;
 }
 
 sc_core::sc_time VectorUnit::eval_time(int64_t job_cycle) const {

@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
+  python3-dev pybind11-dev python3-pandas dpkg-dev
   time
   chromium
 )

@@ -18,11 +18,13 @@
 #include <system_error>
 #include <tuple>
 
+#include "sim/canonical_cache.hpp"
 #include "sim/network_run.hpp"
 #include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
 #include "sim/tiler.hpp"
+#include "workloads/data_dir.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
@@ -126,17 +128,15 @@ uint64_t parse_seed(const std::string& v) {
   return x;
 }
 
-// --config accepts a preset name as well as a file: NAME (no '/', no .cfg) that is not a file
-// is looked up as presets/NAME.cfg next to the executable, then in models/presets/ of the sources.
+}  // namespace
+
 std::string resolve_config(const std::string& v) {
   std::error_code ec;
   if (fs::exists(v, ec) || v.find('/') != std::string::npos ||
       (v.size() > 4 && v.compare(v.size() - 4, 4, ".cfg") == 0))
     return v;
   std::vector<fs::path> dirs;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) dirs.push_back(exe.parent_path() / "presets");
-  dirs.push_back(fs::path(SSIM_SOURCE_DIR) / "models" / "presets");
+  for (const std::string& d : data_subdirs("presets")) dirs.push_back(d);
   for (const fs::path& d : dirs) {
     const fs::path p = d / (v + ".cfg");
     if (fs::exists(p, ec)) return p.string();
@@ -155,13 +155,15 @@ std::string resolve_config(const std::string& v) {
                    "': no such file, and no preset of that name (presets: " + names + ")");
 }
 
+namespace {
+
 // --fidelity cycle keeps every GEMM's values: A (M x K int8), B (K x N int8), C and the
 // reference C (M x N int32 each). Larger GEMMs are refused before the run (docs/bad-input.md).
 constexpr double kMaxCycleDataBytes = double(int64_t(1) << 31);  // 2 GiB
 
 // The GEMM the roofline's reference kernel runs after a simulation with --report
 // (run_canonical_kernels).
-constexpr int64_t kCanonicalGemmDim = 4096;
+constexpr int64_t kCanonicalGemmDim = kCanonicalMatrixMultiplySize;
 
 std::string shape_text(const GemmShape& s) {
   return std::to_string(s.M) + "," + std::to_string(s.N) + "," + std::to_string(s.K);
@@ -684,7 +686,7 @@ double op_cost(const HwSpec& hw, const Op& op) {
 }
 double canonical_cost(const HwSpec& hw) {
   return gemm_cost(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim}, 1) +
-         double(int64_t(1) << 24) / hw.vector_lanes;
+         double(kCanonicalVectorAddElements) / hw.vector_lanes;
 }
 
 // How long a run waits for another writer of its --out folder (a run writes for well under a
@@ -734,8 +736,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     result = run_network(opts.hw, net, opts.seed,
                          [&](const Op& op) { progress.item_done(op_cost(opts.hw, op)); });
     phase_is_run = false;
-    if (opts.report) {  // the roofline's dots only
-      canonical = run_canonical_kernels(opts.hw);
+    if (opts.report) {                         // the roofline's dots only
+      canonical = canonical_kernels(opts.hw);  // from the cache when computed before
       progress.item_done(canonical_cost(opts.hw) / 2);
       progress.item_done(canonical_cost(opts.hw) / 2);
     }

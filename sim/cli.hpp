@@ -48,6 +48,11 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 constexpr int64_t kMaxGemmDim = int64_t(1) << 20;
 GemmShape parse_gemm_flag(const std::string& value);
 
+// --config's value as a file: NAME (no '/', no .cfg) that is not a file is a preset, looked up as
+// presets/NAME.cfg in the data folders (workloads/data_dir.hpp). Throws InputError listing the
+// presets when there is no such file or preset.
+std::string resolve_config(const std::string& value);
+
 // Fails early (before a possibly long run) when `dir` cannot become a writable folder: throws
 // InputError "--out 'DIR': ...".
 void check_out_dir(const std::string& dir);

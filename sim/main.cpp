@@ -1,22 +1,16 @@
-// systolic-sim's entry point. All the work is in run_cli() (sim/cli.cpp) and, for
-// `systolic-sim sweep ...`, run_sweep_cli() (sim/sweep.cpp), which the tests also drive
-// in-process; this file only adapts argv and the exit code.
+// systolic-sim's entry point. All the work is in run_command() (sim/entry.cpp): run_cli()
+// (sim/cli.cpp) and, for `systolic-sim sweep ...`, run_sweep_cli() (sim/sweep.cpp), which the
+// tests also drive in-process; this file only adapts argv and the exit code.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <systemc>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/sweep.hpp"
+#include "sim/entry.hpp"
 
 int sc_main(int argc, char** argv) {
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "sweep") {
-    return ssim::run_sweep_cli(std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
-                               std::cerr);
-  }
-  return ssim::run_cli(args, std::cout, std::cerr);
+  return ssim::run_command(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 }
 
 // Our own main() takes precedence over the one in libsystemc.so; it silences the SystemC banner.

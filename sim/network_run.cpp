@@ -253,11 +253,12 @@ CanonicalKernels run_canonical_kernels(const HwSpec& hw_in) {
   hw.fidelity = Fidelity::Fast;
   CanonicalKernels k;
   k.computed = true;
+  k.source = "simulated";
 
   VectorOp add;
   add.name = "vector_add";
   add.kind = VectorKind::Add;
-  add.elements = int64_t(1) << 24;
+  add.elements = kCanonicalVectorAddElements;
   add.inputs = 2 * add.elements;
   add.outputs = add.elements;
   const VectorRunResult v = run_vector_op(hw, add);
@@ -269,10 +270,12 @@ CanonicalKernels run_canonical_kernels(const HwSpec& hw_in) {
 
   GemmOp mm;
   mm.name = "matrix_multiply";
-  mm.shape = GemmShape{4096, 4096, 4096};
+  const int64_t n = kCanonicalMatrixMultiplySize;
+  mm.shape = GemmShape{n, n, n};
   mm.repeat = 1;
   const GemmRunResult g = run_gemm_op(hw, mm, 1);
-  k.matrix_multiply.description = "4096 x 4096 x 4096 int8 GEMM on the array";
+  k.matrix_multiply.description = std::to_string(n) + " x " + std::to_string(n) + " x " +
+                                  std::to_string(n) + " int8 GEMM on the array";
   k.matrix_multiply.flops = 2 * g.macs;
   k.matrix_multiply.dram_bytes = g.dram_read_bytes + g.dram_write_bytes;
   k.matrix_multiply.cycles = g.total_cycles;

@@ -100,8 +100,12 @@ struct CanonicalKernel {
 };
 struct CanonicalKernels {
   bool computed = false;  // run_canonical_kernels() filled them in
+  std::string source;     // "simulated", or "cached: PATH" (sim/canonical_cache.hpp)
   CanonicalKernel vector_add, matrix_multiply;
 };
+// The kernels' sizes: a vector add of 2^24 int8 elements, a 4096^3 int8 GEMM.
+constexpr int64_t kCanonicalVectorAddElements = int64_t(1) << 24;
+constexpr int64_t kCanonicalMatrixMultiplySize = 4096;
 CanonicalKernels run_canonical_kernels(const HwSpec& hw);
 
 }  // namespace ssim

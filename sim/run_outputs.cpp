@@ -14,10 +14,8 @@
 
 #include "sim/report_table.hpp"
 #include "sim/scalesim_reports.hpp"
+#include "workloads/data_dir.hpp"
 
-#ifndef SSIM_SOURCE_DIR
-#define SSIM_SOURCE_DIR "."
-#endif
 #ifndef SSIM_VERSION
 #define SSIM_VERSION "0"
 #endif
@@ -277,6 +275,8 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   // The roofline's reference kernels run only for the figures (--report): a run without them
   // says so instead of spending most of a small run on them.
   if (canonical.computed) {
+    // (Also when read from the cache: the numbers are the simulation's, and two runs on the same
+    // inputs write the same bytes.)
     j["canonical_kernels"] = "simulated";
     j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
                       {"matrix_multiply", kernel(canonical.matrix_multiply)}};
@@ -388,10 +388,10 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
 
 int run_report_script(const std::string& dir, std::ostream& err) {
   namespace fs = std::filesystem;
-  fs::path script = fs::path(SSIM_SOURCE_DIR) / "scripts" / "ssim_report.py";
+  const fs::path script = find_data_file("scripts/ssim_report.py");
   std::error_code ec;
-  if (!fs::exists(script, ec)) {
-    err << "report: " << script.string() << " not found; figures not made\n";
+  if (script.empty()) {
+    err << "report: " << data_file_missing("scripts/ssim_report.py") << "; figures not made\n";
     return 1;
   }
   // Debian's python3 has python3-matplotlib; SSIM_PYTHON overrides the interpreter.

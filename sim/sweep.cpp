@@ -35,13 +35,11 @@
 #include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
+#include "workloads/data_dir.hpp"
 #include "workloads/readers.hpp"
 
 #ifndef SSIM_VERSION
 #error "SSIM_VERSION must be defined by the build (see CMakeLists.txt)"
-#endif
-#ifndef SSIM_SOURCE_DIR
-#define SSIM_SOURCE_DIR "."
 #endif
 
 namespace ssim {
@@ -245,7 +243,8 @@ const SweepOption kWhatOptions[] = {
 };
 
 const SweepOption kRunOptions[] = {
-    {"config", "FILE", "hardware config (SCALE-Sim .cfg); flags and lists override it"},
+    {"config", "FILE",
+     "hardware config (SCALE-Sim .cfg or a preset name); flags and lists override it"},
     {"out", "DIR", "sweep folder: sweep.json, sweep.csv, sweep_layers.csv (required)"},
     {"jobs,j", "N", "worker processes [default: the CPUs available]"},
     {"seed", "N", "seed of the operands of --fidelity cycle runs [default: 1]"},
@@ -418,7 +417,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     spec.config_path = seen["config"];
     if (spec.config_path.empty()) throw InputError("--config '': expected a file name");
     CfgExtras extras;
-    spec.base = parse_cfg_file(spec.config_path, spec.base, &extras);
+    spec.base = parse_cfg_file(resolve_config(spec.config_path), spec.base, &extras);
     spec.notes = extras.notes;
     // SCALE-Sim names the topology in the config: it is swept when no workload is given.
     if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
@@ -1168,10 +1167,11 @@ std::string joined(const std::map<int, std::string>& m) {
 }
 
 int run_report(const std::string& dir, std::ostream& err) {
-  const fs::path script = fs::path(SSIM_SOURCE_DIR) / "scripts" / "ssim_sweep_report.py";
+  const fs::path script = find_data_file("scripts/ssim_sweep_report.py");
   std::error_code ec;
-  if (!fs::exists(script, ec)) {
-    err << "error: report: " << script.string() << " not found; figures not made" << std::endl;
+  if (script.empty()) {
+    err << "error: report: " << data_file_missing("scripts/ssim_sweep_report.py")
+        << "; figures not made" << std::endl;
     return 1;
   }
   const char* py = fs::exists("/usr/bin/python3", ec) ? "/usr/bin/python3" : "python3";

@@ -308,7 +308,10 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
     const ConvGeom* c = i == 0 ? conv : nullptr;
     const int64_t sdim = x.along_sr[i] ? x.sm.Sr : x.sm.Sc, su = x.along_sr[i] ? R : C;
     int64_t pass = 0;
-    switch (pol[i]) {
+    // Without a conv's halos the distinct blocks tile the matrix: one pass is its bytes, whatever
+    // the policy (the loops below would add up the same, block by block).
+    const bool plain = !c && pol[i] != BlockPolicy::None;
+    switch (plain ? BlockPolicy::Whole : pol[i]) {
       case BlockPolicy::Whole:
         pass = i == 0 ? a_bytes(c, 0, g.M, 0, g.K, hw.input_bytes) : g.K * g.N * hw.input_bytes;
         break;
@@ -535,7 +538,7 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 }  // namespace
 
-constexpr double kMaxCutSteps = 65536;
+constexpr double kMaxCutSteps = 262144;
 
 namespace {
 
@@ -790,6 +793,7 @@ Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64
                      int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
   return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
 }
 

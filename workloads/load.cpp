@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "models/types.hpp"
+#include "workloads/data_dir.hpp"
 #include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
-
-#ifndef SSIM_SOURCE_DIR
-#define SSIM_SOURCE_DIR "."
-#endif
 
 namespace ssim {
 
@@ -179,12 +176,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          detail::to_lower(s.substr(s.size() - suffix.size())) == suffix;
 }
 
-std::string executable_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
 // name -> file, first folder wins.
 std::vector<std::pair<std::string, std::string>> builtin_files() {
   std::vector<std::pair<std::string, std::string>> files;
@@ -210,9 +201,7 @@ std::vector<std::pair<std::string, std::string>> builtin_files() {
 std::vector<std::string> builtin_network_dirs() {
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("SSIM_NETWORKS_DIR"); env && *env) candidates.push_back(env);
-  const std::string exe = executable_dir();
-  if (!exe.empty()) candidates.push_back(exe + "/networks");
-  candidates.push_back(SSIM_SOURCE_DIR "/workloads/networks");
+  for (const std::string& d : data_subdirs("networks")) candidates.push_back(d);
   std::vector<std::string> dirs;
   for (const std::string& d : candidates) {
     std::error_code ec;

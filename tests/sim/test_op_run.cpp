@@ -101,14 +101,14 @@ TEST(OpRun, GemmRepeatUnlimitedBandwidthEqualsTheArrayOnAllFolds) {
       {16, 16, Dataflow::WS, true, {40, 40, 40}, 8, 512},
       {8, 8, Dataflow::OS, true, {30, 20, 100}, 5, 512},
   };
-  std::vector<std::pair<GemmRunResult, std::vector<Fold>>> runs;
+  std::vector<std::pair<GemmRunResult, FoldList>> runs;
   for (const Case& c : cases) {
     HwSpec hw = make_hw(c.R, c.C, c.df, c.overlap);
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
     hw.unlimited_bandwidth = true;
     const GemmRunResult r = run_gemm_op(hw, gemm_op("op", c.g, c.repeat));
     // One copy's folds (the tiler's steps), concatenated repeat times.
-    std::vector<Fold> folds;
+    FoldList folds;
     for (int64_t i = 0; i < c.repeat; ++i)
       for (const TileStep& s : plan_gemm(hw, c.g).steps)
         folds.insert(folds.end(), s.folds.begin(), s.folds.end());
