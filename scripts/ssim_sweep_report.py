@@ -94,6 +94,8 @@ class Point:
     peak: float = 0.0
     dram_bytes_per_cycle: Optional[float] = None  # the point's DRAM bandwidth (None: unknown)
     parts: dict = field(default_factory=dict)
+    energy_pj: Optional[float] = None  # docs/energy.md (None: a sweep without energy columns)
+    area_mm2: Optional[float] = None
 
     @property
     def memory_floor(self) -> Optional[float]:
@@ -322,6 +324,12 @@ def load_sweep(folder: str) -> Sweep:
             p.achieved = _float(name, line, c, "achieved_flops_per_s")
             _check(name, line, "achieved_flops_per_s", p.achieved, p.flops / p.seconds,
                    "flops / seconds")
+            if c.get("energy_pj", "") not in ("", None):  # sweeps since energy was added
+                p.energy_pj = _float(name, line, c, "energy_pj")
+                p.area_mm2 = _float(name, line, c, "area_mm2", positive=True)
+                if p.macs:
+                    _check(name, line, "pj_per_mac", _float(name, line, c, "pj_per_mac"),
+                           p.energy_pj / p.macs, "energy_pj / macs")
         elif not c["error"].strip():
             raise _bad(name, line, "error", c["error"], "a message (status is error)")
         points.append(p)
@@ -370,12 +378,22 @@ def pareto_cost(points: list):
     return (lambda p: p.dram_bytes), "DRAM bytes"
 
 
-def pareto_front(points: list) -> list:
+# The other costs a front may trade cycles against (docs/energy.md): key -> (cost, name).
+OTHER_COSTS = {"energy": ((lambda p: p.energy_pj), "energy"),
+               "area": ((lambda p: p.area_mm2), "area")}
+
+
+def has_energy(points: list) -> bool:
+    return bool(points) and all(p.energy_pj is not None for p in points)
+
+
+def pareto_front(points: list, against: Optional[str] = None) -> list:
     """The points no other point beats on both cost (pareto_cost: PEs, or DRAM bytes at one PE
-    count) and cycles (fewer or equal on both, fewer on one), sorted by cost."""
+    count; or `against`: energy, area) and cycles (fewer or equal on both, fewer on one),
+    sorted by cost."""
     front = []
     best = math.inf
-    cost, _ = pareto_cost(points)
+    cost, _ = OTHER_COSTS[against] if against else pareto_cost(points)
     for p in sorted(points, key=lambda p: (cost(p), p.cycles, p.index)):
         if p.cycles < best:
             front.append(p)
@@ -706,9 +724,10 @@ def build_scaling(sweep: Sweep, metric: str):
                                       + extra_handles)
 
 
-def build_pareto(sweep: Sweep):
-    """Cycles against PE count, every finished point; the Pareto front (no other point is both
-    smaller and faster) joined and labelled, one panel per workload."""
+def build_pareto(sweep: Sweep, against: Optional[str] = None):
+    """Cycles against PE count (or `against`: energy, area), every finished point; the Pareto
+    front (no other point is both smaller and faster) joined and labelled, one panel per
+    workload."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -723,9 +742,9 @@ def build_pareto(sweep: Sweep):
         fig, axes = _panel_grid(plt, len(workloads), 6.4, 4.6)
         for ax, w in zip(axes, workloads):
             pts = [p for p in sweep.ok_points if p.workload == w]
-            front = pareto_front(pts)
+            front = pareto_front(pts, against)
             on_front = {p.index for p in front}
-            cost, cost_name = pareto_cost(pts)
+            cost, cost_name = OTHER_COSTS[against] if against else pareto_cost(pts)
             titles.add(cost_name)
             for p in pts:
                 vi = variants.index(p.variant)
@@ -747,9 +766,16 @@ def build_pareto(sweep: Sweep):
                 pad = 0.08 * (max(xs) - min(xs)) or 0.1 * max(xs)
                 ax.set_xlim(max(0, min(xs) - pad), max(xs) + pad)
                 ax.xaxis.set_major_locator(MaxNLocator(5))
-                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.nbytes(v)))
-                ax.set_xlabel(f"DRAM bytes read + written (every point has "
-                              f"{units.count(pts[0].pes)} PEs)")
+                if cost_name == "energy":
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.energy(v)))
+                    ax.set_xlabel("energy of the run (docs/energy.md)")
+                elif cost_name == "area":
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+                    ax.set_xlabel("area (mm\u00b2)")
+                else:
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.nbytes(v)))
+                    ax.set_xlabel(f"DRAM bytes read + written (every point has "
+                                  f"{units.count(pts[0].pes)} PEs)")
             ax.set_yscale("log")
             ys = [p.cycles for p in pts]
             ax.set_ylim(min(ys) / 2.2, max(ys) * 2.2)
@@ -781,7 +807,8 @@ def build_pareto(sweep: Sweep):
                 if len(variants) > 1:
                     text += "\n" + sweep.variant_label(p.variant)
                 cands = []
-                for d in (14, 30, 50):
+                # Energy and area fronts crowd their points: labels may go further out.
+                for d in (14, 30, 50) + ((75, 100, 130) if against else ()):
                     for dx, dy, ha, va in ((d, d * 0.6, "left", "bottom"),
                                            (-d, -d * 0.6, "right", "top"),
                                            (d, -d * 0.6, "left", "top"),
@@ -798,9 +825,10 @@ def build_pareto(sweep: Sweep):
             Line2D([], [], color="#222222", lw=1.4, marker="o", ms=6, markerfacecolor="white",
                    markeredgecolor="black", markeredgewidth=1.3,
                    label="Pareto front (ringed points)")]
-        against = " / ".join("array size" if t == "PEs" else "DRAM traffic"
-                             for t in sorted(titles, reverse=True))
-        return fig, _title_and_legend(fig, f"Pareto front: cycles against {against}", handles)
+        names = {"PEs": "array size", "DRAM bytes": "DRAM traffic", "energy": "energy",
+                 "area": "area"}
+        what = " / ".join(names[t] for t in sorted(titles, reverse=True))
+        return fig, _title_and_legend(fig, f"Pareto front: cycles against {what}", handles)
 
 
 def collapse_repeats(sigs: list) -> list:
@@ -934,6 +962,9 @@ def write_figures(sweep: Sweep, folder: str) -> tuple:
               ("utilization", lambda: build_scaling(sweep, "utilization")),
               ("dram", lambda: build_scaling(sweep, "dram")),
               ("pareto", lambda: build_pareto(sweep))]
+    if has_energy(sweep.ok_points):
+        builds += [("pareto_energy", lambda: build_pareto(sweep, "energy")),
+                   ("pareto_area", lambda: build_pareto(sweep, "area"))]
     heatmaps = heatmap_groups(sweep)
     for w, df, v, stem in heatmaps:
         builds.append((stem, lambda w=w, df=df, v=v: build_heatmap(sweep, w, df, v)))
@@ -1095,6 +1126,16 @@ def render(sweep: Sweep, folder: str, heatmaps: list) -> str:
              "both PE count and cycles (when every point has the same PE count: on both DRAM "
              "traffic and cycles).", "fig-pareto"),
     ]
+    if has_energy(sweep.ok_points):
+        figs += [
+            _img(folder, "pareto_energy", "Pareto front: cycles against energy",
+                 "Every finished point against its energy (docs/energy.md: the table of "
+                 "summary.json priced against the run's counts); ringed and joined: the points "
+                 "no other point beats on both energy and cycles.", "fig-pareto-energy"),
+            _img(folder, "pareto_area", "Pareto front: cycles against area",
+                 "Every finished point against the area of its hardware (PEs, SRAM, vector "
+                 "lanes, docs/energy.md); ringed and joined: the points no other point beats on "
+                 "both area and cycles.", "fig-pareto-area")]
     heat = []
     for w, df, v, stem in heatmaps:
         title = f"{w}, {df.upper()}" + (f" ({sweep.variant_label(v)})" if v else "")

@@ -69,6 +69,9 @@ const RunOption kRunOptions[] = {
     {"input-type", "conv|gemm",
      "the topology's form, as SCALE-Sim's -i: checked against the file (its header decides)"},
     {"seed", "N", "seed of the random GEMM operands [default: 1]"},
+    {"energy-table", "FILE",
+     "energy per action and area per component (YAML; technology_nm and any entry of "
+     "docs/energy.md) over the defaults (Horowitz ISSCC 2014, 45 nm)"},
     {"report", nullptr,
      "also draw the roofline, utilization and time-breakdown figures and write report.html "
      "(needs python3-matplotlib)"},
@@ -524,6 +527,10 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   }
   apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);
+  if (seen.count("energy-table")) {
+    if (seen["energy-table"].empty()) throw InputError("--energy-table '': expected a file name");
+    opts.hw.energy = parse_energy_table_file(seen["energy-table"]);
+  }
   if (const std::string n = unmodelled_note(opts.hw); !n.empty()) opts.notes.push_back(n);
 
   if (opts.action == CliAction::PrintConfig) return opts;
@@ -774,10 +781,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 
   if (!opts.quiet) {
-    if (opts.gemm)
+    if (opts.gemm) {
       out << gemm_summary_table(opts.hw, result.gemms.at(0));
-    else
+      out << energy_summary_line(opts.hw, result);
+    } else {
       out << network_summary_text(opts.hw, result);
+    }
     out << "results: " << opts.out_dir << "/ (layers.csv, summary.json, COMPUTE_REPORT.csv, ...)\n";
   }
   if (result.values_checked && !result.values_ok) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/types.hpp"
+#include "sim/energy.hpp"
 
 namespace ssim {
 
@@ -55,6 +56,8 @@ struct HwSpec {
   int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
   bool unlimited_bandwidth = false;  // UnlimitedBandwidth: DRAM never stalls the array
   Fidelity fidelity = Fidelity::Fast;
+  // Energy per action and area per component (--energy-table, docs/energy.md); not a .cfg key.
+  EnergyTable energy;
 
   // DRAM bandwidth in bytes per cycle, after resolving the two ways to give it.
   // DramBandwidthGBs (converted at the clock) wins over DramBandwidth, which wins over Bandwidth.

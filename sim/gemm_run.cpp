@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "models/accelerator.hpp"
+#include "sim/energy.hpp"
 #include "sim/tiler.hpp"
 
 namespace ssim {
@@ -142,6 +143,10 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.sram_filter_writes = ar.filter.writes;
   res.sram_ofmap_reads = ar.ofmap.reads;
   res.sram_ofmap_writes = ar.ofmap.writes;
+  const RegisterTraffic regs = register_traffic(prog, hw.array_rows, hw.array_cols);
+  res.register_read_bits = regs.read_bits;
+  res.register_write_bits = regs.write_bits;
+  res.transfer_bits = regs.transfer_bits;
   res.input_bytes = hw.input_bytes;
   res.output_bytes = hw.output_bytes;
   return res;

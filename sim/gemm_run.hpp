@@ -78,6 +78,9 @@ struct GemmRunResult {
   uint64_t sram_filter_reads = 0, sram_filter_writes = 0;
   uint64_t sram_ofmap_reads = 0, sram_ofmap_writes = 0;
 
+  // PE register and PE-to-PE transfer traffic of the folds that ran, in bits (docs/energy.md).
+  uint64_t register_read_bits = 0, register_write_bits = 0, transfer_bits = 0;
+
   // Element sizes the run used (for converting bytes to SCALE-Sim's words).
   int input_bytes = 1;
   int output_bytes = 1;

@@ -46,6 +46,16 @@ OpRow vector_row(const HwSpec& hw, const VectorRunResult& r) {
   row.dram_write_bytes = r.dram_write_bytes;
   row.dram_input_bytes = r.dram_read_bytes;
   row.dram_output_bytes = r.dram_write_bytes;
+  EnergyCounts& n = row.counts;
+  n.sram_reads[0] = r.sram_ifmap_reads;
+  n.sram_writes[0] = r.sram_ifmap_writes;
+  n.sram_reads[2] = r.sram_ofmap_reads;
+  n.sram_writes[2] = r.sram_ofmap_writes;
+  n.sram_bits[0] = 8 * r.input_bytes;
+  n.sram_bits[2] = 8 * r.output_bytes;  // a vector op's results, not accumulators
+  n.dram_read_bytes = r.dram_read_bytes;
+  n.dram_write_bytes = r.dram_write_bytes;
+  n.vector_ops = r.lane_ops;
   return row;
 }
 
@@ -92,6 +102,21 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   row.mapping_eff = r.fold_pe_eff;
   row.dram_read_bytes = r.dram_read_bytes;
   row.dram_write_bytes = r.dram_write_bytes;
+  EnergyCounts& n = row.counts;
+  n.macs = r.macs;
+  n.register_read_bits = r.register_read_bits;
+  n.register_write_bits = r.register_write_bits;
+  n.transfer_bits = r.transfer_bits;
+  n.sram_reads[0] = r.sram_ifmap_reads;
+  n.sram_writes[0] = r.sram_ifmap_writes;
+  n.sram_reads[1] = r.sram_filter_reads;
+  n.sram_writes[1] = r.sram_filter_writes;
+  n.sram_reads[2] = r.sram_ofmap_reads;
+  n.sram_writes[2] = r.sram_ofmap_writes;
+  n.sram_bits[0] = n.sram_bits[1] = 8 * r.input_bytes;
+  n.sram_bits[2] = 32;  // int32 accumulators
+  n.dram_read_bytes = r.dram_read_bytes;
+  n.dram_write_bytes = r.dram_write_bytes;
   return row;
 }
 
@@ -138,6 +163,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
   Program next_prog;
   size_t next_idx = ops.size();  // the op next_prog belongs to (ops.size(): none)
   JobLink link;
+  const EnergyCosts costs = resolve_energy(hw.energy, hw);
   for (size_t j = 0; j < ops.size(); ++j) {
     const Op& op = ops[j];
     const OpPlacement& pl = plan.ops[j];
@@ -146,6 +172,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       const VectorOp& v = std::get<VectorOp>(op);
       row.flops = uint64_t(v.elements);
       row.fused_into = op_name(ops[size_t(pl.fused_into)]);
+      row.counts.vector_ops = uint64_t(v.elements);  // one lane operation per element, in the stage
       ++res.fused_ops;
     } else {
       const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
@@ -213,6 +240,8 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
     res.dram_side_bytes += row.dram_side_bytes;
     res.prefetched_weight_bytes += row.prefetched_weight_bytes;
     res.overlap_cycles += row.overlap_cycles;
+    row.energy = energy_of(costs, hw, row.counts);
+    res.energy += row.energy;
     res.rows.push_back(std::move(row));
     if (on_op_done) on_op_done(op);
   }

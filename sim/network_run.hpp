@@ -50,6 +50,9 @@ struct OpRow {
   // before it ran (bytes, and how many cycles before its start the first of them was issued).
   uint64_t prefetched_weight_bytes = 0;
   int64_t overlap_cycles = 0;
+  // Energy (docs/energy.md): what the op counted, priced with the spec's table.
+  EnergyCounts counts;
+  EnergyBreakdown energy;  // pJ by component
 };
 
 struct NetworkRunResult {
@@ -68,6 +71,7 @@ struct NetworkRunResult {
   int64_t resident_tensors = 0;          // op outputs that stayed on chip
   uint64_t prefetched_weight_bytes = 0;  // weights loaded during the op before their own
   int64_t overlap_cycles = 0;            // sum of the rows' overlap_cycles
+  EnergyBreakdown energy;                // sum of the rows' energy, pJ
 };
 
 // The row type of a lowered op of `net` (see docs/report-format.md, Types).

@@ -72,43 +72,17 @@ double dram_bytes_per_s(const HwSpec& hw) {
 }
 
 std::vector<std::string> layers_csv_columns() {
-  return {"index",
-          "layer",
-          "name",
-          "type",
-          "M",
-          "N",
-          "K",
-          "repeat",
-          "macs",
-          "flops",
-          "folds",
-          "total_cycles",
-          "compute_cycles",
-          "fill_drain_cycles",
-          "mem_stall_cycles",
-          "vector_cycles",
-          "stage_cycles",
-          "compute_util",
-          "overall_util",
-          "mapping_eff",
-          "dram_read_bytes",
-          "dram_write_bytes",
-          "dram_weight_bytes",
-          "dram_input_bytes",
-          "dram_output_bytes",
-          "dram_spill_bytes",
-          "dram_side_bytes",
-          "fused_into",
-          "fused",
-          "input_on_chip",
-          "output_on_chip",
-          "prefetched_weight_bytes",
-          "overlap_cycles",
-          "arith_intensity",
-          "achieved_flops_per_s",
-          "roof_flops_per_s",
-          "bound"};
+  return {"index", "layer", "name", "type", "M", "N", "K", "repeat", "macs", "flops", "folds",
+          "total_cycles", "compute_cycles", "fill_drain_cycles", "mem_stall_cycles",
+          "vector_cycles", "stage_cycles", "compute_util", "overall_util", "mapping_eff",
+          "dram_read_bytes", "dram_write_bytes", "dram_weight_bytes", "dram_input_bytes",
+          "dram_output_bytes", "dram_spill_bytes", "dram_side_bytes", "fused_into", "fused",
+          "input_on_chip", "output_on_chip", "prefetched_weight_bytes", "overlap_cycles",
+          "arith_intensity", "achieved_flops_per_s", "roof_flops_per_s", "bound",
+          // Energy (docs/energy.md): the total, then one column per component.
+          "energy_pj", "energy_mac_pj", "energy_register_pj", "energy_transfer_pj",
+          "energy_sram_ifmap_pj", "energy_sram_filter_pj", "energy_sram_ofmap_pj", "energy_dram_pj",
+          "energy_vector_pj"};
 }
 
 std::vector<std::string> layer_row_fields(const OpRow& row) {
@@ -155,6 +129,8 @@ std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
     const Roof roof = roof_of(hw, row);
     std::vector<std::string> fields = layer_row_fields(row);
     fields.insert(fields.end(), {roof.ai, fmt(roof.achieved), fmt(roof.roof), roof.bound});
+    fields.push_back(fmt(row.energy.total()));
+    for (double v : energy_component_values(row.energy)) fields.push_back(fmt(v));
     out += csv_line(fields);
   }
   return out;
@@ -168,6 +144,37 @@ uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+// summary.json's "energy" and "area" (docs/energy.md, "Reports").
+nlohmann::ordered_json energy_json(const HwSpec& hw, const NetworkRunResult& r) {
+  const EnergyCosts c = resolve_energy(hw.energy, hw);
+  nlohmann::ordered_json table = nlohmann::ordered_json::object();
+  for (const EnergyKeyInfo& k : energy_keys()) table[k.key] = c.entries().at(k.key);
+  const double pj = r.energy.total();
+  const double joules = pj * 1e-12;
+  const double seconds = double(r.total_cycles) / (hw.clock_ghz * 1e9);
+  nlohmann::ordered_json by = nlohmann::ordered_json::object();
+  const std::vector<double> v = energy_component_values(r.energy);
+  for (size_t i = 0; i < v.size(); ++i) by[energy_component_names()[i]] = v[i];
+  return {{"technology_nm", c.technology_nm},
+          {"table_source", hw.energy.source},
+          {"table", table},
+          {"total_pj", pj},
+          {"by_component_pj", by},
+          {"pj_per_mac", r.macs ? pj / double(r.macs) : 0.0},
+          {"tops_per_w", joules > 0 ? double(r.flops) / joules / 1e12 : 0.0},
+          {"average_power_w", seconds > 0 ? joules / seconds : 0.0},
+          {"energy_delay_product_j_s", joules * seconds}};
+}
+
+nlohmann::ordered_json area_json(const HwSpec& hw) {
+  const EnergyCosts c = resolve_energy(hw.energy, hw);
+  const AreaBreakdown a = area_of(c, hw);
+  return {{"technology_nm", c.technology_nm},        {"total_mm2", a.total() * 1e-6},
+          {"pe_array_mm2", a.pe_array * 1e-6},       {"sram_ifmap_mm2", a.sram_ifmap * 1e-6},
+          {"sram_filter_mm2", a.sram_filter * 1e-6}, {"sram_ofmap_mm2", a.sram_ofmap * 1e-6},
+          {"vector_mm2", a.vector * 1e-6},           {"pe_um2", c.pe_um2}};
 }
 
 }  // namespace
@@ -253,6 +260,8 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0},
       {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
   if (r.values_checked) j["values_ok"] = r.values_ok;
+  j["energy"] = energy_json(hw, r);
+  j["area"] = area_json(hw);
   auto kernel = [&](const CanonicalKernel& k) {
     const double s = double(k.cycles) / hz;
     return ordered_json{{"description", k.description},
@@ -284,6 +293,21 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+std::string energy_summary_line(const HwSpec& hw, const NetworkRunResult& r) {
+  const EnergyCosts c = resolve_energy(hw.energy, hw);
+  const EnergyBreakdown& e = r.energy;
+  const double pj = e.total();
+  auto share = [&](double x) { return percent(pj > 0 ? x / pj : 0); };
+  std::ostringstream l;
+  l << std::setprecision(4) << "energy " << pj * 1e-9 << " mJ at " << c.technology_nm
+    << " nm: " << (r.macs ? pj / double(r.macs) : 0.0) << " pJ/MAC, "
+    << (pj > 0 ? double(r.flops) / (pj * 1e-12) / 1e12 : 0.0) << " T" << kOpUnit << "/s/W; DRAM "
+    << share(e.dram) << ", SRAM " << share(e.sram_ifmap + e.sram_filter + e.sram_ofmap)
+    << ", array " << share(e.mac + e.reg + e.transfer) << ", vector " << share(e.vector)
+    << "; area " << area_of(c, hw).total() * 1e-6 << " mm^2\n";
+  return l.str();
+}
+
 std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
   const double pes = double(hw.array_rows) * double(hw.array_cols);
   const double hz = hw.clock_ghz * 1e9;
@@ -306,6 +330,7 @@ std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r) {
                   percent(r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0),
                   mb.str(), tf.str()});
   out << totals.str();
+  out << energy_summary_line(hw, r);
 
   std::vector<const OpRow*> top;
   for (const OpRow& row : r.rows) top.push_back(&row);

@@ -41,6 +41,9 @@ std::string workload_fingerprint(const std::vector<Op>& ops);
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
                          const CanonicalKernels& canonical, const RunRecord& record);
 
+// One line: the run's energy, pJ/MAC, TOP/s/W, the shares of DRAM, SRAM, array and vector unit,
+// and the area (docs/energy.md).
+std::string energy_summary_line(const HwSpec& hw, const NetworkRunResult& r);
 // Network totals and the five ops that cost most cycles, as a plain-text table.
 std::string network_summary_text(const HwSpec& hw, const NetworkRunResult& r);
 

@@ -250,6 +250,7 @@ const SweepOption kRunOptions[] = {
     {"out", "DIR", "sweep folder: sweep.json, sweep.csv, sweep_layers.csv (required)"},
     {"jobs,j", "N", "worker processes [default: the CPUs available]"},
     {"seed", "N", "seed of the operands of --fidelity cycle runs [default: 1]"},
+    {"energy-table", "FILE", "energy per action and area per component (YAML, docs/energy.md)"},
     {"report", nullptr, "write figures and DIR/report.html (scripts/ssim_sweep_report.py)"},
     {"force", nullptr, "DIR holds a sweep with other arguments: discard it and start over"},
     {"quiet", nullptr, "no progress and no summary (errors still go to stderr)"},
@@ -458,6 +459,10 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   }
   spec.jobs = seen.count("jobs") ? int(parse_count("jobs (-j)", seen["jobs"], 1, kMaxJobs))
                                  : default_jobs();
+  if (seen.count("energy-table")) {
+    if (seen["energy-table"].empty()) throw InputError("--energy-table '': expected a file name");
+    spec.base.energy = parse_energy_table_file(seen["energy-table"]);
+  }
   if (!seen.count("out")) throw InputError("--out DIR is required: the folder of the sweep");
   spec.out_dir = seen["out"];
   if (spec.out_dir.empty()) throw InputError("--out '': expected a folder name");
@@ -654,6 +659,13 @@ std::string sweep_description_json(const SweepSpec& spec) {
   ordered_json hw = ordered_json::object();
   for (const CfgEntry& e : cfg_entries(spec.base)) hw[e.section][e.key] = e.value;
   j["base_hardware"] = hw;
+  // The energy table every point prices its counts with (docs/energy.md).
+  ordered_json energy = {{"source", spec.base.energy.source},
+                         {"technology_nm", spec.base.energy.technology_nm}};
+  ordered_json given = ordered_json::object();
+  for (const auto& [k, v] : spec.base.energy.given) given[k] = v;
+  energy["given"] = given;
+  j["energy_table"] = energy;
   ordered_json axes = ordered_json::array();
   for (const SweepAxis& a : spec.axes) {
     // `column`: the sweep.csv column that shows the axis' value.
@@ -693,6 +705,11 @@ const std::vector<std::string> kResultColumns = {"status",
                                                  "dram_bytes_per_cycle",
                                                  "peak_flops_per_s",
                                                  "achieved_flops_per_s",
+                                                 "energy_pj",
+                                                 "pj_per_mac",
+                                                 "tops_per_w",
+                                                 "edp_j_s",
+                                                 "area_mm2",
                                                  "values_ok",
                                                  "error"};
 
@@ -756,6 +773,13 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(num_text(p.hw.dram_bw()));
   f.push_back(f9(2.0 * pes * hz));
   f.push_back(f9(seconds > 0 ? double(r.flops) / seconds : 0.0));
+  // Energy and area (docs/energy.md).
+  const double pj = r.energy.total(), joules = pj * 1e-12;
+  f.push_back(f9(pj));
+  f.push_back(f9(r.macs ? pj / double(r.macs) : 0.0));
+  f.push_back(f9(joules > 0 ? double(r.flops) / joules / 1e12 : 0.0));
+  f.push_back(f9(joules * seconds));
+  f.push_back(f9(area_of(resolve_energy(p.hw.energy, p.hw), p.hw).total() * 1e-6));
   f.push_back(r.values_checked ? (r.values_ok ? "true" : "false") : "");
   f.push_back("");
   return csv_line(f);

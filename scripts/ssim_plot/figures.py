@@ -1,4 +1,4 @@
-"""The three figures of a run: roofline, utilization per layer, time breakdown per layer.
+"""The figures of a run: roofline, utilization, time and energy breakdown per layer.
 
 Each figure is saved as SVG (text kept as text) and PNG. Importing this module needs matplotlib;
 ssim_report.py checks for it first.
@@ -61,6 +61,18 @@ PARTS = (
     ("mem_stall_cycles", "memory stall", "#c44e52"),
     ("vector_cycles", "vector ops", "#55a868"),
     ("stage_cycles", "output stage", "#8172b3"),
+)
+
+# Where the energy goes (docs/energy.md): one colour per component of layers.csv.
+ENERGY_PARTS = (
+    ("mac", "MACs", "#4c72b0"),
+    ("register", "PE registers", "#8172b3"),
+    ("transfer", "PE-to-PE transfers", "#64b5cd"),
+    ("sram_ifmap", "SRAM ifmap", "#2e7d32"),
+    ("sram_filter", "SRAM filter", "#55a868"),
+    ("sram_ofmap", "SRAM ofmap", "#a1d99b"),
+    ("dram", "DRAM", "#c44e52"),
+    ("vector", "vector unit", "#dd8452"),
 )
 
 CANONICAL_STYLE = dict(marker="*", s=260, color="#ffd21f", edgecolors="black", linewidths=1.0,
@@ -567,45 +579,56 @@ def build_utilization(run: Run):
         return fig, []
 
 
+def _stacked_panels(n: int, series: list):
+    """Two panels of n horizontal stacked bars sharing their rows: left the values, right each
+    row's share. `series`: (legend label, colour, values per row, row totals). Returns the
+    figure, both axes, the axes' height in inches, the legend handles and the left bars' ends."""
+    axes_h = _layer_axes_height(n)
+    fig_h = axes_h + 1.6
+    fig = plt.figure(figsize=(12.5, fig_h))
+    bottom = 0.6 / fig_h
+    ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
+    ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
+    ys = list(range(n))
+    left = [0] * n
+    left_pct = [0.0] * n
+    handles = []
+    for label, color, vals, totals in series:
+        handles.append(ax.barh(ys, vals, left=left, height=0.7, color=color, zorder=2,
+                               label=label))
+        fracs = [v / t if t else 0.0 for v, t in zip(vals, totals)]
+        ax2.barh(ys, fracs, left=left_pct, height=0.7, color=color, zorder=2)
+        left = [a + b for a, b in zip(left, vals)]
+        left_pct = [a + b for a, b in zip(left_pct, fracs)]
+    ax.set_ylim(n - 0.5, -0.5)
+    _zebra(ax, n)
+    _zebra(ax2, n)
+    ax.set_yticks(ys)
+    ax2.set_xlim(0, 1)
+    ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax2.tick_params(axis="y", labelleft=False)
+    for a in (ax, ax2):
+        a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
+        a.set_axisbelow(True)
+    return fig, ax, ax2, axes_h, handles, left
+
+
 def build_time_breakdown(run: Run):
     """The time breakdown figure (and artists outside its axes), not yet saved."""
     layers = run.layers
     n = len(layers)
-    ys = list(range(n))
     total = run.summary["totals"]["cycles"]
     with plt.rc_context(STYLE):
-        axes_h = _layer_axes_height(n)
-        fig_h = axes_h + 1.6
-        fig = plt.figure(figsize=(12.5, fig_h))
-        bottom = 0.6 / fig_h
-        ax = fig.add_axes((0.0, bottom, 0.61, axes_h / fig_h))
-        ax2 = fig.add_axes((0.68, bottom, 0.32, axes_h / fig_h), sharey=ax)
-        left = [0] * n
-        left_pct = [0.0] * n
-        handles = []
+        rows = [l.total_cycles for l in layers]
+        series = []
         for col, label, color in PARTS:
             vals = [getattr(l, col) for l in layers]
             share = sum(vals) / total
-            h = ax.barh(ys, vals, left=left, height=0.7, color=color, zorder=2,
-                        label=f"{label} ({units.pct(share)} of all cycles)")
-            handles.append(h)
-            fracs = [v / l.total_cycles for v, l in zip(vals, layers)]
-            ax2.barh(ys, fracs, left=left_pct, height=0.7, color=color, zorder=2)
-            left = [a + b for a, b in zip(left, vals)]
-            left_pct = [a + b for a, b in zip(left_pct, fracs)]
-        ax.set_ylim(n - 0.5, -0.5)
-        _zebra(ax, n)
-        _zebra(ax2, n)
-        ax.set_yticks(ys)
+            series.append((f"{label} ({units.pct(share)} of all cycles)", color, vals, rows))
+        fig, ax, ax2, axes_h, handles, _ = _stacked_panels(n, series)
         ax.set_yticklabels(_layer_labels(run), fontsize=8 if n > 25 else 9)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: units.si(v)))
         ax.set_xlim(0, max(l.total_cycles for l in layers) * 1.02)
-        ax2.set_xlim(0, 1)
-        ax2.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax2.tick_params(axis="y", labelleft=False)
-        for a in (ax, ax2):
-            a.grid(True, axis="x", color="#dddddd", lw=0.7, zorder=0)
-            a.set_axisbelow(True)
         ax2.tick_params(axis="x", labeltop=n > 25, top=n > 25)
         ax.set_xlabel("cycles")
         ax2.set_xlabel("share of the layer's cycles")
@@ -624,14 +647,61 @@ def build_time_breakdown(run: Run):
         return fig, []
 
 
+def has_energy(run: Run) -> bool:
+    """Whether the run reports energy (summary.json's `energy`, layers.csv's energy columns)."""
+    return "energy" in run.summary and all(l.energy is not None for l in run.layers)
+
+
+def build_energy_breakdown(run: Run):
+    """The energy breakdown figure (and artists outside its axes), not yet saved: per network
+    layer (its fused ops inside it), stacked by component, in energy and as a share."""
+    nls = net_layers(run)
+    n = len(nls)
+    e = run.summary["energy"]
+    total = e["total_pj"]
+    per = [{c: sum(l.energy[c] for l in nl.rows + nl.fused) for c, _, _ in ENERGY_PARTS}
+           for nl in nls]
+    sums = [sum(p.values()) for p in per]
+    name, scale = units.energy_unit(max(sums) if sums else 0.0)
+    with plt.rc_context(STYLE):
+        series = []
+        for col, label, color in ENERGY_PARTS:
+            share = e["by_component_pj"][col] / total if total else 0.0
+            series.append((f"{label} ({units.pct(share)})", color,
+                           [p[col] / scale for p in per], [s / scale for s in sums]))
+        fig, ax, ax2, axes_h, handles, ends = _stacked_panels(n, series)
+        ax.set_yticklabels([_net_layer_label(nl) for nl in nls], fontsize=8 if n > 25 else 9)
+        ax.set_xlim(0, max(max(ends), 1e-12) * 1.02)
+        for a in (ax, ax2):
+            a.tick_params(axis="x", labeltop=n > 25, top=n > 25)
+        ax.set_xlabel(f"energy ({name})")
+        ax2.set_xlabel("share of the layer's energy")
+        area = run.summary.get("area", {}).get("total_mm2")
+        node = units.plain(e["technology_nm"])
+        ax.set_title(
+            f"Where the energy goes: {run.summary['workload']['name']} "
+            f"({units.energy(total)} at {node} nm, {e['pj_per_mac']:.3g} pJ/MAC, "
+            f"{e['tops_per_w']:.3g} T{run.unit}/s/W"
+            + (f"; area {area:.3g} mm\u00b2" if area is not None else "") + ")",
+            loc="left", pad=72 * (0.06 + 0.19 * 2 + 0.12) + (16 if n > 25 else 0))
+        ax.legend(handles=handles, loc="lower left",
+                  bbox_to_anchor=(0.0, 1.0 + (0.32 if n > 25 else 0.06) / axes_h), ncol=4,
+                  frameon=False, fontsize=8.5, borderaxespad=0.0, columnspacing=1.5)
+        return fig, []
+
+
 BUILDERS = (("roofline", build_roofline), ("utilization", build_utilization),
-            ("time_breakdown", build_time_breakdown))
+            ("time_breakdown", build_time_breakdown),
+            ("energy_breakdown", build_energy_breakdown))
 
 
 def all_figures(run: Run, folder: str) -> list:
-    """Writes every figure as SVG and PNG into `folder`; returns the paths written."""
+    """Writes every figure as SVG and PNG into `folder`; returns the paths written. The energy
+    breakdown only for a run that reports energy."""
     written = []
     for stem, build in BUILDERS:
+        if stem == "energy_breakdown" and not has_energy(run):
+            continue
         with plt.rc_context(STYLE):
             fig, extra = build(run)
             written += _save(fig, folder, stem, extra)

@@ -410,6 +410,14 @@ def render(run: Run, folder: str) -> str:
               f"read {units.nbytes(tot['dram_read_bytes'])}, "
               f"written {units.nbytes(tot['dram_write_bytes'])}", "total-dram"),
     ])
+    energy = s.get("energy")
+    if energy is not None and all(l.energy is not None for l in run.layers):
+        area = s.get("area", {}).get("total_mm2")
+        cards += _card("energy", units.energy(energy["total_pj"]),
+                       f"{energy['pj_per_mac']:.3g} pJ/MAC at "
+                       f"{units.plain(energy['technology_nm'])} nm", "total-energy")
+        cards += _card("efficiency", f"{energy['tops_per_w']:.3g} T{u}/s/W",
+                       f"area {area:.3g} mm\u00b2" if area is not None else "", "total-efficiency")
     lead = (f"{esc(s['workload']['name'])} takes <b>{esc(units.count(total))} cycles</b> "
             f"({esc(units.seconds(tot['seconds']))}) on a {esc(array)}; the array's PEs do "
             f"useful work {esc(units.share(tot['utilization']))} of the time. "
@@ -433,6 +441,13 @@ def render(run: Run, folder: str) -> str:
                 "ops, with the time at the clock on top. Right: the same split as a share of "
                 "each op."),
     ])
+    if energy is not None and all(l.energy is not None for l in run.layers):
+        figures += _figure(
+            folder, "energy_breakdown", "Where the energy goes",
+            "Left: energy per network layer (its fused ops inside it) by component: MACs, the "
+            "PEs' own registers, values moved from PE to PE, each SRAM buffer, DRAM and the "
+            "vector unit, priced with the energy table of summary.json (docs/energy.md). "
+            "Right: the same split as a share of each layer.")
     heading = page_title(run)
     title = f"systolic-sim report: {heading}"
     return f"""<!DOCTYPE html>

@@ -29,6 +29,10 @@ LAYER_COLUMNS = (
 
 # Relative tolerance for floating-point values that the reader re-derives from integer columns.
 # Writers print floats with at least 9 significant digits; 6 (C++'s default) also passes.
+# Optional energy columns (docs/energy.md): the total, then one per component, in this order.
+ENERGY_COMPONENTS = ("mac", "register", "transfer", "sram_ifmap", "sram_filter", "sram_ofmap",
+                     "dram", "vector")
+ENERGY_COLUMNS = ("energy_pj",) + tuple(f"energy_{c}_pj" for c in ENERGY_COMPONENTS)
 REL_TOL = 1e-4
 ABS_TOL = 1e-12
 
@@ -76,6 +80,7 @@ class LayerRow:
     line: int = 0  # line of layers.csv the row ends on
     fused_into: str = ""  # a fused op: the GEMM op whose output stage applied it (no cycles)
     stage_cycles: int = 0  # the op's end waited only for its output stage (fused ops)
+    energy: Optional[dict] = None  # component -> pJ (docs/energy.md); None: no energy columns
 
     @property
     def is_gemm(self) -> bool:
@@ -324,6 +329,29 @@ def read_summary(path: str) -> tuple[dict, list]:
             tot["flops"] * clock_hz / tot["cycles"], "flops / seconds")
     out["totals"] = tot
 
+    # Energy and area (docs/energy.md), optional: runs before they existed have neither.
+    e = top.obj("energy", optional=True)
+    if e is not None:
+        energy = dict(e.d)
+        for k in ("technology_nm", "total_pj", "pj_per_mac", "tops_per_w",
+                  "energy_delay_product_j_s"):
+            energy[k] = e.num(k)
+        by = e.obj("by_component_pj")
+        energy["by_component_pj"] = {c: by.num(c) for c in ENERGY_COMPONENTS}
+        e.check("total_pj", energy["total_pj"], sum(energy["by_component_pj"].values()),
+                "the sum of by_component_pj")
+        if tot["macs"]:
+            e.check("pj_per_mac", energy["pj_per_mac"], energy["total_pj"] / tot["macs"],
+                    "total_pj / totals.macs")
+        if energy["total_pj"] > 0:
+            e.check("tops_per_w", energy["tops_per_w"],
+                    tot["flops"] / (energy["total_pj"] * 1e-12) / 1e12,
+                    "totals.flops / (total_pj * 1e-12) / 1e12")
+        out["energy"] = energy
+    a = top.obj("area", optional=True)
+    if a is not None:
+        out["area"] = dict(a.d, total_mm2=a.num("total_mm2"))
+
     canonical = []
     c = top.obj("canonical", optional=True)
     if c is not None:
@@ -410,6 +438,13 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
     if missing:
         raise RunInputError(f"{fname}:1: header lacks column '{missing[0]}' "
                             f"({len(missing)} of {len(LAYER_COLUMNS)} required columns missing)")
+
+    has_energy = any(c in seen for c in ENERGY_COLUMNS)
+    if has_energy:
+        lacking = [c for c in ENERGY_COLUMNS if c not in seen]
+        if lacking:
+            raise RunInputError(f"{fname}:1: header lacks column '{lacking[0]}' (energy columns "
+                                f"come together: {', '.join(ENERGY_COLUMNS)})")
 
     pes = hw["array_rows"] * hw["array_cols"]
     clock_hz = hw["clock_ghz"] * 1e9
@@ -521,8 +556,13 @@ def read_layers(path: str, hw: dict, workload_layers: int) -> list:
                                  f"{(ints['flops'] / nbytes) if nbytes else math.inf:.6g} vs "
                                  f"ridge {ridge:.6g} FLOPs/byte)")
 
+        energy = None
+        if has_energy:
+            energy = {c: r.num(f"energy_{c}_pj") for c in ENERGY_COMPONENTS}
+            r.check("energy_pj", r.num("energy_pj"), sum(energy.values()),
+                    "the sum of the energy_*_pj columns")
         layers.append(LayerRow(
-            index=index, layer=layer, name=name, type=typ, M=M, N=N, K=K, repeat=repeat,
+            energy=energy, index=index, layer=layer, name=name, type=typ, M=M, N=N, K=K, repeat=repeat,
             compute_util=compute_util, overall_util=overall_util, mapping_eff=mapping_eff,
             arith_intensity=ai, achieved_flops_per_s=achieved, roof_flops_per_s=roof,
             bound=bound, line=line, fused_into=fused_into, stage_cycles=stage, **ints))
@@ -546,6 +586,17 @@ def _check_totals(summary: dict, layers: list) -> None:
             raise RunInputError(
                 f"summary.json: key 'totals.{k}': {tot[k]} is not the sum of layers.csv column "
                 f"'{col.get(k, k)}' = {s}")
+    energy = summary.get("energy")
+    have = [l.energy is not None for l in layers]
+    if energy is not None and all(have):
+        s = sum(sum(l.energy.values()) for l in layers)
+        if not _close(energy["total_pj"], s):
+            raise RunInputError(
+                f"summary.json: key 'energy.total_pj': {energy['total_pj']:.9g} is not the sum "
+                f"of layers.csv column 'energy_pj' = {s:.9g}")
+    elif energy is not None or any(have):
+        raise RunInputError("summary.json: key 'energy': present in one of summary.json and "
+                            "layers.csv (energy_pj) but not in the other")
 
 
 def load_run(folder: str) -> Run:

@@ -97,3 +97,21 @@ def seconds(x: float) -> str:
         if abs(x) >= scale:
             return f"{plain(x / scale)} {unit}"
     return f"{x:.3g} s"
+
+
+_ENERGY_UNITS = (("pJ", 1.0), ("nJ", 1e3), ("\u00b5J", 1e6), ("mJ", 1e9), ("J", 1e12),
+                 ("kJ", 1e15))
+
+
+def energy_unit(pj: float) -> tuple:
+    """The unit to show `pj` picojoules in: (name, picojoules per unit), 1 <= value < 1000."""
+    for name, scale in _ENERGY_UNITS:
+        if abs(pj) < 1000 * scale or name == "kJ":
+            return name, scale
+    return _ENERGY_UNITS[-1]
+
+
+def energy(pj: float) -> str:
+    """Picojoules in the unit that fits: 32490000000 -> '32.5 mJ'."""
+    name, scale = energy_unit(pj)
+    return f"{pj / scale:.3g} {name}"

@@ -317,6 +317,30 @@ class RealRuns(unittest.TestCase):
         self.assertIn("cycles", texts)
         self.assertTrue(any(re.fullmatch(r"[0-9.]+ (ms|\u00b5s)", t) for t in texts), texts)
 
+    def test_energy_breakdown_one_row_per_layer_and_shares_of_the_summary(self):
+        rows = read_layers_csv(self.net)
+        layers = []
+        for r in rows:
+            if not r["fused_into"] and r["layer"] not in layers:
+                layers.append(r["layer"])
+        texts = svg_texts(self.fig(self.net, "energy_breakdown"))
+        ticks = [t for t in texts if re.match(r"^[0-9]+  \S.*  \[.+\]$", t)]
+        self.assertEqual([t.split()[0] for t in ticks], layers)
+        # The legend gives each component's share of the run's energy, from the rows' columns.
+        total = sum(float(r["energy_pj"]) for r in rows)
+        for col, label in (("mac", "MACs"), ("dram", "DRAM"), ("sram_ofmap", "SRAM ofmap"),
+                           ("transfer", "PE-to-PE transfers")):
+            share = sum(float(r[f"energy_{col}_pj"]) for r in rows) / total
+            self.assertIn(f"{label} ({100 * share:.1f} %)", texts)
+        s = read_summary(self.net)
+        title = [t for t in texts if t.startswith("Where the energy goes: resnet50")]
+        self.assertEqual(len(title), 1, texts)
+        self.assertIn(f"{s['energy']['pj_per_mac']:.3g} pJ/MAC", title[0])
+        self.assertIn("at 45 nm", title[0])
+        self.assertIn("energy (mJ)", texts)
+        page = parse_page(os.path.join(self.net, "report.html"))
+        self.assertIn("pJ/MAC", page.text["total-energy"])
+
     # --- the page ---------------------------------------------------------------------------
 
     def test_page_title_and_hardware_line(self):

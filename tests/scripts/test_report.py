@@ -610,6 +610,65 @@ class BadInput(unittest.TestCase):
         self.edit_json(lambda s: s["hardware"].update(array_rows="32"))
         self.assert_rejected("summary.json", "hardware.array_rows")
 
+    # Energy (docs/energy.md): optional, but consistent where present.
+    COMPONENTS = ("mac", "register", "transfer", "sram_ifmap", "sram_filter", "sram_ofmap",
+                  "dram", "vector")
+
+    def add_energy(self):
+        """Energy columns and summary keys that agree: component i of row r is (r + 1)(i + 1)."""
+        rows = read_layers_csv(self.folder)
+        header = list(rows[0].keys()) + ["energy_pj"] + [f"energy_{c}_pj"
+                                                         for c in self.COMPONENTS]
+        for r, row in enumerate(rows):
+            for i, c in enumerate(self.COMPONENTS):
+                row[f"energy_{c}_pj"] = str((r + 1) * (i + 1))
+            row["energy_pj"] = str((r + 1) * 36)
+        with open(os.path.join(self.folder, "layers.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        n = len(rows) * (len(rows) + 1) // 2
+        by = {c: n * (i + 1) for i, c in enumerate(self.COMPONENTS)}
+
+        def energy(s):
+            total = 36 * n
+            s["energy"] = {"technology_nm": 45, "total_pj": total, "by_component_pj": by,
+                           "pj_per_mac": total / s["totals"]["macs"],
+                           "tops_per_w": s["totals"]["flops"] / (total * 1e-12) / 1e12,
+                           "energy_delay_product_j_s": total * 1e-12 * s["totals"]["seconds"]}
+            s["area"] = {"total_mm2": 6.92}
+        self.edit_json(energy)
+
+    @need_mpl
+    def test_energy_consistent_is_drawn(self):
+        self.add_energy()
+        proc = run_script(self.folder)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.folder, "energy_breakdown.png")))
+
+    def test_energy_total_not_the_sum_of_its_components(self):
+        self.add_energy()
+        self.edit_cell(1, "energy_pj", "73")
+        self.assert_rejected("layers.csv:3:", "energy_pj", "the sum of the energy_*_pj columns")
+
+    def test_energy_summary_not_the_sum_of_the_rows(self):
+        self.add_energy()
+        self.edit_json(lambda s: s["energy"].update(total_pj=s["energy"]["total_pj"] + 36,
+                                                    pj_per_mac=(s["energy"]["total_pj"] + 36)
+                                                    / s["totals"]["macs"]))
+        self.assert_rejected("summary.json", "energy.total_pj")
+
+    def test_energy_in_one_file_only(self):
+        self.edit_json(lambda s: s.update(energy={
+            "technology_nm": 45, "total_pj": 0, "pj_per_mac": 0, "tops_per_w": 0,
+            "energy_delay_product_j_s": 0, "by_component_pj": {c: 0 for c in self.COMPONENTS}}))
+        self.assert_rejected("summary.json", "energy")
+
+    def test_energy_columns_come_together(self):
+        self.add_energy()
+        self.edit("layers.csv", lambda t: t.replace(",energy_dram_pj", ",energy_dram", 1))
+        self.assert_rejected("layers.csv:1:", "energy_dram_pj")
+
     def test_json_peak_contradicts_array(self):
         self.edit_json(lambda s: s["hardware"].update(peak_flops_per_s=1e12))
         self.assert_rejected("summary.json", "peak_flops_per_s")

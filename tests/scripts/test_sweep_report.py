@@ -76,6 +76,7 @@ HINT = "figures need matplotlib: apt-get install python3-matplotlib"
 SWEEP_ARGS = ["--workload", "mlp,vector-add", "--arrays", "4x4,8x8,16x16,8x32",
               "--dataflows", "os,ws", "--fold-overlap", "off,on", "-j", "2"]
 LINE_FIGURES = ("cycles", "utilization", "dram", "pareto")
+ENERGY_FIGURES = ("pareto_energy", "pareto_area")  # sweeps with energy columns (docs/energy.md)
 
 
 def run_sweep(folder, *extra):
@@ -110,18 +111,19 @@ def svg_texts(path):
     return ["".join(e.itertext()).strip() for e in root.iter() if e.tag.endswith("text")]
 
 
-def expected_front(points):
-    """Brute force: a point is on the front when no other point has fewer-or-equal PEs and
-    fewer-or-equal cycles with one of them strictly fewer (ties: the earlier point stays)."""
+def expected_front(points, cost="pes"):
+    """Brute force: a point is on the front when no other point has fewer-or-equal cost (PEs,
+    or energy_pj, area_mm2) and fewer-or-equal cycles with one of them strictly fewer (ties: the
+    earlier point stays)."""
     front = set()
     for p in points:
         dominated = False
         for q in points:
             if q is p:
                 continue
-            le = q["pes"] <= p["pes"] and q["cycles"] <= p["cycles"]
-            lt = q["pes"] < p["pes"] or q["cycles"] < p["cycles"]
-            same = q["pes"] == p["pes"] and q["cycles"] == p["cycles"]
+            le = q[cost] <= p[cost] and q["cycles"] <= p["cycles"]
+            lt = q[cost] < p[cost] or q["cycles"] < p["cycles"]
+            same = q[cost] == p[cost] and q["cycles"] == p["cycles"]
             if (le and lt) or (same and q["point"] < p["point"]):
                 dominated = True
                 break
@@ -218,9 +220,9 @@ class SweepReport(unittest.TestCase):
     def test_all_files_written(self):
         self.assertEqual(len(self.rows), 32)
         figs = os.path.join(self.folder, "figures")
-        stems = list(LINE_FIGURES) + [f"heatmap_{w}_{df}_fold-overlap-{fo}"
-                                      for w, df, fo in self.expected_heatmaps()]
-        self.assertEqual(len(stems), 4 + 4)  # mlp x {os, ws} x {off, on}; vector-add has none
+        stems = list(LINE_FIGURES) + list(ENERGY_FIGURES) + [
+            f"heatmap_{w}_{df}_fold-overlap-{fo}" for w, df, fo in self.expected_heatmaps()]
+        self.assertEqual(len(stems), 6 + 4)  # mlp x {os, ws} x {off, on}; vector-add has none
         expected = sorted(f"{s}.{ext}" for s in stems for ext in ("svg", "png"))
         self.assertEqual(sorted(os.listdir(figs)), expected)
         self.assertTrue(os.path.isfile(os.path.join(self.folder, "report.html")))
@@ -273,7 +275,7 @@ class SweepReport(unittest.TestCase):
         self.assertEqual(page.rows, [r["point"] for r in self.rows])
         for src in page.imgs:
             self.assertTrue(src.startswith("data:image/svg+xml;base64,"), src[:60])
-        self.assertEqual(len(page.imgs), 4 + 4)
+        self.assertEqual(len(page.imgs), 6 + 4)
         for href in page.links:
             self.assertFalse(re.match(r"[a-z]+://", href), f"external link {href}")
             self.assertTrue(os.path.exists(os.path.join(self.folder, href)), href)
@@ -300,6 +302,26 @@ class SweepReport(unittest.TestCase):
             row = self.rows[best["point"]]
             self.assertRegex(text, re.escape(f"{row['array']} {row['dataflow'].upper()},"))
 
+    def test_energy_and_area_fronts(self):
+        # The fronts of cycles against energy and against area, brute force from sweep.csv,
+        # against the counts in each panel's title.
+        pts = [{"point": int(r["point"]), "workload": r["workload"], "cycles": int(r["cycles"]),
+                "energy_pj": float(r["energy_pj"]), "area_mm2": float(r["area_mm2"])}
+               for r in self.rows]
+        for stem, cost in (("pareto_energy", "energy_pj"), ("pareto_area", "area_mm2")):
+            texts = svg_texts(os.path.join(self.folder, "figures", f"{stem}.svg"))
+            for w in ("mlp", "vector-add"):
+                mine = [p for p in pts if p["workload"] == w]
+                n = len(expected_front(mine, cost))
+                self.assertIn(f"{w}: {n} of {len(mine)} points on the front", texts, stem)
+        # The area depends on the hardware only: every point of one array and dataflow has the
+        # same area whatever the workload.
+        area = {}
+        for r in self.rows:
+            area.setdefault((r["array"], r["dataflow"], r["fold_overlap"]), set()).add(
+                r["area_mm2"])
+        self.assertTrue(all(len(v) == 1 for v in area.values()), area)
+
     def test_no_overlapping_text(self):
         if MPL_ERROR:
             self.fail(MPL_ERROR)
@@ -309,7 +331,9 @@ class SweepReport(unittest.TestCase):
         sweep = rep.load_sweep(self.folder)
         builds = [("cycles", lambda: rep.build_scaling(sweep, "cycles")),
                   ("utilization", lambda: rep.build_scaling(sweep, "utilization")),
-                  ("pareto", lambda: rep.build_pareto(sweep))]
+                  ("pareto", lambda: rep.build_pareto(sweep)),
+                  ("pareto_energy", lambda: rep.build_pareto(sweep, "energy")),
+                  ("pareto_area", lambda: rep.build_pareto(sweep, "area"))]
         for w, df, v, stem in rep.heatmap_groups(sweep):
             builds.append((stem, lambda w=w, df=df, v=v: rep.build_heatmap(sweep, w, df, v)))
         for name, build in builds:
@@ -520,7 +544,7 @@ class PageInChromium(unittest.TestCase):
             m = re.search(r'<pre id="probe-result">(.*?)</pre>', res.stdout, re.S)
             self.assertTrue(m, "the probe did not run")
             p = json.loads(html.unescape(m.group(1)))
-            self.assertEqual(len(p["images"]), 8)
+            self.assertEqual(len(p["images"]), 10)  # with the energy and area fronts
             # The page uses the window's width without a horizontal scroll bar ...
             self.assertLessEqual(p["scrollWidth"], p["clientWidth"], "horizontal page scroll")
             self.assertGreater(p["mainWidth"], 0.95 * p["clientWidth"], "page not full width")

@@ -452,6 +452,24 @@ INSTANTIATE_TEST_SUITE_P(
                 run_with({"--seed", "18446744073709551616"}),
                 {"--seed '18446744073709551616': expected an integer from 0 to "
                  "18446744073709551615"}},
+        BadCase{"EnergyTableUnknownKey",
+                run_with({"--energy-table", "t.yaml"}),
+                {"error: t.yaml:2: key 'sram_pj': unknown; allowed: technology_nm, energy, area, "
+                 "mac_pj"},
+                {{"t.yaml", "energy:\n  sram_pj: 3\n"}}},
+        BadCase{"EnergyTableNegative",
+                run_with({"--energy-table", "t.yaml"}),
+                {"error: t.yaml:1: key 'dram_read_pj_per_byte': '-5' is not allowed; expected a "
+                 "number from 0 to 1e+06"},
+                {{"t.yaml", "dram_read_pj_per_byte: -5\n"}}},
+        BadCase{"EnergyTableBinary",
+                run_with({"--energy-table", "b.yaml"}),
+                {"error: b.yaml: not a text file (byte 0x7f at offset 0); expected a YAML energy "
+                 "table"},
+                {{"b.yaml", kBinary}}},
+        BadCase{"EnergyTableMissing",
+                run_with({"--energy-table", "none.yaml"}),
+                {"error: --energy-table 'none.yaml': "}},
         BadCase{"SramNonNumeric",
                 run_with({"--ifmap-sram-kb", "lots"}),
                 {"--ifmap-sram-kb 'lots': expected an integer from 1 to 1073741824"}},
