@@ -87,6 +87,11 @@ TEST(CanonicalCache, DamagedOrForeignEntriesAreSimulatedAgain) {
   EXPECT_EQ(canonical_kernels(hw).source, "cached: " + entry.string());  // rewritten whole
 
   nlohmann::json j = nlohmann::json::parse(std::ifstream(entry));
+  nlohmann::json wrong = j;
+  wrong["matrix_multiply"]["cycles"] = "12345";  // a field of another type
+  std::ofstream(entry) << wrong.dump();
+  EXPECT_EQ(canonical_kernels(hw).source, "simulated");
+
   j["key"] = "another hardware";  // a file-name collision
   j["matrix_multiply"]["cycles"] = 1;
   std::ofstream(entry) << j.dump();
