@@ -6,6 +6,7 @@
 #include <deque>
 #include <systemc>
 
+#include "models/sim_time.hpp"
 #include "models/types.hpp"
 
 namespace ssim {
@@ -47,7 +48,7 @@ class ArrayModel : public sc_core::sc_module {
   const ArrayStats& stats() const { return stats_; }
   const ArrayConfig& config() const { return cfg_; }
   // Job-relative cycle of the current simulation time (of the local clock while it is on).
-  int64_t job_cycle() const;
+  int64_t job_cycle() const { return clock_.now(); }
 
   // Whether the model knows every tile's timing when the tile is submitted (the fast model): the
   // controller may then run a job on its own clock, without a SystemC wait per event
@@ -55,7 +56,7 @@ class ArrayModel : public sc_core::sc_module {
   virtual bool synchronous() const { return false; }
   // The local clock: while on (cycle >= 0), job_cycle() is `cycle`, pop_done() compares with it,
   // and finished tiles send no notification. set_local_cycle(-1) turns it off (configure() too).
-  void set_local_cycle(int64_t cycle) { local_ = cycle; }
+  void set_local_cycle(int64_t cycle) { clock_.local = cycle; }
   // End cycle of the oldest finished tile not yet taken (-1: none).
   int64_t next_done_cycle() const { return done_.empty() ? -1 : done_.front().end_cycle; }
 
@@ -64,18 +65,17 @@ class ArrayModel : public sc_core::sc_module {
   void finish_tile(uint64_t id, int64_t end_cycle);
   // Records that a tile has read all of its operands by `read_cycle` (job-relative).
   void reads_done(uint64_t id, int64_t read_cycle, bool stationary = false, bool notify = true);
-  // Absolute cycle -> SystemC time of its middle (when the array evaluates it).
-  sc_core::sc_time eval_time(int64_t job_cycle) const;
+  // Job cycle -> SystemC time of its middle (when the array evaluates it).
+  sc_core::sc_time eval_time(int64_t job_cycle) const { return clock_.eval_time(job_cycle); }
 
   ArrayConfig cfg_;
-  int64_t origin_ = 0;
+  JobClock clock_;
   const GemmData* data_ = nullptr;
   ArrayStats stats_;
   std::deque<TileDone> done_;
   std::deque<TileDone> reads_;  // not necessarily in cycle order
   uint64_t submitted_ = 0;      // tiles submitted this job (models count them in submit())
   uint64_t finished_ = 0;       // tiles passed to finish_tile()
-  int64_t local_ = -1;          // the local clock's cycle (-1: off, SystemC time rules)
 };
 
 }  // namespace ssim

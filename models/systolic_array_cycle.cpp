@@ -187,7 +187,7 @@ int64_t SystolicArrayCycle::decoupling_limit() const {
   const uint64_t per = cycle_period().value();
   const uint64_t pv = p.value();
   if (pv == 0) return std::numeric_limits<int64_t>::min();
-  return int64_t((pv - 1) / per) - origin_;  // the last cycle that starts before P
+  return int64_t((pv - 1) / per) - clock_.origin;  // the last cycle that starts before P
 }
 
 void SystolicArrayCycle::step(int64_t n) {

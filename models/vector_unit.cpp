@@ -132,13 +132,12 @@ VectorUnit::VectorUnit(sc_core::sc_module_name name)
 void VectorUnit::configure(const VectorConfig& cfg, int64_t origin) {
   validate_vector_config(cfg);
   cfg_ = cfg;
-  origin_ = origin;
+  clock_ = JobClock{origin, -1};
   stats_ = VectorStats{};
   done_.clear();
   submitted_ = finished_ = 0;
   prev_start_ = prev_issue_ = 0;
   prev_end_ = -1;
-  local_ = -1;
 }
 
 void VectorUnit::submit(const VectorCmd& cmd) {
@@ -178,28 +177,14 @@ void VectorUnit::submit(const VectorCmd& cmd) {
 
   ++finished_;
   done_.push_back(VectorDone{cmd.id, start, end});
-  if (local_ >= 0) return;  // the controller's local clock takes it (next_done_cycle)
-  const sc_core::sc_time at = eval_time(end);
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  done_events.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
+  clock_.notify_at(done_events, end);
 }
 
 bool VectorUnit::pop_done(VectorDone& out) {
-  if (done_.empty()) return false;
-  if (local_ >= 0 ? done_.front().end_cycle >= local_
-                  : eval_time(done_.front().end_cycle) > sc_core::sc_time_stamp())
-    return false;
+  if (done_.empty() || !clock_.reached(done_.front().end_cycle)) return false;
   out = done_.front();
   done_.pop_front();
   return true;
-}
-
-int64_t VectorUnit::job_cycle() const {
-  return local_ >= 0 ? local_ : now_cycle() - origin_;
-}
-
-sc_core::sc_time VectorUnit::eval_time(int64_t job_cycle) const {
-  return cycle_start(origin_ + job_cycle) + half_cycle();
 }
 
 }  // namespace ssim

@@ -11,6 +11,7 @@
 #include <deque>
 #include <systemc>
 
+#include "models/sim_time.hpp"
 #include "models/types.hpp"
 
 namespace ssim {
@@ -125,17 +126,15 @@ class VectorUnit : public sc_core::sc_module {
   const VectorStats& stats() const { return stats_; }
   const VectorConfig& config() const { return cfg_; }
   // Job-relative cycle of the current simulation time (of the local clock while it is on).
-  int64_t job_cycle() const;
+  int64_t job_cycle() const { return clock_.now(); }
   // The controller's local clock, as ArrayModel::set_local_cycle (the unit is synchronous: a
   // command's timing is known when it is submitted).
-  void set_local_cycle(int64_t cycle) { local_ = cycle; }
+  void set_local_cycle(int64_t cycle) { clock_.local = cycle; }
   int64_t next_done_cycle() const { return done_.empty() ? -1 : done_.front().end_cycle; }
 
  private:
-  sc_core::sc_time eval_time(int64_t job_cycle) const;
-
   VectorConfig cfg_;
-  int64_t origin_ = 0;
+  JobClock clock_;
   VectorStats stats_;
   std::deque<VectorDone> done_;
   uint64_t submitted_ = 0;
@@ -144,7 +143,6 @@ class VectorUnit : public sc_core::sc_module {
   int64_t prev_start_ = 0;
   int64_t prev_issue_ = 0;
   int64_t prev_end_ = -1;
-  int64_t local_ = -1;  // the local clock's cycle (-1: off)
 };
 
 }  // namespace ssim
