@@ -857,7 +857,7 @@ def build_heatmap(sweep: Sweep, workload: str, dataflow: str, variant: tuple):
 
     from matplotlib.ticker import PercentFormatter
 
-    from ssim_plot.rundata import name_pattern
+    from ssim_plot.views import name_pattern
 
     figures = _figures_module()
     pts = sorted((p for p in sweep.ok_points if p.workload == workload

@@ -19,7 +19,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from . import units  # noqa: E402
-from .rundata import Run, net_layers, roofline_data  # noqa: E402
+from .rundata import Run  # noqa: E402
+from .views import net_layers, roofline_data  # noqa: E402
 
 PNG_DPI = 110
 SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', 'Liberation Sans', Arial, sans-serif"

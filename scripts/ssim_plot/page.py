@@ -8,7 +8,8 @@ import json
 import os
 
 from . import units
-from .rundata import Run, roofline_data
+from .rundata import Run
+from .views import roofline_data
 
 DATAFLOW_NAMES = {"os": "output stationary", "ws": "weight stationary",
                   "is": "input stationary"}
