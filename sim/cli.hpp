@@ -53,21 +53,6 @@ GemmShape parse_gemm_flag(const std::string& value);
 // presets when there is no such file or preset.
 std::string resolve_config(const std::string& value);
 
-// Fails early (before a possibly long run) when `dir` cannot become a writable folder: throws
-// InputError "--out 'DIR': ...".
-void check_out_dir(const std::string& dir);
-
-// A message as one line: line breaks become "; ", other control characters spaces (SystemC's
-// reports, for one, span several lines).
-std::string one_line(const std::string& msg);
-
-// Every message the user reads (error and note lines) goes through this one helper: one_line(),
-// with each quoted value longer than kMaxQuotedValue bytes cut in the middle with "..." (a 900 KB
-// value in a file or a flag is not echoed whole), and the line cut at kMaxMessage bytes.
-constexpr size_t kMaxQuotedValue = 160;
-constexpr size_t kMaxMessage = 2000;
-std::string message_line(const std::string& msg);
-
 // Boost's option list without trailing spaces and without runs of blank lines.
 std::string tidy(const boost::program_options::options_description& desc);
 

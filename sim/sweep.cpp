@@ -33,6 +33,7 @@
 #include <thread>
 
 #include "sim/cli.hpp"
+#include "sim/out_folder.hpp"
 #include "sim/progress.hpp"
 #include "sim/report_table.hpp"
 #include "sim/run_outputs.hpp"
