@@ -74,6 +74,11 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   m.configure(cfg.array, origin);
   t.vector_unit.configure(cfg.vector, origin);
   m.bind_data(data);
+  // --traces: the observer sees this job's transfers and folds (sim/report/traces.*).
+  TraceObserver* trace = trace_observer_slot();
+  t.controller.set_trace(trace);
+  t.dram.set_trace(trace);
+  m.set_trace(trace);
   t.controller.start(prog, m, origin, link);
   sc_core::sc_start();
   if (!t.controller.finished())
@@ -113,6 +118,11 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.filter = t.filter.stats();
   r.ofmap = t.ofmap.stats();
   m.bind_data(nullptr);
+  if (trace) {
+    t.controller.set_trace(nullptr);
+    t.dram.set_trace(nullptr);
+    m.set_trace(nullptr);
+  }
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <systemc>
 
 #include "models/sim_time.hpp"
+#include "models/trace_observer.hpp"
 #include "models/types.hpp"
 
 namespace ssim {
@@ -59,6 +60,8 @@ class ArrayModel : public sc_core::sc_module {
   void set_local_cycle(int64_t cycle) { clock_.local = cycle; }
   // End cycle of the oldest finished tile not yet taken (-1: none).
   int64_t next_done_cycle() const { return done_.empty() ? -1 : done_.front().end_cycle; }
+  // Sees every fold segment scheduled (--traces; only the fast model reports them).
+  void set_trace(TraceObserver* t) { trace_ = t; }
 
  protected:
   // Records a finished tile (job-relative end cycle) and schedules its notification.
@@ -76,6 +79,7 @@ class ArrayModel : public sc_core::sc_module {
   std::deque<TileDone> reads_;  // not necessarily in cycle order
   uint64_t submitted_ = 0;      // tiles submitted this job (models count them in submit())
   uint64_t finished_ = 0;       // tiles passed to finish_tile()
+  TraceObserver* trace_ = nullptr;
 };
 
 }  // namespace ssim

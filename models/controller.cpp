@@ -228,6 +228,7 @@ void Controller::issue_store(int64_t tile, int64_t now) {
   if (o.stage && prog_->ofmap_on_chip) {
     o.free_at = now;  // the outputs stay in the buffer for the next op (no channel)
   } else {
+    if (trace_) trace_->dram_tag(TraceObserver::Cause::Store, 2, tile, o.last_step);
     o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
   }
   result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
@@ -299,6 +300,7 @@ bool Controller::act(int64_t now) {
         sp.occupy(h, o.acc_bytes);
       }
       sp.count_writes(uint64_t(o.elements));
+      if (trace_) trace_->dram_tag(TraceObserver::Cause::OutLoad, 2, l.block, int64_t(l.step));
       o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
       ++next_load_;
       changed = true;
@@ -317,6 +319,7 @@ bool Controller::act(int64_t now) {
       b.ready = now;  // a view of a tensor already in the buffer
     } else {
       sp.count_writes(uint64_t(b.bytes / input_bytes_));
+      if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, int64_t(l.step));
       b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
     }
     ++next_load_;
@@ -381,6 +384,7 @@ bool Controller::act(int64_t now) {
         buf_[2]->count_writes(c);
         if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
       }
+      if (trace_) trace_->step(j);
       TileCmd cmd;
       cmd.id = j;
       cmd.folds = s.folds;
@@ -418,6 +422,7 @@ bool Controller::prefetch(int64_t now) {
     PrefetchBlock pb;
     pb.bytes = next_filter_[p];
     pb.issued = now;  // job cycles until the job ends (then counted from its end)
+    if (trace_) trace_->dram_tag(TraceObserver::Cause::Prefetch, 1, int64_t(p), -1);
     pb.ready = dram_->request_at(now, Operand::Filter, DramDir::Read, pb.bytes);
     result_.prefetched.push_back(pb);
     changed = true;

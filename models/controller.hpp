@@ -101,6 +101,8 @@ class Controller : public sc_core::sc_module {
   void start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link = nullptr);
 
   bool finished() const { return finished_; }
+  // Tags every DRAM request and array step for a trace writer (--traces; nullptr: none).
+  void set_trace(TraceObserver* t) { trace_ = t; }
   const ControllerResult& result() const { return result_; }
 
  private:
@@ -184,6 +186,7 @@ class Controller : public sc_core::sc_module {
   int64_t last_stage_out_ = -1;       // latest cycle a final tile left the output stage
   bool finished_ = true;
   ControllerResult result_;
+  TraceObserver* trace_ = nullptr;
 };
 
 }  // namespace ssim

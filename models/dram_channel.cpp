@@ -106,11 +106,13 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
   if (params_.unlimited) {
     first = last = ready = cycle;
     account_window(cycle / params_.peak_window, amount);
+    if (trace_) trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, 0, 0, 0);
   } else {
     const Units start = std::max(Units(cycle) * per_cycle_, free_at_);
     const Units end = start + amount;
     free_at_ = end;
     busy_units_ += amount;
+    if (trace_) trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, start, end, per_cycle_);
     first = div_units(start, per_cycle_);
     const int64_t end_ceil = div_units(end + per_cycle_ - 1, per_cycle_);
     last = end_ceil - 1;

@@ -18,6 +18,7 @@
 #include <systemc>
 
 #include "models/program.hpp"
+#include "models/trace_observer.hpp"
 
 namespace ssim {
 
@@ -83,6 +84,8 @@ class DramChannel : public sc_core::sc_module {
 
   const DramParams& params() const { return params_; }
   const DramStats& stats() const;
+  // Sees every request as it is served (--traces; nullptr: none).
+  void set_trace(TraceObserver* t) { trace_ = t; }
 
  private:
   using Units = __int128;  // time in units of 1 / per_cycle_ of a cycle; 1 unit = 1 micro-byte
@@ -102,6 +105,7 @@ class DramChannel : public sc_core::sc_module {
   Units cur_window_units_ = 0;
   Units peak_units_ = 0;
   mutable DramStats stats_;
+  TraceObserver* trace_ = nullptr;
 };
 
 }  // namespace ssim

@@ -61,6 +61,7 @@ int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {
     s1_ = s;
     t1_ = T;
     last_read_ = s + T + std::max(r, c) - 2;
+    if (trace_) trace_->fold(f, s, s, end);
   } else {
     int64_t p = 0, s = 0;
     if (f.cont) {  // no preload: the stream goes on behind the previous segment
@@ -79,6 +80,7 @@ int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {
     }
     end = s + T + R + c - 3;
     act = f.cont ? s : p;
+    if (trace_) trace_->fold(f, p, s, end);
     s1_ = s;
     t1_ = T;
     last_read_ = s + T + r - 2;

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
-  libonnx-dev libprotobuf-dev
+  libonnx-dev libprotobuf-dev zlib1g-dev
   python3 python3-matplotlib python3-onnx python3-torch python3-torchvision
   python3-dev pybind11-dev python3-pandas dpkg-dev
   time

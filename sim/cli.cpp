@@ -71,6 +71,13 @@ const RunOption kRunOptions[] = {
      "also draw the roofline, utilization and time-breakdown figures and write report.html "
      "(needs python3-matplotlib)"},
     {"quiet", nullptr, "print nothing on success (errors still go to stderr)"},
+    {"traces", "on|gz",
+     "write SCALE-Sim's six cycle traces per GEMM op into OUT/layer<N>/ (gz: gzip-compressed; "
+     "--traces alone: on; fast fidelity; docs/report-format.md)"},
+    {"trace-layers", "LIST", "trace only these GEMM ops or layers (comma-separated names)"},
+    {"trace-cycles", "A:B", "trace only cycles A to B of each op (inclusive)"},
+    {"trace-limit", "BYTES",
+     "refuse to run when the traces would exceed this size (K, M, G suffixes) [default: 2G]"},
 };
 
 const RunOption kOtherOptions[] = {
@@ -277,6 +284,10 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   constexpr char kPercent = '\x1f';
   std::vector<std::string> args = args_in;
   // SCALE-Sim's spellings: -c CFG, -t TOPOLOGY, -p OUTDIR, -i conv|gemm.
+  // --traces without a value means on.
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--traces" && (i + 1 == args.size() || args[i + 1].rfind("--", 0) == 0))
+      args[i] = "--traces=on";
   for (std::string& a : args) {
     if (a == "-c")
       a = "--config";
@@ -366,7 +377,12 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
     if (seen["energy-table"].empty()) throw InputError("--energy-table '': expected a file name");
     opts.hw.energy = parse_energy_table_file(seen["energy-table"]);
   }
-  if (const std::string n = unmodelled_note(opts.hw); !n.empty()) opts.notes.push_back(n);
+  if (seen.count("traces")) parse_traces_flag(seen["traces"], opts.traces);
+  if (seen.count("trace-layers")) parse_trace_layers_flag(seen["trace-layers"], opts.traces);
+  if (seen.count("trace-cycles")) parse_trace_cycles_flag(seen["trace-cycles"], opts.traces);
+  if (seen.count("trace-limit")) parse_trace_limit_flag(seen["trace-limit"], opts.traces);
+  if (const std::string n = unmodelled_note(opts.hw, opts.traces.on); !n.empty())
+    opts.notes.push_back(n);
 
   if (opts.action == CliAction::PrintConfig) return opts;
   opts.report = seen.count("report") > 0;
@@ -567,9 +583,37 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                     ops.size() + (opts.report ? 2 : 0), 0, cost,
                     Progress::Style{"run", "ops", 1.0, 1.0});
   bool phase_is_run = true;  // false: the roofline's kernels (always in fast fidelity)
+  // --traces: streamed into a folder beside the output folder while the run goes, moved into it
+  // with the other results, removed when the run fails (traces.hpp).
+  std::unique_ptr<TraceSession> traces;
+  struct TraceCleanup {
+    std::unique_ptr<TraceSession>* t;
+    ~TraceCleanup() {
+      if (!*t) return;
+      TraceSession::activate(nullptr);
+      std::error_code ec;
+      fs::remove_all((*t)->dir(), ec);
+    }
+  } trace_cleanup{&traces};
   try {
+    check_traces(opts.hw, opts.traces, ops);
+    if (opts.traces.on) {
+      const fs::path out = fs::absolute(opts.out_dir).lexically_normal();
+      const fs::path parent = out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
+      const std::string base = out.has_filename() ? out.filename().string() : out.parent_path().filename().string();
+      traces = std::make_unique<TraceSession>(
+          opts.hw, opts.traces,
+          (parent / ("." + base + ".traces-" + std::to_string(::getpid()))).string());
+      fs::remove_all(traces->dir());
+      fs::create_directories(traces->dir());
+      TraceSession::activate(traces.get());
+    }
     result = run_network(opts.hw, net, opts.seed,
                          [&](const Op& op) { progress.item_done(op_cost(opts.hw, op)); });
+    if (traces) {
+      TraceSession::activate(nullptr);
+      traces->finish();
+    }
     phase_is_run = false;
     if (opts.report) {                         // the roofline's dots only
       canonical = canonical_kernels(opts.hw);  // from the cache when computed before
@@ -605,6 +649,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     write_run_folder(opts.out_dir, opts.hw, result, canonical,
                      RunRecord{opts.seed, workload_fingerprint(ops)});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
+    if (traces) {  // the layer folders into the output folder, replacing a previous run's
+      for (const std::string& f : traces->folders()) {
+        const fs::path to = fs::path(opts.out_dir) / f;
+        fs::remove_all(to);
+        fs::rename(fs::path(traces->dir()) / f, to);
+      }
+    }
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
         << std::endl;

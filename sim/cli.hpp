@@ -13,6 +13,7 @@
 #include "models/types.hpp"
 #include "sim/config.hpp"
 #include "sim/gemm_run.hpp"
+#include "sim/report/traces.hpp"
 #include "workloads/layer.hpp"
 
 namespace ssim {
@@ -33,6 +34,7 @@ struct CliOptions {
   std::optional<GemmShape> gemm;    // --gemm M,N,K
   std::optional<Network> workload;  // --workload NAME|FILE, loaded and validated
   bool report = false;              // --report: figures and report.html after the run
+  TraceOptions traces;              // --traces, --trace-layers, --trace-cycles, --trace-limit
 
   std::string out_dir;             // --out, or results/<run_name>
   uint64_t seed = 1;               // --seed

@@ -559,19 +559,19 @@ HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   return parse_cfg_text(text, path, std::move(base), extras);
 }
 
-std::string unmodelled_note(const HwSpec& hw) {
+std::string unmodelled_note(const HwSpec& hw, bool traces) {
   const HwSpec d;
   std::string set;
   for (const char* key : {"MemoryBanks", "IfmapOffset", "FilterOffset", "OfmapOffset"}) {
+    if (traces && std::strcmp(key, "MemoryBanks") != 0) continue;  // trace addresses use them
     for (const KeySpec& k : key_specs()) {
       if (std::strcmp(k.key, key) != 0 || k.get(hw) == k.get(d)) continue;
       set += (set.empty() ? "" : ", ") + std::string(key) + " " + k.get(hw);
     }
   }
   if (set.empty()) return "";
-  return "note: " + set +
-         ": read but not modelled, no result depends on it (DRAM banks and trace addresses; "
-         "docs/config.md)";
+  return "note: " + set + ": read but not modelled, no result depends on it (DRAM banks" +
+         (traces ? "" : " and trace addresses without --traces") + "; docs/config.md)";
 }
 
 std::vector<CfgEntry> cfg_entries(const HwSpec& hw) {

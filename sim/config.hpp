@@ -111,7 +111,8 @@ std::vector<CfgEntry> cfg_entries(const HwSpec& hw);
 // The keys systolic-sim reads and checks but does not model (MemoryBanks, IfmapOffset,
 // FilterOffset, OfmapOffset): one note line naming those set to a non-default value, e.g.
 // "note: MemoryBanks 4: read but not modelled, no result depends on it", or "" if none is.
-std::string unmodelled_note(const HwSpec& hw);
+// With `traces` (--traces) the offsets are used (trace addresses) and only MemoryBanks is named.
+std::string unmodelled_note(const HwSpec& hw, bool traces = false);
 
 // Checks every field of a spec built in code against the same ranges the file reader enforces.
 void validate_hw(const HwSpec& hw);

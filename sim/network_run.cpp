@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "sim/op_run.hpp"
+#include "sim/report/traces.hpp"
 #include "sim/tiler.hpp"
 
 namespace ssim {
@@ -191,6 +192,8 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
         }
       }
       OpLinkStats ls;
+      TraceSession* trace = TraceSession::active();  // --traces
+      if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog, nullptr);
       if (const GemmOp* g = as_gemm(op)) {
         GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl, &link, &prog);
         row = gemm_row(hw, r, g->repeat);
@@ -212,6 +215,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
         row = vector_row(hw, r);
         ls = r.link;
       }
+      if (trace) trace->end_op(row.total_cycles);
       row.prefetched_weight_bytes = uint64_t(ls.carried_bytes);
       row.overlap_cycles = ls.overlap_cycles;
       // The next op continues where this one handed off.

@@ -337,7 +337,8 @@ TEST(CliTest, DefaultOutputFolderIsResultsSlashRunName) {
   // The file sets keys that are read but not modelled: one note says so (nothing else).
   EXPECT_EQ(r.err,
             "note: MemoryBanks 2, FilterOffset 3000000, OfmapOffset 7000000: read but not "
-            "modelled, no result depends on it (DRAM banks and trace addresses; docs/config.md)\n");
+            "modelled, no result depends on it (DRAM banks and trace addresses without --traces; "
+            "docs/config.md)\n");
   const fs::path csv = cwd.path / "results" / "colon_form_12x14" / "gemm_results.csv";
   ASSERT_TRUE(fs::exists(csv));
   size_t lines = 0;

@@ -942,11 +942,17 @@ TEST(RobustMessages, KeysNotModelledPrintANote) {
   EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--out", out}).notes), "");
   EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--memory-banks", "4", "--out", out}).notes),
             "note: MemoryBanks 4: read but not modelled, no result depends on it (DRAM banks and "
-            "trace addresses; docs/config.md)\n");
+            "trace addresses without --traces; docs/config.md)\n");
   write_file(t.path / "c.cfg", "[architecture_presets]\nIfmapOffset: 5\nMemoryBanks: 1\n");
   const std::string cfg_notes = notes_of(
       parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(), "--out", out}).notes);
   EXPECT_EQ(cfg_notes.rfind("note: IfmapOffset 5: read but not modelled", 0), 0u) << cfg_notes;
+  // With --traces the offsets place the trace addresses: only MemoryBanks is named.
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(),
+                                "--traces", "--out", out})
+                         .notes),
+            "note: MemoryBanks 1: read but not modelled, no result depends on it (DRAM "
+            "banks; docs/config.md)\n");
   const SweepSpec sw = parse_sweep_args(
       {"--gemm", "4,4,4", "--arrays", "4x4", "--memory-banks", "1,2", "--out", out});
   EXPECT_NE(notes_of(sw.notes).find("note: --memory-banks 1,2: MemoryBanks is read but not "
