@@ -112,7 +112,8 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
     const Units end = start + amount;
     free_at_ = end;
     busy_units_ += amount;
-    if (trace_) trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, start, end, per_cycle_);
+    if (trace_)
+      trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, start, end, per_cycle_);
     first = div_units(start, per_cycle_);
     const int64_t end_ceil = div_units(end + per_cycle_ - 1, per_cycle_);
     last = end_ceil - 1;

@@ -40,6 +40,8 @@ inline TraceObserver*& trace_observer_slot() {
   static TraceObserver* slot = nullptr;
   return slot;
 }
-inline void set_trace_observer(TraceObserver* t) { trace_observer_slot() = t; }
+inline void set_trace_observer(TraceObserver* t) {
+  trace_observer_slot() = t;
+}
 
 }  // namespace ssim

@@ -599,8 +599,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     check_traces(opts.hw, opts.traces, ops);
     if (opts.traces.on) {
       const fs::path out = fs::absolute(opts.out_dir).lexically_normal();
-      const fs::path parent = out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
-      const std::string base = out.has_filename() ? out.filename().string() : out.parent_path().filename().string();
+      const fs::path parent =
+          out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
+      const std::string base =
+          out.has_filename() ? out.filename().string() : out.parent_path().filename().string();
       traces = std::make_unique<TraceSession>(
           opts.hw, opts.traces,
           (parent / ("." + base + ".traces-" + std::to_string(::getpid()))).string());

@@ -98,7 +98,9 @@ bool trace_selected(const TraceOptions& o, const GemmOp& op) {
 
 namespace {
 
-int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t cdiv(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 int digits(int64_t x) {
   int d = 1;
@@ -141,9 +143,9 @@ uint64_t estimate_trace_bytes(const HwSpec& hw, const TraceOptions& o, const std
         break;
     }
     if (!hw.dram_stall_free() && o.windowed)
-      words = std::min(words, window * 3 *
-                                  std::ceil(hw.dram_bw() / double(std::min(hw.input_bytes,
-                                                                           hw.output_bytes))));
+      words = std::min(
+          words,
+          window * 3 * std::ceil(hw.dram_bw() / double(std::min(hw.input_bytes, hw.output_bytes))));
     total += double(g->repeat) * (sram + words * entry);
   }
   return total >= 1.8e19 ? std::numeric_limits<uint64_t>::max() : uint64_t(total);
@@ -157,8 +159,9 @@ void check_traces(const HwSpec& hw, const TraceOptions& o, const std::vector<Op>
     return;
   }
   if (hw.fidelity != Fidelity::Fast)
-    throw InputError("--traces with --fidelity cycle: traces are expanded from the fast model's "
-                     "fold schedule (the same cycles as the cycle model's); use --fidelity fast");
+    throw InputError(
+        "--traces with --fidelity cycle: traces are expanded from the fast model's "
+        "fold schedule (the same cycles as the cycle model's); use --fidelity fast");
   for (const std::string& n : o.layers) {
     bool found = false;
     for (const Op& op : ops)
@@ -167,8 +170,7 @@ void check_traces(const HwSpec& hw, const TraceOptions& o, const std::vector<Op>
       std::string names;
       int shown = 0;
       for (const Op& op : ops)
-        if (const GemmOp* g = as_gemm(op); g && shown < 8)
-          names += (shown++ ? ", " : "") + g->name;
+        if (const GemmOp* g = as_gemm(op); g && shown < 8) names += (shown++ ? ", " : "") + g->name;
       throw InputError("--trace-layers '" + n +
                        "': no GEMM op or layer of that name in the workload (GEMM ops: " + names +
                        (shown == 8 ? ", ..." : "") + "; layers.csv lists them all)");
@@ -195,7 +197,7 @@ class Sink {
   void open(const std::string& path, bool gz) {
     path_ = path;
     if (gz) {
-      gz_ = gzopen(path.c_str(), "wb6");
+      gz_ = gzopen(path.c_str(), "wb1");
       if (!gz_) throw std::system_error(errno, std::generic_category(), "cannot write " + path);
     } else {
       f_ = std::fopen(path.c_str(), "wb");
@@ -262,7 +264,7 @@ struct Box {  // a bounding box of fold ranges: rows [r0, r1) x cols [c0, c1)
 struct BlockInfo {  // an ifmap or filter block, or an output tile
   Box box;
   int64_t copy = 0;
-  int64_t bytes = 0;  // load bytes (blocks); store bytes (tiles)
+  int64_t bytes = 0;           // load bytes (blocks); store bytes (tiles)
   int64_t psum = 0, side = 0;  // tiles: partial sums and a fused add's operand reloaded
 };
 
@@ -537,9 +539,8 @@ struct TraceSession::Impl {
 
   void emit_until(int64_t limit) {  // writes the SRAM rows of cycles < limit
     int64_t c = std::max(emitted, o.first_cycle);
-    const int64_t stop = std::min(limit, o.last_cycle == std::numeric_limits<int64_t>::max()
-                                             ? limit
-                                             : o.last_cycle + 1);
+    const int64_t stop = std::min(
+        limit, o.last_cycle == std::numeric_limits<int64_t>::max() ? limit : o.last_cycle + 1);
     while (c < stop) {
       while (!active.empty() && active.front().end < c) active.pop_front();
       if (active.empty()) break;
@@ -566,11 +567,11 @@ struct TraceSession::Impl {
       ++c;
     }
     emitted = std::max(emitted, limit);
+    // Segments that ended before the limit are written (or outside the window): drop them.
+    while (!active.empty() && active.front().end < emitted) active.pop_front();
   }
 
-  int64_t start_of(const ActiveFold& a) const {
-    return df == Dataflow::OS || a.f.cont ? a.s : a.p;
-  }
+  int64_t start_of(const ActiveFold& a) const { return df == Dataflow::OS || a.f.cont ? a.s : a.p; }
 
   void set(int x, int64_t port, int64_t addr) {
     int64_t& e = row[x][size_t(port)];
@@ -604,14 +605,16 @@ struct TraceSession::Impl {
     }
     for (int64_t i = i0; i <= i1; ++i) {
       const int64_t t = c - s - i;
-      ws ? set(0, i, am.a(f.m0 + t, f.k0 + i, a.copy)) : set(1, i, am.b(f.k0 + i, f.n0 + t, a.copy));
+      ws ? set(0, i, am.a(f.m0 + t, f.k0 + i, a.copy))
+         : set(1, i, am.b(f.k0 + i, f.n0 + t, a.copy));
     }
     // Outputs leave PE(R-1, j) in cycle s + t + R - 1 + j.
     const int64_t j0 = std::max<int64_t>(0, c - s - (R - 1) - T + 1);
     const int64_t j1 = std::min(cc - 1, c - s - (R - 1));
     for (int64_t j = j0; j <= j1; ++j) {
       const int64_t t = c - s - (R - 1) - j;
-      ws ? set(2, j, am.c(f.m0 + t, f.n0 + j, a.copy)) : set(2, j, am.c(f.m0 + j, f.n0 + t, a.copy));
+      ws ? set(2, j, am.c(f.m0 + t, f.n0 + j, a.copy))
+         : set(2, j, am.c(f.m0 + j, f.n0 + t, a.copy));
     }
   }
 
@@ -634,7 +637,9 @@ const char* const kSramNames[3] = {"IFMAP_SRAM_TRACE", "FILTER_SRAM_TRACE", "OFM
 const char* const kDramNames[3] = {"IFMAP_DRAM_TRACE", "FILTER_DRAM_TRACE", "OFMAP_DRAM_TRACE"};
 }  // namespace
 
-TraceSession* TraceSession::active() { return active_session(); }
+TraceSession* TraceSession::active() {
+  return active_session();
+}
 void TraceSession::activate(TraceSession* s) {
   active_session() = s;
   set_trace_observer(s);
@@ -708,7 +713,9 @@ void TraceSession::end_op(int64_t total_cycles) {
   impl_->carried_shift = total_cycles;
 }
 
-void TraceSession::finish() { impl_->close_op(); }
+void TraceSession::finish() {
+  impl_->close_op();
+}
 
 void TraceSession::dram_tag(Cause cause, int op, int64_t block, int64_t) {
   impl_->cause = cause;
@@ -783,10 +790,13 @@ void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t 
   ActiveFold a{f, preload, stream, end, m.copy};
   if (m.emitted == std::numeric_limits<int64_t>::min())
     m.emitted = m.df == Dataflow::OS || f.cont ? stream : preload;
-  m.active.push_back(a);
-  // Keep the list ordered by end for pruning from the front.
-  std::stable_sort(m.active.begin(), m.active.end(),
-                   [](const ActiveFold& x, const ActiveFold& y) { return x.end < y.end; });
+  // Ordered by end, for pruning from the front; a segment after the window is not kept.
+  if (m.start_of(a) <= m.o.last_cycle && a.end >= m.o.first_cycle)
+    m.active.insert(std::upper_bound(m.active.begin(), m.active.end(), a,
+                                     [](const ActiveFold& x, const ActiveFold& y) {
+                                       return x.end < y.end;
+                                     }),
+                    a);
   m.emit_until(lb);
 }
 

@@ -951,7 +951,11 @@ TEST(RobustMessages, KeysNotModelledPrintANote) {
   EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(),
                                 "--traces", "--out", out})
                          .notes),
-            "note: MemoryBanks 1: read but not modelled, no result depends on it (DRAM "
+            "");
+  EXPECT_EQ(notes_of(parse_cli({"--gemm", "4,4,4", "--config", (t.path / "c.cfg").string(),
+                                "--memory-banks", "4", "--traces", "--out", out})
+                         .notes),
+            "note: MemoryBanks 4: read but not modelled, no result depends on it (DRAM "
             "banks; docs/config.md)\n");
   const SweepSpec sw = parse_sweep_args(
       {"--gemm", "4,4,4", "--arrays", "4x4", "--memory-banks", "1,2", "--out", out});

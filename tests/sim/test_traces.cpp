@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -23,11 +24,11 @@ namespace fs = std::filesystem;
 // A trace file read back: its rows (cycle, then one entry per column).
 struct Trace {
   std::vector<std::vector<int64_t>> rows;
-  size_t columns = 0;         // of every row (0 if the rows differ)
-  uint64_t entries = 0;       // entries that are not -1
-  std::set<int64_t> addrs;    // distinct addresses
+  size_t columns = 0;       // of every row (0 if the rows differ)
+  uint64_t entries = 0;     // entries that are not -1
+  std::set<int64_t> addrs;  // distinct addresses
   int64_t first = -1, last = -1;
-  bool increasing = true;     // cycles strictly increasing
+  bool increasing = true;  // cycles strictly increasing
 };
 
 std::string read_text(const fs::path& p) {
@@ -96,8 +97,8 @@ struct MnkRun {
                          "IfmapOffset: 0\nFilterOffset: 10000000\nOfmapOffset: 20000000\n"
                          "Dataflow: os\nBandwidth: 10\n");
     out = dir.path / out_name;
-    std::vector<std::string> args = {"--config", "s.cfg", "--workload", "test_mnk_input.csv",
-                                     "--out", out.string(), "--quiet"};
+    std::vector<std::string> args = {"--config", "s.cfg",      "--workload", "test_mnk_input.csv",
+                                     "--out",    out.string(), "--quiet"};
     args.insert(args.end(), extra.begin(), extra.end());
     r = run_binary(args, dir.path, 300);
   }
@@ -205,7 +206,8 @@ TEST(Traces, GzAndCycleWindowGiveTheSameRows) {
   for (const char* f : kFiles) {
     const fs::path p = plain.out / "layer0" / (std::string(f) + ".csv");
     EXPECT_EQ(read_text(gz.out / "layer0" / (std::string(f) + ".csv.gz")), testutil::slurp(p)) << f;
-    const Trace all = read_trace(p), part = read_trace(win.out / "layer0" / (std::string(f) + ".csv"));
+    const Trace all = read_trace(p),
+                part = read_trace(win.out / "layer0" / (std::string(f) + ".csv"));
     std::vector<std::vector<int64_t>> want;
     for (const auto& row : all.rows)
       if (row[0] >= lo && row[0] <= hi) want.push_back(row);
@@ -232,11 +234,12 @@ TEST(Traces, GzAndCycleWindowGiveTheSameRows) {
 TEST(Traces, WsWithSpillsReplaysTheChannel) {
   TempDir dir("ssim_traces_ws");
   const fs::path out = dir.path / "o";
-  const Outcome r = run_binary({"--gemm", "70,45,90", "--array", "8x8", "--dataflow", "ws",
-                                "--fold-overlap", "on", "--ifmap-sram-kb", "1", "--filter-sram-kb",
-                                "1", "--ofmap-sram-kb", "1", "--bandwidth", "3", "--traces",
-                                "--out", out.string(), "--quiet"},
-                               dir.path, 300);
+  const Outcome r = run_binary(
+      {"--gemm",          "70,45,90", "--array",         "8x8", "--dataflow",       "ws",
+       "--fold-overlap",  "on",       "--ifmap-sram-kb", "1",   "--filter-sram-kb", "1",
+       "--ofmap-sram-kb", "1",        "--bandwidth",     "3",   "--traces",         "--out",
+       out.string(),      "--quiet"},
+      dir.path, 300);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rep = report_row(out / "SYSTOLIC_SIM_REPORT.csv");
   auto num = [&](const char* k) { return std::stoll(rep.at(k)); };
@@ -324,9 +327,10 @@ TEST(Traces, NetworkLayerSelectionAndConvInputRows) {
                        "  - {name: c2, type: conv2d, input: [12, 12, 16], filters: 8, kernel: 3, "
                        "padding: 1}\n");
   const fs::path out = dir.path / "o";
-  const Outcome r = run_binary({"--workload", "n.yaml", "--array", "8x8", "--traces",
-                                "--trace-layers", "c2", "--residency", "off", "--op-overlap", "on", "--out", out.string(), "--quiet"},
-                               dir.path, 300);
+  const Outcome r =
+      run_binary({"--workload", "n.yaml", "--array", "8x8", "--traces", "--trace-layers", "c2",
+                  "--residency", "off", "--op-overlap", "on", "--out", out.string(), "--quiet"},
+                 dir.path, 300);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_FALSE(fs::exists(out / "layer0"));
   ASSERT_TRUE(fs::exists(out / "layer1" / "IFMAP_DRAM_TRACE.csv"));
@@ -353,14 +357,110 @@ TEST(Traces, NetworkLayerSelectionAndConvInputRows) {
   // The SRAM trace marks padding taps -1: the reads it lists are the non-padding taps of the
   // 144 x 144 im2col matrix, (12 x 12 x 9 - 4 x 12 x 3 + 4) x 16, once per column fold (N = 8).
   EXPECT_EQ(int64_t(sram.entries), (12 * 12 * 9 - 4 * 12 * 3 + 4) * 16);
-  // Its weights, 3 x 3 x 16 x 8, all from DRAM, the first blocks loaded while c1 ran (--op-overlap):
-  // at cycles before c2's cycle 0.
+  // Its weights, 3 x 3 x 16 x 8, all from DRAM, the first blocks loaded while c1 ran
+  // (--op-overlap): at cycles before c2's cycle 0.
   const Trace w = read_trace(out / "layer1" / "FILTER_DRAM_TRACE.csv");
   EXPECT_EQ(int64_t(w.entries), std::stoll(row.at("dram_weight_bytes")));
   EXPECT_EQ(int64_t(w.entries), 3 * 3 * 16 * 8);
   EXPECT_EQ(w.addrs.size(), size_t(3 * 3 * 16 * 8));
   ASSERT_GT(std::stoll(row.at("prefetched_weight_bytes")), 0);
   EXPECT_LT(w.first, 0);
+}
+
+}  // namespace
+}  // namespace ssim
+
+namespace ssim {
+namespace {
+
+// Random GEMMs on small arrays, every dataflow, with and without fold overlap, buffers of 1 to 3
+// KiB (streams cut into segments, partial sums spilled), channels of 0.5 to 20 bytes per cycle or
+// stall-free: the traces replay to the run's counters. SRAM: the streamed operands' reads and the
+// outputs' writes equal the buffers' counters; the stationary operand (WS filter, IS ifmap; a
+// tile preloaded once per fold) is read r x c per fold, where the counters charge it again for
+// every segment of a fold's stream after the first (and OS outputs drain once per fold).
+TEST(Traces, RandomGemmsReplayToTheCounters) {
+  std::mt19937 rng(14);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int n = 0; n < 40; ++n) {
+    TempDir dir("ssim_traces_rand");
+    const int M = pick(1, 50), N = pick(1, 50), K = pick(1, 50), R = pick(2, 8), C = pick(2, 8);
+    const std::string df = std::vector<std::string>{"os", "ws", "is"}[size_t(pick(0, 2))];
+    std::vector<std::string> args = {
+        "--gemm",
+        std::to_string(M) + "," + std::to_string(N) + "," + std::to_string(K),
+        "--array",
+        std::to_string(R) + "x" + std::to_string(C),
+        "--dataflow",
+        df,
+        "--fold-overlap",
+        pick(0, 1) ? "on" : "off",
+        "--ifmap-sram-kb",
+        std::to_string(pick(1, 3)),
+        "--filter-sram-kb",
+        std::to_string(pick(1, 3)),
+        "--ofmap-sram-kb",
+        std::to_string(pick(1, 3)),
+        "--traces",
+        "--out",
+        (dir.path / "o").string(),
+        "--quiet"};
+    if (pick(0, 3) == 0) {
+      args.insert(args.end(), {"--unlimited-bandwidth", "on"});
+    } else {
+      args.insert(args.end(), {"--dram-bandwidth", std::to_string(pick(1, 40) / 2.0)});
+    }
+    const std::string what = testutil::describe(args);
+    const Outcome r = run_binary(args, dir.path, 300);
+    ASSERT_EQ(r.code, 0) << what << "\n" << r.err;
+    const fs::path out = dir.path / "o";
+    const auto rep = report_row(out / "SYSTOLIC_SIM_REPORT.csv");
+    const auto lay = report_row(out / "layers.csv");
+    auto num = [&](const char* k) { return std::stoll(rep.at(k)); };
+    Trace t[6];
+    for (int i = 0; i < 6; ++i)
+      t[i] = read_trace(out / "layer0" / (std::string(kFiles[i]) + ".csv"));
+    for (int i = 0; i < 6; ++i) EXPECT_TRUE(t[i].increasing) << what << " " << kFiles[i];
+    const int64_t stationary = df == "ws" ? 1 : df == "is" ? 0 : -1;
+    for (int x = 0; x < 2; ++x) {
+      if (x == stationary) {
+        // Each weight (WS) or input (IS) at least once, and once per fold: the counter's figure
+        // when no fold's stream is cut into segments (a program step per fold), less otherwise.
+        const int64_t counted = num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads");
+        EXPECT_GE(int64_t(t[x].entries), df == "ws" ? int64_t(K) * N : int64_t(K) * M) << what;
+        if (num("tiles") == num("folds")) {
+          EXPECT_EQ(int64_t(t[x].entries), counted) << what;
+        } else {
+          EXPECT_LT(int64_t(t[x].entries), counted) << what;
+        }
+      } else {
+        EXPECT_EQ(int64_t(t[x].entries), num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads"))
+            << what;
+      }
+    }
+    if (df != "os" || num("tiles") == num("folds")) {
+      EXPECT_EQ(int64_t(t[2].entries), num("sram_ofmap_writes")) << what;
+    } else {  // OS: a fold's outputs drain once, after its last segment
+      EXPECT_EQ(int64_t(t[2].entries), int64_t(M) * N) << what;
+    }
+    EXPECT_EQ(std::min(t[0].first, t[1].first), num("array_first_cycle")) << what;
+    EXPECT_EQ(t[2].last, num("array_last_cycle")) << what;
+    // DRAM: 1-byte ifmap and filter words; the ofmap file's words are the final outputs (1 byte),
+    // the spilled partial sums written and read back (4 bytes each).
+    EXPECT_EQ(int64_t(t[3].entries), num("dram_ifmap_read_bytes")) << what;
+    EXPECT_EQ(int64_t(t[4].entries), num("dram_filter_read_bytes")) << what;
+    EXPECT_EQ(int64_t(t[5].entries),
+              std::stoll(lay.at("dram_output_bytes")) + std::stoll(lay.at("dram_spill_bytes")) / 4)
+        << what;
+    EXPECT_EQ(t[3].first, num("ifmap_dram_first_cycle")) << what;
+    EXPECT_EQ(t[3].last, num("ifmap_dram_last_cycle")) << what;
+    EXPECT_EQ(t[4].first, num("filter_dram_first_cycle")) << what;
+    EXPECT_EQ(t[4].last, num("filter_dram_last_cycle")) << what;
+    EXPECT_EQ(t[5].first, num("ofmap_dram_first_cycle")) << what;
+    EXPECT_EQ(t[5].last, num("ofmap_dram_last_cycle")) << what;
+    EXPECT_EQ(t[3].addrs.size(), size_t(M * K)) << what;
+    EXPECT_EQ(t[4].addrs.size(), size_t(K * N)) << what;
+  }
 }
 
 }  // namespace
