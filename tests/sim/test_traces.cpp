@@ -80,6 +80,19 @@ std::map<std::string, std::string> report_row(const fs::path& p) {
   return row;
 }
 
+// The DRAM files against the channel's counters (SYSTOLIC_SIM_REPORT.csv via `num`): ifmap and
+// filter words (1 byte each), every operand's first and last cycles.
+template <class Num>
+void expect_dram_counters(const Trace* t, const Num& num, const std::string& what) {
+  EXPECT_EQ(int64_t(t[3].entries), num("dram_ifmap_read_bytes")) << what;
+  EXPECT_EQ(int64_t(t[4].entries), num("dram_filter_read_bytes")) << what;
+  const char* const ops[3] = {"ifmap", "filter", "ofmap"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(t[3 + i].first, num((std::string(ops[i]) + "_dram_first_cycle").c_str())) << what;
+    EXPECT_EQ(t[3 + i].last, num((std::string(ops[i]) + "_dram_last_cycle").c_str())) << what;
+  }
+}
+
 const char* const kFiles[6] = {"IFMAP_SRAM_TRACE", "FILTER_SRAM_TRACE", "OFMAP_SRAM_TRACE",
                                "IFMAP_DRAM_TRACE", "FILTER_DRAM_TRACE", "OFMAP_DRAM_TRACE"};
 
@@ -168,15 +181,8 @@ TEST(Traces, TestMnkOn32x32OsReplaysToTheRunsCounters) {
 
   // DRAM: words (1 byte each) per operand, first and last cycles = the channel's counters; each
   // element of A, B and C moves at least once.
-  EXPECT_EQ(int64_t(t[3].entries), num("dram_ifmap_read_bytes"));
-  EXPECT_EQ(int64_t(t[4].entries), num("dram_filter_read_bytes"));
+  expect_dram_counters(t, num, "test_mnk");
   EXPECT_EQ(int64_t(t[5].entries), num("dram_ofmap_write_bytes"));
-  EXPECT_EQ(t[3].first, num("ifmap_dram_first_cycle"));
-  EXPECT_EQ(t[3].last, num("ifmap_dram_last_cycle"));
-  EXPECT_EQ(t[4].first, num("filter_dram_first_cycle"));
-  EXPECT_EQ(t[4].last, num("filter_dram_last_cycle"));
-  EXPECT_EQ(t[5].first, num("ofmap_dram_first_cycle"));
-  EXPECT_EQ(t[5].last, num("ofmap_dram_last_cycle"));
   EXPECT_EQ(t[3].addrs.size(), size_t(M * K));
   EXPECT_EQ(t[4].addrs.size(), size_t(K * N));
   EXPECT_EQ(t[5].addrs.size(), size_t(M * N));
@@ -254,13 +260,7 @@ TEST(Traces, WsWithSpillsReplaysTheChannel) {
   EXPECT_EQ(t[2].last, num("array_last_cycle"));
   // Words: ifmap and filter at 1 byte; the ofmap file holds int32 partial sums (spilled and read
   // back) and the final outputs at 1 byte.
-  EXPECT_EQ(int64_t(t[3].entries), num("dram_ifmap_read_bytes"));
-  EXPECT_EQ(int64_t(t[4].entries), num("dram_filter_read_bytes"));
-  EXPECT_EQ(t[3].first, num("ifmap_dram_first_cycle"));
-  EXPECT_EQ(t[3].last, num("ifmap_dram_last_cycle"));
-  EXPECT_EQ(t[4].first, num("filter_dram_first_cycle"));
-  EXPECT_EQ(t[4].last, num("filter_dram_last_cycle"));
-  EXPECT_EQ(t[5].last, num("ofmap_dram_last_cycle"));
+  expect_dram_counters(t, num, "ws");
   for (int i = 0; i < 6; ++i) EXPECT_TRUE(t[i].increasing) << kFiles[i];
   EXPECT_EQ(t[3].addrs.size(), size_t(70 * 90));
   EXPECT_EQ(t[4].addrs.size(), size_t(90 * 45));
@@ -447,17 +447,10 @@ TEST(Traces, RandomGemmsReplayToTheCounters) {
     EXPECT_EQ(t[2].last, num("array_last_cycle")) << what;
     // DRAM: 1-byte ifmap and filter words; the ofmap file's words are the final outputs (1 byte),
     // the spilled partial sums written and read back (4 bytes each).
-    EXPECT_EQ(int64_t(t[3].entries), num("dram_ifmap_read_bytes")) << what;
-    EXPECT_EQ(int64_t(t[4].entries), num("dram_filter_read_bytes")) << what;
+    expect_dram_counters(t, num, what);
     EXPECT_EQ(int64_t(t[5].entries),
               std::stoll(lay.at("dram_output_bytes")) + std::stoll(lay.at("dram_spill_bytes")) / 4)
         << what;
-    EXPECT_EQ(t[3].first, num("ifmap_dram_first_cycle")) << what;
-    EXPECT_EQ(t[3].last, num("ifmap_dram_last_cycle")) << what;
-    EXPECT_EQ(t[4].first, num("filter_dram_first_cycle")) << what;
-    EXPECT_EQ(t[4].last, num("filter_dram_last_cycle")) << what;
-    EXPECT_EQ(t[5].first, num("ofmap_dram_first_cycle")) << what;
-    EXPECT_EQ(t[5].last, num("ofmap_dram_last_cycle")) << what;
     EXPECT_EQ(t[3].addrs.size(), size_t(M * K)) << what;
     EXPECT_EQ(t[4].addrs.size(), size_t(K * N)) << what;
   }
