@@ -283,11 +283,11 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   // and messages (tests/fuzz/regressions/cli/).
   constexpr char kPercent = '\x1f';
   std::vector<std::string> args = args_in;
-  // SCALE-Sim's spellings: -c CFG, -t TOPOLOGY, -p OUTDIR, -i conv|gemm.
   // --traces without a value means on.
   for (size_t i = 0; i < args.size(); ++i)
     if (args[i] == "--traces" && (i + 1 == args.size() || args[i + 1].rfind("--", 0) == 0))
       args[i] = "--traces=on";
+  // SCALE-Sim's spellings: -c CFG, -t TOPOLOGY, -p OUTDIR, -i conv|gemm.
   for (std::string& a : args) {
     if (a == "-c")
       a = "--config";
@@ -606,8 +606,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       traces = std::make_unique<TraceSession>(
           opts.hw, opts.traces,
           (parent / ("." + base + ".traces-" + std::to_string(::getpid()))).string());
-      fs::remove_all(traces->dir());
-      fs::create_directories(traces->dir());
+      std::error_code ec;
+      fs::remove_all(traces->dir(), ec);
+      if (!ec) fs::create_directories(traces->dir(), ec);
+      if (ec) {
+        err << "error: cannot write the traces of '" << opts.out_dir << "' into '" << traces->dir()
+            << "': " << ec.message() << std::endl;
+        return kExitFailure;
+      }
       TraceSession::activate(traces.get());
     }
     result = run_network(opts.hw, net, opts.seed,
