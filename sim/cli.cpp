@@ -657,13 +657,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     write_run_folder(opts.out_dir, opts.hw, result, canonical,
                      RunRecord{opts.seed, workload_fingerprint(ops)});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
-    if (traces) {  // the layer folders into the output folder, replacing a previous run's
-      for (const std::string& f : traces->folders()) {
-        const fs::path to = fs::path(opts.out_dir) / f;
-        fs::remove_all(to);
-        fs::rename(fs::path(traces->dir()) / f, to);
-      }
-    }
+    if (traces) traces->move_into(opts.out_dir);  // replacing a previous run's traces
   } catch (const std::system_error& e) {  // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
         << std::endl;

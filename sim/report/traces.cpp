@@ -717,6 +717,26 @@ void TraceSession::finish() {
   impl_->close_op();
 }
 
+void TraceSession::move_into(const std::string& out_dir) const {
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(out_dir)) {
+    const std::string n = e.path().filename().string();
+    if (!e.is_directory() || n.size() < 6 || n.rfind("layer", 0) != 0 ||
+        n.find_first_not_of("0123456789", 5) != std::string::npos)
+      continue;
+    bool traces_only = true;
+    for (const auto& f : fs::directory_iterator(e.path())) {
+      const std::string fn = f.path().filename().string();
+      const size_t at = fn.find("_TRACE.csv");
+      traces_only = traces_only && f.is_regular_file() && at != std::string::npos &&
+                    (fn.size() == at + 10 || fn.substr(at + 10) == ".gz");
+    }
+    if (traces_only) stale.push_back(e.path());
+  }
+  for (const fs::path& p : stale) fs::remove_all(p);
+  for (const std::string& f : folders_) fs::rename(fs::path(dir_) / f, fs::path(out_dir) / f);
+}
+
 void TraceSession::dram_tag(Cause cause, int op, int64_t block, int64_t) {
   impl_->cause = cause;
   impl_->tag_op = op;
@@ -792,11 +812,10 @@ void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t 
     m.emitted = m.df == Dataflow::OS || f.cont ? stream : preload;
   // Ordered by end, for pruning from the front; a segment after the window is not kept.
   if (m.start_of(a) <= m.o.last_cycle && a.end >= m.o.first_cycle)
-    m.active.insert(std::upper_bound(m.active.begin(), m.active.end(), a,
-                                     [](const ActiveFold& x, const ActiveFold& y) {
-                                       return x.end < y.end;
-                                     }),
-                    a);
+    m.active.insert(
+        std::upper_bound(m.active.begin(), m.active.end(), a,
+                         [](const ActiveFold& x, const ActiveFold& y) { return x.end < y.end; }),
+        a);
   m.emit_until(lb);
 }
 

@@ -66,14 +66,17 @@ class TraceSession : public TraceObserver {
   // Closes every file (the DRAM traces padded to their widest row). Call once after the run.
   void finish();
   const std::string& dir() const { return dir_; }
-  // The layer folders written (names inside dir()).
-  const std::vector<std::string>& folders() const { return folders_; }
 
   void dram_tag(Cause cause, int op, int64_t block, int64_t step) override;
   void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
                      __int128 end, __int128 per_cycle) override;
   void step(size_t step) override;
   void fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) override;
+
+  // Moves the layer folders into `out_dir` after a successful run, first removing the trace
+  // folders a previous run left there (layer<N>/ holding only *_TRACE.csv[.gz] files), so the
+  // folder holds this run's traces only. Throws std::system_error.
+  void move_into(const std::string& out_dir) const;
 
   struct Impl;
 

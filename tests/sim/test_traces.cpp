@@ -365,6 +365,20 @@ TEST(Traces, NetworkLayerSelectionAndConvInputRows) {
   EXPECT_EQ(w.addrs.size(), size_t(3 * 3 * 16 * 8));
   ASSERT_GT(std::stoll(row.at("prefetched_weight_bytes")), 0);
   EXPECT_LT(w.first, 0);
+
+  // Traced again into the same folder, c1 only: c2's folder of the first run goes (a folder with
+  // other files stays).
+  fs::create_directories(out / "layer7");
+  testutil::write_file(out / "layer7" / "notes.txt", "mine\n");
+  const Outcome again = run_binary({"--workload", "n.yaml", "--array", "8x8", "--traces",
+                                    "--trace-layers", "c1", "--out", out.string(), "--quiet"},
+                                   dir.path, 300);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_TRUE(fs::exists(out / "layer0" / "IFMAP_SRAM_TRACE.csv"));
+  EXPECT_FALSE(fs::exists(out / "layer1"));
+  EXPECT_TRUE(fs::exists(out / "layer7" / "notes.txt"));
+  // Nothing is left beside the output folder.
+  EXPECT_EQ(testutil::entries(dir.path), (std::vector<std::string>{"n.yaml", "o"}));
 }
 
 }  // namespace
