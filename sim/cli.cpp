@@ -676,6 +676,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << network_summary_text(opts.hw, result);
     }
     out << "results: " << opts.out_dir << "/ (layers.csv, summary.json, COMPUTE_REPORT.csv, ...)\n";
+    if (traces)
+      out << "traces: " << traces->traced_ops() << " GEMM op"
+          << (traces->traced_ops() == 1 ? "" : "s") << " in " << opts.out_dir
+          << "/layer<N>/ (SRAM and DRAM traces, SCALE-Sim's format)\n";
   }
   if (result.values_checked && !result.values_ok) {
     err << "error: the cycle-level array's output C differs from the reference GEMM "

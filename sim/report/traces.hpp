@@ -66,6 +66,7 @@ class TraceSession : public TraceObserver {
   // Closes every file (the DRAM traces padded to their widest row). Call once after the run.
   void finish();
   const std::string& dir() const { return dir_; }
+  size_t traced_ops() const { return folders_.size(); }
 
   void dram_tag(Cause cause, int op, int64_t block, int64_t step) override;
   void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,

@@ -371,9 +371,12 @@ TEST(Traces, NetworkLayerSelectionAndConvInputRows) {
   fs::create_directories(out / "layer7");
   testutil::write_file(out / "layer7" / "notes.txt", "mine\n");
   const Outcome again = run_binary({"--workload", "n.yaml", "--array", "8x8", "--traces",
-                                    "--trace-layers", "c1", "--out", out.string(), "--quiet"},
+                                    "--trace-layers", "c1", "--out", out.string()},
                                    dir.path, 300);
   ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("traces: 1 GEMM op in " + out.string() + "/layer<N>/"),
+            std::string::npos)
+      << again.out;
   EXPECT_TRUE(fs::exists(out / "layer0" / "IFMAP_SRAM_TRACE.csv"));
   EXPECT_FALSE(fs::exists(out / "layer1"));
   EXPECT_TRUE(fs::exists(out / "layer7" / "notes.txt"));
