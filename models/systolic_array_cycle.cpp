@@ -252,6 +252,8 @@ void SystolicArrayCycle::retire() {
 }
 
 void SystolicArrayCycle::begin_stream(FoldRec& f) {
+  // Its schedule is known from here: preload start, stream start, end (--traces).
+  if (trace_) trace_->fold(f.f, f.start, f.stream, f.pred_end);
   stream_seq_ = f.seq;
   stream_t_ = 0;
   stream_fold_ = &f;  // deque elements stay put while others are added or retired

@@ -1,5 +1,5 @@
 // What a trace writer (sim/report/traces.*) sees of a job: the DRAM channel's transfers, tagged by
-// the controller with what they move, and the fold segments the fast array scheduled. Installed
+// the controller with what they move, and the fold segments the array model scheduled. Installed
 // for a job by run_program() when set_trace_observer() holds one (--traces); null otherwise, so a
 // run without traces pays one pointer test per request, step and fold.
 #pragma once
@@ -30,7 +30,8 @@ class TraceObserver {
                              __int128 end, __int128 per_cycle) = 0;
   // The controller submits array step `step` (its folds follow through fold()).
   virtual void step(size_t step) = 0;
-  // A fold segment as the fast array scheduled it: preload from `preload` (WS, IS first segments),
+  // A fold segment as the array scheduled it (the fast model when it is submitted, the cycle model
+  // when its stream starts; in order either way): preload from `preload` (WS, IS first segments),
   // stream from `stream`, last output at `end` (docs/cycle-accounting.md).
   virtual void fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) = 0;
 };

@@ -73,7 +73,7 @@ const RunOption kRunOptions[] = {
     {"quiet", nullptr, "print nothing on success (errors still go to stderr)"},
     {"traces", "on|gz",
      "write SCALE-Sim's six cycle traces per GEMM op into OUT/layer<N>/ (gz: gzip-compressed; "
-     "--traces alone: on; fast fidelity; docs/report-format.md)"},
+     "--traces alone: on; docs/report-format.md)"},
     {"trace-layers", "LIST", "trace only these GEMM ops or layers (comma-separated names)"},
     {"trace-cycles", "A:B", "trace only cycles A to B of each op (inclusive)"},
     {"trace-limit", "BYTES",

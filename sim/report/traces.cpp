@@ -158,10 +158,6 @@ void check_traces(const HwSpec& hw, const TraceOptions& o, const std::vector<Op>
           "--trace-layers / --trace-cycles / --trace-limit: need --traces on or --traces gz");
     return;
   }
-  if (hw.fidelity != Fidelity::Fast)
-    throw InputError(
-        "--traces with --fidelity cycle: traces are expanded from the fast model's "
-        "fold schedule (the same cycles as the cycle model's); use --fidelity fast");
   for (const std::string& n : o.layers) {
     bool found = false;
     for (const Op& op : ops)
@@ -274,7 +270,12 @@ struct AddressMap {
   bool conv = false;
   ConvGeom cg;
   int64_t ifo = 0, fo = 0, oo = 0;
+  // With values (--fidelity cycle) copy i's rows and columns are shifted by i M and i N
+  // (docs/memory-system.md, "Repeated GEMMs"): the addresses are those of the copy's own.
+  int64_t row(int64_t m) const { return m >= s.M ? m % s.M : m; }
+  int64_t col(int64_t n) const { return n >= s.N ? n % s.N : n; }
   int64_t a(int64_t m, int64_t k, int64_t copy) const {
+    m = row(m);
     if (!conv) return ifo + copy * s.M * s.K + m * s.K + k;
     const int64_t P = cg.out_h * cg.out_w, p = cg.m_base + m, img = p / P, q = p % P;
     const int64_t oh = q / cg.out_w, ow = q % cg.out_w;
@@ -290,10 +291,10 @@ struct AddressMap {
            ((img * cg.in_h + ih) * cg.in_w + iw) * cg.channels + ch;
   }
   int64_t b(int64_t k, int64_t n, int64_t copy) const {
-    return fo + copy * s.K * s.N + n * s.K + k;
+    return fo + copy * s.K * s.N + col(n) * s.K + k;
   }
   int64_t c(int64_t m, int64_t n, int64_t copy) const {
-    return oo + copy * s.M * s.N + m * s.N + n;
+    return oo + copy * s.M * s.N + row(m) * s.N + col(n);
   }
 };
 
@@ -321,7 +322,8 @@ void a_block_words(const AddressMap& am, const BlockInfo& bl, int64_t ib, WordFn
   std::vector<int64_t> chans;
   for (int64_t t = 0; t < nch; ++t) chans.push_back((x.c0 + t) % cg.channels);
   std::sort(chans.begin(), chans.end());
-  const int64_t a = cg.m_base + x.r0, b = cg.m_base + x.r1;
+  const int64_t r0 = am.row(x.r0);
+  const int64_t a = cg.m_base + r0, b = cg.m_base + r0 + (x.r1 - x.r0);
   int64_t raw_bytes = 0;
   std::vector<std::vector<int64_t>> rows;  // per image touched: its input rows
   for (int64_t img = a / P; img * P < b; ++img) {
@@ -505,7 +507,9 @@ struct TraceSession::Impl {
   std::vector<int64_t> row[3];
   std::deque<ActiveFold> active;
   int64_t emitted = 0;  // cycles below this are written
-  int64_t copy = 0;     // of the step being submitted
+  // Per submitted step not yet scheduled in full: its folds left and its copy (the cycle model
+  // schedules a fold when its stream starts, after later steps may have been submitted).
+  std::deque<std::pair<size_t, int64_t>> pending;
   const Program* prog = nullptr;
   int64_t pooled = 0;  // outputs of a fused pooling written so far
   // The last tag, and the weight blocks this job prefetched for the next one.
@@ -688,6 +692,7 @@ void TraceSession::begin_op(size_t row, const GemmOp* g, const Program& prog, co
   for (int x = 0; x < 3; ++x) m.row[x].assign(size_t(m.ports[x]), kEmpty);
   m.emitted = std::numeric_limits<int64_t>::min();
   m.active.clear();
+  m.pending.clear();
   const std::string name = "layer" + std::to_string(row);
   const fs::path d = fs::path(dir_) / name;
   fs::create_directories(d);
@@ -798,7 +803,8 @@ void TraceSession::dram_transfer(Operand op, bool, int64_t bytes, int64_t issue,
 
 void TraceSession::step(size_t j) {
   Impl& m = *impl_;
-  if (m.traced && m.prog && j < m.prog->steps.size()) m.copy = m.prog->steps[j].copy;
+  if (m.traced && m.prog && j < m.prog->steps.size())
+    m.pending.emplace_back(m.prog->steps[j].folds.size(), m.prog->steps[j].copy);
 }
 
 void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) {
@@ -807,7 +813,9 @@ void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t 
   // Every later segment is active from here on: a new fold's preload (or OS stream) follows this
   // one's, a continuation streams behind it.
   const int64_t lb = m.df == Dataflow::OS ? stream + f.T : f.cont ? m.emitted : preload + f.rows;
-  ActiveFold a{f, preload, stream, end, m.copy};
+  if (m.pending.empty()) throw std::logic_error("traces: a fold of no submitted step");
+  ActiveFold a{f, preload, stream, end, m.pending.front().second};
+  if (--m.pending.front().first == 0) m.pending.pop_front();
   if (m.emitted == std::numeric_limits<int64_t>::min())
     m.emitted = m.df == Dataflow::OS || f.cont ? stream : preload;
   // Ordered by end, for pruning from the front; a segment after the window is not kept.

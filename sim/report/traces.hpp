@@ -1,5 +1,5 @@
 // SCALE-Sim's six cycle traces per GEMM op (--traces; docs/report-format.md, "Traces"): the
-// IFMAP/FILTER/OFMAP SRAM traces expanded on the fly from the folds the fast array scheduled, and
+// IFMAP/FILTER/OFMAP SRAM traces expanded on the fly from the folds the array model scheduled (fast or cycle), and
 // the IFMAP/FILTER/OFMAP DRAM traces from the DRAM channel's transfers, streamed to disk (plain or
 // gzip) as they are produced, with IfmapOffset/FilterOffset/OfmapOffset as address offsets.
 #pragma once
@@ -39,8 +39,8 @@ void parse_trace_layers_flag(const std::string& v, TraceOptions& o);  // NAME[,N
 // Whether `op` is traced under `o` (a GEMM op whose name or layer name is listed, or any GEMM op).
 bool trace_selected(const TraceOptions& o, const GemmOp& op);
 
-// Checks the options against the run before anything is simulated (InputError): the fidelity
-// (traces are expanded from the fast model's schedule), every --trace-layers name naming a GEMM op
+// Checks the options against the run before anything is simulated (InputError): a trace flag
+// without --traces, every --trace-layers name naming a GEMM op
 // or a layer with one, and the estimated size against --trace-limit.
 void check_traces(const HwSpec& hw, const TraceOptions& o, const std::vector<Op>& ops);
 // The estimated bytes of the (uncompressed) trace files of the selected ops.
