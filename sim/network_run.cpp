@@ -193,7 +193,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       }
       OpLinkStats ls;
       TraceSession* trace = TraceSession::active();  // --traces
-      if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog, nullptr);
+      if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog);
       if (const GemmOp* g = as_gemm(op)) {
         GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl, &link, &prog);
         row = gemm_row(hw, r, g->repeat);

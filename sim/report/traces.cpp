@@ -660,7 +660,7 @@ TraceSession::~TraceSession() {
   if (active() == this) activate(nullptr);
 }
 
-void TraceSession::begin_op(size_t row, const GemmOp* g, const Program& prog, const Program*) {
+void TraceSession::begin_op(size_t row, const GemmOp* g, const Program& prog) {
   Impl& m = *impl_;
   m.close_op();
   m.prefetched.swap(m.carried);  // the blocks the op before loaded for this one

@@ -1,7 +1,8 @@
 // SCALE-Sim's six cycle traces per GEMM op (--traces; docs/report-format.md, "Traces"): the
-// IFMAP/FILTER/OFMAP SRAM traces expanded on the fly from the folds the array model scheduled (fast or cycle), and
-// the IFMAP/FILTER/OFMAP DRAM traces from the DRAM channel's transfers, streamed to disk (plain or
-// gzip) as they are produced, with IfmapOffset/FilterOffset/OfmapOffset as address offsets.
+// IFMAP/FILTER/OFMAP SRAM traces expanded on the fly from the folds the array model scheduled (fast
+// or cycle), and the IFMAP/FILTER/OFMAP DRAM traces from the DRAM channel's transfers, streamed to
+// disk (plain or gzip) as they are produced, with IfmapOffset/FilterOffset/OfmapOffset as address
+// offsets.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +60,9 @@ class TraceSession : public TraceObserver {
   static void activate(TraceSession* s);
 
   // Op `row` of the run starts: `g` its GEMM (nullptr for a vector op, never traced), `prog` its
-  // program, `next` the next op's program when this job prefetches its weights (else nullptr).
-  void begin_op(size_t row, const GemmOp* g, const Program& prog, const Program* next);
+  // program. The weight blocks the op before prefetched for it are written first, at the negative
+  // cycles they moved at (counted from this op's start).
+  void begin_op(size_t row, const GemmOp* g, const Program& prog);
   // The op ended after `total_cycles` (its job's length: the frame of the next job starts there).
   void end_op(int64_t total_cycles);
   // Closes every file (the DRAM traces padded to their widest row). Call once after the run.
