@@ -13,8 +13,8 @@
 #include <systemc>
 
 #include "models/accelerator.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "sim/canonical_cache.hpp"
+#include "sim/run/canonical_cache.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

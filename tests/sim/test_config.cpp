@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/config.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/spec/config.hpp"
 
 namespace ssim {
 namespace {

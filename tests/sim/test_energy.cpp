@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/energy.hpp"
-#include "sim/sweep.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/spec/energy.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

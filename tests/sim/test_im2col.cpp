@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/op_run.hpp"
 #include "tests/workloads/wl_test_util.hpp"
 #include "workloads/lower.hpp"
 

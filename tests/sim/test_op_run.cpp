@@ -13,9 +13,9 @@
 
 #include "models/accelerator.hpp"
 #include "models/array_harness.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
+#include "sim/run/op_run.hpp"
 #include "tests/hw_test_util.hpp"
 #include "workloads/lower.hpp"
 

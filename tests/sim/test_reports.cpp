@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/gemm_run.hpp"
-#include "sim/scalesim_reports.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/report/scalesim_reports.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace ssim {
 namespace {

@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/config.hpp"
-#include "sim/sweep.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/spec/config.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

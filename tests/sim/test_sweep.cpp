@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/network_run.hpp"
-#include "sim/report_table.hpp"
-#include "sim/sweep.hpp"
+#include "sim/report/report_table.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/spec/config.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "tests/test_util.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"

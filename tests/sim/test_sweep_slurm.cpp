@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/sweep.hpp"
-#include "sim/sweep_slurm.hpp"
+#include "sim/spec/config.hpp"
+#include "sim/sweep/sweep.hpp"
+#include "sim/sweep/sweep_slurm.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

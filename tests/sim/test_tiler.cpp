@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
 
 namespace ssim {
 namespace {

@@ -1,0 +1,836 @@
+// Reading SCALE-Sim .cfg files (plus our [systolic_sim] section) and command-line hardware flags
+// into a validated HwSpec. Every key, its unit, default and range is documented in docs/config.md.
+//
+// Boost.Program_options' ini parser only takes `key = value`, knows no line numbers and strips
+// `#` comments. So the text is first scanned line by line here: `Key: value` is rewritten to
+// `Key=value`, key and section spellings are made canonical (SCALE-Sim's configparser ignores the
+// case of keys), unknown or duplicate sections and keys are reported with file:line, and a
+// key -> line map is kept. Boost then parses the normalised text, and each value is validated
+// into its HwSpec field with the line it came from.
+#include "sim/spec/config.hpp"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "workloads/read_util.hpp"
+
+namespace ssim {
+
+std::string to_string(Fidelity f) {
+  return f == Fidelity::Cycle ? "cycle" : "fast";
+}
+
+namespace {
+
+namespace po = boost::program_options;
+
+// A value that a setter rejects; `allowed` says what would have been accepted.
+struct BadValue {
+  std::string allowed;
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n\f\v";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+// --- value parsers: each throws BadValue naming what is allowed ---------------------------------
+
+int64_t parse_int(const std::string& v, int64_t lo, int64_t hi) {
+  const std::string allowed =
+      "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  int64_t x = 0;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  // Plain decimal only: no sign but '-', no hex, no exponent, no trailing characters.
+  if (v.empty()) throw BadValue{allowed};
+  const auto r = std::from_chars(b, e, x, 10);
+  if (r.ec != std::errc() || r.ptr != e || x < lo || x > hi) throw BadValue{allowed};
+  return x;
+}
+
+// Shortest text that reads back as the same double ("1", "0.5", "12.75").
+std::string fmt_double(double x) {
+  char buf[64];
+  if (x == std::floor(x) && std::fabs(x) < 1e15) {  // whole numbers without an exponent
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+
+// A finite decimal number in [lo, hi] (or (lo, hi] when lo_open).
+double parse_number(const std::string& v, double lo, bool lo_open, double hi) {
+  const std::string allowed =
+      lo_open
+          ? "expected a number greater than " + fmt_double(lo) + " and at most " + fmt_double(hi)
+          : "expected a number from " + fmt_double(lo) + " to " + fmt_double(hi);
+  double x = 0;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  if (v.empty()) throw BadValue{allowed};
+  const auto r = std::from_chars(b, e, x, std::chars_format::general);
+  if (r.ec != std::errc() || r.ptr != e || !std::isfinite(x)) throw BadValue{allowed};
+  if (x > hi || x < lo || (lo_open && x == lo)) throw BadValue{allowed};
+  return x;
+}
+
+bool parse_bool(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "on" || l == "true" || l == "1") return true;
+  if (l == "off" || l == "false" || l == "0") return false;
+  throw BadValue{"expected on, off, true, false, 1 or 0"};
+}
+
+std::string fmt_bool(bool b) {
+  return b ? "on" : "off";
+}
+
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80                 ? 1
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (n >= 3) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+          (c == 0xF4 && c1 > 0x8F))
+        return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+std::string parse_run_name(const std::string& raw) {
+  const std::string allowed =
+      "expected 1 to 128 characters (UTF-8) without / \\ # or control characters, not . or .. "
+      "(it names the output folder)";
+  const std::string v = trim(raw);
+  if (v.empty() || v == "." || v == ".." || !valid_utf8(v)) throw BadValue{allowed};
+  size_t characters = 0;  // UTF-8: continuation bytes are not characters of their own
+  for (unsigned char c : v) characters += (c & 0xC0) != 0x80;
+  if (characters > 128) throw BadValue{allowed};
+  for (unsigned char c : v) {
+    if (c == '/' || c == '\\' || c == '#' || c < 0x20 || c == 0x7f) throw BadValue{allowed};
+  }
+  return v;
+}
+
+Dataflow parse_df(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "os") return Dataflow::OS;
+  if (l == "ws") return Dataflow::WS;
+  if (l == "is") return Dataflow::IS;
+  throw BadValue{"expected os, ws or is"};
+}
+
+Fidelity parse_fidelity(const std::string& v) {
+  const std::string l = lower(v);
+  if (l == "cycle") return Fidelity::Cycle;
+  if (l == "fast") return Fidelity::Fast;
+  throw BadValue{"expected cycle or fast"};
+}
+
+constexpr int64_t kMaxDim = 65536;  // array rows / columns, banks, lanes
+// PEs of the largest array --fidelity cycle simulates (docs/bad-input.md): 4096 x 4096.
+constexpr int64_t kMaxSramKb = int64_t(1) << 30;  // 1 TiB
+constexpr int64_t kMaxOffset = int64_t(1) << 62;
+constexpr int64_t kMaxLatency = 1000000000;
+constexpr double kMaxBandwidth = 1e9;
+constexpr double kMaxClockGHz = 1000;
+// The DRAM channel counts in micro-bytes (models/dram_channel.cpp): slower is not representable.
+constexpr double kMinDramBytesPerCycle = 1e-6;
+constexpr double kMinClockGHz = 1e-6;
+
+// --- the .cfg keys
+// --------------------------------------------------------------------------------
+
+struct KeySpec {
+  const char* section;
+  const char* key;
+  void (*set)(HwSpec&, const std::string&);  // throws BadValue
+  std::string (*get)(const HwSpec&);
+};
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> specs = {
+      {"general", "run_name",
+       [](HwSpec& h, const std::string& v) { h.run_name = parse_run_name(v); },
+       [](const HwSpec& h) { return h.run_name; }},
+      {"architecture_presets", "ArrayHeight",
+       [](HwSpec& h, const std::string& v) { h.array_rows = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.array_rows); }},
+      {"architecture_presets", "ArrayWidth",
+       [](HwSpec& h, const std::string& v) { h.array_cols = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.array_cols); }},
+      {"architecture_presets", "IfmapSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.ifmap_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.ifmap_sram_kb); }},
+      {"architecture_presets", "FilterSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.filter_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.filter_sram_kb); }},
+      {"architecture_presets", "OfmapSramSzkB",
+       [](HwSpec& h, const std::string& v) { h.ofmap_sram_kb = parse_int(v, 1, kMaxSramKb); },
+       [](const HwSpec& h) { return std::to_string(h.ofmap_sram_kb); }},
+      {"architecture_presets", "IfmapOffset",
+       [](HwSpec& h, const std::string& v) { h.ifmap_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.ifmap_offset); }},
+      {"architecture_presets", "FilterOffset",
+       [](HwSpec& h, const std::string& v) { h.filter_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.filter_offset); }},
+      {"architecture_presets", "OfmapOffset",
+       [](HwSpec& h, const std::string& v) { h.ofmap_offset = parse_int(v, 0, kMaxOffset); },
+       [](const HwSpec& h) { return std::to_string(h.ofmap_offset); }},
+      {"architecture_presets", "Dataflow",
+       [](HwSpec& h, const std::string& v) { h.dataflow = parse_df(v); },
+       [](const HwSpec& h) { return to_string(h.dataflow); }},
+      {"architecture_presets", "Bandwidth",
+       [](HwSpec& h, const std::string& v) {
+         h.bandwidth_words = parse_number(v, 0, true, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.bandwidth_words); }},
+      {"architecture_presets", "MemoryBanks",
+       [](HwSpec& h, const std::string& v) { h.memory_banks = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.memory_banks); }},
+      {"run_presets", "InterfaceBandwidth",
+       [](HwSpec& h, const std::string& v) {
+         const std::string l = lower(v);
+         if (l != "calc" && l != "user") throw BadValue{"expected CALC or USER"};
+         h.interface_bandwidth = l == "calc" ? "CALC" : "USER";
+       },
+       [](const HwSpec& h) { return h.interface_bandwidth; }},
+      {"systolic_sim", "ClockGHz",
+       [](HwSpec& h, const std::string& v) {
+         h.clock_ghz = parse_number(v, 0, true, kMaxClockGHz);
+       },
+       [](const HwSpec& h) { return fmt_double(h.clock_ghz); }},
+      {"systolic_sim", "DramBandwidth",
+       [](HwSpec& h, const std::string& v) {
+         h.dram_bytes_per_cycle = parse_number(v, 0, false, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.dram_bytes_per_cycle); }},
+      {"systolic_sim", "DramBandwidthGBs",
+       [](HwSpec& h, const std::string& v) {
+         h.dram_gb_per_s = parse_number(v, 0, false, kMaxBandwidth);
+       },
+       [](const HwSpec& h) { return fmt_double(h.dram_gb_per_s); }},
+      {"systolic_sim", "DramLatency",
+       [](HwSpec& h, const std::string& v) { h.dram_latency = parse_int(v, 0, kMaxLatency); },
+       [](const HwSpec& h) { return std::to_string(h.dram_latency); }},
+      {"systolic_sim", "FoldOverlap",
+       [](HwSpec& h, const std::string& v) { h.fold_overlap = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.fold_overlap); }},
+      {"systolic_sim", "Fusion", [](HwSpec& h, const std::string& v) { h.fusion = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.fusion); }},
+      {"systolic_sim", "Residency",
+       [](HwSpec& h, const std::string& v) { h.residency = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.residency); }},
+      {"systolic_sim", "OpOverlap",
+       [](HwSpec& h, const std::string& v) { h.op_overlap = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.op_overlap); }},
+      {"systolic_sim", "VectorLanes",
+       [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
+       [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
+      {"systolic_sim", "OutputBytes",
+       [](HwSpec& h, const std::string& v) {
+         if (v != "1" && v != "2" && v != "4") throw BadValue{"expected 1, 2 or 4"};
+         h.output_bytes = v[0] - '0';
+       },
+       [](const HwSpec& h) { return std::to_string(h.output_bytes); }},
+      {"systolic_sim", "UnlimitedBandwidth",
+       [](HwSpec& h, const std::string& v) { h.unlimited_bandwidth = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.unlimited_bandwidth); }},
+      {"systolic_sim", "Fidelity",
+       [](HwSpec& h, const std::string& v) { h.fidelity = parse_fidelity(v); },
+       [](const HwSpec& h) { return to_string(h.fidelity); }},
+  };
+  return specs;
+}
+
+const char* const kSections[] = {"general", "architecture_presets", "run_presets", "systolic_sim"};
+
+// SCALE-Sim v3's additions that we read but do not model.
+bool is_v3_section(const std::string& s) {
+  return s == "layout" || s == "sparsity";
+}
+bool is_v3_key(const std::string& section, const std::string& key) {
+  const std::string k = lower(key);
+  return section == "architecture_presets" &&
+         (k == "readrequestbuffer" || k == "writerequestbuffer" || k == "onchipmemorybanks");
+}
+
+const KeySpec* find_key(const std::string& section, const std::string& key) {
+  for (const KeySpec& k : key_specs()) {
+    if (section == k.section && key == k.key) return &k;
+  }
+  return nullptr;
+}
+
+std::string quote_for_message(const std::string& s) {
+  // Messages are one line: show control characters as \xNN.
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void fail_at(const std::string& source, int line, const std::string& what) {
+  throw InputError(source + ":" + std::to_string(line) + ": " + what);
+}
+
+// Their values are counts: a value that is not one is an error, as SCALE-Sim's int() makes it.
+void check_v3_value(const std::string& source, int line, const std::string& key,
+                    const std::string& value) {
+  try {
+    (void)parse_int(value, 0, int64_t(1) << 40);
+  } catch (const BadValue& bad) {
+    fail_at(source, line,
+            "key '" + key + "' value '" + quote_for_message(value) + "': " + bad.allowed);
+  }
+}
+
+}  // namespace
+
+HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwSpec base,
+                      CfgExtras* extras) {
+  // Line ends as configparser reads them: LF, CRLF or a lone CR.
+  std::string text;
+  text.reserve(text_in.size());
+  for (size_t i = 0; i < text_in.size(); ++i) {
+    if (text_in[i] != '\r') {
+      text += text_in[i];
+    } else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n') {
+      text += '\n';
+    }
+  }
+  // Binary or empty input is reported before anything else.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+        c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", c);
+      throw InputError(source + ": not a text file (byte " + buf + " at offset " +
+                       std::to_string(i) + "); expected a SCALE-Sim .cfg file");
+    }
+  }
+  if (trim(text).empty()) {
+    throw InputError(source +
+                     ": empty file; expected a SCALE-Sim .cfg file with [general], "
+                     "[architecture_presets], [run_presets] or [systolic_sim] sections");
+  }
+
+  // Pass 1: normalise to what Boost's ini parser takes, and check the structure.
+  std::istringstream in(text);
+  std::ostringstream normal;
+  std::map<std::string, int> key_line;      // "section.Key" -> line
+  std::map<std::string, int> section_line;  // "section" -> line of its header
+  std::string section;
+  std::string raw;
+  int line_no = 0;
+  // The key line being read (written out once its continuation lines are in).
+  struct Pending {
+    const KeySpec* spec = nullptr;
+    std::string ignored;  // a SCALE-Sim v3 key we do not model: "[section] Key"
+    std::string value;
+    int line = 0;
+  } pending;
+  std::vector<std::string> ignored;  // in file order, for the note
+  std::string bandwidth_list;        // "10,20" when Bandwidth was a list
+  auto flush = [&]() {
+    if (pending.spec) {
+      std::string v = pending.value;
+      if (std::string(pending.spec->key) == "Bandwidth" && v.find(',') != std::string::npos) {
+        bandwidth_list = v;
+        v = trim(v.substr(0, v.find(',')));
+      }
+      normal << pending.spec->key << '=' << v << '\n';
+    } else if (!pending.ignored.empty()) {
+      if (pending.value.empty())
+        fail_at(source, pending.line,
+                "key '" + pending.ignored + "' has no value: SCALE-Sim v3 expects one");
+      ignored.push_back(pending.ignored);
+    }
+    pending = Pending{};
+  };
+  while (std::getline(in, raw)) {
+    ++line_no;
+    if (line_no == 1 && raw.compare(0, 3, "\xEF\xBB\xBF") == 0) raw.erase(0, 3);  // UTF-8 BOM
+    const std::string t = trim(raw);
+    const bool indented = !raw.empty() && (raw[0] == ' ' || raw[0] == '\t');
+    if (indented && !t.empty() && t[0] != '#' && t[0] != ';' &&
+        (pending.spec || !pending.ignored.empty())) {
+      // configparser: an indented line continues the value of the key above it.
+      pending.value += (pending.value.empty() ? "" : " ") + t;
+      normal << '\n';
+      continue;
+    }
+    flush();
+    if (t.empty() || t[0] == '#' || t[0] == ';') {
+      normal << '\n';
+      continue;
+    }
+    if (t[0] == '[') {
+      // `[name]`, optionally followed by a comment (configparser ignores what follows the `]`).
+      const auto close = t.rfind(']');
+      const std::string after = close == std::string::npos ? "" : trim(t.substr(close + 1));
+      if (close == std::string::npos || !(after.empty() || after[0] == '#' || after[0] == ';')) {
+        fail_at(source, line_no,
+                "malformed section header '" + quote_for_message(t) + "': expected [section]");
+      }
+      const std::string name = lower(trim(t.substr(1, close - 1)));
+      bool known = name == "network_presets" || is_v3_section(name);
+      for (const char* s : kSections) known = known || name == s;
+      if (!known) {
+        fail_at(source, line_no,
+                "unknown section '" + quote_for_message(t.substr(0, close + 1)) +
+                    "': expected [general], [architecture_presets], [run_presets], "
+                    "[network_presets] or [systolic_sim] (or SCALE-Sim v3's [layout], "
+                    "[sparsity])");
+      }
+      if (section_line.count(name)) {
+        fail_at(source, line_no,
+                "duplicate section [" + name + "] (first at line " +
+                    std::to_string(section_line[name]) + ")");
+      }
+      section_line[name] = line_no;
+      section = name;
+      normal << '[' << name << "]\n";
+      continue;
+    }
+    // `Key = value` or `Key: value`; like configparser, the first of '=' and ':' separates.
+    const auto sep = t.find_first_of("=:");
+    if (sep == std::string::npos || sep == 0) {
+      fail_at(source, line_no,
+              "expected 'Key = value', 'Key: value' or '[section]', got '" + quote_for_message(t) +
+                  "'");
+    }
+    const std::string key = trim(t.substr(0, sep));
+    const std::string value = trim(t.substr(sep + 1));
+    if (section.empty()) {
+      fail_at(source, line_no,
+              "key '" + quote_for_message(key) +
+                  "' before any section header: put it under [general], "
+                  "[architecture_presets], [run_presets] or [systolic_sim]");
+    }
+    if (section == "network_presets") {
+      if (lower(key) != "topologycsvloc")
+        fail_at(source, line_no,
+                "unknown key '" + quote_for_message(key) +
+                    "' in section [network_presets]: expected TopologyCsvLoc");
+      if (value.empty()) fail_at(source, line_no, "key 'TopologyCsvLoc' has no value");
+      if (extras) {
+        namespace fs = std::filesystem;
+        const fs::path p(value);
+        const fs::path dir = fs::path(source).parent_path();
+        extras->topology =
+            p.is_absolute() || dir.empty() || fs::exists(p) ? value : (dir / p).string();
+      }
+      normal << '\n';
+      continue;
+    }
+    if (is_v3_section(section) || is_v3_key(section, key)) {
+      // SCALE-Sim v3: read, checked where we know its form, named in the note, not modelled.
+      pending.ignored = (is_v3_section(section) ? "[" + section + "] " : "") + key;
+      pending.value = value;
+      pending.line = line_no;
+      if (is_v3_key(section, key)) check_v3_value(source, line_no, key, value);
+      normal << '\n';
+      continue;
+    }
+    const KeySpec* spec = nullptr;
+    const KeySpec* elsewhere = nullptr;
+    for (const KeySpec& k : key_specs()) {
+      if (lower(key) != lower(k.key)) continue;
+      if (section == k.section)
+        spec = &k;
+      else
+        elsewhere = &k;
+    }
+    if (!spec) {
+      std::string msg = "unknown key '" + quote_for_message(key) + "' in section [" + section + "]";
+      if (elsewhere) msg += " (it belongs in [" + std::string(elsewhere->section) + "])";
+      fail_at(source, line_no, msg);
+    }
+    const std::string full = std::string(spec->section) + "." + spec->key;
+    if (key_line.count(full)) {
+      fail_at(source, line_no,
+              "duplicate key '" + std::string(spec->key) + "' (first set at line " +
+                  std::to_string(key_line[full]) + ")");
+    }
+    key_line[full] = line_no;
+    pending.spec = spec;
+    pending.value = value;
+    pending.line = line_no;
+  }
+  flush();
+  if (extras && !ignored.empty()) {
+    std::string n = "note: " + source + ": SCALE-Sim v3 settings not modelled, ignored: ";
+    for (size_t i = 0; i < ignored.size(); ++i) n += (i ? ", " : "") + ignored[i];
+    extras->notes.push_back(n);
+  }
+  if (extras && !bandwidth_list.empty()) {
+    extras->notes.push_back("note: " + source + ": Bandwidth " + bandwidth_list +
+                            ": a list; the first value is used, as in SCALE-Sim");
+  }
+  if (key_line.empty() && ignored.empty() && (!extras || extras->topology.empty())) {
+    throw InputError(source +
+                     ": no settings found; expected 'Key = value' or 'Key: value' lines under "
+                     "[general], [architecture_presets], [run_presets] or [systolic_sim]");
+  }
+
+  // Pass 2: Boost parses the normalised text; each value is validated with its line.
+  po::options_description desc;
+  for (const KeySpec& k : key_specs()) {
+    desc.add_options()((std::string(k.section) + "." + k.key).c_str(), po::value<std::string>());
+  }
+  po::parsed_options parsed(&desc);
+  try {
+    std::istringstream normal_in(normal.str());
+    parsed = po::parse_config_file(normal_in, desc, /*allow_unregistered=*/false);
+  } catch (const po::error& e) {
+    throw InputError(source + ": " + e.what());  // not expected after the checks above
+  }
+  for (const po::option& opt : parsed.options) {
+    const auto dot = opt.string_key.find('.');
+    const KeySpec* spec = find_key(opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1));
+    if (!spec) throw InputError(source + ": unknown key '" + opt.string_key + "'");
+    const std::string value = opt.value.empty() ? std::string() : trim(opt.value.front());
+    try {
+      spec->set(base, value);
+    } catch (const BadValue& bad) {
+      fail_at(source, key_line[opt.string_key],
+              "key '" + std::string(spec->key) + "' value '" + quote_for_message(value) +
+                  "': " + bad.allowed);
+    }
+  }
+  return base;
+}
+
+HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
+  constexpr std::uintmax_t kMaxBytes = 1 << 20;
+  std::string text;
+  try {
+    text = detail::read_input_file(path, kMaxBytes);
+  } catch (const detail::InputFileError& e) {
+    if (e.kind != detail::InputFileError::TooLarge)
+      throw InputError(path + ": cannot read config file: " + e.reason);
+    detail::check_text(e.head, path, "a SCALE-Sim .cfg file");  // /dev/urandom: binary
+    if (e.size > 0)
+      throw InputError(path + ": config file too large (" + std::to_string(e.size) +
+                       " bytes; at most 1 MiB)");
+    throw InputError(path + ": config file too large (more than 1 MiB)");
+  }
+  return parse_cfg_text(text, path, std::move(base), extras);
+}
+
+std::string unmodelled_note(const HwSpec& hw) {
+  const HwSpec d;
+  std::string set;
+  for (const char* key : {"MemoryBanks", "IfmapOffset", "FilterOffset", "OfmapOffset"}) {
+    for (const KeySpec& k : key_specs()) {
+      if (std::strcmp(k.key, key) != 0 || k.get(hw) == k.get(d)) continue;
+      set += (set.empty() ? "" : ", ") + std::string(key) + " " + k.get(hw);
+    }
+  }
+  if (set.empty()) return "";
+  return "note: " + set +
+         ": read but not modelled, no result depends on it (DRAM banks and trace addresses; "
+         "docs/config.md)";
+}
+
+std::vector<CfgEntry> cfg_entries(const HwSpec& hw) {
+  std::vector<CfgEntry> entries;
+  for (const KeySpec& k : key_specs()) entries.push_back({k.section, k.key, k.get(hw)});
+  return entries;
+}
+
+std::string format_cfg(const HwSpec& hw) {
+  std::ostringstream out;
+  out << "# systolic-sim hardware configuration (SCALE-Sim .cfg format; [systolic_sim] holds\n"
+         "# systolic-sim's own keys, which SCALE-Sim ignores). See docs/config.md.\n";
+  std::string section;
+  for (const KeySpec& k : key_specs()) {
+    if (section != k.section) {
+      if (!section.empty()) out << '\n';
+      section = k.section;
+      out << '[' << section << "]\n";
+    }
+    out << k.key << " = " << k.get(hw) << '\n';
+  }
+  return out.str();
+}
+
+void validate_hw(const HwSpec& hw) {
+  HwSpec scratch;
+  for (const KeySpec& k : key_specs()) {
+    const std::string v = k.get(hw);
+    try {
+      k.set(scratch, v);
+    } catch (const BadValue& bad) {
+      throw InputError("hardware spec: key '" + std::string(k.key) + "' value '" +
+                       quote_for_message(v) + "': " + bad.allowed);
+    }
+  }
+  if (hw.input_bytes != 1 && hw.input_bytes != 2 && hw.input_bytes != 4) {
+    throw InputError("hardware spec: input_bytes " + std::to_string(hw.input_bytes) +
+                     ": expected 1, 2 or 4");
+  }
+  // The cycle-by-cycle array holds every PE's registers (about 13 bytes each for OS, 8 for WS
+  // and IS) and steps all of them every cycle: refuse arrays that would not fit in memory before
+  // anything is allocated.
+  const int64_t pes = int64_t(hw.array_rows) * int64_t(hw.array_cols);
+  if (hw.fidelity == Fidelity::Cycle && pes > kMaxCyclePEs) {
+    throw InputError("array " + std::to_string(hw.array_rows) + "x" +
+                     std::to_string(hw.array_cols) + " (--array; ArrayHeight x ArrayWidth) has " +
+                     std::to_string(pes) + " PEs, more than the " + std::to_string(kMaxCyclePEs) +
+                     " (e.g. 4096x4096) that --fidelity cycle (Fidelity) can hold in memory; "
+                     "use --fidelity fast, which gives the same cycle counts");
+  }
+  if (hw.clock_ghz < kMinClockGHz) {  // seconds = cycles / clock would overflow to infinity
+    throw InputError("clock " + fmt_double(hw.clock_ghz) +
+                     " GHz (--clock-ghz; .cfg key ClockGHz) is below the 1e-06 GHz (1 kHz) the "
+                     "time and FLOP/s figures can use; expected 1e-06 to 1000");
+  }
+  if (!hw.dram_stall_free() && hw.dram_bw() < kMinDramBytesPerCycle) {
+    throw InputError("DRAM bandwidth " + fmt_double(hw.dram_bw()) +
+                     " bytes/cycle (--bandwidth x element size, --dram-bandwidth or --dram-gbps; "
+                     ".cfg keys Bandwidth, DramBandwidth, DramBandwidthGBs) is below the 1e-06 "
+                     "bytes/cycle the DRAM model "
+                     "resolves; expected at least 1e-06, or --unlimited-bandwidth on");
+  }
+}
+
+// --- command-line flags -----------------------------------------------------------------------
+
+namespace {
+
+struct FlagSpec {
+  HwFlagInfo info;
+  void (*set)(HwSpec&, const std::string&);  // throws BadValue
+};
+
+// Sets a field through its .cfg key, so a flag and its key accept exactly the same values.
+void set_key(HwSpec& hw, const char* key, const std::string& v) {
+  for (const KeySpec& k : key_specs()) {
+    if (std::strcmp(k.key, key) == 0) return k.set(hw, v);
+  }
+}
+std::string get_key(const HwSpec& hw, const char* key) {
+  for (const KeySpec& k : key_specs()) {
+    if (std::strcmp(k.key, key) == 0) return k.get(hw);
+  }
+  return "";
+}
+
+void set_array(HwSpec& hw, const std::string& v) {
+  const std::string allowed =
+      "rows and columns must be integers from 1 to " + std::to_string(kMaxDim) + " (e.g. 32x32)";
+  const auto x = v.find_first_of("xX");
+  if (x == std::string::npos) throw BadValue{allowed};
+  try {
+    const int64_t r = parse_int(v.substr(0, x), 1, kMaxDim);
+    const int64_t c = parse_int(v.substr(x + 1), 1, kMaxDim);
+    hw.array_rows = int(r);
+    hw.array_cols = int(c);
+  } catch (const BadValue&) {
+    throw BadValue{allowed};
+  }
+}
+
+const std::vector<FlagSpec>& flag_specs() {
+  static const std::vector<FlagSpec> specs = [] {
+    const HwSpec d;
+    auto key_flag = [&](const char* name, const char* value_name, const char* key,
+                        const std::string& help, void (*set)(HwSpec&, const std::string&)) {
+      return FlagSpec{{name, value_name, help + " (.cfg key " + key + ")", get_key(d, key)}, set};
+    };
+    std::vector<FlagSpec> v;
+    v.push_back({{"array", "RxC",
+                  "systolic array rows x columns, e.g. 32x32 or 12x14 (.cfg keys ArrayHeight, "
+                  "ArrayWidth)",
+                  std::to_string(d.array_rows) + "x" + std::to_string(d.array_cols)},
+                 set_array});
+    v.push_back(key_flag("dataflow", "os|ws|is", "Dataflow", "output, weight or input stationary",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Dataflow", s); }));
+    v.push_back(key_flag("fold-overlap", "on|off", "FoldOverlap",
+                         "overlap a fold's preload/drain with the next fold (double buffering)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "FoldOverlap", s); }));
+    v.push_back(key_flag("fusion", "on|off", "Fusion",
+                         "apply a GEMM's activation, residual add and pooling in its output stage "
+                         "(no DRAM round trip; docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Fusion", s); }));
+    v.push_back(key_flag("residency", "on|off", "Residency",
+                         "keep an op's output in the ifmap buffer for the ops that read it, where "
+                         "it fits (docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Residency", s); }));
+    v.push_back(key_flag("op-overlap", "on|off", "OpOverlap",
+                         "load the next op's first weight blocks while an op computes, and start "
+                         "it once the op's last results are handed to the DRAM channel "
+                         "(docs/network-schedule.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "OpOverlap", s); }));
+    v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
+                         "cycle: value-carrying cycle-by-cycle array, checked against a reference "
+                         "GEMM; fast: same cycle counts, one step per fold",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Fidelity", s); }));
+    v.push_back(key_flag("bandwidth", "WORDS_PER_CYCLE", "Bandwidth",
+                         "DRAM bandwidth in words per cycle (SCALE-Sim's unit)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "Bandwidth", s); }));
+    v.push_back(key_flag("dram-bandwidth", "BYTES_PER_CYCLE", "DramBandwidth",
+                         "DRAM bandwidth in bytes per cycle; 0 = Bandwidth x element size",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidth", s); }));
+    v.push_back(
+        key_flag("dram-gbps", "GB_PER_S", "DramBandwidthGBs",
+                 "DRAM bandwidth in GB/s at the array clock (bytes/cycle = GB/s / GHz); "
+                 "0 = not given; wins over --dram-bandwidth",
+                 [](HwSpec& h, const std::string& s) { set_key(h, "DramBandwidthGBs", s); }));
+    v.push_back(
+        key_flag("interface-bandwidth", "calc|user", "InterfaceBandwidth",
+                 "user: model DRAM at the given bandwidth; calc: stall-free, as SCALE-Sim (the "
+                 "reports give the average and peak bandwidth the run would need)",
+                 [](HwSpec& h, const std::string& s) { set_key(h, "InterfaceBandwidth", s); }));
+    v.push_back(key_flag("dram-latency", "CYCLES", "DramLatency",
+                         "cycles from a DRAM request to its first byte",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "DramLatency", s); }));
+    v.push_back(key_flag(
+        "unlimited-bandwidth", "on|off", "UnlimitedBandwidth", "DRAM never stalls the array",
+        [](HwSpec& h, const std::string& s) { set_key(h, "UnlimitedBandwidth", s); }));
+    v.push_back(key_flag("clock-ghz", "GHZ", "ClockGHz", "array clock, for time and FLOP/s figures",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "ClockGHz", s); }));
+    v.push_back(key_flag("ifmap-sram-kb", "KIB", "IfmapSramSzkB", "input scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "IfmapSramSzkB", s); }));
+    v.push_back(key_flag("filter-sram-kb", "KIB", "FilterSramSzkB", "weight scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "FilterSramSzkB", s); }));
+    v.push_back(key_flag("ofmap-sram-kb", "KIB", "OfmapSramSzkB", "output scratchpad size in KiB",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "OfmapSramSzkB", s); }));
+    v.push_back(key_flag("memory-banks", "N", "MemoryBanks",
+                         "DRAM banks: read and checked, not modelled (no result depends on it)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "MemoryBanks", s); }));
+    v.push_back(key_flag("vector-lanes", "N", "VectorLanes",
+                         "elements per cycle on the vector unit",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "VectorLanes", s); }));
+    v.push_back(key_flag("output-bytes", "1|2|4", "OutputBytes",
+                         "bytes per output element written to DRAM",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "OutputBytes", s); }));
+    v.push_back(key_flag("run-name", "NAME", "run_name",
+                         "name of the run; the default output folder is results/NAME",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "run_name", s); }));
+    return v;
+  }();
+  return specs;
+}
+
+}  // namespace
+
+const std::vector<HwFlagInfo>& hw_flags() {
+  static const std::vector<HwFlagInfo> infos = [] {
+    std::vector<HwFlagInfo> v;
+    for (const FlagSpec& f : flag_specs()) v.push_back(f.info);
+    return v;
+  }();
+  return infos;
+}
+
+void apply_hw_flags(HwSpec& hw, const std::vector<std::pair<std::string, std::string>>& flags) {
+  const std::vector<FlagSpec>& specs = flag_specs();
+  // By meaning, not by position: in the order of flag_specs(). Each flag sets only its own fields,
+  // so the order could not change the result anyway; this keeps the first error the same too.
+  std::vector<std::pair<size_t, size_t>> order;  // (index in specs, index in flags)
+  for (size_t i = 0; i < flags.size(); ++i) {
+    size_t k = 0;
+    while (k < specs.size() && specs[k].info.name != flags[i].first) ++k;
+    if (k == specs.size()) throw InputError("unrecognised option '--" + flags[i].first + "'");
+    order.emplace_back(k, i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, i] : order) {
+    try {
+      specs[k].set(hw, flags[i].second);
+    } catch (const BadValue& bad) {
+      throw InputError("--" + flags[i].first + " '" + quote_for_message(flags[i].second) +
+                       "': " + bad.allowed);
+    }
+  }
+
+  // Two flags that say opposite things are refused, naming both (docs/config.md, "Precedence").
+  auto given = [&](const char* name) -> const std::string* {
+    for (const auto& f : flags)
+      if (f.first == name) return &f.second;
+    return nullptr;
+  };
+  auto shown = [](const char* name, const std::string& v) {
+    return std::string("--") + name + " '" + quote_for_message(v) + "'";
+  };
+  auto clash = [](const std::string& a, const std::string& b, const std::string& why) {
+    throw InputError(a + " and " + b + " contradict each other: " + why);
+  };
+  std::vector<std::string> bandwidths, nonzero;  // the DRAM bandwidth flags given
+  for (const char* name : {"bandwidth", "dram-bandwidth", "dram-gbps"}) {
+    const std::string* v = given(name);
+    if (!v) continue;
+    bandwidths.push_back(shown(name, *v));
+    if (std::string(name) == "bandwidth" || parse_number(trim(*v), 0, false, kMaxBandwidth) > 0)
+      nonzero.push_back(bandwidths.back());
+  }
+  const std::string* ib = given("interface-bandwidth");
+  const std::string* ub = given("unlimited-bandwidth");
+  const bool calc = ib && lower(trim(*ib)) == "calc";
+  const bool unlimited = ub && parse_bool(trim(*ub));
+  if (nonzero.size() >= 2)
+    clash(nonzero[0], nonzero[1], "both give the DRAM bandwidth; give one of them");
+  if (calc && !bandwidths.empty())
+    clash(shown("interface-bandwidth", *ib), bandwidths[0],
+          "CALC runs stall-free and models no bandwidth; give one of them (--interface-bandwidth "
+          "user models the given bandwidth)");
+  if (unlimited && !bandwidths.empty())
+    clash(shown("unlimited-bandwidth", *ub), bandwidths[0],
+          "unlimited bandwidth never uses the given one; give one of them");
+  if (unlimited && ib && !calc)
+    clash(shown("unlimited-bandwidth", *ub), shown("interface-bandwidth", *ib),
+          "USER models the DRAM channel at the given bandwidth; give one of them");
+  // A bandwidth given is one to model: it turns a config file's InterfaceBandwidth CALC into USER
+  // (flags win over the file), unless --interface-bandwidth says which.
+  if (!bandwidths.empty() && !ib) hw.interface_bandwidth = "USER";
+}
+
+void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value) {
+  apply_hw_flags(hw, {{name, value}});
+}
+
+}  // namespace ssim
