@@ -374,7 +374,7 @@ def _json_script(ident: str, data) -> str:
     return f'<script type="application/json" id="{esc(ident)}">{text}</script>'
 
 
-DEFAULT_RUN_NAME = "systolic_sim_run"  # sim/config.hpp: the name of a run nobody named
+DEFAULT_RUN_NAME = "systolic_sim_run"  # sim/spec/config.hpp: the name of a run nobody named
 
 
 def page_title(run: Run) -> str:

@@ -559,7 +559,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   NetworkRunResult result;
   CanonicalKernels canonical;
   // Progress on stderr once the run takes more than a second: a bar on a terminal, a status
-  // line a second otherwise, nothing with --quiet (the sweep's progress, sim/progress.hpp).
+  // line a second otherwise, nothing with --quiet (the sweep's progress, sim/report/progress.hpp).
   const std::vector<Op> ops = lower(net);
   double cost = opts.report ? canonical_cost(opts.hw) : 0;
   for (const Op& op : ops) cost += op_cost(opts.hw, op);

@@ -1,5 +1,5 @@
 // im2col on chip: the DRAM bytes of a conv's A blocks (docs/memory-system.md, "Convolutions:
-// im2col on chip"), used by the tiler (sim/tiler.*).
+// im2col on chip"), used by the tiler (sim/mapping/tiler.*).
 #pragma once
 
 #include <cstdint>

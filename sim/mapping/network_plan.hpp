@@ -1,7 +1,7 @@
 // The network schedule (docs/network-schedule.md): which vector ops a GEMM's output stage applies
 // (fusion) and which tensors stay in the ifmap buffer between the ops that produce and read them
 // (residency), decided over the network's data flow (Layer::from) before anything runs. The ops
-// then run one after another as before (sim/network_run.*), each with its placement.
+// then run one after another as before (sim/run/network_run.*), each with its placement.
 #pragma once
 
 #include <cstdint>

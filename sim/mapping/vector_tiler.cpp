@@ -1,5 +1,5 @@
-// The vector-op half of the tiler (sim/tiler.hpp, "Vector ops"): chunks of a vector op that fit
-// the ifmap and ofmap buffers. docs/memory-system.md, "Vector steps".
+// The vector-op half of the tiler (sim/mapping/tiler.hpp, "Vector ops"): chunks of a vector op that
+// fit the ifmap and ofmap buffers. docs/memory-system.md, "Vector steps".
 #include <algorithm>
 #include <limits>
 #include <string>

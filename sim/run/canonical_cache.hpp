@@ -1,4 +1,4 @@
-// The roofline's reference kernels (run_canonical_kernels, sim/network_run.hpp), computed once
+// The roofline's reference kernels (run_canonical_kernels, sim/run/network_run.hpp), computed once
 // per hardware configuration and binary, and kept in a user cache folder (docs/reports.md,
 // "The reference kernels"): a --report run on hardware seen before pays nothing for them.
 #pragma once

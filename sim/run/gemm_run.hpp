@@ -1,5 +1,5 @@
-// Running one GEMM through the SystemC accelerator model: the tiler (sim/tiler.*) cuts it into
-// SRAM-sized tiles and the accelerator (models/accelerator.*) runs them with the DRAM channel,
+// Running one GEMM through the SystemC accelerator model: the tiler (sim/mapping/tiler.*) cuts it
+// into SRAM-sized tiles and the accelerator (models/accelerator.*) runs them with the DRAM channel,
 // the double-buffered scratchpads and the chosen array model. See docs/memory-system.md.
 #pragma once
 

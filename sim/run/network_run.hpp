@@ -79,7 +79,7 @@ std::string op_type(const Network& net, const Op& op);
 
 OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 
-// Runs every op of the network in order, placed by plan_network() (sim/network_plan.hpp):
+// Runs every op of the network in order, placed by plan_network() (sim/mapping/network_plan.hpp):
 // fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
 // network.
 // `on_op_done`, if set, is called after each op (progress).
@@ -100,7 +100,7 @@ struct CanonicalKernel {
 };
 struct CanonicalKernels {
   bool computed = false;  // run_canonical_kernels() filled them in
-  std::string source;     // "simulated", or "cached: PATH" (sim/canonical_cache.hpp)
+  std::string source;     // "simulated", or "cached: PATH" (sim/run/canonical_cache.hpp)
   CanonicalKernel vector_add, matrix_multiply;
 };
 // The kernels' sizes: a vector add of 2^24 int8 elements, a 4096^3 int8 GEMM.

@@ -1,6 +1,6 @@
 // Running one lowered op (workloads/lower.hpp) on the accelerator: a GEMM op (with its repeat
 // count) on the systolic array, or a vector op on the vector unit, both through the DRAM channel
-// and the scratchpads. sim/network_run.* builds whole networks from these.
+// and the scratchpads. sim/run/network_run.* builds whole networks from these.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,7 @@ namespace ssim {
 // repeat times the reference. The result is named after the op. Throws InputError on a shape or
 // repeat that is not positive, an invalid spec, or buffers too small for the smallest tile.
 // `place`: where a network op's data lives and what its output stage applies
-// (sim/network_plan.hpp); nullptr: an op on its own (inputs from DRAM, outputs to DRAM).
+// (sim/mapping/network_plan.hpp); nullptr: an op on its own (inputs from DRAM, outputs to DRAM).
 // `link`: weight prefetch across a network's ops (models/accelerator.hpp, JobLink); `planned`:
 // the op's program as plan_gemm_program() made it (nullptr: planned here).
 GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed = 1,

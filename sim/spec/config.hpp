@@ -72,7 +72,8 @@ struct HwSpec {
 
 std::string to_string(Fidelity f);  // "cycle", "fast"
 
-// --- Reading and validating (sim/config.cpp; every key is documented in docs/config.md) ---------
+// --- Reading and validating (sim/spec/config.cpp; every key is documented in docs/config.md)
+// ---------
 //
 // All functions below throw InputError with a one-line message naming where the problem is
 // (file:line and key, or the flag), the value, and what is allowed.

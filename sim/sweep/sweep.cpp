@@ -1356,7 +1356,8 @@ int open_sweep_folder(const SweepSpec& spec, const std::vector<SweepPoint>& poin
 
 int run_sweep_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::vector<std::string> local_args = args;
-  // --engine slurm, --status and --merge (sim/sweep_slurm.cpp); the local engine goes on here.
+  // --engine slurm, --status and --merge (sim/sweep/sweep_slurm.cpp); the local engine goes on
+  // here.
   if (const std::optional<int> code = run_sweep_engine(local_args, out, err)) return *code;
   SweepSpec spec;
   const int code = exit_code_of(err, "", [&] {

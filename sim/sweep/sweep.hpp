@@ -33,7 +33,7 @@ namespace ssim {
 
 // One swept parameter: a sweep flag (without "--") and its values, canonical text, in the order
 // given. `arrays` holds RxC shapes, `dataflows` os|ws|is, `sram-kb` sets the three scratchpads;
-// every other axis is the hardware flag of the same name (sim/config.hpp hw_flags()).
+// every other axis is the hardware flag of the same name (sim/spec/config.hpp hw_flags()).
 struct SweepAxis {
   std::string flag;
   std::vector<std::string> values;
@@ -58,8 +58,8 @@ struct SweepSpec {
   std::string out_dir;
   bool report = false, quiet = false, force = false, help = false;
   bool progress_bar = false;  // set by run_sweep_cli: stderr is a terminal
-  // Run only these points (an array task's share of a Slurm sweep, sim/sweep_slurm.hpp); empty:
-  // all of them.
+  // Run only these points (an array task's share of a Slurm sweep, sim/sweep/sweep_slurm.hpp);
+  // empty: all of them.
   std::vector<int> only_points;
   std::vector<std::string> notes;  // the config's notes (keys read but not modelled), for stderr
 };

@@ -1,5 +1,5 @@
-// Tests of `systolic-sim sweep` (sim/sweep.*): parsing and point order, bad specs (exit 2, one
-// line, nothing written), rows equal to single runs of the same points, kill/SIGTERM and resume
+// Tests of `systolic-sim sweep` (sim/sweep/sweep.*): parsing and point order, bad specs (exit 2,
+// one line, nothing written), rows equal to single runs of the same points, kill/SIGTERM and resume
 // giving the same bytes as an uninterrupted run, determinism across -j, refusing a folder that
 // holds another sweep, failed points, damaged files.
 //

@@ -1,4 +1,4 @@
-// Tests of the Slurm engine's flags and rules that need no cluster (sim/sweep_slurm.*): bad
+// Tests of the Slurm engine's flags and rules that need no cluster (sim/sweep/sweep_slurm.*): bad
 // engine flags (exit 2, one line, nothing written), the node-local folder rule, --engine local
 // being the default. The runs through a real Slurm are tests/scripts/test_slurm_sweep.py.
 #include <gtest/gtest.h>
