@@ -6,6 +6,11 @@
 // order, so an interrupted-then-resumed sweep leaves the same bytes as an uninterrupted one.
 // User guide and file formats: docs/sweep.md.
 //
+// The parts (sim/sweep/README.md): sweep_args.cpp (the flags), sweep_points.cpp (the points and
+// sweep.json), sweep_rows.cpp (the CSV rows), resume_store.* (what a sweep folder holds, for
+// resuming), worker_pool.* (the worker processes), sweep.cpp (running it), sweep_slurm.* (the
+// Slurm engine).
+//
 // Why worker processes: a process can elaborate one SystemC design, and a process whose
 // simulation threw cannot simulate again. So the sweep forks -j worker processes before anything
 // is simulated; each elaborates the accelerator once and runs many points one after another
@@ -106,9 +111,6 @@ std::string sweep_row_field(const std::string& row, const std::string& column);
 // "FAILED: <error>".
 std::string sweep_row_outcome(const std::string& row);
 
-// The whole file; `exists` says whether it could be opened ("" when not).
-std::string slurp(const std::filesystem::path& p, bool& exists);
-
 // An integer flag value from lo to hi; throws InputError "--FLAG 'V': expected an integer from
 // LO to HI".
 int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, int64_t hi);
@@ -117,33 +119,10 @@ int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, i
 // Returns false if a quote is not closed or stray characters follow a closing quote.
 bool parse_csv_record(const std::string& line, std::vector<std::string>& fields);
 
-// The rows a sweep folder holds for the points of `spec`: DIR/sweep.csv and DIR/sweep_layers.csv
-// read back. Rows are matched to points by their full parameter tuple (workload and every
-// hardware column), not by position; a point counts when all its per-op rows are there, and its
-// row says ok (or, with keep_errors, error). Throws InputError when a file has other columns.
-struct SweepRows {
-  std::map<int, std::string> rows;    // point -> its sweep.csv line (with '\n')
-  std::map<int, std::string> layers;  // point -> its sweep_layers.csv lines
-  size_t dropped = 0;                 // lines not kept (error rows, unfinished points, damage)
-};
-SweepRows read_sweep_rows(const SweepSpec& spec, const std::vector<SweepPoint>& points,
-                          const std::string& dir, bool keep_errors);
-
 // Runs `f`. Returns -1 when it returns; when it throws, the exit code after one line on `err`:
 // an InputError gives "error: PREFIX<message>" and kExitBadInput, another exception
 // "internal error: PREFIX<message>" and kExitFailure.
 int exit_code_of(std::ostream& err, const std::string& prefix, const std::function<void()>& f);
-
-class FolderLock;
-// Makes spec.out_dir hold this sweep, as a run starts: takes its lock (held by `lock`), writes
-// sweep.json for a new sweep (or with --force discards another one's results), or refuses a
-// folder holding other arguments; for the same sweep, `stored` gets the finished points (status
-// ok) found in the folder and in the folders `more_dirs` (a Slurm sweep's task folders). Both CSV
-// files are rewritten with them in point order. Returns -1 when the folder is ready, else the
-// exit code, after printing the one-line error to `err`.
-int open_sweep_folder(const SweepSpec& spec, const std::vector<SweepPoint>& points,
-                      const std::vector<std::string>& more_dirs, FolderLock& lock,
-                      SweepRows& stored, std::ostream& err);
 
 // Runs a parsed sweep with the local engine (worker processes on this machine); exit codes and
 // output as run_sweep_cli.

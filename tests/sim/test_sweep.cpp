@@ -283,17 +283,6 @@ TEST(SweepSpec, EveryHardwareFlagTakesAList) {
   }
 }
 
-TEST(SweepCsv, RecordsRoundTripThroughQuoting) {
-  const std::vector<std::string> fields = {"a", "", "x,y", "say \"hi\"", "", "last"};
-  std::string line = csv_line(fields);
-  line.pop_back();
-  std::vector<std::string> back;
-  ASSERT_TRUE(parse_csv_record(line, back));
-  EXPECT_EQ(back, fields);
-  EXPECT_FALSE(parse_csv_record("a,\"open", back));
-  EXPECT_FALSE(parse_csv_record("a,\"x\"y", back));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bad specs: exit 2, one line naming the flag and the value, nothing written
 
