@@ -20,6 +20,13 @@
 namespace ssim::robust {
 
 namespace fs = std::filesystem;
+// The helpers every robustness test uses (tests/test_util.hpp).
+using testutil::describe;
+using testutil::entries;
+using testutil::Outcome;
+using testutil::run_binary;
+using testutil::slurp;
+using testutil::TempDir;
 using testutil::write_file;
 
 // ---------------------------------------------------------------------------------------------

@@ -36,13 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace robust;
-using testutil::describe;
-using testutil::entries;
-using testutil::Outcome;
-using testutil::run_binary;
-using testutil::slurp;
-using testutil::TempDir;
-using testutil::write_file;
 
 TEST_P(RobustBadInputTest, OneLineExitTwoNothingWritten) {
   const BadCase& c = GetParam();

@@ -33,13 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace robust;
-using testutil::describe;
-using testutil::entries;
-using testutil::Outcome;
-using testutil::run_binary;
-using testutil::slurp;
-using testutil::TempDir;
-using testutil::write_file;
 
 // --- unknown dataflow, layer type or key; duplicate keys; outputs that are not positive --------
 INSTANTIATE_TEST_SUITE_P(

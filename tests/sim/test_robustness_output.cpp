@@ -34,13 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace robust;
-using testutil::describe;
-using testutil::entries;
-using testutil::Outcome;
-using testutil::run_binary;
-using testutil::slurp;
-using testutil::TempDir;
-using testutil::write_file;
 
 // ---------------------------------------------------------------------------------------------
 // One meaning per command line: defaults < config file < flags, and among flags by meaning, not

@@ -19,7 +19,6 @@ namespace {
 
 using test::data_dir;
 using test::expect_shape;
-using test::TempDir;
 using test::throws_input_error;
 
 // ---- YAML -------------------------------------------------------------------------------------
