@@ -117,6 +117,9 @@ int64_t parse_count(const std::string& flag, const std::string& v, int64_t lo, i
 
 // Splits one CSV record (RFC 4180 quoting, no line break inside fields; without the '\n').
 // Returns false if a quote is not closed or stray characters follow a closing quote.
+// Hand-written rather than a CSV library: the records are lines the sweep wrote itself, and a line
+// cut off inside a quoted field must be reported as damaged (the resume store drops it), where a
+// general reader would carry the open quote into the next line and swallow a good row.
 bool parse_csv_record(const std::string& line, std::vector<std::string>& fields);
 
 // Runs `f`. Returns -1 when it returns; when it throws, the exit code after one line on `err`:
