@@ -18,9 +18,9 @@
 #include <systemc>
 
 #include "models/accelerator.hpp"
-#include "sim/network_run.hpp"
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/run/op_run.hpp"
 #include "workloads/readers.hpp"
 
 namespace {

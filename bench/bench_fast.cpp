@@ -1,6 +1,6 @@
-// Speed of the fast path: a GEMM tiled by sim/tiler.* and run on the SystemC accelerator (DRAM
-// channel, double-buffered scratchpads, controller) with the fast array model. The cost should
-// follow the number of tiles and folds, not the MACs or the simulated cycles:
+// Speed of the fast path: a GEMM tiled by sim/mapping/tiler.* and run on the SystemC accelerator
+// (DRAM channel, double-buffered scratchpads, controller) with the fast array model. The cost
+// should follow the number of tiles and folds, not the MACs or the simulated cycles:
 //   GemmSize/*      square GEMMs on 128 x 128 from 512^3 to 8192^3 (MACs x 4096)
 //   SramSize/*      4096^3 with buffers from 64 KiB to 4 MiB: same MACs, tiles vary
 //   Bandwidth/*     4096^3 with 1 to 1000 bytes/cycle: same tiles, cycles vary 100x
@@ -13,8 +13,8 @@
 #include <systemc>
 
 #include "models/accelerator.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace {
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "models/types.hpp"
-#include "sim/cli.hpp"
-#include "sim/config.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/spec/config.hpp"
 #include "workloads/layer.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"

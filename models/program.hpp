@@ -1,6 +1,6 @@
 // A Program: what the controller (models/controller.*) runs on the accelerator. The tiler
-// (sim/tiler.*) builds it from a GEMM and a hardware spec; the memory system, the buffer rules and
-// the counting rules are described in docs/memory-system.md.
+// (sim/mapping/tiler.*) builds it from a GEMM and a hardware spec; the memory system, the buffer
+// rules and the counting rules are described in docs/memory-system.md.
 #pragma once
 
 #include <cstdint>

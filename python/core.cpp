@@ -21,9 +21,9 @@
 #include <tuple>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/config.hpp"
+#include "sim/cli/cli.hpp"
 #include "sim/entry.hpp"
+#include "sim/spec/config.hpp"
 #include "workloads/data_dir.hpp"
 #include "workloads/readers.hpp"
 

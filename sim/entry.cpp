@@ -1,8 +1,8 @@
 #include "sim/entry.hpp"
 
-#include "sim/cli.hpp"
-#include "sim/sweep.hpp"
-#include "sim/sweep_slurm.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/sweep/sweep.hpp"
+#include "sim/sweep/sweep_slurm.hpp"
 
 namespace ssim {
 

@@ -9,7 +9,7 @@
 
 namespace ssim {
 
-// `args` are the arguments after argv[0]. Returns the exit code (sim/cli.hpp's kExit*).
+// `args` are the arguments after argv[0]. Returns the exit code (sim/cli/cli.hpp's kExit*).
 int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace ssim

@@ -1,6 +1,6 @@
 // systolic-sim's entry point. All the work is in run_command() (sim/entry.cpp): run_cli()
-// (sim/cli.cpp) and, for `systolic-sim sweep ...`, run_sweep_cli() (sim/sweep.cpp), which the
-// tests also drive in-process; this file only adapts argv and the exit code.
+// (sim/cli/cli.cpp) and, for `systolic-sim sweep ...`, run_sweep_cli() (sim/sweep/sweep.cpp), which
+// the tests also drive in-process; this file only adapts argv and the exit code.
 #include <cstdlib>
 #include <iostream>
 #include <string>

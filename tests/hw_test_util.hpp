@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "models/types.hpp"
-#include "sim/config.hpp"
+#include "sim/spec/config.hpp"
 
 namespace ssim::test {
 

@@ -67,6 +67,15 @@ struct Graph {
   std::map<std::string, Value> values;                // small constant values
 };
 
+// A TensorProto's value (initializer or Constant), when small and of a type we read.
+std::optional<Value> tensor_value(const onnx::TensorProto& t);
+
+// Evaluates one node on known small values (onnx_eval.cpp); nullopt when it cannot (an op it does
+// not know, an input without a value, a result too large).
+std::optional<std::vector<Value>> evaluate(const onnx::NodeProto& n, int opset,
+                                           const std::vector<const Value*>& in,
+                                           const std::vector<const std::vector<int64_t>*>& shp);
+
 // Names a node in messages: its name, or OpType_INDEX.
 std::string node_label(const onnx::NodeProto& n, int index);
 

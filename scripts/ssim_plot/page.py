@@ -130,19 +130,19 @@ def esc(x) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _data_uri(path: str, mime: str) -> str:
+def data_uri(path: str, mime: str) -> str:
     with open(path, "rb") as f:
         return f"data:{mime};base64,{base64.b64encode(f.read()).decode('ascii')}"
 
 
-def _card(key: str, value: str, sub: str = "", ident: str = "") -> str:
+def card(key: str, value: str, sub: str = "", ident: str = "") -> str:
     ident_attr = f' id="{esc(ident)}"' if ident else ""
     sub_html = f'<div class="s">{esc(sub)}</div>' if sub else ""
     return (f'<div class="card"{ident_attr}><div class="k">{esc(key)}</div>'
             f'<div class="v">{esc(value)}</div>{sub_html}</div>')
 
 
-def _kv(rows) -> str:
+def kv(rows) -> str:
     body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="kv">{body}</table>'
 
@@ -221,7 +221,7 @@ def _hardware(run: Run) -> str:
         else:
             label, shown = _pretty_key(k), str(v)
         rows.append((label, esc(shown)))
-    return _kv(rows)
+    return kv(rows)
 
 
 def _workload(run: Run) -> str:
@@ -246,7 +246,7 @@ def _workload(run: Run) -> str:
         f"<li><b>{esc(l.name)}</b> <span class=\"muted\">[{esc(l.type)}]</span>: "
         f"{esc(units.count(l.total_cycles))} cycles ({esc(units.share(l.total_cycles / total))})"
         f"</li>" for l in top)
-    return (_kv(rows) + f'<h3 style="margin-top:14px">The {len(top)} most expensive ops</h3>'
+    return (kv(rows) + f'<h3 style="margin-top:14px">The {len(top)} most expensive ops</h3>'
             f'<ol class="top" id="top-layers">{items}</ol>')
 
 
@@ -363,18 +363,18 @@ def _layer_table(run: Run) -> str:
 def _figure(folder: str, stem: str, title: str, caption: str) -> str:
     svg = os.path.join(folder, f"{stem}.svg")
     return (f'<figure id="fig-{stem}"><h3>{esc(title)}</h3>'
-            f'<img src="{_data_uri(svg, "image/svg+xml")}" alt="{esc(title)}">'
+            f'<img src="{data_uri(svg, "image/svg+xml")}" alt="{esc(title)}">'
             f"<figcaption>{caption} Files: <a href=\"{stem}.svg\">{stem}.svg</a>, "
             f'<a href="{stem}.png">{stem}.png</a>.</figcaption></figure>')
 
 
-def _json_script(ident: str, data) -> str:
+def json_script(ident: str, data) -> str:
     text = json.dumps(data, separators=(",", ":"), sort_keys=True)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" id="{esc(ident)}">{text}</script>'
 
 
-DEFAULT_RUN_NAME = "systolic_sim_run"  # sim/config.hpp: the name of a run nobody named
+DEFAULT_RUN_NAME = "systolic_sim_run"  # sim/spec/config.hpp: the name of a run nobody named
 
 
 def page_title(run: Run) -> str:
@@ -398,26 +398,26 @@ def render(run: Run, folder: str) -> str:
     u = run.unit
     array = f"{hw['array_rows']}\u00d7{hw['array_cols']} {hw['dataflow'].upper()} array"
     cards = "".join([
-        _card("total cycles", units.count(total), f"{len(run.layers)} ops ran", "total-cycles"),
-        _card("time", units.seconds(tot["seconds"]), f"at {units.plain(hw['clock_ghz'])} GHz",
+        card("total cycles", units.count(total), f"{len(run.layers)} ops ran", "total-cycles"),
+        card("time", units.seconds(tot["seconds"]), f"at {units.plain(hw['clock_ghz'])} GHz",
               "total-time"),
-        _card("array utilization", units.share(tot["utilization"]),
+        card("array utilization", units.share(tot["utilization"]),
               "MACs / (PEs \u00d7 cycles)", "total-utilization"),
-        _card("achieved", units.ops_per_s(tot["achieved_flops_per_s"], u),
+        card("achieved", units.ops_per_s(tot["achieved_flops_per_s"], u),
               f"{units.share(tot['achieved_flops_per_s'] / run.peak)} of "
               f"{units.ops_per_s(run.peak, u)} peak", "total-achieved"),
-        _card("MACs", units.si(tot["macs"]), f"{units.si(tot['flops'])} {u}s", "total-macs"),
-        _card("DRAM traffic", units.nbytes(tot["dram_bytes"]),
+        card("MACs", units.si(tot["macs"]), f"{units.si(tot['flops'])} {u}s", "total-macs"),
+        card("DRAM traffic", units.nbytes(tot["dram_bytes"]),
               f"read {units.nbytes(tot['dram_read_bytes'])}, "
               f"written {units.nbytes(tot['dram_write_bytes'])}", "total-dram"),
     ])
     energy = s.get("energy")
     if energy is not None and all(l.energy is not None for l in run.layers):
         area = s.get("area", {}).get("total_mm2")
-        cards += _card("energy", units.energy(energy["total_pj"]),
+        cards += card("energy", units.energy(energy["total_pj"]),
                        f"{energy['pj_per_mac']:.3g} pJ/MAC at "
                        f"{units.plain(energy['technology_nm'])} nm", "total-energy")
-        cards += _card("efficiency", f"{energy['tops_per_w']:.3g} T{u}/s/W",
+        cards += card("efficiency", f"{energy['tops_per_w']:.3g} T{u}/s/W",
                        f"area {area:.3g} mm\u00b2" if area is not None else "", "total-efficiency")
     lead = (f"{esc(s['workload']['name'])} takes <b>{esc(units.count(total))} cycles</b> "
             f"({esc(units.seconds(tot['seconds']))}) on a {esc(array)}; the array's PEs do "
@@ -486,7 +486,7 @@ header to sort; hover a cell for exact counts.</p>
 <footer>Written by scripts/ssim_report.py from layers.csv and summary.json (schema version
 {s['schema_version']}); the format is described in docs/report-format.md.</footer>
 </main>
-{_json_script("roofline-data", roofline_data(run))}
+{json_script("roofline-data", roofline_data(run))}
 <script>{JS}</script>
 </body>
 </html>

@@ -646,6 +646,7 @@ TraceSession* TraceSession::active() {
 }
 void TraceSession::activate(TraceSession* s) {
   active_session() = s;
+  OpObserver::active() = s;
   set_trace_observer(s);
 }
 

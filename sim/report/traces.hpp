@@ -13,7 +13,8 @@
 
 #include "models/program.hpp"
 #include "models/trace_observer.hpp"
-#include "sim/config.hpp"
+#include "sim/run/op_observer.hpp"
+#include "sim/spec/config.hpp"
 #include "workloads/lower.hpp"
 
 namespace ssim {
@@ -49,22 +50,22 @@ uint64_t estimate_trace_bytes(const HwSpec& hw, const TraceOptions& o, const std
 
 // Receives a run's jobs (run_network() calls begin_op/end_op around each op while one is active)
 // and writes the traces of the selected ops into `dir`/layer<N>/ (N: the op's row in layers.csv).
-class TraceSession : public TraceObserver {
+class TraceSession : public TraceObserver, public OpObserver {
  public:
   TraceSession(const HwSpec& hw, const TraceOptions& o, std::string dir);
   ~TraceSession() override;
 
-  // The session run_network() reports to (nullptr: none). Installing one also installs it as the
-  // accelerator's observer (set_trace_observer).
+  // The session the run reports to (nullptr: none): installing one makes it run_network()'s
+  // OpObserver and the accelerator's TraceObserver (set_trace_observer).
   static TraceSession* active();
   static void activate(TraceSession* s);
 
   // Op `row` of the run starts: `g` its GEMM (nullptr for a vector op, never traced), `prog` its
   // program. The weight blocks the op before prefetched for it are written first, at the negative
   // cycles they moved at (counted from this op's start).
-  void begin_op(size_t row, const GemmOp* g, const Program& prog);
+  void begin_op(size_t row, const GemmOp* g, const Program& prog) override;
   // The op ended after `total_cycles` (its job's length: the frame of the next job starts there).
-  void end_op(int64_t total_cycles);
+  void end_op(int64_t total_cycles) override;
   // Closes every file (the DRAM traces padded to their widest row). Call once after the run.
   void finish();
   const std::string& dir() const { return dir_; }

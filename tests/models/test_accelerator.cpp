@@ -12,9 +12,9 @@
 
 #include "models/accelerator.hpp"
 #include "models/array_harness.hpp"
-#include "sim/cli.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
 #include "tests/hw_test_util.hpp"
 
 namespace ssim {

@@ -11,8 +11,8 @@
 
 #include "models/accelerator.hpp"
 #include "models/systolic_array_cycle.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace ssim {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "models/sim_time.hpp"
 #include "models/vector_unit.hpp"
-#include "sim/tiler.hpp"  // to_vector_cmd
+#include "sim/mapping/tiler.hpp"  // to_vector_cmd
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
 

@@ -1,5 +1,5 @@
 // The roofline's reference kernels are computed once per hardware and binary and then read from
-// the user cache (sim/canonical_cache.hpp): the second run reads what the first stored, a
+// the user cache (sim/run/canonical_cache.hpp): the second run reads what the first stored, a
 // different hardware or a damaged entry is simulated again, SSIM_CACHE_DIR=off keeps nothing.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "sim/canonical_cache.hpp"
+#include "sim/run/canonical_cache.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "models/systolic_array_cycle.hpp"
-#include "sim/cli.hpp"
-#include "sim/config.hpp"
-#include "sim/report_table.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/report/report_table.hpp"
+#include "sim/spec/config.hpp"
 #include "tests/hw_test_util.hpp"
 #include "tests/test_util.hpp"
 

@@ -1,7 +1,7 @@
 // Energy and area (docs/energy.md). The expected numbers are derived here by hand from the
 // documented closed forms and the table's published defaults (Horowitz 45 nm: MAC 0.3 pJ,
 // register 1/32 pJ per bit, transfer 2/32 pJ per bit, SRAM 10 pJ per 64 bits at 8 KiB growing as
-// sqrt(size), DRAM 1.95 nJ per 64 bits, vector lane op 1.5 pJ), never by calling sim/energy.*.
+// sqrt(size), DRAM 1.95 nJ per 64 bits, vector lane op 1.5 pJ), never by calling sim/spec/energy.*.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli.hpp"
-#include "sim/energy.hpp"
-#include "sim/sweep.hpp"
+#include "sim/cli/cli.hpp"
+#include "sim/spec/energy.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

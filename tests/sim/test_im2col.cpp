@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/op_run.hpp"
 #include "tests/workloads/wl_test_util.hpp"
 #include "workloads/lower.hpp"
 
@@ -133,7 +133,7 @@ TEST(Im2col, RowBandsReReadTheirHalo) {
     for (int64_t k0 = 0; k0 < g.K; k0 += 32)
       for (int64_t j = 0; j < p.blocks[0]; ++j) {
         // Block j holds segments [floor(j S / B), floor((j + 1) S / B)); segment s starts at
-        // floor(s T / S) (sim/tiler.hpp).
+        // floor(s T / S) (sim/mapping/tiler.hpp).
         const int64_t s0 = j * p.segments / p.blocks[0], s1 = (j + 1) * p.segments / p.blocks[0];
         const int64_t m0 = s0 * T / p.segments, m1 = s1 * T / p.segments;
         const int64_t bytes = brute_bytes(op, m0, m1, k0, std::min(g.K, k0 + 32));

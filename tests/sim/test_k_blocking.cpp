@@ -5,8 +5,8 @@
 // the values equal the reference in cycle fidelity, and fast == cycle.
 #include <gtest/gtest.h>
 
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/op_run.hpp"
 
 namespace ssim {
 namespace {

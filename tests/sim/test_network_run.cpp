@@ -3,8 +3,8 @@
 // rows whose parts add up.
 #include <gtest/gtest.h>
 
-#include "sim/network_run.hpp"
-#include "sim/run_outputs.hpp"
+#include "sim/report/run_outputs.hpp"
+#include "sim/run/network_run.hpp"
 #include "workloads/readers.hpp"
 
 namespace ssim {

@@ -4,8 +4,8 @@
 // from DRAM that was never written there (nor from the buffer one that is not there).
 #include <gtest/gtest.h>
 
-#include "sim/network_run.hpp"
-#include "sim/op_run.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/run/op_run.hpp"
 #include "workloads/readers.hpp"
 
 namespace ssim {

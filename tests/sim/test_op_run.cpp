@@ -1,5 +1,5 @@
-// Tests of running lowered ops on the accelerator (sim/op_run.*): GEMM ops with a repeat count and
-// vector ops on the vector unit, both through the DRAM channel and the scratchpads. Expected
+// Tests of running lowered ops on the accelerator (sim/run/op_run.*): GEMM ops with a repeat count
+// and vector ops on the vector unit, both through the DRAM channel and the scratchpads. Expected
 // numbers come from the array harness without memory, from the cycle-accounting closed forms
 // (docs/cycle-accounting.md), from the vector unit's closed forms re-derived here from
 // docs/vector-unit.md (its default timing table typed in below), and from byte counts divided by
@@ -13,9 +13,9 @@
 
 #include "models/accelerator.hpp"
 #include "models/array_harness.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/op_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
+#include "sim/run/op_run.hpp"
 #include "tests/hw_test_util.hpp"
 #include "workloads/lower.hpp"
 

@@ -1,4 +1,4 @@
-// Tests of the SCALE-Sim-compatible reports (sim/scalesim_reports.*): the exact headers of
+// Tests of the SCALE-Sim-compatible reports (sim/report/scalesim_reports.*): the exact headers of
 // SCALE-Sim v2's three files (as its simulator.py writes them), the meaning of every column
 // derived here from the counters, one row per layer, and atomic writing.
 #include <gtest/gtest.h>
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/gemm_run.hpp"
-#include "sim/scalesim_reports.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/report/scalesim_reports.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace ssim {
 namespace {

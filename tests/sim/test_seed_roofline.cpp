@@ -4,9 +4,9 @@
 // compute-bound near the roof.
 #include <gtest/gtest.h>
 
-#include "sim/config.hpp"
-#include "sim/network_run.hpp"
-#include "sim/run_outputs.hpp"
+#include "sim/report/run_outputs.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/spec/config.hpp"
 
 namespace ssim {
 namespace {

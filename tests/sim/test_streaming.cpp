@@ -10,8 +10,8 @@
 #include <string>
 
 #include "models/array_harness.hpp"
-#include "sim/gemm_run.hpp"
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
 
 namespace ssim {
 namespace {

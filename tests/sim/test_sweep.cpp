@@ -1,5 +1,5 @@
-// Tests of `systolic-sim sweep` (sim/sweep.*): parsing and point order, bad specs (exit 2, one
-// line, nothing written), rows equal to single runs of the same points, kill/SIGTERM and resume
+// Tests of `systolic-sim sweep` (sim/sweep/sweep.*): parsing and point order, bad specs (exit 2,
+// one line, nothing written), rows equal to single runs of the same points, kill/SIGTERM and resume
 // giving the same bytes as an uninterrupted run, determinism across -j, refusing a folder that
 // holds another sweep, failed points, damaged files.
 //
@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/network_run.hpp"
-#include "sim/report_table.hpp"
-#include "sim/sweep.hpp"
+#include "sim/report/report_table.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/spec/config.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "tests/test_util.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
@@ -281,17 +281,6 @@ TEST(SweepSpec, EveryHardwareFlagTakesAList) {
       }
     }
   }
-}
-
-TEST(SweepCsv, RecordsRoundTripThroughQuoting) {
-  const std::vector<std::string> fields = {"a", "", "x,y", "say \"hi\"", "", "last"};
-  std::string line = csv_line(fields);
-  line.pop_back();
-  std::vector<std::string> back;
-  ASSERT_TRUE(parse_csv_record(line, back));
-  EXPECT_EQ(back, fields);
-  EXPECT_FALSE(parse_csv_record("a,\"open", back));
-  EXPECT_FALSE(parse_csv_record("a,\"x\"y", back));
 }
 
 // ---------------------------------------------------------------------------------------------

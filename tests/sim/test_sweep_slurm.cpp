@@ -1,4 +1,4 @@
-// Tests of the Slurm engine's flags and rules that need no cluster (sim/sweep_slurm.*): bad
+// Tests of the Slurm engine's flags and rules that need no cluster (sim/sweep/sweep_slurm.*): bad
 // engine flags (exit 2, one line, nothing written), the node-local folder rule, --engine local
 // being the default. The runs through a real Slurm are tests/scripts/test_slurm_sweep.py.
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/sweep.hpp"
-#include "sim/sweep_slurm.hpp"
+#include "sim/spec/config.hpp"
+#include "sim/sweep/sweep.hpp"
+#include "sim/sweep/sweep_slurm.hpp"
 #include "tests/test_util.hpp"
 
 namespace ssim {

@@ -1,14 +1,14 @@
-// Tests of the streaming planner (sim/tiler.*): DRAM traffic against closed forms worked out by
-// hand (docs/memory-system.md, "Streaming planner"), blocks that fit the buffer halves, programs
-// that cover every multiply-accumulate exactly once with each fold's segments in order, and the
-// error for buffers too small for the smallest block.
+// Tests of the streaming planner (sim/mapping/tiler.*): DRAM traffic against closed forms worked
+// out by hand (docs/memory-system.md, "Streaming planner"), blocks that fit the buffer halves,
+// programs that cover every multiply-accumulate exactly once with each fold's segments in order,
+// and the error for buffers too small for the smallest block.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
-#include "sim/tiler.hpp"
+#include "sim/mapping/tiler.hpp"
 
 namespace ssim {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/op_run.hpp"
+#include "sim/run/op_run.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
 

@@ -4,7 +4,7 @@
 // worked out here, never from the planner or the controller.
 #include <gtest/gtest.h>
 
-#include "sim/network_run.hpp"
+#include "sim/run/network_run.hpp"
 #include "workloads/readers.hpp"
 
 namespace ssim {

@@ -11,6 +11,7 @@
 
 #include "models/types.hpp"
 #include "workloads/layer.hpp"
+#include "workloads/lower.hpp"
 
 namespace ssim::test {
 
@@ -77,6 +78,17 @@ class TempDir {
 
 inline std::string data_dir() {
   return SSIM_SOURCE_DIR "/tests/data/workloads";
+}
+
+// The GEMM a layer lowers to has this M, N, K.
+inline void expect_shape(const Layer& l, int64_t M, int64_t N, int64_t K) {
+  const std::vector<Op> ops = lower(l);
+  const GemmOp* g = as_gemm(ops.at(0));
+  ASSERT_NE(g, nullptr) << l.name;
+  const GemmShape s = g->shape;
+  EXPECT_EQ(s.M, M) << l.name;
+  EXPECT_EQ(s.N, N) << l.name;
+  EXPECT_EQ(s.K, K) << l.name;
 }
 
 }  // namespace ssim::test

@@ -1,0 +1,800 @@
+#include "sim/mapping/tiler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "sim/mapping/im2col.hpp"
+
+namespace ssim {
+namespace {
+
+int64_t round_up(int64_t a, int64_t u) {
+  return ceil_div(a, u) * u;
+}
+
+int64_t sram_kb(const HwSpec& hw, Operand op) {
+  switch (op) {
+    case Operand::Ifmap:
+      return hw.ifmap_sram_kb;
+    case Operand::Filter:
+      return hw.filter_sram_kb;
+    case Operand::Ofmap:
+      return hw.ofmap_sram_kb;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int64_t sram_bytes(const HwSpec& hw, Operand op) {
+  return sram_kb(hw, op) * 1024;
+}
+
+const char* sram_key(Operand op) {
+  switch (op) {
+    case Operand::Ifmap:
+      return "IfmapSramSzkB";
+    case Operand::Filter:
+      return "FilterSramSzkB";
+    case Operand::Ofmap:
+      return "OfmapSramSzkB";
+  }
+  return "?";
+}
+
+std::string kib_text(int64_t bytes) {
+  char buf[64];
+  const double k = double(bytes) / 1024.0;
+  if (bytes % 1024 == 0)
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(bytes / 1024));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f", k);
+  return buf;
+}
+
+const char* to_string(BlockPolicy p) {
+  switch (p) {
+    case BlockPolicy::Whole:
+      return "whole";
+    case BlockPolicy::Chunk:
+      return "chunk";
+    case BlockPolicy::Segment:
+      return "segment";
+    case BlockPolicy::Fold:
+      return "fold";
+    case BlockPolicy::None:
+      return "none";
+  }
+  return "?";
+}
+
+const char* to_string(OutputPolicy p) {
+  switch (p) {
+    case OutputPolicy::Final:
+      return "final";
+    case OutputPolicy::Resident:
+      return "resident";
+    case OutputPolicy::Spill:
+      return "spill";
+  }
+  return "?";
+}
+
+std::string GemmPlan::describe() const {
+  return std::string("ifmap:") + to_string(ifmap) + " filter:" + to_string(filter) +
+         " ofmap:" + to_string(ofmap) + (out_whole ? "-whole" : "") +
+         " segment:" + std::to_string(stream_block);
+}
+
+namespace {
+
+// The roles of A and B under a dataflow (docs/memory-system.md, "Streaming planner").
+struct Roles {
+  SpatialMap sm;
+  int64_t nsr = 0, nsc = 0;  // fold grid: Sr-chunks (inner) and Sc-chunks (outer)
+  int64_t wr = 0, wc = 0;    // widest chunk: min(R, Sr), min(C, Sc)
+  // Per operand (0 = A / ifmap, 1 = B / filter): streamed (else stationary, one block per
+  // fold), and for a streamed one the spatial dimension its elements follow (true: Sr, the inner
+  // fold loop; false: Sc, the outer one).
+  bool streamed[2] = {false, false};
+  bool along_sr[2] = {false, false};
+};
+
+Roles roles(const HwSpec& hw, const GemmShape& g) {
+  Roles x;
+  x.sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  x.nsr = ceil_div(x.sm.Sr, R);
+  x.nsc = ceil_div(x.sm.Sc, C);
+  x.wr = std::min(R, x.sm.Sr);
+  x.wc = std::min(C, x.sm.Sc);
+  switch (hw.dataflow) {
+    case Dataflow::OS:  // A rows follow M = Sr, B columns N = Sc; both stream along K
+      x.streamed[0] = x.streamed[1] = true;
+      x.along_sr[0] = true;
+      x.along_sr[1] = false;
+      break;
+    case Dataflow::WS:  // A streams (its K columns follow Sr); B is stationary
+      x.streamed[0] = true;
+      x.along_sr[0] = true;
+      break;
+    case Dataflow::IS:  // B streams (its K rows follow Sr); A is stationary
+      x.streamed[1] = true;
+      x.along_sr[1] = true;
+      break;
+  }
+  return x;
+}
+
+// `single`: the block may take the whole buffer; otherwise it needs one half of two.
+InputError too_small(const HwSpec& hw, Operand op, const std::string& what, const std::string& dims,
+                     int64_t d0, int64_t d1, int64_t elem, bool single = false) {
+  const int64_t bytes = d0 * d1 * elem;
+  return InputError(
+      std::string(sram_key(op)) + " " + std::to_string(sram_kb(hw, op)) +
+      ": too small for the smallest " + what + " (" + dims + " = " + std::to_string(d0) + " x " +
+      std::to_string(d1) + " at " + std::to_string(elem) + " B = " + kib_text(bytes) +
+      (single ? " KiB, single-buffered" : " KiB per half, double buffered") + "); needs at least " +
+      std::to_string(ceil_div((single ? 1 : 2) * bytes, 1024)) + " KiB");
+}
+
+// Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
+// consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
+int64_t segment_start(const GemmPlan& p, int64_t T, int64_t k) {
+  return int64_t((__int128)k * T / p.segments);
+}
+int64_t group_of(const GemmPlan& p, int64_t groups, int64_t k) {
+  return ((k + 1) * groups - 1) / p.segments;
+}
+int64_t group_first(const GemmPlan& p, int64_t groups, int64_t j) {
+  return int64_t((__int128)j * p.segments / groups);
+}
+int64_t block_len(const GemmPlan& p, int64_t T, int64_t groups, int64_t j) {
+  return segment_start(p, T, group_first(p, groups, j + 1)) -
+         segment_start(p, T, group_first(p, groups, j));
+}
+
+// DRAM bytes of operand i's block with spatial range [s0, s1) (along its array dimension) and
+// stream range [t0, t1) (WS: A; OS: A and B; IS: B), or of its fold tile (stationary: the
+// spatial ranges of the fold's Sr and Sc chunks).
+int64_t block_bytes(const HwSpec& hw, const ConvGeom* c, int i, int64_t s0, int64_t s1, int64_t t0,
+                    int64_t t1) {
+  const int64_t ib = hw.input_bytes;
+  if (i == 1) return (s1 - s0) * (t1 - t0) * ib;
+  switch (hw.dataflow) {
+    case Dataflow::WS:  // spatial K, stream M
+      return a_bytes(c, t0, t1, s0, s1, ib);
+    case Dataflow::OS:  // spatial M, stream K
+      return a_bytes(c, s0, s1, t0, t1, ib);
+    case Dataflow::IS:  // stationary: [s0, s1) is the Sr (K) chunk, [t0, t1) the Sc (M) chunk
+      return a_bytes(c, t0, t1, s0, s1, ib);
+  }
+  return 0;
+}
+
+// The geometry of the sub-GEMM of A's rows from m0 on.
+ConvGeom shift_rows(const ConvGeom& c, int64_t m0) {
+  ConvGeom s = c;
+  s.m_base += m0;
+  return s;
+}
+
+}  // namespace
+
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
+  const int64_t side = ctx.side_bytes;
+  if (g.M < 1 || g.N < 1 || g.K < 1) throw InputError("gemm: M, N and K must be positive integers");
+  const Roles x = roles(hw, g);
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes, T = x.sm.T;
+  const Operand ops[2] = {Operand::Ifmap, Operand::Filter};
+  const char* dims[2] = {"M x K", "K x N"};
+  const int64_t whole[2] = {a_bytes(conv, 0, g.M, 0, g.K, ib), g.K * g.N * ib};
+  GemmPlan p;
+  int64_t longest[3] = {T, T, T};  // vectors per ifmap block, filter block, output tile
+  BlockPolicy pol[2] = {BlockPolicy::None, BlockPolicy::None};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t half = sram_half_bytes(hw, ops[i]);
+    if (!x.streamed[i]) {  // stationary: one block per fold, single-buffered if it must be
+      const int64_t r = x.wr, c = x.wc;
+      if (r * c * ib > 2 * half)
+        throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " tile", dims[i],
+                        i == 0 ? c : r, i == 0 ? r : c, ib, true);
+      pol[i] = BlockPolicy::Fold;
+      continue;
+    }
+    const int64_t w = x.along_sr[i] ? x.wr : x.wc;  // elements per streamed vector
+    if (w * ib > half) {
+      // One vector of the stream: WS A is 1 x K-chunk, IS B is K-chunk x 1, OS A is M-chunk x 1
+      // and OS B 1 x N-chunk.
+      const bool a_first_dim_w = (i == 0) == (hw.dataflow == Dataflow::OS);
+      throw too_small(hw, ops[i], std::string(to_string(ops[i])) + " block (one stream vector)",
+                      dims[i], a_first_dim_w ? w : 1, a_first_dim_w ? 1 : w, ib);
+    }
+    const ConvGeom* c = i == 0 ? conv : nullptr;
+    if (whole[i] <= half) {
+      pol[i] = BlockPolicy::Whole;
+    } else if (a_bytes_bound(c, hw.dataflow, T, w, ib) <= half) {
+      pol[i] = BlockPolicy::Chunk;
+    } else {
+      pol[i] = BlockPolicy::Segment;
+      if (!c) {
+        longest[i] = half / (w * ib);
+      } else {  // the longest run of stream vectors whose raw rows surely fit
+        int64_t lo = 1, hi = T - 1;
+        while (lo < hi) {
+          const int64_t mid = lo + (hi - lo + 1) / 2;
+          if (a_bytes_bound(c, hw.dataflow, mid, w, ib) <= half)
+            lo = mid;
+          else
+            hi = mid - 1;
+        }
+        longest[i] = lo;
+      }
+    }
+  }
+  p.ifmap = pol[0];
+  p.filter = pol[1];
+
+  // Outputs. OS: a fold's r x c finished outputs; WS/IS: a fold's T x c outputs, accumulated
+  // over the Sr-chunks (K) of its Sc-chunk when K is split.
+  const int64_t half_o = sram_half_bytes(hw, Operand::Ofmap);
+  if (hw.dataflow == Dataflow::OS) {
+    // One fold's finished outputs, in a half, or (drained row by row as they leave the array)
+    // in the whole buffer.
+    const bool drains = hw.dram_stall_free() || hw.dram_bw() >= double(x.wc * ob);
+    if (x.wr * x.wc * (ob + side) > (drains ? 2 : 1) * half_o)
+      throw too_small(hw, Operand::Ofmap, "ofmap tile (one fold's outputs)", "M x N", x.wr, x.wc,
+                      ob + side, drains);
+    p.ofmap = OutputPolicy::Final;
+  } else {
+    const bool split = x.nsr > 1;
+    // Per output in the tile: its accumulator or finished output, and a fused add's operand.
+    const int64_t elem = (split ? kAccumulatorBytes : ob) + side;
+    const bool ws = hw.dataflow == Dataflow::WS;
+    if (x.wc * elem > half_o)
+      throw too_small(hw, Operand::Ofmap,
+                      split ? "ofmap tile (one output vector of int32 partial sums)"
+                            : "ofmap tile (one output vector)",
+                      "M x N", ws ? 1 : x.wc, ws ? x.wc : 1, elem);
+    p.ofmap = split ? OutputPolicy::Resident : OutputPolicy::Final;
+    // Accumulators too large for a half may take the whole buffer (single-buffered, as the
+    // TPU's 4 MiB of accumulators hold one 4096 x 256 block): the next column of folds then
+    // waits for their write-back.
+    // They drain row by row as the last K-chunk delivers them (one row of c outputs per cycle),
+    // so the channel must take c x OutputBytes per cycle, or be stall-free.
+    const bool drains = hw.dram_stall_free() || hw.dram_bw() >= double(x.wc * ob);
+    if (split && drains && T * x.wc * elem > half_o && T * x.wc * elem <= 2 * half_o) {
+      p.out_whole = true;
+    } else if (T * x.wc * elem > half_o) {
+      if (split) p.ofmap = OutputPolicy::Spill;
+      longest[2] = half_o / (x.wc * elem);
+      p.out_cut = true;
+    }
+  }
+  // Segments as long as the shortest cut allows, all near-equal; each cut then takes as many
+  // whole segments as fit, in near-equal groups (so no block is a short remainder).
+  p.segments = ceil_div(T, std::min({longest[0], longest[1], longest[2]}));
+  p.stream_block = ceil_div(T, p.segments);
+  int64_t groups[3];
+  for (int i = 0; i < 3; ++i)
+    groups[i] = ceil_div(p.segments, std::max<int64_t>(1, longest[i] / p.stream_block));
+  p.blocks[0] = groups[0];
+  p.blocks[1] = groups[1];
+  p.out_tiles = groups[2];
+  for (int i = 0; i < 2; ++i) {
+    p.min_block[i] = T;
+    for (int64_t j = 0; j < p.blocks[i]; ++j)
+      p.min_block[i] = std::min(p.min_block[i], block_len(p, T, p.blocks[i], j));
+  }
+  p.traffic = closed_form_traffic(hw, g, p, ctx);
+  return p;
+}
+
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& p,
+                                const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
+  const Roles x = roles(hw, g);
+  const int64_t ob = hw.output_bytes;
+  const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
+  const BlockPolicy pol[2] = {p.ifmap, p.filter};
+  int64_t reads[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    // One pass over the operand: the bytes of its distinct blocks (without a conv: the matrix).
+    const ConvGeom* c = i == 0 ? conv : nullptr;
+    const int64_t sdim = x.along_sr[i] ? x.sm.Sr : x.sm.Sc, su = x.along_sr[i] ? R : C;
+    int64_t pass = 0;
+    // Without a conv's halos the distinct blocks tile the matrix: one pass is its bytes, whatever
+    // the policy (the loops below would add up the same, block by block).
+    const bool plain = !c && pol[i] != BlockPolicy::None;
+    switch (plain ? BlockPolicy::Whole : pol[i]) {
+      case BlockPolicy::Whole:
+        pass = i == 0 ? a_bytes(c, 0, g.M, 0, g.K, hw.input_bytes) : g.K * g.N * hw.input_bytes;
+        break;
+      case BlockPolicy::Fold:
+        for (int64_t r0 = 0; r0 < x.sm.Sr; r0 += R)
+          for (int64_t c0 = 0; c0 < x.sm.Sc; c0 += C)
+            pass +=
+                block_bytes(hw, c, i, r0, std::min(x.sm.Sr, r0 + R), c0, std::min(x.sm.Sc, c0 + C));
+        break;
+      case BlockPolicy::Chunk:
+        for (int64_t s0 = 0; s0 < sdim; s0 += su)
+          pass += block_bytes(hw, c, i, s0, std::min(sdim, s0 + su), 0, T);
+        break;
+      case BlockPolicy::Segment:
+        for (int64_t s0 = 0; s0 < sdim; s0 += su)
+          for (int64_t j = 0; j < p.blocks[i]; ++j) {
+            const int64_t t0 = segment_start(p, T, group_first(p, p.blocks[i], j));
+            pass += block_bytes(hw, c, i, s0, std::min(sdim, s0 + su), t0,
+                                t0 + block_len(p, T, p.blocks[i], j));
+          }
+        break;
+      case BlockPolicy::None:
+        break;
+    }
+    // How often the operand crosses the channel: a block is loaded when it differs from the
+    // previous step's. A chunk block changes with its chunk, a segment block with the part of
+    // the stream it holds.
+    const bool seg = pol[i] == BlockPolicy::Segment && p.blocks[i] > 1;
+    int64_t times = 1;
+    if (pol[i] == BlockPolicy::Whole || pol[i] == BlockPolicy::Fold)
+      times = 1;
+    else if (!x.along_sr[i])  // follows the outer (Sc) loop: streamed again per Sr-chunk if cut
+      times = seg ? x.nsr : 1;
+    else  // follows the inner (Sr) loop: streamed again per Sc-chunk unless it never changes
+      times = (x.nsr == 1 && !seg) ? 1 : x.nsc;
+    reads[i] = times * pass;
+  }
+  DramTraffic d;
+  d.ifmap = reads[0];
+  d.filter = reads[1];
+  d.ofmap = g.M * g.N * ob;
+  d.side = g.M * g.N * ctx.side_bytes;   // once per output, into its final output tile
+  if (p.ofmap == OutputPolicy::Spill) {  // int32 partial sums out and back per extra K-chunk
+    d.ofmap += (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
+    d.psum = (x.nsr - 1) * g.M * g.N * kAccumulatorBytes;
+  }
+  return d;
+}
+
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                      const GemmContext& ctx) {
+  const ConvGeom* conv = ctx.conv;
+  const int64_t side = ctx.side_bytes;
+  const Roles x = roles(hw, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
+  if (plan.segments < 1 || plan.segments > T || plan.blocks[0] > plan.segments ||
+      plan.blocks[1] > plan.segments || plan.out_tiles > plan.segments ||
+      std::min({plan.blocks[0], plan.blocks[1], plan.out_tiles}) < 1)
+    throw InputError("tiler: a fold's stream must be cut into 1 .. T segments, grouped in blocks");
+  const Dataflow df = hw.dataflow;
+  const BlockPolicy pol[2] = {plan.ifmap, plan.filter};
+
+  Program p;
+  p.shape = g;
+  p.dataflow = df;
+  p.plan = plan.describe();
+  p.input_bytes = hw.input_bytes;
+  p.output_bytes = hw.output_bytes;
+  p.acc_bytes = kAccumulatorBytes;
+  p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
+  p.steps.reserve(size_t(x.nsr * x.nsc * plan.segments));
+  // Identity of the block each operand's previous step used: a step loads when it changes.
+  int64_t prev_id[2] = {-2, -2};
+  for (int64_t sc = 0; sc < x.nsc; ++sc) {
+    const int64_t c0 = sc * C, c = std::min(C, x.sm.Sc - c0);
+    for (int64_t sr = 0; sr < x.nsr; ++sr) {
+      const int64_t r0 = sr * R, r = std::min(R, x.sm.Sr - r0);
+      for (int64_t k = 0; k < plan.segments; ++k) {
+        const int64_t t0 = segment_start(plan, T, k), t1 = segment_start(plan, T, k + 1);
+        const int64_t tl = t1 - t0;
+        TileStep s;
+        // The segment's sub-GEMM from (Sr, Sc, T) ranges.
+        switch (df) {
+          case Dataflow::OS:
+            s.m0 = r0, s.mlen = r, s.n0 = c0, s.nlen = c, s.k0 = t0, s.klen = tl;
+            break;
+          case Dataflow::WS:
+            s.m0 = t0, s.mlen = tl, s.n0 = c0, s.nlen = c, s.k0 = r0, s.klen = r;
+            break;
+          case Dataflow::IS:
+            s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
+            break;
+        }
+        Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
+        f.cont = t0 > 0;
+        f.more = t1 < T;
+        s.folds.push_back(f);
+        const int64_t fold_id = sc * x.nsr + sr;
+        for (int i = 0; i < 2; ++i) {
+          int64_t id = 0, bytes = 0;
+          const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
+          const int64_t s0 = x.along_sr[i] ? r0 : c0;
+          const ConvGeom* cg = i == 0 ? conv : nullptr;
+          switch (pol[i]) {
+            case BlockPolicy::Whole:
+              id = 0, bytes = i == 0 ? a_bytes(cg, 0, g.M, 0, g.K, ib) : g.K * g.N * ib;
+              break;
+            case BlockPolicy::Fold:
+              id = fold_id, bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
+              break;
+            case BlockPolicy::Chunk:
+              id = chunk, bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
+              break;
+            case BlockPolicy::Segment: {
+              const int64_t j = group_of(plan, plan.blocks[i], k);
+              id = chunk * plan.blocks[i] + j;
+              const int64_t b0 = segment_start(plan, T, group_first(plan, plan.blocks[i], j));
+              bytes = block_bytes(hw, cg, i, s0, s0 + width, b0,
+                                  b0 + block_len(plan, T, plan.blocks[i], j));
+              break;
+            }
+            case BlockPolicy::None:
+              throw std::logic_error("tiler: operand without a block policy");
+          }
+          if (id != prev_id[i]) {
+            (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
+            if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
+            prev_id[i] = id;
+          }
+        }
+        // Output tiles: [o0, o1) is the part of the stream the segment's output tile covers.
+        const bool last_sr = sr + 1 == x.nsr;
+        const int64_t oj = group_of(plan, plan.out_tiles, k);
+        const int64_t o0 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj));
+        const int64_t o1 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj + 1));
+        const int64_t olen = o1 - o0;
+        // A tile of final outputs also holds a fused add's operand (side bytes each), loaded
+        // when it opens, and its store passes the output stage (TileStep::stage).
+        switch (plan.ofmap) {
+          case OutputPolicy::Final:
+            if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
+              s.new_output = t0 == 0;
+              if (s.new_output) {
+                s.ofmap_tile_bytes = r * c * (ob + side);
+                s.side_load_bytes = r * c * side;
+              }
+              if (!f.more) s.store_bytes = r * c * ob, s.stage = true;
+            } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
+              s.new_output = t0 == o0;
+              if (s.new_output) {
+                s.ofmap_tile_bytes = olen * c * (ob + side);
+                s.side_load_bytes = olen * c * side;
+              }
+              if (t1 == o1) s.store_bytes = olen * c * ob, s.stage = true;
+            }
+            break;
+          case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
+            s.new_output = sr == 0 && t0 == 0;
+            if (s.new_output) {
+              s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
+              s.side_load_bytes = T * c * side;
+            }
+            if (last_sr && !f.more) s.store_bytes = T * c * ob, s.stage = true;
+            break;
+          case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
+            s.new_output = t0 == o0;
+            if (s.new_output) {
+              s.ofmap_tile_bytes = olen * c * (kAccumulatorBytes + (last_sr ? side : 0));
+              if (last_sr) s.side_load_bytes = olen * c * side;
+              if (sr > 0) {
+                s.psum_load_bytes = olen * c * kAccumulatorBytes;
+                s.psum_back = plan.out_tiles;
+              }
+            }
+            if (t1 == o1) {
+              s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
+              s.stage = last_sr;
+            }
+            break;
+        }
+        p.tile.m = std::max(p.tile.m, s.mlen);
+        p.tile.n = std::max(p.tile.n, s.nlen);
+        p.tile.k = std::max(p.tile.k, s.klen);
+        p.steps.push_back(std::move(s));
+      }
+    }
+  }
+  return p;
+}
+
+namespace {
+
+// Candidate sub-GEMM sizes along a dimension of size D laid along array dimension u (1: the
+// stream): the whole, even splits into 2 .. 8 rounded up to u, and powers of two times u.
+std::vector<int64_t> tile_candidates(int64_t D, int64_t u) {
+  u = std::max<int64_t>(1, std::min(u, D));
+  std::vector<int64_t> c{D};
+  for (int64_t p = 2; p <= 8 && p <= D; ++p) c.push_back(std::min(D, round_up(ceil_div(D, p), u)));
+  for (int64_t t = std::max<int64_t>(u, 16); t < D; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// The array's cycles for a GEMM's folds in closed form (docs/cycle-accounting.md): without fold
+// overlap exact; with it, each fold costs at least its stream or its fill and drain.
+double fold_cycles(const HwSpec& hw, const GemmShape& g) {
+  const SpatialMap sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  const int64_t nr = ceil_div(sm.Sr, R), nc = ceil_div(sm.Sc, C);
+  const double lr = double(sm.Sr - (nr - 1) * R), lc = double(sm.Sc - (nc - 1) * C);
+  double total = 0;
+  for (int ir = 0; ir < 2; ++ir)
+    for (int ic = 0; ic < 2; ++ic) {
+      const double n = double(ir ? 1 : nr - 1) * double(ic ? 1 : nc - 1);
+      if (n <= 0) continue;
+      const double r = ir ? lr : double(R), c = ic ? lc : double(C), T = double(sm.T);
+      const double fill = r + double(R) + c - 2;
+      total += n * (hw.fold_overlap ? std::max(T, fill) : T + fill);
+    }
+  return total;
+}
+
+}  // namespace
+
+constexpr double kMaxCutSteps = 262144;
+
+namespace {
+
+// Candidate k-block sizes (SubGemms::k): K itself, and for WS and IS plain GEMMs multiples of
+// the array's rows (a fold's K-chunk), so a cut changes the order of the folds, not their shapes.
+std::vector<int64_t> k_candidates(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  std::vector<int64_t> c{g.K};
+  const int64_t R = hw.array_rows;
+  if (hw.dataflow == Dataflow::OS || ctx.conv || g.K <= R) return c;
+  for (int64_t p = 2; p <= 8; p *= 2) {
+    const int64_t k = round_up(ceil_div(g.K, p), R);
+    if (k < g.K) c.push_back(k);
+  }
+  for (int64_t t = 2 * R; t < g.K; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// Calls f(sub, n) for the (at most 8) distinct sub-GEMM shapes of a cut and how many there are.
+template <class F>
+void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
+  const int64_t lm = g.M - (tm - 1) * t.m, ln = g.N - (tn - 1) * t.n, lk = g.K - (tk - 1) * t.k;
+  for (int im = 0; im < 2; ++im)
+    for (int in = 0; in < 2; ++in)
+      for (int ik = 0; ik < 2; ++ik) {
+        const int64_t n = (im ? 1 : tm - 1) * (in ? 1 : tn - 1) * (ik ? 1 : tk - 1);
+        if (n > 0) f(GemmShape{im ? lm : t.m, in ? ln : t.n, ik ? lk : t.k}, n);
+      }
+}
+
+}  // namespace
+
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
+  const SpatialMap wsm = spatial_map(hw.dataflow, g);
+  const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
+                       double(ceil_div(wsm.Sc, hw.array_cols)) * double(whole.segments);
+  if (hw.dram_stall_free()) return {g.M, g.N, g.K, uncut};  // the buffer-independent schedule
+
+  // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N, and (WS, IS) K,
+  // each run fold-major after the last, when that saves more transfer time than it costs in
+  // fills and drains: TPU-style blocking of the activations to the accumulators, with the
+  // weights reloaded per block, and Gemmini-style blocking of K into the accumulators.
+  const double bw = hw.dram_bw(), lat = double(hw.dram_latency);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  int64_t um = 1, un = 1;
+  switch (hw.dataflow) {
+    case Dataflow::OS:
+      um = R, un = C;
+      break;
+    case Dataflow::WS:
+      un = C;
+      break;
+    case Dataflow::IS:
+      um = C;
+      break;
+  }
+  const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
+  const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
+  SubGemms best_t{g.M, g.N, g.K, uncut};
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t Mt : tile_candidates(g.M, um))
+    for (int64_t Nt : tile_candidates(g.N, un))
+      for (int64_t Kt : kc) {
+        // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
+        if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
+        SubGemms t{Mt, Nt, Kt};
+        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
+        double compute = 0, traffic = 0, steps = 0;
+        bool fits = true;
+        for_each_sub_gemm(g, t, [&](const GemmShape& sub, int64_t n) {
+          if (!fits) return;
+          try {
+            const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
+            const SpatialMap sm = spatial_map(hw.dataflow, sub);
+            compute += double(n) * fold_cycles(hw, sub);
+            const double a = ctx.a_on_chip ? 0.0 : double(p.traffic.ifmap);
+            if (Kt < g.K) {  // the outputs once per output block, below
+              traffic += double(n) * (a + double(p.traffic.filter));
+            } else {
+              traffic += double(n) * double(p.traffic.total() - p.traffic.ifmap + int64_t(a) -
+                                            (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
+            }
+            steps += double(n) * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
+          } catch (const InputError&) {
+            fits = false;
+          }
+        });
+        if (Kt < g.K)
+          traffic += double(g.M * g.N) *
+                     double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
+        // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
+        // them (unless the uncut plan has more already).
+        if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
+        // The first sub-GEMM's first blocks before anything computes.
+        // (An A already on chip costs nothing.)
+        const double first =
+            ctx.a_on_chip
+                ? 0.0
+                : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
+        const double est = std::max(compute, traffic / bw) + first + 2 * lat +
+                           double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+        if (est < best) {
+          best = est;
+          t.steps = steps;
+          best_t = t;
+        }
+      }
+  return best_t;
+}
+
+namespace {
+
+// The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
+// sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
+template <class F, class Done>
+void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
+                                const GemmContext& ctx, F f, Done block_done) {
+  for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
+    const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+    GemmContext sc = ctx;
+    if (ctx.conv) sc.conv = &shifted;
+    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
+      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
+      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
+        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
+        f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
+      }
+      block_done(bm, bn);
+    }
+  }
+}
+
+}  // namespace
+
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  const bool kcut = t.k < g.K;
+  DramTraffic d;
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t, int64_t, int64_t, const GemmShape&, const GemmPlan& p, const GemmContext&) {
+        d.ifmap += p.traffic.ifmap;
+        d.filter += p.traffic.filter;
+        if (kcut) return;  // the block's outputs, once, below
+        d.ofmap += p.traffic.ofmap;
+        d.psum += p.traffic.psum;
+        d.side += p.traffic.side;
+      },
+      [&](int64_t bm, int64_t bn) {
+        if (!kcut) return;
+        d.ofmap += bm * bn * hw.output_bytes;
+        d.side += bm * bn * ctx.side_bytes;
+      });
+  return d;
+}
+
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
+
+  Program p;
+  p.shape = g;
+  p.dataflow = hw.dataflow;
+  p.input_bytes = hw.input_bytes;
+  p.output_bytes = hw.output_bytes;
+  p.acc_bytes = kAccumulatorBytes;
+  p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
+  size_t block_first = 0;  // the current output block's first step
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t m0, int64_t n0, int64_t k0, const GemmShape& sub, const GemmPlan& sp,
+          const GemmContext& sc) {
+        Program one = build_program(hw, sub, sp, sc);
+        if (p.plan.empty())
+          p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
+                   (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " + sp.describe();
+        for (TileStep& st : one.steps) {
+          st.m0 += m0;
+          st.n0 += n0;
+          st.k0 += k0;
+          for (Fold& f : st.folds) {
+            f.m0 += m0;
+            f.n0 += n0;
+            f.k0 += k0;
+          }
+          p.tile.m = std::max(p.tile.m, st.mlen);
+          p.tile.n = std::max(p.tile.n, st.nlen);
+          p.tile.k = std::max(p.tile.k, st.klen);
+          p.steps.push_back(std::move(st));
+        }
+      },
+      [&](int64_t bm, int64_t bn) {
+        const size_t first = block_first;
+        block_first = p.steps.size();
+        if (t.k >= g.K) return;
+        // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
+        // (with a fused add's operand) and written back after its last.
+        for (size_t j = first; j < p.steps.size(); ++j) {
+          TileStep& st = p.steps[j];
+          st.new_output = j == first;
+          st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
+          st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
+          st.psum_load_bytes = st.psum_back = 0;
+          const bool last = j + 1 == p.steps.size();
+          st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
+          st.stage = last;
+        }
+      });
+  return p;
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat) {
+  const double one = choose_sub_gemms(hw, g).steps;
+  return int64_t(std::min(one * double(std::max<int64_t>(1, repeat)), 4e18));
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op) {
+  return ceil_div(op.outputs, choose_vector_chunks(hw, op).outputs);
+}
+
+// --- Repeated GEMMs ------------------------------------------------------------------------------
+
+Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int64_t n_stride) {
+  if (repeat < 1)
+    throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  Program p = one;
+  p.repeat = one.repeat * repeat;
+  p.steps.clear();
+  p.steps.reserve(one.steps.size() * size_t(repeat));
+  for (int64_t i = 0; i < repeat; ++i) {
+    const int64_t dm = i * m_stride, dn = i * n_stride;
+    for (const TileStep& s : one.steps) {
+      p.steps.push_back(s);
+      TileStep& t = p.steps.back();
+      t.copy = i;
+      t.m0 += dm;
+      t.n0 += dn;
+      for (Fold& f : t.folds) {
+        f.m0 += dm;
+        f.n0 += dn;
+      }
+    }
+  }
+  return p;
+}
+
+Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
+                     int64_t n_stride, const GemmContext& ctx) {
+  if (repeat < 1)
+    throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
+  return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
+}
+
+}  // namespace ssim

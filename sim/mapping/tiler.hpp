@@ -1,0 +1,186 @@
+// The tiler (the streaming planner): lays a GEMM's folds onto the SRAM buffers and emits the
+// Program the controller runs (models/program.hpp); repeats a GEMM's program for GEMM ops with a
+// repeat count; cuts a vector op into SRAM-sized chunks. The rules and the closed forms of the
+// DRAM traffic are in docs/memory-system.md ("Streaming planner").
+//
+// The schedule is fold-major and does not depend on the buffer sizes: the folds of the whole
+// GEMM in canonical order (docs/cycle-accounting.md), each streaming its whole T. The buffers
+// decide only where a fold's stream is cut into segments (one SRAM block each) and which blocks
+// are reused, so with a stall-free DRAM the cycles are the same for every buffer size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/program.hpp"
+#include "models/vector_unit.hpp"
+#include "sim/spec/config.hpp"
+#include "workloads/lower.hpp"
+
+namespace ssim {
+
+constexpr int kAccumulatorBytes = 4;  // int32 partial sums in the ofmap buffer
+
+struct DramTraffic {
+  int64_t ifmap = 0;   // bytes read
+  int64_t filter = 0;  // bytes read
+  int64_t ofmap = 0;   // bytes written (finished outputs, plus spilled partial sums)
+  int64_t psum = 0;    // bytes of spilled partial sums read back
+  int64_t side = 0;    // bytes of a fused residual add's second operand read (GemmContext)
+  int64_t total() const { return ifmap + filter + ofmap + psum + side; }
+};
+
+// How an operand's blocks are laid out in its buffer's halves.
+enum class BlockPolicy {
+  Whole,    // the whole matrix in one block, loaded once
+  Chunk,    // a streamed operand: one block per spatial chunk, holding its whole stream
+  Segment,  // a streamed operand: one block per chunk and stream block (Tb vectors)
+  Fold,     // the stationary operand: one block per fold (its R x C tile)
+  None,
+};
+// How the outputs meet the ofmap buffer.
+enum class OutputPolicy {
+  Final,     // no K split across folds (or OS): finished outputs at OutputBytes
+  Resident,  // K split: a fold column's int32 accumulators stay in one half across its K-chunks
+  Spill,     // K split and they do not fit: int32 partial sums written out and read back
+};
+const char* to_string(BlockPolicy p);   // "whole", "chunk", "segment", "fold", "none"
+const char* to_string(OutputPolicy p);  // "final", "resident", "spill"
+
+struct GemmPlan {
+  BlockPolicy ifmap = BlockPolicy::None, filter = BlockPolicy::None;
+  OutputPolicy ofmap = OutputPolicy::Final;
+  bool out_cut = false;    // WS/IS: output tiles are cut at the stream blocks
+  bool out_whole = false;  // Resident accumulators take the whole ofmap buffer
+  // A fold's stream of T vectors is cut into `segments` near-equal segments (segment k covers
+  // [floor(k T / segments), floor((k+1) T / segments))); a cut streamed operand's blocks, and
+  // cut output tiles, each hold a near-equal number of consecutive segments.
+  int64_t stream_block = 0;  // the longest segment, ceil(T / segments)
+  int64_t segments = 1;
+  int64_t blocks[2] = {1, 1};     // ifmap / filter blocks per fold stream (1: not cut)
+  int64_t out_tiles = 1;          // output tiles per fold stream (1: not cut)
+  int64_t min_block[2] = {0, 0};  // the fewest vectors of the stream in one block
+  DramTraffic traffic;            // closed_form_traffic() of this plan
+  std::string describe() const;   // "ifmap:segment filter:fold ofmap:resident block:2048"
+};
+
+// The plan the tiler picks: per operand the largest blocks that fit a buffer half. Throws
+// InputError (one line, naming the .cfg key and the KiB needed) if a half cannot hold the
+// smallest block: one stream vector of a streamed operand, one fold's tile of the stationary
+// one, one output vector (WS/IS; int32 when K is split) or one fold's outputs (OS).
+// What the planner knows of a GEMM beyond its shape (the same for the functions below):
+// - conv: the GEMM is a conv's im2col GEMM (A's blocks are raw input rows,
+//   docs/memory-system.md, "Convolutions: im2col on chip"); nullptr for a plain GEMM;
+// - side_bytes: per output, the bytes of a second operand the output stage adds (a fused residual
+//   add, docs/network-schedule.md): loaded into each final output tile's half from DRAM when the
+//   tile opens; 0: none.
+// - a_on_chip, c_on_chip: A is already in the ifmap buffer, C stays there (residency): the
+//   sub-GEMM cut does not count their traffic.
+struct GemmContext {
+  const ConvGeom* conv = nullptr;
+  int64_t side_bytes = 0;
+  bool a_on_chip = false, c_on_chip = false;
+};
+GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+
+// The DRAM traffic of a plan, in closed form (docs/memory-system.md).
+DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                                const GemmContext& ctx = {});
+
+// The program of a plan.
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                      const GemmContext& ctx = {});
+
+// How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
+// k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes
+// minimise max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps. A cut of
+// K (WS and IS, not a conv; k a multiple of the array's rows) keeps the m x n output block's int32
+// accumulators in one output tile of the ofmap buffer (at most a half) while its k-blocks run
+// one after another, k-blocks inner (docs/memory-system.md, "Blocking K").
+struct SubGemms {
+  int64_t m = 0, n = 0, k = 0;
+  double steps = 0;  // the program steps of the cut (the folds' segments)
+};
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+
+// The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
+// closed_form_traffic().
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+
+// choose_sub_gemms(), then plan_blocks() and build_program() for each sub-GEMM.
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+
+// --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------
+//
+// `repeat` copies of one copy's program, back to back in one program: the steps of copy 0, then
+// those of copy 1, ... Every copy loads its operands anew (its first step loads both blocks), so
+// the loads of copy i+1 overlap the compute of copy i. Copy i's steps and folds are shifted by
+// i * m_stride in M and i * n_stride in N (a value-carrying run gives each copy its own block of
+// A, B and C that way; 0 lets all copies share one A, B and C). Throws InputError if repeat < 1.
+Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
+                       int64_t n_stride = 0);
+
+// plan_gemm(hw, g) repeated.
+Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
+                     int64_t n_stride = 0, const GemmContext& ctx = {});
+
+// --- Vector ops
+// -----------------------------------------------------------------------------------
+//
+// A vector op streams through the ifmap buffer (its inputs) and the ofmap buffer (its results, at
+// OutputBytes each) in chunks of `outputs` output elements; one chunk is one Vector step (one
+// VectorCmd, one ifmap block, one output tile written back after it). Softmax and layernorm chunks
+// hold whole rows; the other kinds' chunks are multiples of the lanes (so the chunks' issue cycles
+// add up to the whole op's). A chunk of outputs [s, s + n) reads the inputs
+// floor(inputs * (s + n) / outputs) - floor(inputs * s / outputs) (pooling: the halo of
+// overlapping windows is not re-read). See docs/memory-system.md, "Vector steps".
+
+// The command for a lowered op. VectorOp does not record a row length, so pass it for softmax
+// (attention: the kv length; softmax layer: `length`) and layernorm (the normalised dimension);
+// 0 treats the whole op as one row. Pooling's window is op.elements / op.outputs. The id is 0
+// and after_previous false: set them as needed.
+VectorCmd to_vector_cmd(const VectorOp& op, int64_t row = 0);
+
+// The vector unit's configuration of a spec: VectorLanes lanes, the default timing.
+VectorConfig vector_config(const HwSpec& hw);
+
+struct VectorChunking {
+  int64_t outputs = 0;  // output elements per chunk (the last chunk may hold fewer)
+  int64_t chunks = 0;
+  double est_cycles = 0;  // the estimate that chose it
+};
+
+// The chunk size: the one with the smallest estimated run time (first load, then the larger of
+// the rest's compute and transfers, then the last store; plus one cycle per chunk). Throws
+// InputError on a malformed op (one line naming the op) and if a buffer half cannot hold the
+// smallest chunk (one row of a softmax / layernorm, one output otherwise), naming the .cfg key
+// and the KiB needed.
+VectorChunking choose_vector_chunks(const HwSpec& hw, const VectorOp& op);
+
+// The program for chunks of `chunk_outputs` output elements (InputError if they do not fit).
+Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs);
+
+// The program steps plan_gemm_op() makes for `repeat` copies of g (every copy is materialised),
+// and the steps plan_vector() makes for a vector op: what a run holds in memory per op
+// (bad-input.md, "Limits"), without building the program.
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat);
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op);
+// Steps one op's program may have: about 0.6 KiB each with the controller's state (16384^3 on
+// 128 x 128, 524,288 steps, measured 313 MB), so about 5 GiB.
+constexpr int64_t kMaxPlanSteps = int64_t(1) << 23;
+
+// choose_vector_chunks() then build_vector_program().
+Program plan_vector(const HwSpec& hw, const VectorOp& op);
+
+// The .cfg key of an operand's buffer ("IfmapSramSzkB", ...), and bytes as KiB for messages
+// ("16", "0.5", "1.25").
+const char* sram_key(Operand op);
+std::string kib_text(int64_t bytes);
+
+// Buffer capacities in bytes (KiB from the spec) and the bytes of one half.
+int64_t sram_bytes(const HwSpec& hw, Operand op);
+inline int64_t sram_half_bytes(const HwSpec& hw, Operand op) {
+  return sram_bytes(hw, op) / 2;
+}
+
+}  // namespace ssim

@@ -1,0 +1,147 @@
+#include "sim/report/report_table.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <sstream>
+#include <system_error>
+
+namespace ssim {
+
+namespace {
+
+// Display width of UTF-8 text: code points, not bytes (continuation bytes do not count).
+size_t display_width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  return w;
+}
+
+}  // namespace
+
+TextTable::TextTable(std::vector<std::string> header, std::vector<Align> align)
+    : header_(std::move(header)), align_(std::move(align)) {}
+
+void TextTable::add_row(std::vector<std::string> cells) {
+  rows_.push_back(std::move(cells));
+}
+
+size_t TextTable::columns() const {
+  size_t n = header_.size();
+  for (const auto& r : rows_) n = std::max(n, r.size());
+  return n;
+}
+
+void TextTable::print(std::ostream& out) const {
+  const size_t ncol = columns();
+  std::vector<size_t> width(ncol, 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+  };
+  measure(header_);
+  for (const auto& r : rows_) measure(r);
+
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < ncol; ++i) {
+      const std::string cell = i < row.size() ? row[i] : std::string();
+      const size_t pad = width[i] - display_width(cell);
+      const bool right = i < align_.size() && align_[i] == Align::Right;
+      if (i > 0) line += "  ";
+      if (right) line.append(pad, ' ');
+      line += cell;
+      if (!right) line.append(pad, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  };
+  if (!header_.empty()) {
+    print_row(header_);
+    size_t total = 0;
+    for (size_t i = 0; i < ncol; ++i) total += width[i] + (i > 0 ? 2 : 0);
+    out << std::string(total, '-') << '\n';
+  }
+  for (const auto& r : rows_) print_row(r);
+}
+
+std::string TextTable::str() const {
+  std::ostringstream s;
+  print(s);
+  return s.str();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  q += '"';
+  return q;
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += ',';
+    line += csv_field(fields[i]);
+  }
+  line += '\n';
+  return line;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  // The temporary sits next to the target (same file system, so rename() is atomic) and carries
+  // the process id, so two runs writing the same folder do not share one.
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp);
+  auto fail = [&](const std::string& what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), what);
+  };
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write " + tmp);
+    }
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0) fail("cannot sync " + tmp);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), "cannot close " + tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), "cannot rename " + tmp + " to " + path);
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor lets go of the lock
+}
+
+bool FolderLock::acquire(const std::string& dir, double wait_s) {
+  if (fd_ < 0) fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0) return false;
+  for (double waited = 0;; waited += 0.05) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (waited >= wait_s) return false;
+    ::usleep(50000);
+  }
+}
+
+}  // namespace ssim

@@ -1,0 +1,268 @@
+#include "sim/report/scalesim_reports.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+
+#include "sim/report/report_table.hpp"
+
+namespace ssim {
+
+const char* const kComputeReportFile = "COMPUTE_REPORT.csv";
+const char* const kBandwidthReportFile = "BANDWIDTH_REPORT.csv";
+const char* const kDetailedAccessReportFile = "DETAILED_ACCESS_REPORT.csv";
+const char* const kSystolicSimReportFile = "SYSTOLIC_SIM_REPORT.csv";
+
+namespace {
+
+// A double the way Python's str() prints it (SCALE-Sim's writer): the shortest text that reads
+// back as the same value, whole numbers with ".0".
+std::string py_float(double x) {
+  if (!std::isfinite(x)) return x != x ? "nan" : (x > 0 ? "inf" : "-inf");
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+// Shortest round-trip text of a double for our own CSV ("12.5", "3", "0.001").
+std::string num(double x) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+
+template <class T>
+std::string str(T v) {
+  return std::to_string(v);
+}
+
+// One SCALE-Sim line: fields joined with ", ", a trailing comma.
+std::string scalesim_line(const std::vector<std::string>& fields) {
+  std::string s;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) s += ", ";
+    s += fields[i];
+  }
+  return s + ",\n";
+}
+
+double safe_div(double a, double b) {
+  return b > 0 ? a / b : 0;
+}
+
+// Words moved between first and last cycle of an operand's DRAM traffic, per cycle of that span
+// (SCALE-Sim: reads / (stop - start + 1)).
+double dram_span_bw(uint64_t bytes, int elem_bytes, int64_t first, int64_t last) {
+  if (first < 0 || last < first) return 0;
+  return double(bytes / uint64_t(elem_bytes)) / double(last - first + 1);
+}
+
+}  // namespace
+
+std::string compute_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
+  std::string s = scalesim_line({"LayerID", "Total Cycles", "Stall Cycles", "Overall Util %",
+                                 "Mapping Efficiency %", "Compute Util %"});
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const GemmRunResult& r = layers[i];
+    s += scalesim_line({str(i), str(r.total_cycles), str(r.stall_cycles),
+                        py_float(100 * r.compute_util), py_float(100 * r.fold_pe_eff),
+                        py_float(100 * r.array_util)});
+  }
+  return s;
+}
+
+std::string bandwidth_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
+  std::string s =
+      scalesim_line({"LayerID", "Avg IFMAP SRAM BW", "Avg FILTER SRAM BW", "Avg OFMAP SRAM BW",
+                     "Avg IFMAP DRAM BW", "Avg FILTER DRAM BW", "Avg OFMAP DRAM BW"});
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const GemmRunResult& r = layers[i];
+    const double t = double(r.total_cycles);
+    s += scalesim_line({str(i), py_float(safe_div(double(r.sram_ifmap_reads), t)),
+                        py_float(safe_div(double(r.sram_filter_reads), t)),
+                        py_float(safe_div(double(r.sram_ofmap_writes), t)),
+                        py_float(dram_span_bw(r.dram_ifmap_bytes, r.input_bytes, r.dram_ifmap_first,
+                                              r.dram_ifmap_last)),
+                        py_float(dram_span_bw(r.dram_filter_bytes, r.input_bytes,
+                                              r.dram_filter_first, r.dram_filter_last)),
+                        py_float(dram_span_bw(r.dram_ofmap_bytes, r.output_bytes,
+                                              r.dram_ofmap_first, r.dram_ofmap_last))});
+  }
+  return s;
+}
+
+std::string detailed_access_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
+  std::string s = scalesim_line(
+      {"LayerID", "SRAM IFMAP Start Cycle", "SRAM IFMAP Stop Cycle", "SRAM IFMAP Reads",
+       "SRAM Filter Start Cycle", "SRAM Filter Stop Cycle", "SRAM Filter Reads",
+       "SRAM OFMAP Start Cycle", "SRAM OFMAP Stop Cycle", "SRAM OFMAP Writes",
+       "DRAM IFMAP Start Cycle", "DRAM IFMAP Stop Cycle", "DRAM IFMAP Reads",
+       "DRAM Filter Start Cycle", "DRAM Filter Stop Cycle", "DRAM Filter Reads",
+       "DRAM OFMAP Start Cycle", "DRAM OFMAP Stop Cycle", "DRAM OFMAP Writes"});
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const GemmRunResult& r = layers[i];
+    // The array reads its operand buffers and writes the ofmap buffer from its first to its last
+    // busy cycle.
+    const std::string a0 = str(r.array_first_cycle), a1 = str(r.array_last_cycle);
+    const uint64_t ib = uint64_t(r.input_bytes), ob = uint64_t(r.output_bytes);
+    s += scalesim_line({str(i), a0, a1, str(r.sram_ifmap_reads), a0, a1, str(r.sram_filter_reads),
+                        a0, a1, str(r.sram_ofmap_writes), str(r.dram_ifmap_first),
+                        str(r.dram_ifmap_last), str(r.dram_ifmap_bytes / ib),
+                        str(r.dram_filter_first), str(r.dram_filter_last),
+                        str(r.dram_filter_bytes / ib), str(r.dram_ofmap_first),
+                        str(r.dram_ofmap_last), str(r.dram_ofmap_bytes / ob)});
+  }
+  return s;
+}
+
+std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunResult>& layers) {
+  std::string s = csv_line({"layer_id",
+                            "name",
+                            "M",
+                            "N",
+                            "K",
+                            "array_rows",
+                            "array_cols",
+                            "dataflow",
+                            "fold_overlap",
+                            "fidelity",
+                            "clock_ghz",
+                            "tile_m",
+                            "tile_n",
+                            "tile_k",
+                            "plan",
+                            "tiles",
+                            "folds",
+                            "macs",
+                            "total_cycles",
+                            "compute_cycles",
+                            "stall_cycles",
+                            "writeback_cycles",
+                            "array_first_cycle",
+                            "array_last_cycle",
+                            "runtime_us",
+                            "overall_util_pct",
+                            "array_util_pct",
+                            "mapping_eff_pct",
+                            "fold_pe_eff_pct",
+                            "tops",
+                            "dram_ifmap_read_bytes",
+                            "dram_filter_read_bytes",
+                            "dram_ofmap_write_bytes",
+                            "dram_read_bytes",
+                            "dram_write_bytes",
+                            "dram_bw_bytes_per_cycle",
+                            "dram_avg_bw_bytes_per_cycle",
+                            "dram_peak_bw_bytes_per_cycle",
+                            "dram_peak_window_cycles",
+                            "dram_avg_bw_gbps",
+                            "dram_peak_bw_gbps",
+                            "dram_busy_cycles",
+                            "dram_latency_cycles",
+                            "ifmap_dram_first_cycle",
+                            "ifmap_dram_last_cycle",
+                            "filter_dram_first_cycle",
+                            "filter_dram_last_cycle",
+                            "ofmap_dram_first_cycle",
+                            "ofmap_dram_last_cycle",
+                            "ifmap_sram_kb",
+                            "filter_sram_kb",
+                            "ofmap_sram_kb",
+                            "sram_ifmap_reads",
+                            "sram_ifmap_writes",
+                            "sram_filter_reads",
+                            "sram_filter_writes",
+                            "sram_ofmap_reads",
+                            "sram_ofmap_writes",
+                            "values_checked",
+                            "values_ok"});
+  const double ghz = hw.clock_ghz;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const GemmRunResult& r = layers[i];
+    const double t = double(r.total_cycles);
+    s += csv_line({str(i),
+                   r.name,
+                   str(r.shape.M),
+                   str(r.shape.N),
+                   str(r.shape.K),
+                   str(hw.array_rows),
+                   str(hw.array_cols),
+                   to_string(hw.dataflow),
+                   hw.fold_overlap ? "on" : "off",
+                   to_string(hw.fidelity),
+                   num(ghz),
+                   str(r.tile_m),
+                   str(r.tile_n),
+                   str(r.tile_k),
+                   r.plan,
+                   str(r.tiles),
+                   str(r.folds),
+                   str(r.macs),
+                   str(r.total_cycles),
+                   str(r.compute_cycles),
+                   str(r.stall_cycles),
+                   str(r.writeback_cycles),
+                   str(r.array_first_cycle),
+                   str(r.array_last_cycle),
+                   num(safe_div(t, ghz * 1000)),
+                   num(100 * r.compute_util),
+                   num(100 * r.array_util),
+                   num(100 * r.mapping_eff),
+                   num(100 * r.fold_pe_eff),
+                   num(safe_div(2 * double(r.macs) * ghz, t * 1000)),
+                   str(r.dram_ifmap_bytes),
+                   str(r.dram_filter_bytes),
+                   str(r.dram_ofmap_bytes),
+                   str(r.dram_read_bytes),
+                   str(r.dram_write_bytes),
+                   hw.unlimited_bandwidth ? "unlimited" : num(hw.dram_bw()),
+                   num(r.dram_avg_bw),
+                   num(r.dram_peak_bw),
+                   str(r.dram_peak_window),
+                   num(r.dram_avg_bw * ghz),
+                   num(r.dram_peak_bw * ghz),
+                   num(r.dram_busy_cycles),
+                   str(hw.unlimited_bandwidth ? 0 : hw.dram_latency),
+                   str(r.dram_ifmap_first),
+                   str(r.dram_ifmap_last),
+                   str(r.dram_filter_first),
+                   str(r.dram_filter_last),
+                   str(r.dram_ofmap_first),
+                   str(r.dram_ofmap_last),
+                   str(hw.ifmap_sram_kb),
+                   str(hw.filter_sram_kb),
+                   str(hw.ofmap_sram_kb),
+                   str(r.sram_ifmap_reads),
+                   str(r.sram_ifmap_writes),
+                   str(r.sram_filter_reads),
+                   str(r.sram_filter_writes),
+                   str(r.sram_ofmap_reads),
+                   str(r.sram_ofmap_writes),
+                   r.values_checked ? "true" : "false",
+                   r.values_ok ? "true" : "false"});
+  }
+  return s;
+}
+
+std::vector<std::string> write_scalesim_reports(const std::string& dir, const HwSpec& hw,
+                                                const std::vector<GemmRunResult>& layers) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const std::pair<const char*, std::string> files[] = {
+      {kComputeReportFile, compute_report_csv(hw, layers)},
+      {kBandwidthReportFile, bandwidth_report_csv(hw, layers)},
+      {kDetailedAccessReportFile, detailed_access_report_csv(hw, layers)},
+      {kSystolicSimReportFile, systolic_sim_report_csv(hw, layers)},
+  };
+  std::vector<std::string> paths;
+  for (const auto& [name, content] : files) {
+    const std::string path = (fs::path(dir) / name).string();
+    write_file_atomic(path, content);
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace ssim
