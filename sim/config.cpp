@@ -256,6 +256,9 @@ const std::vector<KeySpec>& key_specs() {
       {"systolic_sim", "OpOverlap",
        [](HwSpec& h, const std::string& v) { h.op_overlap = parse_bool(v); },
        [](const HwSpec& h) { return fmt_bool(h.op_overlap); }},
+      {"systolic_sim", "LoadAhead",
+       [](HwSpec& h, const std::string& v) { h.load_ahead = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.load_ahead); }},
       {"systolic_sim", "VectorLanes",
        [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
        [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
@@ -704,6 +707,11 @@ const std::vector<FlagSpec>& flag_specs() {
                          "it once the op's last results are handed to the DRAM channel "
                          "(docs/network-schedule.md)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "OpOverlap", s); }));
+    v.push_back(key_flag("load-ahead", "on|off", "LoadAhead",
+                         "while the next load in program order waits for its buffer half, load "
+                         "the other operand's next block in the channel's idle time, one array "
+                         "tile per request (docs/memory-system.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "LoadAhead", s); }));
     v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
                          "cycle: value-carrying cycle-by-cycle array, checked against a reference "
                          "GEMM; fast: same cycle counts, one step per fold",

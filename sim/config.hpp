@@ -51,9 +51,10 @@ struct HwSpec {
   bool residency = true;  // Residency: tensors stay in the ifmap buffer between ops where they fit
   bool op_overlap =
       true;  // OpOverlap: the next op prefetches weights and starts before the write-back ends
-  int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
-  int input_bytes = 1;               // bytes per ifmap/filter element (int8)
-  int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
+  bool load_ahead = true;  // LoadAhead: a block loads ahead of program order in idle channel time
+  int vector_lanes = 16;   // VectorLanes: elements per cycle on the vector unit
+  int input_bytes = 1;     // bytes per ifmap/filter element (int8)
+  int output_bytes = 1;    // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
   bool unlimited_bandwidth = false;  // UnlimitedBandwidth: DRAM never stalls the array
   Fidelity fidelity = Fidelity::Fast;
   // Energy per action and area per component (--energy-table, docs/energy.md); not a .cfg key.
