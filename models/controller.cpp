@@ -165,6 +165,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       ++i;
     }
   }
+  // Per operand, the next load of it at or after each index (carried loads are done).
+  for (int op = 0; op < 2; ++op) {
+    next_of_[op].assign(loads_.size() + 1, int64_t(loads_.size()));
+    for (size_t i = loads_.size(); i-- > 0;)
+      next_of_[op][i] =
+          loads_[i].op == op && !loads_[i].carried ? int64_t(i) : next_of_[op][i + 1];
+  }
   next_filter_.clear();
   if (link)
     for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
@@ -418,24 +425,24 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   if (next_load_ >= loads_.size()) return none;
   const Load& head = loads_[next_load_];
   size_t best = none;
-  // Per operand, the first load after the head, if it is a DRAM block of an operand other than
-  // the head's (the loads of one operand stay in program order).
-  bool seen[2] = {false, false};
-  for (size_t i = next_load_ + 1; i < loads_.size() && !(seen[0] && seen[1]); ++i) {
+  // Per operand other than the head's, its first load after the head (the loads of one operand
+  // stay in program order), if it is a block from DRAM. Of those that may go now, the earlier in
+  // program order; else the one that may go first.
+  for (int op = 0; op < 2; ++op) {
+    if (op == head.op) continue;
+    const size_t i = size_t(next_of_[op][next_load_ + 1]);
+    if (i >= loads_.size()) continue;
     const Load& l = loads_[i];
-    if (l.op == 2 || seen[l.op]) continue;
-    if (l.carried) continue;  // issued by the previous job
-    seen[l.op] = true;
-    if (l.op == head.op) continue;
-    const Block& b = blocks_[l.op][size_t(l.block)];
-    if ((l.op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
+    const Block& b = blocks_[op][size_t(l.block)];
+    if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
     // Never past a step that waits for the stores before it (a dependency), unless that is the
     // head's own step and its wait is over.
     const int64_t bar = barrier_of_[l.step];
-    int64_t t = std::max(load_free_at(l), dram_->free_cycle());
     if (bar > int64_t(head.step)) continue;
+    int64_t t = std::max(load_free_at(l), dram_->free_cycle());
     if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
-    if (best == none || t < *from || (t == *from && i < best)) {
+    const bool better = best == none || (t <= now && *from <= now ? i < best : t < *from);
+    if (better) {
       best = i;
       *from = t;
     }

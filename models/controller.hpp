@@ -188,6 +188,7 @@ class Controller : public sc_core::sc_module {
   std::vector<int64_t> use_[2];        // per step: its ifmap / filter block (-1: none)
   std::vector<int64_t> out_of_;        // per step: its output tile
   std::vector<int64_t> barrier_of_;    // per step: the last step up to it that waits for stores
+  std::vector<int64_t> next_of_[2];    // per load index: the next ifmap / filter load from it
   bool load_ahead_ = false;
   int64_t ahead_chunk_ = 0;  // bytes per load-ahead request (0: loads ahead off)
   size_t next_load_ = 0;
