@@ -545,6 +545,13 @@ HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwS
   return base;
 }
 
+HwSpec default_hardware() {
+  HwSpec h;
+  h.bandwidth_words = 16;
+  h.fold_overlap = true;
+  return h;
+}
+
 HwSpec parse_cfg_file(const std::string& path, HwSpec base, CfgExtras* extras) {
   constexpr std::uintmax_t kMaxBytes = 1 << 20;
   std::string text;
@@ -678,7 +685,7 @@ void set_array(HwSpec& hw, const std::string& v) {
 
 const std::vector<FlagSpec>& flag_specs() {
   static const std::vector<FlagSpec> specs = [] {
-    const HwSpec d;
+    const HwSpec d = default_hardware();  // the defaults --help shows: those without --config
     auto key_flag = [&](const char* name, const char* value_name, const char* key,
                         const std::string& help, void (*set)(HwSpec&, const std::string&)) {
       return FlagSpec{{name, value_name, help + " (.cfg key " + key + ")", get_key(d, key)}, set};

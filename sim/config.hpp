@@ -93,6 +93,12 @@ struct CfgExtras {
   std::vector<std::string> notes;  // one line each, e.g. "note: x.cfg: not modelled, ignored: ..."
   std::string topology;            // [network_presets] TopologyCsvLoc, resolved ("" if none)
 };
+// The hardware without --config: the `edge-32x32` design point (models/presets/edge-32x32.cfg,
+// docs/config.md, "The default hardware"): HwSpec's values with a 16-byte-per-cycle DRAM bus and
+// fold overlap. Under a --config file a key the file does not set keeps HwSpec's own value,
+// which is what the key means to SCALE-Sim (no fold overlap, 10 words per cycle).
+HwSpec default_hardware();
+
 HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{}, CfgExtras* extras = nullptr);
 
 // The same for text already in memory; `source_name` stands for the file name in messages.
