@@ -74,6 +74,7 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   m.configure(cfg.array, origin);
   t.vector_unit.configure(cfg.vector, origin);
   m.bind_data(data);
+  t.controller.set_load_ahead(cfg.load_ahead);
   // --traces: the observer sees this job's transfers and folds (sim/report/traces.*).
   TraceObserver* trace = trace_observer_slot();
   t.controller.set_trace(trace);

@@ -22,7 +22,8 @@ struct AccelConfig {
   int64_t filter_sram_bytes = 512 * 1024;
   int64_t ofmap_sram_bytes = 256 * 1024;
   DramParams dram;
-  VectorConfig vector;  // lanes and timing of the vector unit
+  VectorConfig vector;      // lanes and timing of the vector unit
+  bool load_ahead = false;  // Controller::set_load_ahead
 };
 
 struct AccelResult {

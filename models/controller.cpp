@@ -32,6 +32,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   loads_.clear();
   pending_.clear();
   out_of_.assign(n, -1);
+  barrier_of_.assign(n, -1);
 
   // Resolve which block and output tile every step uses, and check the program.
   int64_t cur[2] = {-1, -1};
@@ -67,6 +68,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     }
     if (s.wait_for_stores && !s.new_output)
       throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");
+    barrier_of_[j] = s.wait_for_stores ? int64_t(j) : j > 0 ? barrier_of_[j - 1] : -1;
     const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
     for (int op = 0; op < 2; ++op) {
       if (vec && op == 1) break;  // no filter block
@@ -163,6 +165,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       ++i;
     }
   }
+  // Per operand, the next load of it at or after each index (carried loads are done).
+  for (int op = 0; op < 2; ++op) {
+    next_of_[op].assign(loads_.size() + 1, int64_t(loads_.size()));
+    for (size_t i = loads_.size(); i-- > 0;)
+      next_of_[op][i] =
+          loads_[i].op == op && !loads_[i].carried ? int64_t(i) : next_of_[op][i + 1];
+  }
   next_filter_.clear();
   if (link)
     for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
@@ -176,6 +185,9 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   array_ = &array;
   origin_ = origin;
   input_bytes_ = std::max(1, prog.input_bytes);
+  ahead_chunk_ = load_ahead_ && !dram_->params().unlimited
+                     ? int64_t(ac.rows) * int64_t(ac.cols) * int64_t(input_bytes_)
+                     : 0;
   next_load_ = next_submit_ = completed_ = 0;
   max_end_ = max_store_free_ = -1;
   result_ = ControllerResult{};
@@ -228,7 +240,7 @@ void Controller::issue_store(int64_t tile, int64_t now) {
   if (o.stage && prog_->ofmap_on_chip) {
     o.free_at = now;  // the outputs stay in the buffer for the next op (no channel)
   } else {
-    if (trace_) trace_->dram_tag(TraceObserver::Cause::Store, 2, tile, o.last_step);
+    if (trace_) trace_->dram_tag(TraceObserver::Cause::Store, 2, tile, 0);
     o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
   }
   result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
@@ -284,12 +296,12 @@ bool Controller::act(int64_t now) {
       ++next_load_;
       continue;
     }
-    const int h = int(l.block % 2);
     if (load_free_at(l) > now) break;
     if (barrier(l.step, now) > now) break;
-    Scratchpad& sp = *buf_[l.op];
-    if (sp.busy(h)) sp.release(h);
     if (l.op == 2) {  // partial sums (and a fused add's operand) into the output tile's half
+      Scratchpad& sp = *buf_[l.op];
+      const int h = int(l.block % 2);
+      if (sp.busy(h)) sp.release(h);
       OutTile& o = outs_[size_t(l.block)];
       if (o.whole || (l.block >= 1 && outs_[size_t(l.block - 1)].whole))
         if (sp.busy(1 - h)) sp.release(1 - h);
@@ -300,31 +312,28 @@ bool Controller::act(int64_t now) {
         sp.occupy(h, o.acc_bytes);
       }
       sp.count_writes(uint64_t(o.elements));
-      if (trace_) trace_->dram_tag(TraceObserver::Cause::OutLoad, 2, l.block, int64_t(l.step));
+      if (trace_) trace_->dram_tag(TraceObserver::Cause::OutLoad, 2, l.block, 0);
       o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
       ++next_load_;
       changed = true;
       continue;
     }
     Block& b = blocks_[l.op][size_t(l.block)];
-    if (b.whole || (l.block >= 1 && blocks_[l.op][size_t(l.block - 1)].whole))
-      if (sp.busy(1 - h)) sp.release(1 - h);
-    if (b.whole) {
-      sp.occupy(h, sp.half_bytes());
-      sp.occupy(1 - h, b.bytes - sp.half_bytes());
-    } else {
-      sp.occupy(h, b.bytes);
-    }
+    if (!b.placed) place_block(l);
     if (l.op == 0 && prog.ifmap_on_chip) {
       b.ready = now;  // a view of a tensor already in the buffer
+    } else if (b.fetched == b.bytes && b.fetched > 0) {
+      b.ready = b.ahead_ready;  // wholly loaded ahead
     } else {
-      sp.count_writes(uint64_t(b.bytes / input_bytes_));
-      if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, int64_t(l.step));
-      b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes);
+      if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, b.fetched);
+      b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes - b.fetched);
     }
     ++next_load_;
     changed = true;
   }
+
+  // 2a. Loads ahead, in the channel's idle time, while the head of the program order waits.
+  if (ahead_chunk_ > 0 && load_ahead(now)) changed = true;
 
   // 2b. Then the next job's first weight blocks, into halves this job has freed.
   if (next_load_ == loads_.size() && prefetch(now)) changed = true;
@@ -397,6 +406,72 @@ bool Controller::act(int64_t now) {
   return changed;
 }
 
+void Controller::place_block(const Load& l) {
+  Scratchpad& sp = *buf_[l.op];
+  const int h = int(l.block % 2);
+  Block& b = blocks_[l.op][size_t(l.block)];
+  if (sp.busy(h)) sp.release(h);
+  if (b.whole || (l.block >= 1 && blocks_[l.op][size_t(l.block - 1)].whole))
+    if (sp.busy(1 - h)) sp.release(1 - h);
+  if (b.whole) {
+    sp.occupy(h, sp.half_bytes());
+    sp.occupy(1 - h, b.bytes - sp.half_bytes());
+  } else {
+    sp.occupy(h, b.bytes);
+  }
+  if (!(l.op == 0 && prog_->ifmap_on_chip)) sp.count_writes(uint64_t(b.bytes / input_bytes_));
+  b.placed = true;
+}
+
+size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
+  *from = kNever;
+  const size_t none = loads_.size();
+  if (next_load_ >= loads_.size()) return none;
+  const Load& head = loads_[next_load_];
+  size_t best = none;
+  // Per operand other than the head's, its first load after the head (the loads of one operand
+  // stay in program order), if it is a block from DRAM. Of those that may go now, the earlier in
+  // program order; else the one that may go first.
+  for (int op = 0; op < 2; ++op) {
+    if (op == head.op) continue;
+    const size_t i = size_t(next_of_[op][next_load_ + 1]);
+    if (i >= loads_.size()) continue;
+    const Load& l = loads_[i];
+    const Block& b = blocks_[op][size_t(l.block)];
+    if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
+    // Never past a step that waits for the stores before it (a dependency), unless that is the
+    // head's own step and its wait is over.
+    const int64_t bar = barrier_of_[l.step];
+    if (bar > int64_t(head.step)) continue;
+    int64_t t = std::max(load_free_at(l), dram_->free_cycle());
+    if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
+    const bool better = best == none || (t <= now && *from <= now ? i < best : t < *from);
+    if (better) {
+      best = i;
+      *from = t;
+    }
+  }
+  return best;
+}
+
+bool Controller::load_ahead(int64_t now) {
+  bool changed = false;
+  for (;;) {
+    int64_t from = kNever;
+    const size_t i = ahead_candidate(now, &from);
+    if (i == loads_.size() || from > now) break;
+    const Load& l = loads_[i];
+    Block& b = blocks_[l.op][size_t(l.block)];
+    if (!b.placed) place_block(l);
+    const int64_t part = std::min(ahead_chunk_, b.bytes - b.fetched);
+    if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, b.fetched);
+    b.ahead_ready = dram_->request_at(now, Operand(l.op), DramDir::Read, part);
+    b.fetched += part;
+    changed = true;
+  }
+  return changed;
+}
+
 int64_t Controller::prefetch_free_at(size_t p) const {
   if (p >= next_filter_.size()) return kNever;
   const Scratchpad& sp = *buf_[1];
@@ -422,7 +497,7 @@ bool Controller::prefetch(int64_t now) {
     PrefetchBlock pb;
     pb.bytes = next_filter_[p];
     pb.issued = now;  // job cycles until the job ends (then counted from its end)
-    if (trace_) trace_->dram_tag(TraceObserver::Cause::Prefetch, 1, int64_t(p), -1);
+    if (trace_) trace_->dram_tag(TraceObserver::Cause::Prefetch, 1, int64_t(p), 0);
     pb.ready = dram_->request_at(now, Operand::Filter, DramDir::Read, pb.bytes);
     result_.prefetched.push_back(pb);
     changed = true;
@@ -470,6 +545,11 @@ int64_t Controller::next_wake(int64_t now) const {
     const Load& l = loads_[next_load_];
     int64_t t = barrier(l.step, now);
     if (t != kNever) t = std::max(t, load_free_at(l));
+    if (t != kNever && t > now) next = std::min(next, t);
+  }
+  if (ahead_chunk_ > 0) {
+    int64_t t = kNever;
+    ahead_candidate(now, &t);
     if (t != kNever && t > now) next = std::min(next, t);
   }
   if (next_load_ == loads_.size() && result_.prefetched.size() < next_filter_.size()) {

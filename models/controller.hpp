@@ -9,7 +9,8 @@
 //  2. issues the loads of the program in program order (ifmap before filter within a step), each
 //     as soon as the half it goes to is free (and, for a step with wait_for_stores, once every
 //     earlier step has finished and every earlier write-back has completed), on the in-order DRAM
-//     channel;
+//     channel; with loads ahead (set_load_ahead), while the head of that order waits for its
+//     half, the next block of the other operand is loaded in the channel's idle time;
 //  3. submits the next step, in program order, to the array (ArrayModel::submit) or the vector
 //     unit (VectorUnit::submit) in the first cycle in which all its operand blocks are in SRAM
 //     and, for a step that opens an output tile, its ofmap half is free.
@@ -100,6 +101,12 @@ class Controller : public sc_core::sc_module {
   // issued by the previous job (their bytes must match).
   void start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link = nullptr);
 
+  // Loads ahead (docs/memory-system.md, "Loads ahead"): while the load at the head of the
+  // program order waits for its half, the first later ifmap or filter block of the other operand
+  // whose half is free is loaded in the channel's idle time, one array tile of bytes
+  // (rows x cols elements) per request, as Gemmini's separate A and B load generators do. Off:
+  // loads strictly in program order.
+  void set_load_ahead(bool on) { load_ahead_ = on; }
   bool finished() const { return finished_; }
   // Tags every DRAM request and array step for a trace writer (--traces; nullptr: none).
   void set_trace(TraceObserver* t) { trace_ = t; }
@@ -114,6 +121,9 @@ class Controller : public sc_core::sc_module {
     int64_t ready = -1;        // job cycle its data is in SRAM (-1: load not issued yet)
     int64_t free_at = kNever;  // job cycle from which its half may be reused
     bool whole = false;        // larger than a half: takes the whole buffer
+    bool placed = false;       // its half is taken (the first part of its load was issued)
+    int64_t fetched = 0;       // bytes loaded ahead of the program order
+    int64_t ahead_ready = -1;  // job cycle the last of them is in SRAM
   };
   struct OutTile {
     int64_t acc_bytes = 0;
@@ -149,6 +159,12 @@ class Controller : public sc_core::sc_module {
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
+  // Takes block l's half (or both halves) in its buffer and counts its SRAM writes.
+  void place_block(const Load& l);
+  // Loads ahead: the index in loads_ of the load that may go ahead (loads_.size(): none), and
+  // the cycle from which it may (kNever: not yet known).
+  size_t ahead_candidate(int64_t now, int64_t* from) const;
+  bool load_ahead(int64_t now);
   // Weight prefetch: the cycle from which the next job's filter block p (0 or 1) may be loaded
   // into this job's filter buffer (kNever: not in this job, or not yet known).
   int64_t prefetch_free_at(size_t p) const;
@@ -173,6 +189,10 @@ class Controller : public sc_core::sc_module {
   std::vector<PendingStore> pending_;  // in issue order (non-decreasing `at`)
   std::vector<int64_t> use_[2];        // per step: its ifmap / filter block (-1: none)
   std::vector<int64_t> out_of_;        // per step: its output tile
+  std::vector<int64_t> barrier_of_;    // per step: the last step up to it that waits for stores
+  std::vector<int64_t> next_of_[2];    // per load index: the next ifmap / filter load from it
+  bool load_ahead_ = false;
+  int64_t ahead_chunk_ = 0;  // bytes per load-ahead request (0: loads ahead off)
   size_t next_load_ = 0;
   size_t next_submit_ = 0;
   size_t completed_ = 0;

@@ -83,6 +83,9 @@ class DramChannel : public sc_core::sc_module {
   int64_t request(Operand op, DramDir dir, int64_t bytes);
 
   const DramParams& params() const { return params_; }
+  // The first job cycle from which a request starts with the channel already free or freeing
+  // within that cycle, so it follows the previous request with no gap (0 when idle from the start).
+  int64_t free_cycle() const { return per_cycle_ > 0 ? int64_t(free_at_ / per_cycle_) : 0; }
   const DramStats& stats() const;
   // Sees every request as it is served (--traces; nullptr: none).
   void set_trace(TraceObserver* t) { trace_ = t; }

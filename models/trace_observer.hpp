@@ -17,12 +17,12 @@ class TraceObserver {
 
   // What the controller's next DRAM request moves (a tag, then the channel's dram_transfer()).
   enum class Cause {
-    Load,      // block `block` of operand `op` (0 ifmap, 1 filter), loaded by step `step`
+    Load,      // block `block` of operand `op` (0 ifmap, 1 filter), from its byte `offset` on
     OutLoad,   // output tile `block`'s partial sums and fused-add operand (ofmap reads)
     Store,     // output tile `block` written back (at OutputBytes, or int32 when spilled)
     Prefetch,  // the next job's filter block number `block` (0 or 1) (JobLink::next_filter)
   };
-  virtual void dram_tag(Cause cause, int op, int64_t block, int64_t step) = 0;
+  virtual void dram_tag(Cause cause, int op, int64_t block, int64_t offset) = 0;
   // One request as the channel serves it: issued in job cycle `issue`; with a limited channel its
   // bytes cross from `start` to `end`, in units of 1 / `per_cycle` of a cycle (job-relative);
   // unlimited: all at `issue` (per_cycle = 0).

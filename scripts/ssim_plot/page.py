@@ -164,6 +164,7 @@ _HW_WORDS = {
     "fusion": ("fusion of vector ops into GEMM output stages", _on),
     "residency": ("activations kept on chip (residency)", _on),
     "op_overlap": ("ops overlap (next op's weights prefetched, write-backs handed off)", _on),
+    "load_ahead": ("loads ahead of program order in idle channel time", _on),
     "fidelity": ("fidelity", str),
 }
 _HW_SHOWN = {"array_rows", "array_cols", "dataflow", "clock_ghz", "peak_flops_per_s",

@@ -370,6 +370,8 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
     // SCALE-Sim names the topology in the config: it runs when no workload is given.
     if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
       seen["workload"] = extras.topology;
+  } else {
+    opts.hw = default_hardware();
   }
   apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);

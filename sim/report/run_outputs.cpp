@@ -234,6 +234,7 @@ std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
       {"fusion", hw.fusion},
       {"residency", hw.residency},
       {"op_overlap", hw.op_overlap},
+      {"load_ahead", hw.load_ahead},
       {"vector_lanes", hw.vector_lanes},
       {"fidelity", to_string(hw.fidelity)}};
   const double pes = double(hw.array_rows) * double(hw.array_cols);

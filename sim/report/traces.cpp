@@ -298,7 +298,8 @@ struct AddressMap {
   }
 };
 
-using WordFn = const std::function<void(int64_t addr, int64_t bytes)>&;
+// Returns false when the words after this one are not wanted.
+using WordFn = const std::function<bool(int64_t addr, int64_t bytes)>&;
 
 // The words of an A block in DRAM: a conv's raw input rows or the expanded block, whichever the
 // loader moved (sim/im2col.hpp), else the block row by row.
@@ -307,7 +308,8 @@ void a_block_words(const AddressMap& am, const BlockInfo& bl, int64_t ib, WordFn
   const int64_t expanded = x.area() * ib;
   auto expand = [&] {
     for (int64_t m = x.r0; m < x.r1; ++m)
-      for (int64_t k = x.c0; k < x.c1; ++k) out(am.a(m, k, bl.copy), ib);
+      for (int64_t k = x.c0; k < x.c1; ++k)
+        if (!out(am.a(m, k, bl.copy), ib)) return;
   };
   if (!am.conv || bl.bytes == expanded) {
     if (bl.bytes != expanded)
@@ -345,7 +347,8 @@ void a_block_words(const AddressMap& am, const BlockInfo& bl, int64_t ib, WordFn
   for (const auto& rs : rows) {
     for (int64_t ih : rs)
       for (int64_t iw = 0; iw < cg.in_w; ++iw)
-        for (int64_t ch : chans) out(am.raw(img, ih, iw, ch, bl.copy), ib);
+        for (int64_t ch : chans)
+          if (!out(am.raw(img, ih, iw, ch, bl.copy), ib)) return;
     ++img;
   }
 }
@@ -356,7 +359,8 @@ void b_block_words(const AddressMap& am, const BlockInfo& bl, int64_t ib, WordFn
     throw std::logic_error("traces: filter block of " + std::to_string(bl.bytes) +
                            " bytes, its steps read " + std::to_string(x.area() * ib));
   for (int64_t n = x.c0; n < x.c1; ++n)
-    for (int64_t k = x.r0; k < x.r1; ++k) out(am.b(k, n, bl.copy), ib);
+    for (int64_t k = x.r0; k < x.r1; ++k)
+      if (!out(am.b(k, n, bl.copy), ib)) return;
 }
 
 // An output tile's elements, `bytes` of them at bytes / elements each.
@@ -369,7 +373,8 @@ void c_tile_words(const AddressMap& am, const BlockInfo& t, int64_t bytes, WordF
                            " bytes for a tile of " + std::to_string(e) + " elements");
   const int64_t eb = bytes / e;
   for (int64_t m = x.r0; m < x.r1; ++m)
-    for (int64_t n = x.c0; n < x.c1; ++n) out(am.c(m, n, t.copy), eb);
+    for (int64_t n = x.c0; n < x.c1; ++n)
+      if (!out(am.c(m, n, t.copy), eb)) return;
 }
 
 // The blocks and output tiles of a program, resolved as the controller resolves them.
@@ -515,7 +520,7 @@ struct TraceSession::Impl {
   // The last tag, and the weight blocks this job prefetched for the next one.
   TraceObserver::Cause cause = TraceObserver::Cause::Load;
   int tag_op = 0;
-  int64_t tag_block = -1;
+  int64_t tag_block = -1, tag_offset = 0;
   struct Prefetched {
     int64_t block, issue;
     __int128 start, end, per;
@@ -526,15 +531,29 @@ struct TraceSession::Impl {
   bool in_window(int64_t c) const { return c >= o.first_cycle && c <= o.last_cycle; }
 
   // Words of one transfer, each at the cycle its last byte crossed the channel.
+  // Bytes [offset, offset + bytes) of the words `words` lists (a block loaded in parts, ahead of
+  // program order); a word is written with the part that moves its last byte, in the cycle that
+  // byte crossed the channel, except a request's first word: in the request's first cycle (the
+  // channel's, when the request starts in the middle of a cycle).
   void transfer_words(int op, int64_t issue, __int128 start, __int128 per, int64_t shift,
-                      const std::function<void(WordFn)>& words, int64_t bytes) {
-    int64_t moved = 0;
+                      const std::function<void(WordFn)>& words, int64_t bytes, int64_t offset = 0) {
+    int64_t moved = 0, pos = 0;
+    bool first = true;
+    const int64_t stop = offset + bytes;
     words([&](int64_t addr, int64_t wb) {
-      moved += wb;
-      int64_t cyc = issue;
-      if (per > 0) cyc = int64_t((start + __int128(moved) * kByteUnits + per - 1) / per) - 1;
-      cyc -= shift;
-      if (in_window(cyc)) dram[op].word(cyc, addr);
+      const int64_t p0 = pos;
+      pos += wb;
+      moved += std::max<int64_t>(0, std::min(pos, stop) - std::max(p0, offset));
+      if (pos - 1 >= offset && pos - 1 < stop) {
+        int64_t cyc = issue;
+        if (per > 0)
+          cyc = first ? int64_t(start / per)
+                      : int64_t((start + __int128(moved) * kByteUnits + per - 1) / per) - 1;
+        first = false;
+        cyc -= shift;
+        if (in_window(cyc)) dram[op].word(cyc, addr);
+      }
+      return pos < stop;
     });
     if (moved != bytes)
       throw std::logic_error("traces: a DRAM request of " + std::to_string(bytes) +
@@ -743,7 +762,8 @@ void TraceSession::move_into(const std::string& out_dir) const {
   for (const std::string& f : folders_) fs::rename(fs::path(dir_) / f, fs::path(out_dir) / f);
 }
 
-void TraceSession::dram_tag(Cause cause, int op, int64_t block, int64_t) {
+void TraceSession::dram_tag(Cause cause, int op, int64_t block, int64_t offset) {
+  impl_->tag_offset = offset;
   impl_->cause = cause;
   impl_->tag_op = op;
   impl_->tag_block = block;
@@ -772,7 +792,7 @@ void TraceSession::dram_transfer(Operand op, bool, int64_t bytes, int64_t issue,
           [&](WordFn out) {
             x == 0 ? a_block_words(m.am, bl, m.ib, out) : b_block_words(m.am, bl, m.ib, out);
           },
-          bytes);
+          bytes, m.tag_offset);
       break;
     }
     case Cause::OutLoad:

@@ -71,7 +71,7 @@ class TraceSession : public TraceObserver, public OpObserver {
   const std::string& dir() const { return dir_; }
   size_t traced_ops() const { return folders_.size(); }
 
-  void dram_tag(Cause cause, int op, int64_t block, int64_t step) override;
+  void dram_tag(Cause cause, int op, int64_t block, int64_t offset) override;
   void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
                      __int128 end, __int128 per_cycle) override;
   void step(size_t step) override;

@@ -34,6 +34,7 @@ AccelConfig accel_config(const HwSpec& hw) {
   cfg.dram.bytes_per_cycle = hw.dram_bw();
   cfg.dram.latency = hw.dram_latency;
   cfg.vector = vector_config(hw);
+  cfg.load_ahead = hw.load_ahead;
   return cfg;
 }
 

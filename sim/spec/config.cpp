@@ -112,6 +112,9 @@ const std::vector<KeySpec>& key_specs() {
       {"systolic_sim", "OpOverlap",
        [](HwSpec& h, const std::string& v) { h.op_overlap = parse_bool(v); },
        [](const HwSpec& h) { return fmt_bool(h.op_overlap); }},
+      {"systolic_sim", "LoadAhead",
+       [](HwSpec& h, const std::string& v) { h.load_ahead = parse_bool(v); },
+       [](const HwSpec& h) { return fmt_bool(h.load_ahead); }},
       {"systolic_sim", "VectorLanes",
        [](HwSpec& h, const std::string& v) { h.vector_lanes = int(parse_int(v, 1, kMaxDim)); },
        [](const HwSpec& h) { return std::to_string(h.vector_lanes); }},
@@ -249,7 +252,7 @@ void set_array(HwSpec& hw, const std::string& v) {
 
 const std::vector<FlagSpec>& flag_specs() {
   static const std::vector<FlagSpec> specs = [] {
-    const HwSpec d;
+    const HwSpec d = default_hardware();  // the defaults --help shows: those without --config
     auto key_flag = [&](const char* name, const char* value_name, const char* key,
                         const std::string& help, void (*set)(HwSpec&, const std::string&)) {
       return FlagSpec{{name, value_name, help + " (.cfg key " + key + ")", get_key(d, key)}, set};
@@ -278,6 +281,11 @@ const std::vector<FlagSpec>& flag_specs() {
                          "it once the op's last results are handed to the DRAM channel "
                          "(docs/network-schedule.md)",
                          [](HwSpec& h, const std::string& s) { set_key(h, "OpOverlap", s); }));
+    v.push_back(key_flag("load-ahead", "on|off", "LoadAhead",
+                         "while the next load in program order waits for its buffer half, load "
+                         "the other operand's next block in the channel's idle time, one array "
+                         "tile per request (docs/memory-system.md)",
+                         [](HwSpec& h, const std::string& s) { set_key(h, "LoadAhead", s); }));
     v.push_back(key_flag("fidelity", "cycle|fast", "Fidelity",
                          "cycle: value-carrying cycle-by-cycle array, checked against a reference "
                          "GEMM; fast: same cycle counts, one step per fold",
@@ -405,6 +413,13 @@ void apply_hw_flags(HwSpec& hw, const std::vector<std::pair<std::string, std::st
 
 void apply_hw_flag(HwSpec& hw, const std::string& name, const std::string& value) {
   apply_hw_flags(hw, {{name, value}});
+}
+
+HwSpec default_hardware() {
+  HwSpec h;
+  h.bandwidth_words = 16;
+  h.fold_overlap = true;
+  return h;
 }
 
 }  // namespace ssim

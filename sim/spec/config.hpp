@@ -51,9 +51,10 @@ struct HwSpec {
   bool residency = true;  // Residency: tensors stay in the ifmap buffer between ops where they fit
   bool op_overlap =
       true;  // OpOverlap: the next op prefetches weights and starts before the write-back ends
-  int vector_lanes = 16;             // VectorLanes: elements per cycle on the vector unit
-  int input_bytes = 1;               // bytes per ifmap/filter element (int8)
-  int output_bytes = 1;              // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
+  bool load_ahead = true;  // LoadAhead: a block loads ahead of program order in idle channel time
+  int vector_lanes = 16;   // VectorLanes: elements per cycle on the vector unit
+  int input_bytes = 1;     // bytes per ifmap/filter element (int8)
+  int output_bytes = 1;    // OutputBytes: bytes per ofmap element written to DRAM (1|2|4)
   bool unlimited_bandwidth = false;  // UnlimitedBandwidth: DRAM never stalls the array
   Fidelity fidelity = Fidelity::Fast;
   // Energy per action and area per component (--energy-table, docs/energy.md); not a .cfg key.
@@ -93,6 +94,12 @@ struct CfgExtras {
   std::vector<std::string> notes;  // one line each, e.g. "note: x.cfg: not modelled, ignored: ..."
   std::string topology;            // [network_presets] TopologyCsvLoc, resolved ("" if none)
 };
+// The hardware without --config: the `edge-32x32` design point (models/presets/edge-32x32.cfg,
+// docs/config.md, "The default hardware"): HwSpec's values with a 16-byte-per-cycle DRAM bus and
+// fold overlap. Under a --config file a key the file does not set keeps HwSpec's own value,
+// which is what the key means to SCALE-Sim (no fold overlap, 10 words per cycle).
+HwSpec default_hardware();
+
 HwSpec parse_cfg_file(const std::string& path, HwSpec base = HwSpec{}, CfgExtras* extras = nullptr);
 
 // The same for text already in memory; `source_name` stands for the file name in messages.

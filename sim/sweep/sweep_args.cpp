@@ -262,6 +262,8 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     // SCALE-Sim names the topology in the config: it is swept when no workload is given.
     if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
       seen["workload"] = extras.topology;
+  } else {
+    spec.base = default_hardware();
   }
   if (!seen.count("workload") && !seen.count("gemm")) {
     throw InputError(

@@ -169,7 +169,7 @@ class Install(unittest.TestCase):
         r = self.run_installed(["--config", "lab", "--gemm", "24,40,16", "--out", out + "2"])
         self.assertEqual(r.returncode, 2)
         self.assertRegex(r.stderr.strip(), r"^error: --config 'lab': no such file, and no "
-                         r"preset of that name \(presets: eyeriss, gemmini, ")
+                         r"preset of that name \(presets: edge-32x32, eyeriss, gemmini, ")
 
     def test_without_its_data_folder_says_where_it_looked(self):
         # The binary alone, copied out of its prefix: no presets, no report script, and the

@@ -348,7 +348,7 @@ class RealRuns(unittest.TestCase):
         self.assertEqual(net.h1.strip(), "resnet50 on 32\u00d732 WS")  # no --run-name
         self.assertNotIn("systolic_sim_run", net.title)
         line = net.text["hardware-line"]
-        for part in ("32\u00d732 WS array", "1 GHz", "2.05 TOP/s int8 peak", "DRAM 10 GB/s",
+        for part in ("32\u00d732 WS array", "1 GHz", "2.05 TOP/s int8 peak", "DRAM 16 GB/s",
                      "vector unit 16 lanes"):
             self.assertIn(part, line)
         gemm = parse_page(os.path.join(self.gemm, "report.html"))

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/cli/cli.hpp"
+#include "sim/entry.hpp"
 #include "sim/spec/config.hpp"
 #include "tests/sim/config_test_util.hpp"
 
@@ -83,7 +84,7 @@ TEST(ConfigTest, BadHardwareFlagsNameFlagAndValue) {
 }
 
 TEST(ConfigTest, FlagDefaultsAreTheDefaultSpec) {
-  const HwSpec d;
+  const HwSpec d = default_hardware();  // --help shows the defaults without --config
   const std::vector<std::pair<std::string, std::string>> want = {
       {"array", std::to_string(d.array_rows) + "x" + std::to_string(d.array_cols)},
       {"dataflow", to_string(d.dataflow)},
@@ -176,8 +177,8 @@ TEST(ConfigTest, DocsShowTheDefaultConfigAndEveryFlag) {
   std::ifstream f(std::string(SSIM_SOURCE_DIR) + "/docs/config.md");
   std::stringstream doc;
   doc << f.rdbuf();
-  // The default config as format_cfg writes it, after its two comment lines.
-  std::string cfg = format_cfg(HwSpec{});
+  // The default hardware (no --config) as format_cfg writes it, after its two comment lines.
+  std::string cfg = format_cfg(default_hardware());
   for (int i = 0; i < 2; ++i) cfg.erase(0, cfg.find('\n') + 1);
   EXPECT_NE(doc.str().find(cfg), std::string::npos) << "docs/config.md lacks:\n" << cfg;
   for (const HwFlagInfo& fl : hw_flags()) {
@@ -190,6 +191,30 @@ TEST(ConfigTest, DocsShowTheDefaultConfigAndEveryFlag) {
 
 namespace ssim {
 namespace {
+
+TEST(ConfigTest, TheDefaultHardwareIsTheEdgePreset) {
+  // Without --config the hardware is the named design point models/presets/edge-32x32.cfg; the
+  // file and the built-in default must not drift apart.
+  const HwSpec preset = parse_cfg_file(SSIM_SOURCE_DIR "/models/presets/edge-32x32.cfg", HwSpec{});
+  EXPECT_EQ(format_cfg(preset), format_cfg(default_hardware()));
+  // It differs from a config file's defaults (SCALE-Sim's meaning of a missing key) only in the
+  // bus width and fold overlap, as docs/config.md says.
+  HwSpec scalesim_meaning;
+  scalesim_meaning.bandwidth_words = 16;
+  scalesim_meaning.fold_overlap = true;
+  EXPECT_EQ(format_cfg(scalesim_meaning), format_cfg(default_hardware()));
+  EXPECT_EQ(HwSpec{}.bandwidth_words, 10);
+  EXPECT_FALSE(HwSpec{}.fold_overlap);
+  // The command line: no --config gives the preset; an empty config file gives HwSpec's values.
+  std::ostringstream out, err;
+  ASSERT_EQ(run_command({"--print-config"}, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), format_cfg(default_hardware()));
+  const std::string empty = ::testing::TempDir() + "/empty.cfg";
+  std::ofstream(empty) << "[general]\nrun_name = systolic_sim_run\n";
+  std::ostringstream out2;
+  ASSERT_EQ(run_command({"--config", empty, "--print-config"}, out2, err), 0) << err.str();
+  EXPECT_EQ(out2.str(), format_cfg(HwSpec{}));
+}
 
 TEST(ConfigTest, InterfaceBandwidthCalcIsStallFreeAsInScaleSim) {
   // SCALE-Sim's CALC runs without DRAM stalls; USER models the given Bandwidth.

@@ -81,7 +81,7 @@ TEST(Energy, SmallGemmEqualsTheClosedFormAndTheTable) {
   TempDir t("ssim_energy");
   const EnergyRun r = run_energy(t, "ws",
                                  {"--gemm", "64,48,40", "--array", "16x16", "--dataflow", "ws",
-                                  "--interface-bandwidth", "calc"});
+                                  "--interface-bandwidth", "calc", "--fold-overlap", "off"});
   ASSERT_EQ(r.layers.size(), 1u);
   const auto& row = r.layers[0];
   const double M = 64, N = 48, K = 40, R = 16;

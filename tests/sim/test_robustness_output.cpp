@@ -410,11 +410,28 @@ std::vector<std::map<std::string, std::string>> csv_rows(const std::string& text
 // folds in 2^22 tiles and takes 8 s and 3.7 GB: bench/bench_counters.cpp).
 TEST(RobustCounters, Gemm65536CubedOn256x256) {
   TempDir t("ssim_big");
-  const Outcome r = run_binary(
-      {"--gemm", "65536,65536,65536", "--array", "256x256", "--dataflow", "ws", "--fidelity",
-       "fast", "--ifmap-sram-kb", "65536", "--filter-sram-kb", "65536", "--ofmap-sram-kb", "65536",
-       "--unlimited-bandwidth", "on", "--out", "res", "--quiet"},
-      t.path);
+  const Outcome r = run_binary({"--gemm",
+                                "65536,65536,65536",
+                                "--array",
+                                "256x256",
+                                "--dataflow",
+                                "ws",
+                                "--fidelity",
+                                "fast",
+                                "--ifmap-sram-kb",
+                                "65536",
+                                "--filter-sram-kb",
+                                "65536",
+                                "--ofmap-sram-kb",
+                                "65536",
+                                "--unlimited-bandwidth",
+                                "on",
+                                "--fold-overlap",
+                                "off",
+                                "--out",
+                                "res",
+                                "--quiet"},
+                               t.path);
   ASSERT_EQ(r.code, 0) << r.err;
   const uint64_t kMacs = uint64_t(1) << 48;
   const auto g = csv_rows(slurp(t.path / "res" / "gemm_results.csv"));
@@ -479,10 +496,10 @@ TEST(RobustCounters, TenThousandLayerNetwork) {
   std::vector<std::array<int64_t, 3>> shapes;
   write_file(t.path / "net.yaml", gemm_network_yaml(10000, 7, &shapes));
   const auto t0 = std::chrono::steady_clock::now();
-  const Outcome r =
-      run_binary({"--workload", "net.yaml", "--array", "32x32", "--dataflow", "ws", "--fidelity",
-                  "fast", "--unlimited-bandwidth", "on", "--out", "res", "--quiet"},
-                 t.path);
+  const Outcome r = run_binary(
+      {"--workload", "net.yaml", "--array", "32x32", "--dataflow", "ws", "--fidelity", "fast",
+       "--fold-overlap", "off", "--unlimited-bandwidth", "on", "--out", "res", "--quiet"},
+      t.path);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(r.code, 0) << r.err;
   std::cout << "10,000 layers in " << s << " s\n";

@@ -393,7 +393,7 @@ TEST(SweepRun, RowsEqualSingleRunsOfTheSamePoints) {
   size_t i = 0, li = 0;
   for (const std::string& df : dfs) {
     for (const std::string& a : arrays) {
-      HwSpec hw;
+      HwSpec hw = default_hardware();  // no --config
       apply_hw_flag(hw, "array", a);
       apply_hw_flag(hw, "dataflow", df);
       apply_hw_flag(hw, "clock-ghz", "2");
