@@ -13,6 +13,9 @@ namespace ssim {
 inline int64_t ceil_div(int64_t a, int64_t b) {  // a, b > 0
   return (a + b - 1) / b;
 }
+inline int64_t round_up(int64_t a, int64_t u) {  // a, u > 0: the multiple of u at or above a
+  return ceil_div(a, u) * u;
+}
 
 // Every error the library detects in user input is thrown as this; only main() turns it into a
 // message and exit code 2. The message is one line: where (file:line or key), the value, what is

@@ -19,6 +19,7 @@
 #include "sim/report/run_outputs.hpp"
 #include "sim/run/canonical_cache.hpp"
 #include "sim/run/network_run.hpp"
+#include "sim/spec/presets.hpp"
 #include "workloads/data_dir.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/read_util.hpp"
@@ -131,31 +132,6 @@ uint64_t parse_seed(const std::string& v) {
 }
 
 }  // namespace
-
-std::string resolve_config(const std::string& v) {
-  std::error_code ec;
-  if (fs::exists(v, ec) || v.find('/') != std::string::npos ||
-      (v.size() > 4 && v.compare(v.size() - 4, 4, ".cfg") == 0))
-    return v;
-  std::vector<fs::path> dirs;
-  for (const std::string& d : data_subdirs("presets")) dirs.push_back(d);
-  for (const fs::path& d : dirs) {
-    const fs::path p = d / (v + ".cfg");
-    if (fs::exists(p, ec)) return p.string();
-  }
-  std::string names;
-  for (const fs::path& d : dirs) {
-    if (!fs::is_directory(d, ec)) continue;
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(d, ec))
-      if (e.path().extension() == ".cfg") found.push_back(e.path().stem().string());
-    std::sort(found.begin(), found.end());
-    for (const auto& n : found) names += (names.empty() ? "" : ", ") + n;
-    if (!names.empty()) break;
-  }
-  throw InputError("--config '" + v +
-                   "': no such file, and no preset of that name (presets: " + names + ")");
-}
 
 namespace {
 
@@ -660,7 +636,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                      RunRecord{opts.seed, workload_fingerprint(ops)});
     if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
     if (traces) traces->move_into(opts.out_dir);  // replacing a previous run's traces
-  } catch (const std::system_error& e) {  // fs::filesystem_error is one too
+  } catch (const std::system_error& e) {          // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()
         << std::endl;
     return kExitFailure;

@@ -50,11 +50,6 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 constexpr int64_t kMaxGemmDim = int64_t(1) << 20;
 GemmShape parse_gemm_flag(const std::string& value);
 
-// --config's value as a file: NAME (no '/', no .cfg) that is not a file is a preset, looked up as
-// presets/NAME.cfg in the data folders (workloads/data_dir.hpp). Throws InputError listing the
-// presets when there is no such file or preset.
-std::string resolve_config(const std::string& value);
-
 // Boost's option list without trailing spaces and without runs of blank lines.
 std::string tidy(const boost::program_options::options_description& desc);
 

@@ -9,6 +9,13 @@
 
 namespace ssim {
 
+// The geometry of the sub-GEMM of A's rows from m0 on.
+inline ConvGeom shift_rows(const ConvGeom& c, int64_t m0) {
+  ConvGeom s = c;
+  s.m_base += m0;
+  return s;
+}
+
 // A conv's ifmap buffer holds raw input rows, and its DRAM reads are those rows: a block of A
 // rows [m0, m1) (output pixels) and columns [k0, k1) (filter taps) needs, per image it touches,
 // the input rows ih = oh * stride - pad + kh * dilation in [0, H) for the output rows oh of its

@@ -14,6 +14,7 @@
 #include "sim/cli/cli.hpp"
 #include "sim/cli/out_folder.hpp"
 #include "sim/report/run_outputs.hpp"
+#include "sim/spec/presets.hpp"
 #include "sim/sweep/sweep.hpp"
 #include "sim/sweep/sweep_params.hpp"
 #include "sim/sweep/sweep_slurm.hpp"

@@ -1,0 +1,310 @@
+// The planner's choice of sub-GEMMs (docs/memory-system.md, "Streaming planner", "Blocking K"):
+// the candidate cuts of a GEMM, their estimated time and traffic, the plan of the chosen one, and
+// repeated GEMMs. The blocks, folds and steps of one sub-GEMM are laid out in tiler.cpp.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "sim/mapping/im2col.hpp"
+#include "sim/mapping/tiler.hpp"
+
+namespace ssim {
+
+namespace {
+
+// Candidate sub-GEMM sizes along a dimension of size D laid along array dimension u (1: the
+// stream): the whole, even splits into 2 .. 8 rounded up to u, and powers of two times u.
+std::vector<int64_t> tile_candidates(int64_t D, int64_t u) {
+  u = std::max<int64_t>(1, std::min(u, D));
+  std::vector<int64_t> c{D};
+  for (int64_t p = 2; p <= 8 && p <= D; ++p) c.push_back(std::min(D, round_up(ceil_div(D, p), u)));
+  for (int64_t t = std::max<int64_t>(u, 16); t < D; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// The array's cycles for a GEMM's folds in closed form (docs/cycle-accounting.md): without fold
+// overlap exact; with it, each fold costs at least its stream or its fill and drain.
+double fold_cycles(const HwSpec& hw, const GemmShape& g) {
+  const SpatialMap sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  const int64_t nr = ceil_div(sm.Sr, R), nc = ceil_div(sm.Sc, C);
+  const double lr = double(sm.Sr - (nr - 1) * R), lc = double(sm.Sc - (nc - 1) * C);
+  double total = 0;
+  for (int ir = 0; ir < 2; ++ir)
+    for (int ic = 0; ic < 2; ++ic) {
+      const double n = double(ir ? 1 : nr - 1) * double(ic ? 1 : nc - 1);
+      if (n <= 0) continue;
+      const double r = ir ? lr : double(R), c = ic ? lc : double(C), T = double(sm.T);
+      const double fill = r + double(R) + c - 2;
+      total += n * (hw.fold_overlap ? std::max(T, fill) : T + fill);
+    }
+  return total;
+}
+
+}  // namespace
+
+constexpr double kMaxCutSteps = 262144;
+
+namespace {
+
+// Candidate k-block sizes (SubGemms::k): K itself, and for WS and IS plain GEMMs multiples of
+// the array's rows (a fold's K-chunk), so a cut changes the order of the folds, not their shapes.
+std::vector<int64_t> k_candidates(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  std::vector<int64_t> c{g.K};
+  const int64_t R = hw.array_rows;
+  if (hw.dataflow == Dataflow::OS || ctx.conv || g.K <= R) return c;
+  for (int64_t p = 2; p <= 8; p *= 2) {
+    const int64_t k = round_up(ceil_div(g.K, p), R);
+    if (k < g.K) c.push_back(k);
+  }
+  for (int64_t t = 2 * R; t < g.K; t *= 2) c.push_back(t);
+  std::sort(c.begin(), c.end());
+  c.erase(std::unique(c.begin(), c.end()), c.end());
+  return c;
+}
+
+// Calls f(sub, n) for the (at most 8) distinct sub-GEMM shapes of a cut and how many there are.
+template <class F>
+void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
+  const int64_t lm = g.M - (tm - 1) * t.m, ln = g.N - (tn - 1) * t.n, lk = g.K - (tk - 1) * t.k;
+  for (int im = 0; im < 2; ++im)
+    for (int in = 0; in < 2; ++in)
+      for (int ik = 0; ik < 2; ++ik) {
+        const int64_t n = (im ? 1 : tm - 1) * (in ? 1 : tn - 1) * (ik ? 1 : tk - 1);
+        if (n > 0) f(GemmShape{im ? lm : t.m, in ? ln : t.n, ik ? lk : t.k}, n);
+      }
+}
+
+}  // namespace
+
+SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
+  const SpatialMap wsm = spatial_map(hw.dataflow, g);
+  const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
+                       double(ceil_div(wsm.Sc, hw.array_cols)) * double(whole.segments);
+  if (hw.dram_stall_free()) return {g.M, g.N, g.K, uncut};  // the buffer-independent schedule
+
+  // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N, and (WS, IS) K,
+  // each run fold-major after the last, when that saves more transfer time than it costs in
+  // fills and drains: TPU-style blocking of the activations to the accumulators, with the
+  // weights reloaded per block, and Gemmini-style blocking of K into the accumulators.
+  const double bw = hw.dram_bw(), lat = double(hw.dram_latency);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  int64_t um = 1, un = 1;
+  switch (hw.dataflow) {
+    case Dataflow::OS:
+      um = R, un = C;
+      break;
+    case Dataflow::WS:
+      un = C;
+      break;
+    case Dataflow::IS:
+      um = C;
+      break;
+  }
+  const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
+  const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
+  SubGemms best_t{g.M, g.N, g.K, uncut};
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t Mt : tile_candidates(g.M, um))
+    for (int64_t Nt : tile_candidates(g.N, un))
+      for (int64_t Kt : kc) {
+        // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
+        if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
+        SubGemms t{Mt, Nt, Kt};
+        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
+        double compute = 0, traffic = 0, steps = 0;
+        bool fits = true;
+        for_each_sub_gemm(g, t, [&](const GemmShape& sub, int64_t n) {
+          if (!fits) return;
+          try {
+            const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
+            const SpatialMap sm = spatial_map(hw.dataflow, sub);
+            compute += double(n) * fold_cycles(hw, sub);
+            const double a = ctx.a_on_chip ? 0.0 : double(p.traffic.ifmap);
+            if (Kt < g.K) {  // the outputs once per output block, below
+              traffic += double(n) * (a + double(p.traffic.filter));
+            } else {
+              traffic += double(n) * double(p.traffic.total() - p.traffic.ifmap + int64_t(a) -
+                                            (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
+            }
+            steps += double(n) * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
+          } catch (const InputError&) {
+            fits = false;
+          }
+        });
+        if (Kt < g.K)
+          traffic += double(g.M * g.N) *
+                     double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
+        // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
+        // them (unless the uncut plan has more already).
+        if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
+        // The first sub-GEMM's first blocks before anything computes.
+        // (An A already on chip costs nothing.)
+        const double first =
+            ctx.a_on_chip
+                ? 0.0
+                : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
+        const double est = std::max(compute, traffic / bw) + first + 2 * lat +
+                           double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+        if (est < best) {
+          best = est;
+          t.steps = steps;
+          best_t = t;
+        }
+      }
+  return best_t;
+}
+
+namespace {
+
+// The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
+// sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
+template <class F, class Done>
+void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
+                                const GemmContext& ctx, F f, Done block_done) {
+  for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
+    const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
+    GemmContext sc = ctx;
+    if (ctx.conv) sc.conv = &shifted;
+    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
+      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
+      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
+        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
+        f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
+      }
+      block_done(bm, bn);
+    }
+  }
+}
+
+}  // namespace
+
+DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  const bool kcut = t.k < g.K;
+  DramTraffic d;
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t, int64_t, int64_t, const GemmShape&, const GemmPlan& p, const GemmContext&) {
+        d.ifmap += p.traffic.ifmap;
+        d.filter += p.traffic.filter;
+        if (kcut) return;  // the block's outputs, once, below
+        d.ofmap += p.traffic.ofmap;
+        d.psum += p.traffic.psum;
+        d.side += p.traffic.side;
+      },
+      [&](int64_t bm, int64_t bn) {
+        if (!kcut) return;
+        d.ofmap += bm * bn * hw.output_bytes;
+        d.side += bm * bn * ctx.side_bytes;
+      });
+  return d;
+}
+
+Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  const GemmPlan whole = plan_blocks(hw, g, ctx);
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
+
+  Program p;
+  p.shape = g;
+  p.dataflow = hw.dataflow;
+  p.input_bytes = hw.input_bytes;
+  p.output_bytes = hw.output_bytes;
+  p.acc_bytes = kAccumulatorBytes;
+  p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
+  size_t block_first = 0;  // the current output block's first step
+  for_each_sub_gemm_in_order(
+      hw, g, t, ctx,
+      [&](int64_t m0, int64_t n0, int64_t k0, const GemmShape& sub, const GemmPlan& sp,
+          const GemmContext& sc) {
+        Program one = build_program(hw, sub, sp, sc);
+        if (p.plan.empty())
+          p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
+                   (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " + sp.describe();
+        for (TileStep& st : one.steps) {
+          st.m0 += m0;
+          st.n0 += n0;
+          st.k0 += k0;
+          for (Fold& f : st.folds) {
+            f.m0 += m0;
+            f.n0 += n0;
+            f.k0 += k0;
+          }
+          p.tile.m = std::max(p.tile.m, st.mlen);
+          p.tile.n = std::max(p.tile.n, st.nlen);
+          p.tile.k = std::max(p.tile.k, st.klen);
+          p.steps.push_back(std::move(st));
+        }
+      },
+      [&](int64_t bm, int64_t bn) {
+        const size_t first = block_first;
+        block_first = p.steps.size();
+        if (t.k >= g.K) return;
+        // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
+        // (with a fused add's operand) and written back after its last.
+        for (size_t j = first; j < p.steps.size(); ++j) {
+          TileStep& st = p.steps[j];
+          st.new_output = j == first;
+          st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
+          st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
+          st.psum_load_bytes = st.psum_back = 0;
+          const bool last = j + 1 == p.steps.size();
+          st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
+          st.stage = last;
+        }
+      });
+  return p;
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat) {
+  const double one = choose_sub_gemms(hw, g).steps;
+  return int64_t(std::min(one * double(std::max<int64_t>(1, repeat)), 4e18));
+}
+
+int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op) {
+  return ceil_div(op.outputs, choose_vector_chunks(hw, op).outputs);
+}
+
+// --- Repeated GEMMs ------------------------------------------------------------------------------
+
+Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int64_t n_stride) {
+  if (repeat < 1)
+    throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  Program p = one;
+  p.repeat = one.repeat * repeat;
+  p.steps.clear();
+  p.steps.reserve(one.steps.size() * size_t(repeat));
+  for (int64_t i = 0; i < repeat; ++i) {
+    const int64_t dm = i * m_stride, dn = i * n_stride;
+    for (const TileStep& s : one.steps) {
+      p.steps.push_back(s);
+      TileStep& t = p.steps.back();
+      t.copy = i;
+      t.m0 += dm;
+      t.n0 += dn;
+      for (Fold& f : t.folds) {
+        f.m0 += dm;
+        f.n0 += dn;
+      }
+    }
+  }
+  return p;
+}
+
+Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
+                     int64_t n_stride, const GemmContext& ctx) {
+  if (repeat < 1)
+    throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
+  return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
+}
+
+}  // namespace ssim
