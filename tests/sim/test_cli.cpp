@@ -509,6 +509,14 @@ TEST(CliScaleSim, ScaleSimRoundingReproducesItsOutputSizes) {
   std::ofstream(cfg) << "[architecture_presets]\nArrayHeight: 32\nArrayWidth: 32\n"
                         "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow: ws\n"
                         "[run_presets]\nInterfaceBandwidth: CALC\n";
+  // The refusal first: an exception after a simulation in the same process trips ASan's
+  // stack-switch false positive (google/sanitizers#189).
+  {
+    std::ostringstream out, err;
+    EXPECT_EQ(run_cli({"--gemm", "4,4,4", "--scalesim-rounding", "--out", (t.path / "o9").string()},
+                      out, err),
+              kExitBadInput);
+  }
   const int64_t expect[2] = {36 * 2916 + 3321, 36 * (2 * 32 + 32 + 3025 - 2) - 3 * 21};
   for (int rounding = 0; rounding < 2; ++rounding) {
     const std::string o = (t.path / ("o" + std::to_string(rounding))).string();
@@ -526,10 +534,6 @@ TEST(CliScaleSim, ScaleSimRoundingReproducesItsOutputSizes) {
     std::getline(f, row);
     EXPECT_EQ(row.rfind("0, " + std::to_string(expect[rounding]) + ",", 0), 0u) << row;
   }
-  std::ostringstream out, err;
-  EXPECT_EQ(run_cli({"--gemm", "4,4,4", "--scalesim-rounding", "--out", (t.path / "o9").string()},
-                    out, err),
-            kExitBadInput);
 }
 
 }  // namespace
