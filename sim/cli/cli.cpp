@@ -337,18 +337,13 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   // Cheap syntax checks first, then the file, then the flags on top of it.
   if (seen.count("gemm")) opts.gemm = parse_gemm_flag(seen["gemm"]);
   if (seen.count("seed")) opts.seed = parse_seed(seen["seed"]);
-  if (seen.count("config")) {
-    opts.config_path = seen["config"];
-    if (opts.config_path.empty()) throw InputError("--config '': expected a file name");
-    CfgExtras extras;
-    opts.hw = parse_cfg_file(resolve_config(opts.config_path), opts.hw, &extras);
-    opts.notes = extras.notes;
-    // SCALE-Sim names the topology in the config: it runs when no workload is given.
-    if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
-      seen["workload"] = extras.topology;
-  } else {
-    opts.hw = default_hardware();
-  }
+  CfgExtras extras;
+  if (seen.count("config")) opts.config_path = seen["config"];
+  opts.hw = base_hardware(seen.count("config") ? &opts.config_path : nullptr, &extras);
+  opts.notes = extras.notes;
+  // SCALE-Sim names the topology in the config: it runs when no workload is given.
+  if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
+    seen["workload"] = extras.topology;
   apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   validate_hw(opts.hw);
   if (seen.count("energy-table")) {

@@ -38,4 +38,10 @@ std::string resolve_config(const std::string& v) {
                    "': no such file, and no preset of that name (presets: " + names + ")");
 }
 
+HwSpec base_hardware(const std::string* config, CfgExtras* extras) {
+  if (!config) return default_hardware();
+  if (config->empty()) throw InputError("--config '': expected a file name");
+  return parse_cfg_file(resolve_config(*config), HwSpec{}, extras);
+}
+
 }  // namespace ssim

@@ -254,18 +254,13 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   if (seen.count("workload") && seen.count("gemm")) {
     throw InputError("--workload and --gemm both given: a sweep runs either workloads or one GEMM");
   }
-  if (seen.count("config")) {
-    spec.config_path = seen["config"];
-    if (spec.config_path.empty()) throw InputError("--config '': expected a file name");
-    CfgExtras extras;
-    spec.base = parse_cfg_file(resolve_config(spec.config_path), spec.base, &extras);
-    spec.notes = extras.notes;
-    // SCALE-Sim names the topology in the config: it is swept when no workload is given.
-    if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
-      seen["workload"] = extras.topology;
-  } else {
-    spec.base = default_hardware();
-  }
+  CfgExtras extras;
+  if (seen.count("config")) spec.config_path = seen["config"];
+  spec.base = base_hardware(seen.count("config") ? &spec.config_path : nullptr, &extras);
+  spec.notes = extras.notes;
+  // SCALE-Sim names the topology in the config: it is swept when no workload is given.
+  if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
+    seen["workload"] = extras.topology;
   if (!seen.count("workload") && !seen.count("gemm")) {
     throw InputError(
         "nothing to sweep: give --workload NAME[,NAME...] or --gemm M,N,K (see systolic-sim "
