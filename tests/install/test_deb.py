@@ -93,7 +93,8 @@ class DebPackage(unittest.TestCase):
     def test_depends_cover_every_library_the_binary_loads(self):
         depends = package_names(self.field("Depends"))
         self.assertIn("python3", depends)
-        binaries = [os.path.join(self.root, "usr", "bin", "systolic-sim")]
+        binaries = [os.path.join(self.root, "usr", "bin", "systolic-sim"),
+                    os.path.join(self.root, "usr", "lib", "systolic-sim", "ssim_onnx.so")]
         binaries += glob.glob(os.path.join(self.root, "usr", "lib", "python3", "dist-packages",
                                            "systolic_sim", "*.so"))
         needed = {}
@@ -112,7 +113,8 @@ class DebPackage(unittest.TestCase):
             self.assertTrue(any(d.startswith(stem) for d in depends), (stem, depends))
 
     def test_files(self):
-        expect = {"/usr/bin/systolic-sim", "/usr/share/doc/systolic-sim/README.md",
+        expect = {"/usr/bin/systolic-sim", "/usr/lib/systolic-sim/ssim_onnx.so",
+                  "/usr/share/doc/systolic-sim/README.md",
                   "/usr/share/systolic-sim/scripts/ssim_report.py",
                   "/usr/share/systolic-sim/scripts/ssim_sweep_report.py"}
         for sub, dest, ext in [("models/presets", "presets", ".cfg"),
@@ -148,6 +150,14 @@ class DebPackage(unittest.TestCase):
             preset = f.read()
         rows = int(re.search(r"ArrayHeight\s*[=:]\s*(\d+)", preset).group(1))
         self.assertEqual(s["hardware"]["array_rows"], rows)
+        # An ONNX model: the packaged binary loads its reader plugin from /usr/lib/systolic-sim.
+        model = os.path.join(SOURCE, "tests", "fuzz", "onnx", "cnn_symbolic_batch.onnx")
+        r = subprocess.run([os.path.join(self.root, "usr", "bin", "systolic-sim"), "--workload",
+                            model, "--out", out + "-onnx", "--quiet"],
+                           cwd=self.tmp.name, env=CLEAN_ENV, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out + "-onnx", "summary.json")) as f:
+            self.assertGreater(json.load(f)["totals"]["macs"], 0)
 
     @unittest.skipUnless(MODULE, "the Python module is not built (pybind11-dev)")
     def test_unpacked_python_module(self):

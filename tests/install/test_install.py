@@ -114,11 +114,12 @@ class Install(unittest.TestCase):
                                 if f.endswith(".md")))
 
     def test_no_build_or_source_path_compiled_in(self):
-        files = [os.path.join(self.prefix, "bin", "systolic-sim")]
+        files = [os.path.join(self.prefix, "bin", "systolic-sim"),
+                 os.path.join(self.prefix, "lib", "systolic-sim", "ssim_onnx.so")]
         pydir = os.path.join(self.prefix, "lib", "python3", "dist-packages", "systolic_sim")
         if MODULE:
             files += [os.path.join(pydir, f) for f in os.listdir(pydir) if f.endswith(".so")]
-            self.assertEqual(len(files), 2, os.listdir(pydir))
+            self.assertEqual(len(files), 3, os.listdir(pydir))
         for path in files:
             text = subprocess.run(["strings", "-a", path], capture_output=True, text=True,
                                   check=True).stdout
@@ -142,6 +143,29 @@ class Install(unittest.TestCase):
         for f in ["layers.csv", "roofline.png", "roofline.svg", "utilization.png",
                   "time_breakdown.png", "report.html"]:
             self.assertGreater(os.path.getsize(os.path.join(out, f)), 0, f)
+
+    def test_onnx_model_through_the_plugin_relocated_and_hidden(self):
+        # The binary does not link the ONNX reader (libonnx, protobuf: a third of its start-up);
+        # it loads PREFIX/lib/systolic-sim/ssim_onnx.so for an .onnx workload (onnx_plugin.hpp).
+        binary = os.path.join(self.prefix, "bin", "systolic-sim")
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                            subprocess.run(["readelf", "-d", binary], capture_output=True,
+                                           text=True, check=True).stdout)
+        self.assertFalse([n for n in needed if "onnx" in n or "protobuf" in n], needed)
+        model = os.path.join(self.work, "cnn.onnx")  # the source tree is hidden from the run
+        shutil.copy2(os.path.join(SOURCE, "tests", "fuzz", "onnx", "cnn_symbolic_batch.onnx"), model)
+        macs = []
+        for batch in [1, 2]:  # the model's symbolic batch, read by the plugin
+            out = os.path.join(self.work, "onnx%d" % batch)
+            r = self.run_installed(["--workload", model, "--batch", str(batch), "--out", out,
+                                    "--quiet"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                s = json.load(f)
+            self.assertEqual(s["workload"]["name"], "cnn")
+            macs.append(s["totals"]["macs"])
+        self.assertGreater(macs[0], 0)
+        self.assertEqual(macs[1], 2 * macs[0])
 
     def test_sweep_report_relocated_and_hidden(self):
         out = os.path.join(self.work, "sw")
@@ -188,6 +212,15 @@ class Install(unittest.TestCase):
         self.assertIn(os.path.join(self.tmp.name, "lone", "share", "systolic-sim"), r.stderr)
         self.assertIn("SYSTOLIC_SIM_DATA", r.stderr)
         self.assertTrue(os.path.isfile(os.path.join(out, "summary.json")))
+        # Nor its ONNX reader plugin: an .onnx workload names the file and where it looked.
+        model = os.path.join(self.work, "lone.onnx")
+        shutil.copy2(os.path.join(SOURCE, "tests", "fuzz", "onnx", "cnn_symbolic_batch.onnx"), model)
+        r = self.run_installed(["--workload", model, "--out", out + "-onnx"], binary=binary)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the ONNX reader plugin ssim_onnx.so was not found", r.stderr)
+        self.assertIn(os.path.join(self.tmp.name, "lone", "lib", "systolic-sim", "ssim_onnx.so"),
+                      r.stderr)
+        self.assertFalse(os.path.exists(out + "-onnx"))
 
     @unittest.skipUnless(MODULE, "the Python module is not built (pybind11-dev)")
     def test_python_module_from_the_moved_prefix(self):
