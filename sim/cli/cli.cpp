@@ -629,7 +629,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     write_run_folder(opts.out_dir, opts.hw, result, canonical,
                      RunRecord{opts.seed, workload_fingerprint(ops)});
-    if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv);
+    if (opts.gemm) write_file_atomic(csv_path.string(), gemm_csv, Sync::None);
     if (traces) traces->move_into(opts.out_dir);  // replacing a previous run's traces
   } catch (const std::system_error& e) {          // fs::filesystem_error is one too
     err << "error: cannot write results to '" << opts.out_dir << "': " << e.code().message()

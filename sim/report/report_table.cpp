@@ -95,7 +95,7 @@ std::string csv_line(const std::vector<std::string>& fields) {
   return line;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+void write_file_atomic(const std::string& path, const std::string& content, Sync sync) {
   // The temporary sits next to the target (same file system, so rename() is atomic) and carries
   // the process id, so two runs writing the same folder do not share one.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -116,7 +116,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     }
     done += size_t(n);
   }
-  if (::fsync(fd) != 0) fail("cannot sync " + tmp);
+  if (sync == Sync::ToDisk && ::fsync(fd) != 0) fail("cannot sync " + tmp);
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());

@@ -380,7 +380,7 @@ std::vector<std::string> write_run_folder(const std::string& dir, const HwSpec& 
   const char* delay = std::getenv("SSIM_RUN_TEST_WRITE_DELAY_MS");
   for (const auto& [name, content] : files) {
     const std::string path = (fs::path(dir) / name).string();
-    write_file_atomic(path, content);
+    write_file_atomic(path, content, Sync::None);
     written.push_back(path);
     if (delay) std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
   }

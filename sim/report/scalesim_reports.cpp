@@ -259,7 +259,7 @@ std::vector<std::string> write_scalesim_reports(const std::string& dir, const Hw
   std::vector<std::string> paths;
   for (const auto& [name, content] : files) {
     const std::string path = (fs::path(dir) / name).string();
-    write_file_atomic(path, content);
+    write_file_atomic(path, content, Sync::None);
     paths.push_back(path);
   }
   return paths;
