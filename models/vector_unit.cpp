@@ -39,21 +39,24 @@ VectorTimingTable make_default_timing() {
 }
 
 void check_cmd(const VectorCmd& cmd) {
-  const std::string where =
-      "vector unit: command " + std::to_string(cmd.id) + " (" + to_string(cmd.kind) + "): ";
+  // The message's prefix is built only for a message (built always, it was 10 % of a ResNet-50
+  // run's instructions: the planner asks for the cycles of many candidate chunks).
+  const auto where = [&cmd] {
+    return "vector unit: command " + std::to_string(cmd.id) + " (" + to_string(cmd.kind) + "): ";
+  };
   if (cmd.elements < 1)
-    throw std::logic_error(where + "elements = " + std::to_string(cmd.elements) + ", need >= 1");
+    throw std::logic_error(where() + "elements = " + std::to_string(cmd.elements) + ", need >= 1");
   if (cmd.inputs < 0)
-    throw std::logic_error(where + "inputs = " + std::to_string(cmd.inputs) + ", need >= 0");
+    throw std::logic_error(where() + "inputs = " + std::to_string(cmd.inputs) + ", need >= 0");
   switch (vector_shape(cmd.kind)) {
     case VectorShape::Row:
       if (cmd.row < 0 || (cmd.row > 0 && cmd.elements % cmd.row != 0))
-        throw std::logic_error(where + "row = " + std::to_string(cmd.row) +
+        throw std::logic_error(where() + "row = " + std::to_string(cmd.row) +
                                " does not divide elements = " + std::to_string(cmd.elements));
       break;
     case VectorShape::Window:
       if (cmd.window < 1)
-        throw std::logic_error(where + "window = " + std::to_string(cmd.window) + ", need >= 1");
+        throw std::logic_error(where() + "window = " + std::to_string(cmd.window) + ", need >= 1");
       break;
     case VectorShape::Elementwise:
       break;
