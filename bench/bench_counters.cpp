@@ -49,7 +49,7 @@ void BM_Gemm(benchmark::State& state, int64_t sram_kb) {
   op.name = "gemm";
   op.shape = kBig;
   GemmRunResult r;
-  for (auto _ : state) r = run_gemm_op(array256(sram_kb), op);
+  for (auto _ : state) r = run_gemm_op(ValidHw(array256(sram_kb)), op);
   state.counters["folds"] = double(r.folds);
   state.counters["tiles"] = double(r.tiles);
   state.counters["MACs"] = double(r.macs);
@@ -91,7 +91,7 @@ void BM_Network10000(benchmark::State& state) {
   hw.fidelity = Fidelity::Fast;
   hw.unlimited_bandwidth = true;
   NetworkRunResult r;
-  for (auto _ : state) r = run_network(hw, parse_yaml_network(y.str(), "generated.yaml"));
+  for (auto _ : state) r = run_network(ValidHw(hw), parse_yaml_network(y.str(), "generated.yaml"));
   state.counters["ops"] = double(r.rows.size());
   state.counters["MACs"] = double(r.macs);
   state.counters["sim_cycles"] = double(r.total_cycles);

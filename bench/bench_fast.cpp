@@ -44,7 +44,7 @@ void report(benchmark::State& state, const GemmRunResult& r) {
 void BM_Gemm(benchmark::State& state, HwSpec hw, GemmShape g) {
   GemmRunResult r;
   for (auto _ : state) {
-    r = run_gemm(hw, g);
+    r = run_gemm(ValidHw(hw), g);
     benchmark::DoNotOptimize(r.total_cycles);
   }
   report(state, r);

@@ -339,16 +339,16 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   if (seen.count("seed")) opts.seed = parse_seed(seen["seed"]);
   CfgExtras extras;
   if (seen.count("config")) opts.config_path = seen["config"];
-  opts.hw = base_hardware(seen.count("config") ? &opts.config_path : nullptr, &extras);
+  HwSpec hw = base_hardware(seen.count("config") ? &opts.config_path : nullptr, &extras);
   opts.notes = extras.notes;
   // SCALE-Sim names the topology in the config: it runs when no workload is given.
   if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
     seen["workload"] = extras.topology;
-  apply_hw_flags(opts.hw, hw_flags_given);  // by meaning, not position (docs/config.md)
-  validate_hw(opts.hw);
+  apply_hw_flags(hw, hw_flags_given);  // by meaning, not position (docs/config.md)
+  opts.hw = ValidHw(std::move(hw));    // the run's one check of the spec
   if (seen.count("energy-table")) {
     if (seen["energy-table"].empty()) throw InputError("--energy-table '': expected a file name");
-    opts.hw.energy = parse_energy_table_file(seen["energy-table"]);
+    opts.hw = opts.hw.with_energy(parse_energy_table_file(seen["energy-table"]));
   }
   if (seen.count("traces")) parse_traces_flag(seen["traces"], opts.traces);
   if (seen.count("trace-layers")) parse_trace_layers_flag(seen["trace-layers"], opts.traces);
@@ -414,7 +414,7 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   if (!opts.gemm && !opts.workload) {
     throw InputError("nothing to run: give --gemm M,N,K or --workload NAME|FILE (see --help)");
   }
-  opts.out_dir = seen.count("out") ? seen["out"] : "results/" + opts.hw.run_name;
+  opts.out_dir = seen.count("out") ? seen["out"] : "results/" + opts.hw->run_name;
   check_out_dir(opts.out_dir);
   preflight(opts.hw, opts.gemm ? gemm_network(*opts.gemm) : *opts.workload, opts.report);
   return opts;
@@ -606,7 +606,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "error: " << message_line(e.what()) << std::endl;
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
-    err << out_of_memory_line(opts.hw.fidelity, !phase_is_run) << std::endl;
+    err << out_of_memory_line(opts.hw->fidelity, !phase_is_run) << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
     err << "internal error: " << message_line(e.what()) << std::endl;

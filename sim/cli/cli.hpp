@@ -14,6 +14,7 @@
 #include "sim/report/traces.hpp"
 #include "sim/run/gemm_run.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "workloads/layer.hpp"
 
 namespace ssim {
@@ -27,7 +28,7 @@ enum class CliAction { Run, Help, Version, PrintConfig };
 
 struct CliOptions {
   CliAction action = CliAction::Run;
-  HwSpec hw;                // defaults <- --config file <- hardware flags
+  ValidHw hw;               // defaults <- --config file <- hardware flags, checked
   std::string config_path;  // --config, empty if none
 
   // What to run; exactly one source must be given for CliAction::Run.

@@ -125,7 +125,7 @@ std::string canonical_cache_key(const HwSpec& hw_in) {
   return key.str();
 }
 
-CanonicalKernels canonical_kernels(const HwSpec& hw) {
+CanonicalKernels canonical_kernels(const ValidHw& hw) {
   const std::string dir = canonical_cache_dir();
   if (dir.empty()) return run_canonical_kernels(hw);
   const std::string key = canonical_cache_key(hw);

@@ -21,6 +21,6 @@ std::string canonical_cache_key(const HwSpec& hw);
 // PATH"), else simulated (source "simulated") and stored there (written to a temporary file and
 // renamed, so concurrent runs never read half an entry). A missing, unreadable or damaged entry
 // is simulated again; a cache that cannot be written is skipped. Never throws for the cache.
-CanonicalKernels canonical_kernels(const HwSpec& hw);
+CanonicalKernels canonical_kernels(const ValidHw& hw);
 
 }  // namespace ssim

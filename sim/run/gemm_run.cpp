@@ -38,10 +38,10 @@ AccelConfig accel_config(const HwSpec& hw) {
   return cfg;
 }
 
-GemmRunResult run_gemm(const HwSpec& hw, const GemmShape& shape, uint64_t seed) {
+GemmRunResult run_gemm(const ValidHw& valid, const GemmShape& shape, uint64_t seed) {
+  const HwSpec& hw = valid;
   if (shape.M < 1 || shape.N < 1 || shape.K < 1)
     throw InputError("gemm: M, N and K must be positive integers");
-  validate_hw(hw);
   const Program prog = plan_gemm(hw, shape);
 
   const AccelConfig cfg = accel_config(hw);

@@ -10,6 +10,7 @@
 #include "models/accelerator.hpp"
 #include "models/types.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 
 namespace ssim {
 
@@ -96,8 +97,8 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
 
 // Simulates C = A * B on the configured accelerator. With Fidelity::Cycle the value-carrying
 // cycle-by-cycle array runs on random int8 operands (from `seed`) and its output is compared with
-// a reference GEMM. Throws InputError on an invalid spec, a shape that is not positive, or SRAM
-// buffers too small for the smallest tile.
-GemmRunResult run_gemm(const HwSpec& hw, const GemmShape& shape, uint64_t seed = 1);
+// a reference GEMM. Throws InputError on a shape that is not positive or SRAM buffers too small
+// for the smallest tile (the spec was checked when `hw` was made).
+GemmRunResult run_gemm(const ValidHw& hw, const GemmShape& shape, uint64_t seed = 1);
 
 }  // namespace ssim

@@ -146,9 +146,9 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
   }
 }
 
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed,
+NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t seed,
                              const std::function<void(const Op&)>& on_op_done) {
-  validate_hw(hw);
+  const HwSpec& hw = valid;
   NetworkRunResult res;
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());
@@ -158,8 +158,8 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
   // Each op that runs is planned once; the next one before the current one runs, so that the
   // current one may prefetch its first weight blocks (docs/network-schedule.md, "Across ops").
   auto plan_op = [&](size_t j) {
-    if (const GemmOp* g = as_gemm(ops[j])) return plan_gemm_program(hw, *g, &plan.ops[j]);
-    return plan_vector_program(hw, std::get<VectorOp>(ops[j]), &plan.ops[j]);
+    if (const GemmOp* g = as_gemm(ops[j])) return plan_gemm_program(valid, *g, &plan.ops[j]);
+    return plan_vector_program(valid, std::get<VectorOp>(ops[j]), &plan.ops[j]);
   };
   Program next_prog;
   size_t next_idx = ops.size();  // the op next_prog belongs to (ops.size(): none)
@@ -195,7 +195,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
       OpObserver* trace = OpObserver::active();  // --traces
       if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog);
       if (const GemmOp* g = as_gemm(op)) {
-        GemmRunResult r = run_gemm_op(hw, *g, seed + res.rows.size(), &pl, &link, &prog);
+        GemmRunResult r = run_gemm_op(valid, *g, seed + res.rows.size(), &pl, &link, &prog);
         row = gemm_row(hw, r, g->repeat);
         (g->b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
         row.dram_input_bytes += r.dram_ifmap_bytes;
@@ -211,7 +211,7 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
         ls = r.link;
         res.gemms.push_back(std::move(r));
       } else {
-        const VectorRunResult r = run_vector_op(hw, std::get<VectorOp>(op), &pl, &link, &prog);
+        const VectorRunResult r = run_vector_op(valid, std::get<VectorOp>(op), &pl, &link, &prog);
         row = vector_row(hw, r);
         ls = r.link;
       }
@@ -252,9 +252,8 @@ NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed
   return res;
 }
 
-CanonicalKernels run_canonical_kernels(const HwSpec& hw_in) {
-  HwSpec hw = hw_in;
-  hw.fidelity = Fidelity::Fast;
+CanonicalKernels run_canonical_kernels(const ValidHw& hw_in) {
+  const ValidHw hw = hw_in.fast();
   CanonicalKernels k;
   k.computed = true;
   k.source = "simulated";

@@ -9,6 +9,7 @@
 
 #include "sim/run/gemm_run.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "workloads/layer.hpp"
 #include "workloads/lower.hpp"
 
@@ -80,10 +81,9 @@ std::string op_type(const Network& net, const Op& op);
 OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat);
 
 // Runs every op of the network in order, placed by plan_network() (sim/mapping/network_plan.hpp):
-// fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid spec or
-// network.
+// fused ops get a row of no cycles naming their GEMM. Throws InputError on an invalid network.
 // `on_op_done`, if set, is called after each op (progress).
-NetworkRunResult run_network(const HwSpec& hw, const Network& net, uint64_t seed = 1,
+NetworkRunResult run_network(const ValidHw& hw, const Network& net, uint64_t seed = 1,
                              const std::function<void(const Op&)>& on_op_done = {});
 
 // Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
@@ -106,6 +106,6 @@ struct CanonicalKernels {
 // The kernels' sizes: a vector add of 2^24 int8 elements, a 4096^3 int8 GEMM.
 constexpr int64_t kCanonicalVectorAddElements = int64_t(1) << 24;
 constexpr int64_t kCanonicalMatrixMultiplySize = 4096;
-CanonicalKernels run_canonical_kernels(const HwSpec& hw);
+CanonicalKernels run_canonical_kernels(const ValidHw& hw);
 
 }  // namespace ssim

@@ -83,7 +83,8 @@ bool own_data(const GemmOp& op) {
 
 }  // namespace
 
-Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement* place) {
+Program plan_gemm_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* place) {
+  const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
   const std::string where = "gemm op '" + op.name + "': ";
   if (g.M < 1 || g.N < 1 || g.K < 1)
@@ -91,7 +92,6 @@ Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement*
                      ", " + std::to_string(g.N) + ", " + std::to_string(g.K) + ")");
   if (op.repeat < 1)
     throw InputError(where + "repeat = " + std::to_string(op.repeat) + ", allowed: >= 1");
-  validate_hw(hw);
   // Each copy its own data (copy i: A rows i*M.., B columns i*N.., C block (i, i)) unless the
   // (r*M) x (r*N) C would be too large; the layout only shifts the folds, never the timing.
   const bool own = own_data(op);
@@ -105,11 +105,12 @@ Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement*
   return prog;
 }
 
-GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
+GemmRunResult run_gemm_op(const ValidHw& valid, const GemmOp& op, uint64_t seed,
                           const OpPlacement* place, const JobLink* link, const Program* planned) {
+  const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
   Program own_prog;
-  if (!planned) own_prog = plan_gemm_program(hw, op, place);
+  if (!planned) own_prog = plan_gemm_program(valid, op, place);
   const Program& prog = planned ? *planned : own_prog;
   const int64_t r = op.repeat;
   const bool own = own_data(op);
@@ -158,17 +159,18 @@ GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed,
   return res;
 }
 
-Program plan_vector_program(const HwSpec& hw, const VectorOp& op, const OpPlacement* place) {
-  validate_hw(hw);
+Program plan_vector_program(const ValidHw& valid, const VectorOp& op, const OpPlacement* place) {
+  const HwSpec& hw = valid;
   Program prog = plan_vector(hw, op);
   if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
   return prog;
 }
 
-VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op, const OpPlacement* place,
+VectorRunResult run_vector_op(const ValidHw& valid, const VectorOp& op, const OpPlacement* place,
                               const JobLink* link, const Program* planned) {
+  const HwSpec& hw = valid;
   Program own_prog;
-  if (!planned) own_prog = plan_vector_program(hw, op, place);
+  if (!planned) own_prog = plan_vector_program(valid, op, place);
   const Program& prog = planned ? *planned : own_prog;
   const AccelConfig cfg = accel_config(hw);
   const AccelResult ar = run_program(ArrayKind::Fast, cfg, prog, nullptr, link);

@@ -9,6 +9,7 @@
 #include "sim/mapping/network_plan.hpp"
 #include "sim/run/gemm_run.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "workloads/lower.hpp"
 
 namespace ssim {
@@ -21,16 +22,16 @@ namespace ssim {
 // the diagonal block i of a (repeat * M) x (repeat * N) C, whose other blocks must stay zero);
 // when that C would exceed 256 MiB all copies share one A, B and C instead, and C must equal
 // repeat times the reference. The result is named after the op. Throws InputError on a shape or
-// repeat that is not positive, an invalid spec, or buffers too small for the smallest tile.
+// repeat that is not positive, or buffers too small for the smallest tile.
 // `place`: where a network op's data lives and what its output stage applies
 // (sim/mapping/network_plan.hpp); nullptr: an op on its own (inputs from DRAM, outputs to DRAM).
 // `link`: weight prefetch across a network's ops (models/accelerator.hpp, JobLink); `planned`:
 // the op's program as plan_gemm_program() made it (nullptr: planned here).
-GemmRunResult run_gemm_op(const HwSpec& hw, const GemmOp& op, uint64_t seed = 1,
+GemmRunResult run_gemm_op(const ValidHw& hw, const GemmOp& op, uint64_t seed = 1,
                           const OpPlacement* place = nullptr, const JobLink* link = nullptr,
                           const Program* planned = nullptr);
-// The program run_gemm_op runs (validates the op and the spec first).
-Program plan_gemm_program(const HwSpec& hw, const GemmOp& op, const OpPlacement* place = nullptr);
+// The program run_gemm_op runs (validates the op first).
+Program plan_gemm_program(const ValidHw& hw, const GemmOp& op, const OpPlacement* place = nullptr);
 
 struct VectorRunResult {
   std::string name;
@@ -70,13 +71,13 @@ struct VectorRunResult {
 
 // A vector op: its inputs stream from DRAM through the ifmap scratchpad in double-buffered
 // chunks, the vector unit processes each chunk, results collect in the ofmap scratchpad and are
-// written back. Timing only (either fidelity). Throws InputError on a malformed op, an invalid
-// spec, or a buffer half too small for one chunk (one row of a softmax / layernorm, one output
+// written back. Timing only (either fidelity). Throws InputError on a malformed op or a buffer
+// half too small for one chunk (one row of a softmax / layernorm, one output
 // otherwise): the message names the .cfg key and the KiB needed.
-VectorRunResult run_vector_op(const HwSpec& hw, const VectorOp& op,
+VectorRunResult run_vector_op(const ValidHw& hw, const VectorOp& op,
                               const OpPlacement* place = nullptr, const JobLink* link = nullptr,
                               const Program* planned = nullptr);
-Program plan_vector_program(const HwSpec& hw, const VectorOp& op,
+Program plan_vector_program(const ValidHw& hw, const VectorOp& op,
                             const OpPlacement* place = nullptr);
 
 // The placement's changes to an op's program: on-chip input and output, the output stage, the

@@ -24,6 +24,7 @@
 #include <system_error>
 
 #include "sim/spec/cfg_keys.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "workloads/read_util.hpp"
 
 namespace ssim {
@@ -173,7 +174,8 @@ std::string format_cfg(const HwSpec& hw) {
   return out.str();
 }
 
-void validate_hw(const HwSpec& hw) {
+ValidHw::ValidHw(HwSpec spec) : hw_(std::move(spec)) {
+  const HwSpec& hw = hw_;
   HwSpec scratch;
   for (const KeySpec& k : key_specs()) {
     const std::string v = k.get(hw);

@@ -122,8 +122,8 @@ std::vector<CfgEntry> cfg_entries(const HwSpec& hw);
 // With `traces` (--traces) the offsets are used (trace addresses) and only MemoryBanks is named.
 std::string unmodelled_note(const HwSpec& hw, bool traces = false);
 
-// Checks every field of a spec built in code against the same ranges the file reader enforces.
-void validate_hw(const HwSpec& hw);
+// The checks of a whole spec are ValidHw's (sim/spec/valid_hw.hpp): the runners take only a
+// checked spec.
 
 // A command-line flag that sets HwSpec fields, e.g. {"array", "RxC", "...", "32x32"}.
 struct HwFlagInfo {

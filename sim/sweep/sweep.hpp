@@ -31,6 +31,7 @@
 #include "models/types.hpp"
 #include "sim/run/network_run.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "workloads/layer.hpp"
 #include "workloads/lower.hpp"
 
@@ -53,7 +54,7 @@ struct SweepWorkload {
 
 struct SweepSpec {
   std::vector<SweepWorkload> workloads;
-  HwSpec base;  // defaults <- --config <- single-valued flags
+  ValidHw base;  // defaults <- --config <- single-valued flags, checked
   // The single-valued hardware flags as given (name without "--", value), already in `base`.
   std::vector<std::pair<std::string, std::string>> hw_flags;
   std::string config_path;
@@ -73,7 +74,7 @@ struct SweepSpec {
 struct SweepPoint {
   int index = 0;  // position in point order (workload slowest, then the axes in order)
   int workload = 0;
-  HwSpec hw;
+  ValidHw hw;                       // base with the point's axis values, checked
   std::vector<std::string> values;  // this point's value of each axis of SweepSpec::axes
   std::string label;                // "resnet50 32x32 ws", plus other axes as flag=value
   double cost = 0;                  // estimated run time, arbitrary units (scheduling, ETA)
@@ -83,7 +84,8 @@ struct SweepPoint {
 // Reads the --config file and the workloads, but writes nothing (and does not check --out).
 SweepSpec parse_sweep_args(const std::vector<std::string>& args);
 
-// Every point, in point order. Each spec is validated (validate_hw).
+// Every point, in point order. Each point's spec is checked as it is made (ValidHw); a refusal
+// names the point.
 std::vector<SweepPoint> enumerate_points(const SweepSpec& spec);
 
 // The description of a sweep stored in DIR/sweep.json; two invocations run the same points in

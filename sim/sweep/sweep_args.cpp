@@ -256,7 +256,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   }
   CfgExtras extras;
   if (seen.count("config")) spec.config_path = seen["config"];
-  spec.base = base_hardware(seen.count("config") ? &spec.config_path : nullptr, &extras);
+  HwSpec base = base_hardware(seen.count("config") ? &spec.config_path : nullptr, &extras);
   spec.notes = extras.notes;
   // SCALE-Sim names the topology in the config: it is swept when no workload is given.
   if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
@@ -292,7 +292,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
                                  : default_jobs();
   if (seen.count("energy-table")) {
     if (seen["energy-table"].empty()) throw InputError("--energy-table '': expected a file name");
-    spec.base.energy = parse_energy_table_file(seen["energy-table"]);
+    base.energy = parse_energy_table_file(seen["energy-table"]);
   }
   if (!seen.count("out")) throw InputError("--out DIR is required: the folder of the sweep");
   spec.out_dir = seen["out"];
@@ -321,7 +321,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     std::vector<std::string> canon;
     std::set<std::string> dup;
     for (const std::string& item : items) {
-      HwSpec scratch = spec.base;
+      HwSpec scratch = base;
       for (const std::string& hw_flag : axis->hw_flags) {
         try {
           apply_hw_flag(scratch, hw_flag, item);
@@ -346,8 +346,8 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     }
   }
   // All single-valued flags at once, by meaning, not position (docs/config.md, "Precedence").
-  apply_hw_flags(spec.base, spec.hw_flags);
-  validate_hw(spec.base);
+  apply_hw_flags(base, spec.hw_flags);
+  spec.base = ValidHw(std::move(base));  // refused here, before any point is made from it
   for (const AxisDef& d : axis_defs()) {
     if (lists.count(d.flag)) spec.axes.push_back({d.flag, lists[d.flag]});
   }

@@ -47,7 +47,7 @@ std::vector<SweepPoint> enumerate_points(const SweepSpec& spec) {
       SweepPoint p;
       p.index = int(points.size());
       p.workload = int(wi);
-      p.hw = spec.base;
+      HwSpec hw = spec.base;
       std::string extra;
       // The point's flags: the single-valued ones (already in base; applying them again changes
       // nothing) and its axis values, resolved together so that contradictions are found.
@@ -61,13 +61,13 @@ std::vector<SweepPoint> enumerate_points(const SweepSpec& spec) {
         if (axis.flag != "arrays" && axis.flag != "dataflows") extra += " " + axis.flag + "=" + v;
       }
       try {
-        apply_hw_flags(p.hw, flags);
-        validate_hw(p.hw);
+        apply_hw_flags(hw, flags);
+        p.hw = ValidHw(std::move(hw));  // the point's one check of its spec
       } catch (const InputError& e) {
         throw InputError("point '" + spec.workloads[wi].name + extra + "': " + e.what());
       }
-      p.label = spec.workloads[wi].name + " " + shape_text(p.hw.array_rows, p.hw.array_cols) + " " +
-                to_string(p.hw.dataflow) + extra;
+      p.label = spec.workloads[wi].name + " " + shape_text(p.hw->array_rows, p.hw->array_cols) +
+                " " + to_string(p.hw->dataflow) + extra;
       p.cost = estimate_cost(spec.workloads[wi], p.hw);
       points.push_back(std::move(p));
       // Next combination: the last axis varies fastest.
@@ -107,10 +107,10 @@ std::string sweep_description_json(const SweepSpec& spec) {
   for (const CfgEntry& e : cfg_entries(spec.base)) hw[e.section][e.key] = e.value;
   j["base_hardware"] = hw;
   // The energy table every point prices its counts with (docs/energy.md).
-  ordered_json energy = {{"source", spec.base.energy.source},
-                         {"technology_nm", spec.base.energy.technology_nm}};
+  ordered_json energy = {{"source", spec.base->energy.source},
+                         {"technology_nm", spec.base->energy.technology_nm}};
   ordered_json given = ordered_json::object();
-  for (const auto& [k, v] : spec.base.energy.given) given[k] = v;
+  for (const auto& [k, v] : spec.base->energy.given) given[k] = v;
   energy["given"] = given;
   j["energy_table"] = energy;
   ordered_json axes = ordered_json::array();

@@ -52,8 +52,8 @@ constexpr size_t kFirstParamColumn = 4;
 
 std::vector<std::string> head_fields(const SweepSpec& spec, const SweepPoint& p) {
   std::vector<std::string> f = {std::to_string(p.index), spec.workloads[size_t(p.workload)].name,
-                                shape_text(p.hw.array_rows, p.hw.array_cols),
-                                std::to_string(int64_t(p.hw.array_rows) * p.hw.array_cols)};
+                                shape_text(p.hw->array_rows, p.hw->array_cols),
+                                std::to_string(int64_t(p.hw->array_rows) * p.hw->array_cols)};
   for (const ParamColumn& c : param_columns()) f.push_back(c.get(p.hw));
   return f;
 }
@@ -78,8 +78,8 @@ std::vector<std::string> sweep_layers_csv_columns() {
 
 std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const NetworkRunResult& r) {
   std::vector<std::string> f = head_fields(spec, p);
-  const double pes = double(p.hw.array_rows) * double(p.hw.array_cols);
-  const double hz = p.hw.clock_ghz * 1e9;
+  const double pes = double(p.hw->array_rows) * double(p.hw->array_cols);
+  const double hz = p.hw->clock_ghz * 1e9;
   const double seconds = double(r.total_cycles) / hz;
   int64_t compute = 0, fill = 0, stall = 0, vec = 0, stage = 0;
   for (const OpRow& row : r.rows) {
@@ -104,7 +104,7 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(std::to_string(r.dram_read_bytes));
   f.push_back(std::to_string(r.dram_write_bytes));
   f.push_back(std::to_string(r.dram_read_bytes + r.dram_write_bytes));
-  f.push_back(num_text(p.hw.dram_bw()));
+  f.push_back(num_text(p.hw->dram_bw()));
   f.push_back(f9(2.0 * pes * hz));
   f.push_back(f9(seconds > 0 ? double(r.flops) / seconds : 0.0));
   // Energy and area (docs/energy.md).
@@ -113,7 +113,7 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(f9(r.macs ? pj / double(r.macs) : 0.0));
   f.push_back(f9(joules > 0 ? double(r.flops) / joules / 1e12 : 0.0));
   f.push_back(f9(joules * seconds));
-  f.push_back(f9(area_of(resolve_energy(p.hw.energy, p.hw), p.hw).total() * 1e-6));
+  f.push_back(f9(area_of(resolve_energy(p.hw->energy, p.hw), p.hw).total() * 1e-6));
   f.push_back(r.values_checked ? (r.values_ok ? "true" : "false") : "");
   f.push_back("");
   return csv_line(f);
@@ -132,7 +132,7 @@ std::string sweep_layers_rows(const SweepSpec& spec, const SweepPoint& p,
   std::string out;
   const std::string head =
       csv_line({std::to_string(p.index), spec.workloads[size_t(p.workload)].name,
-                shape_text(p.hw.array_rows, p.hw.array_cols), to_string(p.hw.dataflow)});
+                shape_text(p.hw->array_rows, p.hw->array_cols), to_string(p.hw->dataflow)});
   const std::string prefix = head.substr(0, head.size() - 1) + ",";
   for (const OpRow& row : r.rows) {
     std::vector<std::string> fields = layer_row_fields(row);

@@ -282,7 +282,7 @@ TEST(Accel, NoReuseGemmFollowsBytesOverBandwidth) {
   HwSpec hw = make_hw(128, 128, Dataflow::WS);
   hw.dram_bytes_per_cycle = 2;
   const GemmShape g{1, 2048, 2048};
-  const GemmRunResult r = run_gemm(hw, g);
+  const GemmRunResult r = run_gemm(ValidHw(hw), g);
   // Each operand crosses the channel once.
   EXPECT_EQ(r.dram_filter_bytes, uint64_t(g.K * g.N));
   EXPECT_EQ(r.dram_ifmap_bytes, uint64_t(g.K));
@@ -298,9 +298,9 @@ TEST(Accel, DoublingBandwidthHalvesMemoryStalls) {
   HwSpec hw = make_hw(128, 128, Dataflow::WS);
   const GemmShape g{1, 2048, 2048};
   hw.dram_bytes_per_cycle = 1;
-  const GemmRunResult slow = run_gemm(hw, g);
+  const GemmRunResult slow = run_gemm(ValidHw(hw), g);
   hw.dram_bytes_per_cycle = 2;
-  const GemmRunResult fast = run_gemm(hw, g);
+  const GemmRunResult fast = run_gemm(ValidHw(hw), g);
   // Memory-bound: stalls are bytes / bandwidth minus the (unchanged) compute.
   EXPECT_EQ(slow.compute_cycles, fast.compute_cycles);
   EXPECT_GT(slow.stall_cycles, 10 * slow.compute_cycles);
@@ -355,7 +355,7 @@ TEST(Accel, DramTrafficEqualsClosedForm) {
     for (Dataflow df : {Dataflow::OS, Dataflow::WS, Dataflow::IS}) {
       HwSpec hw = make_hw(32, 32, df);
       hw.output_bytes = 2;
-      const GemmRunResult r = run_gemm(hw, g);
+      const GemmRunResult r = run_gemm(ValidHw(hw), g);
       EXPECT_EQ(r.dram_ifmap_bytes, uint64_t(g.M * g.K));
       EXPECT_EQ(r.dram_filter_bytes, uint64_t(g.K * g.N));
       EXPECT_EQ(r.dram_ofmap_bytes, uint64_t(2 * g.M * g.N));
@@ -370,7 +370,7 @@ TEST(Accel, DramTrafficEqualsClosedForm) {
   hw.ofmap_sram_kb = 8;
   const GemmShape g{200, 300, 400};
   const DramTraffic t = gemm_traffic(hw, g);
-  const GemmRunResult r = run_gemm(hw, g);
+  const GemmRunResult r = run_gemm(ValidHw(hw), g);
   EXPECT_GT(r.tiles, 10u);
   EXPECT_EQ(r.dram_ifmap_bytes, uint64_t(t.ifmap));
   EXPECT_EQ(r.dram_filter_bytes, uint64_t(t.filter));
@@ -395,7 +395,7 @@ TEST(Accel, SramAccessCountsFollowTheRules) {
   for (const Expect& e : es) {
     HwSpec hw = make_hw(int(R), int(C), e.df);
     hw.unlimited_bandwidth = true;
-    const GemmRunResult r = run_gemm(hw, g);
+    const GemmRunResult r = run_gemm(ValidHw(hw), g);
     ASSERT_EQ(r.tiles, r.folds) << to_string(e.df);  // no fold's stream is cut
     EXPECT_EQ(r.sram_ifmap_reads, uint64_t(e.ifmap_reads)) << to_string(e.df);
     EXPECT_EQ(r.sram_filter_reads, uint64_t(e.filter_reads)) << to_string(e.df);
@@ -418,9 +418,9 @@ TEST(Accel, CycleFidelityChecksValuesAndMatchesFast) {
       hw.fold_overlap = overlap;
       const GemmShape g{37, 29, 41};
       hw.fidelity = Fidelity::Cycle;
-      const GemmRunResult c = run_gemm(hw, g, 5);
+      const GemmRunResult c = run_gemm(ValidHw(hw), g, 5);
       hw.fidelity = Fidelity::Fast;
-      const GemmRunResult f = run_gemm(hw, g, 5);
+      const GemmRunResult f = run_gemm(ValidHw(hw), g, 5);
       SCOPED_TRACE(to_string(df) + (overlap ? " overlap" : ""));
       EXPECT_TRUE(c.values_checked);
       EXPECT_TRUE(c.values_ok);
@@ -440,7 +440,7 @@ TEST(Accel, SramTooSmallIsAnInputErrorAndExitCode2) {
   HwSpec hw = make_hw(128, 128, Dataflow::WS);
   hw.filter_sram_kb = 8;  // one 128 x 128 weight tile is 16 KiB
   try {
-    run_gemm(hw, GemmShape{512, 512, 512});
+    run_gemm(ValidHw(hw), GemmShape{512, 512, 512});
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("needs at least 16 KiB"), std::string::npos) << e.what();

@@ -40,9 +40,9 @@ TEST(CanonicalCache, SecondRunReadsTheEntryTheFirstStored) {
   testutil::TempDir dir("ssim_cache");
   ASSERT_EQ(::setenv("SSIM_CACHE_DIR", dir.path.c_str(), 1), 0);
   const HwSpec hw = small_hw();
-  const CanonicalKernels plain = run_canonical_kernels(hw);  // the reference, no cache
+  const CanonicalKernels plain = run_canonical_kernels(ValidHw(hw));  // the reference, no cache
 
-  const CanonicalKernels first = canonical_kernels(hw);
+  const CanonicalKernels first = canonical_kernels(ValidHw(hw));
   EXPECT_EQ(first.source, "simulated");
   expect_same(first.matrix_multiply, plain.matrix_multiply);
   expect_same(first.vector_add, plain.vector_add);
@@ -56,7 +56,7 @@ TEST(CanonicalCache, SecondRunReadsTheEntryTheFirstStored) {
   EXPECT_EQ(j.at("matrix_multiply").at("cycles").get<int64_t>(), plain.matrix_multiply.cycles);
   j["matrix_multiply"]["cycles"] = 12345;
   std::ofstream(files[0]) << j.dump();
-  const CanonicalKernels second = canonical_kernels(hw);
+  const CanonicalKernels second = canonical_kernels(ValidHw(hw));
   EXPECT_EQ(second.source, "cached: " + files[0].string());
   EXPECT_EQ(second.matrix_multiply.cycles, 12345);
   expect_same(second.vector_add, plain.vector_add);
@@ -65,7 +65,7 @@ TEST(CanonicalCache, SecondRunReadsTheEntryTheFirstStored) {
   HwSpec os = hw;
   os.dataflow = Dataflow::OS;
   EXPECT_NE(canonical_cache_key(os), canonical_cache_key(hw));
-  EXPECT_EQ(canonical_kernels(os).source, "simulated");
+  EXPECT_EQ(canonical_kernels(ValidHw(os)).source, "simulated");
   EXPECT_EQ(entries(dir.path).size(), 2u);
   // The run name is not part of the hardware.
   HwSpec named = hw;
@@ -77,25 +77,25 @@ TEST(CanonicalCache, DamagedOrForeignEntriesAreSimulatedAgain) {
   testutil::TempDir dir("ssim_cache");
   ASSERT_EQ(::setenv("SSIM_CACHE_DIR", dir.path.c_str(), 1), 0);
   const HwSpec hw = small_hw();
-  const CanonicalKernels first = canonical_kernels(hw);
+  const CanonicalKernels first = canonical_kernels(ValidHw(hw));
   const fs::path entry = entries(dir.path).at(0);
 
   std::ofstream(entry) << "{\"key\": ";  // cut off
-  CanonicalKernels k = canonical_kernels(hw);
+  CanonicalKernels k = canonical_kernels(ValidHw(hw));
   EXPECT_EQ(k.source, "simulated");
   expect_same(k.matrix_multiply, first.matrix_multiply);
-  EXPECT_EQ(canonical_kernels(hw).source, "cached: " + entry.string());  // rewritten whole
+  EXPECT_EQ(canonical_kernels(ValidHw(hw)).source, "cached: " + entry.string());  // rewritten whole
 
   nlohmann::json j = nlohmann::json::parse(std::ifstream(entry));
   nlohmann::json wrong = j;
   wrong["matrix_multiply"]["cycles"] = "12345";  // a field of another type
   std::ofstream(entry) << wrong.dump();
-  EXPECT_EQ(canonical_kernels(hw).source, "simulated");
+  EXPECT_EQ(canonical_kernels(ValidHw(hw)).source, "simulated");
 
   j["key"] = "another hardware";  // a file-name collision
   j["matrix_multiply"]["cycles"] = 1;
   std::ofstream(entry) << j.dump();
-  k = canonical_kernels(hw);
+  k = canonical_kernels(ValidHw(hw));
   EXPECT_EQ(k.source, "simulated");
   EXPECT_EQ(k.matrix_multiply.cycles, first.matrix_multiply.cycles);
 }
@@ -104,7 +104,7 @@ TEST(CanonicalCache, OffKeepsNothing) {
   testutil::TempDir dir("ssim_cache");
   ASSERT_EQ(::setenv("SSIM_CACHE_DIR", "off", 1), 0);
   EXPECT_EQ(canonical_cache_dir(), "");
-  EXPECT_EQ(canonical_kernels(small_hw()).source, "simulated");
+  EXPECT_EQ(canonical_kernels(ValidHw(small_hw())).source, "simulated");
   ASSERT_EQ(::unsetenv("SSIM_CACHE_DIR"), 0);
   ASSERT_EQ(::setenv("XDG_CACHE_HOME", dir.path.c_str(), 1), 0);
   EXPECT_EQ(canonical_cache_dir(), dir.path.string() + "/systolic-sim");

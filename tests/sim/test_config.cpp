@@ -9,10 +9,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sim/cli/cli.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/valid_hw.hpp"
 #include "tests/sim/config_test_util.hpp"
 
 namespace ssim {
@@ -353,22 +355,52 @@ TEST(ConfigTest, FormatCfgRoundTrips) {
   expect_same_spec(parse_cfg_text(format_cfg(HwSpec{}), "d.cfg"), HwSpec{});
 }
 
-TEST(ConfigTest, ValidateHwRejectsBadFieldsBuiltInCode) {
-  EXPECT_EQ(error_of([] { validate_hw(HwSpec{}); }), "");
+TEST(ConfigTest, ValidHwRefusesBadFieldsBuiltInCode) {
+  EXPECT_EQ(error_of([] { (void)ValidHw(HwSpec{}); }), "");
   HwSpec h;
   h.array_cols = 0;
-  EXPECT_EQ(error_of([&] { validate_hw(h); }),
+  EXPECT_EQ(error_of([&] { (void)ValidHw(h); }),
             "hardware spec: key 'ArrayWidth' value '0': expected an integer from 1 to 65536");
   h = HwSpec{};
   h.clock_ghz = -1;
-  EXPECT_NE(error_of([&] { validate_hw(h); }).find("key 'ClockGHz' value '-1'"), std::string::npos);
+  EXPECT_NE(error_of([&] { (void)ValidHw(h); }).find("key 'ClockGHz' value '-1'"),
+            std::string::npos);
   h = HwSpec{};
   h.output_bytes = 8;
-  EXPECT_NE(error_of([&] { validate_hw(h); }).find("key 'OutputBytes' value '8'"),
+  EXPECT_NE(error_of([&] { (void)ValidHw(h); }).find("key 'OutputBytes' value '8'"),
             std::string::npos);
   h = HwSpec{};
   h.input_bytes = 3;
-  EXPECT_NE(error_of([&] { validate_hw(h); }).find("input_bytes 3"), std::string::npos);
+  EXPECT_NE(error_of([&] { (void)ValidHw(h); }).find("input_bytes 3"), std::string::npos);
+}
+
+TEST(ConfigTest, ValidHwIsMadeOnlyByTheCheck) {
+  // No implicit conversion: a plain HwSpec reaches a runner only through the explicit check.
+  static_assert(!std::is_convertible_v<HwSpec, ValidHw>);
+  static_assert(std::is_convertible_v<ValidHw, const HwSpec&>);
+  // The combination no single key refuses: 4097 x 4096 PEs is one row over 2^24 at cycle
+  // fidelity, and fine at fast fidelity.
+  HwSpec h;
+  h.array_rows = 4097;
+  h.array_cols = 4096;
+  EXPECT_EQ(ValidHw(h)->array_rows, 4097);
+  h.fidelity = Fidelity::Cycle;
+  EXPECT_NE(error_of([&] { (void)ValidHw(h); }).find("has 16781312 PEs"), std::string::npos);
+  h.array_rows = 4096;
+  const ValidHw cycle(h);
+  // fast() and with_energy() change only their field.
+  const ValidHw fast = cycle.fast();
+  EXPECT_EQ(fast->fidelity, Fidelity::Fast);
+  std::string expect = format_cfg(cycle);
+  const size_t at = expect.find("Fidelity = cycle\n");
+  ASSERT_NE(at, std::string::npos);
+  expect.replace(at, 16, "Fidelity = fast");
+  EXPECT_EQ(format_cfg(fast), expect);
+  EnergyTable t;
+  t.source = "test table";
+  const ValidHw priced = cycle.with_energy(t);
+  EXPECT_EQ(priced->energy.source, "test table");
+  EXPECT_EQ(format_cfg(priced), format_cfg(cycle));
 }
 
 }  // namespace

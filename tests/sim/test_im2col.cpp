@@ -95,7 +95,7 @@ TEST(Im2col, InputThatFitsIsReadOnceAndPaddingCostsNothing) {
         expect = brute_bytes(op, 0, g.M, 0, g.K);
       }
       expect *= op.repeat;
-      const GemmRunResult r = run_gemm_op(hw, op);
+      const GemmRunResult r = run_gemm_op(ValidHw(hw), op);
       EXPECT_EQ(int64_t(r.dram_ifmap_bytes), expect) << t.what << " " << to_string(df);
       if (df != Dataflow::IS) {
         // Whole rows with all channels: the raw input, or fewer rows where no window reads.
@@ -108,11 +108,12 @@ TEST(Im2col, InputThatFitsIsReadOnceAndPaddingCostsNothing) {
       // The schedule is the GEMM's: the same cycles as without the conv's geometry.
       GemmOp plain = op;
       plain.has_conv = false;
-      EXPECT_EQ(r.total_cycles, run_gemm_op(hw, plain).total_cycles) << t.what;
+      EXPECT_EQ(r.total_cycles, run_gemm_op(ValidHw(hw), plain).total_cycles) << t.what;
     }
   // The case by hand: 56 x 56 x 64 int8 = 200,704 bytes, where im2col reads 1,806,336.
   const GemmOp l1 = conv_op(kCases[0].c);
-  EXPECT_EQ(run_gemm_op(stall_free_hw(128, 128, Dataflow::WS, 1024), l1).dram_ifmap_bytes, 200704u);
+  EXPECT_EQ(run_gemm_op(ValidHw(stall_free_hw(128, 128, Dataflow::WS, 1024)), l1).dram_ifmap_bytes,
+            200704u);
 }
 
 TEST(Im2col, RowBandsReReadTheirHalo) {
@@ -141,7 +142,7 @@ TEST(Im2col, RowBandsReReadTheirHalo) {
         expect += bytes;
       }
     expect *= op.repeat;
-    const GemmRunResult r = run_gemm_op(hw, op);
+    const GemmRunResult r = run_gemm_op(ValidHw(hw), op);
     EXPECT_EQ(int64_t(r.dram_ifmap_bytes), expect) << t.what;
     EXPECT_EQ(int64_t(r.dram_ifmap_bytes), gemm_traffic(hw, g, {&op.conv}).ifmap * op.repeat)
         << t.what;
@@ -165,9 +166,9 @@ TEST(Im2col, CycleModelEqualsFastModelOnConvsWithAModelledChannel) {
       hw.dram_latency = 5;
       const GemmOp op = conv_op(t.c, t.batch);
       hw.fidelity = Fidelity::Cycle;
-      const GemmRunResult c = run_gemm_op(hw, op, 3);
+      const GemmRunResult c = run_gemm_op(ValidHw(hw), op, 3);
       hw.fidelity = Fidelity::Fast;
-      const GemmRunResult f = run_gemm_op(hw, op, 3);
+      const GemmRunResult f = run_gemm_op(ValidHw(hw), op, 3);
       EXPECT_TRUE(c.values_ok) << t.what << " " << to_string(df);
       EXPECT_EQ(c.total_cycles, f.total_cycles) << t.what << " " << to_string(df);
       EXPECT_EQ(c.stall_cycles, f.stall_cycles) << t.what << " " << to_string(df);

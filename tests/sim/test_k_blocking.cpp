@@ -40,9 +40,9 @@ TEST(KBlocking, BlockedTrafficFollowsTheClosedFormAndValuesHold) {
       op.name = "g";
       op.shape = g;
       hw.fidelity = Fidelity::Cycle;
-      const GemmRunResult cyc = run_gemm_op(hw, op);
+      const GemmRunResult cyc = run_gemm_op(ValidHw(hw), op);
       hw.fidelity = Fidelity::Fast;
-      const GemmRunResult fast = run_gemm_op(hw, op);
+      const GemmRunResult fast = run_gemm_op(ValidHw(hw), op);
       EXPECT_TRUE(cyc.values_checked);
       EXPECT_TRUE(cyc.values_ok);
       EXPECT_EQ(fast.total_cycles, cyc.total_cycles);

@@ -32,9 +32,9 @@ TEST(NetworkRun, CycleAndFastFidelityGiveTheSameCyclesOnAWholeNetwork) {
     hw.dram_bytes_per_cycle = h.bw;
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 16;
     hw.fidelity = Fidelity::Fast;
-    const NetworkRunResult fast = run_network(hw, net, 3);
+    const NetworkRunResult fast = run_network(ValidHw(hw), net, 3);
     hw.fidelity = Fidelity::Cycle;
-    const NetworkRunResult cycle = run_network(hw, net, 3);
+    const NetworkRunResult cycle = run_network(ValidHw(hw), net, 3);
     EXPECT_FALSE(fast.values_checked);
     EXPECT_TRUE(cycle.values_checked);
     EXPECT_TRUE(cycle.values_ok);
@@ -54,7 +54,7 @@ TEST(NetworkRun, RowsAddUpAndCoverEveryOp) {
   HwSpec hw;
   hw.array_rows = hw.array_cols = 8;
   hw.fusion = hw.residency = false;
-  const NetworkRunResult r = run_network(hw, net, 1);
+  const NetworkRunResult r = run_network(ValidHw(hw), net, 1);
   const std::vector<Op> ops = lower(net);
   ASSERT_EQ(r.rows.size(), ops.size());
   int64_t cycles = 0;

@@ -60,9 +60,9 @@ TEST(NetworkSchedule, AFusedActivationCostsItsStageLatencyAndNoTraffic) {
   HwSpec hw = stall_free(16, 1024);
   hw.residency = false;
   hw.fusion = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   hw.fusion = true;
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   const int64_t n = 256 * 32;
   ASSERT_EQ(off.rows.size(), 2u);
   EXPECT_EQ(off.rows[1].dram_read_bytes, uint64_t(n));
@@ -83,7 +83,7 @@ TEST(NetworkSchedule, AFusedActivationCostsItsStageLatencyAndNoTraffic) {
   // cycles. K = 64 is 4 K-chunks, so each of the 2 columns of folds keeps its 256 x 16
   // accumulators in one tile; the last tile's wait ends the op: ceil(4096 / 16) + 8 = 264.
   const Network gelu = network({linear("fc", 256, 64, 32, Activation::Gelu)});
-  const NetworkRunResult g = run_network(hw, gelu);
+  const NetworkRunResult g = run_network(ValidHw(hw), gelu);
   EXPECT_EQ(g.rows[0].total_cycles, off.rows[0].total_cycles + 256 + 8);
 }
 
@@ -93,14 +93,14 @@ TEST(NetworkSchedule, ResidencyKeepsAChainOnChip) {
   const Network net = network({linear("a", 128, 64, 96), linear("b", 128, 96, 48)});
   HwSpec hw = stall_free(16, 64);
   const uint64_t w = 64 * 96 + 96 * 48, x = 128 * 64, t = 128 * 96, y = 128 * 48;
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   EXPECT_TRUE(row(on, "a").output_on_chip);
   EXPECT_TRUE(row(on, "b").input_on_chip);
   EXPECT_EQ(on.dram_read_bytes, w + x);
   EXPECT_EQ(on.dram_write_bytes, y);
   EXPECT_EQ(on.resident_tensors, 1);
   hw.residency = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   EXPECT_EQ(off.dram_read_bytes, w + x + t);
   EXPECT_EQ(off.dram_write_bytes, t + y);
   // Stall-free: the same cycles either way (only bytes change).
@@ -108,10 +108,10 @@ TEST(NetworkSchedule, ResidencyKeepsAChainOnChip) {
   // An ifmap buffer whose half cannot hold 12,288 bytes: written and read again.
   hw.residency = true;
   hw.ifmap_sram_kb = 16;
-  const NetworkRunResult small = run_network(hw, net);
+  const NetworkRunResult small = run_network(ValidHw(hw), net);
   EXPECT_FALSE(row(small, "a").output_on_chip);
   hw.residency = false;
-  const NetworkRunResult small_off = run_network(hw, net);
+  const NetworkRunResult small_off = run_network(ValidHw(hw), net);
   EXPECT_EQ(small.dram_read_bytes, small_off.dram_read_bytes);
   EXPECT_EQ(small.total_cycles, small_off.total_cycles);
 }
@@ -124,20 +124,20 @@ TEST(NetworkSchedule, AResidualAddFusesIntoTheLaterBranch) {
   const Network net = network({linear("a", T, D, D), linear("b", T, D, D),
                                elementwise("add", ElementwiseOp::Add, n, {"a", "b"})});
   HwSpec hw = stall_free(8, 64);
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   EXPECT_EQ(row(on, "add").fused_into, "b");
   EXPECT_EQ(row(on, "add").total_cycles, 0);
   EXPECT_EQ(on.dram_read_bytes, uint64_t(n + 2 * D * D));  // the input and two weights
   EXPECT_EQ(on.dram_write_bytes, uint64_t(n));             // the sum
   EXPECT_EQ(on.dram_side_bytes, 0u);
   hw.residency = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   EXPECT_EQ(off.dram_side_bytes, uint64_t(n));
   EXPECT_EQ(off.dram_read_bytes, uint64_t(n + 2 * D * D + n + n));
   EXPECT_EQ(off.dram_write_bytes, uint64_t(n + n));
   // Fusion off as well: the add is a vector op reading both operands, writing the sum.
   hw.fusion = false;
-  const NetworkRunResult none = run_network(hw, net);
+  const NetworkRunResult none = run_network(ValidHw(hw), net);
   EXPECT_EQ(row(none, "add").dram_read_bytes, uint64_t(2 * n));
   EXPECT_EQ(none.dram_read_bytes, uint64_t(n + 2 * D * D + n + 2 * n));
   EXPECT_EQ(none.dram_write_bytes, uint64_t(3 * n));
@@ -154,7 +154,7 @@ TEST(NetworkSchedule, AFusedPoolWritesOnlyThePooledOutputs) {
   p.stride_h = p.stride_w = 2;
   const Network net = network({make_layer("conv", c), make_layer("pool", p)});
   HwSpec hw = stall_free(16, 256);
-  const NetworkRunResult r = run_network(hw, net);
+  const NetworkRunResult r = run_network(ValidHw(hw), net);
   EXPECT_EQ(row(r, "pool").fused_into, "conv");
   EXPECT_EQ(r.dram_write_bytes, uint64_t(8 * 8 * 16));
   EXPECT_EQ(r.dram_read_bytes, uint64_t(16 * 16 * 8 + 9 * 8 * 16));  // raw input and weights
@@ -187,7 +187,7 @@ TEST(NetworkSchedule, NoOpReadsATensorWhereItIsNot) {
     for (int64_t kb : {64, 512, 24576}) {
       const Network net = load_workload(name);
       HwSpec hw = stall_free(32, kb);
-      const NetworkRunResult r = run_network(hw, net);
+      const NetworkRunResult r = run_network(ValidHw(hw), net);
       check_dependencies(r, plan_network(hw, net, lower(net)),
                          std::string(name) + " " + std::to_string(kb) + " KiB");
       // By cause, the bytes add up.
@@ -220,9 +220,9 @@ TEST(NetworkSchedule, CycleEqualsFastWithFusionAndResidencyOnAModelledChannel) {
       hw.dataflow = df;
       hw.residency = residency;
       hw.fidelity = Fidelity::Fast;
-      const NetworkRunResult f = run_network(hw, net, 5);
+      const NetworkRunResult f = run_network(ValidHw(hw), net, 5);
       hw.fidelity = Fidelity::Cycle;
-      const NetworkRunResult c = run_network(hw, net, 5);
+      const NetworkRunResult c = run_network(ValidHw(hw), net, 5);
       EXPECT_TRUE(c.values_checked && c.values_ok);
       EXPECT_EQ(f.fused_ops, 4);  // c1's relu into c1; add, gelu and pool into c2
       ASSERT_EQ(f.rows.size(), c.rows.size());

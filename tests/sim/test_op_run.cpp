@@ -55,8 +55,8 @@ TEST(OpRun, GemmRepeatTotalsScaleWithTheCopies) {
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
     hw.dram_bytes_per_cycle = c.bw;
     hw.dram_latency = 7;
-    const GemmRunResult one = run_gemm_op(hw, gemm_op("one", c.g, 1));
-    const GemmRunResult all = run_gemm_op(hw, gemm_op("attn.qk", c.g, c.repeat));
+    const GemmRunResult one = run_gemm_op(ValidHw(hw), gemm_op("one", c.g, 1));
+    const GemmRunResult all = run_gemm_op(ValidHw(hw), gemm_op("attn.qk", c.g, c.repeat));
     const uint64_t r = uint64_t(c.repeat);
     SCOPED_TRACE(to_string(c.df) + (c.overlap ? " overlap" : "") + " repeat " +
                  std::to_string(c.repeat));
@@ -106,7 +106,7 @@ TEST(OpRun, GemmRepeatUnlimitedBandwidthEqualsTheArrayOnAllFolds) {
     HwSpec hw = make_hw(c.R, c.C, c.df, c.overlap);
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
     hw.unlimited_bandwidth = true;
-    const GemmRunResult r = run_gemm_op(hw, gemm_op("op", c.g, c.repeat));
+    const GemmRunResult r = run_gemm_op(ValidHw(hw), gemm_op("op", c.g, c.repeat));
     // One copy's folds (the tiler's steps), concatenated repeat times.
     FoldList folds;
     for (int64_t i = 0; i < c.repeat; ++i)
@@ -162,9 +162,9 @@ TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
       hw.fold_overlap = overlap;
       SCOPED_TRACE(to_string(df) + (overlap ? " overlap" : ""));
       hw.fidelity = Fidelity::Cycle;
-      const GemmRunResult c = run_gemm_op(hw, gemm_op("c", g, rep), 11);
+      const GemmRunResult c = run_gemm_op(ValidHw(hw), gemm_op("c", g, rep), 11);
       hw.fidelity = Fidelity::Fast;
-      const GemmRunResult f = run_gemm_op(hw, gemm_op("f", g, rep), 11);
+      const GemmRunResult f = run_gemm_op(ValidHw(hw), gemm_op("f", g, rep), 11);
       EXPECT_TRUE(c.values_checked);
       EXPECT_TRUE(c.values_ok);
       EXPECT_FALSE(f.values_checked);
@@ -210,9 +210,9 @@ TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
 
 TEST(OpRun, GemmOpRejectsBadShapesAndRepeats) {
   HwSpec hw = make_hw(8, 8, Dataflow::WS);
-  EXPECT_THROW(run_gemm_op(hw, gemm_op("x", {0, 4, 4}, 1)), InputError);
+  EXPECT_THROW(run_gemm_op(ValidHw(hw), gemm_op("x", {0, 4, 4}, 1)), InputError);
   try {
-    run_gemm_op(hw, gemm_op("attn.qk", {4, 4, 4}, 0));
+    run_gemm_op(ValidHw(hw), gemm_op("attn.qk", {4, 4, 4}, 0));
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     const std::string m = e.what();
@@ -332,7 +332,7 @@ TEST(OpRun, VectorUnlimitedBandwidthEqualsTheUnitsClosedForm) {
     hw.ifmap_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
     hw.unlimited_bandwidth = true;
     hw.vector_lanes = 16;
-    const VectorRunResult r = run_vector_op(hw, c.op);
+    const VectorRunResult r = run_vector_op(ValidHw(hw), c.op);
     SCOPED_TRACE(c.op.name);
     // Chunks are whole rows or multiples of the lanes, independent and pipelined, so the op
     // costs its issue cycles as one command plus the latency once.
@@ -353,7 +353,7 @@ TEST(OpRun, VectorUnlimitedBandwidthEqualsTheUnitsClosedForm) {
   hw.unlimited_bandwidth = true;
   hw.vector_lanes = 64;
   const VectorOp sm = vec_op("s", VectorKind::Softmax, 12 * 128 * 128, 12 * 128 * 128, 1, 128);
-  EXPECT_EQ(run_vector_op(hw, sm).total_cycles,
+  EXPECT_EQ(run_vector_op(ValidHw(hw), sm).total_cycles,
             12 * 128 * (3 * 2 + 2 * 6 + 9) + 2);  // rows * (p ceil(128/64) + q depth(64) + F) + L
 }
 
@@ -364,7 +364,7 @@ TEST(OpRun, VectorMemoryBoundFollowsBytesOverBandwidth) {
       hw.ifmap_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
       hw.dram_bytes_per_cycle = bw;
       hw.dram_latency = 10;
-      const VectorRunResult r = run_vector_op(hw, c.op);
+      const VectorRunResult r = run_vector_op(ValidHw(hw), c.op);
       SCOPED_TRACE(c.op.name + " at " + std::to_string(bw));
       const double bytes = double(c.op.inputs + c.op.outputs);
       const double want = bytes / bw;
@@ -385,7 +385,7 @@ TEST(OpRun, VectorTrafficIsExactInBytesAndElements) {
     hw.output_bytes = 4;
     hw.ifmap_sram_kb = hw.ofmap_sram_kb = 4 * c.sram_kb;  // wider elements, same chunks
     hw.dram_bytes_per_cycle = 3;
-    const VectorRunResult r = run_vector_op(hw, c.op);
+    const VectorRunResult r = run_vector_op(ValidHw(hw), c.op);
     SCOPED_TRACE(c.op.name);
     EXPECT_EQ(r.dram_read_bytes, uint64_t(2 * c.op.inputs));
     EXPECT_EQ(r.dram_write_bytes, uint64_t(4 * c.op.outputs));
@@ -405,7 +405,7 @@ TEST(OpRun, VectorTrafficIsExactInBytesAndElements) {
   hw.ifmap_sram_kb = 1;
   hw.dram_bytes_per_cycle = 4;
   const VectorOp gp = vec_op("gap", VectorKind::AvgPool, 7, 1000, 143);
-  const VectorRunResult r = run_vector_op(hw, gp);
+  const VectorRunResult r = run_vector_op(ValidHw(hw), gp);
   EXPECT_EQ(r.dram_read_bytes, 1000u);
   EXPECT_EQ(r.dram_write_bytes, 7u);
   EXPECT_EQ(r.chunks, 3);
@@ -417,7 +417,7 @@ TEST(OpRun, VectorChunkThatCannotFitIsAnInputError) {
   hw.ifmap_sram_kb = 4;  // halves of 2 KiB; a softmax row of 4096 int8 needs 4 KiB per half
   const VectorOp sm = vec_op("attn.softmax", VectorKind::Softmax, 8 * 4096, 8 * 4096, 1, 4096);
   try {
-    run_vector_op(hw, sm);
+    run_vector_op(ValidHw(hw), sm);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     const std::string m = e.what();
@@ -432,7 +432,7 @@ TEST(OpRun, VectorChunkThatCannotFitIsAnInputError) {
   hw.ofmap_sram_kb = 6;
   const VectorOp ln = vec_op("ln", VectorKind::LayerNorm, 4 * 1024, 4 * 1024, 1, 1024);
   try {
-    run_vector_op(hw, ln);
+    run_vector_op(ValidHw(hw), ln);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     const std::string m = e.what();
@@ -440,8 +440,9 @@ TEST(OpRun, VectorChunkThatCannotFitIsAnInputError) {
     EXPECT_NE(m.find("needs at least 8 KiB"), std::string::npos) << m;
   }
   // A row that does not divide the op.
-  EXPECT_THROW(run_vector_op(HwSpec{}, vec_op("s", VectorKind::Softmax, 1000, 1000, 1, 300)),
-               InputError);
+  EXPECT_THROW(
+      run_vector_op(ValidHw(HwSpec{}), vec_op("s", VectorKind::Softmax, 1000, 1000, 1, 300)),
+      InputError);
 }
 
 }  // namespace

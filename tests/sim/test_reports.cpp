@@ -155,7 +155,7 @@ TEST(Reports, ColumnsMeanWhatScaleSimMeansForASimulatedGemm) {
   hw.dataflow = Dataflow::WS;
   hw.unlimited_bandwidth = true;
   const GemmShape g{40, 20, 50};
-  const GemmRunResult r = run_gemm(hw, g);
+  const GemmRunResult r = run_gemm(ValidHw(hw), g);
   ASSERT_EQ(r.tiles, r.folds);  // no fold's stream is cut
   const auto c = fields(lines(compute_report_csv(hw, {r}))[1]);
   const double pes = 16.0 * 8.0;

@@ -495,8 +495,8 @@ TEST(RobustMessages, RunNameLimitCountsCharacters) {
   auto parse = [&](const std::string& name) {
     return parse_cli({"--gemm", "4,4,4", "--run-name", name, "--out", (t.path / "o").string()});
   };
-  EXPECT_EQ(parse(emoji).hw.run_name, emoji);
-  EXPECT_EQ(parse(std::string(128, 'r')).hw.run_name, std::string(128, 'r'));
+  EXPECT_EQ(parse(emoji).hw->run_name, emoji);
+  EXPECT_EQ(parse(std::string(128, 'r')).hw->run_name, std::string(128, 'r'));
   EXPECT_THROW(parse(emoji + "\xF0\x9F\x98\x80"), InputError);
   EXPECT_THROW(parse(std::string(129, 'r')), InputError);
 }

@@ -56,8 +56,8 @@ TEST(RobustFlags, OrderOfFlagsNeverChangesTheConfig) {
     for (const auto& f : flags) args.insert(args.end(), f.begin(), f.end());
     const CliOptions o = parse_cli(args);
     // The file says CALC, a bandwidth flag says a bandwidth to model: flags win, USER.
-    EXPECT_EQ(o.hw.interface_bandwidth, "USER") << describe(args);
-    EXPECT_EQ(o.hw.bandwidth_words, 5) << describe(args);
+    EXPECT_EQ(o.hw->interface_bandwidth, "USER") << describe(args);
+    EXPECT_EQ(o.hw->bandwidth_words, 5) << describe(args);
     configs.insert(format_cfg(o.hw));
     args[0] = "--arrays";  // the same flags for a sweep: its description must not change either
     args[1] = "4x4,8x8";
@@ -92,12 +92,12 @@ TEST(RobustFlags, OrderOfFlagsNeverChangesTheConfig) {
   // --interface-bandwidth user says which: the file's CALC goes, and the bandwidth is modelled.
   const CliOptions u = parse_cli({"--gemm", "4,4,4", "--config", cfg, "--interface-bandwidth",
                                   "user", "--out", (t.path / "o").string()});
-  EXPECT_EQ(u.hw.interface_bandwidth, "USER");
-  EXPECT_EQ(u.hw.bandwidth_words, 2);
+  EXPECT_EQ(u.hw->interface_bandwidth, "USER");
+  EXPECT_EQ(u.hw->bandwidth_words, 2);
   // With no flag the file decides.
   const CliOptions f =
       parse_cli({"--gemm", "4,4,4", "--config", cfg, "--out", (t.path / "o").string()});
-  EXPECT_EQ(f.hw.interface_bandwidth, "CALC");
+  EXPECT_EQ(f.hw->interface_bandwidth, "CALC");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ TEST(SeedRoofline, RidgeVectorAddAndMatrixMultiplyFromSimulation) {
   EXPECT_DOUBLE_EQ(dram_bytes_per_s(hw), bw);
   EXPECT_DOUBLE_EQ(peak / bw, 100.0);  // the ridge point, FLOPs per byte
 
-  const CanonicalKernels k = run_canonical_kernels(hw);
+  const CanonicalKernels k = run_canonical_kernels(ValidHw(hw));
   const double hz = hw.clock_ghz * 1e9;
   auto achieved = [&](const CanonicalKernel& c) { return double(c.flops) / (c.cycles / hz); };
   auto intensity = [](const CanonicalKernel& c) { return double(c.flops) / double(c.dram_bytes); };

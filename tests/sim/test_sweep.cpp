@@ -199,13 +199,13 @@ TEST(SweepSpec, EnumeratesTheProductInDocumentedOrder) {
         EXPECT_EQ(p.index, int(i));
         const int rows = std::stoi(a.substr(0, a.find('x')));
         const int cols = std::stoi(a.substr(a.find('x') + 1));
-        EXPECT_EQ(p.hw.array_rows, rows) << i;
-        EXPECT_EQ(p.hw.array_cols, cols) << i;
-        EXPECT_EQ(to_string(p.hw.dataflow), df) << i;
-        EXPECT_EQ(p.hw.ifmap_sram_kb, std::stoll(s)) << i;
-        EXPECT_EQ(p.hw.filter_sram_kb, std::stoll(s)) << i;
-        EXPECT_EQ(p.hw.ofmap_sram_kb, std::stoll(s)) << i;
-        EXPECT_EQ(p.hw.clock_ghz, 2.0) << i;  // a single value applies to every point
+        EXPECT_EQ(p.hw->array_rows, rows) << i;
+        EXPECT_EQ(p.hw->array_cols, cols) << i;
+        EXPECT_EQ(to_string(p.hw->dataflow), df) << i;
+        EXPECT_EQ(p.hw->ifmap_sram_kb, std::stoll(s)) << i;
+        EXPECT_EQ(p.hw->filter_sram_kb, std::stoll(s)) << i;
+        EXPECT_EQ(p.hw->ofmap_sram_kb, std::stoll(s)) << i;
+        EXPECT_EQ(p.hw->clock_ghz, 2.0) << i;  // a single value applies to every point
         EXPECT_EQ(p.label, "gemm-64x32x16 " + a + " " + df + " sram-kb=" + s) << i;
         ++i;
       }
@@ -247,8 +247,8 @@ TEST(SweepSpec, WorkloadsVarySlowestAndJobsDefaultToTheCpus) {
       {"mlp", "os"}, {"mlp", "is"}, {"vector-add", "os"}, {"vector-add", "is"}};
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(spec.workloads[size_t(points[i].workload)].name, expect[i].first);
-    EXPECT_EQ(to_string(points[i].hw.dataflow), expect[i].second);
-    EXPECT_EQ(points[i].hw.array_rows, HwSpec{}.array_rows);  // not swept: the default
+    EXPECT_EQ(to_string(points[i].hw->dataflow), expect[i].second);
+    EXPECT_EQ(points[i].hw->array_rows, HwSpec{}.array_rows);  // not swept: the default
   }
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -263,7 +263,7 @@ TEST(SweepSpec, EveryHardwareFlagTakesAList) {
   for (const HwFlagInfo& f : hw_flags()) {
     if (f.name == "run-name") {
       EXPECT_EQ(
-          parse_sweep_args({"--gemm", "8,8,8", "--out", "x", "--run-name", "a,b"}).base.run_name,
+          parse_sweep_args({"--gemm", "8,8,8", "--out", "x", "--run-name", "a,b"}).base->run_name,
           "a,b");
       continue;
     }
@@ -397,7 +397,7 @@ TEST(SweepRun, RowsEqualSingleRunsOfTheSamePoints) {
       apply_hw_flag(hw, "array", a);
       apply_hw_flag(hw, "dataflow", df);
       apply_hw_flag(hw, "clock-ghz", "2");
-      const NetworkRunResult single = run_network(hw, net, 1);
+      const NetworkRunResult single = run_network(ValidHw(hw), net, 1);
       const auto& row = sweep.rows[i];
       SCOPED_TRACE(a + " " + df);
       EXPECT_EQ(row.at("point"), std::to_string(i));

@@ -68,7 +68,7 @@ TEST(Validation, ScaleSimGoldenAlexNetConv1) {
   EXPECT_EQ(ours, 112221);
   EXPECT_EQ(fold_sums(Dataflow::WS, 32, 32, op.shape).ours, ours);
   for (int64_t kb : {64, 1024, 16384}) {
-    const GemmRunResult r = run_gemm_op(calc_hw(32, 32, Dataflow::WS, kb), op);
+    const GemmRunResult r = run_gemm_op(ValidHw(calc_hw(32, 32, Dataflow::WS, kb)), op);
     EXPECT_EQ(r.total_cycles, ours) << kb << " KiB";
     EXPECT_EQ(r.stall_cycles, 0) << kb << " KiB";
   }
@@ -108,7 +108,7 @@ TEST(Validation, TopologiesInCalcModeFollowTheClosedForm) {
           const std::string what = std::string(n.name) + " " + op->name + " " +
                                    std::to_string(side) + " " + to_string(df);
           for (int64_t kb : {64, 1024}) {
-            const GemmRunResult r = run_gemm_op(calc_hw(side, side, df, kb), *op);
+            const GemmRunResult r = run_gemm_op(ValidHw(calc_hw(side, side, df, kb)), *op);
             ASSERT_EQ(r.total_cycles, op->repeat * f.ours) << what << " " << kb << " KiB";
           }
           net_ours += op->repeat * f.ours;

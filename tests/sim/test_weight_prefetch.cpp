@@ -56,9 +56,9 @@ TEST(WeightPrefetch, TheNextOpsWeightsLoadWhileAnOpComputes) {
   const int64_t b_on = fold_end(0) + 1 + M;
 
   hw.op_overlap = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   hw.op_overlap = true;
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   ASSERT_EQ(on.rows.size(), 2u);
   EXPECT_TRUE(on.rows[0].output_on_chip);
   EXPECT_EQ(off.rows[0].total_cycles, a_total);
@@ -94,9 +94,9 @@ TEST(WeightPrefetch, ItWaitsForAFreeHalfAndTheChannel) {
   // been anyway (loaded at 8 .. 16 under the first fold): only the first block's 8 cycles go.
   const int64_t b_on = fold_end(fold_end(0) + 1) + 1 + M;  // + its M * 8 outputs written
   const int64_t b_off = fold_end(fold_end(8) + 1) + 1 + M;
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   hw.op_overlap = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   ASSERT_EQ(on.rows.size(), 2u);
   EXPECT_EQ(on.rows[0].total_cycles, a_total);
   EXPECT_EQ(off.rows[0].total_cycles, a_total);
@@ -125,11 +125,11 @@ TEST(WeightPrefetch, AnOpHandsOffOnceItsStoresAreIssued) {
   const int64_t a_on = fold_end(M + 8) + 1;
   const int64_t b_on = fold_end(2 * M) + 1 + M;
   hw.op_overlap = false;
-  const NetworkRunResult off = run_network(hw, net);
+  const NetworkRunResult off = run_network(ValidHw(hw), net);
   hw.op_overlap = true;
-  const NetworkRunResult on = run_network(hw, net);
+  const NetworkRunResult on = run_network(ValidHw(hw), net);
   hw.fidelity = Fidelity::Cycle;
-  const NetworkRunResult cyc = run_network(hw, net);
+  const NetworkRunResult cyc = run_network(ValidHw(hw), net);
   ASSERT_EQ(on.rows.size(), 2u);
   EXPECT_EQ(off.rows[0].total_cycles, one);
   EXPECT_EQ(off.rows[1].total_cycles, one);
@@ -151,7 +151,7 @@ TEST(WeightPrefetch, TheOutputStageWaitIsItsOwnPart) {
   hw.array_rows = hw.array_cols = 16;
   hw.unlimited_bandwidth = true;
   hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1024;
-  const NetworkRunResult r = run_network(hw, net);
+  const NetworkRunResult r = run_network(ValidHw(hw), net);
   ASSERT_EQ(r.rows.size(), 2u);
   const OpRow& g = r.rows[0];
   EXPECT_EQ(g.stage_cycles, 256 + 8);
@@ -186,9 +186,9 @@ TEST(WeightPrefetch, CycleEqualsFastAcrossOps) {
       hw.fusion = true;
       hw.filter_sram_kb = 1;
       hw.fidelity = Fidelity::Fast;
-      const NetworkRunResult fast = run_network(hw, net);
+      const NetworkRunResult fast = run_network(ValidHw(hw), net);
       hw.fidelity = Fidelity::Cycle;
-      const NetworkRunResult cycle = run_network(hw, net);
+      const NetworkRunResult cycle = run_network(ValidHw(hw), net);
       ASSERT_EQ(fast.rows.size(), cycle.rows.size());
       EXPECT_TRUE(cycle.values_ok);
       EXPECT_GT(fast.prefetched_weight_bytes, 0u) << to_string(df);
