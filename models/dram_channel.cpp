@@ -18,6 +18,17 @@ double DramStats::peak_bytes_per_cycle(int64_t run_cycles) const {
 
 DramChannel::DramChannel(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
 
+namespace {
+// a / b for the channel's 128-bit units (a >= 0, b > 0): one 64-bit division when both fit, as
+// they do unless a run lasts beyond 2^63 micro-bytes (libgcc's 128-bit division cost 7 % of a
+// run).
+int64_t div_units(__int128 a, __int128 b) {
+  constexpr __int128 kMax = std::numeric_limits<int64_t>::max();
+  if (a <= kMax && b <= kMax) return int64_t(uint64_t(a) / uint64_t(b));
+  return static_cast<int64_t>(a / b);
+}
+}  // namespace
+
 void DramChannel::configure(const DramParams& p, int64_t origin) {
   if (!p.unlimited) {
     if (!(p.bytes_per_cycle > 0) || !std::isfinite(p.bytes_per_cycle))
@@ -40,6 +51,7 @@ void DramChannel::configure(const DramParams& p, int64_t origin) {
     throw InputError("DRAM peak window " + std::to_string(p.peak_window) + ": expected >= 1");
   params_ = p;
   free_at_ = 0;
+  free_cycle_ = 0;
   restart(origin);
 }
 
@@ -47,6 +59,7 @@ void DramChannel::continue_at(int64_t origin, int64_t elapsed) {
   if (elapsed < 0) throw std::logic_error("dram: a job cannot start before the previous one");
   const Units shift = Units(elapsed) * per_cycle_;
   free_at_ = free_at_ > shift ? free_at_ - shift : 0;
+  free_cycle_ = per_cycle_ > 0 ? div_units(free_at_, per_cycle_) : 0;
   restart(origin);
 }
 
@@ -78,17 +91,6 @@ int64_t DramChannel::request(Operand op, DramDir dir, int64_t bytes) {
   return request_at(now_cycle() - origin_, op, dir, bytes);
 }
 
-namespace {
-// a / b for the channel's 128-bit units (a >= 0, b > 0): one 64-bit division when both fit, as
-// they do unless a run lasts beyond 2^63 micro-bytes (libgcc's 128-bit division cost 7 % of a
-// run).
-int64_t div_units(__int128 a, __int128 b) {
-  constexpr __int128 kMax = std::numeric_limits<int64_t>::max();
-  if (a <= kMax && b <= kMax) return int64_t(uint64_t(a) / uint64_t(b));
-  return static_cast<int64_t>(a / b);
-}
-}  // namespace
-
 int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t bytes) {
   if (bytes < 0) throw std::logic_error("dram: negative request size");
   if (cycle < last_issue_) throw std::logic_error("dram: requests must be issued in time order");
@@ -111,6 +113,7 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
     const Units start = std::max(Units(cycle) * per_cycle_, free_at_);
     const Units end = start + amount;
     free_at_ = end;
+    free_cycle_ = div_units(end, per_cycle_);
     busy_units_ += amount;
     if (trace_)
       trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, start, end, per_cycle_);

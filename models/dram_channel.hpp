@@ -85,7 +85,7 @@ class DramChannel : public sc_core::sc_module {
   const DramParams& params() const { return params_; }
   // The first job cycle from which a request starts with the channel already free or freeing
   // within that cycle, so it follows the previous request with no gap (0 when idle from the start).
-  int64_t free_cycle() const { return per_cycle_ > 0 ? int64_t(free_at_ / per_cycle_) : 0; }
+  int64_t free_cycle() const { return free_cycle_; }
   const DramStats& stats() const;
   // Sees every request as it is served (--traces; nullptr: none).
   void set_trace(TraceObserver* t) { trace_ = t; }
@@ -100,8 +100,9 @@ class DramChannel : public sc_core::sc_module {
 
   DramParams params_;
   int64_t origin_ = 0;
-  Units per_cycle_ = 0;  // bandwidth in micro-bytes per cycle
-  Units free_at_ = 0;    // the channel is busy until this time (units)
+  Units per_cycle_ = 0;     // bandwidth in micro-bytes per cycle
+  Units free_at_ = 0;       // the channel is busy until this time (units)
+  int64_t free_cycle_ = 0;  // free_at_ in whole cycles, rounded down (free_cycle())
   int64_t last_issue_ = 0;
   Units busy_units_ = 0;
   int64_t cur_window_ = -1;
