@@ -58,4 +58,26 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
 // it may prefetch).
 std::vector<int64_t> first_filter_loads(const Program& prog, size_t most = 2);
 
+// The memo of identical jobs (docs/cycle-accounting.md, "Identical jobs"). A job's result is a
+// function of the hardware (AccelConfig), the program, the link from the job before (JobLink but
+// for after_cycles) and the DRAM channel's in-flight transfer at its start; a network repeats
+// jobs (BERT's twelve layers, ResNet's bottleneck blocks) whose inputs are all equal. While a
+// JobMemoScope exists, run_program() keeps the result of every fast-fidelity job without data
+// or a trace, and for a job equal in all those inputs to one it ran, returns that result, sets
+// the channel's in-flight state as that job left it and advances the simulated time by its
+// length, instead of simulating it again. Scopes nest; the memo is cleared when the outermost
+// ends. set_job_memo(false) turns it off (the tests compare both).
+class JobMemoScope {
+ public:
+  JobMemoScope();
+  ~JobMemoScope();
+  JobMemoScope(const JobMemoScope&) = delete;
+  JobMemoScope& operator=(const JobMemoScope&) = delete;
+};
+void set_job_memo(bool on);
+struct JobMemoStats {
+  uint64_t hits = 0, misses = 0;
+};
+JobMemoStats job_memo_stats();  // since the outermost scope began
+
 }  // namespace ssim

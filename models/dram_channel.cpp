@@ -63,6 +63,11 @@ void DramChannel::continue_at(int64_t origin, int64_t elapsed) {
   restart(origin);
 }
 
+void DramChannel::set_busy_units(__int128 u) {
+  free_at_ = u;
+  free_cycle_ = per_cycle_ > 0 ? div_units(free_at_, per_cycle_) : 0;
+}
+
 void DramChannel::restart(int64_t origin) {
   origin_ = origin;
   last_issue_ = 0;

@@ -87,6 +87,12 @@ class DramChannel : public sc_core::sc_module {
   // within that cycle, so it follows the previous request with no gap (0 when idle from the start).
   int64_t free_cycle() const { return free_cycle_; }
   const DramStats& stats() const;
+  // The state a job leaves to the next one (continue_at): the time the channel frees, in its
+  // internal units, relative to the job's cycle 0. For the accelerator's memo of identical jobs
+  // (models/accelerator.hpp, JobMemoScope): read at a job's start and end, set after a job whose
+  // result was taken from the memo.
+  __int128 busy_units() const { return free_at_; }
+  void set_busy_units(__int128 u);
   // Sees every request as it is served (--traces; nullptr: none).
   void set_trace(TraceObserver* t) { trace_ = t; }
 

@@ -2,9 +2,11 @@
 // the candidate cuts of a GEMM, their estimated time and traffic, the plan of the chosen one, and
 // repeated GEMMs. The blocks, folds and steps of one sub-GEMM are laid out in tiler.cpp.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -310,12 +312,86 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
   return p;
 }
 
-Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
-                     int64_t n_stride, const GemmContext& ctx) {
+namespace {
+
+struct PlanMemo {
+  const HwSpec* hw = nullptr;  // the scope's hardware (nullptr: no scope)
+  bool enabled = true;
+  using Key = std::array<int64_t, 25>;
+  std::map<Key, Program> programs;
+};
+
+PlanMemo& plan_memo() {
+  static PlanMemo m;
+  return m;
+}
+
+PlanMemo::Key plan_key(const GemmShape& g, int64_t repeat, int64_t m_stride, int64_t n_stride,
+                       const GemmContext& ctx) {
+  static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
+                "a planning input was added: add it to plan_key()");
+  const ConvGeom c = ctx.conv ? *ctx.conv : ConvGeom{};
+  return {g.M,
+          g.N,
+          g.K,
+          repeat,
+          m_stride,
+          n_stride,
+          ctx.side_bytes,
+          ctx.a_on_chip,
+          ctx.c_on_chip,
+          ctx.conv != nullptr,
+          c.batch,
+          c.in_h,
+          c.in_w,
+          c.channels,
+          c.kernel_h,
+          c.kernel_w,
+          c.stride_h,
+          c.stride_w,
+          c.pad_h,
+          c.pad_w,
+          c.dilation_h,
+          c.dilation_w,
+          c.out_h,
+          c.out_w,
+          c.m_base};
+}
+
+Program plan_gemm_op_uncached(const HwSpec& hw, const GemmShape& g, int64_t repeat,
+                              int64_t m_stride, int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
   if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
   return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
+}
+
+}  // namespace
+
+PlanMemoScope::PlanMemoScope(const HwSpec& hw) {
+  plan_memo().programs.clear();
+  plan_memo().hw = &hw;
+}
+
+PlanMemoScope::~PlanMemoScope() {
+  plan_memo().programs.clear();
+  plan_memo().hw = nullptr;
+}
+
+void set_plan_memo(bool on) {
+  plan_memo().enabled = on;
+}
+
+Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
+                     int64_t n_stride, const GemmContext& ctx) {
+  PlanMemo& memo = plan_memo();
+  if (memo.hw != &hw || !memo.enabled)
+    return plan_gemm_op_uncached(hw, g, repeat, m_stride, n_stride, ctx);
+  const PlanMemo::Key key = plan_key(g, repeat, m_stride, n_stride, ctx);
+  if (const auto it = memo.programs.find(key); it != memo.programs.end()) return it->second;
+  Program p = plan_gemm_op_uncached(hw, g, repeat, m_stride, n_stride, ctx);
+  if (p.steps.size() <= kPlanMemoSteps) memo.programs.emplace(key, p);
+  return p;
 }
 
 }  // namespace ssim

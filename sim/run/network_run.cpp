@@ -3,6 +3,7 @@
 #include <set>
 #include <tuple>
 
+#include "models/accelerator.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/run/op_observer.hpp"
 #include "sim/run/op_run.hpp"
@@ -149,6 +150,10 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
 NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t seed,
                              const std::function<void(const Op&)>& on_op_done) {
   const HwSpec& hw = valid;
+  // Repeated layers are planned once, and repeated jobs (the same program entered in the same
+  // state) simulated once.
+  const PlanMemoScope plan_scope(hw);
+  const JobMemoScope memo_scope;
   NetworkRunResult res;
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());

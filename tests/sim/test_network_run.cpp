@@ -3,6 +3,8 @@
 // rows whose parts add up.
 #include <gtest/gtest.h>
 
+#include "models/accelerator.hpp"
+#include "sim/mapping/tiler.hpp"
 #include "sim/report/run_outputs.hpp"
 #include "sim/run/network_run.hpp"
 #include "workloads/readers.hpp"
@@ -89,6 +91,39 @@ TEST(NetworkRun, RowsAddUpAndCoverEveryOp) {
   // layers.csv: a header and one line per op.
   const std::string csv = layers_csv(hw, r);
   EXPECT_EQ(size_t(std::count(csv.begin(), csv.end(), '\n')), ops.size() + 1);
+}
+
+// The memos of plans (sim/mapping/tiler.hpp) and of identical jobs (models/accelerator.hpp): a
+// network run with them gives every row and total exactly as planning and simulating every op
+// does, and it takes repeated layers from them.
+TEST(NetworkRun, RepeatedLayersFromTheMemosEqualPlanningAndSimulatingThem) {
+  struct Case {
+    const char* workload;
+    int rows;
+    bool overlap;
+    double bw;
+  };
+  for (const Case& c : {Case{"bert-base-128", 32, true, 16}, Case{"resnet50", 32, true, 16},
+                        Case{"bert-base-128", 16, false, 10}, Case{"resnet50", 64, false, 4}}) {
+    HwSpec hw;
+    hw.array_rows = hw.array_cols = c.rows;
+    hw.fold_overlap = c.overlap;
+    hw.dram_bytes_per_cycle = c.bw;
+    const Network net = load_workload(c.workload);
+    set_job_memo(false);
+    set_plan_memo(false);
+    const NetworkRunResult plain = run_network(ValidHw(hw), net, 1);
+    set_job_memo(true);
+    set_plan_memo(true);
+    const NetworkRunResult memo = run_network(ValidHw(hw), net, 1);
+    const JobMemoStats st = job_memo_stats();
+    std::printf("%s %dx%d: %llu hits, %llu misses\n", c.workload, c.rows, c.rows,
+                (unsigned long long)st.hits, (unsigned long long)st.misses);
+    EXPECT_EQ(layers_csv(hw, memo), layers_csv(hw, plain)) << c.workload;
+    EXPECT_EQ(memo.total_cycles, plain.total_cycles);
+    EXPECT_EQ(memo.energy.total(), plain.energy.total());
+    EXPECT_GT(st.hits, 0u) << c.workload;
+  }
 }
 
 }  // namespace
