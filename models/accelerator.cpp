@@ -46,13 +46,16 @@ AcceleratorTop& top() {
 
 // --- The memo of identical jobs ---------------------------------------------------------------
 
-// A 128-bit digest of a job's inputs, fed 64-bit words (two multiply-xorshift lanes with
-// different seeds; the inputs are the simulator's own structures, not adversarial).
+// A 128-bit digest of a job's inputs, fed 64-bit words: two lanes (multiply-xorshift and
+// multiply-rotate, different constants) and the word count. The inputs are the simulator's own
+// structures, not adversarial.
 class JobKey {
  public:
   void add(uint64_t v) {
-    a_ = mix(a_ ^ v, 0x9e3779b97f4a7c15ULL);
-    b_ = mix(b_ + v, 0xc2b2ae3d27d4eb4fULL);
+    a_ = (a_ ^ v) * 0x9e3779b97f4a7c15ULL;
+    a_ ^= a_ >> 29;
+    b_ = (b_ + v) * 0xc2b2ae3d27d4eb4fULL;
+    b_ = (b_ << 31) | (b_ >> 33);
     ++words_;
   }
   void add(int64_t v) { add(uint64_t(v)); }
@@ -71,12 +74,6 @@ class JobKey {
   size_t hash() const { return size_t(a_ ^ (b_ >> 1)); }
 
  private:
-  static uint64_t mix(uint64_t x, uint64_t k) {
-    x *= k;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    return x ^ (x >> 29);
-  }
   uint64_t a_ = 0x243f6a8885a308d3ULL, b_ = 0x13198a2e03707344ULL, words_ = 0;
 };
 struct JobKeyHash {
