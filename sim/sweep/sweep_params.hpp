@@ -23,8 +23,8 @@ inline const char* const kJsonName = "sweep.json";
 std::string trim(const std::string& s);
 // Shortest text that reads back as the same double; whole numbers without an exponent.
 std::string num_text(double x);
-// A derived float in the CSVs: 9 significant digits (docs/report-format.md's rule).
-std::string f9(double x);
+// (A derived float in the CSVs, 9 significant digits (docs/report-format.md's rule): g9(),
+// sim/report/report_table.hpp.)
 std::string on_off(bool b);
 std::string shape_text(int rows, int cols);  // "32x64"
 std::string with_commas(int64_t v);          // "1,234,567"
