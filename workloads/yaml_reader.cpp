@@ -519,6 +519,9 @@ Network read_network(const N& root, const std::string& source) {
   top.check_unknown({"name", "description", "batch", "dtype", "layers"});
   if (!layers.IsSequence() || layers.size() == 0)
     top.fail(layers, "'layers' must be a non-empty list of layers");
+  if (layers.size() > kMaxWorkloadOps)
+    top.fail(layers, "'layers' holds " + std::to_string(layers.size()) +
+                         " layers: " + workload_limit_text("layers"));
 
   std::set<std::string> seen;  // names of the layers read so far
   for (size_t i = 0; i < layers.size(); ++i) {

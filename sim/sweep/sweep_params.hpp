@@ -14,6 +14,9 @@ namespace ssim::sweep_detail {
 
 constexpr int kMaxJobs = 1024;
 constexpr uint64_t kMaxPoints = 1000000;
+// The most rows of sweep_layers.csv (points x ops of their workloads) a sweep may write: the
+// final file is put together in memory, in point order, at a few hundred bytes a row.
+constexpr uint64_t kMaxSweepLayerRows = uint64_t(1) << 22;
 
 inline const char* const kCsvName = "sweep.csv";
 inline const char* const kLayersName = "sweep_layers.csv";
