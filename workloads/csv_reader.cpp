@@ -24,29 +24,47 @@ const char* const kConvColumns[] = {"Layer name",   "IFMAP Height", "IFMAP Width
                                     "Filter Width", "Channels",     "Num Filter",  "Strides"};
 const char* const kGemmColumns[] = {"Layer", "M", "N", "K"};
 
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> f;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = line.find(',', start);
-    f.push_back(trim_unicode(
-        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-    if (comma == std::string::npos) break;
+// Calls f(field) for each comma-separated field of text[begin, end), trimmed.
+template <class F>
+void for_each_field(const std::string& text, size_t begin, size_t end, F f) {
+  for (size_t start = begin;;) {
+    size_t comma = text.find(',', start);
+    if (comma > end) comma = end;
+    f(trim_unicode(text.substr(start, comma - start)));
+    if (comma == end) break;
     start = comma + 1;
   }
-  return f;
 }
 
-bool all_empty(const std::vector<std::string>& f) {
-  for (const auto& s : f)
-    if (!s.empty()) return false;
-  return true;
-}
+// A row keeps its first fields as text (no topology column lies beyond them); the columns after
+// them are ignored, as before, but not kept: a line of 60 M commas took 2 GB as strings.
+constexpr size_t kKeptFields = 16;
 
 struct Row {
   int line = 0;
-  std::vector<std::string> fields;
+  size_t begin = 0, end = 0;        // where it is in the text
+  std::vector<std::string> fields;  // the first kKeptFields
+  bool more = false;                // a non-empty field after them
+  bool empty() const {
+    for (const auto& s : fields)
+      if (!s.empty()) return false;
+    return !more;
+  }
 };
+
+Row split_row(const std::string& text, size_t begin, size_t end, int line) {
+  Row r;
+  r.line = line;
+  r.begin = begin;
+  r.end = end;
+  for_each_field(text, begin, end, [&](std::string f) {
+    if (r.fields.size() < kKeptFields)
+      r.fields.push_back(std::move(f));
+    else
+      r.more = r.more || !f.empty();
+  });
+  return r;
+}
 
 Network parse_csv(const std::string& text_in, const std::string& source, const CsvOptions& opts) {
   // Line ends: LF, CRLF or a lone CR (old Mac files).
@@ -57,28 +75,29 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
       text += text_in[i];
     else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n')
       text += '\n';
-  // Split into lines (LF or CRLF; a UTF-8 byte order mark is skipped), dropping empty rows.
-  std::vector<Row> rows;
-  {
-    size_t pos = 0;
-    int line = 0;
-    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
+  // Lines (LF or CRLF; a UTF-8 byte order mark is skipped) one at a time, skipping empty rows:
+  // the rows are read as they are needed (all of a 64 MiB file's rows at once took gigabytes).
+  size_t pos = 0;
+  int line = 0;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;
+  auto next_row = [&](Row& row) {
     while (pos <= text.size()) {
       size_t nl = text.find('\n', pos);
       if (nl == std::string::npos) nl = text.size();
       ++line;
-      std::vector<std::string> f = split_fields(text.substr(pos, nl - pos));
-      if (!all_empty(f)) rows.push_back({line, std::move(f)});
+      row = split_row(text, pos, nl, line);
       pos = nl + 1;
+      if (!row.empty()) return true;
     }
-  }
+    return false;
+  };
   const auto where = [&](int line) { return source + ":" + std::to_string(line) + ": "; };
-  if (rows.empty())
+  Row header;
+  if (!next_row(header))
     throw InputError(where(1) + "empty topology file; expected a header '" + kConvHeader +
                      "' or '" + kGemmHeader + "' and one row per layer");
 
   // The header decides the form.
-  const Row& header = rows.front();
   std::vector<std::string> h;
   for (const auto& s : header.fields) h.push_back(to_lower(s));
   const bool gemm_form = h.size() >= 4 && h[1] == "m" && h[2] == "n" && h[3] == "k";
@@ -90,7 +109,7 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
                        "with commas: '" +
                        kConvHeader + "' or '" + kGemmHeader + "'");
     std::string got;
-    for (const auto& s : header.fields) got += s + ",";
+    for_each_field(text, header.begin, header.end, [&](const std::string& s) { got += s + ","; });
     while (got.size() > 1 && got[got.size() - 2] == ',') got.pop_back();
     throw InputError(where(header.line) + "unrecognised topology header '" + got + "'; expected '" +
                      kConvHeader + "' (conv form) or '" + kGemmHeader + "' (GEMM form)");
@@ -107,14 +126,16 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
   std::vector<std::string> depthwise;  // layers read as depthwise ("DP" in the name)
   net.name = detail::file_stem(source);
   net.source = source;
-  for (size_t r = 1; r < rows.size(); ++r) {
-    const Row& row = rows[r];
+  for (Row row; next_row(row);) {
+    if (net.layers.size() == kMaxWorkloadOps)
+      throw InputError(where(row.line) + workload_limit_text("layers"));
     const std::string& name = row.fields[0];
     if (name.empty())
       throw InputError(where(row.line) + "the layer has no name (first column '" + columns[0] +
                        "' is empty)");
     bool only_name = true;
     for (size_t i = 1; i < row.fields.size(); ++i) only_name = only_name && row.fields[i].empty();
+    only_name = only_name && !row.more;
     if (only_name)
       throw InputError(where(row.line) + "the row holds only '" + name +
                        "' and no sizes: a title row (as in SCALE-Sim's MLPERF.csv)? Each row "

@@ -378,4 +378,9 @@ void validate(const Network& net) {
   }
 }
 
+std::string workload_limit_text(const char* what) {
+  return std::string("more than the ") + std::to_string(kMaxWorkloadOps) + " " + what +
+         " a workload may hold (a run keeps a few KB per op); split it into several runs";
+}
+
 }  // namespace ssim

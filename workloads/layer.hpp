@@ -139,6 +139,14 @@ Layer make_layer(std::string name, P params, int64_t batch = 1, DataType dtype =
   return Layer{std::move(name), batch, dtype, LayerParams(std::move(params)), {}};
 }
 
+// The most layers a workload may have, and the most ops it may lower to (docs/bad-input.md,
+// "Limits"): a run keeps a few KB per op (the layer, the op, its results and its lines in the
+// report files), so that a workload at the limit stays far below the memory of a small machine.
+// Each reader refuses a file with more layers while it reads it, lower() a network with more ops.
+constexpr size_t kMaxWorkloadOps = size_t(1) << 18;  // 262,144
+// "more than the 262144 a workload may hold (...); split it into several runs", for messages.
+std::string workload_limit_text(const char* what);
+
 struct Network {
   std::string name;
   std::string source;  // file it was read from ("" if built in code)

@@ -198,6 +198,10 @@ std::vector<Op> lower(const Layer& layer, int layer_index) {
 
 std::vector<Op> lower(const Network& net) {
   std::vector<Op> ops;
+  const std::string where = net.source.empty() ? "" : net.source + ": ";
+  if (net.layers.size() > kMaxWorkloadOps)
+    throw InputError(where + "network '" + net.name + "' has " + std::to_string(net.layers.size()) +
+                     " layers: " + workload_limit_text("layers"));
   for (size_t i = 0; i < net.layers.size(); ++i) {
     try {
       for (Op& op : lower(net.layers[i], static_cast<int>(i))) ops.push_back(std::move(op));
@@ -205,6 +209,10 @@ std::vector<Op> lower(const Network& net) {
       throw InputError("network '" + net.name + "', layer " + std::to_string(i) + ": " +
                        err.what());
     }
+    if (ops.size() > kMaxWorkloadOps)
+      throw InputError(where + "network '" + net.name + "': its layer " + std::to_string(i) + " '" +
+                       net.layers[i].name + "' ends at op " + std::to_string(ops.size()) + ", " +
+                       workload_limit_text("ops"));
   }
   return ops;
 }

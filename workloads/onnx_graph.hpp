@@ -20,6 +20,12 @@ constexpr int64_t kMaxEvalElements = 4096;
 constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 constexpr int64_t kMaxElements = int64_t(1) << 53;
 
+// A model's bytes without the raw_data of the initializers the reader drops after parsing (more
+// than kMaxEvalElements elements), by a scan of the protobuf wire format, so that a model near
+// 2 GiB is not held twice while it is parsed; "" when there is nothing to leave out or the bytes
+// are not a protobuf the scan reads (onnx_reader.cpp).
+std::string without_large_weights(const std::string& bytes);
+
 // Throws InputError "SOURCE: WHAT" (both made printable).
 [[noreturn]] void fail(const std::string& source, const std::string& what);
 bool is_float(int32_t onnx_type);  // FLOAT, DOUBLE, FLOAT16, BFLOAT16

@@ -36,7 +36,143 @@ namespace {
 // ONNX models up to protobuf's 2 GiB limit (weights may also be in external files, never read).
 constexpr uintmax_t kMaxOnnxBytes = (uintmax_t(2) << 30) - 1;
 
+// --- The weights' bytes dropped before the parse ------------------------------------------------
+// parse_onnx_network() keeps the data of small initializers only (kMaxEvalElements elements, for
+// shapes). Parsed whole, a model near 2 GiB held its bytes twice (the file and the parsed
+// raw_data: 4 GB, std::bad_alloc under a 4 GB address space); the raw_data of the initializers it
+// drops anyway is left out of the bytes before protobuf parses them, by a scan of the wire format
+// (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.dims = 1, raw_data = 9). Only
+// those payloads go (bytes, which protobuf does not check), so the parse gives what it gave, less
+// data that was cleared right after it.
+
+bool read_varint(const std::string& b, size_t& i, size_t end, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (i >= end) return false;
+    const uint8_t c = uint8_t(b[i++]);
+    v |= uint64_t(c & 0x7f) << shift;
+    if (!(c & 0x80)) return true;
+  }
+  return false;
+}
+
+void write_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += char(uint8_t(v) | 0x80);
+    v >>= 7;
+  }
+  out += char(v);
+}
+
+// One field at b[i]: its number, wire type and payload [p, q); the field ends at q. False on
+// anything but a well-formed field of wire type 0, 1, 2 or 5.
+struct WireField {
+  uint64_t number = 0;
+  int type = 0;
+  size_t p = 0, q = 0;
+};
+bool read_field(const std::string& b, size_t& i, size_t end, WireField& f) {
+  uint64_t key = 0, len = 0;
+  if (!read_varint(b, i, end, key)) return false;
+  f.number = key >> 3;
+  f.type = int(key & 7);
+  f.p = i;
+  switch (f.type) {
+    case 0:
+      if (!read_varint(b, i, end, len)) return false;
+      break;
+    case 1:
+      i += 8;
+      break;
+    case 2:
+      if (!read_varint(b, i, end, len) || len > end - i) return false;
+      f.p = i;
+      i += size_t(len);
+      break;
+    case 5:
+      i += 4;
+      break;
+    default:
+      return false;
+  }
+  if (i > end) return false;
+  f.q = i;
+  return true;
+}
+
+// The elements of a TensorProto in b[begin, end) as the reader counts them (capped at
+// kMaxEvalElements + 1), from its dims in order.
+bool tensor_elements(const std::string& b, size_t begin, size_t end, int64_t& n) {
+  n = 1;
+  auto dim = [&](uint64_t v) {
+    const int64_t d = int64_t(v);
+    n = d <= 0 ? 0 : n > kMaxEvalElements || d > kMaxEvalElements ? kMaxEvalElements + 1 : n * d;
+  };
+  for (size_t i = begin; i < end;) {
+    WireField f;
+    if (!read_field(b, i, end, f)) return false;
+    if (f.number != 1) continue;
+    uint64_t v = 0;
+    if (f.type == 0) {
+      size_t k = f.p;
+      if (!read_varint(b, k, f.q, v)) return false;
+      dim(v);
+    } else if (f.type == 2) {
+      for (size_t k = f.p; k < f.q;) {
+        if (!read_varint(b, k, f.q, v)) return false;
+        dim(v);
+      }
+    }
+  }
+  return true;
+}
+
+// Copies b[begin, end), a message at `depth` (0 model, 1 graph, 2 initializer), to `out` (when
+// not null) without the raw_data of large initializers; adds the bytes left out to `dropped`.
+bool slim_message(const std::string& b, size_t begin, size_t end, int depth, std::string* out,
+                  uint64_t& dropped) {
+  bool drop_data = false;
+  if (depth == 2) {
+    int64_t n = 0;
+    if (!tensor_elements(b, begin, end, n)) return false;
+    drop_data = n > kMaxEvalElements;
+  }
+  for (size_t i = begin; i < end;) {
+    const size_t start = i;
+    WireField f;
+    if (!read_field(b, i, end, f)) return false;
+    if (drop_data && f.number == 9 && f.type == 2) {
+      dropped += f.q - start;
+      continue;
+    }
+    const bool inner =
+        f.type == 2 && ((depth == 0 && f.number == 7) || (depth == 1 && f.number == 5));
+    if (!inner) {
+      if (out) out->append(b, start, f.q - start);
+      continue;
+    }
+    std::string sub;
+    if (!slim_message(b, f.p, f.q, depth + 1, out ? &sub : nullptr, dropped)) return false;
+    if (out) {
+      write_varint(*out, (f.number << 3) | 2);
+      write_varint(*out, sub.size());
+      *out += sub;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string onnx_detail::without_large_weights(const std::string& bytes) {
+  uint64_t dropped = 0;
+  if (!slim_message(bytes, 0, bytes.size(), 0, nullptr, dropped) || dropped == 0) return "";
+  std::string out;
+  out.reserve(bytes.size() - size_t(dropped));
+  dropped = 0;
+  if (!slim_message(bytes, 0, bytes.size(), 0, &out, dropped)) return "";
+  return out;
+}
 
 // The walk: producers and consumers, topological order, the patterns, each node lowered.
 Network onnx_detail::Lowering::run() {
@@ -116,6 +252,7 @@ Network parse_onnx_network(std::string bytes, const std::string& source, const O
   Graph g;
   g.source = source;
   if (bytes.empty()) fail(source, "empty file; expected an ONNX model");
+  if (std::string slim = without_large_weights(bytes); !slim.empty()) bytes.swap(slim);
   if (!g.model.ParseFromString(bytes))
     fail(source, "not an ONNX model (the protobuf does not parse: truncated or another format)");
   // Shapes only: the file's bytes and the weights' data go now (ResNet-50: 100 MB each).

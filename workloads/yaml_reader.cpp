@@ -19,9 +19,77 @@ namespace ssim {
 
 namespace {
 
+// The network is read from a YAML::Node (yaml-cpp's tree, any YAML) or from a
+// detail::YamlLite (the subset reader's, detail/yaml_subset.hpp) through the same checks: the
+// classes below are templates over the node type, which offers IsScalar, IsSequence, IsMap,
+// IsNull, Scalar, size and operator[] (LiteNode wraps a YamlLite so), and the free functions
+// line_of, for_each_entry, plain_merge_key and decode_bool.
+
 int line_of(const YAML::Node& n, int fallback) {
   const YAML::Mark m = n.Mark();
   return m.line >= 0 ? m.line + 1 : fallback;
+}
+
+// Calls f(key, value) for each entry of a map, in order.
+template <class F>
+void for_each_entry(const YAML::Node& map, F f) {
+  for (auto it = map.begin(); it != map.end(); ++it) f(it->first, it->second);
+}
+
+// Calls f(item) for each item of a sequence.
+template <class F>
+void for_each_item(const YAML::Node& seq, F f) {
+  for (auto it = seq.begin(); it != seq.end(); ++it) f(*it);
+}
+
+// A key `<<` is YAML's merge key unless quoted.
+bool plain_merge_key(const YAML::Node& key) {
+  return key.Tag() != "!";
+}
+
+bool decode_bool(const YAML::Node& n, bool& b) {
+  return YAML::convert<bool>::decode(n, b);
+}
+
+// A detail::YamlLite read like a YAML::Node (it has no nulls, tags or line marks).
+class LiteNode {
+ public:
+  explicit LiteNode(const detail::YamlLite* n) : n_(n) {}
+  bool IsScalar() const { return n_->kind == detail::YamlLite::Kind::Scalar; }
+  bool IsSequence() const { return n_->kind == detail::YamlLite::Kind::Sequence; }
+  bool IsMap() const { return n_->kind == detail::YamlLite::Kind::Map; }
+  bool IsNull() const { return false; }
+  const std::string& Scalar() const { return n_->scalar; }
+  size_t size() const { return IsScalar() ? 0 : IsMap() ? n_->items.size() / 2 : n_->items.size(); }
+  LiteNode operator[](size_t i) const { return LiteNode(&n_->items[i]); }
+  const detail::YamlLite& node() const { return *n_; }
+
+ private:
+  const detail::YamlLite* n_;
+};
+
+int line_of(const LiteNode&, int fallback) {
+  return fallback;
+}
+
+template <class F>
+void for_each_entry(const LiteNode& map, F f) {
+  const auto& items = map.node().items;
+  for (size_t i = 0; i + 1 < items.size(); i += 2) f(LiteNode(&items[i]), LiteNode(&items[i + 1]));
+}
+
+template <class F>
+void for_each_item(const LiteNode& seq, F f) {
+  for (const detail::YamlLite& item : seq.node().items) f(LiteNode(&item));
+}
+
+bool plain_merge_key(const LiteNode&) {
+  return true;
+}
+
+// yaml-cpp's own rules (true, yes, on, y and their capitalised forms), on a node made of the text.
+bool decode_bool(const LiteNode& n, bool& b) {
+  return n.IsScalar() && YAML::convert<bool>::decode(YAML::Node(n.Scalar()), b);
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -30,7 +98,8 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::string scalar_text(const YAML::Node& n) {
+template <class N>
+std::string scalar_text(const N& n) {
   if (n.IsScalar()) return n.Scalar();
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a map";
@@ -38,49 +107,49 @@ std::string scalar_text(const YAML::Node& n) {
 }
 
 // The keys of a YAML map, each checked once; reports problems as "SRC:LINE: [layer 'NAME': ]..".
+template <class N>
 class MapReader {
  public:
-  MapReader(const YAML::Node& map, std::string source, int fallback_line, std::string layer_name)
-      : map_(map),
-        source_(std::move(source)),
+  MapReader(const N& map, std::string source, int fallback_line, std::string layer_name)
+      : source_(std::move(source)),
         line_(line_of(map, fallback_line)),
         layer_(std::move(layer_name)) {
     std::set<std::string> seen;
-    std::vector<YAML::Node> merged;  // the maps of a `<<` merge key, in order
-    for (auto it = map_.begin(); it != map_.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-      if (key.empty()) fail(it->first, "a key must be a non-empty name");
-      if (key == "<<" && it->first.Tag() != "!") {  // a quoted "<<" is a plain key
+    std::vector<N> merged;  // the maps of a `<<` merge key, in order
+    for_each_entry(map, [&](const N& k, const N& value) {
+      const std::string key = k.IsScalar() ? k.Scalar() : "";
+      if (key.empty()) fail(k, "a key must be a non-empty name");
+      if (key == "<<" && plain_merge_key(k)) {  // a quoted "<<" is a plain key
         // YAML's merge key (yaml.org/type/merge): the keys of a map, or of a list of maps,
         // that this map does not set itself; an earlier map in the list wins over a later one.
-        if (!seen.insert(key).second) fail(it->first, "duplicate key '<<'");
-        const YAML::Node v = it->second;  // a copy: the iterator yields a temporary
+        if (!seen.insert(key).second) fail(k, "duplicate key '<<'");
+        const N v = value;  // a copy: the iterator yields a temporary
         if (v.IsMap()) {
           merged.push_back(v);
         } else if (v.IsSequence() && v.size() > 0) {
-          for (auto mi = v.begin(); mi != v.end(); ++mi) {
-            const YAML::Node m = *mi;
+          for_each_item(v, [&](const N& m) {
             if (!m.IsMap()) fail(m, "'<<' (a merge key) takes a map or a list of maps");
             merged.push_back(m);
-          }
+          });
         } else {
           fail(v, "'<<' (a merge key) takes a map or a list of maps, not " + scalar_text(v));
         }
-        continue;
+        return;
       }
-      if (!seen.insert(key).second) fail(it->first, "duplicate key '" + key + "'");
-      entries_.emplace_back(key, it->second);
-    }
-    for (const YAML::Node& m : merged)
-      for (auto it = m.begin(); it != m.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-        if (key.empty()) fail(it->first, "a key must be a non-empty name");
-        if (key == "<<") fail(it->first, "a merged map may not merge again ('<<' inside '<<')");
-        if (seen.insert(key).second) entries_.emplace_back(key, it->second);
-      }
+      if (!seen.insert(key).second) fail(k, "duplicate key '" + key + "'");
+      entries_.emplace_back(key, value);
+    });
+    for (const N& m : merged)
+      for_each_entry(m, [&](const N& k, const N& value) {
+        const std::string key = k.IsScalar() ? k.Scalar() : "";
+        if (key.empty()) fail(k, "a key must be a non-empty name");
+        if (key == "<<") fail(k, "a merged map may not merge again ('<<' inside '<<')");
+        if (seen.insert(key).second) entries_.emplace_back(key, value);
+      });
+    used_.assign(entries_.size(), false);
   }
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+  [[noreturn]] void fail(const N& at, const std::string& what) const {
     fail_line(line_of(at, line_), what);
   }
   [[noreturn]] void fail_line(int line, const std::string& what) const {
@@ -91,22 +160,22 @@ class MapReader {
   void set_layer_name(const std::string& n) { layer_ = n; }
 
   // The value of `key`, or nullptr.
-  const YAML::Node* find(const std::string& key) {
-    for (auto& e : entries_)
-      if (e.first == key) {
-        used_.insert(key);
-        return &e.second;
+  const N* find(const std::string& key) {
+    for (size_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i].first == key) {
+        used_[i] = true;
+        return &entries_[i].second;
       }
     return nullptr;
   }
-  const YAML::Node& require(const std::string& key, const std::string& what) {
-    const YAML::Node* n = find(key);
+  const N& require(const std::string& key, const std::string& what) {
+    const N* n = find(key);
     if (!n || n->IsNull()) fail_line(line_, "missing field '" + key + "' (" + what + ")");
     return *n;
   }
 
   // A non-empty text; a name (`is_name`) is UTF-8 without control characters too.
-  std::string str(const YAML::Node& n, const std::string& key, bool is_name = true) const {
+  std::string str(const N& n, const std::string& key, bool is_name = true) const {
     if (!n.IsScalar() || n.Scalar().empty())  // an empty scalar ('' or "") shows as ''
       fail(n, "'" + key + "' is " + (n.IsScalar() ? "''" : scalar_text(n)) + ", expected a name");
     if (const std::string why = is_name ? detail::name_problem(n.Scalar()) : std::string();
@@ -116,8 +185,13 @@ class MapReader {
     return n.Scalar();
   }
 
-  int64_t integer(const YAML::Node& n, const std::string& key, int64_t min) const {
+  // An integer >= min in `n` (without building a message when there is none).
+  static bool integer_at_least(const N& n, int64_t min, int64_t& v) {
+    return n.IsScalar() && detail::parse_int64(detail::trim(n.Scalar()), v) && v >= min;
+  }
+  int64_t integer(const N& n, const std::string& key, int64_t min) const {
     int64_t v = 0;
+    if (integer_at_least(n, min, v)) return v;
     if (!n.IsScalar() || !detail::parse_int64(detail::trim(n.Scalar()), v))
       fail(n, "'" + key + "' is '" + scalar_text(n) + "', expected " +
                   (min > 0 ? "a positive integer" : "an integer >= 0"));
@@ -130,41 +204,43 @@ class MapReader {
     return integer(require(key, what), key, 1);
   }
   int64_t integer_or(const std::string& key, int64_t def, int64_t min) {
-    const YAML::Node* n = find(key);
+    const N* n = find(key);
     return n ? integer(*n, key, min) : def;
   }
   // A list of exactly `names.size()` integers >= min.
-  std::vector<int64_t> list(const YAML::Node& n, const std::string& key,
+  std::vector<int64_t> list(const N& n, const std::string& key,
                             const std::vector<std::string>& names, int64_t min) const {
     if (!n.IsSequence() || n.size() != names.size())
       fail(n, "'" + key + "' must be a list [" + join(names) + "]");
-    std::vector<int64_t> v;
+    std::vector<int64_t> v(names.size());
     for (size_t i = 0; i < names.size(); ++i)
-      v.push_back(integer(n[i], key + "[" + std::to_string(i) + "] (" + names[i] + ")", min));
+      if (!integer_at_least(n[i], min, v[i]))
+        integer(n[i], key + "[" + std::to_string(i) + "] (" + names[i] + ")", min);  // throws
     return v;
   }
   // A scalar (used for both) or a pair [h, w].
   std::pair<int64_t, int64_t> pair_or(const std::string& key, int64_t def, int64_t min) {
-    const YAML::Node* n = find(key);
+    const N* n = find(key);
     if (!n) return {def, def};
     if (n->IsSequence()) {
-      const auto v = list(*n, key, {"height", "width"}, min);
+      static const std::vector<std::string> names = {"height", "width"};
+      const auto v = list(*n, key, names, min);
       return {v[0], v[1]};
     }
     const int64_t v = integer(*n, key, min);
     return {v, v};
   }
   bool boolean_or(const std::string& key, bool def) {
-    const YAML::Node* n = find(key);
+    const N* n = find(key);
     if (!n) return def;
     bool b = false;
-    if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, b))
+    if (!n->IsScalar() || !decode_bool(*n, b))
       fail(*n, "'" + key + "' is '" + scalar_text(*n) + "', expected true or false");
     return b;
   }
   // Parses an enum value with `parse` (which throws InputError naming the allowed values).
   template <class F>
-  auto enum_value(const YAML::Node& n, const std::string& key, F parse) const {
+  auto enum_value(const N& n, const std::string& key, F parse) const {
     const std::string s = str(n, key);
     try {
       return parse(s);
@@ -174,14 +250,14 @@ class MapReader {
   }
   template <class E, class F>
   E enum_or(const std::string& key, E def, F parse) {
-    const YAML::Node* n = find(key);
+    const N* n = find(key);
     return n ? enum_value(*n, key, parse) : def;
   }
 
   // Fails on the first key not read and not in `also_allowed`.
   void check_unknown(const std::vector<std::string>& allowed) const {
     for (const auto& e : entries_)
-      if (!used_.count(e.first)) {
+      if (!used_[size_t(&e - entries_.data())]) {
         bool ok = false;
         for (const auto& a : allowed) ok = ok || a == e.first;
         if (!ok) fail(e.second, "unknown key '" + e.first + "'; allowed: " + join(allowed));
@@ -189,27 +265,29 @@ class MapReader {
   }
 
  private:
-  const YAML::Node& map_;
   std::string source_;
   int line_;
   std::string layer_;
-  std::vector<std::pair<std::string, YAML::Node>> entries_;
-  std::set<std::string> used_;
+  std::vector<std::pair<std::string, N>> entries_;
+  std::vector<char> used_;  // per entry: read by find()
 };
 
 const std::vector<std::string> kCommonKeys = {"name", "type", "batch", "dtype", "from"};
+
+const std::vector<std::string> kHeightWidthChannels = {"height", "width", "channels"};
 
 std::vector<std::string> with_common(std::vector<std::string> keys) {
   keys.insert(keys.begin(), kCommonKeys.begin(), kCommonKeys.end());
   return keys;
 }
 
-LayerParams read_params(LayerType type, MapReader& m) {
+template <class N>
+LayerParams read_params(LayerType type, MapReader<N>& m) {
   switch (type) {
     case LayerType::Conv2d: {
       Conv2dLayer c;
-      const auto in = m.list(m.require("input", "[height, width, channels]"), "input",
-                             {"height", "width", "channels"}, 1);
+      const auto in =
+          m.list(m.require("input", "[height, width, channels]"), "input", kHeightWidthChannels, 1);
       c.in_h = in[0];
       c.in_w = in[1];
       c.in_c = in[2];
@@ -222,8 +300,10 @@ LayerParams read_params(LayerType type, MapReader& m) {
       c.groups = m.integer_or("groups", 1, 1);
       c.bias = m.boolean_or("bias", false);
       c.activation = m.enum_or("activation", Activation::None, parse_activation);
-      m.check_unknown(with_common({"input", "filters", "kernel", "stride", "padding", "dilation",
-                                   "groups", "bias", "activation"}));
+      static const std::vector<std::string> allowed =
+          with_common({"input", "filters", "kernel", "stride", "padding", "dilation", "groups",
+                       "bias", "activation"});
+      m.check_unknown(allowed);
       return c;
     }
     case LayerType::Linear: {
@@ -233,7 +313,9 @@ LayerParams read_params(LayerType type, MapReader& m) {
       l.out = m.positive("out", "output features");
       l.bias = m.boolean_or("bias", false);
       l.activation = m.enum_or("activation", Activation::None, parse_activation);
-      m.check_unknown(with_common({"tokens", "in", "out", "bias", "activation"}));
+      static const std::vector<std::string> allowed =
+          with_common({"tokens", "in", "out", "bias", "activation"});
+      m.check_unknown(allowed);
       return l;
     }
     case LayerType::Attention: {
@@ -247,16 +329,17 @@ LayerParams read_params(LayerType type, MapReader& m) {
       a.cross = m.boolean_or("cross", false);
       a.bias = m.boolean_or("bias", false);
       a.projections = m.boolean_or("projections", true);
-      m.check_unknown(with_common(
-          {"seq", "kv", "d_model", "heads", "d_head", "causal", "cross", "bias", "projections"}));
+      static const std::vector<std::string> allowed = with_common(
+          {"seq", "kv", "d_model", "heads", "d_head", "causal", "cross", "bias", "projections"});
+      m.check_unknown(allowed);
       return a;
     }
     case LayerType::Elementwise: {
       ElementwiseLayer e;
       e.op = m.enum_value(m.require("op", "add, mul, relu, gelu, layernorm, ..."), "op",
                           parse_elementwise_op);
-      const YAML::Node* elements = m.find("elements");
-      const YAML::Node* shape = m.find("shape");
+      const N* elements = m.find("elements");
+      const N* shape = m.find("shape");
       if (elements && shape) m.fail(*shape, "give either 'elements' or 'shape', not both");
       if (elements) {
         e.elements = m.integer(*elements, "elements", 1);
@@ -275,21 +358,23 @@ LayerParams read_params(LayerType type, MapReader& m) {
       } else {
         m.fail_line(m.line(), "missing field 'elements' (or 'shape')");
       }
-      if (const YAML::Node* row = m.find("row")) {
+      if (const N* row = m.find("row")) {
         e.row = m.integer(*row, "row", 1);
         if (e.elements % e.row != 0)
           m.fail(*row, "'row' (" + std::to_string(e.row) + ") must divide the " +
                            std::to_string(e.elements) + " elements");
       }
       if (e.op != ElementwiseOp::LayerNorm) e.row = 0;
-      m.check_unknown(with_common({"op", "elements", "shape", "row"}));
+      static const std::vector<std::string> allowed =
+          with_common({"op", "elements", "shape", "row"});
+      m.check_unknown(allowed);
       return e;
     }
     case LayerType::Pool: {
       PoolLayer p;
       p.op = m.enum_value(m.require("op", "max or avg"), "op", parse_pool_op);
-      const auto in = m.list(m.require("input", "[height, width, channels]"), "input",
-                             {"height", "width", "channels"}, 1);
+      const auto in =
+          m.list(m.require("input", "[height, width, channels]"), "input", kHeightWidthChannels, 1);
       p.in_h = in[0];
       p.in_w = in[1];
       p.channels = in[2];
@@ -298,14 +383,17 @@ LayerParams read_params(LayerType type, MapReader& m) {
       std::tie(p.stride_h, p.stride_w) = m.pair_or("stride", 0, 1);
       if (p.stride_h == 0) std::tie(p.stride_h, p.stride_w) = std::pair(p.kernel_h, p.kernel_w);
       std::tie(p.pad_h, p.pad_w) = m.pair_or("padding", 0, 0);
-      m.check_unknown(with_common({"op", "input", "kernel", "stride", "padding"}));
+      static const std::vector<std::string> allowed =
+          with_common({"op", "input", "kernel", "stride", "padding"});
+      m.check_unknown(allowed);
       return p;
     }
     case LayerType::Softmax: {
       SoftmaxLayer s;
       s.rows = m.positive("rows", "number of rows");
       s.length = m.positive("length", "elements per row");
-      m.check_unknown(with_common({"rows", "length"}));
+      static const std::vector<std::string> allowed = with_common({"rows", "length"});
+      m.check_unknown(allowed);
       return s;
     }
     case LayerType::Gemm: {
@@ -314,7 +402,8 @@ LayerParams read_params(LayerType type, MapReader& m) {
       g.N = m.positive("N", "columns of B and C");
       g.K = m.positive("K", "columns of A, rows of B");
       g.b_weight = m.boolean_or("b_weight", true);
-      m.check_unknown(with_common({"M", "N", "K", "b_weight"}));
+      static const std::vector<std::string> allowed = with_common({"M", "N", "K", "b_weight"});
+      m.check_unknown(allowed);
       return g;
     }
   }
@@ -411,48 +500,45 @@ YAML::Node load_yaml(const std::string& text, const std::string& source) {
   return root;
 }
 
-// `subset`: read the text with detail::read_yaml_subset where it can (its nodes have no line
-// marks, so a caller that gets an InputError reads the text again without it).
-Network parse_yaml(const std::string& text, const std::string& source, bool subset) {
-  if (detail::trim(text).empty())
-    throw InputError(source +
-                     ":1: empty network file; expected a map with a 'layers' list (see "
-                     "docs/workloads.md)");
-  YAML::Node root;
-  if (!subset || !detail::read_yaml_subset(text, root)) root = load_yaml(text, source);
+// The network in a tree (a YAML::Node or a LiteNode).
+template <class N>
+Network read_network(const N& root, const std::string& source) {
   if (!root.IsMap())
     throw InputError(source +
                      ":1: a network file must be a map with a 'layers' list (see "
                      "docs/workloads.md)");
-  MapReader top(root, source, 1, "");
+  MapReader<N> top(root, source, 1, "");
   Network net;
   net.source = source;
-  const YAML::Node* name = top.find("name");
+  const N* name = top.find("name");
   net.name = name ? top.str(*name, "name") : detail::file_stem(source);
   net.batch = top.integer_or("batch", 1, 1);
   net.dtype = top.enum_or("dtype", DataType::Int8, parse_data_type);
-  if (const YAML::Node* d = top.find("description")) (void)top.str(*d, "description", false);
-  const YAML::Node& layers = top.require("layers", "the list of layers");
+  if (const N* d = top.find("description")) (void)top.str(*d, "description", false);
+  const N& layers = top.require("layers", "the list of layers");
   top.check_unknown({"name", "description", "batch", "dtype", "layers"});
   if (!layers.IsSequence() || layers.size() == 0)
     top.fail(layers, "'layers' must be a non-empty list of layers");
+  if (layers.size() > kMaxWorkloadOps)
+    top.fail(layers, "'layers' holds " + std::to_string(layers.size()) +
+                         " layers: " + workload_limit_text("layers"));
 
   std::set<std::string> seen;  // names of the layers read so far
   for (size_t i = 0; i < layers.size(); ++i) {
-    const YAML::Node& ln = layers[i];
+    const N ln = layers[i];
     if (!ln.IsMap())
       top.fail(ln, "layer " + std::to_string(i) + " must be a map with 'name' and 'type'");
-    MapReader m(ln, source, top.line(), "");
+    MapReader<N> m(ln, source, top.line(), "");
     Layer layer;
     layer.name = m.str(m.require("name", "the layer's name"), "name");
     m.set_layer_name(layer.name);
-    const YAML::Node& type_node = m.require("type", "conv2d, linear, attention, ...");
+    const N& type_node = m.require("type", "conv2d, linear, attention, ...");
     const LayerType type = m.enum_value(type_node, "type", parse_layer_type);
     layer.batch = m.integer_or("batch", net.batch, 1);
     layer.dtype = m.enum_or("dtype", net.dtype, parse_data_type);
-    if (const YAML::Node* f = m.find("from")) {
+    if (const N* f = m.find("from")) {
       // One name or a list of names of earlier layers.
-      std::vector<YAML::Node> names;
+      std::vector<N> names;
       if (f->IsSequence()) {
         for (size_t j = 0; j < f->size(); ++j) names.push_back((*f)[j]);
       } else {
@@ -466,7 +552,7 @@ Network parse_yaml(const std::string& text, const std::string& source, bool subs
                          "projections: the producers of Q, K and V)"
                        : "'from' names one or two earlier layers (the layers whose outputs it "
                          "reads)");
-      for (const YAML::Node& n : names) {
+      for (const N& n : names) {
         const std::string src = m.str(n, "from");
         if (!seen.count(src)) m.fail(n, "'from': no earlier layer is named '" + src + "'");
         layer.from.push_back(src);
@@ -479,6 +565,20 @@ Network parse_yaml(const std::string& text, const std::string& source, bool subs
     net.layers.push_back(std::move(layer));
   }
   return net;
+}
+
+// `subset`: read the text with detail::read_yaml_subset where it can (its tree has no line
+// marks, so a caller that gets an InputError reads the text again without it).
+Network parse_yaml(const std::string& text, const std::string& source, bool subset) {
+  if (detail::trim(text).empty())
+    throw InputError(source +
+                     ":1: empty network file; expected a map with a 'layers' list (see "
+                     "docs/workloads.md)");
+  if (subset) {
+    detail::YamlLite root;
+    if (detail::read_yaml_subset(text, root)) return read_network(LiteNode(&root), source);
+  }
+  return read_network(load_yaml(text, source), source);
 }
 
 }  // namespace

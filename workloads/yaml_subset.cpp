@@ -1,11 +1,14 @@
 #include "workloads/yaml_subset.hpp"
 
 #include <cstring>
-#include <set>
 #include <string>
 
 namespace ssim::detail {
 namespace {
+
+// Maps with more keys than this are left to yaml-cpp (no network layer has that many; the
+// duplicate check below is a scan of the keys so far).
+constexpr size_t kMostKeys = 64;
 
 bool key_char(char c, bool first) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -17,19 +20,40 @@ bool plain_char(char c) {
 }
 
 // A plain scalar yaml-cpp reads as this same string (not null, not a sequence entry).
-bool plain_scalar(const std::string& s) {
-  if (s.empty() || s == "-" || s == "null" || s == "Null" || s == "NULL") return false;
-  for (char c : s)
-    if (!plain_char(c)) return false;
+bool plain_scalar(const char* s, size_t n) {
+  if (n == 0 || (n == 1 && s[0] == '-')) return false;
+  if (n == 4 &&
+      (!std::memcmp(s, "null", 4) || !std::memcmp(s, "Null", 4) || !std::memcmp(s, "NULL", 4)))
+    return false;
+  for (size_t i = 0; i < n; ++i)
+    if (!plain_char(s[i])) return false;
   return true;
 }
 
-// Reads a key at s[i] followed by ": " (or ":" at the end of the text span); advances i.
-bool read_key(const std::string& s, size_t& i, size_t end, std::string& key) {
+YamlLite scalar(const std::string& s, size_t at, size_t n) {
+  YamlLite x;
+  x.scalar.assign(s, at, n);
+  return x;
+}
+
+// A key not among the keys of `map` so far.
+bool new_key(const YamlLite& map, const std::string& s, size_t at, size_t n) {
+  if (map.items.size() >= 2 * kMostKeys) return false;
+  for (size_t i = 0; i < map.items.size(); i += 2) {
+    const std::string& k = map.items[i].scalar;
+    if (k.size() == n && s.compare(at, n, k) == 0) return false;
+  }
+  return true;
+}
+
+// Reads a key at s[i] followed by ": " (or ":" at the end of the text span) into `map` (when it
+// is new there); advances i.
+bool read_key(const std::string& s, size_t& i, size_t end, YamlLite& map) {
   const size_t k = i;
   if (i >= end || !key_char(s[i], true)) return false;
   while (i < end && key_char(s[i], false)) ++i;
-  key.assign(s, k, i - k);
+  if (!new_key(map, s, k, i - k)) return false;
+  map.items.push_back(scalar(s, k, i - k));
   if (i >= end || s[i] != ':') return false;
   ++i;
   if (i < end) {
@@ -39,40 +63,36 @@ bool read_key(const std::string& s, size_t& i, size_t end, std::string& key) {
   return true;
 }
 
-// A plain scalar ending at one of `stops` (or at `end`); advances i.
-bool read_plain(const std::string& s, size_t& i, size_t end, const char* stops, std::string& out) {
+// A plain scalar ending at one of `stops` (or at `end`), appended to `to`; advances i.
+bool read_plain(const std::string& s, size_t& i, size_t end, const char* stops, YamlLite& to) {
   const size_t k = i;
   while (i < end && plain_char(s[i])) ++i;
   if (i < end && !std::strchr(stops, s[i])) return false;
-  out.assign(s, k, i - k);
-  return plain_scalar(out);
+  if (!plain_scalar(s.data() + k, i - k)) return false;
+  to.items.push_back(scalar(s, k, i - k));
+  return true;
 }
 
 // One layer line's flow map, s[i] just after "{"; `end` is the position of the closing "}".
-// (Nodes are added with force_insert and scalars given as strings, so that they are made in the
-// map's own memory: operator[] compares every key and merging node memories is slow.)
-bool read_flow_map(const std::string& s, size_t i, size_t end, YAML::Node& map) {
-  map = YAML::Node(YAML::NodeType::Map);
-  std::set<std::string> keys;
-  std::string key, value;
+bool read_flow_map(const std::string& s, size_t i, size_t end, YamlLite& map) {
+  map.kind = YamlLite::Kind::Map;
+  map.items.reserve(24);
   for (;;) {
-    if (!read_key(s, i, end, key) || !keys.insert(key).second) return false;
+    if (!read_key(s, i, end, map)) return false;
     if (i < end && s[i] == '[') {
       ++i;
-      YAML::Node list(YAML::NodeType::Sequence);
+      YamlLite list;
+      list.kind = YamlLite::Kind::Sequence;
       for (;;) {
-        if (!read_plain(s, i, end, ",]", value)) return false;
-        list.push_back(value);
+        if (!read_plain(s, i, end, ",]", list)) return false;
         if (i >= end) return false;
         if (s[i] == ']') break;
         if (s.compare(i, 2, ", ") != 0) return false;
         i += 2;
       }
       ++i;
-      map.force_insert(key, list);
-    } else if (read_plain(s, i, end, ",", value)) {
-      map.force_insert(key, value);
-    } else {
+      map.items.push_back(std::move(list));
+    } else if (!read_plain(s, i, end, ",", map)) {
       return false;
     }
     if (i == end) return true;
@@ -83,11 +103,11 @@ bool read_flow_map(const std::string& s, size_t i, size_t end, YAML::Node& map) 
 
 }  // namespace
 
-bool read_yaml_subset(const std::string& text, YAML::Node& root) {
+bool read_yaml_subset(const std::string& text, YamlLite& root) {
   if (text.find_first_of("\r\t\\") != std::string::npos) return false;
-  root = YAML::Node(YAML::NodeType::Map);
-  std::set<std::string> top_keys;
-  YAML::Node layers;
+  root = YamlLite();
+  root.kind = YamlLite::Kind::Map;
+  size_t layers = 0;  // the index of the layer list in root.items, 0 before 'layers:'
   bool in_layers = false;
   for (size_t pos = 0; pos < text.size();) {
     size_t nl = text.find('\n', pos);
@@ -97,34 +117,32 @@ bool read_yaml_subset(const std::string& text, YAML::Node& root) {
     if (begin == end || text[begin] == '#') continue;
     if (text.compare(begin, 5, "  - {") == 0) {
       if (!in_layers || text[end - 1] != '}') return false;
-      YAML::Node layer;
-      if (!read_flow_map(text, begin + 5, end - 1, layer)) return false;
-      layers.push_back(layer);
+      YamlLite& list = root.items[layers];
+      list.items.emplace_back();
+      if (!read_flow_map(text, begin + 5, end - 1, list.items.back())) return false;
       continue;
     }
     in_layers = false;
     size_t i = begin;
-    std::string key;
-    if (!read_key(text, i, end, key) || !top_keys.insert(key).second) return false;
+    if (!read_key(text, i, end, root)) return false;
     if (i == end) {  // "key:" opens the layer list, nothing else
-      if (key != "layers" || text[end - 1] != ':') return false;
+      if (root.items.back().scalar != "layers" || text[end - 1] != ':') return false;
       in_layers = true;
-      layers = YAML::Node(YAML::NodeType::Sequence);
-      root.force_insert(key, layers);  // the same node: the layers pushed below land in root
+      layers = root.items.size();
+      root.items.emplace_back();
+      root.items.back().kind = YamlLite::Kind::Sequence;
       continue;
     }
-    std::string value;
     if (text[i] == '"') {
       const size_t close = text.find('"', i + 1);
       if (close != end - 1) return false;
-      value.assign(text, i + 1, close - i - 1);
-    } else if (!read_plain(text, i, end, "", value)) {
+      root.items.push_back(scalar(text, i + 1, close - i - 1));
+    } else if (!read_plain(text, i, end, "", root)) {
       return false;
     }
-    root.force_insert(key, value);
   }
   // An empty layer list is null to yaml-cpp; let it say so.
-  return top_keys.count("layers") && layers.size() > 0;
+  return layers > 0 && !root.items[layers].items.empty();
 }
 
 }  // namespace ssim::detail

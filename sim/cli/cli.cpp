@@ -183,6 +183,22 @@ void preflight(const HwSpec& hw, const Network& net, bool report) {
     throw InputError(std::string(e.what()) + " (for the roofline's reference " +
                      std::to_string(kCanonicalGemmDim) + "^3 GEMM, which --report simulates)");
   }
+  // The reference kernels run outside run_network, which checks the network's ops so.
+  VectorOp add;
+  add.kind = VectorKind::Add;
+  add.elements = add.outputs = kCanonicalVectorAddElements;
+  add.inputs = 2 * add.elements;
+  const int64_t steps = std::max(
+      plan_steps_bound(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim}, 1),
+      plan_steps_bound(hw, add));
+  if (steps > kMaxPlanSteps)
+    throw InputError(
+        "--report: the roofline's reference kernels (a " + std::to_string(kCanonicalGemmDim) +
+        "^3 GEMM and a " + std::to_string(kCanonicalVectorAddElements) +
+        "-element vector add) would be planned as up to " + std::to_string(steps) +
+        " program steps on this hardware (array " + std::to_string(hw.array_rows) + "x" +
+        std::to_string(hw.array_cols) + "), more than the " + std::to_string(kMaxPlanSteps) +
+        " one op may hold; use a larger array or larger SRAM buffers, or leave out --report");
 }
 
 std::string fixed(double x, int decimals) {
@@ -488,9 +504,11 @@ std::string out_of_memory_line(Fidelity fidelity, bool roofline_kernels) {
   if (fidelity == Fidelity::Cycle && !roofline_kernels)
     return "error: out of memory while simulating (try --fidelity fast or a smaller workload); "
            "nothing written";
-  return std::string("error: out of memory while simulating ") +
-         (roofline_kernels ? "the roofline's reference kernels" : "with the fast array model") +
-         " (try a smaller workload); nothing written";
+  if (roofline_kernels)  // whatever the workload: they are sized by the hardware
+    return "error: out of memory while simulating the roofline's reference kernels (leave out "
+           "--report, or use a larger array or larger SRAM buffers); nothing written";
+  return "error: out of memory while simulating with the fast array model (try a smaller "
+         "workload); nothing written";
 }
 
 }  // namespace

@@ -85,6 +85,36 @@ std::string csv_field(const std::string& s) {
   return q;
 }
 
+std::string g9(double v) {
+  char buf[32];
+  return std::string(buf,
+                     std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9).ptr);
+}
+
+CsvRow& CsvRow::text(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return raw(s);
+  if (fields_++) out_.append(separator_.data(), separator_.size());
+  out_ += '"';
+  for (char c : s) {
+    if (c == '"') out_ += '"';
+    out_ += c;
+  }
+  out_ += '"';
+  return *this;
+}
+
+CsvRow& CsvRow::g9(double v) {
+  char buf[32];
+  const char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9).ptr;
+  return raw(std::string_view(buf, size_t(end - buf)));
+}
+
+CsvRow& CsvRow::shortest(double v) {
+  char buf[32];
+  const char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return raw(std::string_view(buf, size_t(end - buf)));
+}
+
 std::string csv_line(const std::vector<std::string>& fields) {
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {

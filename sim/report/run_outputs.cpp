@@ -23,18 +23,11 @@
 namespace ssim {
 namespace {
 
-// As `ostream << setprecision(9) << v` (which formats with %.9g), without building a stream per
-// number (that was 10 % of a ResNet-50 run's instructions).
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
-
 struct Roof {
-  std::string ai;  // empty when no DRAM bytes
+  double ai = 0;  // 0 when no DRAM bytes (layers.csv leaves it empty)
+  bool has_ai = false;
   double achieved = 0, roof = 0;
-  std::string bound;
+  const char* bound = "";
 };
 
 Roof roof_of(const HwSpec& hw, const OpRow& row) {
@@ -49,7 +42,8 @@ Roof roof_of(const HwSpec& hw, const OpRow& row) {
     return r;
   }
   const double ai = double(row.flops) / double(bytes);
-  r.ai = fmt(ai);
+  r.ai = ai;
+  r.has_ai = true;
   r.roof = std::min(peak, bw * ai);
   r.bound = bw * ai < peak ? "memory" : "compute";
   return r;
@@ -87,53 +81,53 @@ std::vector<std::string> layers_csv_columns() {
           "energy_vector_pj"};
 }
 
-std::vector<std::string> layer_row_fields(const OpRow& row) {
-  auto opt = [&](int64_t v) { return row.is_gemm ? std::to_string(v) : std::string(); };
-  auto optf = [&](double v) { return row.is_gemm ? fmt(v) : std::string(); };
-  return {std::to_string(row.index),
-          std::to_string(row.layer),
-          row.name,
-          row.type,
-          opt(row.shape.M),
-          opt(row.shape.N),
-          opt(row.shape.K),
-          opt(row.repeat),
-          std::to_string(row.macs),
-          std::to_string(row.flops),
-          std::to_string(row.folds),
-          std::to_string(row.total_cycles),
-          std::to_string(row.compute_cycles),
-          std::to_string(row.fill_drain_cycles),
-          std::to_string(row.mem_stall_cycles),
-          std::to_string(row.vector_cycles),
-          std::to_string(row.stage_cycles),
-          optf(row.compute_util),
-          fmt(row.overall_util),
-          optf(row.mapping_eff),
-          std::to_string(row.dram_read_bytes),
-          std::to_string(row.dram_write_bytes),
-          std::to_string(row.dram_weight_bytes),
-          std::to_string(row.dram_input_bytes),
-          std::to_string(row.dram_output_bytes),
-          std::to_string(row.dram_spill_bytes),
-          std::to_string(row.dram_side_bytes),
-          row.fused_into,
-          row.fused,
-          row.input_on_chip ? "1" : "0",
-          row.output_on_chip ? "1" : "0",
-          std::to_string(row.prefetched_weight_bytes),
-          std::to_string(row.overlap_cycles)};
+void append_layer_row(CsvRow& w, const OpRow& row, const std::string& name) {
+  // The GEMM-only columns are empty for a vector op.
+  auto opt = [&](int64_t v) { row.is_gemm ? w.integer(v) : w.empty(); };
+  auto optf = [&](double v) { row.is_gemm ? w.g9(v) : w.empty(); };
+  w.integer(row.index).integer(row.layer).text(name).text(row.type);
+  opt(row.shape.M);
+  opt(row.shape.N);
+  opt(row.shape.K);
+  opt(row.repeat);
+  w.integer(row.macs)
+      .integer(row.flops)
+      .integer(row.folds)
+      .integer(row.total_cycles)
+      .integer(row.compute_cycles)
+      .integer(row.fill_drain_cycles)
+      .integer(row.mem_stall_cycles)
+      .integer(row.vector_cycles)
+      .integer(row.stage_cycles);
+  optf(row.compute_util);
+  w.g9(row.overall_util);
+  optf(row.mapping_eff);
+  w.integer(row.dram_read_bytes)
+      .integer(row.dram_write_bytes)
+      .integer(row.dram_weight_bytes)
+      .integer(row.dram_input_bytes)
+      .integer(row.dram_output_bytes)
+      .integer(row.dram_spill_bytes)
+      .integer(row.dram_side_bytes)
+      .text(row.fused_into)
+      .text(row.fused)
+      .integer(int(row.input_on_chip))
+      .integer(int(row.output_on_chip))
+      .integer(row.prefetched_weight_bytes)
+      .integer(row.overlap_cycles);
 }
 
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
   std::string out = csv_line(layers_csv_columns());
+  out.reserve(out.size() + r.rows.size() * 512);
   for (const OpRow& row : r.rows) {
     const Roof roof = roof_of(hw, row);
-    std::vector<std::string> fields = layer_row_fields(row);
-    fields.insert(fields.end(), {roof.ai, fmt(roof.achieved), fmt(roof.roof), roof.bound});
-    fields.push_back(fmt(row.energy.total()));
-    for (double v : energy_component_values(row.energy)) fields.push_back(fmt(v));
-    out += csv_line(fields);
+    CsvRow w(out);
+    append_layer_row(w, row, row.name);
+    roof.has_ai ? w.g9(roof.ai) : w.empty();
+    w.g9(roof.achieved).g9(roof.roof).text(roof.bound).g9(row.energy.total());
+    for (double v : energy_component_values(row.energy)) w.g9(v);
+    w.end();
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/report_table.hpp"
 #include "sim/run/network_run.hpp"
 #include "sim/spec/config.hpp"
 #include "workloads/lower.hpp"
@@ -26,9 +27,10 @@ inline constexpr const char* kOpUnit = "OP";
 
 // layers.csv's header, in order (docs/report-format.md).
 std::vector<std::string> layers_csv_columns();
-// One op's fields of layers.csv from `index` to `dram_write_bytes` (the hardware-independent
-// part; the roofline columns follow in layers.csv).
-std::vector<std::string> layer_row_fields(const OpRow& row);
+// One op's fields of layers.csv from `index` to `overlap_cycles` (the hardware-independent
+// part; the roofline columns follow in layers.csv), appended to `w`; `name` stands for row.name
+// (the sweep's file makes it one line).
+void append_layer_row(CsvRow& w, const OpRow& row, const std::string& name);
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r);
 // What summary.json records besides the results, to rerun the run exactly.
 struct RunRecord {

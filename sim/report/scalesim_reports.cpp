@@ -17,25 +17,23 @@ namespace {
 
 // A double the way Python's str() prints it (SCALE-Sim's writer): the shortest text that reads
 // back as the same value, whole numbers with ".0".
-std::string py_float(double x) {
-  if (!std::isfinite(x)) return x != x ? "nan" : (x > 0 ? "inf" : "-inf");
+void py_float(CsvRow& w, double x) {
+  if (!std::isfinite(x)) {
+    w.raw(x != x ? "nan" : (x > 0 ? "inf" : "-inf"));
+    return;
+  }
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, x);
-  std::string s(buf, r.ptr);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
+  char* end = std::to_chars(buf, buf + sizeof buf - 2, x).ptr;
+  if (std::string_view(buf, size_t(end - buf)).find_first_of(".en") == std::string_view::npos) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  w.raw(std::string_view(buf, size_t(end - buf)));
 }
 
-// Shortest round-trip text of a double for our own CSV ("12.5", "3", "0.001").
-std::string num(double x) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, r.ptr);
-}
-
-template <class T>
-std::string str(T v) {
-  return std::to_string(v);
+// A row of a SCALE-Sim report: fields joined with ", ", a trailing comma (end(",\n")).
+CsvRow scalesim_row(std::string& out) {
+  return CsvRow(out, ", ");
 }
 
 // One SCALE-Sim line: fields joined with ", ", a trailing comma.
@@ -66,9 +64,12 @@ std::string compute_report_csv(const HwSpec&, const std::vector<GemmRunResult>& 
                                  "Mapping Efficiency %", "Compute Util %"});
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
-    s += scalesim_line({str(i), str(r.total_cycles), str(r.stall_cycles),
-                        py_float(100 * r.compute_util), py_float(100 * r.fold_pe_eff),
-                        py_float(100 * r.array_util)});
+    CsvRow w = scalesim_row(s);
+    w.integer(i).integer(r.total_cycles).integer(r.stall_cycles);
+    py_float(w, 100 * r.compute_util);
+    py_float(w, 100 * r.fold_pe_eff);
+    py_float(w, 100 * r.array_util);
+    w.end(",\n");
   }
   return s;
 }
@@ -80,15 +81,18 @@ std::string bandwidth_report_csv(const HwSpec&, const std::vector<GemmRunResult>
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
     const double t = double(r.total_cycles);
-    s += scalesim_line({str(i), py_float(safe_div(double(r.sram_ifmap_reads), t)),
-                        py_float(safe_div(double(r.sram_filter_reads), t)),
-                        py_float(safe_div(double(r.sram_ofmap_writes), t)),
-                        py_float(dram_span_bw(r.dram_ifmap_bytes, r.input_bytes, r.dram_ifmap_first,
-                                              r.dram_ifmap_last)),
-                        py_float(dram_span_bw(r.dram_filter_bytes, r.input_bytes,
-                                              r.dram_filter_first, r.dram_filter_last)),
-                        py_float(dram_span_bw(r.dram_ofmap_bytes, r.output_bytes,
-                                              r.dram_ofmap_first, r.dram_ofmap_last))});
+    CsvRow w = scalesim_row(s);
+    w.integer(i);
+    py_float(w, safe_div(double(r.sram_ifmap_reads), t));
+    py_float(w, safe_div(double(r.sram_filter_reads), t));
+    py_float(w, safe_div(double(r.sram_ofmap_writes), t));
+    py_float(
+        w, dram_span_bw(r.dram_ifmap_bytes, r.input_bytes, r.dram_ifmap_first, r.dram_ifmap_last));
+    py_float(w, dram_span_bw(r.dram_filter_bytes, r.input_bytes, r.dram_filter_first,
+                             r.dram_filter_last));
+    py_float(
+        w, dram_span_bw(r.dram_ofmap_bytes, r.output_bytes, r.dram_ofmap_first, r.dram_ofmap_last));
+    w.end(",\n");
   }
   return s;
 }
@@ -105,14 +109,29 @@ std::string detailed_access_report_csv(const HwSpec&, const std::vector<GemmRunR
     const GemmRunResult& r = layers[i];
     // The array reads its operand buffers and writes the ofmap buffer from its first to its last
     // busy cycle.
-    const std::string a0 = str(r.array_first_cycle), a1 = str(r.array_last_cycle);
+    const int64_t a0 = r.array_first_cycle, a1 = r.array_last_cycle;
     const uint64_t ib = uint64_t(r.input_bytes), ob = uint64_t(r.output_bytes);
-    s += scalesim_line({str(i), a0, a1, str(r.sram_ifmap_reads), a0, a1, str(r.sram_filter_reads),
-                        a0, a1, str(r.sram_ofmap_writes), str(r.dram_ifmap_first),
-                        str(r.dram_ifmap_last), str(r.dram_ifmap_bytes / ib),
-                        str(r.dram_filter_first), str(r.dram_filter_last),
-                        str(r.dram_filter_bytes / ib), str(r.dram_ofmap_first),
-                        str(r.dram_ofmap_last), str(r.dram_ofmap_bytes / ob)});
+    scalesim_row(s)
+        .integer(i)
+        .integer(a0)
+        .integer(a1)
+        .integer(r.sram_ifmap_reads)
+        .integer(a0)
+        .integer(a1)
+        .integer(r.sram_filter_reads)
+        .integer(a0)
+        .integer(a1)
+        .integer(r.sram_ofmap_writes)
+        .integer(r.dram_ifmap_first)
+        .integer(r.dram_ifmap_last)
+        .integer(r.dram_ifmap_bytes / ib)
+        .integer(r.dram_filter_first)
+        .integer(r.dram_filter_last)
+        .integer(r.dram_filter_bytes / ib)
+        .integer(r.dram_ofmap_first)
+        .integer(r.dram_ofmap_last)
+        .integer(r.dram_ofmap_bytes / ob)
+        .end(",\n");
   }
   return s;
 }
@@ -179,69 +198,72 @@ std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunR
                             "values_checked",
                             "values_ok"});
   const double ghz = hw.clock_ghz;
+  s.reserve(s.size() + layers.size() * 640);
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
     const double t = double(r.total_cycles);
-    s += csv_line({str(i),
-                   r.name,
-                   str(r.shape.M),
-                   str(r.shape.N),
-                   str(r.shape.K),
-                   str(hw.array_rows),
-                   str(hw.array_cols),
-                   to_string(hw.dataflow),
-                   hw.fold_overlap ? "on" : "off",
-                   to_string(hw.fidelity),
-                   num(ghz),
-                   str(r.tile_m),
-                   str(r.tile_n),
-                   str(r.tile_k),
-                   r.plan,
-                   str(r.tiles),
-                   str(r.folds),
-                   str(r.macs),
-                   str(r.total_cycles),
-                   str(r.compute_cycles),
-                   str(r.stall_cycles),
-                   str(r.writeback_cycles),
-                   str(r.array_first_cycle),
-                   str(r.array_last_cycle),
-                   num(safe_div(t, ghz * 1000)),
-                   num(100 * r.compute_util),
-                   num(100 * r.array_util),
-                   num(100 * r.mapping_eff),
-                   num(100 * r.fold_pe_eff),
-                   num(safe_div(2 * double(r.macs) * ghz, t * 1000)),
-                   str(r.dram_ifmap_bytes),
-                   str(r.dram_filter_bytes),
-                   str(r.dram_ofmap_bytes),
-                   str(r.dram_read_bytes),
-                   str(r.dram_write_bytes),
-                   hw.unlimited_bandwidth ? "unlimited" : num(hw.dram_bw()),
-                   num(r.dram_avg_bw),
-                   num(r.dram_peak_bw),
-                   str(r.dram_peak_window),
-                   num(r.dram_avg_bw * ghz),
-                   num(r.dram_peak_bw * ghz),
-                   num(r.dram_busy_cycles),
-                   str(hw.unlimited_bandwidth ? 0 : hw.dram_latency),
-                   str(r.dram_ifmap_first),
-                   str(r.dram_ifmap_last),
-                   str(r.dram_filter_first),
-                   str(r.dram_filter_last),
-                   str(r.dram_ofmap_first),
-                   str(r.dram_ofmap_last),
-                   str(hw.ifmap_sram_kb),
-                   str(hw.filter_sram_kb),
-                   str(hw.ofmap_sram_kb),
-                   str(r.sram_ifmap_reads),
-                   str(r.sram_ifmap_writes),
-                   str(r.sram_filter_reads),
-                   str(r.sram_filter_writes),
-                   str(r.sram_ofmap_reads),
-                   str(r.sram_ofmap_writes),
-                   r.values_checked ? "true" : "false",
-                   r.values_ok ? "true" : "false"});
+    CsvRow w(s);
+    w.integer(i)
+        .text(r.name)
+        .integer(r.shape.M)
+        .integer(r.shape.N)
+        .integer(r.shape.K)
+        .integer(hw.array_rows)
+        .integer(hw.array_cols)
+        .text(to_string(hw.dataflow))
+        .text(hw.fold_overlap ? "on" : "off")
+        .text(to_string(hw.fidelity))
+        .shortest(ghz)
+        .integer(r.tile_m)
+        .integer(r.tile_n)
+        .integer(r.tile_k)
+        .text(r.plan)
+        .integer(r.tiles)
+        .integer(r.folds)
+        .integer(r.macs)
+        .integer(r.total_cycles)
+        .integer(r.compute_cycles)
+        .integer(r.stall_cycles)
+        .integer(r.writeback_cycles)
+        .integer(r.array_first_cycle)
+        .integer(r.array_last_cycle)
+        .shortest(safe_div(t, ghz * 1000))
+        .shortest(100 * r.compute_util)
+        .shortest(100 * r.array_util)
+        .shortest(100 * r.mapping_eff)
+        .shortest(100 * r.fold_pe_eff)
+        .shortest(safe_div(2 * double(r.macs) * ghz, t * 1000))
+        .integer(r.dram_ifmap_bytes)
+        .integer(r.dram_filter_bytes)
+        .integer(r.dram_ofmap_bytes)
+        .integer(r.dram_read_bytes)
+        .integer(r.dram_write_bytes);
+    hw.unlimited_bandwidth ? w.text("unlimited") : w.shortest(hw.dram_bw());
+    w.shortest(r.dram_avg_bw)
+        .shortest(r.dram_peak_bw)
+        .integer(r.dram_peak_window)
+        .shortest(r.dram_avg_bw * ghz)
+        .shortest(r.dram_peak_bw * ghz)
+        .shortest(r.dram_busy_cycles)
+        .integer(hw.unlimited_bandwidth ? 0 : hw.dram_latency)
+        .integer(r.dram_ifmap_first)
+        .integer(r.dram_ifmap_last)
+        .integer(r.dram_filter_first)
+        .integer(r.dram_filter_last)
+        .integer(r.dram_ofmap_first)
+        .integer(r.dram_ofmap_last)
+        .integer(hw.ifmap_sram_kb)
+        .integer(hw.filter_sram_kb)
+        .integer(hw.ofmap_sram_kb)
+        .integer(r.sram_ifmap_reads)
+        .integer(r.sram_ifmap_writes)
+        .integer(r.sram_filter_reads)
+        .integer(r.sram_filter_writes)
+        .integer(r.sram_ofmap_reads)
+        .integer(r.sram_ofmap_writes)
+        .text(r.values_checked ? "true" : "false")
+        .text(r.values_ok ? "true" : "false")
+        .end();
   }
   return s;
 }

@@ -362,6 +362,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     n *= a.values.size();
     if (n > kMaxPoints) break;
   }
+  const uint64_t per_workload = n;
   n *= gemm ? 1 : workload_names.size();
   if (n > kMaxPoints) {
     throw InputError("the sweep has more than " + std::to_string(kMaxPoints) +
@@ -396,6 +397,17 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
     }
     spec.workloads.push_back(make_workload(w, std::move(net)));
   }
+  // The final sweep_layers.csv is put together in memory, in point order: one row per op of
+  // every point.
+  uint64_t layer_rows = 0;
+  for (const SweepWorkload& w : spec.workloads) layer_rows += per_workload * w.ops.size();
+  if (layer_rows > kMaxSweepLayerRows)
+    throw InputError(
+        "the sweep would write " + std::to_string(layer_rows) +
+        " rows of sweep_layers.csv (points x ops), more than the " +
+        std::to_string(kMaxSweepLayerRows) +
+        " a sweep holds in memory (a few hundred bytes each); shorten the lists or sweep "
+        "fewer or smaller workloads at once");
   return spec;
 }
 

@@ -25,12 +25,6 @@ std::string num_text(double x) {
   return std::string(buf, r.ptr);
 }
 
-std::string f9(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", x);
-  return buf;
-}
-
 std::string on_off(bool b) {
   return b ? "on" : "off";
 }

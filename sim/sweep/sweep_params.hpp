@@ -14,6 +14,9 @@ namespace ssim::sweep_detail {
 
 constexpr int kMaxJobs = 1024;
 constexpr uint64_t kMaxPoints = 1000000;
+// The most rows of sweep_layers.csv (points x ops of their workloads) a sweep may write: the
+// final file is put together in memory, in point order, at a few hundred bytes a row.
+constexpr uint64_t kMaxSweepLayerRows = uint64_t(1) << 22;
 
 inline const char* const kCsvName = "sweep.csv";
 inline const char* const kLayersName = "sweep_layers.csv";
@@ -23,8 +26,8 @@ inline const char* const kJsonName = "sweep.json";
 std::string trim(const std::string& s);
 // Shortest text that reads back as the same double; whole numbers without an exponent.
 std::string num_text(double x);
-// A derived float in the CSVs: 9 significant digits (docs/report-format.md's rule).
-std::string f9(double x);
+// (A derived float in the CSVs, 9 significant digits (docs/report-format.md's rule): g9(),
+// sim/report/report_table.hpp.)
 std::string on_off(bool b);
 std::string shape_text(int rows, int cols);  // "32x64"
 std::string with_commas(int64_t v);          // "1,234,567"

@@ -92,10 +92,10 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back("ok");
   f.push_back(std::to_string(r.rows.size()));
   f.push_back(std::to_string(r.total_cycles));
-  f.push_back(f9(seconds));
+  f.push_back(g9(seconds));
   f.push_back(std::to_string(r.macs));
   f.push_back(std::to_string(r.flops));
-  f.push_back(f9(r.total_cycles > 0 ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0));
+  f.push_back(g9(r.total_cycles > 0 ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0));
   f.push_back(std::to_string(compute));
   f.push_back(std::to_string(fill));
   f.push_back(std::to_string(stall));
@@ -105,15 +105,15 @@ std::string sweep_csv_row(const SweepSpec& spec, const SweepPoint& p, const Netw
   f.push_back(std::to_string(r.dram_write_bytes));
   f.push_back(std::to_string(r.dram_read_bytes + r.dram_write_bytes));
   f.push_back(num_text(p.hw->dram_bw()));
-  f.push_back(f9(2.0 * pes * hz));
-  f.push_back(f9(seconds > 0 ? double(r.flops) / seconds : 0.0));
+  f.push_back(g9(2.0 * pes * hz));
+  f.push_back(g9(seconds > 0 ? double(r.flops) / seconds : 0.0));
   // Energy and area (docs/energy.md).
   const double pj = r.energy.total(), joules = pj * 1e-12;
-  f.push_back(f9(pj));
-  f.push_back(f9(r.macs ? pj / double(r.macs) : 0.0));
-  f.push_back(f9(joules > 0 ? double(r.flops) / joules / 1e12 : 0.0));
-  f.push_back(f9(joules * seconds));
-  f.push_back(f9(area_of(resolve_energy(p.hw->energy, p.hw), p.hw).total() * 1e-6));
+  f.push_back(g9(pj));
+  f.push_back(g9(r.macs ? pj / double(r.macs) : 0.0));
+  f.push_back(g9(joules > 0 ? double(r.flops) / joules / 1e12 : 0.0));
+  f.push_back(g9(joules * seconds));
+  f.push_back(g9(area_of(resolve_energy(p.hw->energy, p.hw), p.hw).total() * 1e-6));
   f.push_back(r.values_checked ? (r.values_ok ? "true" : "false") : "");
   f.push_back("");
   return csv_line(f);
@@ -135,9 +135,10 @@ std::string sweep_layers_rows(const SweepSpec& spec, const SweepPoint& p,
                 shape_text(p.hw->array_rows, p.hw->array_cols), to_string(p.hw->dataflow)});
   const std::string prefix = head.substr(0, head.size() - 1) + ",";
   for (const OpRow& row : r.rows) {
-    std::vector<std::string> fields = layer_row_fields(row);
-    fields[2] = one_line(fields[2]);  // the op name: one physical line per row
-    out += prefix + csv_line(fields);
+    out += prefix;
+    CsvRow w(out);
+    append_layer_row(w, row, one_line(row.name));  // the op name: one physical line per row
+    w.end();
   }
   return out;
 }

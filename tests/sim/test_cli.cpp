@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -437,6 +438,76 @@ TEST(CliReportTableTest, CsvQuotesOnlyWhenNeeded) {
   EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
   EXPECT_EQ(csv_line({"a", "b,c", ""}), "a,\"b,c\",\n");
+}
+
+// CsvRow writes the line csv_line writes from the same fields (quoting, empty fields), and
+// SCALE-Sim's form with its separator and tail.
+TEST(CliReportTableTest, CsvRowIsCsvLineWithoutAStringPerField) {
+  std::string out = "x\n";
+  CsvRow(out)
+      .text("a,b")
+      .integer(int64_t(-7))
+      .integer(uint64_t(18446744073709551615ull))
+      .empty()
+      .text("say \"hi\"")
+      .g9(2.0 / 3)
+      .shortest(0.1)
+      .end();
+  EXPECT_EQ(out, "x\n" + csv_line({"a,b", "-7", "18446744073709551615", "", "say \"hi\"",
+                                   "0.666666667", "0.1"}));
+  std::string s;
+  CsvRow(s, ", ").integer(3).raw("1.5").end(",\n");
+  EXPECT_EQ(s, "3, 1.5,\n");
+}
+
+// g9 prints what printf's %.9g prints (layers.csv's numbers were printed so): rounding ties to
+// even, exponent switch at 1e9 and 1e-5, trailing zeros dropped, subnormals, infinities, NaN.
+TEST(CliReportTableTest, G9IsPrintfsPercentNineG) {
+  auto printf_g9 = [](double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return std::string(buf);
+  };
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1.0,
+                                0.5,
+                                123456789.5,
+                                123456788.5,
+                                999999999.5,
+                                999999998.5,
+                                1e9,
+                                1e-5,
+                                9.999999995e-5,
+                                0.0001,
+                                1.0 / 3,
+                                2.0 / 3,
+                                5e-324,
+                                1.7976931348623157e308,
+                                1e100,
+                                -2.5e-7,
+                                HUGE_VAL,
+                                -HUGE_VAL,
+                                std::nan(""),
+                                -std::nan("")};
+  uint64_t x = 0x9E3779B97F4A7C15ull;  // splitmix64: bit patterns of every exponent
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    double d;
+    std::memcpy(&d, &z, sizeof d);
+    values.push_back(d);
+    values.push_back(double(z % 100000000000ull) / 100.0);    // cycles and ratios
+    values.push_back(double(z >> 11) * 0x1p-53 * 1e-3);       // small fractions
+    values.push_back(double((z % 2000000000ull) | 1) + 0.5);  // ties at the 10th digit
+  }
+  int differ = 0;
+  for (double v : values)
+    if (g9(v) != printf_g9(v) && ++differ <= 5)
+      ADD_FAILURE() << "g9 " << g9(v) << " vs printf " << printf_g9(v);
+  EXPECT_EQ(differ, 0);
 }
 
 TEST(CliReportTableTest, AtomicWriteReplacesAndLeavesNoTemporary) {

@@ -554,6 +554,9 @@ TEST(RobustMessages, OutOfMemoryNeverAdvisesTheFidelityInUse) {
       {{"--gemm", "16384,16384,16384", "--array", "128x128", "--fidelity", "fast"}, false},
       {{"--gemm", "16384,16384,16384", "--array", "128x128"}, false},  // fast by default
       {{"--gemm", "2048,2048,2048", "--array", "8x8", "--fidelity", "cycle"}, true},
+      // The roofline's kernels run in fast fidelity whatever --fidelity says, and are sized by
+      // the hardware, not the workload: the advice is to leave out --report.
+      {{"--gemm", "1,1,1", "--array", "2x2", "--fidelity", "cycle", "--report"}, false},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = c.args;
@@ -566,6 +569,8 @@ TEST(RobustMessages, OutOfMemoryNeverAdvisesTheFidelityInUse) {
     EXPECT_EQ(r.err.rfind("error: out of memory while simulating", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(r.err.find("--fidelity fast") != std::string::npos, c.advises_fast) << r.err;
+    const bool report = std::find(args.begin(), args.end(), "--report") != args.end();
+    EXPECT_EQ(r.err.find("leave out --report") != std::string::npos, report) << r.err;
     EXPECT_TRUE(r.out.empty());
     EXPECT_FALSE(fs::exists(t.path / "o"));
   }

@@ -175,6 +175,70 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: FilterSramSzkB 512: too small for the smallest filter tile (K x N = 1024 "
                  "x 1024",
                  "(for the roofline's reference 4096^3 GEMM, which --report simulates)"}},
+        // 4096^3 on 1x1: 4096 x 4096 folds of one segment, 16,777,216 steps (it ended in "out of
+        // memory ... (try a smaller workload)" after the run, whatever the workload).
+        BadCase{"ReportKernelsAboveTheStepLimit",
+                {"--gemm", "1,1,1", "--array", "1x1", "--out", "res", "--report"},
+                {"error: --report: the roofline's reference kernels (a 4096^3 GEMM and a "
+                 "16777216-element vector add) would be planned as up to 16777216 program steps "
+                 "on this hardware (array 1x1), more than the 8388608 one op may hold; use a "
+                 "larger array or larger SRAM buffers, or leave out --report"}},
+        // 262,145 one-line layers (a 64 MiB topology of 4.2 M layers ended in std::bad_alloc
+        // under a 4 GB address space).
+        BadCase{"TopologyTooManyLayers",
+                workload("t.csv"),
+                {"error: t.csv:262146: more than the 262144 layers a workload may hold (a run "
+                 "keeps a few KB per op); split it into several runs"},
+                {{"t.csv",
+                  [] {
+                    std::string t = "Layer, M, N, K,\n";
+                    for (int i = 0; i <= 262144; ++i) t += "g" + std::to_string(i) + ",1,1,1,\n";
+                    return t;
+                  }()}}},
+        // Aliases make a short file of many layers.
+        BadCase{"NetworkTooManyLayers",
+                workload("n.yaml"),
+                {"error: n.yaml:3: 'layers' holds 262145 layers: more than the 262144 layers a "
+                 "workload may hold"},
+                {{"n.yaml",
+                  [] {
+                    std::string t = kYamlHead + "  - &a {name: g, type: gemm, M: 1, N: 1, K: 1}\n";
+                    for (int i = 0; i < 262144; ++i) t += "  - *a\n";
+                    return t;
+                  }()}}},
+        // An attention layer with its projections lowers to 7 ops (Q, K, V, Q K^T, softmax,
+        // P V, out): the 37,450th ends at op 262,150.
+        BadCase{"NetworkTooManyOps",
+                workload("n.yaml"),
+                {"error: n.yaml: network 'n': its layer 37449 'a37449' ends at op 262150, more "
+                 "than the 262144 ops a workload may hold"},
+                {{"n.yaml",
+                  [] {
+                    std::string t = kYamlHead;
+                    for (int i = 0; i < 37450; ++i)
+                      t += "  - {name: a" + std::to_string(i) +
+                           ", type: attention, seq: 1, d_model: 8, heads: 1}\n";
+                    return t;
+                  }()}}},
+        // 1000 clocks x 500 latencies of a 10-op network: 5,000,000 rows of sweep_layers.csv.
+        BadCase{"SweepLayerRowsAboveTheLimit",
+                [] {
+                  std::string clocks, latencies;
+                  for (int i = 1; i <= 1000; ++i) clocks += (i > 1 ? "," : "") + std::to_string(i);
+                  for (int i = 0; i < 500; ++i) latencies += (i ? "," : "") + std::to_string(i);
+                  return std::vector<std::string>{"sweep",       "--workload", "n.yaml",
+                                                  "--clock-ghz", clocks,       "--dram-latency",
+                                                  latencies,     "--out",      "res"};
+                }(),
+                {"error: the sweep would write 5000000 rows of sweep_layers.csv (points x ops), "
+                 "more than the 4194304 a sweep holds in memory"},
+                {{"n.yaml",
+                  [] {
+                    std::string t = kYamlHead;
+                    for (int i = 0; i < 10; ++i)
+                      t += "  - {name: g" + std::to_string(i) + ", type: gemm, M: 4, N: 4, K: 4}\n";
+                    return t;
+                  }()}}},
         BadCase{"SramTooSmallInConfig",
                 config("c.cfg"),
                 {"error: FilterSramSzkB 1: too small for the smallest filter tile"},
@@ -295,6 +359,20 @@ INSTANTIATE_TEST_SUITE_P(
 // fingerprint and the resolved config; a .cfg made from that config, with the same seed and
 // workload, gives the same summary.json byte for byte.
 // A sweep.json cut short is "damaged", not "a sweep with different arguments"; nothing changes.
+
+// A topology row of 8 M commas (extra empty columns, ignored) is read in bounded memory: every
+// field a string took 32 bytes each, 256 MB for this 8 MB file (std::bad_alloc under 100 MB).
+TEST(RobustLimitsMemory, WideTopologyRowInBoundedMemory) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: no RLIMIT_AS run";
+#endif
+  TempDir t("ssim_wide");
+  write_file(t.path / "t.csv", "Layer, M, N, K,\ng,4,4,4" + std::string(8 << 20, ',') + "\n");
+  const Outcome r =
+      run_binary({"--workload", "t.csv", "--out", "res", "--quiet"}, t.path, 60, 100'000'000);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(t.path / "res" / "layers.csv"));
+}
 
 TEST(RobustOutput, DamagedSweepJsonIsSaidSo) {
   TempDir t("ssim_damaged");

@@ -2,6 +2,7 @@
 // input (the message names file:line, the layer and what is wrong).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <sstream>
 
+#include "sim/report/run_outputs.hpp"
 #include "tests/workloads/wl_test_util.hpp"
 #include "workloads/lower.hpp"
 #include "workloads/readers.hpp"
@@ -124,43 +126,58 @@ std::function<void()> yaml_layer(const std::string& layer) {
   return [layer] { parse_yaml_network("name: t\nlayers:\n  - " + layer + "\n", "t.yaml"); };
 }
 
-// Two YAML trees are the same: node types, scalar strings, sequence items, map keys in order.
-::testing::AssertionResult same_tree(const YAML::Node& a, const YAML::Node& b,
+// The subset reader's tree is yaml-cpp's: node types, scalar strings, sequence items, map keys
+// in order.
+::testing::AssertionResult same_tree(const detail::YamlLite& a, const YAML::Node& b,
                                      const std::string& at = "root") {
-  if (a.Type() != b.Type()) return ::testing::AssertionFailure() << at << ": node types differ";
-  if (a.IsScalar() && a.Scalar() != b.Scalar())
+  using K = detail::YamlLite::Kind;
+  const YAML::NodeType::value type = a.kind == K::Scalar     ? YAML::NodeType::Scalar
+                                     : a.kind == K::Sequence ? YAML::NodeType::Sequence
+                                                             : YAML::NodeType::Map;
+  if (type != b.Type()) return ::testing::AssertionFailure() << at << ": node types differ";
+  if (a.kind == K::Scalar && a.scalar != b.Scalar())
     return ::testing::AssertionFailure()
-           << at << ": '" << a.Scalar() << "' vs '" << b.Scalar() << "'";
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << at << ": sizes differ";
-  if (a.IsSequence())
-    for (size_t i = 0; i < a.size(); ++i)
-      if (auto r = same_tree(a[i], b[i], at + "[" + std::to_string(i) + "]"); !r) return r;
-  if (a.IsMap())
-    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
-      const std::string key = ia->first.Scalar();
-      if (key != ib->first.Scalar())
+           << at << ": '" << a.scalar << "' vs '" << b.Scalar() << "'";
+  const size_t size = a.kind == K::Map ? a.items.size() / 2 : a.items.size();
+  if (size != b.size()) return ::testing::AssertionFailure() << at << ": sizes differ";
+  if (a.kind == K::Sequence)
+    for (size_t i = 0; i < size; ++i)
+      if (auto r = same_tree(a.items[i], b[i], at + "[" + std::to_string(i) + "]"); !r) return r;
+  if (a.kind == K::Map) {
+    size_t i = 0;
+    for (auto ib = b.begin(); ib != b.end(); ++ib, i += 2) {
+      const std::string& key = a.items[i].scalar;
+      if (a.items[i].kind != K::Scalar || key != ib->first.Scalar())
         return ::testing::AssertionFailure()
                << at << ": key '" << key << "' vs '" << ib->first.Scalar() << "'";
-      if (auto r = same_tree(ia->second, ib->second, at + "." + key); !r) return r;
+      if (auto r = same_tree(a.items[i + 1], ib->second, at + "." + key); !r) return r;
     }
+  }
   return ::testing::AssertionSuccess();
 }
 
 // The built-in networks take the fast path (detail::read_yaml_subset) and it builds the tree
 // yaml-cpp builds from the same text.
-TEST(YamlSubset, BuiltInNetworksGiveYamlCppsTree) {
-  int files = 0;
+// The built-in networks' files and texts.
+std::vector<std::pair<std::string, std::string>> builtin_network_texts() {
+  std::vector<std::pair<std::string, std::string>> texts;
   for (const auto& e : std::filesystem::directory_iterator(SSIM_SOURCE_DIR "/workloads/networks")) {
     if (e.path().extension() != ".yaml") continue;
     std::ifstream in(e.path());
     std::stringstream ss;
     ss << in.rdbuf();
-    YAML::Node fast;
-    ASSERT_TRUE(detail::read_yaml_subset(ss.str(), fast)) << e.path();
-    EXPECT_TRUE(same_tree(fast, YAML::Load(ss.str()))) << e.path();
-    ++files;
+    texts.emplace_back(e.path().string(), ss.str());
   }
-  EXPECT_GE(files, 11);
+  EXPECT_GE(texts.size(), 11u);
+  return texts;
+}
+
+TEST(YamlSubset, BuiltInNetworksGiveYamlCppsTree) {
+  for (const auto& [path, text] : builtin_network_texts()) {
+    detail::YamlLite fast;
+    ASSERT_TRUE(detail::read_yaml_subset(text, fast)) << path;
+    EXPECT_TRUE(same_tree(fast, YAML::Load(text))) << path;
+  }
 }
 
 // Hand-written texts inside the subset give yaml-cpp's tree; texts outside it are left to
@@ -174,10 +191,13 @@ TEST(YamlSubset, OutsideTheSubsetYamlCppReads) {
       "layers:\n  - {x: [a]}\n  - {y: 1e3, z: .5}",
   };
   for (const std::string& t : inside) {
-    YAML::Node fast;
+    detail::YamlLite fast;
     ASSERT_TRUE(detail::read_yaml_subset(t, fast)) << t;
     EXPECT_TRUE(same_tree(fast, YAML::Load(t))) << t;
   }
+  std::string many_keys = "layers:\n  - {k0: 1";
+  for (int i = 1; i <= 64; ++i) many_keys += ", k" + std::to_string(i) + ": 1";
+  many_keys += "}\n";
   const std::string outside[] = {
       "",
       "name: n\n",                                // no layers
@@ -199,9 +219,10 @@ TEST(YamlSubset, OutsideTheSubsetYamlCppReads) {
       "layers:\n  - name: a\n",                   // block map
       "name: &x a\nlayers:\n  - {a: *x}\n",       // anchor and alias
       "  - {a: 1}\nlayers:\n  - {a: 1}\n",        // a layer before 'layers:'
+      many_keys,                                  // more keys in a map than the reader scans
   };
   for (const std::string& t : outside) {
-    YAML::Node fast;
+    detail::YamlLite fast;
     EXPECT_FALSE(detail::read_yaml_subset(t, fast)) << t;
   }
   // Read by the fast path first, the message comes from yaml-cpp's tree with its line numbers.
@@ -213,6 +234,84 @@ TEST(YamlSubset, OutsideTheSubsetYamlCppReads) {
             "t.yaml");
       },
       {"t.yaml:5:", "layer 'b'", "'out'"}));
+}
+
+// `text` with its 'layers:' line followed by a comment, which takes it out of the subset: read
+// by yaml-cpp.
+std::string outside_subset(std::string text) {
+  const size_t at = text.find("\nlayers:\n");
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, 8, "\nlayers:  # read by yaml-cpp");
+  detail::YamlLite lite;
+  EXPECT_FALSE(detail::read_yaml_subset(text, lite));
+  return text;
+}
+
+// What a network holds, as text: the network's and every layer's fields, and the lowered ops.
+std::string network_text(const Network& n) {
+  std::string s = n.name + "|" + std::to_string(n.batch) + "|" + to_string(n.dtype) + "\n";
+  for (const Layer& l : n.layers) {
+    s += l.name + "|" + to_string(l.type()) + "|" + std::to_string(l.batch) + "|" +
+         to_string(l.dtype) + "|";
+    for (const std::string& f : l.from) s += f + ",";
+    if (const auto* c = std::get_if<Conv2dLayer>(&l.params))
+      s += "|bias " + std::to_string(c->bias) + " " + to_string(c->activation);
+    if (const auto* f = std::get_if<LinearLayer>(&l.params))
+      s += "|bias " + std::to_string(f->bias) + " " + to_string(f->activation);
+    if (const auto* a = std::get_if<AttentionLayer>(&l.params))
+      s += "|" + std::to_string(a->causal) + std::to_string(a->cross) + std::to_string(a->bias) +
+           std::to_string(a->projections);
+    if (const auto* g = std::get_if<GemmLayer>(&l.params)) s += "|" + std::to_string(g->b_weight);
+    s += "\n";
+  }
+  return s + workload_fingerprint(lower(n));
+}
+
+// The subset reader's tree goes through the same checks as yaml-cpp's: every built-in network
+// reads to the same network either way, and so do booleans in every spelling yaml-cpp takes.
+TEST(YamlSubset, FastPathReadsTheNetworkYamlCppReads) {
+  for (const auto& [path, text] : builtin_network_texts()) {
+    const std::string fast = network_text(parse_yaml_network(text, "n.yaml"));
+    EXPECT_EQ(fast, network_text(parse_yaml_network(outside_subset(text), "n.yaml"))) << path;
+  }
+  // yaml.org/type/bool.html as yaml-cpp reads it: y, yes, true, on in lower case, upper case or
+  // capitalised.
+  const std::pair<const char*, bool> bools[] = {
+      {"true", true}, {"True", true}, {"TRUE", true}, {"yes", true},    {"Yes", true},
+      {"ON", true},   {"y", true},    {"Y", true},    {"false", false}, {"FALSE", false},
+      {"no", false},  {"Off", false}, {"n", false},   {"N", false}};
+  for (const auto& [word, value] : bools) {
+    const std::string text =
+        "name: t\nlayers:\n  - {name: a, type: linear, in: 3, out: 4, bias: " + std::string(word) +
+        "}\n";
+    EXPECT_EQ(std::get<LinearLayer>(parse_yaml_network(text, "t.yaml").layers[0].params).bias,
+              value)
+        << word;
+    EXPECT_EQ(
+        std::get<LinearLayer>(parse_yaml_network(outside_subset(text), "t.yaml").layers[0].params)
+            .bias,
+        value)
+        << word;
+  }
+  for (const char* word : {"tRue", "1", "yES", "t"}) {
+    const std::string text =
+        "name: t\nlayers:\n  - {name: a, type: linear, in: 3, out: 4, bias: " + std::string(word) +
+        "}\n";
+    std::string fast, slow;
+    try {
+      parse_yaml_network(text, "t.yaml");
+    } catch (const InputError& e) {
+      fast = e.what();
+    }
+    try {
+      parse_yaml_network(outside_subset(text), "t.yaml");
+    } catch (const InputError& e) {
+      slow = e.what();
+    }
+    EXPECT_EQ(fast,
+              "t.yaml:3: layer 'a': 'bias' is '" + std::string(word) + "', expected true or false");
+    EXPECT_EQ(fast, slow);
+  }
 }
 
 TEST(WorkloadYaml, MergeKeysShareFieldsAsYamlDefinesThem) {
