@@ -68,17 +68,8 @@ HwSpec parse_cfg_text(const std::string& text_in, const std::string& source, HwS
       text += '\n';
     }
   }
-  // Binary or empty input is reported before anything else.
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
-        c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%02x", c);
-      throw InputError(source + ": not a text file (byte " + buf + " at offset " +
-                       std::to_string(i) + "); expected a SCALE-Sim .cfg file");
-    }
-  }
+  // Binary or empty input is reported before anything else (the workload readers' check).
+  detail::check_text(text, source, "a SCALE-Sim .cfg file");
   if (trim(text).empty()) {
     throw InputError(source +
                      ": empty file; expected a SCALE-Sim .cfg file with [general], "
