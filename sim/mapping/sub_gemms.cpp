@@ -85,7 +85,80 @@ void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
 
 }  // namespace
 
+namespace {
+
+// The cuts choose_sub_gemms() chose within a PlanMemoScope, by shape and context.
+struct PlanMemo {
+  const HwSpec* hw = nullptr;  // the scope's hardware (nullptr: no scope)
+  bool enabled = true;
+  using Key = std::array<int64_t, 22>;
+  std::map<Key, SubGemms> cuts;
+};
+
+PlanMemo& plan_memo() {
+  static PlanMemo m;
+  return m;
+}
+
+PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
+  static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
+                "a planning input was added: add it to plan_key()");
+  const ConvGeom c = ctx.conv ? *ctx.conv : ConvGeom{};
+  return {g.M,
+          g.N,
+          g.K,
+          ctx.side_bytes,
+          ctx.a_on_chip,
+          ctx.c_on_chip,
+          ctx.conv != nullptr,
+          c.batch,
+          c.in_h,
+          c.in_w,
+          c.channels,
+          c.kernel_h,
+          c.kernel_w,
+          c.stride_h,
+          c.stride_w,
+          c.pad_h,
+          c.pad_w,
+          c.dilation_h,
+          c.dilation_w,
+          c.out_h,
+          c.out_w,
+          c.m_base};
+}
+
+SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx);
+
+}  // namespace
+
+PlanMemoScope::PlanMemoScope(const HwSpec& hw) {
+  plan_memo().cuts.clear();
+  plan_memo().hw = &hw;
+}
+
+PlanMemoScope::~PlanMemoScope() {
+  plan_memo().cuts.clear();
+  plan_memo().hw = nullptr;
+}
+
+void set_plan_memo(bool on) {
+  plan_memo().enabled = on;
+}
+
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  PlanMemo& memo = plan_memo();
+  if (memo.hw != &hw || !memo.enabled) return search_sub_gemms(hw, g, ctx);
+  const PlanMemo::Key key = plan_key(g, ctx);
+  if (const auto it = memo.cuts.find(key); it != memo.cuts.end()) return it->second;
+  const SubGemms t = search_sub_gemms(hw, g, ctx);
+  memo.cuts.emplace(key, t);
+  return t;
+}
+
+namespace {
+
+SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
   const SpatialMap wsm = spatial_map(hw.dataflow, g);
   const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
@@ -163,6 +236,8 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
       }
   return best_t;
 }
+
+}  // namespace
 
 namespace {
 
@@ -312,86 +387,12 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
   return p;
 }
 
-namespace {
-
-struct PlanMemo {
-  const HwSpec* hw = nullptr;  // the scope's hardware (nullptr: no scope)
-  bool enabled = true;
-  using Key = std::array<int64_t, 25>;
-  std::map<Key, Program> programs;
-};
-
-PlanMemo& plan_memo() {
-  static PlanMemo m;
-  return m;
-}
-
-PlanMemo::Key plan_key(const GemmShape& g, int64_t repeat, int64_t m_stride, int64_t n_stride,
-                       const GemmContext& ctx) {
-  static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
-                "a planning input was added: add it to plan_key()");
-  const ConvGeom c = ctx.conv ? *ctx.conv : ConvGeom{};
-  return {g.M,
-          g.N,
-          g.K,
-          repeat,
-          m_stride,
-          n_stride,
-          ctx.side_bytes,
-          ctx.a_on_chip,
-          ctx.c_on_chip,
-          ctx.conv != nullptr,
-          c.batch,
-          c.in_h,
-          c.in_w,
-          c.channels,
-          c.kernel_h,
-          c.kernel_w,
-          c.stride_h,
-          c.stride_w,
-          c.pad_h,
-          c.pad_w,
-          c.dilation_h,
-          c.dilation_w,
-          c.out_h,
-          c.out_w,
-          c.m_base};
-}
-
-Program plan_gemm_op_uncached(const HwSpec& hw, const GemmShape& g, int64_t repeat,
-                              int64_t m_stride, int64_t n_stride, const GemmContext& ctx) {
+Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
+                     int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
   if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
   return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
-}
-
-}  // namespace
-
-PlanMemoScope::PlanMemoScope(const HwSpec& hw) {
-  plan_memo().programs.clear();
-  plan_memo().hw = &hw;
-}
-
-PlanMemoScope::~PlanMemoScope() {
-  plan_memo().programs.clear();
-  plan_memo().hw = nullptr;
-}
-
-void set_plan_memo(bool on) {
-  plan_memo().enabled = on;
-}
-
-Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
-                     int64_t n_stride, const GemmContext& ctx) {
-  PlanMemo& memo = plan_memo();
-  if (memo.hw != &hw || !memo.enabled)
-    return plan_gemm_op_uncached(hw, g, repeat, m_stride, n_stride, ctx);
-  const PlanMemo::Key key = plan_key(g, repeat, m_stride, n_stride, ctx);
-  if (const auto it = memo.programs.find(key); it != memo.programs.end()) return it->second;
-  Program p = plan_gemm_op_uncached(hw, g, repeat, m_stride, n_stride, ctx);
-  if (p.steps.size() <= kPlanMemoSteps) memo.programs.emplace(key, p);
-  return p;
 }
 
 }  // namespace ssim

@@ -124,12 +124,11 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
                      int64_t n_stride = 0, const GemmContext& ctx = {});
 
-// Within a PlanMemoScope for `hw`, plan_gemm_op() for that same HwSpec object keeps the programs it
-// makes (up to kPlanMemoSteps steps each) and returns a copy for a call with the same shape,
-// repeat, strides and context (a conv's geometry compared by value) instead of planning again:
-// a network's repeated layers (BERT's twelve encoders) were three quarters of its run's
-// instructions in the search over cuts. Scopes do not nest; the memo ends with the scope.
-// (The planner is a function of those inputs and hw: the memo changes no result.)
+// Within a PlanMemoScope for `hw`, choose_sub_gemms() for that same HwSpec object keeps the cuts
+// it chose and returns the kept one for a call with the same shape and context (a conv's
+// geometry compared by value) instead of searching again: a network's repeated layers (BERT's
+// twelve encoders) were three quarters of its run's instructions in that search. The choice is a
+// function of those inputs and hw, so the memo changes no result. Scopes do not nest.
 class PlanMemoScope {
  public:
   explicit PlanMemoScope(const HwSpec& hw);
@@ -137,8 +136,7 @@ class PlanMemoScope {
   PlanMemoScope(const PlanMemoScope&) = delete;
   PlanMemoScope& operator=(const PlanMemoScope&) = delete;
 };
-constexpr size_t kPlanMemoSteps = size_t(1) << 16;
-void set_plan_memo(bool on);  // off: every call plans (the tests compare both)
+void set_plan_memo(bool on);  // off: every call searches (the tests compare both)
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------
