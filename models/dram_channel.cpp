@@ -58,8 +58,7 @@ void DramChannel::configure(const DramParams& p, int64_t origin) {
 void DramChannel::continue_at(int64_t origin, int64_t elapsed) {
   if (elapsed < 0) throw std::logic_error("dram: a job cannot start before the previous one");
   const Units shift = Units(elapsed) * per_cycle_;
-  free_at_ = free_at_ > shift ? free_at_ - shift : 0;
-  free_cycle_ = per_cycle_ > 0 ? div_units(free_at_, per_cycle_) : 0;
+  set_busy_units(free_at_ > shift ? free_at_ - shift : 0);
   restart(origin);
 }
 

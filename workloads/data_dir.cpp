@@ -34,14 +34,18 @@ std::vector<std::string> data_dir_candidates() {
     std::lock_guard<std::mutex> lock(hint_mutex());
     if (!hint().empty()) c.push_back(hint());
   }
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path bin = exe.parent_path();
+  if (const std::string dir = executable_dir(); !dir.empty()) {
+    const fs::path bin(dir);
     c.push_back((bin.parent_path() / "share" / "systolic-sim").string());
     c.push_back(bin.string());
   }
   return c;
+}
+
+std::string executable_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
 }
 
 std::vector<std::string> data_dirs() {

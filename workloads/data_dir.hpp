@@ -18,6 +18,10 @@ constexpr const char* kDataDirEnv = "SYSTOLIC_SIM_DATA";
 //   4. EXE itself (the build tree: CMake links presets/, networks/ and scripts/ beside the binary).
 std::vector<std::string> data_dirs();
 
+// The folder of the running executable (/proc/self/exe, symbolic links resolved); empty if it
+// cannot be read.
+std::string executable_dir();
+
 // The candidate folders of data_dirs(), whether they exist or not (for messages).
 std::vector<std::string> data_dir_candidates();
 

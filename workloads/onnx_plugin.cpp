@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "workloads/data_dir.hpp"
 #include "workloads/readers.hpp"
 
 namespace ssim {
@@ -25,10 +26,8 @@ std::vector<std::string> plugin_candidates() {
     c.push_back(env);
     return c;
   }
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path bin = exe.parent_path();
+  if (const std::string dir = executable_dir(); !dir.empty()) {
+    const fs::path bin(dir);
     c.push_back((bin.parent_path() / "lib" / "systolic-sim" / kOnnxPluginFile).string());
     c.push_back((bin / kOnnxPluginFile).string());
   }

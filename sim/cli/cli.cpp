@@ -353,13 +353,7 @@ CliOptions parse_cli(const std::vector<std::string>& args_in) {
   // Cheap syntax checks first, then the file, then the flags on top of it.
   if (seen.count("gemm")) opts.gemm = parse_gemm_flag(seen["gemm"]);
   if (seen.count("seed")) opts.seed = parse_seed(seen["seed"]);
-  CfgExtras extras;
-  if (seen.count("config")) opts.config_path = seen["config"];
-  HwSpec hw = base_hardware(seen.count("config") ? &opts.config_path : nullptr, &extras);
-  opts.notes = extras.notes;
-  // SCALE-Sim names the topology in the config: it runs when no workload is given.
-  if (!extras.topology.empty() && !seen.count("gemm") && !seen.count("workload"))
-    seen["workload"] = extras.topology;
+  HwSpec hw = base_hardware(seen, &opts.config_path, &opts.notes);
   apply_hw_flags(hw, hw_flags_given);  // by meaning, not position (docs/config.md)
   opts.hw = ValidHw(std::move(hw));    // the run's one check of the spec
   if (seen.count("energy-table")) {

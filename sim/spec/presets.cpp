@@ -38,10 +38,18 @@ std::string resolve_config(const std::string& v) {
                    "': no such file, and no preset of that name (presets: " + names + ")");
 }
 
-HwSpec base_hardware(const std::string* config, CfgExtras* extras) {
-  if (!config) return default_hardware();
-  if (config->empty()) throw InputError("--config '': expected a file name");
-  return parse_cfg_file(resolve_config(*config), HwSpec{}, extras);
+HwSpec base_hardware(std::map<std::string, std::string>& flags, std::string* config_path,
+                     std::vector<std::string>* notes) {
+  if (!flags.count("config")) return default_hardware();
+  *config_path = flags["config"];
+  if (config_path->empty()) throw InputError("--config '': expected a file name");
+  CfgExtras extras;
+  HwSpec hw = parse_cfg_file(resolve_config(*config_path), HwSpec{}, &extras);
+  *notes = extras.notes;
+  // SCALE-Sim names the topology in the config: it is the workload when none is given.
+  if (!extras.topology.empty() && !flags.count("workload") && !flags.count("gemm"))
+    flags["workload"] = extras.topology;
+  return hw;
 }
 
 }  // namespace ssim

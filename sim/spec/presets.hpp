@@ -2,7 +2,9 @@
 // folders (workloads/data_dir.hpp) as the binary and the installed tool see them.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "sim/spec/config.hpp"
 
@@ -13,9 +15,12 @@ namespace ssim {
 // presets when there is no such file or preset.
 std::string resolve_config(const std::string& value);
 
-// The hardware a run or a sweep starts from, before its flags: --config's file or preset when
-// `config` is given (its notes and SCALE-Sim topology in *extras), else default_hardware().
-// Throws InputError on an empty name and what resolve_config and parse_cfg_file throw.
-HwSpec base_hardware(const std::string* config, CfgExtras* extras);
+// The hardware a run or a sweep starts from, before its flags, from its command line's flags
+// (name -> value): --config's file or preset when given (its name kept in *config_path, its notes
+// of keys not modelled in *notes), else default_hardware(). A SCALE-Sim topology the file names
+// becomes `flags["workload"]` when neither --workload nor --gemm is given. Throws InputError on
+// an empty name and what resolve_config and parse_cfg_file throw.
+HwSpec base_hardware(std::map<std::string, std::string>& flags, std::string* config_path,
+                     std::vector<std::string>* notes);
 
 }  // namespace ssim

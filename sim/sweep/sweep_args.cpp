@@ -254,13 +254,7 @@ SweepSpec parse_sweep_args(const std::vector<std::string>& args) {
   if (seen.count("workload") && seen.count("gemm")) {
     throw InputError("--workload and --gemm both given: a sweep runs either workloads or one GEMM");
   }
-  CfgExtras extras;
-  if (seen.count("config")) spec.config_path = seen["config"];
-  HwSpec base = base_hardware(seen.count("config") ? &spec.config_path : nullptr, &extras);
-  spec.notes = extras.notes;
-  // SCALE-Sim names the topology in the config: it is swept when no workload is given.
-  if (!extras.topology.empty() && !seen.count("workload") && !seen.count("gemm"))
-    seen["workload"] = extras.topology;
+  HwSpec base = base_hardware(seen, &spec.config_path, &spec.notes);
   if (!seen.count("workload") && !seen.count("gemm")) {
     throw InputError(
         "nothing to sweep: give --workload NAME[,NAME...] or --gemm M,N,K (see systolic-sim "

@@ -157,6 +157,9 @@ std::string row_key(const std::vector<std::string>& fields) {
   return k;
 }
 
+// Hand-written rather than a CSV library: it reads back only the files this program wrote
+// (RFC 4180 quoting, one record per line), and it must say "damaged" for a cut-off line (an open
+// quote at the end) instead of reading on into the next line, which the resume store relies on.
 bool parse_csv_record(const std::string& line, std::vector<std::string>& fields) {
   fields.clear();
   std::string cur;
