@@ -50,8 +50,6 @@ double fold_cycles(const HwSpec& hw, const GemmShape& g) {
 
 }  // namespace
 
-constexpr double kMaxCutSteps = 262144;
-
 namespace {
 
 // Candidate k-block sizes (SubGemms::k): K itself, and for WS and IS plain GEMMs multiples of
@@ -128,7 +126,8 @@ PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
           c.m_base};
 }
 
-SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx);
+SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
+                          double max_steps = kMaxCutSteps, int64_t rows = 0);
 
 }  // namespace
 
@@ -156,9 +155,15 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   return t;
 }
 
+SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
+                                 int64_t rows, const GemmContext& ctx) {
+  return search_sub_gemms(hw, g, ctx, max_steps, rows);
+}
+
 namespace {
 
-SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
+                          double max_steps, int64_t rows) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
   const SpatialMap wsm = spatial_map(hw.dataflow, g);
   const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
@@ -217,9 +222,11 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         if (Kt < g.K)
           traffic += double(g.M * g.N) *
                      double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
-        // The cost of simulating follows the steps: no cut that makes more than kMaxCutSteps of
-        // them (unless the uncut plan has more already).
-        if (!fits || (steps > kMaxCutSteps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
+        // The cost of simulating follows the steps: no cut that makes more than max_steps of
+        // them (unless the uncut plan has more already); with `rows`, in the first rows block
+        // rows (what run_gemm_by_rows() simulates).
+        const double simulated = rows > 0 && rows < tm ? steps * double(rows) / double(tm) : steps;
+        if (!fits || (simulated > max_steps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
         // The first sub-GEMM's first blocks before anything computes.
         // (An A already on chip costs nothing.)
         const double first =
@@ -231,6 +238,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         if (est < best) {
           best = est;
           t.steps = steps;
+          t.bound = std::max(compute, traffic / bw);
           best_t = t;
         }
       }
@@ -243,10 +251,17 @@ namespace {
 
 // The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
 // sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
+// With head_rows >= 0, only the first head_rows block rows (m0 < head_rows * t.m) and the last.
 template <class F, class Done>
 void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
-                                const GemmContext& ctx, F f, Done block_done) {
+                                const GemmContext& ctx, F f, Done block_done,
+                                int64_t head_rows = -1) {
+  const int64_t last_m0 = (ceil_div(g.M, t.m) - 1) * t.m;
   for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
+    if (head_rows >= 0 && m0 >= head_rows * t.m && m0 < last_m0) {
+      m0 = last_m0 - t.m;  // on to the last row
+      continue;
+    }
     const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
     GemmContext sc = ctx;
     if (ctx.conv) sc.conv = &shifted;
@@ -286,8 +301,12 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext
 }
 
 Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  return plan_gemm_rows(hw, g, choose_sub_gemms(hw, g, ctx), -1, ctx);
+}
+
+Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
+                       const GemmContext& ctx) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);
-  const SubGemms t = choose_sub_gemms(hw, g, ctx);
   if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
 
   Program p;
@@ -337,7 +356,8 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
           st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
           st.stage = last;
         }
-      });
+      },
+      head_rows);
   return p;
 }
 

@@ -93,15 +93,26 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
 
 // How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
 // k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes
-// minimise max(array cycles, bytes / bandwidth) over candidates of at most 65,536 steps. A cut of
+// minimise max(array cycles, bytes / bandwidth) over candidates of at most kMaxCutSteps steps
+// (the uncut GEMM whatever its steps). A cut of
 // K (WS and IS, not a conv; k a multiple of the array's rows) keeps the m x n output block's int32
 // accumulators in one output tile of the ofmap buffer (at most a half) while its k-blocks run
 // one after another, k-blocks inner (docs/memory-system.md, "Blocking K").
 struct SubGemms {
   int64_t m = 0, n = 0, k = 0;
   double steps = 0;  // the program steps of the cut (the folds' segments)
+  // The estimate's main term, max(array cycles, DRAM bytes / bandwidth) (0: not estimated, the
+  // uncut GEMM kept without a search).
+  double bound = 0;
 };
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+constexpr double kMaxCutSteps = 262144;
+
+// The same search with another limit: cuts whose first `rows` block rows (of m rows each; 0: the
+// whole GEMM) make at most max_steps steps. Not memoized. (run_gemm_by_rows() simulates only
+// a few block rows of a GEMM, so a finer cut than the whole GEMM's limit allows is affordable.)
+SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
+                                 int64_t rows, const GemmContext& ctx = {});
 
 // The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
 // closed_form_traffic().
@@ -109,6 +120,12 @@ DramTraffic gemm_traffic(const HwSpec& hw, const GemmShape& g, const GemmContext
 
 // choose_sub_gemms(), then plan_blocks() and build_program() for each sub-GEMM.
 Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
+
+// The program of cut t (plan_gemm()'s for that cut), with head_rows >= 0 only its first head_rows
+// block rows (steps with m0 < head_rows * t.m) and its last block row; the steps keep the
+// positions they have in the whole program (head_rows < 0: all of it).
+Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
+                       const GemmContext& ctx = {});
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------
 //

@@ -1,5 +1,6 @@
 #include "sim/run/gemm_run.hpp"
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -63,6 +64,47 @@ GemmRunResult run_gemm(const ValidHw& valid, const GemmShape& shape, uint64_t se
   res.values_checked = true;
   res.values_ok = C == reference_gemm(shape, A, B);
   return res;
+}
+
+std::optional<RowsRun> run_gemm_by_rows(const ValidHw& valid, const GemmShape& g, const SubGemms& t,
+                                        int64_t head) {
+  const HwSpec& hw = valid;
+  const int64_t rows = ceil_div(g.M, t.m);
+  if (head < 4 || rows < head + 2) return std::nullopt;
+  const Program prog = plan_gemm_rows(hw, g, t, head);
+  const AccelResult ar = run_program(ArrayKind::Fast, accel_config(hw), prog);
+  if (ar.steps.size() != prog.steps.size()) return std::nullopt;  // (no per-step timings)
+  // first[r]: the first step of head row r; first[head]: the last row's first step.
+  std::vector<size_t> first(size_t(head) + 1, prog.steps.size());
+  for (size_t j = prog.steps.size(); j-- > 0;)
+    first[size_t(std::min(head, prog.steps[j].m0 / t.m))] = j;
+  RowsRun r;
+  r.rows = rows;
+  r.head_rows = head;
+  r.period = -1;
+  // Rows head - 3 .. head - 2 against the row before each: rows followed by a full row, as
+  // every skipped row is (the last head row is followed by the edge row, as in the whole GEMM).
+  for (int64_t row = head - 3; row < head - 1; ++row) {
+    const size_t a = first[size_t(row - 1)], b = first[size_t(row)], n = b - a;
+    if (first[size_t(row) + 1] - b != n) return std::nullopt;
+    for (size_t j = 0; j < n; ++j) {
+      const StepTiming &x = ar.steps[a + j], &y = ar.steps[b + j];
+      if (r.period < 0) r.period = y.submit - x.submit;
+      if (y.submit - x.submit != r.period || y.end - x.end != r.period) return std::nullopt;
+    }
+  }
+  // A head row's DRAM bytes: its loads and its write-backs.
+  uint64_t row_bytes = 0;
+  for (size_t j = first[size_t(head - 1)]; j < first[size_t(head)]; ++j) {
+    const TileStep& s = prog.steps[j];
+    row_bytes += uint64_t(s.ifmap_load_bytes + s.filter_load_bytes + s.psum_load_bytes +
+                          s.side_load_bytes + s.store_bytes);
+  }
+  const int64_t skipped = rows - 1 - head;
+  r.total_cycles = ar.total_cycles + skipped * r.period;
+  r.dram_bytes = ar.dram.bytes_read + ar.dram.bytes_written + uint64_t(skipped) * row_bytes;
+  r.macs = ar.array.macs + uint64_t(skipped * t.m) * uint64_t(g.N) * uint64_t(g.K);
+  return r;
 }
 
 OpLinkStats link_stats(const AccelResult& ar) {

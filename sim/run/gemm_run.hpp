@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/accelerator.hpp"
 #include "models/types.hpp"
+#include "sim/mapping/tiler.hpp"
 #include "sim/spec/config.hpp"
 #include "sim/spec/valid_hw.hpp"
 
@@ -100,5 +102,25 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
 // a reference GEMM. Throws InputError on a shape that is not positive or SRAM buffers too small
 // for the smallest tile (the spec was checked when `hw` was made).
 GemmRunResult run_gemm(const ValidHw& hw, const GemmShape& shape, uint64_t seed = 1);
+
+// A GEMM of many identical block rows run as a few of them (docs/cycle-accounting.md, "Periodic
+// block rows"): cut t's program with only its first head_rows block rows and its last
+// (plan_gemm_rows) runs on the fast model; if rows head_rows - 3 and head_rows - 2 (each
+// followed by a full row, as every skipped row is) show the steady state (every step of the row
+// submitted and ended exactly `period` cycles after the same step of the row before), each
+// skipped row is one more period, and its DRAM bytes and MACs those of a head row. The whole
+// GEMM's totals are then the run's plus the skipped rows' share.
+struct RowsRun {
+  int64_t rows = 0;          // block rows of the cut: ceil(M / t.m)
+  int64_t head_rows = 0;     // simulated: the first head_rows and the last
+  int64_t period = 0;        // cycles per block row in the steady state
+  int64_t total_cycles = 0;  // of the whole GEMM
+  uint64_t dram_bytes = 0;   // read and written by the whole GEMM
+  uint64_t macs = 0;
+};
+// Nothing when the cut has fewer than head_rows + 2 block rows (no row to skip), when head_rows
+// < 4, or when the head rows do not repeat as above (the caller simulates the whole GEMM).
+std::optional<RowsRun> run_gemm_by_rows(const ValidHw& hw, const GemmShape& g, const SubGemms& t,
+                                        int64_t head_rows);
 
 }  // namespace ssim

@@ -276,14 +276,35 @@ CanonicalKernels run_canonical_kernels(const ValidHw& hw_in) {
   k.vector_add.dram_bytes = v.dram_read_bytes + v.dram_write_bytes;
   k.vector_add.cycles = v.total_cycles;
 
-  GemmOp mm;
-  mm.name = "matrix_multiply";
   const int64_t n = kCanonicalMatrixMultiplySize;
-  mm.shape = GemmShape{n, n, n};
-  mm.repeat = 1;
-  const GemmRunResult g = run_gemm_op(hw, mm, 1);
+  const GemmShape shape{n, n, n};
   k.matrix_multiply.description = std::to_string(n) + " x " + std::to_string(n) + " x " +
                                   std::to_string(n) + " int8 GEMM on the array";
+  // The cut a network op would get (a whole program of at most kMaxCutSteps steps), and the
+  // one the planner prefers when only a few block rows are simulated: if that one's estimated
+  // time (the larger of its array cycles and its transfer time) is lower, the GEMM runs as its
+  // block rows (docs/cycle-accounting.md, "Periodic block rows").
+  const SubGemms whole = choose_sub_gemms(hw, shape);
+  const SubGemms finer =
+      choose_sub_gemms_within(hw, shape, kCanonicalRowsSteps, kCanonicalHeadRows + 1);
+  if (finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound) {
+    if (const std::optional<RowsRun> r = run_gemm_by_rows(hw, shape, finer, kCanonicalHeadRows)) {
+      k.matrix_multiply.description +=
+          " (sub-GEMMs of " + std::to_string(finer.m) + " x " + std::to_string(finer.n) + " x " +
+          std::to_string(finer.k) + "; " + std::to_string(r->head_rows + 1) + " of its " +
+          std::to_string(r->rows) + " block rows simulated, each other one a period of " +
+          std::to_string(r->period) + " cycles)";
+      k.matrix_multiply.flops = 2 * r->macs;
+      k.matrix_multiply.dram_bytes = r->dram_bytes;
+      k.matrix_multiply.cycles = r->total_cycles;
+      return k;
+    }
+  }
+  GemmOp mm;
+  mm.name = "matrix_multiply";
+  mm.shape = shape;
+  mm.repeat = 1;
+  const GemmRunResult g = run_gemm_op(hw, mm, 1);
   k.matrix_multiply.flops = 2 * g.macs;
   k.matrix_multiply.dram_bytes = g.dram_read_bytes + g.dram_write_bytes;
   k.matrix_multiply.cycles = g.total_cycles;
