@@ -42,7 +42,7 @@ h3 { font-size: 15px; margin: 0 0 8px; }
 .cols > * { min-width: 0; }
 table.kv { border-collapse: collapse; width: 100%; }
 table.kv th { text-align: left; font-weight: normal; color: var(--muted); padding: 4px 14px 4px 0;
-  white-space: nowrap; vertical-align: top; width: 38%; }
+  vertical-align: top; width: 45%; }
 table.kv td { padding: 4px 0; }
 table.kv tr + tr th, table.kv tr + tr td { border-top: 1px solid #eef0f3; }
 table.grid { border-collapse: collapse; font-size: 13.5px; }
@@ -51,6 +51,7 @@ table.grid th, table.grid td { padding: 4px 8px; border-bottom: 1px solid #e6e9e
 table.grid thead th { background: #eef2f6; text-align: left; position: sticky; top: 0; z-index: 1;
   border-bottom: 2px solid var(--line); }
 table.grid td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.grid td.wrap { white-space: normal; min-width: 16em; }
 table.grid tbody tr:nth-child(even) { background: var(--band); }
 table.grid tbody tr:hover { background: #e3ecf6; }
 table.sortable thead th { cursor: pointer; user-select: none; }
@@ -265,7 +266,7 @@ def _canonical(run: Run) -> str:
         ai = c.flops / c.dram_bytes
         achieved = c.flops * run.clock_hz / c.cycles
         bound = "compute" if ai >= run.ridge else "memory"
-        body += (f"<tr><td><b>{esc(c.label)}</b></td><td>{esc(c.description)}</td>"
+        body += (f"<tr><td><b>{esc(c.label)}</b></td><td class=\"wrap\">{esc(c.description)}</td>"
                  f'<td class="n">{esc(units.si(c.flops))}</td>'
                  f'<td class="n">{esc(units.nbytes(c.dram_bytes))}</td>'
                  f'<td class="n">{esc(units.plain(ai))}</td>'
@@ -273,8 +274,9 @@ def _canonical(run: Run) -> str:
                  f'<td class="n">{esc(units.ops_per_s(achieved, u))}</td>'
                  f'<td class="n">{esc(units.share(achieved / roofs[c.key]))}</td>'
                  f'<td class="bound-{bound}">{bound}</td></tr>')
-    return (f'<table class="grid" id="reference"><thead>{head}</thead><tbody>{body}</tbody>'
-            "</table>")
+    # In a box that scrolls sideways on a narrow window, as the per-layer table does.
+    return (f'<div class="table-wrap"><table class="grid" id="reference"><thead>{head}</thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _num(v, text: str) -> str:
