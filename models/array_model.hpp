@@ -43,6 +43,11 @@ class ArrayModel : public sc_core::sc_module {
   // (stationary = true): the stationary tile is in the PEs, its scratchpad block may be reused.
   sc_core::sc_event_queue read_events;
   bool pop_read(TileDone& out);
+  // Whether pop_read() or pop_done() would return a record now.
+  bool has_reads() const { return !reads_.empty(); }
+  bool has_records() const {
+    return !reads_.empty() || (!done_.empty() && clock_.reached(done_.front().end_cycle));
+  }
   // Whether every submitted tile has finished and been taken.
   bool drained() const { return done_.empty() && submitted_ == finished_; }
 

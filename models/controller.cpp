@@ -209,11 +209,15 @@ void Controller::free_blocks(size_t j, int64_t last_read, int which) {
     if (which == 1 && op != prog_->stationary) continue;  // the stationary tile only
     if (which == 0 && op == prog_->stationary) continue;  // the streamed operands only
     Block& b = blocks_[op][size_t(use_[op][j])];
-    if (b.last_user == int64_t(j)) b.free_at = last_read + 1;
+    if (b.last_user == int64_t(j)) {
+      b.free_at = last_read + 1;
+      loads_known_ = false;
+    }
   }
 }
 
 void Controller::finish_step(size_t j, int64_t end, int64_t now) {
+  loads_known_ = false;
   result_.steps[j].end = end;
   ++completed_;
   max_end_ = std::max(max_end_, end);
@@ -241,6 +245,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
 
 void Controller::issue_store(int64_t tile, int64_t now) {
   OutTile& o = outs_[size_t(tile)];
+  loads_known_ = false;
   last_store_issue_ = std::max(last_store_issue_, now);
   buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
   if (o.stage && prog_->ofmap_on_chip) {
@@ -260,28 +265,34 @@ int64_t Controller::barrier(size_t j, int64_t now) const {
   return std::max({now, max_end_ + 1, max_store_free_});
 }
 
-bool Controller::act(int64_t now) {
-  bool changed = false;
-  const Program& prog = *prog_;
-
-  // 1. Finished steps: free the halves of blocks they were the last to read; write back
-  //    finished output tiles.
+int64_t Controller::take_reads() {
+  if (!array_->has_reads()) return kNever;
+  int64_t first = kNever;
   TileDone d;
   while (array_->pop_read(d)) {
-    changed = true;
     // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
     // blocks, and the end of its preload frees none.
     if (prog_->stationary < 0 && d.stationary) continue;
     free_blocks(size_t(d.id), d.end_cycle, prog_->stationary < 0 ? -1 : d.stationary ? 1 : 0);
+    first = std::min(first, d.end_cycle + 1);
   }
-  while (array_->pop_done(d)) {
-    changed = true;
-    finish_step(size_t(d.id), d.end_cycle, now);
+  return first;
+}
+
+bool Controller::act(int64_t now) {
+  const Program& prog = *prog_;
+  loads_known_ = false;
+
+  // 1. Finished steps: free the halves of blocks they were the last to read; write back
+  //    finished output tiles.
+  if (array_->has_records()) {
+    take_reads();
+    TileDone d;
+    while (array_->pop_done(d)) finish_step(size_t(d.id), d.end_cycle, now);
   }
-  if (vector_) {
+  if (vector_ && vector_->next_done_cycle() >= 0) {
     VectorDone vd;
     while (vector_->pop_done(vd)) {
-      changed = true;
       finish_step(size_t(vd.id), vd.end_cycle, now);
     }
   }
@@ -291,7 +302,6 @@ bool Controller::act(int64_t now) {
   while (issued < pending_.size() && pending_[issued].at <= now) {
     issue_store(pending_[issued].tile, now);
     ++issued;
-    changed = true;
   }
   pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(issued));
 
@@ -302,8 +312,14 @@ bool Controller::act(int64_t now) {
       ++next_load_;
       continue;
     }
-    if (load_free_at(l) > now) break;
-    if (barrier(l.step, now) > now) break;
+    const int64_t free_from = load_free_at(l);
+    const int64_t bar = free_from > now ? kNever : barrier(l.step, now);
+    if (free_from > now || bar > now) {
+      // (For next_wake(): the cycle from which it may go.)
+      const int64_t t = free_from > now ? barrier(l.step, now) : bar;
+      load_from_ = t == kNever ? kNever : std::max(t, free_from);
+      break;
+    }
     if (l.op == 2) {  // partial sums (and a fused add's operand) into the output tile's half
       Scratchpad& sp = *buf_[l.op];
       const int h = int(l.block % 2);
@@ -321,7 +337,6 @@ bool Controller::act(int64_t now) {
       if (trace_) trace_->dram_tag(TraceObserver::Cause::OutLoad, 2, l.block, 0);
       o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
       ++next_load_;
-      changed = true;
       continue;
     }
     Block& b = blocks_[l.op][size_t(l.block)];
@@ -335,32 +350,26 @@ bool Controller::act(int64_t now) {
       b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes - b.fetched);
     }
     ++next_load_;
-    changed = true;
   }
 
   // 2a. Loads ahead, in the channel's idle time, while the head of the program order waits.
-  if (ahead_chunk_ > 0 && load_ahead(now)) changed = true;
+  if (ahead_chunk_ > 0) load_ahead(now);
+  loads_known_ = true;
 
   // 2b. Then the next job's first weight blocks, into halves this job has freed.
-  if (next_load_ == loads_.size() && prefetch(now)) changed = true;
+  if (next_load_ == loads_.size()) prefetch(now);
 
   // 3. Submit the next steps whose operands are in SRAM.
+  submit_from_ = kNever;
   while (next_submit_ < prog.steps.size()) {
     const size_t j = next_submit_;
     const TileStep& s = prog.steps[j];
-    bool ok = barrier(j, now) <= now;
-    for (int op = 0; op < 2 && ok; ++op) {
-      if (use_[op][j] < 0) continue;
-      const Block& b = blocks_[op][size_t(use_[op][j])];
-      ok = b.ready >= 0 && b.ready <= now;
+    const int64_t from = submit_from(j, now);
+    if (from > now) {
+      submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
+      break;
     }
     const int64_t o = out_of_[j];
-    if (ok && s.new_output) ok = out_free_from(o) <= now;
-    if (ok && s.new_output && outs_[size_t(o)].psum_bytes > 0) {
-      const int64_t pr = outs_[size_t(o)].psum_ready;
-      ok = pr >= 0 && pr <= now;
-    }
-    if (!ok) break;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
       const int h = int(o % 2);
@@ -407,9 +416,18 @@ bool Controller::act(int64_t now) {
     }
     result_.steps[j].submit = now;
     ++next_submit_;
-    changed = true;
   }
-  return changed;
+
+  // 4. Each phase above went on until it had to wait, and none of them lets an earlier one go
+  //    on in the same cycle: only records to take now can (docs/cycle-accounting.md, "The
+  //    controller's local clock"). The reads of the tiles just submitted are taken here (they
+  //    free halves from a later cycle); a step that has ended, or a block freed from this cycle,
+  //    asks for another pass.
+  const int64_t freed = take_reads();
+  // (A vector command ending in cycle E is taken from E + 1, as VectorUnit::pop_done does.)
+  const int64_t vector_done = vector_ ? vector_->next_done_cycle() : -1;
+  return freed <= now || array_->has_records() || (vector_done >= 0 && vector_done < now) ||
+         (!pending_.empty() && pending_.front().at <= now);
 }
 
 void Controller::place_block(const Load& l) {
@@ -460,12 +478,14 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   return best;
 }
 
-bool Controller::load_ahead(int64_t now) {
-  bool changed = false;
+void Controller::load_ahead(int64_t now) {
   for (;;) {
     int64_t from = kNever;
     const size_t i = ahead_candidate(now, &from);
-    if (i == loads_.size() || from > now) break;
+    if (i == loads_.size() || from > now) {
+      ahead_from_ = from;
+      return;
+    }
     const Load& l = loads_[i];
     Block& b = blocks_[l.op][size_t(l.block)];
     if (!b.placed) place_block(l);
@@ -473,9 +493,7 @@ bool Controller::load_ahead(int64_t now) {
     if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, b.fetched);
     b.ahead_ready = dram_->request_at(now, Operand(l.op), DramDir::Read, part);
     b.fetched += part;
-    changed = true;
   }
-  return changed;
 }
 
 int64_t Controller::prefetch_free_at(size_t p) const {
@@ -495,8 +513,7 @@ int64_t Controller::prefetch_free_at(size_t p) const {
   return t;
 }
 
-bool Controller::prefetch(int64_t now) {
-  bool changed = false;
+void Controller::prefetch(int64_t now) {
   while (result_.prefetched.size() < next_filter_.size()) {
     const size_t p = result_.prefetched.size();
     if (prefetch_free_at(p) > now) break;
@@ -506,9 +523,8 @@ bool Controller::prefetch(int64_t now) {
     if (trace_) trace_->dram_tag(TraceObserver::Cause::Prefetch, 1, int64_t(p), 0);
     pb.ready = dram_->request_at(now, Operand::Filter, DramDir::Read, pb.bytes);
     result_.prefetched.push_back(pb);
-    changed = true;
+    loads_known_ = false;
   }
-  return changed;
 }
 
 int64_t Controller::load_free_at(const Load& l) const {
@@ -549,36 +565,40 @@ int64_t Controller::next_wake(int64_t now) const {
   if (!pending_.empty()) next = std::max(now + 1, pending_.front().at);
   if (next_load_ < loads_.size()) {
     const Load& l = loads_[next_load_];
-    int64_t t = barrier(l.step, now);
-    if (t != kNever) t = std::max(t, load_free_at(l));
+    int64_t t = load_from_;
+    if (!loads_known_) {
+      t = barrier(l.step, now);
+      if (t != kNever) t = std::max(t, load_free_at(l));
+    }
     if (t != kNever && t > now) next = std::min(next, t);
   }
   if (ahead_chunk_ > 0) {
-    int64_t t = kNever;
-    ahead_candidate(now, &t);
+    int64_t t = ahead_from_;
+    if (!loads_known_) ahead_candidate(now, &t);
     if (t != kNever && t > now) next = std::min(next, t);
   }
   if (next_load_ == loads_.size() && result_.prefetched.size() < next_filter_.size()) {
     const int64_t t = prefetch_free_at(result_.prefetched.size());
     if (t != kNever && t > now) next = std::min(next, t);
   }
-  if (next_submit_ < prog_->steps.size()) {
-    const size_t j = next_submit_;
-    int64_t t = barrier(j, now);
-    for (int op = 0; op < 2 && t != kNever; ++op) {
-      if (use_[op][j] < 0) continue;
-      const Block& b = blocks_[op][size_t(use_[op][j])];
-      t = b.ready < 0 ? kNever : std::max(t, b.ready);
-    }
-    const int64_t o = out_of_[j];
-    if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
-    if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
-      const int64_t pr = outs_[size_t(o)].psum_ready;
-      t = pr < 0 ? kNever : std::max(t, pr);
-    }
-    if (t != kNever && t > now) next = std::min(next, t);
-  }
+  if (submit_from_ != kNever && submit_from_ > now) next = std::min(next, submit_from_);
   return next;
+}
+
+int64_t Controller::submit_from(size_t j, int64_t now) const {
+  int64_t t = barrier(j, now);
+  for (int op = 0; op < 2 && t != kNever; ++op) {
+    if (use_[op][j] < 0) continue;
+    const Block& b = blocks_[op][size_t(use_[op][j])];
+    t = b.ready < 0 ? kNever : std::max(t, b.ready);
+  }
+  const int64_t o = out_of_[j];
+  if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
+  if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
+    const int64_t pr = outs_[size_t(o)].psum_ready;
+    t = pr < 0 ? kNever : std::max(t, pr);
+  }
+  return t;
 }
 
 void Controller::thread() {

@@ -149,7 +149,12 @@ class Controller : public sc_core::sc_module {
   };
 
   void thread();
-  bool act(int64_t now);  // returns whether anything changed
+  // One pass of the controller's work in cycle `now`; returns whether another pass in the same
+  // cycle may find more to do.
+  bool act(int64_t now);
+  // Takes the array's records of tiles that have read their operands and frees their blocks;
+  // returns the first cycle from which a block it freed is free (kNever: none).
+  int64_t take_reads();
   void finish_step(size_t j, int64_t end, int64_t now);
   void issue_store(int64_t tile, int64_t now);  // writes back (or keeps on chip) a finished tile
   // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
@@ -159,16 +164,20 @@ class Controller : public sc_core::sc_module {
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
+  // The cycle from which step j may be submitted: its wait for the stores is over, its operand
+  // blocks are in SRAM and, opening an output tile, the tile's half is free and its reloaded
+  // partial sums have arrived (kNever: not yet known).
+  int64_t submit_from(size_t j, int64_t now) const;
   // Takes block l's half (or both halves) in its buffer and counts its SRAM writes.
   void place_block(const Load& l);
   // Loads ahead: the index in loads_ of the load that may go ahead (loads_.size(): none), and
   // the cycle from which it may (kNever: not yet known).
   size_t ahead_candidate(int64_t now, int64_t* from) const;
-  bool load_ahead(int64_t now);
+  void load_ahead(int64_t now);
   // Weight prefetch: the cycle from which the next job's filter block p (0 or 1) may be loaded
   // into this job's filter buffer (kNever: not in this job, or not yet known).
   int64_t prefetch_free_at(size_t p) const;
-  bool prefetch(int64_t now);
+  void prefetch(int64_t now);
   // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
   // go (kNever: not yet known).
   int64_t load_free_at(const Load& l) const;
@@ -193,6 +202,15 @@ class Controller : public sc_core::sc_module {
   std::vector<int64_t> next_of_[2];    // per load index: the next ifmap / filter load from it
   bool load_ahead_ = false;
   int64_t ahead_chunk_ = 0;  // bytes per load-ahead request (0: loads ahead off)
+  // For next_wake(), what act() found: the cycle from which the load at the head of the program
+  // order may go (load_from_) and what ahead_candidate() last returned in load_ahead()
+  // (ahead_from_), while nothing they depend on has changed since (loads_known_: blocks freed,
+  // steps finished, stores or prefetches issued clear it); the cycle from which the next step
+  // may be submitted (submit_from_; nothing after act()'s submit phase changes it). kNever: none.
+  int64_t load_from_ = kNever;
+  int64_t ahead_from_ = kNever;
+  bool loads_known_ = false;
+  int64_t submit_from_ = kNever;
   size_t next_load_ = 0;
   size_t next_submit_ = 0;
   size_t completed_ = 0;
