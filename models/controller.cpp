@@ -32,14 +32,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     b.clear();
     b.reserve(n);
   }
-  for (auto& u : use_) u.assign(n, -1);
   outs_.clear();
   outs_.reserve(n);
   loads_.clear();
   loads_.reserve(3 * n);
   pending_.clear();
-  out_of_.assign(n, -1);
-  barrier_of_.assign(n, -1);
+  if (n > kMaxSteps) throw std::logic_error("controller: a program of more than 2^31 - 1 steps");
+  ref_.assign(n, StepRef{});
 
   // Resolve which block and output tile every step uses, and check the program.
   int64_t cur[2] = {-1, -1};
@@ -75,7 +74,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     }
     if (s.wait_for_stores && !s.new_output)
       throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");
-    barrier_of_[j] = s.wait_for_stores ? int64_t(j) : j > 0 ? barrier_of_[j - 1] : -1;
+    StepRef& ref = ref_[j];
+    ref.barrier = s.wait_for_stores ? int32_t(j) : j > 0 ? ref_[j - 1].barrier : -1;
     const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
     for (int op = 0; op < 2; ++op) {
       if (vec && op == 1) break;  // no filter block
@@ -94,12 +94,12 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         b.whole = load[op] > buf_[op]->half_bytes();
         blocks_[op].push_back(b);
         cur[op] = int64_t(blocks_[op].size()) - 1;
-        loads_.push_back(Load{op, cur[op], j});
+        loads_.push_back(Load{int32_t(cur[op]), uint32_t(j), int8_t(op)});
       }
       if (cur[op] < 0) throw std::logic_error(where() + "uses an operand block never loaded");
       if (skips) continue;
-      use_[op][j] = cur[op];
-      blocks_[op][size_t(cur[op])].last_user = int64_t(j);
+      ref.use[op] = int32_t(cur[op]);
+      blocks_[op][size_t(cur[op])].last_user = int32_t(j);
     }
     if (vec) cur[0] = -1;  // the next array step loads its own A block
     if (s.new_output) {
@@ -121,13 +121,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         if (vec || s.psum_back < 1 || s.psum_back > idx ||
             outs_[size_t(idx - s.psum_back)].store_bytes <= 0)
           throw std::logic_error(where() + "reloads partial sums no earlier output tile stored");
-        o.psum_src = idx - s.psum_back;
+        o.psum_src = int32_t(idx - s.psum_back);
       }
       if (s.psum_load_bytes + s.side_load_bytes > s.ofmap_tile_bytes || (vec && s.side_load_bytes))
         throw std::logic_error(where() + "loads more into its output tile than it holds");
       if (s.psum_load_bytes + s.side_load_bytes > 0) {
         o.psum_bytes = s.psum_load_bytes + s.side_load_bytes;
-        loads_.push_back(Load{2, idx, j});
+        loads_.push_back(Load{int32_t(idx), uint32_t(j), 2});
       }
       outs_.push_back(o);
       cur_out = idx;
@@ -136,8 +136,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       throw std::logic_error(where() + "loads into an output tile without opening one");
     }
     if (!out_open) throw std::logic_error(where() + "accumulates into no open output tile");
-    out_of_[j] = cur_out;
-    outs_[size_t(cur_out)].last_step = int64_t(j);
+    ref.out = int32_t(cur_out);
+    outs_[size_t(cur_out)].last_step = int32_t(j);
     if (s.store_bytes > 0 || vec) {
       outs_[size_t(cur_out)].store_bytes = s.store_bytes;
       outs_[size_t(cur_out)].stage = s.stage;
@@ -172,12 +172,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       ++i;
     }
   }
-  // Per operand, the next load of it at or after each index (carried loads are done).
-  for (int op = 0; op < 2; ++op) {
-    next_of_[op].assign(loads_.size() + 1, int64_t(loads_.size()));
-    for (size_t i = loads_.size(); i-- > 0;)
-      next_of_[op][i] = loads_[i].op == op && !loads_[i].carried ? int64_t(i) : next_of_[op][i + 1];
-  }
+  ahead_next_[0] = ahead_next_[1] = 0;
   next_filter_.clear();
   if (link)
     for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
@@ -205,10 +200,10 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
 
 void Controller::free_blocks(size_t j, int64_t last_read, int which) {
   for (int op = 0; op < 2; ++op) {
-    if (use_[op][j] < 0) continue;
+    if (ref_[j].use[op] < 0) continue;
     if (which == 1 && op != prog_->stationary) continue;  // the stationary tile only
     if (which == 0 && op == prog_->stationary) continue;  // the streamed operands only
-    Block& b = blocks_[op][size_t(use_[op][j])];
+    Block& b = blocks_[op][size_t(ref_[j].use[op])];
     if (b.last_user == int64_t(j)) {
       b.free_at = last_read + 1;
       loads_known_ = false;
@@ -224,7 +219,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
   if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end, -1);
-  const int64_t t = out_of_[j];
+  const int64_t t = ref_[j].out;
   OutTile& o = outs_[size_t(t)];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
@@ -369,7 +364,7 @@ bool Controller::act(int64_t now) {
       submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
       break;
     }
-    const int64_t o = out_of_[j];
+    const int64_t o = ref_[j].out;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
       const int h = int(o % 2);
@@ -458,14 +453,20 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   // program order; else the one that may go first.
   for (int op = 0; op < 2; ++op) {
     if (op == head.op) continue;
-    const size_t i = size_t(next_of_[op][next_load_ + 1]);
+    // (The first load of `op` after the head that is not carried.)
+    size_t i = ahead_next_[op];
+    if (i <= next_load_) {  // passed: look on from the head
+      i = next_load_ + 1;
+      while (i < loads_.size() && (loads_[i].op != op || loads_[i].carried)) ++i;
+      ahead_next_[op] = i;
+    }
     if (i >= loads_.size()) continue;
     const Load& l = loads_[i];
     const Block& b = blocks_[op][size_t(l.block)];
     if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
     // Never past a step that waits for the stores before it (a dependency), unless that is the
     // head's own step and its wait is over.
-    const int64_t bar = barrier_of_[l.step];
+    const int64_t bar = ref_[l.step].barrier;
     if (bar > int64_t(head.step)) continue;
     int64_t t = std::max(load_free_at(l), dram_->free_cycle());
     if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
@@ -588,11 +589,11 @@ int64_t Controller::next_wake(int64_t now) const {
 int64_t Controller::submit_from(size_t j, int64_t now) const {
   int64_t t = barrier(j, now);
   for (int op = 0; op < 2 && t != kNever; ++op) {
-    if (use_[op][j] < 0) continue;
-    const Block& b = blocks_[op][size_t(use_[op][j])];
+    if (ref_[j].use[op] < 0) continue;
+    const Block& b = blocks_[op][size_t(ref_[j].use[op])];
     t = b.ready < 0 ? kNever : std::max(t, b.ready);
   }
-  const int64_t o = out_of_[j];
+  const int64_t o = ref_[j].out;
   if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
   if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
     const int64_t pr = outs_[size_t(o)].psum_ready;
