@@ -184,6 +184,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   last_stage_out_ = last_store_issue_ = -1;
   prog_ = &prog;
   array_ = &array;
+  sync_array_ = array.synchronous();
   origin_ = origin;
   input_bytes_ = std::max(1, prog.input_bytes);
   ahead_chunk_ = load_ahead_ && !dram_->params().unlimited
@@ -261,17 +262,19 @@ int64_t Controller::barrier(size_t j, int64_t now) const {
 }
 
 int64_t Controller::take_reads() {
-  if (!array_->has_reads()) return kNever;
   int64_t first = kNever;
   TileDone d;
-  while (array_->pop_read(d)) {
-    // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
-    // blocks, and the end of its preload frees none.
-    if (prog_->stationary < 0 && d.stationary) continue;
-    free_blocks(size_t(d.id), d.end_cycle, prog_->stationary < 0 ? -1 : d.stationary ? 1 : 0);
-    first = std::min(first, d.end_cycle + 1);
-  }
+  while (array_->pop_read(d))
+    first = std::min(first, tile_read(size_t(d.id), d.end_cycle, d.stationary));
   return first;
+}
+
+int64_t Controller::tile_read(size_t j, int64_t cycle, bool stationary) {
+  // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
+  // blocks, and the end of its preload frees none.
+  if (prog_->stationary < 0 && stationary) return kNever;
+  free_blocks(j, cycle, prog_->stationary < 0 ? -1 : stationary ? 1 : 0);
+  return cycle + 1;
 }
 
 bool Controller::act(int64_t now) {
@@ -281,7 +284,7 @@ bool Controller::act(int64_t now) {
   // 1. Finished steps: free the halves of blocks they were the last to read; write back
   //    finished output tiles.
   if (array_->has_records()) {
-    take_reads();
+    if (array_->has_reads()) take_reads();
     TileDone d;
     while (array_->pop_done(d)) finish_step(size_t(d.id), d.end_cycle, now);
   }
@@ -356,6 +359,7 @@ bool Controller::act(int64_t now) {
 
   // 3. Submit the next steps whose operands are in SRAM.
   submit_from_ = kNever;
+  int64_t freed = kNever;  // the first cycle from which a block freed below is free
   while (next_submit_ < prog.steps.size()) {
     const size_t j = next_submit_;
     const TileStep& s = prog.steps[j];
@@ -404,10 +408,16 @@ bool Controller::act(int64_t now) {
         if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
       }
       if (trace_) trace_->step(j);
-      TileCmd cmd;
-      cmd.id = j;
-      cmd.folds = s.folds;
-      array_->submit(std::move(cmd));
+      if (sync_array_) {  // its reads, as take_reads() would take them (preload first)
+        const ArrayModel::TileReads r = array_->submit_now(j, s.folds);
+        if (r.preloaded >= 0) freed = std::min(freed, tile_read(j, r.preloaded, true));
+        freed = std::min(freed, tile_read(j, r.read, false));
+      } else {
+        TileCmd cmd;
+        cmd.id = j;
+        cmd.folds = s.folds;
+        array_->submit(std::move(cmd));
+      }
     }
     result_.steps[j].submit = now;
     ++next_submit_;
@@ -418,7 +428,7 @@ bool Controller::act(int64_t now) {
   //    controller's local clock"). The reads of the tiles just submitted are taken here (they
   //    free halves from a later cycle); a step that has ended, or a block freed from this cycle,
   //    asks for another pass.
-  const int64_t freed = take_reads();
+  if (array_->has_reads()) freed = std::min(freed, take_reads());
   // (A vector command ending in cycle E is taken from E + 1, as VectorUnit::pop_done does.)
   const int64_t vector_done = vector_ ? vector_->next_done_cycle() : -1;
   return freed <= now || array_->has_records() || (vector_done >= 0 && vector_done < now) ||

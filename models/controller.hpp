@@ -167,6 +167,9 @@ class Controller : public sc_core::sc_module {
   // Takes the array's records of tiles that have read their operands and frees their blocks;
   // returns the first cycle from which a block it freed is free (kNever: none).
   int64_t take_reads();
+  // Frees the blocks step j has read by `cycle` (its stationary tile's, with `stationary`);
+  // returns the cycle from which they are free (kNever: none).
+  int64_t tile_read(size_t j, int64_t cycle, bool stationary);
   void finish_step(size_t j, int64_t end, int64_t now);
   void issue_store(int64_t tile, int64_t now);  // writes back (or keeps on chip) a finished tile
   // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
@@ -199,6 +202,7 @@ class Controller : public sc_core::sc_module {
   DramChannel* dram_ = nullptr;
   Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};
   ArrayModel* array_ = nullptr;
+  bool sync_array_ = false;  // array_->synchronous(): tiles submitted with submit_now()
   VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
   int64_t origin_ = 0;

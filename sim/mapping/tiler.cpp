@@ -140,14 +140,21 @@ InputError too_small(const HwSpec& hw, Operand op, const std::string& what, cons
 
 // Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
 // consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
+// a * b / d (truncated), in 64 bits when a * b fits (a 128-bit division is a library call:
+// planning a large GEMM made six a step, 3 % of its run).
+int64_t mul_div(int64_t a, int64_t b, int64_t d) {
+  int64_t ab = 0;
+  if (!__builtin_mul_overflow(a, b, &ab)) return ab / d;
+  return int64_t((__int128)a * b / d);
+}
 int64_t segment_start(const GemmPlan& p, int64_t T, int64_t k) {
-  return int64_t((__int128)k * T / p.segments);
+  return mul_div(k, T, p.segments);
 }
 int64_t group_of(const GemmPlan& p, int64_t groups, int64_t k) {
   return ((k + 1) * groups - 1) / p.segments;
 }
 int64_t group_first(const GemmPlan& p, int64_t groups, int64_t j) {
-  return int64_t((__int128)j * p.segments / groups);
+  return mul_div(j, p.segments, groups);
 }
 int64_t block_len(const GemmPlan& p, int64_t T, int64_t groups, int64_t j) {
   return segment_start(p, T, group_first(p, groups, j + 1)) -
