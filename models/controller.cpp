@@ -183,6 +183,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     for (int h = 0; h < 2; ++h) carry_out_[h] = std::max<int64_t>(0, link->ofmap_free[h]);
   last_stage_out_ = last_store_issue_ = -1;
   prog_ = &prog;
+  n_steps_ = n;
+  n_loads_ = loads_.size();
   array_ = &array;
   sync_array_ = array.synchronous();
   origin_ = origin;
@@ -255,7 +257,7 @@ void Controller::issue_store(int64_t tile, int64_t now) {
 }
 
 int64_t Controller::barrier(size_t j, int64_t now) const {
-  if (!prog_->steps[j].wait_for_stores) return now;
+  if (ref_[j].barrier != int64_t(j)) return now;  // (the step does not wait for the stores)
   // Steps are submitted in order, so all steps before j have finished when j of them have.
   if (completed_ < j || !pending_.empty()) return kNever;
   return std::max({now, max_end_ + 1, max_store_free_});
@@ -304,7 +306,7 @@ bool Controller::act(int64_t now) {
   pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(issued));
 
   // 2. Loads, in program order, each as soon as its half is free.
-  while (next_load_ < loads_.size()) {
+  while (next_load_ < n_loads_) {
     const Load& l = loads_[next_load_];
     if (l.carried) {  // issued by the previous job
       ++next_load_;
@@ -355,12 +357,12 @@ bool Controller::act(int64_t now) {
   loads_known_ = true;
 
   // 2b. Then the next job's first weight blocks, into halves this job has freed.
-  if (next_load_ == loads_.size()) prefetch(now);
+  if (next_load_ == n_loads_) prefetch(now);
 
   // 3. Submit the next steps whose operands are in SRAM.
   submit_from_ = kNever;
   int64_t freed = kNever;  // the first cycle from which a block freed below is free
-  while (next_submit_ < prog.steps.size()) {
+  while (next_submit_ < n_steps_) {
     const size_t j = next_submit_;
     const TileStep& s = prog.steps[j];
     const int64_t from = submit_from(j, now);
@@ -454,8 +456,8 @@ void Controller::place_block(const Load& l) {
 
 size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   *from = kNever;
-  const size_t none = loads_.size();
-  if (next_load_ >= loads_.size()) return none;
+  const size_t none = n_loads_;
+  if (next_load_ >= n_loads_) return none;
   const Load& head = loads_[next_load_];
   size_t best = none;
   // Per operand other than the head's, its first load after the head (the loads of one operand
@@ -467,10 +469,10 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
     size_t i = ahead_next_[op];
     if (i <= next_load_) {  // passed: look on from the head
       i = next_load_ + 1;
-      while (i < loads_.size() && (loads_[i].op != op || loads_[i].carried)) ++i;
+      while (i < n_loads_ && (loads_[i].op != op || loads_[i].carried)) ++i;
       ahead_next_[op] = i;
     }
-    if (i >= loads_.size()) continue;
+    if (i >= n_loads_) continue;
     const Load& l = loads_[i];
     const Block& b = blocks_[op][size_t(l.block)];
     if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
@@ -493,7 +495,7 @@ void Controller::load_ahead(int64_t now) {
   for (;;) {
     int64_t from = kNever;
     const size_t i = ahead_candidate(now, &from);
-    if (i == loads_.size() || from > now) {
+    if (i == n_loads_ || from > now) {
       ahead_from_ = from;
       return;
     }
@@ -574,7 +576,7 @@ int64_t Controller::out_free_from(int64_t o) const {
 int64_t Controller::next_wake(int64_t now) const {
   int64_t next = kNever;
   if (!pending_.empty()) next = std::max(now + 1, pending_.front().at);
-  if (next_load_ < loads_.size()) {
+  if (next_load_ < n_loads_) {
     const Load& l = loads_[next_load_];
     int64_t t = load_from_;
     if (!loads_known_) {
@@ -588,7 +590,7 @@ int64_t Controller::next_wake(int64_t now) const {
     if (!loads_known_) ahead_candidate(now, &t);
     if (t != kNever && t > now) next = std::min(next, t);
   }
-  if (next_load_ == loads_.size() && result_.prefetched.size() < next_filter_.size()) {
+  if (next_load_ == n_loads_ && result_.prefetched.size() < next_filter_.size()) {
     const int64_t t = prefetch_free_at(result_.prefetched.size());
     if (t != kNever && t > now) next = std::min(next, t);
   }
