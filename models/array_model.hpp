@@ -46,9 +46,8 @@ class ArrayModel : public sc_core::sc_module {
   bool pop_read(TileDone& out);
   // Whether pop_read() or pop_done() would return a record now.
   bool has_reads() const { return !reads_.empty(); }
-  bool has_records() const {
-    return !reads_.empty() || (!done_.empty() && clock_.reached(done_.front().end_cycle));
-  }
+  bool has_done() const { return !done_.empty() && clock_.reached(done_.front().end_cycle); }
+  bool has_records() const { return has_reads() || has_done(); }
   // Whether every submitted tile has finished and been taken.
   bool drained() const { return done_.empty() && submitted_ == finished_; }
 

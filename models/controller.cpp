@@ -285,11 +285,9 @@ bool Controller::act(int64_t now) {
 
   // 1. Finished steps: free the halves of blocks they were the last to read; write back
   //    finished output tiles.
-  if (array_->has_records()) {
-    if (array_->has_reads()) take_reads();
-    TileDone d;
-    while (array_->pop_done(d)) finish_step(size_t(d.id), d.end_cycle, now);
-  }
+  if (array_->has_reads()) take_reads();
+  TileDone d;
+  while (array_->has_done() && array_->pop_done(d)) finish_step(size_t(d.id), d.end_cycle, now);
   if (vector_ && vector_->next_done_cycle() >= 0) {
     VectorDone vd;
     while (vector_->pop_done(vd)) {
