@@ -109,20 +109,32 @@ JobKey job_key(const AccelConfig& c, const Program& p, const JobLink* l, __int12
   k.add(p.ifmap_on_chip), k.add(p.ofmap_on_chip);
   k.add(p.stage.passes), k.add(p.stage.latency), k.add(p.stage.lanes);
   k.add(uint64_t(p.steps.size()));
+  // Per step, its small fields packed into one word and a fold's sub-GEMM only where it is not
+  // the step's (18 words a planned array step instead of 40: the key cost 360 instructions a
+  // step, 7 % of a large GEMM's run).
   for (const TileStep& s : p.steps) {
-    k.add(int(s.kind)), k.add(s.m0), k.add(s.mlen), k.add(s.n0), k.add(s.nlen), k.add(s.k0);
-    k.add(s.klen), k.add(s.ifmap_load_bytes), k.add(s.ifmap_pad_only), k.add(s.filter_load_bytes);
-    k.add(s.new_output), k.add(s.ofmap_tile_bytes), k.add(s.store_bytes), k.add(s.psum_load_bytes);
-    k.add(s.psum_back), k.add(s.side_load_bytes), k.add(s.stage), k.add(s.wait_for_stores);
+    const auto bit = [](bool b, int at) { return uint64_t(b) << at; };
+    k.add(uint64_t(s.kind) | bit(s.ifmap_pad_only, 8) | bit(s.new_output, 9) | bit(s.stage, 10) |
+          bit(s.wait_for_stores, 11) | uint64_t(s.folds.size()) << 16);
+    k.add(s.m0), k.add(s.mlen), k.add(s.n0), k.add(s.nlen), k.add(s.k0), k.add(s.klen);
+    k.add(s.ifmap_load_bytes), k.add(s.filter_load_bytes), k.add(s.ofmap_tile_bytes);
+    k.add(s.store_bytes), k.add(s.psum_load_bytes), k.add(s.psum_back), k.add(s.side_load_bytes);
     k.add(s.copy);
-    k.add(uint64_t(s.folds.size()));
     for (const Fold& f : s.folds) {
-      k.add(f.m0), k.add(f.n0), k.add(f.k0), k.add(f.mlen), k.add(f.nlen), k.add(f.klen);
-      k.add(int(f.rows)), k.add(int(f.cols)), k.add(f.T), k.add(f.cont), k.add(f.more);
+      // A fold over the step's own sub-GEMM (a planned step's one fold) says so in a bit.
+      const bool own = f.m0 == s.m0 && f.n0 == s.n0 && f.k0 == s.k0 && f.mlen == s.mlen &&
+                       f.nlen == s.nlen && f.klen == s.klen;
+      k.add(bit(f.cont, 0) | bit(f.more, 1) | bit(own, 2));
+      if (!own) k.add(f.m0), k.add(f.n0), k.add(f.k0), k.add(f.mlen), k.add(f.nlen), k.add(f.klen);
+      k.add(f.T);
+      k.add(uint64_t(uint32_t(f.rows)) | uint64_t(uint32_t(f.cols)) << 32);
     }
-    const VectorWork& w = s.vector;
-    k.add(int(w.kind)), k.add(w.elements), k.add(w.inputs), k.add(w.row), k.add(w.window);
-    k.add(w.after_previous);
+    // The vector work only of a vector step (an array step's is never read).
+    if (s.kind == StepKind::Vector) {
+      const VectorWork& w = s.vector;
+      k.add(uint64_t(w.kind) | bit(w.after_previous, 8));
+      k.add(w.elements), k.add(w.inputs), k.add(w.row), k.add(w.window);
+    }
   }
 
   // The link, but for after_cycles: the previous job's length only places the channel's
@@ -240,7 +252,8 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.array_end = cr.array_end;
   r.vector_end = cr.vector_end;
   r.last_store_ready = cr.last_store_ready;
-  if (jm.scopes == 0) r.steps = cr.steps;  // (a network has no use for them: AccelResult::steps)
+  // (A network has no use for them: AccelResult::steps.)
+  if (jm.scopes == 0) r.steps = t.controller.take_steps();
   r.array = m.stats();
   r.vector = t.vector_unit.stats();
   r.dram = t.dram.stats();

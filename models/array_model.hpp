@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <stdexcept>
 #include <systemc>
 
 #include "models/sim_time.hpp"
@@ -43,6 +44,10 @@ class ArrayModel : public sc_core::sc_module {
   // (stationary = true): the stationary tile is in the PEs, its scratchpad block may be reused.
   sc_core::sc_event_queue read_events;
   bool pop_read(TileDone& out);
+  // Whether pop_read() or pop_done() would return a record now.
+  bool has_reads() const { return !reads_.empty(); }
+  bool has_done() const { return !done_.empty() && clock_.reached(done_.front().end_cycle); }
+  bool has_records() const { return has_reads() || has_done(); }
   // Whether every submitted tile has finished and been taken.
   bool drained() const { return done_.empty() && submitted_ == finished_; }
 
@@ -55,6 +60,17 @@ class ArrayModel : public sc_core::sc_module {
   // controller may then run a job on its own clock, without a SystemC wait per event
   // (docs/cycle-accounting.md, "The controller's local clock").
   virtual bool synchronous() const { return false; }
+  // A synchronous model's submit() without its read records: submits the tile (its end is
+  // queued as by submit()) and returns the cycles the read records would hold (the controller
+  // frees the blocks at once instead of taking the records back from a queue).
+  struct TileReads {
+    int64_t preloaded = -1;  // last preload cycle of the stationary tile (-1: no preload)
+    int64_t read = -1;       // last scratchpad read of the tile's operands
+  };
+  virtual TileReads submit_now(uint64_t id, const FoldList& folds) {
+    (void)id, (void)folds;
+    throw std::logic_error("array: submit_now needs a synchronous model");
+  }
   // The local clock: while on (cycle >= 0), job_cycle() is `cycle`, pop_done() compares with it,
   // and finished tiles send no notification. set_local_cycle(-1) turns it off (configure() too).
   void set_local_cycle(int64_t cycle) { clock_.local = cycle; }

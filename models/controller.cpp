@@ -32,14 +32,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     b.clear();
     b.reserve(n);
   }
-  for (auto& u : use_) u.assign(n, -1);
   outs_.clear();
   outs_.reserve(n);
   loads_.clear();
   loads_.reserve(3 * n);
   pending_.clear();
-  out_of_.assign(n, -1);
-  barrier_of_.assign(n, -1);
+  if (n > kMaxSteps) throw std::logic_error("controller: a program of more than 2^31 - 1 steps");
+  ref_.assign(n, StepRef{});
 
   // Resolve which block and output tile every step uses, and check the program.
   int64_t cur[2] = {-1, -1};
@@ -75,7 +74,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     }
     if (s.wait_for_stores && !s.new_output)
       throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");
-    barrier_of_[j] = s.wait_for_stores ? int64_t(j) : j > 0 ? barrier_of_[j - 1] : -1;
+    StepRef& ref = ref_[j];
+    ref.barrier = s.wait_for_stores ? int32_t(j) : j > 0 ? ref_[j - 1].barrier : -1;
     const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
     for (int op = 0; op < 2; ++op) {
       if (vec && op == 1) break;  // no filter block
@@ -94,12 +94,12 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         b.whole = load[op] > buf_[op]->half_bytes();
         blocks_[op].push_back(b);
         cur[op] = int64_t(blocks_[op].size()) - 1;
-        loads_.push_back(Load{op, cur[op], j});
+        loads_.push_back(Load{int32_t(cur[op]), uint32_t(j), int8_t(op)});
       }
       if (cur[op] < 0) throw std::logic_error(where() + "uses an operand block never loaded");
       if (skips) continue;
-      use_[op][j] = cur[op];
-      blocks_[op][size_t(cur[op])].last_user = int64_t(j);
+      ref.use[op] = int32_t(cur[op]);
+      blocks_[op][size_t(cur[op])].last_user = int32_t(j);
     }
     if (vec) cur[0] = -1;  // the next array step loads its own A block
     if (s.new_output) {
@@ -121,13 +121,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         if (vec || s.psum_back < 1 || s.psum_back > idx ||
             outs_[size_t(idx - s.psum_back)].store_bytes <= 0)
           throw std::logic_error(where() + "reloads partial sums no earlier output tile stored");
-        o.psum_src = idx - s.psum_back;
+        o.psum_src = int32_t(idx - s.psum_back);
       }
       if (s.psum_load_bytes + s.side_load_bytes > s.ofmap_tile_bytes || (vec && s.side_load_bytes))
         throw std::logic_error(where() + "loads more into its output tile than it holds");
       if (s.psum_load_bytes + s.side_load_bytes > 0) {
         o.psum_bytes = s.psum_load_bytes + s.side_load_bytes;
-        loads_.push_back(Load{2, idx, j});
+        loads_.push_back(Load{int32_t(idx), uint32_t(j), 2});
       }
       outs_.push_back(o);
       cur_out = idx;
@@ -136,8 +136,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       throw std::logic_error(where() + "loads into an output tile without opening one");
     }
     if (!out_open) throw std::logic_error(where() + "accumulates into no open output tile");
-    out_of_[j] = cur_out;
-    outs_[size_t(cur_out)].last_step = int64_t(j);
+    ref.out = int32_t(cur_out);
+    outs_[size_t(cur_out)].last_step = int32_t(j);
     if (s.store_bytes > 0 || vec) {
       outs_[size_t(cur_out)].store_bytes = s.store_bytes;
       outs_[size_t(cur_out)].stage = s.stage;
@@ -172,12 +172,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       ++i;
     }
   }
-  // Per operand, the next load of it at or after each index (carried loads are done).
-  for (int op = 0; op < 2; ++op) {
-    next_of_[op].assign(loads_.size() + 1, int64_t(loads_.size()));
-    for (size_t i = loads_.size(); i-- > 0;)
-      next_of_[op][i] = loads_[i].op == op && !loads_[i].carried ? int64_t(i) : next_of_[op][i + 1];
-  }
+  ahead_next_[0] = ahead_next_[1] = 0;
   next_filter_.clear();
   if (link)
     for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
@@ -188,7 +183,10 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
     for (int h = 0; h < 2; ++h) carry_out_[h] = std::max<int64_t>(0, link->ofmap_free[h]);
   last_stage_out_ = last_store_issue_ = -1;
   prog_ = &prog;
+  n_steps_ = n;
+  n_loads_ = loads_.size();
   array_ = &array;
+  sync_array_ = array.synchronous();
   origin_ = origin;
   input_bytes_ = std::max(1, prog.input_bytes);
   ahead_chunk_ = load_ahead_ && !dram_->params().unlimited
@@ -205,22 +203,26 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
 
 void Controller::free_blocks(size_t j, int64_t last_read, int which) {
   for (int op = 0; op < 2; ++op) {
-    if (use_[op][j] < 0) continue;
+    if (ref_[j].use[op] < 0) continue;
     if (which == 1 && op != prog_->stationary) continue;  // the stationary tile only
     if (which == 0 && op == prog_->stationary) continue;  // the streamed operands only
-    Block& b = blocks_[op][size_t(use_[op][j])];
-    if (b.last_user == int64_t(j)) b.free_at = last_read + 1;
+    Block& b = blocks_[op][size_t(ref_[j].use[op])];
+    if (b.last_user == int64_t(j)) {
+      b.free_at = last_read + 1;
+      loads_known_ = false;
+    }
   }
 }
 
 void Controller::finish_step(size_t j, int64_t end, int64_t now) {
+  loads_known_ = false;
   result_.steps[j].end = end;
   ++completed_;
   max_end_ = std::max(max_end_, end);
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
   if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end, -1);
-  const int64_t t = out_of_[j];
+  const int64_t t = ref_[j].out;
   OutTile& o = outs_[size_t(t)];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
@@ -241,6 +243,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
 
 void Controller::issue_store(int64_t tile, int64_t now) {
   OutTile& o = outs_[size_t(tile)];
+  loads_known_ = false;
   last_store_issue_ = std::max(last_store_issue_, now);
   buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
   if (o.stage && prog_->ofmap_on_chip) {
@@ -254,34 +257,40 @@ void Controller::issue_store(int64_t tile, int64_t now) {
 }
 
 int64_t Controller::barrier(size_t j, int64_t now) const {
-  if (!prog_->steps[j].wait_for_stores) return now;
+  if (ref_[j].barrier != int64_t(j)) return now;  // (the step does not wait for the stores)
   // Steps are submitted in order, so all steps before j have finished when j of them have.
   if (completed_ < j || !pending_.empty()) return kNever;
   return std::max({now, max_end_ + 1, max_store_free_});
 }
 
+int64_t Controller::take_reads() {
+  int64_t first = kNever;
+  TileDone d;
+  while (array_->pop_read(d))
+    first = std::min(first, tile_read(size_t(d.id), d.end_cycle, d.stationary));
+  return first;
+}
+
+int64_t Controller::tile_read(size_t j, int64_t cycle, bool stationary) {
+  // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
+  // blocks, and the end of its preload frees none.
+  if (prog_->stationary < 0 && stationary) return kNever;
+  free_blocks(j, cycle, prog_->stationary < 0 ? -1 : stationary ? 1 : 0);
+  return cycle + 1;
+}
+
 bool Controller::act(int64_t now) {
-  bool changed = false;
   const Program& prog = *prog_;
+  loads_known_ = false;
 
   // 1. Finished steps: free the halves of blocks they were the last to read; write back
   //    finished output tiles.
+  if (array_->has_reads()) take_reads();
   TileDone d;
-  while (array_->pop_read(d)) {
-    changed = true;
-    // Without a stationary operand (OS, hand-made programs) a tile's last reads free all its
-    // blocks, and the end of its preload frees none.
-    if (prog_->stationary < 0 && d.stationary) continue;
-    free_blocks(size_t(d.id), d.end_cycle, prog_->stationary < 0 ? -1 : d.stationary ? 1 : 0);
-  }
-  while (array_->pop_done(d)) {
-    changed = true;
-    finish_step(size_t(d.id), d.end_cycle, now);
-  }
-  if (vector_) {
+  while (array_->has_done() && array_->pop_done(d)) finish_step(size_t(d.id), d.end_cycle, now);
+  if (vector_ && vector_->next_done_cycle() >= 0) {
     VectorDone vd;
     while (vector_->pop_done(vd)) {
-      changed = true;
       finish_step(size_t(vd.id), vd.end_cycle, now);
     }
   }
@@ -291,19 +300,24 @@ bool Controller::act(int64_t now) {
   while (issued < pending_.size() && pending_[issued].at <= now) {
     issue_store(pending_[issued].tile, now);
     ++issued;
-    changed = true;
   }
   pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(issued));
 
   // 2. Loads, in program order, each as soon as its half is free.
-  while (next_load_ < loads_.size()) {
+  while (next_load_ < n_loads_) {
     const Load& l = loads_[next_load_];
     if (l.carried) {  // issued by the previous job
       ++next_load_;
       continue;
     }
-    if (load_free_at(l) > now) break;
-    if (barrier(l.step, now) > now) break;
+    const int64_t free_from = load_free_at(l);
+    const int64_t bar = free_from > now ? kNever : barrier(l.step, now);
+    if (free_from > now || bar > now) {
+      // (For next_wake(): the cycle from which it may go.)
+      const int64_t t = free_from > now ? barrier(l.step, now) : bar;
+      load_from_ = t == kNever ? kNever : std::max(t, free_from);
+      break;
+    }
     if (l.op == 2) {  // partial sums (and a fused add's operand) into the output tile's half
       Scratchpad& sp = *buf_[l.op];
       const int h = int(l.block % 2);
@@ -321,7 +335,6 @@ bool Controller::act(int64_t now) {
       if (trace_) trace_->dram_tag(TraceObserver::Cause::OutLoad, 2, l.block, 0);
       o.psum_ready = dram_->request_at(now, Operand::Ofmap, DramDir::Read, o.psum_bytes);
       ++next_load_;
-      changed = true;
       continue;
     }
     Block& b = blocks_[l.op][size_t(l.block)];
@@ -335,32 +348,27 @@ bool Controller::act(int64_t now) {
       b.ready = dram_->request_at(now, Operand(l.op), DramDir::Read, b.bytes - b.fetched);
     }
     ++next_load_;
-    changed = true;
   }
 
   // 2a. Loads ahead, in the channel's idle time, while the head of the program order waits.
-  if (ahead_chunk_ > 0 && load_ahead(now)) changed = true;
+  if (ahead_chunk_ > 0) load_ahead(now);
+  loads_known_ = true;
 
   // 2b. Then the next job's first weight blocks, into halves this job has freed.
-  if (next_load_ == loads_.size() && prefetch(now)) changed = true;
+  if (next_load_ == n_loads_) prefetch(now);
 
   // 3. Submit the next steps whose operands are in SRAM.
-  while (next_submit_ < prog.steps.size()) {
+  submit_from_ = kNever;
+  int64_t freed = kNever;  // the first cycle from which a block freed below is free
+  while (next_submit_ < n_steps_) {
     const size_t j = next_submit_;
     const TileStep& s = prog.steps[j];
-    bool ok = barrier(j, now) <= now;
-    for (int op = 0; op < 2 && ok; ++op) {
-      if (use_[op][j] < 0) continue;
-      const Block& b = blocks_[op][size_t(use_[op][j])];
-      ok = b.ready >= 0 && b.ready <= now;
+    const int64_t from = submit_from(j, now);
+    if (from > now) {
+      submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
+      break;
     }
-    const int64_t o = out_of_[j];
-    if (ok && s.new_output) ok = out_free_from(o) <= now;
-    if (ok && s.new_output && outs_[size_t(o)].psum_bytes > 0) {
-      const int64_t pr = outs_[size_t(o)].psum_ready;
-      ok = pr >= 0 && pr <= now;
-    }
-    if (!ok) break;
+    const int64_t o = ref_[j].out;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
       const int h = int(o % 2);
@@ -400,16 +408,31 @@ bool Controller::act(int64_t now) {
         if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
       }
       if (trace_) trace_->step(j);
-      TileCmd cmd;
-      cmd.id = j;
-      cmd.folds = s.folds;
-      array_->submit(std::move(cmd));
+      if (sync_array_) {  // its reads, as take_reads() would take them (preload first)
+        const ArrayModel::TileReads r = array_->submit_now(j, s.folds);
+        if (r.preloaded >= 0) freed = std::min(freed, tile_read(j, r.preloaded, true));
+        freed = std::min(freed, tile_read(j, r.read, false));
+      } else {
+        TileCmd cmd;
+        cmd.id = j;
+        cmd.folds = s.folds;
+        array_->submit(std::move(cmd));
+      }
     }
     result_.steps[j].submit = now;
     ++next_submit_;
-    changed = true;
   }
-  return changed;
+
+  // 4. Each phase above went on until it had to wait, and none of them lets an earlier one go
+  //    on in the same cycle: only records to take now can (docs/cycle-accounting.md, "The
+  //    controller's local clock"). The reads of the tiles just submitted are taken here (they
+  //    free halves from a later cycle); a step that has ended, or a block freed from this cycle,
+  //    asks for another pass.
+  if (array_->has_reads()) freed = std::min(freed, take_reads());
+  // (A vector command ending in cycle E is taken from E + 1, as VectorUnit::pop_done does.)
+  const int64_t vector_done = vector_ ? vector_->next_done_cycle() : -1;
+  return freed <= now || array_->has_records() || (vector_done >= 0 && vector_done < now) ||
+         (!pending_.empty() && pending_.front().at <= now);
 }
 
 void Controller::place_block(const Load& l) {
@@ -431,8 +454,8 @@ void Controller::place_block(const Load& l) {
 
 size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   *from = kNever;
-  const size_t none = loads_.size();
-  if (next_load_ >= loads_.size()) return none;
+  const size_t none = n_loads_;
+  if (next_load_ >= n_loads_) return none;
   const Load& head = loads_[next_load_];
   size_t best = none;
   // Per operand other than the head's, its first load after the head (the loads of one operand
@@ -440,14 +463,20 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   // program order; else the one that may go first.
   for (int op = 0; op < 2; ++op) {
     if (op == head.op) continue;
-    const size_t i = size_t(next_of_[op][next_load_ + 1]);
-    if (i >= loads_.size()) continue;
+    // (The first load of `op` after the head that is not carried.)
+    size_t i = ahead_next_[op];
+    if (i <= next_load_) {  // passed: look on from the head
+      i = next_load_ + 1;
+      while (i < n_loads_ && (loads_[i].op != op || loads_[i].carried)) ++i;
+      ahead_next_[op] = i;
+    }
+    if (i >= n_loads_) continue;
     const Load& l = loads_[i];
     const Block& b = blocks_[op][size_t(l.block)];
     if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
     // Never past a step that waits for the stores before it (a dependency), unless that is the
     // head's own step and its wait is over.
-    const int64_t bar = barrier_of_[l.step];
+    const int64_t bar = ref_[l.step].barrier;
     if (bar > int64_t(head.step)) continue;
     int64_t t = std::max(load_free_at(l), dram_->free_cycle());
     if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
@@ -460,12 +489,14 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
   return best;
 }
 
-bool Controller::load_ahead(int64_t now) {
-  bool changed = false;
+void Controller::load_ahead(int64_t now) {
   for (;;) {
     int64_t from = kNever;
     const size_t i = ahead_candidate(now, &from);
-    if (i == loads_.size() || from > now) break;
+    if (i == n_loads_ || from > now) {
+      ahead_from_ = from;
+      return;
+    }
     const Load& l = loads_[i];
     Block& b = blocks_[l.op][size_t(l.block)];
     if (!b.placed) place_block(l);
@@ -473,9 +504,7 @@ bool Controller::load_ahead(int64_t now) {
     if (trace_) trace_->dram_tag(TraceObserver::Cause::Load, l.op, l.block, b.fetched);
     b.ahead_ready = dram_->request_at(now, Operand(l.op), DramDir::Read, part);
     b.fetched += part;
-    changed = true;
   }
-  return changed;
 }
 
 int64_t Controller::prefetch_free_at(size_t p) const {
@@ -495,8 +524,7 @@ int64_t Controller::prefetch_free_at(size_t p) const {
   return t;
 }
 
-bool Controller::prefetch(int64_t now) {
-  bool changed = false;
+void Controller::prefetch(int64_t now) {
   while (result_.prefetched.size() < next_filter_.size()) {
     const size_t p = result_.prefetched.size();
     if (prefetch_free_at(p) > now) break;
@@ -506,9 +534,8 @@ bool Controller::prefetch(int64_t now) {
     if (trace_) trace_->dram_tag(TraceObserver::Cause::Prefetch, 1, int64_t(p), 0);
     pb.ready = dram_->request_at(now, Operand::Filter, DramDir::Read, pb.bytes);
     result_.prefetched.push_back(pb);
-    changed = true;
+    loads_known_ = false;
   }
-  return changed;
 }
 
 int64_t Controller::load_free_at(const Load& l) const {
@@ -547,38 +574,42 @@ int64_t Controller::out_free_from(int64_t o) const {
 int64_t Controller::next_wake(int64_t now) const {
   int64_t next = kNever;
   if (!pending_.empty()) next = std::max(now + 1, pending_.front().at);
-  if (next_load_ < loads_.size()) {
+  if (next_load_ < n_loads_) {
     const Load& l = loads_[next_load_];
-    int64_t t = barrier(l.step, now);
-    if (t != kNever) t = std::max(t, load_free_at(l));
+    int64_t t = load_from_;
+    if (!loads_known_) {
+      t = barrier(l.step, now);
+      if (t != kNever) t = std::max(t, load_free_at(l));
+    }
     if (t != kNever && t > now) next = std::min(next, t);
   }
   if (ahead_chunk_ > 0) {
-    int64_t t = kNever;
-    ahead_candidate(now, &t);
+    int64_t t = ahead_from_;
+    if (!loads_known_) ahead_candidate(now, &t);
     if (t != kNever && t > now) next = std::min(next, t);
   }
-  if (next_load_ == loads_.size() && result_.prefetched.size() < next_filter_.size()) {
+  if (next_load_ == n_loads_ && result_.prefetched.size() < next_filter_.size()) {
     const int64_t t = prefetch_free_at(result_.prefetched.size());
     if (t != kNever && t > now) next = std::min(next, t);
   }
-  if (next_submit_ < prog_->steps.size()) {
-    const size_t j = next_submit_;
-    int64_t t = barrier(j, now);
-    for (int op = 0; op < 2 && t != kNever; ++op) {
-      if (use_[op][j] < 0) continue;
-      const Block& b = blocks_[op][size_t(use_[op][j])];
-      t = b.ready < 0 ? kNever : std::max(t, b.ready);
-    }
-    const int64_t o = out_of_[j];
-    if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
-    if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
-      const int64_t pr = outs_[size_t(o)].psum_ready;
-      t = pr < 0 ? kNever : std::max(t, pr);
-    }
-    if (t != kNever && t > now) next = std::min(next, t);
-  }
+  if (submit_from_ != kNever && submit_from_ > now) next = std::min(next, submit_from_);
   return next;
+}
+
+int64_t Controller::submit_from(size_t j, int64_t now) const {
+  int64_t t = barrier(j, now);
+  for (int op = 0; op < 2 && t != kNever; ++op) {
+    if (ref_[j].use[op] < 0) continue;
+    const Block& b = blocks_[op][size_t(ref_[j].use[op])];
+    t = b.ready < 0 ? kNever : std::max(t, b.ready);
+  }
+  const int64_t o = ref_[j].out;
+  if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
+  if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
+    const int64_t pr = outs_[size_t(o)].psum_ready;
+    t = pr < 0 ? kNever : std::max(t, pr);
+  }
+  return t;
 }
 
 void Controller::thread() {

@@ -111,45 +111,65 @@ class Controller : public sc_core::sc_module {
   // Tags every DRAM request and array step for a trace writer (--traces; nullptr: none).
   void set_trace(TraceObserver* t) { trace_ = t; }
   const ControllerResult& result() const { return result_; }
+  // The finished job's step timings, moved out (result().steps is then empty).
+  std::vector<StepTiming> take_steps() { return std::move(result_.steps); }
 
  private:
   static constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
+  // The records start() makes per step, block, output tile and load hold step, block and tile
+  // numbers as 32 bits (a program holds at most kMaxSteps steps) and are packed: they are most
+  // of a large job's memory.
+  static constexpr size_t kMaxSteps = size_t(std::numeric_limits<int32_t>::max());
   struct Block {  // an ifmap or filter block in a buffer half
     int64_t bytes = 0;
-    int64_t last_user = -1;    // last step that reads it
     int64_t ready = -1;        // job cycle its data is in SRAM (-1: load not issued yet)
     int64_t free_at = kNever;  // job cycle from which its half may be reused
-    bool whole = false;        // larger than a half: takes the whole buffer
-    bool placed = false;       // its half is taken (the first part of its load was issued)
     int64_t fetched = 0;       // bytes loaded ahead of the program order
     int64_t ahead_ready = -1;  // job cycle the last of them is in SRAM
+    int32_t last_user = -1;    // last step that reads it
+    bool whole = false;        // larger than a half: takes the whole buffer
+    bool placed = false;       // its half is taken (the first part of its load was issued)
   };
   struct OutTile {
     int64_t acc_bytes = 0;
     int64_t store_bytes = 0;
     int64_t elements = 0;
-    int64_t last_step = -1;
     int64_t free_at = kNever;
-    bool whole = false;       // larger than a half: takes the whole buffer
     int64_t psum_bytes = 0;   // partial sums reloaded into it from DRAM before its first step
-    int64_t psum_src = -1;    // ... written back by this earlier output tile
     int64_t psum_ready = -1;  // job cycle the reloaded partial sums are in SRAM (-1: not issued)
-    bool stage = false;       // its store passes the output stage (final outputs)
+    int32_t last_step = -1;
+    int32_t psum_src = -1;  // the earlier output tile that wrote the reloaded partial sums back
+    bool whole = false;     // larger than a half: takes the whole buffer
+    bool stage = false;     // its store passes the output stage (final outputs)
+  };
+  struct StepRef {              // what a step uses
+    int32_t use[2] = {-1, -1};  // its ifmap / filter block (-1: none)
+    int32_t out = -1;           // its output tile
+    int32_t barrier = -1;       // the last step up to it that waits for stores (-1: none)
   };
   struct PendingStore {  // a write-back waiting for the output stage
     int64_t at = 0;      // job cycle it is issued
     int64_t tile = 0;
   };
   struct Load {
-    int op;  // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
-    int64_t block;
-    size_t step;           // the step that loads it
+    int32_t block = 0;
+    uint32_t step = 0;  // the step that loads it
+    int8_t op =
+        0;  // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
     bool carried = false;  // issued by the previous job (weight prefetch)
   };
 
   void thread();
-  bool act(int64_t now);  // returns whether anything changed
+  // One pass of the controller's work in cycle `now`; returns whether another pass in the same
+  // cycle may find more to do.
+  bool act(int64_t now);
+  // Takes the array's records of tiles that have read their operands and frees their blocks;
+  // returns the first cycle from which a block it freed is free (kNever: none).
+  int64_t take_reads();
+  // Frees the blocks step j has read by `cycle` (its stationary tile's, with `stationary`);
+  // returns the cycle from which they are free (kNever: none).
+  int64_t tile_read(size_t j, int64_t cycle, bool stationary);
   void finish_step(size_t j, int64_t end, int64_t now);
   void issue_store(int64_t tile, int64_t now);  // writes back (or keeps on chip) a finished tile
   // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
@@ -159,16 +179,20 @@ class Controller : public sc_core::sc_module {
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
   int64_t next_wake(int64_t now) const;
+  // The cycle from which step j may be submitted: its wait for the stores is over, its operand
+  // blocks are in SRAM and, opening an output tile, the tile's half is free and its reloaded
+  // partial sums have arrived (kNever: not yet known).
+  int64_t submit_from(size_t j, int64_t now) const;
   // Takes block l's half (or both halves) in its buffer and counts its SRAM writes.
   void place_block(const Load& l);
   // Loads ahead: the index in loads_ of the load that may go ahead (loads_.size(): none), and
   // the cycle from which it may (kNever: not yet known).
   size_t ahead_candidate(int64_t now, int64_t* from) const;
-  bool load_ahead(int64_t now);
+  void load_ahead(int64_t now);
   // Weight prefetch: the cycle from which the next job's filter block p (0 or 1) may be loaded
   // into this job's filter buffer (kNever: not in this job, or not yet known).
   int64_t prefetch_free_at(size_t p) const;
-  bool prefetch(int64_t now);
+  void prefetch(int64_t now);
   // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
   // go (kNever: not yet known).
   int64_t load_free_at(const Load& l) const;
@@ -178,8 +202,10 @@ class Controller : public sc_core::sc_module {
   DramChannel* dram_ = nullptr;
   Scratchpad* buf_[3] = {nullptr, nullptr, nullptr};
   ArrayModel* array_ = nullptr;
+  bool sync_array_ = false;  // array_->synchronous(): tiles submitted with submit_now()
   VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
+  size_t n_steps_ = 0, n_loads_ = 0;  // prog_->steps.size(), loads_.size()
   int64_t origin_ = 0;
   sc_core::sc_event go_;
 
@@ -187,12 +213,21 @@ class Controller : public sc_core::sc_module {
   std::vector<OutTile> outs_;
   std::vector<Load> loads_;
   std::vector<PendingStore> pending_;  // in issue order (non-decreasing `at`)
-  std::vector<int64_t> use_[2];        // per step: its ifmap / filter block (-1: none)
-  std::vector<int64_t> out_of_;        // per step: its output tile
-  std::vector<int64_t> barrier_of_;    // per step: the last step up to it that waits for stores
-  std::vector<int64_t> next_of_[2];    // per load index: the next ifmap / filter load from it
+  std::vector<StepRef> ref_;           // per step
+  // Per operand, the index in loads_ of its first load after the head of the program order that
+  // is not carried (loads_.size(): none), as ahead_candidate() last found it: it only moves on.
+  mutable size_t ahead_next_[2] = {0, 0};
   bool load_ahead_ = false;
   int64_t ahead_chunk_ = 0;  // bytes per load-ahead request (0: loads ahead off)
+  // For next_wake(), what act() found: the cycle from which the load at the head of the program
+  // order may go (load_from_) and what ahead_candidate() last returned in load_ahead()
+  // (ahead_from_), while nothing they depend on has changed since (loads_known_: blocks freed,
+  // steps finished, stores or prefetches issued clear it); the cycle from which the next step
+  // may be submitted (submit_from_; nothing after act()'s submit phase changes it). kNever: none.
+  int64_t load_from_ = kNever;
+  int64_t ahead_from_ = kNever;
+  bool loads_known_ = false;
+  int64_t submit_from_ = kNever;
   size_t next_load_ = 0;
   size_t next_submit_ = 0;
   size_t completed_ = 0;

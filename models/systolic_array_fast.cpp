@@ -13,22 +13,27 @@ void SystolicArrayFast::configure(const ArrayConfig& cfg, int64_t origin) {
 }
 
 void SystolicArrayFast::submit(TileCmd cmd) {
-  if (cmd.folds.empty()) throw std::logic_error("array: a tile command needs at least one fold");
+  const TileReads r = submit_now(cmd.id, cmd.folds);
+  // Known now: the controller takes them when this submit returns (no notification needed).
+  if (r.preloaded >= 0) reads_done(cmd.id, r.preloaded, true, false);
+  reads_done(cmd.id, r.read, false, false);
+}
+
+ArrayModel::TileReads SystolicArrayFast::submit_now(uint64_t id, const FoldList& folds) {
+  if (folds.empty()) throw std::logic_error("array: a tile command needs at least one fold");
   ++submitted_;
   const int64_t a = job_cycle();
   int64_t end = -1, read = -1;
   // With fold overlap a narrow fold can end before the fold before it: the tile ends with the
   // latest of its folds (and has read its operands with the latest of theirs).
   int64_t preloaded = -1;
-  for (const Fold& f : cmd.folds) {
+  for (const Fold& f : folds) {
     end = std::max(end, schedule(f, a));
     read = std::max(read, last_read_);
     if (!f.cont && cfg_.dataflow != Dataflow::OS) preloaded = std::max(preloaded, p1_ + r1_ - 1);
   }
-  // Known now: the controller takes them when this submit returns (no notification needed).
-  if (preloaded >= 0) reads_done(cmd.id, preloaded, true, false);
-  reads_done(cmd.id, read, false, false);
-  finish_tile(cmd.id, end);
+  finish_tile(id, end);
+  return TileReads{preloaded, read};
 }
 
 int64_t SystolicArrayFast::schedule(const Fold& f, int64_t a) {

@@ -12,6 +12,7 @@ class SystolicArrayFast : public ArrayModel {
   explicit SystolicArrayFast(sc_core::sc_module_name name) : ArrayModel(name) {}
   void configure(const ArrayConfig& cfg, int64_t origin) override;
   void submit(TileCmd cmd) override;
+  TileReads submit_now(uint64_t id, const FoldList& folds) override;
   bool synchronous() const override { return true; }
 
  private:

@@ -140,14 +140,21 @@ InputError too_small(const HwSpec& hw, Operand op, const std::string& what, cons
 
 // Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
 // consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
+// a * b / d (truncated), in 64 bits when a * b fits (a 128-bit division is a library call:
+// planning a large GEMM made six a step, 3 % of its run).
+int64_t mul_div(int64_t a, int64_t b, int64_t d) {
+  int64_t ab = 0;
+  if (!__builtin_mul_overflow(a, b, &ab)) return ab / d;
+  return int64_t((__int128)a * b / d);
+}
 int64_t segment_start(const GemmPlan& p, int64_t T, int64_t k) {
-  return int64_t((__int128)k * T / p.segments);
+  return mul_div(k, T, p.segments);
 }
 int64_t group_of(const GemmPlan& p, int64_t groups, int64_t k) {
   return ((k + 1) * groups - 1) / p.segments;
 }
 int64_t group_first(const GemmPlan& p, int64_t groups, int64_t j) {
-  return int64_t((__int128)j * p.segments / groups);
+  return mul_div(j, p.segments, groups);
 }
 int64_t block_len(const GemmPlan& p, int64_t T, int64_t groups, int64_t j) {
   return segment_start(p, T, group_first(p, groups, j + 1)) -
@@ -382,7 +389,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
       for (int64_t k = 0; k < plan.segments; ++k) {
         const int64_t t0 = segment_start(plan, T, k), t1 = segment_start(plan, T, k + 1);
         const int64_t tl = t1 - t0;
-        TileStep s;
+        TileStep& s = p.steps.emplace_back();  // (filled in place: a step is 288 bytes)
         // The segment's sub-GEMM from (Sr, Sc, T) ranges.
         switch (df) {
           case Dataflow::OS:
@@ -401,36 +408,52 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
         s.folds.push_back(f);
         const int64_t fold_id = sc * x.nsr + sr;
         for (int i = 0; i < 2; ++i) {
-          int64_t id = 0, bytes = 0;
           const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
           const int64_t s0 = x.along_sr[i] ? r0 : c0;
           const ConvGeom* cg = i == 0 ? conv : nullptr;
+          // The block's identity, and its bytes only when it changes (a step that keeps its
+          // block loads nothing).
+          int64_t id = 0, j = 0;
           switch (pol[i]) {
             case BlockPolicy::Whole:
-              id = 0, bytes = i == 0 ? a_bytes(cg, 0, g.M, 0, g.K, ib) : g.K * g.N * ib;
               break;
             case BlockPolicy::Fold:
-              id = fold_id, bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
+              id = fold_id;
               break;
             case BlockPolicy::Chunk:
-              id = chunk, bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
+              id = chunk;
+              break;
+            case BlockPolicy::Segment:
+              j = group_of(plan, plan.blocks[i], k);
+              id = chunk * plan.blocks[i] + j;
+              break;
+            case BlockPolicy::None:
+              throw std::logic_error("tiler: operand without a block policy");
+          }
+          if (id == prev_id[i]) continue;
+          int64_t bytes = 0;
+          switch (pol[i]) {
+            case BlockPolicy::Whole:
+              bytes = i == 0 ? a_bytes(cg, 0, g.M, 0, g.K, ib) : g.K * g.N * ib;
+              break;
+            case BlockPolicy::Fold:
+              bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
+              break;
+            case BlockPolicy::Chunk:
+              bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
               break;
             case BlockPolicy::Segment: {
-              const int64_t j = group_of(plan, plan.blocks[i], k);
-              id = chunk * plan.blocks[i] + j;
               const int64_t b0 = segment_start(plan, T, group_first(plan, plan.blocks[i], j));
               bytes = block_bytes(hw, cg, i, s0, s0 + width, b0,
                                   b0 + block_len(plan, T, plan.blocks[i], j));
               break;
             }
             case BlockPolicy::None:
-              throw std::logic_error("tiler: operand without a block policy");
+              break;
           }
-          if (id != prev_id[i]) {
-            (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
-            if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
-            prev_id[i] = id;
-          }
+          (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
+          if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
+          prev_id[i] = id;
         }
         // Output tiles: [o0, o1) is the part of the stream the segment's output tile covers.
         const bool last_sr = sr + 1 == x.nsr;
@@ -485,7 +508,6 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
         p.tile.m = std::max(p.tile.m, s.mlen);
         p.tile.n = std::max(p.tile.n, s.nlen);
         p.tile.k = std::max(p.tile.k, s.klen);
-        p.steps.push_back(std::move(s));
       }
     }
   }
