@@ -358,7 +358,7 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 }
 
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                      const GemmContext& ctx) {
+                      const GemmContext& ctx, int64_t head_cols) {
   const ConvGeom* conv = ctx.conv;
   const int64_t side = ctx.side_bytes;
   const Roles x = roles(hw, g);
@@ -383,6 +383,9 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   // Identity of the block each operand's previous step used: a step loads when it changes.
   int64_t prev_id[2] = {-2, -2};
   for (int64_t sc = 0; sc < x.nsc; ++sc) {
+    // Only the first head_cols columns and the last (a skipped column's loads leave prev_id as
+    // the one before it left it: the same block of a chunk along Sr, a new one along Sc).
+    if (head_cols >= 0 && sc >= head_cols && sc < x.nsc - 1) sc = x.nsc - 1;
     const int64_t c0 = sc * C, c = std::min(C, x.sm.Sc - c0);
     for (int64_t sr = 0; sr < x.nsr; ++sr) {
       const int64_t r0 = sr * R, r = std::min(R, x.sm.Sr - r0);

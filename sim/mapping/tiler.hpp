@@ -87,9 +87,11 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ct
 DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                                 const GemmContext& ctx = {});
 
-// The program of a plan.
+// The program of a plan. With head_cols >= 0, only its first head_cols fold columns (the folds
+// at Sc offsets below head_cols * C, all their rows and segments) and its last column; the steps
+// keep their positions (run_gemm_by_columns, docs/cycle-accounting.md, "Periodic block rows").
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                      const GemmContext& ctx = {});
+                      const GemmContext& ctx = {}, int64_t head_cols = -1);
 
 // How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
 // k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes

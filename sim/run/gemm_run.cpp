@@ -66,24 +66,27 @@ GemmRunResult run_gemm(const ValidHw& valid, const GemmShape& shape, uint64_t se
   return res;
 }
 
-std::optional<RowsRun> run_gemm_by_rows(const ValidHw& valid, const GemmShape& g, const SubGemms& t,
-                                        int64_t head) {
-  const HwSpec& hw = valid;
-  const int64_t rows = ceil_div(g.M, t.m);
-  if (head < 4 || rows < head + 2) return std::nullopt;
-  const Program prog = plan_gemm_rows(hw, g, t, head);
+namespace {
+
+// run_gemm_by_rows() and run_gemm_by_columns(): `prog` holds the first `head` of `groups`
+// identical groups of steps and the last group, in order; group(step) is a step's group
+// (clamped to head for the last); `group_macs` the MACs of a whole group.
+template <class Group>
+std::optional<RowsRun> run_head_groups(const HwSpec& hw, const Program& prog, int64_t groups,
+                                       int64_t head, uint64_t group_macs, Group group) {
   const AccelResult ar = run_program(ArrayKind::Fast, accel_config(hw), prog);
   if (ar.steps.size() != prog.steps.size()) return std::nullopt;  // (no per-step timings)
-  // first[r]: the first step of head row r; first[head]: the last row's first step.
+  // first[r]: the first step of head group r; first[head]: the last group's first step.
   std::vector<size_t> first(size_t(head) + 1, prog.steps.size());
   for (size_t j = prog.steps.size(); j-- > 0;)
-    first[size_t(std::min(head, prog.steps[j].m0 / t.m))] = j;
+    first[size_t(std::min(head, group(prog.steps[j])))] = j;
   RowsRun r;
-  r.rows = rows;
+  r.rows = groups;
   r.head_rows = head;
   r.period = -1;
-  // Rows head - 3 .. head - 2 against the row before each: rows followed by a full row, as
-  // every skipped row is (the last head row is followed by the edge row, as in the whole GEMM).
+  // Groups head - 3 .. head - 2 against the group before each: groups followed by a full group,
+  // as every skipped one is (the last head group is followed by the last group, as in the
+  // whole GEMM).
   for (int64_t row = head - 3; row < head - 1; ++row) {
     const size_t a = first[size_t(row - 1)], b = first[size_t(row)], n = b - a;
     if (first[size_t(row) + 1] - b != n) return std::nullopt;
@@ -93,18 +96,42 @@ std::optional<RowsRun> run_gemm_by_rows(const ValidHw& valid, const GemmShape& g
       if (y.submit - x.submit != r.period || y.end - x.end != r.period) return std::nullopt;
     }
   }
-  // A head row's DRAM bytes: its loads and its write-backs.
-  uint64_t row_bytes = 0;
+  // A head group's DRAM bytes: its loads and its write-backs.
+  uint64_t group_bytes = 0;
   for (size_t j = first[size_t(head - 1)]; j < first[size_t(head)]; ++j) {
     const TileStep& s = prog.steps[j];
-    row_bytes += uint64_t(s.ifmap_load_bytes + s.filter_load_bytes + s.psum_load_bytes +
-                          s.side_load_bytes + s.store_bytes);
+    group_bytes += uint64_t(s.ifmap_load_bytes + s.filter_load_bytes + s.psum_load_bytes +
+                            s.side_load_bytes + s.store_bytes);
   }
-  const int64_t skipped = rows - 1 - head;
+  const int64_t skipped = groups - 1 - head;
   r.total_cycles = ar.total_cycles + skipped * r.period;
-  r.dram_bytes = ar.dram.bytes_read + ar.dram.bytes_written + uint64_t(skipped) * row_bytes;
-  r.macs = ar.array.macs + uint64_t(skipped * t.m) * uint64_t(g.N) * uint64_t(g.K);
+  r.dram_bytes = ar.dram.bytes_read + ar.dram.bytes_written + uint64_t(skipped) * group_bytes;
+  r.macs = ar.array.macs + uint64_t(skipped) * group_macs;
   return r;
+}
+
+}  // namespace
+
+std::optional<RowsRun> run_gemm_by_rows(const ValidHw& valid, const GemmShape& g, const SubGemms& t,
+                                        int64_t head) {
+  const HwSpec& hw = valid;
+  const int64_t rows = ceil_div(g.M, t.m);
+  if (head < 4 || rows < head + 2) return std::nullopt;
+  return run_head_groups(hw, plan_gemm_rows(hw, g, t, head), rows, head,
+                         uint64_t(t.m) * uint64_t(g.N) * uint64_t(g.K),
+                         [&](const TileStep& s) { return s.m0 / t.m; });
+}
+
+std::optional<RowsRun> run_gemm_by_columns(const ValidHw& valid, const GemmShape& g, int64_t head) {
+  const HwSpec& hw = valid;
+  const SpatialMap sm = spatial_map(hw.dataflow, g);
+  const int64_t C = hw.array_cols, cols = ceil_div(sm.Sc, C);
+  if (head < 4 || cols < head + 2) return std::nullopt;
+  // A fold column is C of the Sc positions: N columns of C (WS, OS), M rows (IS).
+  const bool along_m = hw.dataflow == Dataflow::IS;
+  const uint64_t macs = uint64_t(C) * uint64_t(along_m ? g.N : g.M) * uint64_t(g.K);
+  return run_head_groups(hw, build_program(hw, g, plan_blocks(hw, g), {}, head), cols, head, macs,
+                         [&](const TileStep& s) { return (along_m ? s.m0 : s.n0) / C; });
 }
 
 OpLinkStats link_stats(const AccelResult& ar) {

@@ -111,7 +111,7 @@ GemmRunResult run_gemm(const ValidHw& hw, const GemmShape& shape, uint64_t seed 
 // skipped row is one more period, and its DRAM bytes and MACs those of a head row. The whole
 // GEMM's totals are then the run's plus the skipped rows' share.
 struct RowsRun {
-  int64_t rows = 0;          // block rows of the cut: ceil(M / t.m)
+  int64_t rows = 0;          // block rows of the cut, ceil(M / t.m) (run_gemm_by_columns: columns)
   int64_t head_rows = 0;     // simulated: the first head_rows and the last
   int64_t period = 0;        // cycles per block row in the steady state
   int64_t total_cycles = 0;  // of the whole GEMM
@@ -122,5 +122,10 @@ struct RowsRun {
 // < 4, or when the head rows do not repeat as above (the caller simulates the whole GEMM).
 std::optional<RowsRun> run_gemm_by_rows(const ValidHw& hw, const GemmShape& g, const SubGemms& t,
                                         int64_t head_rows);
+// The same for a GEMM the planner does not cut (plan_blocks(), build_program()): its fold
+// columns (C of the Sc positions of spatial_map(): N for WS and OS, M for IS, each with all its
+// rows and segments) are the groups, the first head_cols and the last simulated.
+std::optional<RowsRun> run_gemm_by_columns(const ValidHw& hw, const GemmShape& g,
+                                           int64_t head_cols);
 
 }  // namespace ssim

@@ -287,18 +287,26 @@ CanonicalKernels run_canonical_kernels(const ValidHw& hw_in) {
   const SubGemms whole = choose_sub_gemms(hw, shape);
   const SubGemms finer =
       choose_sub_gemms_within(hw, shape, kCanonicalRowsSteps, kCanonicalHeadRows + 1);
+  std::optional<RowsRun> r;
+  std::string cut, groups;
   if (finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound) {
-    if (const std::optional<RowsRun> r = run_gemm_by_rows(hw, shape, finer, kCanonicalHeadRows)) {
-      k.matrix_multiply.description +=
-          " (sub-GEMMs of " + std::to_string(finer.m) + " x " + std::to_string(finer.n) + " x " +
-          std::to_string(finer.k) + "; " + std::to_string(r->head_rows + 1) + " of its " +
-          std::to_string(r->rows) + " block rows simulated, each other one a period of " +
-          std::to_string(r->period) + " cycles)";
-      k.matrix_multiply.flops = 2 * r->macs;
-      k.matrix_multiply.dram_bytes = r->dram_bytes;
-      k.matrix_multiply.cycles = r->total_cycles;
-      return k;
-    }
+    r = run_gemm_by_rows(hw, shape, finer, kCanonicalHeadRows);
+    cut = "sub-GEMMs of " + std::to_string(finer.m) + " x " + std::to_string(finer.n) + " x " +
+          std::to_string(finer.k) + "; ";
+    groups = "block rows";
+  } else if (whole.m >= n && whole.n >= n && whole.k >= n) {
+    // Not cut (small arrays, a stall-free channel): its fold columns repeat the same way.
+    r = run_gemm_by_columns(hw, shape, kCanonicalHeadRows);
+    groups = "fold columns";
+  }
+  if (r) {
+    k.matrix_multiply.description +=
+        " (" + cut + std::to_string(r->head_rows + 1) + " of its " + std::to_string(r->rows) + " " +
+        groups + " simulated, each other one a period of " + std::to_string(r->period) + " cycles)";
+    k.matrix_multiply.flops = 2 * r->macs;
+    k.matrix_multiply.dram_bytes = r->dram_bytes;
+    k.matrix_multiply.cycles = r->total_cycles;
+    return k;
   }
   GemmOp mm;
   mm.name = "matrix_multiply";
