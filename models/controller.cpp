@@ -310,12 +310,9 @@ bool Controller::act(int64_t now) {
       ++next_load_;
       continue;
     }
-    const int64_t free_from = load_free_at(l);
-    const int64_t bar = free_from > now ? kNever : barrier(l.step, now);
+    const int64_t free_from = load_free_at(l), bar = barrier(l.step, now);
     if (free_from > now || bar > now) {
-      // (For next_wake(): the cycle from which it may go.)
-      const int64_t t = free_from > now ? barrier(l.step, now) : bar;
-      load_from_ = t == kNever ? kNever : std::max(t, free_from);
+      load_from_ = bar == kNever ? kNever : std::max(bar, free_from);  // (for next_wake())
       break;
     }
     if (l.op == 2) {  // partial sums (and a fused add's operand) into the output tile's half

@@ -155,8 +155,8 @@ class Controller : public sc_core::sc_module {
   struct Load {
     int32_t block = 0;
     uint32_t step = 0;  // the step that loads it
-    int8_t op =
-        0;  // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
+    // 0 ifmap, 1 filter, 2 ofmap (partial sums and a fused add's operand; block = tile)
+    int8_t op = 0;
     bool carried = false;  // issued by the previous job (weight prefetch)
   };
 

@@ -258,10 +258,7 @@ void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubG
                                 int64_t head_rows = -1) {
   const int64_t last_m0 = (ceil_div(g.M, t.m) - 1) * t.m;
   for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
-    if (head_rows >= 0 && m0 >= head_rows * t.m && m0 < last_m0) {
-      m0 = last_m0 - t.m;  // on to the last row
-      continue;
-    }
+    if (head_rows >= 0 && m0 >= head_rows * t.m && m0 < last_m0) m0 = last_m0;  // the last row
     const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
     GemmContext sc = ctx;
     if (ctx.conv) sc.conv = &shifted;

@@ -138,8 +138,6 @@ InputError too_small(const HwSpec& hw, Operand op, const std::string& what, cons
       std::to_string(ceil_div((single ? 1 : 2) * bytes, 1024)) + " KiB");
 }
 
-// Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
-// consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
 // a * b / d (truncated), in 64 bits when a * b fits (a 128-bit division is a library call:
 // planning a large GEMM made six a step, 3 % of its run).
 int64_t mul_div(int64_t a, int64_t b, int64_t d) {
@@ -147,6 +145,8 @@ int64_t mul_div(int64_t a, int64_t b, int64_t d) {
   if (!__builtin_mul_overflow(a, b, &ab)) return ab / d;
   return int64_t((__int128)a * b / d);
 }
+// Segment k of a fold's stream starts at floor(k T / segments); `groups` near-equal groups of
+// consecutive segments: group j holds segments [floor(j S / groups), floor((j+1) S / groups)).
 int64_t segment_start(const GemmPlan& p, int64_t T, int64_t k) {
   return mul_div(k, T, p.segments);
 }
