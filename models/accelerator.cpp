@@ -252,8 +252,8 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.array_end = cr.array_end;
   r.vector_end = cr.vector_end;
   r.last_store_ready = cr.last_store_ready;
-  // (A network has no use for them: AccelResult::steps.)
-  if (jm.scopes == 0) r.steps = t.controller.take_steps();
+  // (A network has no use for them, AccelResult::steps, but for a job it runs observed.)
+  if (jm.scopes == 0 || trace) r.steps = t.controller.take_steps();
   r.array = m.stats();
   r.vector = t.vector_unit.stats();
   r.dram = t.dram.stats();

@@ -35,8 +35,9 @@ struct AccelResult {
   VectorStats vector;
   DramStats dram;
   ScratchpadStats ifmap, filter, ofmap;
-  // Per program step; empty within a JobMemoScope (a network run reads none of them, and they
-  // were most of the memo's memory: ResNet-50 on 32x32, 1,770 more page faults).
+  // Per program step; empty within a JobMemoScope unless a trace observer watched the job (a
+  // network run reads none of them, and they were most of the memo's memory: ResNet-50 on 32x32,
+  // 1,770 more page faults).
   std::vector<StepTiming> steps;
   int64_t stage_tail = 0;  // ControllerResult::stage_tail
   // Weight prefetch (docs/network-schedule.md, "Across ops"): the next job's filter blocks this

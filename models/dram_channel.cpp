@@ -71,24 +71,44 @@ void DramChannel::restart(int64_t origin) {
   origin_ = origin;
   last_issue_ = 0;
   busy_units_ = 0;
-  cur_window_ = -1;
-  cur_window_units_ = 0;
-  peak_units_ = 0;
+  window_.reset(params_.peak_window, per_cycle_);
   stats_ = DramStats{};
   stats_.peak_window = params_.peak_window;
 }
 
-void DramChannel::close_window() {
-  peak_units_ = std::max(peak_units_, cur_window_units_);
-  cur_window_units_ = 0;
+void WindowPeak::reset(int64_t window, Units per_cycle) {
+  window_ = window;
+  per_cycle_ = per_cycle;
+  window_units_ = Units(window) * per_cycle;
+  cur_ = -1;
+  cur_units_ = 0;
+  peak_ = 0;
 }
 
-void DramChannel::account_window(int64_t window, Units amount) {
-  if (window != cur_window_) {
-    close_window();
-    cur_window_ = window;
+void WindowPeak::account(int64_t window, Units amount) {
+  if (window != cur_) {
+    peak_ = std::max(peak_, cur_units_);
+    cur_units_ = 0;
+    cur_ = window;
   }
-  cur_window_units_ += amount;
+  cur_units_ += amount;
+}
+
+void WindowPeak::add(int64_t issue, Units start, Units end, Units amount) {
+  if (per_cycle_ == 0) {
+    account(issue / window_, amount);
+    return;
+  }
+  // Spread the transfer over the aligned windows it covers.
+  const int64_t w1 = div_units(start, window_units_);
+  const int64_t w2 = div_units(end - 1, window_units_);
+  if (w1 == w2) {
+    account(w1, end - start);
+  } else {
+    account(w1, Units(w1 + 1) * window_units_ - start);
+    if (w2 > w1 + 1) peak_ = std::max(peak_, window_units_);  // a window wholly busy
+    account(w2, end - Units(w2) * window_units_);
+  }
 }
 
 int64_t DramChannel::request(Operand op, DramDir dir, int64_t bytes) {
@@ -111,7 +131,7 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
   int64_t first = 0, last = 0, ready = 0;
   if (params_.unlimited) {
     first = last = ready = cycle;
-    account_window(cycle / params_.peak_window, amount);
+    window_.add(cycle, 0, 0, amount);
     if (trace_) trace_->dram_transfer(op, dir == DramDir::Write, bytes, cycle, 0, 0, 0);
   } else {
     const Units start = std::max(Units(cycle) * per_cycle_, free_at_);
@@ -125,17 +145,7 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
     const int64_t end_ceil = div_units(end + per_cycle_ - 1, per_cycle_);
     last = end_ceil - 1;
     ready = end_ceil + params_.latency;
-    // Spread the transfer over the aligned windows it covers.
-    const Units wu = Units(params_.peak_window) * per_cycle_;
-    const int64_t w1 = div_units(start, wu);
-    const int64_t w2 = div_units(end - 1, wu);
-    if (w1 == w2) {
-      account_window(w1, amount);
-    } else {
-      account_window(w1, Units(w1 + 1) * wu - start);
-      if (w2 > w1 + 1) peak_units_ = std::max(peak_units_, wu);  // a window wholly busy
-      account_window(w2, end - Units(w2) * wu);
-    }
+    window_.add(cycle, start, end, amount);
   }
   if (ts.first_cycle < 0) ts.first_cycle = first;
   ts.last_cycle = std::max(ts.last_cycle, last);
@@ -144,8 +154,7 @@ int64_t DramChannel::request_at(int64_t cycle, Operand op, DramDir dir, int64_t 
 }
 
 const DramStats& DramChannel::stats() const {
-  const Units peak = std::max(peak_units_, cur_window_units_);
-  stats_.peak_window_bytes = double(peak) / double(kScale);
+  stats_.peak_window_bytes = double(window_.peak()) / double(kScale);
   stats_.busy_cycles = per_cycle_ > 0 ? double(busy_units_) / double(per_cycle_) : 0;
   return stats_;
 }

@@ -61,6 +61,34 @@ struct DramStats {
   }
 };
 
+// The busiest aligned window of a channel's transfers (DramStats::peak_window_bytes): fed every
+// transfer in the order the channel serves it (start times never decrease). The channel keeps
+// one; the periodic run of a GEMM's skipped groups replays a timeline through another
+// (sim/run/periodic_run.cpp).
+class WindowPeak {
+ public:
+  using Units = __int128;  // the channel's time units (1 / per_cycle of a cycle, one micro-byte)
+  // `window` cycles per window (>= 1); `per_cycle` units per cycle (0: unlimited bandwidth, every
+  // transfer counted in its issue cycle).
+  void reset(int64_t window, Units per_cycle);
+  // A transfer: with a limited channel its bytes cross from `start` to `end` (units, end >
+  // start); unlimited: all `amount` units in cycle `issue`.
+  void add(int64_t issue, Units start, Units end, Units amount);
+  // The most units one aligned window holds so far.
+  Units peak() const { return std::max(peak_, cur_units_); }
+  // What no window can exceed (window * per_cycle; -1: unlimited, no bound).
+  Units most() const { return per_cycle_ > 0 ? window_units_ : Units(-1); }
+  // Moves the open window n windows later (a replay skipping n windows of repeated timeline).
+  void shift_windows(int64_t n) { cur_ += n; }
+
+ private:
+  void account(int64_t window, Units amount);
+  int64_t window_ = 1000;
+  Units per_cycle_ = 0, window_units_ = 0;
+  int64_t cur_ = -1;
+  Units cur_units_ = 0, peak_ = 0;
+};
+
 class DramChannel : public sc_core::sc_module {
  public:
   explicit DramChannel(sc_core::sc_module_name name);
@@ -98,11 +126,12 @@ class DramChannel : public sc_core::sc_module {
 
  private:
   using Units = __int128;  // time in units of 1 / per_cycle_ of a cycle; 1 unit = 1 micro-byte
+
+ public:
   static constexpr int64_t kScale = 1000000;  // micro-bytes per byte
 
+ private:
   void restart(int64_t origin);  // a new job's origin and statistics (not the busy state)
-  void account_window(int64_t window, Units amount);
-  void close_window();
 
   DramParams params_;
   int64_t origin_ = 0;
@@ -111,9 +140,7 @@ class DramChannel : public sc_core::sc_module {
   int64_t free_cycle_ = 0;  // free_at_ in whole cycles, rounded down (free_cycle())
   int64_t last_issue_ = 0;
   Units busy_units_ = 0;
-  int64_t cur_window_ = -1;
-  Units cur_window_units_ = 0;
-  Units peak_units_ = 0;
+  WindowPeak window_;
   mutable DramStats stats_;
   TraceObserver* trace_ = nullptr;
 };

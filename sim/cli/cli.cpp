@@ -487,6 +487,8 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r) {
   t.add_row({"compute utilization %", fixed(100 * r.compute_util, 2)});
   t.add_row({"mapping efficiency %", fixed(100 * r.mapping_eff, 2)});
   t.add_row({"values checked", checked_text(r)});
+  if (!r.periodic.empty())  // a large GEMM run by its periodic groups (docs/cycle-accounting.md)
+    t.add_row({"run as", r.periodic});
   return t.str();
 }
 

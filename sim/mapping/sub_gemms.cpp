@@ -127,7 +127,7 @@ PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
 }
 
 SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
-                          double max_steps = kMaxCutSteps, int64_t rows = 0);
+                          double max_steps = kMaxCutSteps, int64_t rows = 0, bool blocks = false);
 
 }  // namespace
 
@@ -156,14 +156,14 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 }
 
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
-                                 int64_t rows, const GemmContext& ctx) {
-  return search_sub_gemms(hw, g, ctx, max_steps, rows);
+                                 int64_t rows, const GemmContext& ctx, bool blocks) {
+  return search_sub_gemms(hw, g, ctx, max_steps, rows, blocks);
 }
 
 namespace {
 
 SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
-                          double max_steps, int64_t rows) {
+                          double max_steps, int64_t rows, bool blocks) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
   const SpatialMap wsm = spatial_map(hw.dataflow, g);
   const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
@@ -225,7 +225,11 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         // The cost of simulating follows the steps: no cut that makes more than max_steps of
         // them (unless the uncut plan has more already); with `rows`, in the first rows block
         // rows (what run_gemm_by_rows() simulates).
-        const double simulated = rows > 0 && rows < tm ? steps * double(rows) / double(tm) : steps;
+        double simulated = rows > 0 && rows < tm ? steps * double(rows) / double(tm) : steps;
+        if (rows > 0 && blocks && g.N % Nt == 0) {  // output blocks (periodic_groups())
+          const double sim = double(rows - 1 + (g.M % Mt ? tn : 1));
+          simulated = steps * std::min(1.0, sim / (double(tm) * double(tn)));
+        }
         if (!fits || (simulated > max_steps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
         // The first sub-GEMM's first blocks before anything computes.
         // (An A already on chip costs nothing.)
@@ -251,25 +255,30 @@ namespace {
 
 // The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
 // sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
-// With head_rows >= 0, only the first head_rows block rows (m0 < head_rows * t.m) and the last.
+// With head >= 0, only the first `head` block rows (m0 < head * t.m) and the last, or with
+// `blocks` the first `head` output blocks and those from tail_block() on.
 template <class F, class Done>
 void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
-                                const GemmContext& ctx, F f, Done block_done,
-                                int64_t head_rows = -1) {
-  const int64_t last_m0 = (ceil_div(g.M, t.m) - 1) * t.m;
-  for (int64_t m0 = 0; m0 < g.M; m0 += t.m) {
-    if (head_rows >= 0 && m0 >= head_rows * t.m && m0 < last_m0) m0 = last_m0;  // the last row
-    const ConvGeom shifted = ctx.conv ? shift_rows(*ctx.conv, m0) : ConvGeom{};
-    GemmContext sc = ctx;
-    if (ctx.conv) sc.conv = &shifted;
-    for (int64_t n0 = 0; n0 < g.N; n0 += t.n) {
-      const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
-      for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
-        const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
-        f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
-      }
-      block_done(bm, bn);
+                                const GemmContext& ctx, F f, Done block_done, int64_t head = -1,
+                                bool blocks = false) {
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n);
+  const int64_t skip_from = head < 0 ? tm * tn : blocks ? head : head * tn;
+  const int64_t skip_to = blocks ? tail_block(g, t) : (tm - 1) * tn;
+  ConvGeom shifted;
+  GemmContext sc = ctx;
+  for (int64_t b = 0; b < tm * tn; ++b) {
+    if (b >= skip_from && b < skip_to) b = skip_to;
+    const int64_t m0 = b / tn * t.m, n0 = b % tn * t.n;
+    if (ctx.conv && (b == 0 || b % tn == 0 || b == skip_to)) {  // a new block row
+      shifted = shift_rows(*ctx.conv, m0);
+      sc.conv = &shifted;
     }
+    const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
+    for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
+      const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
+      f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
+    }
+    block_done(bm, bn);
   }
 }
 
@@ -301,8 +310,29 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) 
   return plan_gemm_rows(hw, g, choose_sub_gemms(hw, g, ctx), -1, ctx);
 }
 
+int64_t tail_block(const GemmShape& g, const SubGemms& t) {
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n);
+  return g.M % t.m ? (tm - 1) * tn : tm * tn - 1;
+}
+
+namespace {
+Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
+                 const GemmContext& ctx);
+}  // namespace
+
 Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
                        const GemmContext& ctx) {
+  return plan_cut(hw, g, t, head_rows, false, ctx);
+}
+
+Program plan_gemm_blocks(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
+                         int64_t head_blocks, const GemmContext& ctx) {
+  return plan_cut(hw, g, t, head_blocks, true, ctx);
+}
+
+namespace {
+Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
+                 const GemmContext& ctx) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);
   if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
 
@@ -354,9 +384,10 @@ Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, 
           st.stage = last;
         }
       },
-      head_rows);
+      head, blocks);
   return p;
 }
+}  // namespace
 
 int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat) {
   const double copies = double(std::max<int64_t>(1, repeat));

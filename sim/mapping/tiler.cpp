@@ -379,7 +379,8 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
   p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
-  p.steps.reserve(size_t(x.nsr * x.nsc * plan.segments));
+  const int64_t cols = head_cols >= 0 ? std::min(x.nsc, head_cols + 1) : x.nsc;
+  p.steps.reserve(size_t(x.nsr * cols * plan.segments));
   // Identity of the block each operand's previous step used: a step loads when it changes.
   int64_t prev_id[2] = {-2, -2};
   for (int64_t sc = 0; sc < x.nsc; ++sc) {

@@ -113,8 +113,11 @@ constexpr double kMaxCutSteps = 262144;
 // The same search with another limit: cuts whose first `rows` block rows (of m rows each; 0: the
 // whole GEMM) make at most max_steps steps. Not memoized. (run_gemm_by_rows() simulates only
 // a few block rows of a GEMM, so a finer cut than the whole GEMM's limit allows is affordable.)
+// With `blocks`, a cut that divides N is counted by its output blocks instead: the first
+// rows - 1 and the last (the whole last block row if M is not a multiple of m), as
+// plan_gemm_blocks() emits them.
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
-                                 int64_t rows, const GemmContext& ctx = {});
+                                 int64_t rows, const GemmContext& ctx = {}, bool blocks = false);
 
 // The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
 // closed_form_traffic().
@@ -128,6 +131,13 @@ Program plan_gemm(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx =
 // positions they have in the whole program (head_rows < 0: all of it).
 Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
                        const GemmContext& ctx = {});
+// The same by output blocks (m x n, all their k-blocks; N a multiple of t.n): the first
+// head_blocks blocks in run order and the tail, the last block or, if M is not a multiple of
+// t.m, the whole last block row (sim/run/periodic_run.hpp).
+Program plan_gemm_blocks(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
+                         int64_t head_blocks, const GemmContext& ctx = {});
+// The block (run order) where plan_gemm_blocks()'s tail starts.
+int64_t tail_block(const GemmShape& g, const SubGemms& t);
 
 // --- Repeated GEMMs (GemmOp::repeat) -----------------------------------------------------------
 //

@@ -145,7 +145,25 @@ OpLinkStats link_stats(const AccelResult& ar) {
   return l;
 }
 
+ProgramSums program_sums(const HwSpec& hw, const Program& prog) {
+  ProgramSums p;
+  p.steps = prog.steps.size();
+  for (const TileStep& s : prog.steps) {
+    for (const Fold& f : s.folds)
+      if (!f.cont) p.fold_pe += uint64_t(f.rows) * uint64_t(f.cols);
+    if (s.stage) p.final_out += uint64_t(s.store_bytes);
+  }
+  p.side = uint64_t(prog.side_bytes());
+  p.regs = register_traffic(prog, hw.array_rows, hw.array_cols);
+  return p;
+}
+
 GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const AccelResult& ar) {
+  return gemm_run_result(hw, prog, program_sums(hw, prog), ar);
+}
+
+GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const ProgramSums& sums,
+                              const AccelResult& ar) {
   GemmRunResult res;
   res.link = link_stats(ar);
   res.name = "gemm";
@@ -167,17 +185,13 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.mapping_eff = as.mapped_pe_cycles ? double(res.macs) / double(as.mapped_pe_cycles) : 0;
   res.stream_cycles =
       int64_t(as.mapped_pe_cycles / (uint64_t(cfg.array.rows) * uint64_t(cfg.array.cols)));
-  double pe_sum = 0;
-  for (const TileStep& s : prog.steps)
-    for (const Fold& f : s.folds)
-      if (!f.cont) pe_sum += double(f.rows) * double(f.cols);
-  res.fold_pe_eff = as.folds ? pe_sum / (pes * double(as.folds)) : 0;
+  res.fold_pe_eff = as.folds ? double(sums.fold_pe) / (pes * double(as.folds)) : 0;
 
   res.tile_m = prog.tile.m;
   res.tile_n = prog.tile.n;
   res.tile_k = prog.tile.k;
   res.plan = prog.plan;
-  res.tiles = prog.steps.size();
+  res.tiles = sums.steps;
 
   const DramStats& ds = ar.dram;
   const DramTrafficStats& ri = ds.of(Operand::Ifmap, DramDir::Read);
@@ -187,12 +201,9 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.dram_filter_bytes = rf.bytes;
   res.dram_ofmap_bytes = wo.bytes;
   // The channel counts a tile's partial sums and a fused add's operand as one ofmap read.
-  int64_t final_out = 0;
-  for (const TileStep& s : prog.steps)
-    if (s.stage) final_out += s.store_bytes;
-  res.dram_side_bytes = uint64_t(prog.side_bytes());
+  res.dram_side_bytes = sums.side;
   res.dram_psum_read_bytes = ds.of(Operand::Ofmap, DramDir::Read).bytes - res.dram_side_bytes;
-  res.dram_output_bytes = prog.ofmap_on_chip ? 0 : uint64_t(final_out);
+  res.dram_output_bytes = prog.ofmap_on_chip ? 0 : sums.final_out;
   res.dram_spill_bytes = wo.bytes - res.dram_output_bytes + res.dram_psum_read_bytes;
   res.dram_read_bytes = ds.bytes_read;
   res.dram_write_bytes = ds.bytes_written;
@@ -213,10 +224,9 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Accel
   res.sram_filter_writes = ar.filter.writes;
   res.sram_ofmap_reads = ar.ofmap.reads;
   res.sram_ofmap_writes = ar.ofmap.writes;
-  const RegisterTraffic regs = register_traffic(prog, hw.array_rows, hw.array_cols);
-  res.register_read_bits = regs.read_bits;
-  res.register_write_bits = regs.write_bits;
-  res.transfer_bits = regs.transfer_bits;
+  res.register_read_bits = sums.regs.read_bits;
+  res.register_write_bits = sums.regs.write_bits;
+  res.transfer_bits = sums.regs.transfer_bits;
   res.input_bytes = hw.input_bytes;
   res.output_bytes = hw.output_bytes;
   return res;

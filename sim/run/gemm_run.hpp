@@ -12,6 +12,7 @@
 #include "models/types.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/spec/config.hpp"
+#include "sim/spec/energy.hpp"
 #include "sim/spec/valid_hw.hpp"
 
 namespace ssim {
@@ -54,6 +55,8 @@ struct GemmRunResult {
   int64_t tile_m = 0, tile_n = 0, tile_k = 0;  // the largest step's extents (a fold segment)
   std::string plan;                            // GemmPlan::describe(): blocks per buffer
   uint64_t tiles = 0;                          // program steps (fold segments)
+  // How a large GEMM ran as a few of its groups (sim/run/periodic_run.hpp; "": whole).
+  std::string periodic;
 
   // DRAM traffic in bytes; ifmap and filter are read, ofmap written.
   uint64_t dram_ifmap_bytes = 0;
@@ -94,8 +97,22 @@ struct GemmRunResult {
 // (VectorLanes lanes, default timing).
 AccelConfig accel_config(const HwSpec& hw);
 
+// What gemm_run_result() reads of a program's steps: sums over them (a periodic run adds up the
+// skipped groups' share, sim/run/periodic_run.hpp).
+struct ProgramSums {
+  uint64_t steps = 0;
+  uint64_t fold_pe = 0;    // over folds (a chain of segments once): rows * cols
+  uint64_t final_out = 0;  // store bytes of the steps that write final outputs (TileStep::stage)
+  uint64_t side = 0;       // Program::side_bytes()
+  RegisterTraffic regs;    // register_traffic()
+};
+ProgramSums program_sums(const HwSpec& hw, const Program& prog);
+
 // The result fields of a GEMM program's run (everything but name, values_checked and values_ok).
 GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const AccelResult& ar);
+// The same with the step sums given (prog's shape, tile, plan and placement flags are read).
+GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const ProgramSums& sums,
+                              const AccelResult& ar);
 
 // Simulates C = A * B on the configured accelerator. With Fidelity::Cycle the value-carrying
 // cycle-by-cycle array runs on random int8 operands (from `seed`) and its output is compared with

@@ -1,5 +1,7 @@
 #include "sim/run/network_run.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -122,8 +124,31 @@ OpRow gemm_row(const HwSpec& hw, const GemmRunResult& r, int64_t repeat) {
   return row;
 }
 
-void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
+namespace {
+
+// A GEMM op's row of the result, and its GemmRunResult kept in res.gemms.
+void add_gemm_row(const HwSpec& hw, const GemmOp& g, const OpPlacement& pl,
+                  const std::vector<Op>& ops, GemmRunResult r, OpRow& row, NetworkRunResult& res) {
+  row = gemm_row(hw, r, g.repeat);
+  (g.b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
+  row.dram_input_bytes += r.dram_ifmap_bytes;
+  row.dram_output_bytes = r.dram_output_bytes;
+  row.dram_spill_bytes = r.dram_spill_bytes;
+  row.dram_side_bytes = r.dram_side_bytes;
+  for (int f : pl.fused) row.fused += (row.fused.empty() ? "" : ";") + op_name(ops[size_t(f)]);
+  if (r.values_checked) {
+    res.values_checked = true;
+    res.values_ok = res.values_ok && r.values_ok;
+  }
+  res.gemms.push_back(std::move(r));
+}
+
+}  // namespace
+
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
+                      const std::vector<std::optional<PeriodicPlan>>* periodic) {
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
+  size_t j = 0;
   auto check = [&](const std::string& what, int64_t steps) {
     if (steps <= kMaxPlanSteps) return;
     throw InputError(what + " would be planned as up to " + std::to_string(steps) +
@@ -132,13 +157,21 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops) {
                      "larger blocks), a larger array, or a smaller layer");
   };
   for (const Op& op : ops) {
+    const PeriodicPlan* p = periodic && (*periodic)[j] ? &*(*periodic)[j] : nullptr;
+    ++j;
     if (const GemmOp* g = as_gemm(op)) {
-      if (!seen.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) continue;
       const GemmShape& s = g->shape;
-      check("GEMM '" + g->name + "' (M,N,K = " + std::to_string(s.M) + "," + std::to_string(s.N) +
-                "," + std::to_string(s.K) +
-                (g->repeat > 1 ? ", " + std::to_string(g->repeat) + " copies" : "") + ")",
-            plan_steps_bound(hw, s, g->repeat));
+      const std::string what = "GEMM '" + g->name + "' (M,N,K = " + std::to_string(s.M) + "," +
+                               std::to_string(s.N) + "," + std::to_string(s.K) +
+                               (g->repeat > 1 ? ", " + std::to_string(g->repeat) + " copies" : "") +
+                               ")";
+      if (p) {
+        check(what + " run as a few of its " + std::to_string(p->groups) + " " + p->name(),
+              p->head_steps);
+        continue;
+      }
+      if (!seen.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) continue;
+      check(what, plan_steps_bound(hw, s, g->repeat));
     } else {
       const VectorOp& v = std::get<VectorOp>(op);
       check("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
@@ -158,8 +191,17 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
   res.workload = net.name;
   res.layers = int64_t(net.layers.size());
   const std::vector<Op> ops = lower(net);
-  check_plan_sizes(hw, ops);
   const NetworkPlan plan = plan_network(hw, net, ops);
+  // A large GEMM op linked to no other op (no prefetch or handoff across ops: op overlap off,
+  // or the op alone) and not traced runs as a few of its periodic groups.
+  std::vector<std::optional<PeriodicPlan>> periodic(ops.size());
+  const bool alone = std::count_if(plan.ops.begin(), plan.ops.end(),
+                                   [](const OpPlacement& p) { return p.fused_into < 0; }) == 1;
+  if (!OpObserver::active() && (!hw.op_overlap || alone))
+    for (size_t j = 0; j < ops.size(); ++j)
+      if (const GemmOp* g = as_gemm(ops[j]); g && plan.ops[j].fused_into < 0)
+        periodic[j] = periodic_plan(valid, *g, &plan.ops[j]);
+  check_plan_sizes(hw, ops, &periodic);
   // Each op that runs is planned once; the next one before the current one runs, so that the
   // current one may prefetch its first weight blocks (docs/network-schedule.md, "Across ops").
   auto plan_op = [&](size_t j) {
@@ -180,7 +222,25 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       row.fused_into = op_name(ops[size_t(pl.fused_into)]);
       row.counts.vector_ops = uint64_t(v.elements);  // one lane operation per element, in the stage
       ++res.fused_ops;
+    } else if (std::optional<GemmRunResult> r =
+                   periodic[j] ? run_gemm_periodic(valid, *as_gemm(op), &pl, *periodic[j])
+                               : std::nullopt) {
+      add_gemm_row(hw, *as_gemm(op), pl, ops, std::move(*r), row, res);
+      link = JobLink{};  // linked to no op (op overlap off, or the op alone)
+      link.after_cycles = row.total_cycles;
     } else {
+      if (periodic[j]) {  // not periodic after all: the whole program, if it may be held
+        const GemmOp& g = *as_gemm(op);
+        const int64_t steps = plan_steps_bound(hw, g.shape, 1);
+        if (steps > kMaxPlanSteps)
+          throw InputError(
+              "GEMM '" + g.name + "': its " + std::to_string(periodic[j]->groups) + " " +
+              periodic[j]->name() + " do not settle into a period within the first " +
+              std::to_string(periodic[j]->head + 1) + ", and its whole program of " +
+              std::to_string(steps) + " steps is more than the " + std::to_string(kMaxPlanSteps) +
+              " one op may hold; use larger SRAM buffers, a larger array, or a "
+              "smaller layer");
+      }
       const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
       next_idx = ops.size();
       link.next_filter.clear();
@@ -201,20 +261,8 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog);
       if (const GemmOp* g = as_gemm(op)) {
         GemmRunResult r = run_gemm_op(valid, *g, seed + res.rows.size(), &pl, &link, &prog);
-        row = gemm_row(hw, r, g->repeat);
-        (g->b_is_weight ? row.dram_weight_bytes : row.dram_input_bytes) += r.dram_filter_bytes;
-        row.dram_input_bytes += r.dram_ifmap_bytes;
-        row.dram_output_bytes = r.dram_output_bytes;
-        row.dram_spill_bytes = r.dram_spill_bytes;
-        row.dram_side_bytes = r.dram_side_bytes;
-        for (int f : pl.fused)
-          row.fused += (row.fused.empty() ? "" : ";") + op_name(ops[size_t(f)]);
-        if (r.values_checked) {
-          res.values_checked = true;
-          res.values_ok = res.values_ok && r.values_ok;
-        }
         ls = r.link;
-        res.gemms.push_back(std::move(r));
+        add_gemm_row(hw, *g, pl, ops, std::move(r), row, res);
       } else {
         const VectorRunResult r = run_vector_op(valid, std::get<VectorOp>(op), &pl, &link, &prog);
         row = vector_row(hw, r);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/run/gemm_run.hpp"
+#include "sim/run/periodic_run.hpp"
 #include "sim/spec/config.hpp"
 #include "sim/spec/valid_hw.hpp"
 #include "workloads/layer.hpp"
@@ -88,8 +89,10 @@ NetworkRunResult run_network(const ValidHw& hw, const Network& net, uint64_t see
 
 // Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
 // docs/bad-input.md, "Limits"), from the planner's own step count; run_network() calls it before
-// anything runs.
-void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops);
+// anything runs. An op with a PeriodicPlan in `periodic` (one per op, or nullptr) is checked by
+// its larger head program's steps.
+void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
+                      const std::vector<std::optional<PeriodicPlan>>* periodic = nullptr);
 
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):
 // "Vector Add" (c = a + b over 2^24 elements) and "Matrix Multiply" (a 4096^3 GEMM).

@@ -83,6 +83,13 @@ bool own_data(const GemmOp& op) {
 
 }  // namespace
 
+GemmContext gemm_context(const HwSpec& hw, const GemmOp& op, const OpPlacement* place) {
+  // A fused add's second operand from DRAM, into each final output tile.
+  const bool side = place && place->side_op != -2 && !place->side_on_chip;
+  return GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0,
+                     place && place->input_on_chip, place && place->output_on_chip};
+}
+
 Program plan_gemm_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* place) {
   const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
@@ -95,12 +102,8 @@ Program plan_gemm_program(const ValidHw& valid, const GemmOp& op, const OpPlacem
   // Each copy its own data (copy i: A rows i*M.., B columns i*N.., C block (i, i)) unless the
   // (r*M) x (r*N) C would be too large; the layout only shifts the folds, never the timing.
   const bool own = own_data(op);
-  // A fused add's second operand from DRAM, into each final output tile.
-  const bool side = place && place->side_op != -2 && !place->side_on_chip;
-  Program prog = plan_gemm_op(
-      hw, g, op.repeat, own ? g.M : 0, own ? g.N : 0,
-      GemmContext{op.has_conv ? &op.conv : nullptr, side ? int64_t(hw.output_bytes) : 0,
-                  place && place->input_on_chip, place && place->output_on_chip});
+  Program prog =
+      plan_gemm_op(hw, g, op.repeat, own ? g.M : 0, own ? g.N : 0, gemm_context(hw, op, place));
   if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
   return prog;
 }

@@ -30,6 +30,9 @@ namespace ssim {
 GemmRunResult run_gemm_op(const ValidHw& hw, const GemmOp& op, uint64_t seed = 1,
                           const OpPlacement* place = nullptr, const JobLink* link = nullptr,
                           const Program* planned = nullptr);
+// What the planner knows of a GEMM op beyond its shape (its conv, a fused add's operand from
+// DRAM, residency), as plan_gemm_program() plans it.
+GemmContext gemm_context(const HwSpec& hw, const GemmOp& op, const OpPlacement* place);
 // The program run_gemm_op runs (validates the op first).
 Program plan_gemm_program(const ValidHw& hw, const GemmOp& op, const OpPlacement* place = nullptr);
 

@@ -1,0 +1,349 @@
+#include "sim/run/periodic_run.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "models/accelerator.hpp"
+#include "models/dram_channel.hpp"
+#include "models/trace_observer.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/op_run.hpp"
+
+namespace ssim {
+namespace {
+
+using Units = WindowPeak::Units;
+
+// One request as the channel served it (TraceObserver::dram_transfer).
+struct Transfer {
+  int64_t issue = 0;
+  Units start = 0, end = 0;
+  int64_t bytes = 0;
+  int op = 0;
+  bool write = false;
+};
+
+// Whether b is a moved `shift` cycles (`units` channel units) later.
+bool shifted(const Transfer& a, const Transfer& b, int64_t shift, Units units) {
+  return b.issue == a.issue + shift && b.start == a.start + units && b.end == a.end + units &&
+         b.bytes == a.bytes && b.op == a.op && b.write == a.write;
+}
+bool shifted(const StepTiming& a, const StepTiming& b, int64_t shift) {
+  return b.submit == a.submit + shift && b.end == a.end + shift;
+}
+
+// Whether x is y with x[a, a + d) inserted, x[0, a) being y's: the inserted stretch repeats the
+// d before it and those the d before them, one period later each (same(u, v, 1): v is u one
+// period later), and x from a + d on is y from a on one period later.
+template <class T, class Same>
+bool inserted(const std::vector<T>& y, const std::vector<T>& x, size_t a, size_t d, Same same) {
+  if (x.size() != y.size() + d || a < 2 * d) return d == 0 && x.size() == y.size() && a == y.size();
+  for (size_t i = 0; i < d; ++i)
+    if (!same(x[a - d + i], x[a + i], 1) || !same(x[a - 2 * d + i], x[a - d + i], 1)) return false;
+  for (size_t i = a; i < y.size(); ++i)
+    if (!same(y[i], x[i + d], 1)) return false;
+  return true;
+}
+
+// Records the channel's transfers of the jobs it watches.
+class TransferLog final : public TraceObserver {
+ public:
+  std::vector<Transfer> log;
+  Units per_cycle = 0;  // the channel's units per cycle (0: unlimited)
+  void dram_tag(Cause, int, int64_t, int64_t) override {}
+  void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
+                     __int128 end, __int128 per) override {
+    per_cycle = per;
+    log.push_back({issue, start, end, bytes, int(op), write});
+  }
+  void step(size_t) override {}
+  void fold(const Fold&, int64_t, int64_t, int64_t) override {}
+};
+
+struct HeadRun {
+  Program prog;
+  AccelResult ar;
+  std::vector<Transfer> log;
+  Units per_cycle = 0;
+  std::vector<size_t> first;  // first[r]: the first step of group r (r = head: the last group)
+};
+
+HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* place,
+                 const PeriodicPlan& p, int64_t head) {
+  const HwSpec& hw = valid;
+  const GemmShape& g = op.shape;
+  const GemmContext ctx = gemm_context(hw, op, place);
+  HeadRun h;
+  using G = PeriodicPlan::Groups;
+  h.prog = p.by == G::BlockRows      ? plan_gemm_rows(hw, g, p.cut, head, ctx)
+           : p.by == G::OutputBlocks ? plan_gemm_blocks(hw, g, p.cut, head, ctx)
+                                     : build_program(hw, g, plan_blocks(hw, g, ctx), ctx, head);
+  if (place) place_program(h.prog, *place, hw.input_bytes, hw.output_bytes);
+  TransferLog log;
+  set_trace_observer(&log);
+  try {
+    h.ar = run_program(ArrayKind::Fast, accel_config(hw), h.prog);
+  } catch (...) {
+    set_trace_observer(nullptr);
+    throw;
+  }
+  set_trace_observer(nullptr);
+  h.log = std::move(log.log);
+  h.per_cycle = log.per_cycle;
+  const bool along_m = hw.dataflow == Dataflow::IS;
+  const int64_t C = hw.array_cols, tn = ceil_div(g.N, p.cut.n);
+  h.first.assign(size_t(head) + 1, h.prog.steps.size());
+  for (size_t j = h.prog.steps.size(); j-- > 0;) {
+    const TileStep& s = h.prog.steps[j];
+    const int64_t r = p.by == G::BlockRows      ? s.m0 / p.cut.m
+                      : p.by == G::OutputBlocks ? s.m0 / p.cut.m * tn + s.n0 / p.cut.n
+                                                : (along_m ? s.m0 : s.n0) / C;
+    h.first[size_t(std::min(head, r))] = j;
+  }
+  return h;
+}
+
+// x extended linearly: y with k more groups of (x - y) each.
+int64_t lin(int64_t y, int64_t x, int64_t k) {
+  return y + k * (x - y);
+}
+uint64_t lin(uint64_t y, uint64_t x, int64_t k) {
+  return uint64_t(lin(int64_t(y), int64_t(x), k));
+}
+
+// The most units any aligned window holds in the whole run's channel timeline: Y's transfers
+// before index a, then k copies of X's inserted slice [a, a + d) (copy j moved j periods later),
+// then Y's transfers from a on moved k periods later. A window holds the same content k copies
+// later once the copies moved it by whole windows (every L = W / gcd(P, W) copies), so only
+// about 2 L copies are fed (plus those a window may span). -1: more than `budget` transfers.
+Units replay_peak(const std::vector<Transfer>& Y, const std::vector<Transfer>& X, size_t a,
+                  size_t d, int64_t k, int64_t P, int64_t W, Units per_cycle, int64_t budget) {
+  WindowPeak wp;
+  wp.reset(W, per_cycle);
+  const Units pu = Units(P) * per_cycle;
+  int64_t fed = 0;
+  auto feed = [&](const Transfer& t, int64_t j) {
+    wp.add(t.issue + j * P, t.start + j * pu, t.end + j * pu, Units(t.bytes) * DramChannel::kScale);
+    return ++fed <= budget && wp.peak() != wp.most();
+  };
+  for (size_t i = 0; i < a; ++i)
+    if (!feed(Y[i], 0)) return fed > budget ? -1 : wp.peak();
+  auto copies = [&](int64_t from, int64_t to) {
+    for (int64_t j = from; j < to; ++j)
+      for (size_t i = 0; i < d; ++i)
+        if (!feed(X[a + i], j)) return false;
+    return true;
+  };
+  const int64_t L = W / std::gcd(P, W), lit = L + W / P + 2;
+  if (k <= 2 * lit) {
+    if (!copies(0, k)) return fed > budget ? -1 : wp.peak();
+  } else {
+    if (!copies(0, lit)) return fed > budget ? -1 : wp.peak();
+    const int64_t m = (k - 2 * lit) / L;  // m L copies skipped: m L P / W whole windows
+    wp.shift_windows(m * L * P / W);
+    if (!copies(lit + m * L, k)) return fed > budget ? -1 : wp.peak();
+  }
+  for (size_t i = a; i < Y.size(); ++i)
+    if (!feed(Y[i], k)) return fed > budget ? -1 : wp.peak();
+  return wp.peak();
+}
+
+constexpr int64_t kReplayBudget = int64_t(1) << 24;
+
+}  // namespace
+
+const char* PeriodicPlan::name() const {
+  return by == Groups::BlockRows      ? "block rows"
+         : by == Groups::OutputBlocks ? "output blocks"
+                                      : "fold columns";
+}
+
+std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op,
+                                          const OpPlacement* place, int64_t min_steps) {
+  const HwSpec& hw = valid;
+  const GemmShape& g = op.shape;
+  if (hw.fidelity == Fidelity::Cycle || op.repeat != 1 || op.has_conv) return std::nullopt;
+  if (g.M < 1 || g.N < 1 || g.K < 1) return std::nullopt;
+  if (place && place->stored_outputs >= 0) return std::nullopt;
+  if (plan_steps_bound(hw, g, 1) <= min_steps) return std::nullopt;
+  using G = PeriodicPlan::Groups;
+  PeriodicPlan p;
+  const GemmContext ctx = gemm_context(hw, op, place);
+  const SubGemms whole = choose_sub_gemms(hw, g, ctx);
+  const SubGemms finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, p.head + 2, ctx, true);
+  p.cut = finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole;
+  const int64_t tm = ceil_div(g.M, p.cut.m), tn = ceil_div(g.N, p.cut.n);
+  int64_t tail = 1;  // groups in the tail
+  if (p.cut.m >= g.M && p.cut.n >= g.N && p.cut.k >= g.K) {
+    p.by = G::FoldColumns;
+    p.groups = ceil_div(spatial_map(hw.dataflow, g).Sc, int64_t(hw.array_cols));
+    p.full = p.groups - 1;
+  } else if (g.N % p.cut.n == 0) {
+    p.by = G::OutputBlocks;
+    p.groups = tm * tn;
+    p.full = tail_block(g, p.cut);
+    tail = p.groups - p.full;
+  } else {
+    p.by = G::BlockRows;
+    p.groups = tm;
+    p.full = tm - 1;
+  }
+  if (p.full < p.head + 2) return std::nullopt;
+  // Every full group has the most steps: n of them and the tail hold at most (n + tail) / full
+  // of the whole, n = head + 1, or with a period of q groups (run_gemm_periodic()) at most
+  // max(head, 2 q + 1) + 2 q - 1.
+  const int64_t steps = p.by == G::FoldColumns ? plan_steps_bound(hw, g, 1) : int64_t(p.cut.steps);
+  const int64_t n = std::max(p.head, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
+  p.head_steps = int64_t(std::min<__int128>(
+      steps, (__int128(steps) * (std::min(n, p.full) + tail) + p.full - 1) / p.full));
+  return p;
+}
+
+namespace {
+
+// One try: Y runs the first hy groups and the tail, X the first hy + q; the whole GEMM is Y with
+// (full - hy) / q times X's q inserted groups. *q_next: the groups a period of the channel
+// spans if it is not a whole number of cycles per q groups (0: it is, or no channel).
+std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
+                                     const OpPlacement* place, const PeriodicPlan& p, int64_t hy,
+                                     int64_t q, int64_t* q_next) {
+  *q_next = 0;
+  const HwSpec& hw = valid;
+  const int64_t h = hy;
+  if ((p.full - hy) % q != 0 || p.full - hy < q) return std::nullopt;
+  const HeadRun Y = head_run(valid, op, place, p, hy);
+  const HeadRun X = head_run(valid, op, place, p, hy + q);
+  // The channel's time for X's q more groups: if not a whole number of cycles, the timeline
+  // repeats only every q_next groups (per_cycle / gcd(units, per_cycle) periods).
+  const Units pc = std::max(Y.per_cycle, X.per_cycle);
+  if (pc > 0) {
+    Units units = 0;
+    for (const Transfer& t : X.log) units += t.end - t.start;
+    for (const Transfer& t : Y.log) units -= t.end - t.start;
+    Units a = units, b = pc;
+    while (b != 0) a = std::exchange(b, a % b);
+    if (a > 0 && pc / a > 1) *q_next = q * int64_t(pc / a);
+  }
+  // X must be Y with one group's worth of steps inserted, and the same for the channel's
+  // transfers: the first a as in Y, then d inserted that repeat the two times d before them
+  // period after period, then Y's from a on, one period later (inserted(), below). A step's
+  // timing may depend on the steps after it (loads ahead), so the insertion need not start at a
+  // group's first step.
+  const std::vector<StepTiming>&ys = Y.ar.steps, &xs = X.ar.steps;
+  if (ys.size() != Y.prog.steps.size() || xs.size() != X.prog.steps.size()) return std::nullopt;
+  if (xs.size() <= ys.size() || X.first[size_t(h)] != Y.first[size_t(h)]) return std::nullopt;
+  const size_t dn = xs.size() - ys.size();
+  size_t at = 0;
+  while (at < ys.size() && shifted(ys[at], xs[at], 0)) ++at;
+  if (at < 2 * dn) return std::nullopt;
+  const int64_t P = xs[at].end - xs[at - dn].end;
+  if (P <= 0) return std::nullopt;
+  if (!inserted(ys, xs, at, dn, [&](const StepTiming& a, const StepTiming& b, int64_t n) {
+        return shifted(a, b, n * P);
+      }))
+    return std::nullopt;
+  const Units per_cycle = std::max(Y.per_cycle, X.per_cycle);
+  const Units pu = Units(P) * per_cycle;
+  const std::vector<Transfer>&yl = Y.log, &xl = X.log;
+  if (xl.size() < yl.size()) return std::nullopt;
+  const size_t d = xl.size() - yl.size();
+  size_t a = 0;
+  while (a < yl.size() && shifted(yl[a], xl[a], 0, 0)) ++a;
+  if (d > 0 && a < 2 * d) return std::nullopt;
+  if (!inserted(yl, xl, a, d, [&](const Transfer& x, const Transfer& y, int64_t n) {
+        return shifted(x, y, n * P, n * pu);
+      }))
+    return std::nullopt;
+
+  // What must not change with the groups: first cycles, peaks of buffer occupancy, the links.
+  const AccelResult &ya = Y.ar, &xa = X.ar;
+  if (ya.array.first_cycle != xa.array.first_cycle || ya.ifmap.peak_bytes != xa.ifmap.peak_bytes ||
+      ya.filter.peak_bytes != xa.filter.peak_bytes || ya.ofmap.peak_bytes != xa.ofmap.peak_bytes ||
+      ya.vector_end != xa.vector_end || ya.stage_tail != xa.stage_tail || !ya.prefetched.empty() ||
+      !xa.prefetched.empty() || ya.carried_bytes || xa.carried_bytes ||
+      ya.ofmap_free[0] != xa.ofmap_free[0] || ya.ofmap_free[1] != xa.ofmap_free[1])
+    return std::nullopt;
+  for (size_t o = 0; o < ya.dram.traffic.size(); ++o)
+    for (size_t w = 0; w < 2; ++w)
+      if (ya.dram.traffic[o][w].first_cycle != xa.dram.traffic[o][w].first_cycle)
+        return std::nullopt;
+
+  const int64_t k = (p.full - h) / q;  // times X's q groups are inserted into Y
+  const int64_t W = ya.dram.peak_window;
+  const Units peak = replay_peak(yl, xl, a, d, k, P, W, per_cycle, kReplayBudget);
+  if (peak < 0) return std::nullopt;
+
+  AccelResult z = ya;
+  z.steps.clear();
+  z.total_cycles = lin(ya.total_cycles, xa.total_cycles, k);
+  z.array_end = lin(ya.array_end, xa.array_end, k);
+  z.last_store_ready = lin(ya.last_store_ready, xa.last_store_ready, k);
+  ArrayStats& as = z.array;
+  as.macs = lin(ya.array.macs, xa.array.macs, k);
+  as.folds = lin(ya.array.folds, xa.array.folds, k);
+  as.segments = lin(ya.array.segments, xa.array.segments, k);
+  as.mapped_pe_cycles = lin(ya.array.mapped_pe_cycles, xa.array.mapped_pe_cycles, k);
+  as.last_cycle = lin(ya.array.last_cycle, xa.array.last_cycle, k);
+  as.idle_cycles = lin(ya.array.idle_cycles, xa.array.idle_cycles, k);
+  DramStats& ds = z.dram;
+  for (size_t o = 0; o < ds.traffic.size(); ++o)
+    for (size_t w = 0; w < 2; ++w) {
+      const DramTrafficStats &yt = ya.dram.traffic[o][w], &xt = xa.dram.traffic[o][w];
+      ds.traffic[o][w].bytes = lin(yt.bytes, xt.bytes, k);
+      ds.traffic[o][w].requests = lin(yt.requests, xt.requests, k);
+      ds.traffic[o][w].last_cycle = lin(yt.last_cycle, xt.last_cycle, k);
+    }
+  ds.bytes_read = lin(ya.dram.bytes_read, xa.dram.bytes_read, k);
+  ds.bytes_written = lin(ya.dram.bytes_written, xa.dram.bytes_written, k);
+  ds.requests = lin(ya.dram.requests, xa.dram.requests, k);
+  ds.last_ready = lin(ya.dram.last_ready, xa.dram.last_ready, k);
+  Units busy = 0;  // Y's transfer time and k inserted slices'
+  for (const Transfer& t : yl) busy += t.end - t.start;
+  for (size_t i = a; i < a + d; ++i) busy += Units(k) * (xl[i].end - xl[i].start);
+  ds.busy_cycles = per_cycle > 0 ? double(busy) / double(per_cycle) : 0;
+  ds.peak_window_bytes = double(peak) / double(DramChannel::kScale);
+  for (auto [zs, ys_, xs_] :
+       {std::tuple{&z.ifmap, &ya.ifmap, &xa.ifmap}, std::tuple{&z.filter, &ya.filter, &xa.filter},
+        std::tuple{&z.ofmap, &ya.ofmap, &xa.ofmap}}) {
+    zs->reads = lin(ys_->reads, xs_->reads, k);
+    zs->writes = lin(ys_->writes, xs_->writes, k);
+    zs->blocks = lin(ys_->blocks, xs_->blocks, k);
+  }
+
+  const ProgramSums sy = program_sums(hw, Y.prog), sx = program_sums(hw, X.prog);
+  ProgramSums s;
+  s.steps = lin(sy.steps, sx.steps, k);
+  s.fold_pe = lin(sy.fold_pe, sx.fold_pe, k);
+  s.final_out = lin(sy.final_out, sx.final_out, k);
+  s.side = lin(sy.side, sx.side, k);
+  s.regs.read_bits = lin(sy.regs.read_bits, sx.regs.read_bits, k);
+  s.regs.write_bits = lin(sy.regs.write_bits, sx.regs.write_bits, k);
+  s.regs.transfer_bits = lin(sy.regs.transfer_bits, sx.regs.transfer_bits, k);
+  s.regs.macs = lin(sy.regs.macs, sx.regs.macs, k);
+
+  GemmRunResult res = gemm_run_result(hw, Y.prog, s, z);
+  res.name = op.name;
+  res.periodic = std::to_string(h + q + p.groups - p.full) + " of its " + std::to_string(p.groups) +
+                 " " + p.name() + " simulated, every " +
+                 (q > 1 ? std::to_string(q) + " others" : std::string("other one")) +
+                 " a period of " + std::to_string(P) + " cycles";
+  return res;
+}
+
+}  // namespace
+
+std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& op,
+                                               const OpPlacement* place, const PeriodicPlan& p) {
+  int64_t q = 0;
+  std::optional<GemmRunResult> r = attempt(hw, op, place, p, p.head, 1, &q);
+  if (r || q < 2 || q > kMaxPeriodGroups) return r;
+  // A period of the channel spanning q groups: q groups at a time, after at least 2 q + 1.
+  int64_t hy = std::max(p.head, 2 * q + 1);
+  while ((p.full - hy) % q != 0) ++hy;
+  int64_t unused = 0;
+  return attempt(hw, op, place, p, hy, q, &unused);
+}
+
+}  // namespace ssim

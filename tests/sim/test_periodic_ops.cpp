@@ -1,0 +1,250 @@
+// Periodic groups of a GEMM op (sim/run/periodic_run.hpp, docs/cycle-accounting.md, "Periodic
+// groups: large GEMM ops"): a GEMM run as two head programs and extended by the inserted group's
+// share must equal the whole program's run in every field of its result (every column of its
+// layers.csv row comes from these): cycles and their split, MACs, folds, steps, DRAM bytes by
+// operand and cause, first and last transfer cycles, the channel's busy cycles and its busiest
+// aligned window, SRAM accesses, register traffic. The whole program is the reference: it runs
+// every group on the same fast model (itself equal to the cycle-by-cycle array,
+// tests/sim/test_fast_vs_cycle.cpp).
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "models/accelerator.hpp"
+#include "sim/mapping/tiler.hpp"
+#include "sim/run/gemm_run.hpp"
+#include "sim/run/network_run.hpp"
+#include "sim/run/periodic_run.hpp"
+#include "sim/spec/config.hpp"
+
+namespace ssim {
+namespace {
+
+using G = PeriodicPlan::Groups;
+
+// Every field of two results but the name and `periodic`.
+void expect_same(const GemmRunResult& a, const GemmRunResult& b) {
+#define SAME(f) EXPECT_EQ(a.f, b.f) << #f
+  SAME(shape.M);
+  SAME(shape.N);
+  SAME(shape.K);
+  SAME(stream_cycles);
+  SAME(repeat);
+  SAME(total_cycles);
+  SAME(compute_cycles);
+  SAME(stall_cycles);
+  SAME(macs);
+  SAME(folds);
+  SAME(compute_util);
+  SAME(mapping_eff);
+  SAME(writeback_cycles);
+  SAME(array_first_cycle);
+  SAME(array_last_cycle);
+  SAME(array_util);
+  SAME(fold_pe_eff);
+  SAME(tile_m);
+  SAME(tile_n);
+  SAME(tile_k);
+  SAME(plan);
+  SAME(tiles);
+  SAME(dram_ifmap_bytes);
+  SAME(dram_filter_bytes);
+  SAME(dram_ofmap_bytes);
+  SAME(dram_psum_read_bytes);
+  SAME(dram_output_bytes);
+  SAME(dram_spill_bytes);
+  SAME(dram_side_bytes);
+  SAME(dram_read_bytes);
+  SAME(dram_write_bytes);
+  SAME(dram_ifmap_first);
+  SAME(dram_ifmap_last);
+  SAME(dram_filter_first);
+  SAME(dram_filter_last);
+  SAME(dram_ofmap_first);
+  SAME(dram_ofmap_last);
+  SAME(dram_avg_bw);
+  SAME(dram_peak_bw);
+  SAME(dram_peak_window);
+  SAME(dram_busy_cycles);
+  SAME(sram_ifmap_reads);
+  SAME(sram_ifmap_writes);
+  SAME(sram_filter_reads);
+  SAME(sram_filter_writes);
+  SAME(sram_ofmap_reads);
+  SAME(sram_ofmap_writes);
+  SAME(register_read_bits);
+  SAME(register_write_bits);
+  SAME(transfer_bits);
+  SAME(link.stage_cycles);
+  SAME(link.carried_bytes);
+  SAME(link.overlap_cycles);
+  SAME(link.ofmap_free[0]);
+  SAME(link.ofmap_free[1]);
+#undef SAME
+}
+
+std::string name(const HwSpec& hw, const GemmShape& g, const PeriodicPlan& p) {
+  return to_string(hw.dataflow) + " " + std::to_string(hw.array_rows) + "x" +
+         std::to_string(hw.array_cols) + " bw " + std::to_string(hw.dram_bytes_per_cycle) +
+         (hw.unlimited_bandwidth ? " unlimited" : "") + (hw.fold_overlap ? " overlap" : "") +
+         (hw.load_ahead ? " ahead" : "") + ", " + std::to_string(g.M) + "x" + std::to_string(g.N) +
+         "x" + std::to_string(g.K) + " by " + p.name() + " cut " + std::to_string(p.cut.m) + "x" +
+         std::to_string(p.cut.n) + "x" + std::to_string(p.cut.k);
+}
+
+// The whole program of the plan's cut, run on the fast model.
+GemmRunResult whole_run(const HwSpec& hw, const GemmShape& g, const PeriodicPlan& p) {
+  const Program prog = p.by == G::FoldColumns ? build_program(hw, g, plan_blocks(hw, g))
+                                              : plan_gemm_rows(hw, g, p.cut, -1);
+  return gemm_run_result(hw, prog, run_program(ArrayKind::Fast, accel_config(hw), prog));
+}
+
+// A plan by hand: the groups of cut t (t = the whole GEMM: its fold columns).
+PeriodicPlan plan_of(const HwSpec& hw, const GemmShape& g, const SubGemms& t) {
+  PeriodicPlan p;
+  p.cut = t;
+  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n);
+  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) {
+    p.by = G::FoldColumns;
+    p.groups = ceil_div(spatial_map(hw.dataflow, g).Sc, int64_t(hw.array_cols));
+    p.full = p.groups - 1;
+  } else if (g.N % t.n == 0) {
+    p.by = G::OutputBlocks;
+    p.groups = tm * tn;
+    p.full = tail_block(g, t);
+  } else {
+    p.by = G::BlockRows;
+    p.groups = tm;
+    p.full = tm - 1;
+  }
+  return p;
+}
+
+struct Tally {
+  int cases = 0, periodic = 0;
+};
+
+// Runs g by the groups of cut t and compares with the whole run; false: not periodic (or too
+// few groups).
+bool check(const HwSpec& hw, const GemmShape& g, const SubGemms& t, Tally& tally) {
+  const PeriodicPlan p = plan_of(hw, g, t);
+  if (p.full < p.head + 2) return false;
+  ++tally.cases;
+  SCOPED_TRACE(name(hw, g, p));
+  GemmOp op;
+  op.name = "g";
+  op.shape = g;
+  const std::optional<GemmRunResult> r = run_gemm_periodic(ValidHw(hw), op, nullptr, p);
+  if (!r) return false;  // not settled within the head: the caller runs the whole program
+  ++tally.periodic;
+  expect_same(*r, whole_run(hw, g, p));
+  EXPECT_EQ(r->macs, uint64_t(g.M * g.N * g.K));
+  EXPECT_NE(r->periodic.find(p.name()), std::string::npos) << r->periodic;
+  return true;
+}
+
+HwSpec small_hw(Dataflow df, int64_t bw, bool overlap, bool ahead, int rows, int cols) {
+  HwSpec hw;
+  hw.array_rows = rows;
+  hw.array_cols = cols;
+  hw.dataflow = df;
+  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 4;
+  hw.dram_bytes_per_cycle = double(std::max<int64_t>(bw, 1));
+  hw.unlimited_bandwidth = bw == 0;
+  hw.fold_overlap = overlap;
+  hw.load_ahead = ahead;
+  return hw;
+}
+
+TEST(PeriodicOps, FoldColumnsEqualTheWholeRunInEveryField) {
+  Tally tally;
+  for (Dataflow df : {Dataflow::WS, Dataflow::IS, Dataflow::OS})
+    for (int64_t bw : {0, 1, 3, 8})  // 0: a stall-free channel
+      for (bool overlap : {false, true})
+        for (bool ahead : {false, true})
+          for (const GemmShape g : {GemmShape{48, 40, 24}, GemmShape{30, 36, 50}}) {
+            const HwSpec hw = small_hw(df, bw, overlap, ahead, 4, 4);
+            // Only a stall-free OS array does not settle: nothing holds the controller back, it
+            // submits every step at once, so submit times do not move with the period.
+            const bool settled = check(hw, g, SubGemms{g.M, g.N, g.K}, tally);
+            EXPECT_TRUE(settled || (df == Dataflow::OS && bw == 0)) << name(hw, g, {});
+          }
+  EXPECT_EQ(tally.cases, 96);
+  EXPECT_EQ(tally.periodic, 88);
+}
+
+TEST(PeriodicOps, BlockRowsAndOutputBlocksEqualTheWholeRunInEveryField) {
+  Tally tally;
+  for (Dataflow df : {Dataflow::WS, Dataflow::IS, Dataflow::OS})
+    for (int64_t bw : {1, 4})
+      for (bool overlap : {false, true})
+        for (bool ahead : {false, true})
+          for (const GemmShape g : {GemmShape{200, 96, 128}, GemmShape{160, 64, 200}}) {
+            const HwSpec hw = small_hw(df, bw, overlap, ahead, 8, df == Dataflow::OS ? 8 : 4);
+            // Output blocks (the cut divides N), block rows (it does not), a K cut.
+            for (const SubGemms t :
+                 {SubGemms{16, 32, g.K}, SubGemms{16, 40, g.K}, SubGemms{24, 32, 64}})
+              check(hw, g, t, tally);
+          }
+  EXPECT_EQ(tally.cases, 144);
+  EXPECT_EQ(tally.periodic, tally.cases);
+}
+
+// Many short groups (a period far below the channel's 1000-cycle window): the busiest window is
+// found by replaying the timeline with the repeating stretch fed once per window phase, not once
+// per group (2500 groups: more than the at most 2 (1000 + 1000 / P + 2) fed); the result must
+// still be the whole run's, window for window.
+TEST(PeriodicOps, ManyShortGroupsReplayTheBusiestWindowExactly) {
+  Tally tally;
+  for (Dataflow df : {Dataflow::WS, Dataflow::OS})
+    for (int64_t bw : {0, 1, 2, 5})
+      for (bool overlap : {false, true}) {
+        const HwSpec hw = small_hw(df, bw, overlap, true, 2, 2);
+        const GemmShape g{df == Dataflow::WS ? 6 : 4, 5000, df == Dataflow::WS ? 4 : 6};
+        check(hw, g, SubGemms{g.M, g.N, g.K}, tally);  // 2500 fold columns
+      }
+  EXPECT_EQ(tally.cases, 16);
+  EXPECT_EQ(tally.periodic, 16);
+}
+
+// A --gemm run (one op, run_network) takes the periodic path above kPeriodicMinSteps steps and
+// says so; its row equals the whole program's. The 65536^3 GEMM on 128 x 128, whose whole
+// program (over 8 M steps) could not be held, runs by output blocks of the planner's best cut.
+TEST(PeriodicOps, LargeGemmOpsRunByGroups) {
+  HwSpec hw;
+  hw.array_rows = hw.array_cols = 8;
+  hw.fold_overlap = true;
+  Network net;
+  net.name = "gemm";
+  net.layers.push_back(make_layer("gemm", GemmLayer{4096, 4096, 4096}));
+  const NetworkRunResult r = run_network(ValidHw(hw), net);
+  ASSERT_EQ(r.gemms.size(), 1u);
+  const GemmRunResult& g = r.gemms[0];
+  EXPECT_NE(g.periodic.find("fold columns"), std::string::npos) << g.periodic;
+  GemmOp op;
+  op.shape = {4096, 4096, 4096};
+  const std::optional<PeriodicPlan> p = periodic_plan(ValidHw(hw), op);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->by, G::FoldColumns);
+  EXPECT_EQ(p->groups, 512);
+  expect_same(g, whole_run(hw, op.shape, *p));
+
+  HwSpec big;
+  big.array_rows = big.array_cols = 128;
+  op.shape = {65536, 65536, 65536};
+  const std::optional<PeriodicPlan> q = periodic_plan(ValidHw(big), op);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->by, G::OutputBlocks);
+  EXPECT_LE(q->head_steps, kMaxPlanSteps);
+  Network n2;
+  n2.name = "gemm";
+  n2.layers.push_back(make_layer("gemm", GemmLayer{65536, 65536, 65536}));
+  const NetworkRunResult r2 = run_network(ValidHw(big), n2);
+  ASSERT_EQ(r2.gemms.size(), 1u);
+  EXPECT_EQ(r2.gemms[0].macs, uint64_t(65536) * 65536 * 65536);
+  EXPECT_NE(r2.gemms[0].periodic.find("output blocks"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssim
