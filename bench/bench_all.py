@@ -12,6 +12,7 @@ Exit code 0 whatever the results (this reports; it does not gate).
 """
 
 import argparse
+import csv
 import json
 import os
 import resource
@@ -177,6 +178,23 @@ def main():
     t.row(f"--gemm 65536^3 --array 128x128 (1 run, AS limit {a.big_limit_gb:g} GB)",
           *measure(sim("--gemm", "65536,65536,65536", "--array", "128x128"), 1, as_limit=limit,
                    timeout=120), max_s=2.0, max_mb=100)
+
+    t.header("Cost against MACs: --gemm N,N,N on 128x128 (whole process; large GEMMs run by "
+             "their periodic groups, docs/cycle-accounting.md)")
+    for n in [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536]:
+        wall, cpu, rss, code, line = measure(sim("--gemm", f"{n},{n},{n}", "--array", "128x128"),
+                                             min(a.repeat, 3), as_limit=limit, timeout=120)
+        folds = 0
+        try:
+            with open(os.path.join(out, "layers.csv")) as f:
+                rows = list(csv.DictReader(f))
+            folds = int(rows[0]["folds"])
+        except (OSError, KeyError, ValueError, IndexError):
+            pass
+        per = f"{cpu / folds * 1e9:.3g} ns CPU per fold of the GEMM" if folds else ""
+        t.row(f"--gemm {n},{n},{n} --array 128x128 ({folds} folds)", wall, cpu, rss, code, line)
+        if per:
+            print(f"  {'':<58} {per}")
 
     if os.access(a.bench_fast, os.X_OK):
         t.header("Fast model in-process cost per tile (bench_fast GemmSize: 128x128 ws, DRAM)")

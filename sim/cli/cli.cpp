@@ -19,6 +19,7 @@
 #include "sim/report/run_outputs.hpp"
 #include "sim/run/canonical_cache.hpp"
 #include "sim/run/network_run.hpp"
+#include "sim/run/periodic_run.hpp"
 #include "sim/spec/presets.hpp"
 #include "workloads/data_dir.hpp"
 #include "workloads/lower.hpp"
@@ -188,9 +189,13 @@ void preflight(const HwSpec& hw, const Network& net, bool report) {
   add.kind = VectorKind::Add;
   add.elements = add.outputs = kCanonicalVectorAddElements;
   add.inputs = 2 * add.elements;
-  const int64_t steps = std::max(
-      plan_steps_bound(hw, GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim}, 1),
-      plan_steps_bound(hw, add));
+  // The GEMM as run_canonical_kernels() runs it: by its head programs if periodic.
+  GemmOp mm;
+  mm.shape = GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim};
+  const std::optional<PeriodicPlan> periodic = periodic_plan(ValidHw(hw).fast(), mm);
+  const int64_t steps =
+      std::max(periodic ? periodic->head_steps : plan_steps_bound(hw, mm.shape, 1),
+               plan_steps_bound(hw, add));
   if (steps > kMaxPlanSteps)
     throw InputError(
         "--report: the roofline's reference kernels (a " + std::to_string(kCanonicalGemmDim) +

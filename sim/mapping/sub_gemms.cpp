@@ -224,7 +224,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
                      double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
         // The cost of simulating follows the steps: no cut that makes more than max_steps of
         // them (unless the uncut plan has more already); with `rows`, in the first rows block
-        // rows (what run_gemm_by_rows() simulates).
+        // rows (what run_gemm_periodic() simulates).
         double simulated = rows > 0 && rows < tm ? steps * double(rows) / double(tm) : steps;
         if (rows > 0 && blocks && g.N % Nt == 0) {  // output blocks (periodic_groups())
           const double sim = double(rows - 1 + (g.M % Mt ? tn : 1));

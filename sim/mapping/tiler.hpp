@@ -89,7 +89,7 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 
 // The program of a plan. With head_cols >= 0, only its first head_cols fold columns (the folds
 // at Sc offsets below head_cols * C, all their rows and segments) and its last column; the steps
-// keep their positions (run_gemm_by_columns, docs/cycle-accounting.md, "Periodic block rows").
+// keep their positions (sim/run/periodic_run.hpp, docs/cycle-accounting.md, "Periodic groups").
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                       const GemmContext& ctx = {}, int64_t head_cols = -1);
 
@@ -111,7 +111,7 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 constexpr double kMaxCutSteps = 262144;
 
 // The same search with another limit: cuts whose first `rows` block rows (of m rows each; 0: the
-// whole GEMM) make at most max_steps steps. Not memoized. (run_gemm_by_rows() simulates only
+// whole GEMM) make at most max_steps steps. Not memoized. (run_gemm_periodic() simulates only
 // a few block rows of a GEMM, so a finer cut than the whole GEMM's limit allows is affordable.)
 // With `blocks`, a cut that divides N is counted by its output blocks instead: the first
 // rows - 1 and the last (the whole last block row if M is not a multiple of m), as

@@ -120,29 +120,4 @@ GemmRunResult gemm_run_result(const HwSpec& hw, const Program& prog, const Progr
 // for the smallest tile (the spec was checked when `hw` was made).
 GemmRunResult run_gemm(const ValidHw& hw, const GemmShape& shape, uint64_t seed = 1);
 
-// A GEMM of many identical block rows run as a few of them (docs/cycle-accounting.md, "Periodic
-// block rows"): cut t's program with only its first head_rows block rows and its last
-// (plan_gemm_rows) runs on the fast model; if rows head_rows - 3 and head_rows - 2 (each
-// followed by a full row, as every skipped row is) show the steady state (every step of the row
-// submitted and ended exactly `period` cycles after the same step of the row before), each
-// skipped row is one more period, and its DRAM bytes and MACs those of a head row. The whole
-// GEMM's totals are then the run's plus the skipped rows' share.
-struct RowsRun {
-  int64_t rows = 0;          // block rows of the cut, ceil(M / t.m) (run_gemm_by_columns: columns)
-  int64_t head_rows = 0;     // simulated: the first head_rows and the last
-  int64_t period = 0;        // cycles per block row in the steady state
-  int64_t total_cycles = 0;  // of the whole GEMM
-  uint64_t dram_bytes = 0;   // read and written by the whole GEMM
-  uint64_t macs = 0;
-};
-// Nothing when the cut has fewer than head_rows + 2 block rows (no row to skip), when head_rows
-// < 4, or when the head rows do not repeat as above (the caller simulates the whole GEMM).
-std::optional<RowsRun> run_gemm_by_rows(const ValidHw& hw, const GemmShape& g, const SubGemms& t,
-                                        int64_t head_rows);
-// The same for a GEMM the planner does not cut (plan_blocks(), build_program()): its fold
-// columns (C of the Sc positions of spatial_map(): N for WS and OS, M for IS, each with all its
-// rows and segments) are the groups, the first head_cols and the last simulated.
-std::optional<RowsRun> run_gemm_by_columns(const ValidHw& hw, const GemmShape& g,
-                                           int64_t head_cols);
-
 }  // namespace ssim

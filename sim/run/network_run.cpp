@@ -328,39 +328,30 @@ CanonicalKernels run_canonical_kernels(const ValidHw& hw_in) {
   const GemmShape shape{n, n, n};
   k.matrix_multiply.description = std::to_string(n) + " x " + std::to_string(n) + " x " +
                                   std::to_string(n) + " int8 GEMM on the array";
-  // The cut a network op would get (a whole program of at most kMaxCutSteps steps), and the
-  // one the planner prefers when only a few block rows are simulated: if that one's estimated
-  // time (the larger of its array cycles and its transfer time) is lower, the GEMM runs as its
-  // block rows (docs/cycle-accounting.md, "Periodic block rows").
-  const SubGemms whole = choose_sub_gemms(hw, shape);
-  const SubGemms finer =
-      choose_sub_gemms_within(hw, shape, kCanonicalRowsSteps, kCanonicalHeadRows + 1);
-  std::optional<RowsRun> r;
-  std::string cut, groups;
-  if (finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound) {
-    r = run_gemm_by_rows(hw, shape, finer, kCanonicalHeadRows);
-    cut = "sub-GEMMs of " + std::to_string(finer.m) + " x " + std::to_string(finer.n) + " x " +
-          std::to_string(finer.k) + "; ";
-    groups = "block rows";
-  } else if (whole.m >= n && whole.n >= n && whole.k >= n) {
-    // Not cut (small arrays, a stall-free channel): its fold columns repeat the same way.
-    r = run_gemm_by_columns(hw, shape, kCanonicalHeadRows);
-    groups = "fold columns";
-  }
-  if (r) {
-    k.matrix_multiply.description +=
-        " (" + cut + std::to_string(r->head_rows + 1) + " of its " + std::to_string(r->rows) + " " +
-        groups + " simulated, each other one a period of " + std::to_string(r->period) + " cycles)";
-    k.matrix_multiply.flops = 2 * r->macs;
-    k.matrix_multiply.dram_bytes = r->dram_bytes;
-    k.matrix_multiply.cycles = r->total_cycles;
-    return k;
-  }
+  // As a --gemm run of the same shape runs it: by its periodic groups when its whole program
+  // is large (sim/run/periodic_run.hpp), the cut named then.
   GemmOp mm;
   mm.name = "matrix_multiply";
   mm.shape = shape;
   mm.repeat = 1;
-  const GemmRunResult g = run_gemm_op(hw, mm, 1);
+  std::optional<GemmRunResult> p;
+  if (const std::optional<PeriodicPlan> plan = periodic_plan(hw, mm))
+    p = run_gemm_periodic(hw, mm, nullptr, *plan);
+  if (!p && plan_steps_bound(hw, shape, 1) > kMaxPlanSteps)  // (its groups did not settle)
+    throw InputError("--report: the roofline's reference " + std::to_string(n) +
+                     "^3 GEMM does not settle into a period and its whole program would be " +
+                     std::to_string(plan_steps_bound(hw, shape, 1)) + " steps, more than the " +
+                     std::to_string(kMaxPlanSteps) +
+                     " one op may hold; use a larger array or larger SRAM buffers, or leave out "
+                     "--report");
+  const GemmRunResult g = p ? std::move(*p) : run_gemm_op(hw, mm, 1);
+  if (!g.periodic.empty())
+    k.matrix_multiply.description +=
+        " (" +
+        (g.plan.rfind("sub-gemm:", 0) == 0
+             ? "sub-GEMMs of " + g.plan.substr(9, g.plan.find(' ') - 9) + "; "
+             : std::string()) +
+        g.periodic + ")";
   k.matrix_multiply.flops = 2 * g.macs;
   k.matrix_multiply.dram_bytes = g.dram_read_bytes + g.dram_write_bytes;
   k.matrix_multiply.cycles = g.total_cycles;

@@ -109,12 +109,8 @@ struct CanonicalKernels {
 // The kernels' sizes: a vector add of 2^24 int8 elements, a 4096^3 int8 GEMM.
 constexpr int64_t kCanonicalVectorAddElements = int64_t(1) << 24;
 constexpr int64_t kCanonicalMatrixMultiplySize = 4096;
-// With a modelled channel, the GEMM may be cut finer than a whole simulated program allows and
-// run as its first kCanonicalHeadRows block rows and its last (run_gemm_by_rows), which hold at
-// most kCanonicalRowsSteps program steps (a whole program's limit is kMaxCutSteps, 262,144;
-// six block rows of 16 x 16 folds over 4096 x 4096 are 393,216; of 12 x 14 folds 601,236).
-constexpr int64_t kCanonicalHeadRows = 5;
-constexpr double kCanonicalRowsSteps = 786432;
+// Both run as an op of the network would (the GEMM as `--gemm 4096,4096,4096` runs it: by its
+// periodic groups when its whole program is large, sim/run/periodic_run.hpp).
 CanonicalKernels run_canonical_kernels(const ValidHw& hw);
 
 }  // namespace ssim

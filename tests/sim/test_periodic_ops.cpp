@@ -4,8 +4,8 @@
 // layers.csv row comes from these): cycles and their split, MACs, folds, steps, DRAM bytes by
 // operand and cause, first and last transfer cycles, the channel's busy cycles and its busiest
 // aligned window, SRAM accesses, register traffic. The whole program is the reference: it runs
-// every group on the same fast model (itself equal to the cycle-by-cycle array,
-// tests/sim/test_fast_vs_cycle.cpp).
+// every group on the same fast model, and on a share of the cases on the cycle-by-cycle array
+// (the ground truth) for the cycles.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -122,7 +122,7 @@ PeriodicPlan plan_of(const HwSpec& hw, const GemmShape& g, const SubGemms& t) {
 }
 
 struct Tally {
-  int cases = 0, periodic = 0;
+  int cases = 0, periodic = 0, on_cycle_model = 0;
 };
 
 // Runs g by the groups of cut t and compares with the whole run; false: not periodic (or too
@@ -139,6 +139,17 @@ bool check(const HwSpec& hw, const GemmShape& g, const SubGemms& t, Tally& tally
   if (!r) return false;  // not settled within the head: the caller runs the whole program
   ++tally.periodic;
   expect_same(*r, whole_run(hw, g, p));
+  // On a share of the cases, against the ground truth: the cycle-by-cycle array on the whole
+  // program.
+  if (tally.periodic % 8 == 1) {
+    ++tally.on_cycle_model;
+    const Program prog = p.by == G::FoldColumns ? build_program(hw, g, plan_blocks(hw, g))
+                                                : plan_gemm_rows(hw, g, p.cut, -1);
+    const AccelResult cyc = run_program(ArrayKind::Cycle, accel_config(hw), prog);
+    EXPECT_EQ(r->total_cycles, cyc.total_cycles);
+    EXPECT_EQ(r->array_last_cycle, cyc.array.last_cycle);
+    EXPECT_EQ(r->stall_cycles, cyc.array.idle_cycles);
+  }
   EXPECT_EQ(r->macs, uint64_t(g.M * g.N * g.K));
   EXPECT_NE(r->periodic.find(p.name()), std::string::npos) << r->periodic;
   return true;
@@ -172,6 +183,7 @@ TEST(PeriodicOps, FoldColumnsEqualTheWholeRunInEveryField) {
           }
   EXPECT_EQ(tally.cases, 96);
   EXPECT_EQ(tally.periodic, 88);
+  EXPECT_EQ(tally.on_cycle_model, 11);
 }
 
 TEST(PeriodicOps, BlockRowsAndOutputBlocksEqualTheWholeRunInEveryField) {
@@ -189,6 +201,7 @@ TEST(PeriodicOps, BlockRowsAndOutputBlocksEqualTheWholeRunInEveryField) {
           }
   EXPECT_EQ(tally.cases, 144);
   EXPECT_EQ(tally.periodic, tally.cases);
+  EXPECT_EQ(tally.on_cycle_model, 18);
 }
 
 // Many short groups (a period far below the channel's 1000-cycle window): the busiest window is
@@ -244,6 +257,16 @@ TEST(PeriodicOps, LargeGemmOpsRunByGroups) {
   ASSERT_EQ(r2.gemms.size(), 1u);
   EXPECT_EQ(r2.gemms[0].macs, uint64_t(65536) * 65536 * 65536);
   EXPECT_NE(r2.gemms[0].periodic.find("output blocks"), std::string::npos);
+
+  // The roofline's reference GEMM on a 1 x 1 array (16.8 M steps whole, refused before): its
+  // 4096 fold columns, one MAC per cycle once streaming.
+  HwSpec one;
+  one.array_rows = one.array_cols = 1;
+  const CanonicalKernels k = run_canonical_kernels(ValidHw(one));
+  SCOPED_TRACE(k.matrix_multiply.description);
+  EXPECT_NE(k.matrix_multiply.description.find("of its 4096 fold columns"), std::string::npos);
+  EXPECT_EQ(k.matrix_multiply.flops, 2 * uint64_t(4096) * 4096 * 4096);
+  EXPECT_GE(k.matrix_multiply.cycles, int64_t(4096) * 4096 * 4096);
 }
 
 }  // namespace

@@ -175,14 +175,6 @@ INSTANTIATE_TEST_SUITE_P(
                 {"error: FilterSramSzkB 512: too small for the smallest filter tile (K x N = 1024 "
                  "x 1024",
                  "(for the roofline's reference 4096^3 GEMM, which --report simulates)"}},
-        // 4096^3 on 1x1: 4096 x 4096 folds of one segment, 16,777,216 steps (it ended in "out of
-        // memory ... (try a smaller workload)" after the run, whatever the workload).
-        BadCase{"ReportKernelsAboveTheStepLimit",
-                {"--gemm", "1,1,1", "--array", "1x1", "--out", "res", "--report"},
-                {"error: --report: the roofline's reference kernels (a 4096^3 GEMM and a "
-                 "16777216-element vector add) would be planned as up to 16777216 program steps "
-                 "on this hardware (array 1x1), more than the 8388608 one op may hold; use a "
-                 "larger array or larger SRAM buffers, or leave out --report"}},
         // 262,145 one-line layers (a 64 MiB topology of 4.2 M layers ended in std::bad_alloc
         // under a 4 GB address space).
         BadCase{"TopologyTooManyLayers",
