@@ -1,6 +1,7 @@
 #include "sim/run/periodic_run.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -16,19 +17,21 @@ namespace {
 
 using Units = WindowPeak::Units;
 
-// One request as the channel served it (TraceObserver::dram_transfer).
+// One request as the channel served it (TraceObserver::dram_transfer), its times in 64 bits
+// (a head run's; TransferLog::overflow if one does not fit).
 struct Transfer {
   int64_t issue = 0;
-  Units start = 0, end = 0;
+  int64_t start = 0, end = 0;  // the channel's units
   int64_t bytes = 0;
-  int op = 0;
+  int32_t op = 0;
   bool write = false;
 };
 
 // Whether b is a moved `shift` cycles (`units` channel units) later.
 bool shifted(const Transfer& a, const Transfer& b, int64_t shift, Units units) {
-  return b.issue == a.issue + shift && b.start == a.start + units && b.end == a.end + units &&
-         b.bytes == a.bytes && b.op == a.op && b.write == a.write;
+  return b.issue == a.issue + shift && Units(b.start) == a.start + units &&
+         Units(b.end) == a.end + units && b.bytes == a.bytes && b.op == a.op &&
+         b.write == a.write;
 }
 bool shifted(const StepTiming& a, const StepTiming& b, int64_t shift) {
   return b.submit == a.submit + shift && b.end == a.end + shift;
@@ -51,22 +54,28 @@ bool inserted(const std::vector<T>& y, const std::vector<T>& x, size_t a, size_t
 class TransferLog final : public TraceObserver {
  public:
   std::vector<Transfer> log;
-  Units per_cycle = 0;  // the channel's units per cycle (0: unlimited)
+  Units per_cycle = 0;    // the channel's units per cycle (0: unlimited)
+  bool overflow = false;  // a time beyond 64 bits
   void dram_tag(Cause, int, int64_t, int64_t) override {}
   void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
                      __int128 end, __int128 per) override {
     per_cycle = per;
-    log.push_back({issue, start, end, bytes, int(op), write});
+    constexpr __int128 kMax = std::numeric_limits<int64_t>::max();
+    overflow = overflow || end > kMax;
+    log.push_back({issue, int64_t(start), int64_t(end), bytes, int32_t(op), write});
   }
   void step(size_t) override {}
   void fold(const Fold&, int64_t, int64_t, int64_t) override {}
 };
 
 struct HeadRun {
-  Program prog;
+  Program prog;  // without its steps, once run (their sums below)
+  ProgramSums sums;
   AccelResult ar;
+  size_t steps = 0;  // the program's
   std::vector<Transfer> log;
   Units per_cycle = 0;
+  bool overflow = false;      // TransferLog::overflow
   std::vector<size_t> first;  // first[r]: the first step of group r (r = head: the last group)
 };
 
@@ -82,6 +91,7 @@ HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* plac
                                      : build_program(hw, g, plan_blocks(hw, g, ctx), ctx, head);
   if (place) place_program(h.prog, *place, hw.input_bytes, hw.output_bytes);
   TransferLog log;
+  log.log.reserve(3 * h.prog.steps.size() + 16);  // (about two a step; no copies as it grows)
   set_trace_observer(&log);
   try {
     h.ar = run_program(ArrayKind::Fast, accel_config(hw), h.prog);
@@ -92,6 +102,7 @@ HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* plac
   set_trace_observer(nullptr);
   h.log = std::move(log.log);
   h.per_cycle = log.per_cycle;
+  h.overflow = log.overflow;
   const bool along_m = hw.dataflow == Dataflow::IS;
   const int64_t C = hw.array_cols, tn = ceil_div(g.N, p.cut.n);
   h.first.assign(size_t(head) + 1, h.prog.steps.size());
@@ -102,6 +113,11 @@ HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* plac
                                                 : (along_m ? s.m0 : s.n0) / C;
     h.first[size_t(std::min(head, r))] = j;
   }
+  // The steps' sums are all that is read of them later: their memory goes back before the
+  // next head program is planned (each first touch of a page costs).
+  h.steps = h.prog.steps.size();
+  h.sums = program_sums(hw, h.prog);
+  std::vector<TileStep>().swap(h.prog.steps);
   return h;
 }
 
@@ -232,7 +248,8 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   // timing may depend on the steps after it (loads ahead), so the insertion need not start at a
   // group's first step.
   const std::vector<StepTiming>&ys = Y.ar.steps, &xs = X.ar.steps;
-  if (ys.size() != Y.prog.steps.size() || xs.size() != X.prog.steps.size()) return std::nullopt;
+  if (ys.size() != Y.steps || xs.size() != X.steps || Y.overflow || X.overflow)
+    return std::nullopt;
   if (xs.size() <= ys.size() || X.first[size_t(h)] != Y.first[size_t(h)]) return std::nullopt;
   const size_t dn = xs.size() - ys.size();
   size_t at = 0;
@@ -312,7 +329,7 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
     zs->blocks = lin(ys_->blocks, xs_->blocks, k);
   }
 
-  const ProgramSums sy = program_sums(hw, Y.prog), sx = program_sums(hw, X.prog);
+  const ProgramSums &sy = Y.sums, &sx = X.sums;
   ProgramSums s;
   s.steps = lin(sy.steps, sx.steps, k);
   s.fold_pe = lin(sy.fold_pe, sx.fold_pe, k);
