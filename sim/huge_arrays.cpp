@@ -70,6 +70,22 @@ std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
 }
 
+// `length` bytes at a 2 MiB boundary, advised MADV_HUGEPAGE, or nullptr. Maps a huge page more
+// than needed, keeps the aligned part and gives back the rest.
+void* map_aligned(std::size_t length) {
+  void* base =
+      mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  const auto b = reinterpret_cast<std::uintptr_t>(base);
+  const auto aligned = (b + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > b) munmap(base, aligned - b);
+  if (const std::uintptr_t tail = b + length + kHugePage - (aligned + length); tail > 0)
+    munmap(reinterpret_cast<void*>(aligned + length), tail);
+  void* user = reinterpret_cast<void*>(aligned);
+  madvise(user, length, MADV_HUGEPAGE);  // advice only: on failure the pages are 4 KiB ones
+  return user;
+}
+
 void* map_huge(std::size_t n, bool whole_pages) {
   const std::size_t length = round_up(n, whole_pages ? kHugePage : kSmallPage);
   if (length < n || length > (std::size_t{1} << 46)) return nullptr;  // let operator new fail
@@ -82,17 +98,8 @@ void* map_huge(std::size_t n, bool whole_pages) {
     }
   }
   if (slot == nullptr) return nullptr;
-  // Map a huge page more than needed, keep the 2 MiB-aligned part, give back the rest.
-  void* base =
-      mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return nullptr;
-  const auto b = reinterpret_cast<std::uintptr_t>(base);
-  const auto aligned = (b + kHugePage - 1) & ~(kHugePage - 1);
-  if (aligned > b) munmap(base, aligned - b);
-  if (const std::uintptr_t tail = b + length + kHugePage - (aligned + length); tail > 0)
-    munmap(reinterpret_cast<void*>(aligned + length), tail);
-  void* user = reinterpret_cast<void*>(aligned);
-  madvise(user, length, MADV_HUGEPAGE);  // advice only: on failure the pages are 4 KiB ones
+  void* user = map_aligned(length);
+  if (user == nullptr) return nullptr;
   *slot = {user, length};
   return user;
 }
@@ -108,19 +115,11 @@ void* arena_new(std::size_t n) {
   char* base = g_arena.load(std::memory_order_acquire);
   if (base == nullptr) {
     if (g_arena_tried.test_and_set()) return nullptr;  // another thread maps it (or failed to)
-    void* raw =
-        mmap(nullptr, 2 * kArenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) {
+    base = static_cast<char*>(map_aligned(kArenaBytes));
+    if (base == nullptr) {
       g_arena_used.store(kArenaBytes);
       return nullptr;
     }
-    const auto b = reinterpret_cast<std::uintptr_t>(raw);
-    const auto aligned = (b + kHugePage - 1) & ~(kHugePage - 1);
-    if (aligned > b) munmap(raw, aligned - b);
-    if (const std::uintptr_t tail = b + 2 * kArenaBytes - (aligned + kArenaBytes); tail > 0)
-      munmap(reinterpret_cast<void*>(aligned + kArenaBytes), tail);
-    base = reinterpret_cast<char*>(aligned);
-    madvise(base, kArenaBytes, MADV_HUGEPAGE);
     g_arena.store(base, std::memory_order_release);
   }
   const std::size_t size = round_up(n == 0 ? 1 : n, kArenaAlign);
