@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -151,6 +152,20 @@ void write_file_atomic(const std::string& path, const std::string& content, Sync
     const int err = errno;
     ::unlink(tmp.c_str());
     throw std::system_error(err, std::generic_category(), "cannot close " + tmp);
+  }
+  // Over an existing file, rename() on ext4 first starts writing the new file's data out
+  // (auto_da_alloc) and frees the old file's blocks (with `discard`, a discard request): 0.3 to
+  // 2 ms a file here, so a run into a folder it has written before took 1.5 to 2.5 ms longer. A
+  // report (Sync::None) instead swaps names with the old file, as atomically as rename(), and
+  // then removes the old one; elsewhere (no old regular file, a file system without
+  // RENAME_EXCHANGE, Sync::ToDisk) it is a rename().
+  struct stat old_file;
+  if (sync == Sync::None && ::lstat(path.c_str(), &old_file) == 0 && S_ISREG(old_file.st_mode) &&
+      ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    if (::unlink(tmp.c_str()) != 0)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot remove the old " + path + " (now " + tmp + ")");
+    return;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

@@ -522,6 +522,37 @@ TEST(CliReportTableTest, AtomicWriteReplacesAndLeavesNoTemporary) {
   EXPECT_EQ(entries(t.path), std::vector<std::string>{"r.csv"});
 }
 
+// A report (Sync::None) over an old file swaps names with it and removes it: the outcome of a
+// rename() in every case it can tell apart (a second name of the old file keeps the old text, a
+// symbolic link is replaced by the file, a folder in the way is an error and nothing is left).
+TEST(CliReportTableTest, AtomicWriteOfAReportReplacesAsRenameDoes) {
+  TempDir t;
+  const fs::path p = t.path / "r.csv";
+  write_file_atomic(p.string(), "first\n", Sync::None);
+  EXPECT_EQ(slurp(p), "first\n");
+  fs::create_hard_link(p, t.path / "second_name.csv");
+  write_file_atomic(p.string(), "second, longer\n", Sync::None);
+  EXPECT_EQ(slurp(p), "second, longer\n");
+  EXPECT_EQ(slurp(t.path / "second_name.csv"), "first\n");
+  EXPECT_EQ(fs::hard_link_count(p), 1u);
+  write_file_atomic(p.string(), "3\n", Sync::None);
+  EXPECT_EQ(slurp(p), "3\n");
+  EXPECT_EQ(entries(t.path), (std::vector<std::string>{"r.csv", "second_name.csv"}));
+
+  fs::create_symlink(t.path / "second_name.csv", t.path / "link.csv");
+  write_file_atomic((t.path / "link.csv").string(), "into the link's place\n", Sync::None);
+  EXPECT_FALSE(fs::is_symlink(t.path / "link.csv"));
+  EXPECT_EQ(slurp(t.path / "link.csv"), "into the link's place\n");
+  EXPECT_EQ(slurp(t.path / "second_name.csv"), "first\n");
+
+  fs::create_directory(t.path / "dir.csv");
+  EXPECT_THROW(write_file_atomic((t.path / "dir.csv").string(), "x", Sync::None),
+               std::system_error);
+  EXPECT_TRUE(fs::is_directory(t.path / "dir.csv"));
+  EXPECT_EQ(entries(t.path),
+            (std::vector<std::string>{"dir.csv", "link.csv", "r.csv", "second_name.csv"}));
+}
+
 }  // namespace
 }  // namespace ssim
 

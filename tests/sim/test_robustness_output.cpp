@@ -266,8 +266,11 @@ TEST(RobustOutput, KilledRunLeavesOldOrNewReports) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   };
 
-  // How long the writes take here: from the first temporary to summary.json renamed into place.
+  // How long the writes take here, from the first temporary to summary.json renamed into place,
+  // and how many events they make until then (6 temporaries created, 6 moved into place, and
+  // over old reports the old file moved to each temporary's name: 17 here).
   double window_ms = 0;
+  int write_events = 0;
   {
     const fs::path work = t.path / "calibrate";
     const int fd = prepare_work(work);
@@ -276,7 +279,10 @@ TEST(RobustOutput, KilledRunLeavesOldOrNewReports) {
     Events events{fd};
     ASSERT_FALSE(events.next().empty());
     const auto first = Clock::now();
-    for (std::string name; (name = events.next()) != "summary.json" && !name.empty();) {
+    write_events = 1;
+    for (std::string name; !(name = events.next()).empty();) {
+      ++write_events;
+      if (name == "summary.json") break;
     }
     window_ms = ms_since(first);
     close(fd);
@@ -295,15 +301,15 @@ TEST(RobustOutput, KilledRunLeavesOldOrNewReports) {
     const pid_t pid = testutil::spawn_binary(new_args, work, t.path / "stdout", t.path / "stderr");
     ASSERT_GT(pid, 0);
     // Odd kills land anywhere in the run. Even ones land while the files are being written: at
-    // once after the k-th of the 12 events of the writes (6 temporaries created, 6 renamed into
-    // place), or a random part of the writes' duration after the first.
+    // once after the k-th of the writes' events, or a random part of the writes' duration after
+    // the first.
     double delay_ms = 0;
     std::string when;
     if (i % 2) {
       delay_ms = std::uniform_real_distribution<double>(0, 1000 * run_s)(rng);
       when = "at " + std::to_string(delay_ms) + " ms";
     } else if (i % 4 == 0) {
-      const int k = std::uniform_int_distribution<int>(1, 12)(rng);
+      const int k = std::uniform_int_distribution<int>(1, write_events)(rng);
       Events events{fd};
       for (int e = 0; e < k; ++e) events.next();
       when = "after write event " + std::to_string(k);
@@ -341,7 +347,8 @@ TEST(RobustOutput, KilledRunLeavesOldOrNewReports) {
   }
   std::cout << "kills: " << kKills << ", reports all old: " << seen_old << ", all new: " << seen_new
             << ", some of each: " << seen_mixed << ", temporaries left: " << temporaries
-            << " (one run " << run_s << " s, writing " << window_ms << " ms)\n";
+            << " (one run " << run_s << " s, writing " << window_ms << " ms, " << write_events
+            << " file events)\n";
 }
 
 // Every file of the run folder, summary.json and (when matplotlib is there) the figures and the
