@@ -126,8 +126,11 @@ PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
           c.m_base};
 }
 
+// With whole_best, also the cut choose_sub_gemms() would choose (the default limits), found in
+// the same pass.
 SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
-                          double max_steps = kMaxCutSteps, int64_t rows = 0, bool blocks = false);
+                          double max_steps = kMaxCutSteps, int64_t rows = 0, bool blocks = false,
+                          SubGemms* whole_best = nullptr);
 
 }  // namespace
 
@@ -156,19 +159,23 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 }
 
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
-                                 int64_t rows, const GemmContext& ctx, bool blocks) {
-  return search_sub_gemms(hw, g, ctx, max_steps, rows, blocks);
+                                 int64_t rows, const GemmContext& ctx, bool blocks,
+                                 SubGemms* whole) {
+  return search_sub_gemms(hw, g, ctx, max_steps, rows, blocks, whole);
 }
 
 namespace {
 
 SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx,
-                          double max_steps, int64_t rows, bool blocks) {
+                          double max_steps, int64_t rows, bool blocks, SubGemms* whole_best) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);  // the whole GEMM's smallest blocks must fit
   const SpatialMap wsm = spatial_map(hw.dataflow, g);
   const double uncut = double(ceil_div(wsm.Sr, hw.array_rows)) *
                        double(ceil_div(wsm.Sc, hw.array_cols)) * double(whole.segments);
-  if (hw.dram_stall_free()) return {g.M, g.N, g.K, uncut};  // the buffer-independent schedule
+  if (hw.dram_stall_free()) {  // the buffer-independent schedule
+    if (whole_best) *whole_best = {g.M, g.N, g.K, uncut};
+    return {g.M, g.N, g.K, uncut};
+  }
 
   // A modelled channel: the GEMM may also be cut into sub-GEMMs along M and N, and (WS, IS) K,
   // each run fold-major after the last, when that saves more transfer time than it costs in
@@ -191,7 +198,8 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
   const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
   SubGemms best_t{g.M, g.N, g.K, uncut};
-  double best = std::numeric_limits<double>::infinity();
+  double best = std::numeric_limits<double>::infinity(), best_whole = best;
+  if (whole_best) *whole_best = best_t;
   for (int64_t Mt : tile_candidates(g.M, um))
     for (int64_t Nt : tile_candidates(g.N, un))
       for (int64_t Kt : kc) {
@@ -230,7 +238,10 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
           const double sim = double(rows - 1 + (g.M % Mt ? tn : 1));
           simulated = steps * std::min(1.0, sim / (double(tm) * double(tn)));
         }
-        if (!fits || (simulated > max_steps && (Mt < g.M || Nt < g.N || Kt < g.K))) continue;
+        const bool cut = Mt < g.M || Nt < g.N || Kt < g.K;
+        const bool within = !(simulated > max_steps && cut);
+        const bool whole_ok = whole_best && !(steps > kMaxCutSteps && cut);
+        if (!fits || (!within && !whole_ok)) continue;
         // The first sub-GEMM's first blocks before anything computes.
         // (An A already on chip costs nothing.)
         const double first =
@@ -239,11 +250,15 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
                 : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
         const double est = std::max(compute, traffic / bw) + first + 2 * lat +
                            double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
-        if (est < best) {
+        t.steps = steps;
+        t.bound = std::max(compute, traffic / bw);
+        if (within && est < best) {
           best = est;
-          t.steps = steps;
-          t.bound = std::max(compute, traffic / bw);
           best_t = t;
+        }
+        if (whole_ok && est < best_whole) {
+          best_whole = est;
+          *whole_best = t;
         }
       }
   return best_t;

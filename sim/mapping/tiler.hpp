@@ -115,9 +115,11 @@ constexpr double kMaxCutSteps = 262144;
 // a few block rows of a GEMM, so a finer cut than the whole GEMM's limit allows is affordable.)
 // With `blocks`, a cut that divides N is counted by its output blocks instead: the first
 // rows - 1 and the last (the whole last block row if M is not a multiple of m), as
-// plan_gemm_blocks() emits them.
+// plan_gemm_blocks() emits them. With `whole`, also choose_sub_gemms()'s cut, from the same
+// search (without its memo).
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
-                                 int64_t rows, const GemmContext& ctx = {}, bool blocks = false);
+                                 int64_t rows, const GemmContext& ctx = {}, bool blocks = false,
+                                 SubGemms* whole = nullptr);
 
 // The DRAM traffic of plan_gemm()'s program in closed form: the sum of its sub-GEMMs'
 // closed_form_traffic().

@@ -30,8 +30,7 @@ struct Transfer {
 // Whether b is a moved `shift` cycles (`units` channel units) later.
 bool shifted(const Transfer& a, const Transfer& b, int64_t shift, Units units) {
   return b.issue == a.issue + shift && Units(b.start) == a.start + units &&
-         Units(b.end) == a.end + units && b.bytes == a.bytes && b.op == a.op &&
-         b.write == a.write;
+         Units(b.end) == a.end + units && b.bytes == a.bytes && b.op == a.op && b.write == a.write;
 }
 bool shifted(const StepTiming& a, const StepTiming& b, int64_t shift) {
   return b.submit == a.submit + shift && b.end == a.end + shift;
@@ -79,17 +78,27 @@ struct HeadRun {
   std::vector<size_t> first;  // first[r]: the first step of group r (r = head: the last group)
 };
 
-HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* place,
-                 const PeriodicPlan& p, int64_t head) {
+// The first `head` groups and the tail, planned as the op's program would be.
+Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* place,
+                     const PeriodicPlan& p, int64_t head) {
   const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
   const GemmContext ctx = gemm_context(hw, op, place);
-  HeadRun h;
   using G = PeriodicPlan::Groups;
-  h.prog = p.by == G::BlockRows      ? plan_gemm_rows(hw, g, p.cut, head, ctx)
-           : p.by == G::OutputBlocks ? plan_gemm_blocks(hw, g, p.cut, head, ctx)
-                                     : build_program(hw, g, plan_blocks(hw, g, ctx), ctx, head);
-  if (place) place_program(h.prog, *place, hw.input_bytes, hw.output_bytes);
+  Program prog = p.by == G::BlockRows ? plan_gemm_rows(hw, g, p.cut, head, ctx)
+                 : p.by == G::OutputBlocks
+                     ? plan_gemm_blocks(hw, g, p.cut, head, ctx)
+                     : build_program(hw, g, plan_blocks(hw, g, ctx), ctx, head);
+  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  return prog;
+}
+
+// Runs a head program of `head` groups; its steps stay in h.prog.
+HeadRun head_run(const ValidHw& valid, const PeriodicPlan& p, int64_t head, Program prog) {
+  const HwSpec& hw = valid;
+  const GemmShape& g = prog.shape;
+  HeadRun h;
+  h.prog = std::move(prog);
   TransferLog log;
   log.log.reserve(3 * h.prog.steps.size() + 16);  // (about two a step; no copies as it grows)
   set_trace_observer(&log);
@@ -103,6 +112,7 @@ HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* plac
   h.log = std::move(log.log);
   h.per_cycle = log.per_cycle;
   h.overflow = log.overflow;
+  using G = PeriodicPlan::Groups;
   const bool along_m = hw.dataflow == Dataflow::IS;
   const int64_t C = hw.array_cols, tn = ceil_div(g.N, p.cut.n);
   h.first.assign(size_t(head) + 1, h.prog.steps.size());
@@ -113,11 +123,8 @@ HeadRun head_run(const ValidHw& valid, const GemmOp& op, const OpPlacement* plac
                                                 : (along_m ? s.m0 : s.n0) / C;
     h.first[size_t(std::min(head, r))] = j;
   }
-  // The steps' sums are all that is read of them later: their memory goes back before the
-  // next head program is planned (each first touch of a page costs).
   h.steps = h.prog.steps.size();
   h.sums = program_sums(hw, h.prog);
-  std::vector<TileStep>().swap(h.prog.steps);
   return h;
 }
 
@@ -187,8 +194,9 @@ std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op
   using G = PeriodicPlan::Groups;
   PeriodicPlan p;
   const GemmContext ctx = gemm_context(hw, op, place);
-  const SubGemms whole = choose_sub_gemms(hw, g, ctx);
-  const SubGemms finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, p.head + 2, ctx, true);
+  SubGemms whole;  // choose_sub_gemms()'s, from the same search
+  const SubGemms finer =
+      choose_sub_gemms_within(hw, g, kMaxCutSteps, p.head + 2, ctx, true, &whole);
   p.cut = finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole;
   const int64_t tm = ceil_div(g.M, p.cut.m), tn = ceil_div(g.N, p.cut.n);
   int64_t tail = 1;  // groups in the tail
@@ -229,8 +237,16 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   const HwSpec& hw = valid;
   const int64_t h = hy;
   if ((p.full - hy) % q != 0 || p.full - hy < q) return std::nullopt;
-  const HeadRun Y = head_run(valid, op, place, p, hy);
-  const HeadRun X = head_run(valid, op, place, p, hy + q);
+  // X first; Y is X's program without groups hy .. hy + q - 1 (what head_program(hy) plans,
+  // PeriodicOps.HeadProgramsNest): one program planned, its memory reused.
+  HeadRun X = head_run(valid, p, hy + q, head_program(valid, op, place, p, hy + q));
+  std::vector<TileStep> steps = std::move(X.prog.steps);
+  X.prog.steps.clear();
+  steps.erase(steps.begin() + std::ptrdiff_t(X.first[size_t(hy)]),
+              steps.begin() + std::ptrdiff_t(X.first[size_t(hy + q)]));
+  Program yprog = X.prog;  // (shape, tile, plan: the same)
+  yprog.steps = std::move(steps);
+  const HeadRun Y = head_run(valid, p, hy, std::move(yprog));
   // The channel's time for X's q more groups: if not a whole number of cycles, the timeline
   // repeats only every q_next groups (per_cycle / gcd(units, per_cycle) periods).
   const Units pc = std::max(Y.per_cycle, X.per_cycle);
@@ -248,8 +264,7 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   // timing may depend on the steps after it (loads ahead), so the insertion need not start at a
   // group's first step.
   const std::vector<StepTiming>&ys = Y.ar.steps, &xs = X.ar.steps;
-  if (ys.size() != Y.steps || xs.size() != X.steps || Y.overflow || X.overflow)
-    return std::nullopt;
+  if (ys.size() != Y.steps || xs.size() != X.steps || Y.overflow || X.overflow) return std::nullopt;
   if (xs.size() <= ys.size() || X.first[size_t(h)] != Y.first[size_t(h)]) return std::nullopt;
   const size_t dn = xs.size() - ys.size();
   size_t at = 0;

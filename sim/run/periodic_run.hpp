@@ -22,7 +22,7 @@
 
 namespace ssim {
 
-constexpr int64_t kPeriodicHead = 5;  // groups simulated before the last one
+constexpr int64_t kPeriodicHead = 4;  // groups simulated before the last one
 // A channel whose time per group is not a whole number of cycles repeats every few groups (10
 // B/cycle and an odd number of bytes per group: every 10): up to this many run as one.
 constexpr int64_t kMaxPeriodGroups = 16;

@@ -10,6 +10,8 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "models/accelerator.hpp"
 #include "sim/mapping/tiler.hpp"
@@ -219,6 +221,68 @@ TEST(PeriodicOps, ManyShortGroupsReplayTheBusiestWindowExactly) {
       }
   EXPECT_EQ(tally.cases, 16);
   EXPECT_EQ(tally.periodic, 16);
+}
+
+// The head program of h groups is the one of h + q groups without groups h .. h + q - 1, step for
+// step (run_gemm_periodic() plans only the larger and erases those): output blocks, block rows
+// and fold columns, on WS, IS and OS.
+TEST(PeriodicOps, HeadProgramsNest) {
+  int compared = 0;
+  for (Dataflow df : {Dataflow::WS, Dataflow::IS, Dataflow::OS})
+    for (const GemmShape g : {GemmShape{200, 96, 128}, GemmShape{160, 64, 200}})
+      for (const SubGemms t : {SubGemms{16, 32, g.K}, SubGemms{16, 40, g.K}, SubGemms{24, 32, 64},
+                               SubGemms{g.M, g.N, g.K}})
+        for (int64_t q : {1, 2}) {
+          const HwSpec hw = small_hw(df, 4, true, true, 8, 4);
+          const PeriodicPlan p = plan_of(hw, g, t);
+          const int64_t h = 5;
+          if (p.full < h + q + 1) continue;
+          SCOPED_TRACE(name(hw, g, p) + " q " + std::to_string(q));
+          auto plan = [&](int64_t head) {
+            return p.by == G::BlockRows      ? plan_gemm_rows(hw, g, t, head)
+                   : p.by == G::OutputBlocks ? plan_gemm_blocks(hw, g, t, head)
+                                             : build_program(hw, g, plan_blocks(hw, g), {}, head);
+          };
+          const Program small = plan(h), big = plan(h + q);
+          // The groups of the larger one: its steps before group h, then q groups, then the tail.
+          const int64_t tn = ceil_div(g.N, t.n);
+          auto group = [&](const TileStep& s) {
+            return p.by == G::BlockRows      ? s.m0 / t.m
+                   : p.by == G::OutputBlocks ? s.m0 / t.m * tn + s.n0 / t.n
+                                             : (df == Dataflow::IS ? s.m0 : s.n0) / hw.array_cols;
+          };
+          std::vector<const TileStep*> kept;
+          for (const TileStep& s : big.steps)
+            if (group(s) < h || group(s) >= h + q) kept.push_back(&s);
+          ASSERT_EQ(kept.size(), small.steps.size());
+          for (size_t i = 0; i < kept.size(); ++i) {
+            const TileStep &a = *kept[i], &b = small.steps[i];
+            ASSERT_EQ(std::tie(a.m0, a.mlen, a.n0, a.nlen, a.k0, a.klen, a.ifmap_load_bytes,
+                               a.ifmap_pad_only, a.filter_load_bytes, a.new_output,
+                               a.ofmap_tile_bytes, a.store_bytes, a.psum_load_bytes, a.psum_back,
+                               a.side_load_bytes, a.stage, a.wait_for_stores, a.copy),
+                      std::tie(b.m0, b.mlen, b.n0, b.nlen, b.k0, b.klen, b.ifmap_load_bytes,
+                               b.ifmap_pad_only, b.filter_load_bytes, b.new_output,
+                               b.ofmap_tile_bytes, b.store_bytes, b.psum_load_bytes, b.psum_back,
+                               b.side_load_bytes, b.stage, b.wait_for_stores, b.copy))
+                << "step " << i;
+            ASSERT_EQ(a.folds.size(), b.folds.size()) << "step " << i;
+            for (size_t f = 0; f < a.folds.size(); ++f) {
+              const Fold &x = a.folds[f], &y = b.folds[f];
+              ASSERT_EQ(std::tie(x.m0, x.n0, x.k0, x.mlen, x.nlen, x.klen, x.rows, x.cols, x.T,
+                                 x.cont, x.more),
+                        std::tie(y.m0, y.n0, y.k0, y.mlen, y.nlen, y.klen, y.rows, y.cols, y.T,
+                                 y.cont, y.more))
+                  << "step " << i << " fold " << f;
+            }
+          }
+          EXPECT_EQ(big.tile.m, small.tile.m);
+          EXPECT_EQ(big.tile.n, small.tile.n);
+          EXPECT_EQ(big.tile.k, small.tile.k);
+          EXPECT_EQ(big.plan, small.plan);
+          ++compared;
+        }
+  EXPECT_GE(compared, 40);
 }
 
 // A --gemm run (one op, run_network) takes the periodic path above kPeriodicMinSteps steps and

@@ -51,6 +51,13 @@ TEST(PeriodicRows, TheHeadProgramIsTheWholeProgramWithoutItsMiddleRows) {
     EXPECT_EQ(a.m, b.m);
     EXPECT_EQ(a.n, b.n);
     EXPECT_EQ(a.k, b.k);
+    // ... and the one it also returns from a search with another limit.
+    SubGemms c;
+    (void)choose_sub_gemms_within(hw, s, 1000, 7, {}, true, &c);
+    EXPECT_EQ(a.m, c.m);
+    EXPECT_EQ(a.n, c.n);
+    EXPECT_EQ(a.k, c.k);
+    EXPECT_EQ(a.steps, c.steps);
   }
 }
 
