@@ -39,7 +39,11 @@ constexpr std::size_t kSmallPage = std::size_t{4} << 10;
 // new[] from 1 MiB, its length rounded up to whole huge pages (SystemC's 3 MiB heap: 4 MiB, two
 // faults); new from 2 MiB (the simulator's large vectors: a program's steps, the controller's
 // per-step tables), its length kept (whole huge pages, then 4 KiB pages for the rest: no more
-// resident memory than malloc would take, which maps blocks this large one by one too).
+// resident memory than malloc would take, which maps blocks this large one by one too); new
+// from kObjectFrom / 4 (512 KiB) to 2 MiB on one whole huge page: an op's program of a few
+// thousand steps, which a network plans op after op (GPT-2 prefill on the default hardware
+// 38,210 page faults to 6,478 and 0.61 s to 0.23 s, BERT-base-128 0.12 s to 0.04 s; AlexNet on
+// 128x128 514 to 356; up to 1.5 MB of resident memory more per such block alive).
 constexpr std::size_t kArrayFrom = std::size_t{1} << 20;
 constexpr std::size_t kObjectFrom = std::size_t{2} << 20;
 constexpr int kSlots = 256;
@@ -167,8 +171,8 @@ void* operator new(std::size_t n) {
   if (n <= kArenaBlockMax) {
     if (void* p = arena_new(n)) return p;
   }
-  if (n >= kObjectFrom) {
-    if (void* p = map_huge(n, false)) return p;
+  if (n >= kObjectFrom / 4) {  // below kObjectFrom: one whole huge page
+    if (void* p = map_huge(n, n < kObjectFrom)) return p;
   }
   return plain_new(n);
 }
