@@ -91,6 +91,8 @@ class WindowPeak {
 
 class DramChannel : public sc_core::sc_module {
  public:
+  static constexpr int64_t kScale = 1000000;  // micro-bytes per byte (the channel's time units)
+
   explicit DramChannel(sc_core::sc_module_name name);
 
   // Sets the parameters for the next job and clears state and statistics. `origin` is the
@@ -127,10 +129,6 @@ class DramChannel : public sc_core::sc_module {
  private:
   using Units = __int128;  // time in units of 1 / per_cycle_ of a cycle; 1 unit = 1 micro-byte
 
- public:
-  static constexpr int64_t kScale = 1000000;  // micro-bytes per byte
-
- private:
   void restart(int64_t origin);  // a new job's origin and statistics (not the busy state)
 
   DramParams params_;

@@ -229,18 +229,9 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       link = JobLink{};  // linked to no op (op overlap off, or the op alone)
       link.after_cycles = row.total_cycles;
     } else {
-      if (periodic[j]) {  // not periodic after all: the whole program, if it may be held
-        const GemmOp& g = *as_gemm(op);
-        const int64_t steps = plan_steps_bound(hw, g.shape, 1);
-        if (steps > kMaxPlanSteps)
-          throw InputError(
-              "GEMM '" + g.name + "': its " + std::to_string(periodic[j]->groups) + " " +
-              periodic[j]->name() + " do not settle into a period within the first " +
-              std::to_string(periodic[j]->head + 1) + ", and its whole program of " +
-              std::to_string(steps) + " steps is more than the " + std::to_string(kMaxPlanSteps) +
-              " one op may hold; use larger SRAM buffers, a larger array, or a "
-              "smaller layer");
-      }
+      if (periodic[j])  // not periodic after all: the whole program, if it may be held
+        check_whole_program(hw, *as_gemm(op), *periodic[j], "GEMM '" + op_name(op) + "'",
+                            "use larger SRAM buffers, a larger array, or a smaller layer");
       const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
       next_idx = ops.size();
       link.next_filter.clear();
@@ -335,23 +326,20 @@ CanonicalKernels run_canonical_kernels(const ValidHw& hw_in) {
   mm.shape = shape;
   mm.repeat = 1;
   std::optional<GemmRunResult> p;
-  if (const std::optional<PeriodicPlan> plan = periodic_plan(hw, mm))
+  std::string cut;  // (as the plan names it)
+  if (const std::optional<PeriodicPlan> plan = periodic_plan(hw, mm)) {
     p = run_gemm_periodic(hw, mm, nullptr, *plan);
-  if (!p && plan_steps_bound(hw, shape, 1) > kMaxPlanSteps)  // (its groups did not settle)
-    throw InputError("--report: the roofline's reference " + std::to_string(n) +
-                     "^3 GEMM does not settle into a period and its whole program would be " +
-                     std::to_string(plan_steps_bound(hw, shape, 1)) + " steps, more than the " +
-                     std::to_string(kMaxPlanSteps) +
-                     " one op may hold; use a larger array or larger SRAM buffers, or leave out "
-                     "--report");
+    if (!p)
+      check_whole_program(hw, mm, *plan,
+                          "--report: the roofline's reference " + std::to_string(n) + "^3 GEMM",
+                          "use a larger array or larger SRAM buffers, or leave out --report");
+    const SubGemms& t = plan->cut;
+    if (plan->by != PeriodicPlan::Groups::FoldColumns)
+      cut = "sub-GEMMs of " + std::to_string(t.m) + "x" + std::to_string(t.n) +
+            (t.k < n ? "x" + std::to_string(t.k) : std::string()) + "; ";
+  }
   const GemmRunResult g = p ? std::move(*p) : run_gemm_op(hw, mm, 1);
-  if (!g.periodic.empty())
-    k.matrix_multiply.description +=
-        " (" +
-        (g.plan.rfind("sub-gemm:", 0) == 0
-             ? "sub-GEMMs of " + g.plan.substr(9, g.plan.find(' ') - 9) + "; "
-             : std::string()) +
-        g.periodic + ")";
+  if (!g.periodic.empty()) k.matrix_multiply.description += " (" + cut + g.periodic + ")";
   k.matrix_multiply.flops = 2 * g.macs;
   k.matrix_multiply.dram_bytes = g.dram_read_bytes + g.dram_write_bytes;
   k.matrix_multiply.cycles = g.total_cycles;

@@ -68,7 +68,7 @@ class TransferLog final : public TraceObserver {
 };
 
 struct HeadRun {
-  Program prog;  // without its steps, once run (their sums below)
+  Program prog;  // (X's steps are moved on into Y's program)
   ProgramSums sums;
   AccelResult ar;
   size_t steps = 0;  // the program's
@@ -147,30 +147,34 @@ Units replay_peak(const std::vector<Transfer>& Y, const std::vector<Transfer>& X
   wp.reset(W, per_cycle);
   const Units pu = Units(P) * per_cycle;
   int64_t fed = 0;
+  // false: stop (over the budget, or a window already full: none can hold more).
   auto feed = [&](const Transfer& t, int64_t j) {
     wp.add(t.issue + j * P, t.start + j * pu, t.end + j * pu, Units(t.bytes) * DramChannel::kScale);
     return ++fed <= budget && wp.peak() != wp.most();
   };
-  for (size_t i = 0; i < a; ++i)
-    if (!feed(Y[i], 0)) return fed > budget ? -1 : wp.peak();
   auto copies = [&](int64_t from, int64_t to) {
     for (int64_t j = from; j < to; ++j)
       for (size_t i = 0; i < d; ++i)
         if (!feed(X[a + i], j)) return false;
     return true;
   };
-  const int64_t L = W / std::gcd(P, W), lit = L + W / P + 2;
-  if (k <= 2 * lit) {
-    if (!copies(0, k)) return fed > budget ? -1 : wp.peak();
-  } else {
-    if (!copies(0, lit)) return fed > budget ? -1 : wp.peak();
-    const int64_t m = (k - 2 * lit) / L;  // m L copies skipped: m L P / W whole windows
-    wp.shift_windows(m * L * P / W);
-    if (!copies(lit + m * L, k)) return fed > budget ? -1 : wp.peak();
-  }
-  for (size_t i = a; i < Y.size(); ++i)
-    if (!feed(Y[i], k)) return fed > budget ? -1 : wp.peak();
-  return wp.peak();
+  auto replay = [&] {
+    for (size_t i = 0; i < a; ++i)
+      if (!feed(Y[i], 0)) return;
+    const int64_t L = W / std::gcd(P, W), lit = L + W / P + 2;
+    if (k <= 2 * lit) {
+      if (!copies(0, k)) return;
+    } else {
+      if (!copies(0, lit)) return;
+      const int64_t m = (k - 2 * lit) / L;  // m L copies skipped: m L P / W whole windows
+      wp.shift_windows(m * L * P / W);
+      if (!copies(lit + m * L, k)) return;
+    }
+    for (size_t i = a; i < Y.size(); ++i)
+      if (!feed(Y[i], k)) return;
+  };
+  replay();
+  return fed > budget ? Units(-1) : wp.peak();
 }
 
 constexpr int64_t kReplayBudget = int64_t(1) << 24;
@@ -183,46 +187,61 @@ const char* PeriodicPlan::name() const {
                                       : "fold columns";
 }
 
+PeriodicPlan periodic_groups(const HwSpec& hw, const GemmShape& g, const SubGemms& t) {
+  using G = PeriodicPlan::Groups;
+  PeriodicPlan p;
+  p.cut = t;
+  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) {
+    p.by = G::FoldColumns;
+    p.groups = ceil_div(spatial_map(hw.dataflow, g).Sc, int64_t(hw.array_cols));
+    p.full = p.groups - 1;
+  } else if (g.N % t.n == 0) {
+    p.by = G::OutputBlocks;
+    p.groups = ceil_div(g.M, t.m) * ceil_div(g.N, t.n);
+    p.full = tail_block(g, t);
+  } else {
+    p.by = G::BlockRows;
+    p.groups = ceil_div(g.M, t.m);
+    p.full = p.groups - 1;
+  }
+  return p;
+}
+
 std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op,
-                                          const OpPlacement* place, int64_t min_steps) {
+                                          const OpPlacement* place) {
   const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
   if (hw.fidelity == Fidelity::Cycle || op.repeat != 1 || op.has_conv) return std::nullopt;
   if (g.M < 1 || g.N < 1 || g.K < 1) return std::nullopt;
   if (place && place->stored_outputs >= 0) return std::nullopt;
-  if (plan_steps_bound(hw, g, 1) <= min_steps) return std::nullopt;
-  using G = PeriodicPlan::Groups;
-  PeriodicPlan p;
   const GemmContext ctx = gemm_context(hw, op, place);
   SubGemms whole;  // choose_sub_gemms()'s, from the same search
   const SubGemms finer =
-      choose_sub_gemms_within(hw, g, kMaxCutSteps, p.head + 2, ctx, true, &whole);
-  p.cut = finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole;
-  const int64_t tm = ceil_div(g.M, p.cut.m), tn = ceil_div(g.N, p.cut.n);
-  int64_t tail = 1;  // groups in the tail
-  if (p.cut.m >= g.M && p.cut.n >= g.N && p.cut.k >= g.K) {
-    p.by = G::FoldColumns;
-    p.groups = ceil_div(spatial_map(hw.dataflow, g).Sc, int64_t(hw.array_cols));
-    p.full = p.groups - 1;
-  } else if (g.N % p.cut.n == 0) {
-    p.by = G::OutputBlocks;
-    p.groups = tm * tn;
-    p.full = tail_block(g, p.cut);
-    tail = p.groups - p.full;
-  } else {
-    p.by = G::BlockRows;
-    p.groups = tm;
-    p.full = tm - 1;
-  }
+      choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
+  PeriodicPlan p = periodic_groups(
+      hw, g, finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole);
   if (p.full < p.head + 2) return std::nullopt;
   // Every full group has the most steps: n of them and the tail hold at most (n + tail) / full
   // of the whole, n = head + 1, or with a period of q groups (run_gemm_periodic()) at most
   // max(head, 2 q + 1) + 2 q - 1.
-  const int64_t steps = p.by == G::FoldColumns ? plan_steps_bound(hw, g, 1) : int64_t(p.cut.steps);
+  const int64_t tail = p.groups - p.full;
+  const int64_t steps =
+      p.by == PeriodicPlan::Groups::FoldColumns ? plan_steps_bound(hw, g, 1) : int64_t(p.cut.steps);
   const int64_t n = std::max(p.head, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
   p.head_steps = int64_t(std::min<__int128>(
       steps, (__int128(steps) * (std::min(n, p.full) + tail) + p.full - 1) / p.full));
   return p;
+}
+
+void check_whole_program(const HwSpec& hw, const GemmOp& op, const PeriodicPlan& p,
+                         const std::string& what, const std::string& advice) {
+  const int64_t steps = plan_steps_bound(hw, op.shape, 1);
+  if (steps <= kMaxPlanSteps) return;
+  throw InputError(what + ": its " + std::to_string(p.groups) + " " + p.name() +
+                   " do not settle into a period within the first " + std::to_string(p.head + 1) +
+                   ", and its whole program of " + std::to_string(steps) +
+                   " steps is more than the " + std::to_string(kMaxPlanSteps) +
+                   " one op may hold; " + advice);
 }
 
 namespace {
@@ -235,7 +254,6 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
                                      int64_t q, int64_t* q_next) {
   *q_next = 0;
   const HwSpec& hw = valid;
-  const int64_t h = hy;
   if ((p.full - hy) % q != 0 || p.full - hy < q) return std::nullopt;
   // X first; Y is X's program without groups hy .. hy + q - 1 (what head_program(hy) plans,
   // PeriodicOps.HeadProgramsNest): one program planned, its memory reused.
@@ -265,7 +283,7 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   // group's first step.
   const std::vector<StepTiming>&ys = Y.ar.steps, &xs = X.ar.steps;
   if (ys.size() != Y.steps || xs.size() != X.steps || Y.overflow || X.overflow) return std::nullopt;
-  if (xs.size() <= ys.size() || X.first[size_t(h)] != Y.first[size_t(h)]) return std::nullopt;
+  if (xs.size() <= ys.size() || X.first[size_t(hy)] != Y.first[size_t(hy)]) return std::nullopt;
   const size_t dn = xs.size() - ys.size();
   size_t at = 0;
   while (at < ys.size() && shifted(ys[at], xs[at], 0)) ++at;
@@ -302,7 +320,7 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
       if (ya.dram.traffic[o][w].first_cycle != xa.dram.traffic[o][w].first_cycle)
         return std::nullopt;
 
-  const int64_t k = (p.full - h) / q;  // times X's q groups are inserted into Y
+  const int64_t k = (p.full - hy) / q;  // times X's q groups are inserted into Y
   const int64_t W = ya.dram.peak_window;
   const Units peak = replay_peak(yl, xl, a, d, k, P, W, per_cycle, kReplayBudget);
   if (peak < 0) return std::nullopt;
@@ -357,8 +375,8 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
 
   GemmRunResult res = gemm_run_result(hw, Y.prog, s, z);
   res.name = op.name;
-  res.periodic = std::to_string(h + q + p.groups - p.full) + " of its " + std::to_string(p.groups) +
-                 " " + p.name() + " simulated, every " +
+  res.periodic = std::to_string(hy + q + p.groups - p.full) + " of its " +
+                 std::to_string(p.groups) + " " + p.name() + " simulated, every " +
                  (q > 1 ? std::to_string(q) + " others" : std::string("other one")) +
                  " a period of " + std::to_string(P) + " cycles";
   return res;

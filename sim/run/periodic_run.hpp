@@ -26,8 +26,6 @@ constexpr int64_t kPeriodicHead = 4;  // groups simulated before the last one
 // A channel whose time per group is not a whole number of cycles repeats every few groups (10
 // B/cycle and an odd number of bytes per group: every 10): up to this many run as one.
 constexpr int64_t kMaxPeriodGroups = 16;
-// Programs of at most this many steps run whole (they cost milliseconds).
-constexpr int64_t kPeriodicMinSteps = 65536;
 
 struct PeriodicPlan {
   enum class Groups { FoldColumns, BlockRows, OutputBlocks } by = Groups::FoldColumns;
@@ -39,17 +37,24 @@ struct PeriodicPlan {
   const char* name() const;  // "fold columns", "block rows", "output blocks"
 };
 
+// The groups of cut t of g (t = the whole GEMM: its fold columns), with the default head and
+// no step bound.
+PeriodicPlan periodic_groups(const HwSpec& hw, const GemmShape& g, const SubGemms& t);
+
 // How a GEMM op runs by groups: fast fidelity, one copy, not a conv, outputs not pooled
-// (OpPlacement::stored_outputs), its whole program above min_steps steps, at least head + 2
-// groups before the tail. Nothing otherwise. (Whether the op is linked to its neighbours is the
-// caller's test: a prefetch or handoff across ops is not periodic.) The cut: plan_gemm()'s, or
-// the planner's best whose head programs hold at most min_steps steps if its estimate is lower
-// (a cut finer than a whole program may hold, as for the roofline's reference GEMM); its
-// output blocks are the groups if they divide N, else its block rows; an uncut GEMM's groups
-// are its fold columns.
+// (OpPlacement::stored_outputs), at least head + 2 groups before the tail. Nothing otherwise.
+// (Whether the op is linked to its neighbours is the caller's test: a prefetch or handoff
+// across ops is not periodic.) The cut: plan_gemm()'s, or the planner's best whose larger head
+// program holds at most kMaxCutSteps steps if its estimate is lower (a cut finer than a whole
+// program may hold, as for the roofline's reference GEMM); its output blocks are the groups if
+// they divide N, else its block rows; an uncut GEMM's groups are its fold columns.
 std::optional<PeriodicPlan> periodic_plan(const ValidHw& hw, const GemmOp& op,
-                                          const OpPlacement* place = nullptr,
-                                          int64_t min_steps = kPeriodicMinSteps);
+                                          const OpPlacement* place = nullptr);
+
+// The caller's fallback when run_gemm_periodic() gives nothing: throws InputError (`what`, then
+// why, then `advice`) if the op's whole program would exceed kMaxPlanSteps.
+void check_whole_program(const HwSpec& hw, const GemmOp& op, const PeriodicPlan& p,
+                         const std::string& what, const std::string& advice);
 
 // Runs the op so; its result's `periodic` says how. Nothing if the head runs do not show the
 // steady state, or if replaying the channel's timeline would take more than 2^24 transfers

@@ -102,27 +102,6 @@ GemmRunResult whole_run(const HwSpec& hw, const GemmShape& g, const PeriodicPlan
   return gemm_run_result(hw, prog, run_program(ArrayKind::Fast, accel_config(hw), prog));
 }
 
-// A plan by hand: the groups of cut t (t = the whole GEMM: its fold columns).
-PeriodicPlan plan_of(const HwSpec& hw, const GemmShape& g, const SubGemms& t) {
-  PeriodicPlan p;
-  p.cut = t;
-  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n);
-  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) {
-    p.by = G::FoldColumns;
-    p.groups = ceil_div(spatial_map(hw.dataflow, g).Sc, int64_t(hw.array_cols));
-    p.full = p.groups - 1;
-  } else if (g.N % t.n == 0) {
-    p.by = G::OutputBlocks;
-    p.groups = tm * tn;
-    p.full = tail_block(g, t);
-  } else {
-    p.by = G::BlockRows;
-    p.groups = tm;
-    p.full = tm - 1;
-  }
-  return p;
-}
-
 struct Tally {
   int cases = 0, periodic = 0, on_cycle_model = 0;
 };
@@ -130,7 +109,7 @@ struct Tally {
 // Runs g by the groups of cut t and compares with the whole run; false: not periodic (or too
 // few groups).
 bool check(const HwSpec& hw, const GemmShape& g, const SubGemms& t, Tally& tally) {
-  const PeriodicPlan p = plan_of(hw, g, t);
+  const PeriodicPlan p = periodic_groups(hw, g, t);
   if (p.full < p.head + 2) return false;
   ++tally.cases;
   SCOPED_TRACE(name(hw, g, p));
@@ -234,7 +213,7 @@ TEST(PeriodicOps, HeadProgramsNest) {
                                SubGemms{g.M, g.N, g.K}})
         for (int64_t q : {1, 2}) {
           const HwSpec hw = small_hw(df, 4, true, true, 8, 4);
-          const PeriodicPlan p = plan_of(hw, g, t);
+          const PeriodicPlan p = periodic_groups(hw, g, t);
           const int64_t h = 5;
           if (p.full < h + q + 1) continue;
           SCOPED_TRACE(name(hw, g, p) + " q " + std::to_string(q));
@@ -285,9 +264,9 @@ TEST(PeriodicOps, HeadProgramsNest) {
   EXPECT_GE(compared, 40);
 }
 
-// A --gemm run (one op, run_network) takes the periodic path above kPeriodicMinSteps steps and
-// says so; its row equals the whole program's. The 65536^3 GEMM on 128 x 128, whose whole
-// program (over 8 M steps) could not be held, runs by output blocks of the planner's best cut.
+// A --gemm run (one op, run_network) takes the periodic path and says so; its row equals the whole
+// program's. The 65536^3 GEMM on 128 x 128, whose whole program (over 8 M steps) could not be held,
+// runs by output blocks of the planner's best cut.
 TEST(PeriodicOps, LargeGemmOpsRunByGroups) {
   HwSpec hw;
   hw.array_rows = hw.array_cols = 8;
