@@ -1,5 +1,6 @@
 #include "models/accelerator.hpp"
 
+#include <array>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,7 @@ class JobKey {
     for (unsigned char c : v) add(uint64_t(c));
   }
   bool operator==(const JobKey& o) const { return a_ == o.a_ && b_ == o.b_ && words_ == o.words_; }
+  void get(uint64_t out[3]) const { out[0] = a_, out[1] = b_, out[2] = words_; }
   size_t hash() const { return size_t(a_ ^ (b_ >> 1)); }
 
  private:
@@ -161,6 +163,11 @@ struct JobMemo {
     __int128 busy_after = 0;  // the channel's in-flight state the job left
   };
   std::unordered_map<JobKey, Entry, JobKeyHash> entries;
+  // DerivedMemo's, by its key's three words.
+  struct DerivedHash {
+    size_t operator()(const std::array<uint64_t, 3>& k) const { return size_t(k[0] ^ (k[1] >> 1)); }
+  };
+  std::unordered_map<std::array<uint64_t, 3>, DerivedMemo::Entry, DerivedHash> derived;
 };
 
 JobMemo& memo() {
@@ -175,7 +182,10 @@ JobMemoScope::JobMemoScope() {
 }
 
 JobMemoScope::~JobMemoScope() {
-  if (--memo().scopes == 0) memo().entries.clear();
+  if (--memo().scopes == 0) {
+    memo().entries.clear();
+    memo().derived.clear();
+  }
 }
 
 void set_job_memo(bool on) {
@@ -184,6 +194,39 @@ void set_job_memo(bool on) {
 
 JobMemoStats job_memo_stats() {
   return memo().stats;
+}
+
+DerivedMemo::DerivedMemo(const AccelConfig& cfg, const Program& prog, const JobLink* link,
+                         const std::vector<int64_t>& extra) {
+  const JobMemo& jm = memo();
+  on_ = jm.scopes > 0 && jm.enabled;
+  if (!on_) return;
+  // The job's key from the channel's state before continue_at(): the previous job's length
+  // (after_cycles) then counts too.
+  JobKey k = job_key(cfg, prog, link, top().dram.busy_units());
+  k.add(uint64_t(0xde71fedULL));  // (no job's key ends so)
+  k.add(link ? link->after_cycles : -1);
+  for (int64_t v : extra) k.add(v);
+  k.get(key_);
+}
+
+const DerivedMemo::Entry* DerivedMemo::find() const {
+  if (!on_) return nullptr;
+  const JobMemo& jm = memo();
+  const auto it = jm.derived.find({key_[0], key_[1], key_[2]});
+  return it == jm.derived.end() ? nullptr : &it->second;
+}
+
+void DerivedMemo::keep(std::any value, __int128 busy_after) const {
+  if (on_) memo().derived[{key_[0], key_[1], key_[2]}] = Entry{std::move(value), busy_after};
+}
+
+__int128 channel_busy_units() {
+  return top().dram.busy_units();
+}
+
+void set_channel_busy_units(__int128 u) {
+  top().dram.set_busy_units(u);
 }
 
 std::vector<int64_t> first_filter_loads(const Program& prog, size_t most) {

@@ -5,6 +5,7 @@
 // array harness, so a process may use both (call run_program() before the first run_on_array()).
 #pragma once
 
+#include <any>
 #include <vector>
 
 #include "models/array_harness.hpp"
@@ -57,6 +58,13 @@ struct AccelResult {
 AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& prog,
                         const GemmData* data = nullptr, const JobLink* link = nullptr);
 
+// The DRAM channel's in-flight state as the last job left it (DramChannel::busy_units: when it
+// frees, in its units, relative to that job's cycle 0), and setting it: a job run twice from the
+// same state (sim/run/periodic_run.*) restores it in between, and sets the state a longer run
+// would have left.
+__int128 channel_busy_units();
+void set_channel_busy_units(__int128 u);
+
 // The bytes of a program's filter loads in load order, at most `most` of them (what a job before
 // it may prefetch).
 std::vector<int64_t> first_filter_loads(const Program& prog, size_t most = 2);
@@ -78,6 +86,28 @@ class JobMemoScope {
   JobMemoScope& operator=(const JobMemoScope&) = delete;
 };
 void set_job_memo(bool on);
+// Results derived from a job's inputs, kept in the memo of identical jobs: an op run by its
+// periodic groups (sim/run/periodic_run.*) is a function of its first head program, the link,
+// the channel's state at its start and a few numbers (`extra`: the groups). A DerivedMemo reads
+// the channel's present state when made; find() gives the value kept under the same inputs
+// (nullptr: none, or outside a JobMemoScope, or the memo off), keep() keeps one with the
+// channel state it left (set by find()'s caller on a hit).
+class DerivedMemo {
+ public:
+  struct Entry {
+    std::any value;
+    __int128 busy_after = 0;
+  };
+  DerivedMemo(const AccelConfig& cfg, const Program& prog, const JobLink* link,
+              const std::vector<int64_t>& extra);
+  const Entry* find() const;
+  void keep(std::any value, __int128 busy_after) const;
+
+ private:
+  bool on_ = false;
+  uint64_t key_[3] = {0, 0, 0};
+};
+
 struct JobMemoStats {
   uint64_t hits = 0, misses = 0;
 };

@@ -198,7 +198,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
   const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
   SubGemms best_t{g.M, g.N, g.K, uncut};
-  double best = std::numeric_limits<double>::infinity(), best_whole = best;
+  double best = std::numeric_limits<double>::infinity(), best_whole = best, limited = best;
   if (whole_best) *whole_best = best_t;
   for (int64_t Mt : tile_candidates(g.M, um))
     for (int64_t Nt : tile_candidates(g.N, un))
@@ -241,7 +241,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         const bool cut = Mt < g.M || Nt < g.N || Kt < g.K;
         const bool within = !(simulated > max_steps && cut);
         const bool whole_ok = whole_best && !(steps > kMaxCutSteps && cut);
-        if (!fits || (!within && !whole_ok)) continue;
+        if (!fits) continue;
         // The first sub-GEMM's first blocks before anything computes.
         // (An A already on chip costs nothing.)
         const double first =
@@ -250,6 +250,8 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
                 : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
         const double est = std::max(compute, traffic / bw) + first + 2 * lat +
                            double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+        if (!within) limited = std::min(limited, est);
+        if (!within && !whole_ok) continue;
         t.steps = steps;
         t.bound = std::max(compute, traffic / bw);
         if (within && est < best) {
@@ -261,6 +263,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
           *whole_best = t;
         }
       }
+  best_t.limited = limited <= best;
   return best_t;
 }
 

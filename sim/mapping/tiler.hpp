@@ -106,6 +106,9 @@ struct SubGemms {
   // The estimate's main term, max(array cycles, DRAM bytes / bandwidth) (0: not estimated, the
   // uncut GEMM kept without a search).
   double bound = 0;
+  // A cut left out for its steps (more than the search's limit) was estimated as fast as this
+  // one or faster: a search with a looser limit may choose another.
+  bool limited = false;
 };
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 constexpr double kMaxCutSteps = 262144;

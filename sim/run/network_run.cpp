@@ -192,12 +192,9 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
   res.layers = int64_t(net.layers.size());
   const std::vector<Op> ops = lower(net);
   const NetworkPlan plan = plan_network(hw, net, ops);
-  // A large GEMM op linked to no other op (no prefetch or handoff across ops: op overlap off,
-  // or the op alone) and not traced runs as a few of its periodic groups.
+  // A GEMM op of many groups (blocks, fold columns, copies), not traced, runs as a few of them.
   std::vector<std::optional<PeriodicPlan>> periodic(ops.size());
-  const bool alone = std::count_if(plan.ops.begin(), plan.ops.end(),
-                                   [](const OpPlacement& p) { return p.fused_into < 0; }) == 1;
-  if (!OpObserver::active() && (!hw.op_overlap || alone))
+  if (!OpObserver::active())
     for (size_t j = 0; j < ops.size(); ++j)
       if (const GemmOp* g = as_gemm(ops[j]); g && plan.ops[j].fused_into < 0)
         periodic[j] = periodic_plan(valid, *g, &plan.ops[j]);
@@ -222,17 +219,10 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       row.fused_into = op_name(ops[size_t(pl.fused_into)]);
       row.counts.vector_ops = uint64_t(v.elements);  // one lane operation per element, in the stage
       ++res.fused_ops;
-    } else if (std::optional<GemmRunResult> r =
-                   periodic[j] ? run_gemm_periodic(valid, *as_gemm(op), &pl, *periodic[j])
-                               : std::nullopt) {
-      add_gemm_row(hw, *as_gemm(op), pl, ops, std::move(*r), row, res);
-      link = JobLink{};  // linked to no op (op overlap off, or the op alone)
-      link.after_cycles = row.total_cycles;
     } else {
-      if (periodic[j])  // not periodic after all: the whole program, if it may be held
-        check_whole_program(hw, *as_gemm(op), *periodic[j], "GEMM '" + op_name(op) + "'",
-                            "use larger SRAM buffers, a larger array, or a smaller layer");
-      const Program prog = next_idx == j ? std::move(next_prog) : plan_op(j);
+      // This op's program if the op before planned it, then what this op does for the next.
+      Program prog = next_idx == j ? std::move(next_prog) : Program{};
+      const bool planned = next_idx == j;
       next_idx = ops.size();
       link.next_filter.clear();
       link.handoff = false;
@@ -241,25 +231,43 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       if (hw.op_overlap && k < ops.size()) {
         link.handoff = true;
         const GemmOp* nk = as_gemm(ops[k]);
-        if (nk && nk->b_is_weight) {  // activations (attention's k^T, v) are not prefetched
+        // A periodic op's first weight blocks from a head program when they lie in its first
+        // groups (no whole program planned for them).
+        std::optional<std::vector<int64_t>> loads;
+        if (nk && nk->b_is_weight && periodic[k])
+          loads = periodic_first_filter_loads(valid, *nk, &plan.ops[k], *periodic[k]);
+        if (loads) {
+          link.next_filter = std::move(*loads);
+        } else if (nk && nk->b_is_weight) {  // activations (attention's k^T, v) are not prefetched
           next_prog = plan_op(k);
           next_idx = k;
           link.next_filter = first_filter_loads(next_prog);
         }
       }
       OpLinkStats ls;
-      OpObserver* trace = OpObserver::active();  // --traces
-      if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog);
-      if (const GemmOp* g = as_gemm(op)) {
-        GemmRunResult r = run_gemm_op(valid, *g, seed + res.rows.size(), &pl, &link, &prog);
-        ls = r.link;
-        add_gemm_row(hw, *g, pl, ops, std::move(r), row, res);
+      std::optional<GemmRunResult> pr;
+      if (periodic[j]) pr = run_gemm_periodic(valid, *as_gemm(op), &pl, *periodic[j], &link);
+      if (pr) {
+        ls = pr->link;
+        add_gemm_row(hw, *as_gemm(op), pl, ops, std::move(*pr), row, res);
       } else {
-        const VectorRunResult r = run_vector_op(valid, std::get<VectorOp>(op), &pl, &link, &prog);
-        row = vector_row(hw, r);
-        ls = r.link;
+        if (periodic[j])  // not periodic after all: the whole program, if it may be held
+          check_whole_program(hw, *as_gemm(op), *periodic[j], "GEMM '" + op_name(op) + "'",
+                              "use larger SRAM buffers, a larger array, or a smaller layer");
+        if (!planned) prog = plan_op(j);
+        OpObserver* trace = OpObserver::active();  // --traces
+        if (trace) trace->begin_op(res.rows.size(), as_gemm(op), prog);
+        if (const GemmOp* g = as_gemm(op)) {
+          GemmRunResult r = run_gemm_op(valid, *g, seed + res.rows.size(), &pl, &link, &prog);
+          ls = r.link;
+          add_gemm_row(hw, *g, pl, ops, std::move(r), row, res);
+        } else {
+          const VectorRunResult r = run_vector_op(valid, std::get<VectorOp>(op), &pl, &link, &prog);
+          row = vector_row(hw, r);
+          ls = r.link;
+        }
+        if (trace) trace->end_op(row.total_cycles);
       }
-      if (trace) trace->end_op(row.total_cycles);
       row.prefetched_weight_bytes = uint64_t(ls.carried_bytes);
       row.overlap_cycles = ls.overlap_cycles;
       // The next op continues where this one handed off.

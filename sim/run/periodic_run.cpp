@@ -76,7 +76,10 @@ struct HeadRun {
   Units per_cycle = 0;
   bool overflow = false;      // TransferLog::overflow
   std::vector<size_t> first;  // first[r]: the first step of group r (r = head: the last group)
+  Units busy_after = 0;       // the channel's in-flight state the run left (channel_busy_units)
 };
+
+bool periodic_on = true;
 
 // The first `head` groups and the tail, planned as the op's program would be.
 Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* place,
@@ -85,6 +88,11 @@ Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* 
   const GemmShape& g = op.shape;
   const GemmContext ctx = gemm_context(hw, op, place);
   using G = PeriodicPlan::Groups;
+  if (p.by == G::Copies) {  // the first head copies and the last: head + 1 copies
+    GemmOp few = op;
+    few.repeat = head + 1;
+    return plan_gemm_program(valid, few, place);
+  }
   Program prog = p.by == G::BlockRows ? plan_gemm_rows(hw, g, p.cut, head, ctx)
                  : p.by == G::OutputBlocks
                      ? plan_gemm_blocks(hw, g, p.cut, head, ctx)
@@ -93,36 +101,47 @@ Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* 
   return prog;
 }
 
-// Runs a head program of `head` groups; its steps stay in h.prog.
-HeadRun head_run(const ValidHw& valid, const PeriodicPlan& p, int64_t head, Program prog) {
+// first[r]: the first step of group r of a head program of `head` groups (r = head: the last).
+std::vector<size_t> first_steps(const HwSpec& hw, const PeriodicPlan& p, const Program& prog,
+                                int64_t head) {
+  using G = PeriodicPlan::Groups;
+  const bool along_m = hw.dataflow == Dataflow::IS;
+  const int64_t C = hw.array_cols, tn = ceil_div(prog.shape.N, p.cut.n);
+  std::vector<size_t> first(size_t(head) + 1, prog.steps.size());
+  for (size_t j = prog.steps.size(); j-- > 0;) {
+    const TileStep& s = prog.steps[j];
+    const int64_t r = p.by == G::Copies         ? s.copy
+                      : p.by == G::BlockRows    ? s.m0 / p.cut.m
+                      : p.by == G::OutputBlocks ? s.m0 / p.cut.m * tn + s.n0 / p.cut.n
+                                                : (along_m ? s.m0 : s.n0) / C;
+    first[size_t(std::min(head, r))] = j;
+  }
+  return first;
+}
+
+// Runs a head program of `head` groups, from the channel state `busy` and the link; its steps
+// stay in h.prog.
+HeadRun head_run(const ValidHw& valid, const PeriodicPlan& p, int64_t head, Program prog,
+                 Units busy, const JobLink* link) {
   const HwSpec& hw = valid;
-  const GemmShape& g = prog.shape;
   HeadRun h;
   h.prog = std::move(prog);
   TransferLog log;
   log.log.reserve(3 * h.prog.steps.size() + 16);  // (about two a step; no copies as it grows)
   set_trace_observer(&log);
+  set_channel_busy_units(busy);
   try {
-    h.ar = run_program(ArrayKind::Fast, accel_config(hw), h.prog);
+    h.ar = run_program(ArrayKind::Fast, accel_config(hw), h.prog, nullptr, link);
   } catch (...) {
     set_trace_observer(nullptr);
     throw;
   }
   set_trace_observer(nullptr);
+  h.busy_after = channel_busy_units();
   h.log = std::move(log.log);
   h.per_cycle = log.per_cycle;
   h.overflow = log.overflow;
-  using G = PeriodicPlan::Groups;
-  const bool along_m = hw.dataflow == Dataflow::IS;
-  const int64_t C = hw.array_cols, tn = ceil_div(g.N, p.cut.n);
-  h.first.assign(size_t(head) + 1, h.prog.steps.size());
-  for (size_t j = h.prog.steps.size(); j-- > 0;) {
-    const TileStep& s = h.prog.steps[j];
-    const int64_t r = p.by == G::BlockRows      ? s.m0 / p.cut.m
-                      : p.by == G::OutputBlocks ? s.m0 / p.cut.m * tn + s.n0 / p.cut.n
-                                                : (along_m ? s.m0 : s.n0) / C;
-    h.first[size_t(std::min(head, r))] = j;
-  }
+  h.first = first_steps(hw, p, h.prog, head);
   h.steps = h.prog.steps.size();
   h.sums = program_sums(hw, h.prog);
   return h;
@@ -134,6 +153,9 @@ int64_t lin(int64_t y, int64_t x, int64_t k) {
 }
 uint64_t lin(uint64_t y, uint64_t x, int64_t k) {
   return uint64_t(lin(int64_t(y), int64_t(x), k));
+}
+Units lin(Units y, Units x, int64_t k) {
+  return y + Units(k) * (x - y);
 }
 
 // The most units any aligned window holds in the whole run's channel timeline: Y's transfers
@@ -184,7 +206,12 @@ constexpr int64_t kReplayBudget = int64_t(1) << 24;
 const char* PeriodicPlan::name() const {
   return by == Groups::BlockRows      ? "block rows"
          : by == Groups::OutputBlocks ? "output blocks"
+         : by == Groups::Copies       ? "copies"
                                       : "fold columns";
+}
+
+void set_periodic_ops(bool on) {
+  periodic_on = on;
 }
 
 PeriodicPlan periodic_groups(const HwSpec& hw, const GemmShape& g, const SubGemms& t) {
@@ -211,16 +238,31 @@ std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op
                                           const OpPlacement* place) {
   const HwSpec& hw = valid;
   const GemmShape& g = op.shape;
-  if (hw.fidelity == Fidelity::Cycle || op.repeat != 1 || op.has_conv) return std::nullopt;
-  if (g.M < 1 || g.N < 1 || g.K < 1) return std::nullopt;
+  if (!periodic_on || hw.fidelity == Fidelity::Cycle) return std::nullopt;
+  if (g.M < 1 || g.N < 1 || g.K < 1 || op.repeat < 1) return std::nullopt;
   if (place && place->stored_outputs >= 0) return std::nullopt;
+  if (op.repeat > 1) {  // the copies, each the same program
+    PeriodicPlan p;
+    p.by = PeriodicPlan::Groups::Copies;
+    p.cut = SubGemms{g.M, g.N, g.K};
+    p.groups = op.repeat;
+    p.full = op.repeat - 1;
+    if (p.groups < kMinPeriodicGroups) return std::nullopt;
+    const int64_t n = std::max(p.head, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
+    p.head_steps = plan_steps_bound(hw, g, std::min(n, p.full) + 1);
+    return p;
+  }
+  if (op.has_conv) return std::nullopt;
   const GemmContext ctx = gemm_context(hw, op, place);
-  SubGemms whole;  // choose_sub_gemms()'s, from the same search
-  const SubGemms finer =
-      choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
+  // The planner's cut, or a finer one if the step limit of a whole program left out one as fast
+  // (SubGemms::limited), from a search with the limit on the head programs (not memoized: only
+  // then).
+  SubGemms whole = choose_sub_gemms(hw, g, ctx), finer = whole;
+  if (whole.limited)
+    finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
   PeriodicPlan p = periodic_groups(
       hw, g, finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole);
-  if (p.full < p.head + 2) return std::nullopt;
+  if (p.full < p.head + 2 || p.groups < kMinPeriodicGroups) return std::nullopt;
   // Every full group has the most steps: n of them and the tail hold at most (n + tail) / full
   // of the whole, n = head + 1, or with a period of q groups (run_gemm_periodic()) at most
   // max(head, 2 q + 1) + 2 q - 1.
@@ -251,20 +293,22 @@ namespace {
 // spans if it is not a whole number of cycles per q groups (0: it is, or no channel).
 std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
                                      const OpPlacement* place, const PeriodicPlan& p, int64_t hy,
-                                     int64_t q, int64_t* q_next) {
+                                     int64_t q, Units busy, const JobLink* link, Program xprog,
+                                     int64_t* q_next) {
   *q_next = 0;
   const HwSpec& hw = valid;
   if ((p.full - hy) % q != 0 || p.full - hy < q) return std::nullopt;
   // X first; Y is X's program without groups hy .. hy + q - 1 (what head_program(hy) plans,
   // PeriodicOps.HeadProgramsNest): one program planned, its memory reused.
-  HeadRun X = head_run(valid, p, hy + q, head_program(valid, op, place, p, hy + q));
+  if (xprog.steps.empty()) xprog = head_program(valid, op, place, p, hy + q);
+  HeadRun X = head_run(valid, p, hy + q, std::move(xprog), busy, link);
   std::vector<TileStep> steps = std::move(X.prog.steps);
   X.prog.steps.clear();
   steps.erase(steps.begin() + std::ptrdiff_t(X.first[size_t(hy)]),
               steps.begin() + std::ptrdiff_t(X.first[size_t(hy + q)]));
   Program yprog = X.prog;  // (shape, tile, plan: the same)
   yprog.steps = std::move(steps);
-  const HeadRun Y = head_run(valid, p, hy, std::move(yprog));
+  HeadRun Y = head_run(valid, p, hy, std::move(yprog), busy, link);
   // The channel's time for X's q more groups: if not a whole number of cycles, the timeline
   // repeats only every q_next groups (per_cycle / gcd(units, per_cycle) periods).
   const Units pc = std::max(Y.per_cycle, X.per_cycle);
@@ -307,14 +351,29 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
       }))
     return std::nullopt;
 
-  // What must not change with the groups: first cycles, peaks of buffer occupancy, the links.
+  // What must not change with the groups: first cycles, peaks of buffer occupancy, what the op
+  // before handed over, what is handed to the next op relative to the end. What is handed over
+  // in the op's own time moves by the period: the next op's prefetched weight blocks and the
+  // channel's in-flight state.
   const AccelResult &ya = Y.ar, &xa = X.ar;
   if (ya.array.first_cycle != xa.array.first_cycle || ya.ifmap.peak_bytes != xa.ifmap.peak_bytes ||
       ya.filter.peak_bytes != xa.filter.peak_bytes || ya.ofmap.peak_bytes != xa.ofmap.peak_bytes ||
-      ya.vector_end != xa.vector_end || ya.stage_tail != xa.stage_tail || !ya.prefetched.empty() ||
-      !xa.prefetched.empty() || ya.carried_bytes || xa.carried_bytes ||
-      ya.ofmap_free[0] != xa.ofmap_free[0] || ya.ofmap_free[1] != xa.ofmap_free[1])
+      ya.vector_end != xa.vector_end || ya.stage_tail != xa.stage_tail ||
+      ya.carried_bytes != xa.carried_bytes || ya.carried_from != xa.carried_from ||
+      ya.ofmap_free[0] != xa.ofmap_free[0] || ya.ofmap_free[1] != xa.ofmap_free[1] ||
+      ya.prefetched.size() != xa.prefetched.size())
     return std::nullopt;
+  // (A block loaded before the inserted groups is loaded at the same time in both; one loaded
+  // after them a period later in X. The same for the channel's state: its last transfer.)
+  std::vector<bool> moves(ya.prefetched.size());
+  for (size_t i = 0; i < ya.prefetched.size(); ++i) {
+    const PrefetchBlock &yb = ya.prefetched[i], &xb = xa.prefetched[i];
+    moves[i] = xb.issued != yb.issued;
+    const int64_t by = moves[i] ? P : 0;
+    if (xb.bytes != yb.bytes || xb.issued != yb.issued + by || xb.ready != yb.ready + by)
+      return std::nullopt;
+  }
+  if (X.busy_after != Y.busy_after + pu && X.busy_after != Y.busy_after) return std::nullopt;
   for (size_t o = 0; o < ya.dram.traffic.size(); ++o)
     for (size_t w = 0; w < 2; ++w)
       if (ya.dram.traffic[o][w].first_cycle != xa.dram.traffic[o][w].first_cycle)
@@ -327,6 +386,8 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
 
   AccelResult z = ya;
   z.steps.clear();
+  for (size_t i = 0; i < z.prefetched.size(); ++i)
+    if (moves[i]) z.prefetched[i].issued += k * P, z.prefetched[i].ready += k * P;
   z.total_cycles = lin(ya.total_cycles, xa.total_cycles, k);
   z.array_end = lin(ya.array_end, xa.array_end, k);
   z.last_store_ready = lin(ya.last_store_ready, xa.last_store_ready, k);
@@ -349,10 +410,10 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   ds.bytes_written = lin(ya.dram.bytes_written, xa.dram.bytes_written, k);
   ds.requests = lin(ya.dram.requests, xa.dram.requests, k);
   ds.last_ready = lin(ya.dram.last_ready, xa.dram.last_ready, k);
-  Units busy = 0;  // Y's transfer time and k inserted slices'
-  for (const Transfer& t : yl) busy += t.end - t.start;
-  for (size_t i = a; i < a + d; ++i) busy += Units(k) * (xl[i].end - xl[i].start);
-  ds.busy_cycles = per_cycle > 0 ? double(busy) / double(per_cycle) : 0;
+  Units used = 0;  // Y's transfer time and k inserted slices'
+  for (const Transfer& t : yl) used += t.end - t.start;
+  for (size_t i = a; i < a + d; ++i) used += Units(k) * (xl[i].end - xl[i].start);
+  ds.busy_cycles = per_cycle > 0 ? double(used) / double(per_cycle) : 0;
   ds.peak_window_bytes = double(peak) / double(DramChannel::kScale);
   for (auto [zs, ys_, xs_] :
        {std::tuple{&z.ifmap, &ya.ifmap, &xa.ifmap}, std::tuple{&z.filter, &ya.filter, &xa.filter},
@@ -373,8 +434,10 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
   s.regs.transfer_bits = lin(sy.regs.transfer_bits, sx.regs.transfer_bits, k);
   s.regs.macs = lin(sy.regs.macs, sx.regs.macs, k);
 
+  Y.prog.repeat = op.repeat;  // (copies: the head program's)
   GemmRunResult res = gemm_run_result(hw, Y.prog, s, z);
   res.name = op.name;
+  set_channel_busy_units(lin(Y.busy_after, X.busy_after, k));
   res.periodic = std::to_string(hy + q + p.groups - p.full) + " of its " +
                  std::to_string(p.groups) + " " + p.name() + " simulated, every " +
                  (q > 1 ? std::to_string(q) + " others" : std::string("other one")) +
@@ -385,15 +448,54 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
 }  // namespace
 
 std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& op,
-                                               const OpPlacement* place, const PeriodicPlan& p) {
-  int64_t q = 0;
-  std::optional<GemmRunResult> r = attempt(hw, op, place, p, p.head, 1, &q);
-  if (r || q < 2 || q > kMaxPeriodGroups) return r;
-  // A period of the channel spanning q groups: q groups at a time, after at least 2 q + 1.
-  int64_t hy = std::max(p.head, 2 * q + 1);
-  while ((p.full - hy) % q != 0) ++hy;
-  int64_t unused = 0;
-  return attempt(hw, op, place, p, hy, q, &unused);
+                                               const OpPlacement* place, const PeriodicPlan& p,
+                                               const JobLink* link) {
+  // Every head run starts from the channel state the whole run would start from; if none
+  // settles, the caller's whole run too.
+  const Units busy = channel_busy_units();
+  // The same op from the same state and link as one run before (a network's repeated layers):
+  // its result, kept in the memo of identical jobs.
+  Program first = head_program(hw, op, place, p, p.head + 1);
+  const DerivedMemo memo(
+      accel_config(hw), first, link,
+      {int64_t(p.by), p.groups, p.full, p.head, p.cut.m, p.cut.n, p.cut.k, op.repeat});
+  if (const DerivedMemo::Entry* e = memo.find()) {
+    set_channel_busy_units(e->busy_after);
+    std::optional<GemmRunResult> r = std::any_cast<std::optional<GemmRunResult>>(e->value);
+    if (r) r->name = op.name;
+    return r;
+  }
+  auto run = [&]() -> std::optional<GemmRunResult> {
+    int64_t q = 0;
+    std::optional<GemmRunResult> r =
+        attempt(hw, op, place, p, p.head, 1, busy, link, std::move(first), &q);
+    if (r || q < 2 || q > kMaxPeriodGroups) return r;
+    // A period of the channel spanning q groups: q groups at a time, after at least 2 q + 1.
+    int64_t hy = std::max(p.head, 2 * q + 1);
+    while ((p.full - hy) % q != 0) ++hy;
+    int64_t unused = 0;
+    return attempt(hw, op, place, p, hy, q, busy, link, Program{}, &unused);
+  };
+  std::optional<GemmRunResult> r = run();
+  if (!r) set_channel_busy_units(busy);
+  memo.keep(r, channel_busy_units());
+  return r;
+}
+
+std::optional<std::vector<int64_t>> periodic_first_filter_loads(const ValidHw& hw, const GemmOp& op,
+                                                                const OpPlacement* place,
+                                                                const PeriodicPlan& p) {
+  constexpr size_t kMost = 2;  // (first_filter_loads()'s default)
+  const Program prog = head_program(hw, op, place, p, p.head);
+  // The steps of the first `head` groups: those before the first step of the last group.
+  std::vector<int64_t> out = first_filter_loads(prog, kMost);
+  if (out.size() < kMost) return std::nullopt;
+  size_t seen = 0, j = 0;
+  const size_t tail = first_steps(hw, p, prog, p.head).back();
+  for (; j < tail && seen < kMost; ++j)
+    seen += prog.steps[j].kind == StepKind::ArrayTile && prog.steps[j].filter_load_bytes > 0;
+  if (seen < kMost) return std::nullopt;
+  return out;
 }
 
 }  // namespace ssim

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/mapping/network_plan.hpp"
 #include "sim/run/gemm_run.hpp"
@@ -23,33 +24,46 @@
 namespace ssim {
 
 constexpr int64_t kPeriodicHead = 4;  // groups simulated before the last one
+// An op of fewer groups runs whole: its two head runs would simulate 2 head + 3 = 11 of them.
+constexpr int64_t kMinPeriodicGroups = 16;
 // A channel whose time per group is not a whole number of cycles repeats every few groups (10
 // B/cycle and an odd number of bytes per group: every 10): up to this many run as one.
 constexpr int64_t kMaxPeriodGroups = 16;
 
 struct PeriodicPlan {
-  enum class Groups { FoldColumns, BlockRows, OutputBlocks } by = Groups::FoldColumns;
-  SubGemms cut;        // the cut (m = M, n = N, k = K for fold columns)
+  enum class Groups { FoldColumns, BlockRows, OutputBlocks, Copies } by = Groups::FoldColumns;
+  SubGemms cut;        // the cut (m = M, n = N, k = K for fold columns and copies)
   int64_t groups = 0;  // in the whole GEMM
   int64_t full = 0;    // the groups before the tail (the last group, or the last block row)
   int64_t head = kPeriodicHead;
   int64_t head_steps = 0;    // at most this many steps in the larger head program
-  const char* name() const;  // "fold columns", "block rows", "output blocks"
+  const char* name() const;  // "fold columns", "block rows", "output blocks", "copies"
 };
 
 // The groups of cut t of g (t = the whole GEMM: its fold columns), with the default head and
 // no step bound.
 PeriodicPlan periodic_groups(const HwSpec& hw, const GemmShape& g, const SubGemms& t);
 
-// How a GEMM op runs by groups: fast fidelity, one copy, not a conv, outputs not pooled
-// (OpPlacement::stored_outputs), at least head + 2 groups before the tail. Nothing otherwise.
-// (Whether the op is linked to its neighbours is the caller's test: a prefetch or handoff
-// across ops is not periodic.) The cut: plan_gemm()'s, or the planner's best whose larger head
-// program holds at most kMaxCutSteps steps if its estimate is lower (a cut finer than a whole
-// program may hold, as for the roofline's reference GEMM); its output blocks are the groups if
-// they divide N, else its block rows; an uncut GEMM's groups are its fold columns.
+// How a GEMM op runs by groups: fast fidelity, outputs not pooled (OpPlacement::stored_outputs),
+// at least kMinPeriodicGroups groups, head + 2 before the tail, periodic runs not turned off
+// (set_periodic_ops()). Nothing otherwise. A repeated GEMM's groups are its copies (conv or
+// not: every copy is the same program). One copy, not a conv: the cut is plan_gemm()'s, or the
+// planner's best whose larger head program holds at most kMaxCutSteps steps if its estimate is
+// lower (a cut finer than a whole program may hold, as for the roofline's reference GEMM); its
+// output blocks are the groups if they divide N, else its block rows; an uncut GEMM's groups
+// are its fold columns.
 std::optional<PeriodicPlan> periodic_plan(const ValidHw& hw, const GemmOp& op,
                                           const OpPlacement* place = nullptr);
+
+// Turns periodic runs on or off (on by default; the tests compare both).
+void set_periodic_ops(bool on);
+
+// The filter loads a job before the op may prefetch (first_filter_loads() of its whole
+// program), from a head program when they lie within its first `head` groups; nothing
+// otherwise (the caller plans the whole program).
+std::optional<std::vector<int64_t>> periodic_first_filter_loads(const ValidHw& hw, const GemmOp& op,
+                                                                const OpPlacement* place,
+                                                                const PeriodicPlan& plan);
 
 // The caller's fallback when run_gemm_periodic() gives nothing: throws InputError (`what`, then
 // why, then `advice`) if the op's whole program would exceed kMaxPlanSteps.
@@ -58,8 +72,12 @@ void check_whole_program(const HwSpec& hw, const GemmOp& op, const PeriodicPlan&
 
 // Runs the op so; its result's `periodic` says how. Nothing if the head runs do not show the
 // steady state, or if replaying the channel's timeline would take more than 2^24 transfers
-// (the caller runs the whole program).
+// (the caller runs the whole program). With a link (a network's op overlap, JobLink) both head
+// runs start from the channel state and the link the whole run would start from; what the op
+// hands to the next one (the weight blocks it prefetched, the channel's in-flight state) must
+// then move by the period too, and is extended like the rest.
 std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& op,
-                                               const OpPlacement* place, const PeriodicPlan& plan);
+                                               const OpPlacement* place, const PeriodicPlan& plan,
+                                               const JobLink* link = nullptr);
 
 }  // namespace ssim
