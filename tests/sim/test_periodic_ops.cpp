@@ -19,6 +19,7 @@
 #include "sim/run/network_run.hpp"
 #include "sim/run/periodic_run.hpp"
 #include "sim/spec/config.hpp"
+#include "workloads/readers.hpp"
 
 namespace ssim {
 namespace {
@@ -310,6 +311,118 @@ TEST(PeriodicOps, LargeGemmOpsRunByGroups) {
   EXPECT_NE(k.matrix_multiply.description.find("of its 4096 fold columns"), std::string::npos);
   EXPECT_EQ(k.matrix_multiply.flops, 2 * uint64_t(4096) * 4096 * 4096);
   EXPECT_GE(k.matrix_multiply.cycles, int64_t(4096) * 4096 * 4096);
+}
+
+// Every row of two network runs, and every field of their GEMM results.
+void expect_same_networks(const NetworkRunResult& a, const NetworkRunResult& b) {
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  ASSERT_EQ(a.gemms.size(), b.gemms.size());
+  for (size_t i = 0; i < a.gemms.size(); ++i) {
+    SCOPED_TRACE(a.gemms[i].name);
+    expect_same(a.gemms[i], b.gemms[i]);
+  }
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    const OpRow &x = a.rows[i], &y = b.rows[i];
+    SCOPED_TRACE(x.name);
+#define SAME(f) EXPECT_EQ(x.f, y.f) << #f
+    SAME(total_cycles);
+    SAME(compute_cycles);
+    SAME(fill_drain_cycles);
+    SAME(mem_stall_cycles);
+    SAME(vector_cycles);
+    SAME(stage_cycles);
+    SAME(folds);
+    SAME(dram_read_bytes);
+    SAME(dram_write_bytes);
+    SAME(dram_weight_bytes);
+    SAME(dram_input_bytes);
+    SAME(dram_output_bytes);
+    SAME(prefetched_weight_bytes);
+    SAME(overlap_cycles);
+    SAME(counts.sram_reads[0]);
+    SAME(counts.sram_reads[1]);
+    SAME(counts.sram_writes[2]);
+    SAME(counts.transfer_bits);
+    SAME(energy.total());
+#undef SAME
+  }
+  EXPECT_EQ(a.total_cycles, b.total_cycles);
+  EXPECT_EQ(a.overlap_cycles, b.overlap_cycles);
+  EXPECT_EQ(a.prefetched_weight_bytes, b.prefetched_weight_bytes);
+}
+
+struct NetTally {
+  int runs = 0, periodic = 0, copies = 0;
+};
+
+// The network with periodic ops against the same with every op's whole program.
+void check_network(const HwSpec& hw, const Network& net, NetTally& t) {
+  SCOPED_TRACE(net.name + " on " + std::to_string(hw.array_rows) + "x" +
+               std::to_string(hw.array_cols) + " " + to_string(hw.dataflow) +
+               (hw.op_overlap ? " op overlap" : "") + (hw.load_ahead ? " ahead" : "") + " bw " +
+               std::to_string(hw.dram_bytes_per_cycle));
+  set_periodic_ops(false);
+  const NetworkRunResult whole = run_network(ValidHw(hw), net);
+  set_periodic_ops(true);
+  const NetworkRunResult r = run_network(ValidHw(hw), net);
+  ++t.runs;
+  for (const GemmRunResult& g : whole.gemms) EXPECT_EQ(g.periodic, "");
+  for (const GemmRunResult& g : r.gemms) {
+    t.periodic += !g.periodic.empty();
+    t.copies += g.periodic.find("copies") != std::string::npos;
+  }
+  expect_same_networks(r, whole);
+}
+
+// A network's ops are linked (op overlap, the default: the next op's first weight blocks are
+// prefetched, write-backs go on into the next op, the channel's in-flight transfer carries
+// over): a periodic op starts from the state the whole run would, and hands over the blocks and
+// the channel state the whole run would. Repeated GEMMs (depthwise convs, attention heads) run by
+// their copies. Every GEMM's result and every row equals the run of whole programs.
+TEST(PeriodicOps, LinkedAndRepeatedOpsEqualTheWholeRuns) {
+  NetTally t;
+  for (const char* name : {"mobilenetv2", "alexnet"})
+    for (Dataflow df : {Dataflow::WS, Dataflow::OS})
+      for (bool overlap : {true, false}) {
+        HwSpec hw;
+        hw.array_rows = hw.array_cols = 32;
+        hw.dataflow = df;
+        hw.op_overlap = overlap;
+        hw.load_ahead = df == Dataflow::WS;
+        check_network(hw, load_workload(name), t);
+      }
+  // Small arrays and buffers, slow channels with a latency: depthwise and grouped convs, linears
+  // and attention heads, each many groups.
+  Network net;
+  net.name = "mixed";
+  Conv2dLayer dw;
+  dw.in_h = dw.in_w = 9, dw.in_c = dw.filters = dw.groups = 24, dw.kernel_h = dw.kernel_w = 3;
+  dw.pad_h = dw.pad_w = 1, dw.activation = Activation::Relu;
+  net.layers.push_back(make_layer("dw", dw));
+  Conv2dLayer gc = dw;
+  gc.in_c = 24, gc.filters = 48, gc.groups = 24, gc.stride_h = gc.stride_w = 2;
+  gc.activation = Activation::None;
+  net.layers.push_back(make_layer("grouped", gc));
+  net.layers.push_back(make_layer("fc", GemmLayer{25, 160, 48}));
+  AttentionLayer at;
+  at.seq = 12, at.d_model = 32, at.heads = 16, at.d_head = 4;
+  net.layers.push_back(make_layer("attn", at));
+  for (Dataflow df : {Dataflow::WS, Dataflow::OS, Dataflow::IS})
+    for (int bw : {1, 3, 10})
+      for (bool ahead : {false, true}) {
+        HwSpec hw;
+        hw.array_rows = hw.array_cols = 4;
+        hw.dataflow = df;
+        hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 2;
+        hw.dram_bytes_per_cycle = bw;
+        hw.dram_latency = bw == 3 ? 7 : 0;
+        hw.fold_overlap = bw != 10;
+        hw.load_ahead = ahead;
+        check_network(hw, net, t);
+      }
+  EXPECT_EQ(t.runs, 26);
+  EXPECT_GE(t.periodic, 100) << "periodic ops";
+  EXPECT_GE(t.copies, 60) << "ops by their copies";
 }
 
 }  // namespace
