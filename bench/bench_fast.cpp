@@ -5,6 +5,10 @@
 //   SramSize/*      4096^3 with buffers from 64 KiB to 4 MiB: same MACs, tiles vary
 //   Bandwidth/*     4096^3 with 1 to 1000 bytes/cycle: same tiles, cycles vary 100x
 //   Plan, Simulate  4096^3 split into the tiler and the simulation
+//   Op/*            square GEMMs as the executable runs a --gemm (run_network: by its periodic
+//                   groups when it has many), per tile of the whole GEMM
+// Every benchmark also counts SystemC delta cycles per tile (sc_delta_count()): how many
+// evaluation rounds of the SystemC kernel a tile costs.
 //   build-*/bench_fast [--benchmark_filter=...]     (figures in docs/memory-system.md)
 #include <benchmark/benchmark.h>
 
@@ -15,6 +19,7 @@
 #include "models/accelerator.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/run/gemm_run.hpp"
+#include "sim/run/network_run.hpp"
 
 namespace {
 
@@ -29,7 +34,8 @@ HwSpec tpu_like() {
   return hw;  // default SRAM 512/512/256 KiB, 10 bytes/cycle
 }
 
-void report(benchmark::State& state, const GemmRunResult& r) {
+void report(benchmark::State& state, const GemmRunResult& r, uint64_t deltas) {
+  state.counters["deltas/tile"] = double(deltas) / double(state.iterations()) / double(r.tiles);
   state.counters["tiles"] = double(r.tiles);
   state.counters["folds"] = double(r.folds);
   state.counters["sim_cycles"] = double(r.total_cycles);
@@ -43,11 +49,28 @@ void report(benchmark::State& state, const GemmRunResult& r) {
 
 void BM_Gemm(benchmark::State& state, HwSpec hw, GemmShape g) {
   GemmRunResult r;
+  const uint64_t d0 = sc_core::sc_delta_count();
   for (auto _ : state) {
     r = run_gemm(ValidHw(hw), g);
     benchmark::DoNotOptimize(r.total_cycles);
   }
-  report(state, r);
+  report(state, r, sc_core::sc_delta_count() - d0);
+}
+
+// A --gemm run of the executable, in process: a one-layer network.
+void BM_Op(benchmark::State& state, HwSpec hw, GemmShape g) {
+  Network net;
+  net.name = "gemm";
+  net.layers.push_back(make_layer("gemm", GemmLayer{g.M, g.N, g.K}));
+  GemmRunResult r;
+  const uint64_t d0 = sc_core::sc_delta_count();
+  for (auto _ : state) {
+    NetworkRunResult n = run_network(ValidHw(hw), net);
+    r = std::move(n.gemms.at(0));
+    benchmark::DoNotOptimize(r.total_cycles);
+  }
+  report(state, r, sc_core::sc_delta_count() - d0);
+  state.SetLabel(r.periodic.empty() ? "whole program" : r.periodic);
 }
 
 void BM_Plan(benchmark::State& state) {
@@ -106,6 +129,11 @@ void register_all() {
     hw.dataflow = df;
     add("Gemm4096/128x128/" + to_string(df), hw, {4096, 4096, 4096});
   }
+  for (int64_t n : {512, 1024, 2048, 4096, 8192, 16384, 65536})
+    benchmark::RegisterBenchmark(("Op/" + std::to_string(n)).c_str(), BM_Op, tpu_like(),
+                                 GemmShape{n, n, n})
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.3);
   benchmark::RegisterBenchmark("Plan/4096", BM_Plan)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("Simulate/4096", BM_Simulate)->Unit(benchmark::kMillisecond);
 }

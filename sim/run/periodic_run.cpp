@@ -32,8 +32,10 @@ bool shifted(const Transfer& a, const Transfer& b, int64_t shift, Units units) {
   return b.issue == a.issue + shift && Units(b.start) == a.start + units &&
          Units(b.end) == a.end + units && b.bytes == a.bytes && b.op == a.op && b.write == a.write;
 }
+// A step's submit cycle may also stay where it was: submitted before it could start either way
+// (a stall-free channel holds nothing back, and the controller submits every step at once).
 bool shifted(const StepTiming& a, const StepTiming& b, int64_t shift) {
-  return b.submit == a.submit + shift && b.end == a.end + shift;
+  return (b.submit == a.submit + shift || b.submit == a.submit) && b.end == a.end + shift;
 }
 
 // Whether x is y with x[a, a + d) inserted, x[0, a) being y's: the inserted stretch repeats the
@@ -241,35 +243,38 @@ std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op
   if (!periodic_on || hw.fidelity == Fidelity::Cycle) return std::nullopt;
   if (g.M < 1 || g.N < 1 || g.K < 1 || op.repeat < 1) return std::nullopt;
   if (place && place->stored_outputs >= 0) return std::nullopt;
+  // A head program with a period of q groups (run_gemm_periodic()) holds at most
+  // max(head, 2 q + 1) + 2 q - 1 full groups and the tail.
+  const int64_t n = std::max(kPeriodicHead, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
+  PeriodicPlan p;
   if (op.repeat > 1) {  // the copies, each the same program
-    PeriodicPlan p;
     p.by = PeriodicPlan::Groups::Copies;
     p.cut = SubGemms{g.M, g.N, g.K};
     p.groups = op.repeat;
     p.full = op.repeat - 1;
-    if (p.groups < kMinPeriodicGroups) return std::nullopt;
-    const int64_t n = std::max(p.head, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
     p.head_steps = plan_steps_bound(hw, g, std::min(n, p.full) + 1);
-    return p;
+    return p.groups < kMinPeriodicGroups ? std::nullopt : std::optional<PeriodicPlan>(p);
   }
-  if (op.has_conv) return std::nullopt;
   const GemmContext ctx = gemm_context(hw, op, place);
-  // The planner's cut, or a finer one if the step limit of a whole program left out one as fast
-  // (SubGemms::limited), from a search with the limit on the head programs (not memoized: only
-  // then).
   SubGemms whole = choose_sub_gemms(hw, g, ctx), finer = whole;
-  if (whole.limited)
+  if (op.has_conv) {
+    // One copy of a conv by its fold columns along N only (WS, OS), uncut: every column reads
+    // the same input rows. (Its blocks of output rows differ at the image's edges.)
+    if (hw.dataflow == Dataflow::IS || whole.m < g.M || whole.n < g.N || whole.k < g.K)
+      return std::nullopt;
+  } else if (whole.limited) {
+    // A finer cut if the step limit of a whole program left out one as fast (SubGemms::limited),
+    // from a search with the limit on the head programs (not memoized: only then).
     finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
-  PeriodicPlan p = periodic_groups(
+  }
+  p = periodic_groups(
       hw, g, finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole);
   if (p.full < p.head + 2 || p.groups < kMinPeriodicGroups) return std::nullopt;
   // Every full group has the most steps: n of them and the tail hold at most (n + tail) / full
-  // of the whole, n = head + 1, or with a period of q groups (run_gemm_periodic()) at most
-  // max(head, 2 q + 1) + 2 q - 1.
+  // of the whole.
   const int64_t tail = p.groups - p.full;
   const int64_t steps =
       p.by == PeriodicPlan::Groups::FoldColumns ? plan_steps_bound(hw, g, 1) : int64_t(p.cut.steps);
-  const int64_t n = std::max(p.head, 2 * kMaxPeriodGroups + 1) + 2 * kMaxPeriodGroups - 1;
   p.head_steps = int64_t(std::min<__int128>(
       steps, (__int128(steps) * (std::min(n, p.full) + tail) + p.full - 1) / p.full));
   return p;
