@@ -282,11 +282,6 @@ GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ct
   p.blocks[0] = groups[0];
   p.blocks[1] = groups[1];
   p.out_tiles = groups[2];
-  for (int i = 0; i < 2; ++i) {
-    p.min_block[i] = T;
-    for (int64_t j = 0; j < p.blocks[i]; ++j)
-      p.min_block[i] = std::min(p.min_block[i], block_len(p, T, p.blocks[i], j));
-  }
   p.traffic = closed_form_traffic(hw, g, p, ctx);
   return p;
 }

@@ -57,10 +57,9 @@ struct GemmPlan {
   // cut output tiles, each hold a near-equal number of consecutive segments.
   int64_t stream_block = 0;  // the longest segment, ceil(T / segments)
   int64_t segments = 1;
-  int64_t blocks[2] = {1, 1};     // ifmap / filter blocks per fold stream (1: not cut)
-  int64_t out_tiles = 1;          // output tiles per fold stream (1: not cut)
-  int64_t min_block[2] = {0, 0};  // the fewest vectors of the stream in one block
-  DramTraffic traffic;            // closed_form_traffic() of this plan
+  int64_t blocks[2] = {1, 1};    // ifmap / filter blocks per fold stream (1: not cut)
+  int64_t out_tiles = 1;         // output tiles per fold stream (1: not cut)
+  DramTraffic traffic;           // closed_form_traffic() of this plan
   std::string describe() const;   // "ifmap:segment filter:fold ofmap:resident block:2048"
 };
 

@@ -20,6 +20,19 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
+// The fewest stream vectors in one of operand i's blocks (docs/memory-system.md: segment k of
+// S covers [floor(k T / S), floor((k + 1) T / S)); block j of B holds segments
+// [floor(j S / B), floor((j + 1) S / B))).
+int64_t min_block(const GemmPlan& p, int64_t T, int i) {
+  const int64_t S = p.segments, B = p.blocks[i];
+  int64_t least = T;
+  for (int64_t j = 0; j < B; ++j) {
+    const int64_t k0 = j * S / B, k1 = (j + 1) * S / B;
+    least = std::min(least, k1 * T / S - k0 * T / S);
+  }
+  return least;
+}
+
 // docs/cycle-accounting.md without fold overlap: sum over folds of r + T + R + c - 2 for WS and
 // IS, T + r + c + R - 2 for OS (the same sum), folds of the whole GEMM.
 int64_t no_overlap_closed_form(const HwSpec& hw, const GemmShape& g) {
@@ -61,7 +74,7 @@ TEST(Streaming, CyclesDoNotDependOnTheBufferSizeWhenDramNeverStalls) {
     for (;;) {
       try {
         const GemmPlan p = plan_blocks(hw, g);
-        if (std::min(p.min_block[0], p.min_block[1]) >= std::min(need, T)) break;
+        if (std::min(min_block(p, T, 0), min_block(p, T, 1)) >= std::min(need, T)) break;
       } catch (const InputError&) {
       }
       for (int64_t* kb : {&hw.ifmap_sram_kb, &hw.filter_sram_kb, &hw.ofmap_sram_kb}) *kb *= 2;
