@@ -370,24 +370,10 @@ Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_
       hw, g, t, ctx,
       [&](int64_t m0, int64_t n0, int64_t k0, const GemmShape& sub, const GemmPlan& sp,
           const GemmContext& sc) {
-        Program one = build_program(hw, sub, sp, sc);
         if (p.plan.empty())
           p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
                    (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " + sp.describe();
-        for (TileStep& st : one.steps) {
-          st.m0 += m0;
-          st.n0 += n0;
-          st.k0 += k0;
-          for (Fold& f : st.folds) {
-            f.m0 += m0;
-            f.n0 += n0;
-            f.k0 += k0;
-          }
-          p.tile.m = std::max(p.tile.m, st.mlen);
-          p.tile.n = std::max(p.tile.n, st.nlen);
-          p.tile.k = std::max(p.tile.k, st.klen);
-          p.steps.push_back(std::move(st));
-        }
+        append_program_steps(hw, sub, sp, sc, -1, StepOffset{m0, n0, k0}, p);
       },
       [&](int64_t bm, int64_t bn) {
         const size_t first = block_first;

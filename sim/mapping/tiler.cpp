@@ -354,6 +354,21 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                       const GemmContext& ctx, int64_t head_cols) {
+  Program p;
+  p.shape = g;
+  p.dataflow = hw.dataflow;
+  p.plan = plan.describe();
+  p.input_bytes = hw.input_bytes;
+  p.output_bytes = hw.output_bytes;
+  p.acc_bytes = kAccumulatorBytes;
+  const Roles x = roles(hw, g);
+  p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
+  append_program_steps(hw, g, plan, ctx, head_cols, StepOffset{}, p);
+  return p;
+}
+
+void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                          const GemmContext& ctx, int64_t head_cols, StepOffset at, Program& p) {
   const ConvGeom* conv = ctx.conv;
   const int64_t side = ctx.side_bytes;
   const Roles x = roles(hw, g);
@@ -366,16 +381,8 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
   const Dataflow df = hw.dataflow;
   const BlockPolicy pol[2] = {plan.ifmap, plan.filter};
 
-  Program p;
-  p.shape = g;
-  p.dataflow = df;
-  p.plan = plan.describe();
-  p.input_bytes = hw.input_bytes;
-  p.output_bytes = hw.output_bytes;
-  p.acc_bytes = kAccumulatorBytes;
-  p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
   const int64_t cols = head_cols >= 0 ? std::min(x.nsc, head_cols + 1) : x.nsc;
-  p.steps.reserve(size_t(x.nsr * cols * plan.segments));
+  if (p.steps.empty()) p.steps.reserve(size_t(x.nsr * cols * plan.segments));
   // Identity of the block each operand's previous step used: a step loads when it changes.
   int64_t prev_id[2] = {-2, -2};
   for (int64_t sc = 0; sc < x.nsc; ++sc) {
@@ -401,6 +408,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
             s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
             break;
         }
+        s.m0 += at.m0, s.n0 += at.n0, s.k0 += at.k0;
         Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
         f.cont = t0 > 0;
         f.more = t1 < T;
@@ -510,7 +518,6 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
       }
     }
   }
-  return p;
 }
 
 }  // namespace ssim

@@ -60,7 +60,7 @@ struct GemmPlan {
   int64_t blocks[2] = {1, 1};    // ifmap / filter blocks per fold stream (1: not cut)
   int64_t out_tiles = 1;         // output tiles per fold stream (1: not cut)
   DramTraffic traffic;           // closed_form_traffic() of this plan
-  std::string describe() const;   // "ifmap:segment filter:fold ofmap:resident block:2048"
+  std::string describe() const;  // "ifmap:segment filter:fold ofmap:resident block:2048"
 };
 
 // The plan the tiler picks: per operand the largest blocks that fit a buffer half. Throws
@@ -91,6 +91,13 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
 // keep their positions (sim/run/periodic_run.hpp, docs/cycle-accounting.md, "Periodic groups").
 Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
                       const GemmContext& ctx = {}, int64_t head_cols = -1);
+// The same steps appended to p.steps, their sub-GEMMs (and folds) moved by `at` (a sub-GEMM of
+// a cut, at its place in the whole GEMM), p.tile grown to them.
+struct StepOffset {
+  int64_t m0 = 0, n0 = 0, k0 = 0;
+};
+void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                          const GemmContext& ctx, int64_t head_cols, StepOffset at, Program& p);
 
 // How plan_gemm() cuts a GEMM into sub-GEMMs of m x n x k run one after another (m = M, n = N,
 // k = K: not cut; always so with a stall-free channel). With a modelled channel the sizes
