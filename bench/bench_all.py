@@ -201,17 +201,25 @@ def main():
             print(f"  {'':<58} {per}")
 
     if os.access(a.bench_fast, os.X_OK):
-        t.header("Fast model in-process cost per tile (bench_fast GemmSize: 128x128 ws, DRAM)")
-        res = subprocess.run([a.bench_fast, "--benchmark_filter=GemmSize",
+        t.header("Fast model in-process cost per tile (bench_fast, 128x128 ws, DRAM): GemmSize "
+                 "= the model on a planned whole program; Op = a --gemm as the executable runs "
+                 "it, planner and periodic groups included (not a target: shown beside)")
+        res = subprocess.run([a.bench_fast, "--benchmark_filter=GemmSize|Op/",
                               "--benchmark_format=json"], capture_output=True, text=True)
         try:
             for b in json.loads(res.stdout)["benchmarks"]:
                 per_tile = b["t/tile"]
-                ok = per_tile < 300e-9
-                t.met += ok
-                t.missed += not ok
-                print(f"  {b['name']:<40} {b['tiles']:>9.0f} tiles {per_tile * 1e9:9.0f} ns/tile  "
-                      f"{'met' if ok else 'NOT met'} (< 300 ns)")
+                deltas = b.get("deltas/tile", float("nan"))
+                line = (f"  {b['name']:<32} {b['tiles']:>11.0f} tiles {per_tile * 1e9:9.1f} "
+                        f"ns/tile  {deltas:.3g} SystemC deltas/tile")
+                if b["name"].startswith("GemmSize"):
+                    ok = per_tile < 300e-9
+                    t.met += ok
+                    t.missed += not ok
+                    line += f"  {'met' if ok else 'NOT met'} (< 300 ns)"
+                else:
+                    line += f"  ({b.get('label', '')})"
+                print(line)
         except (ValueError, KeyError) as e:
             print(f"  bench_fast gave no result ({e}): {res.stderr.strip()[:200]}")
     else:

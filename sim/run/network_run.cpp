@@ -146,7 +146,8 @@ void add_gemm_row(const HwSpec& hw, const GemmOp& g, const OpPlacement& pl,
 }  // namespace
 
 void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
-                      const std::vector<std::optional<PeriodicPlan>>* periodic) {
+                      const std::vector<std::optional<PeriodicPlan>>* periodic,
+                      const NetworkPlan* plan) {
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
   size_t j = 0;
   auto check = [&](const std::string& what, int64_t steps) {
@@ -157,8 +158,9 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
                      "larger blocks), a larger array, or a smaller layer");
   };
   for (const Op& op : ops) {
-    const PeriodicPlan* p = periodic && (*periodic)[j] ? &*(*periodic)[j] : nullptr;
-    ++j;
+    const size_t i = j++;
+    const PeriodicPlan* p = periodic && (*periodic)[i] ? &*(*periodic)[i] : nullptr;
+    if (plan && plan->ops[i].fused_into >= 0) continue;  // in a GEMM's output stage: no program
     if (const GemmOp* g = as_gemm(op)) {
       const GemmShape& s = g->shape;
       const std::string what = "GEMM '" + g->name + "' (M,N,K = " + std::to_string(s.M) + "," +
@@ -198,7 +200,7 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
     for (size_t j = 0; j < ops.size(); ++j)
       if (const GemmOp* g = as_gemm(ops[j]); g && plan.ops[j].fused_into < 0)
         periodic[j] = periodic_plan(valid, *g, &plan.ops[j]);
-  check_plan_sizes(hw, ops, &periodic);
+  check_plan_sizes(hw, ops, &periodic, &plan);
   // Each op that runs is planned once; the next one before the current one runs, so that the
   // current one may prefetch its first weight blocks (docs/network-schedule.md, "Across ops").
   auto plan_op = [&](size_t j) {

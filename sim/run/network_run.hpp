@@ -90,9 +90,11 @@ NetworkRunResult run_network(const ValidHw& hw, const Network& net, uint64_t see
 // Refuses (InputError) an op whose program would hold more than kMaxPlanSteps steps (about 5 GiB,
 // docs/bad-input.md, "Limits"), from the planner's own step count; run_network() calls it before
 // anything runs. An op with a PeriodicPlan in `periodic` (one per op, or nullptr) is checked by
-// its larger head program's steps.
+// its larger head program's steps; an op the network plan fuses into a GEMM's output stage is
+// not planned, and not checked.
 void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
-                      const std::vector<std::optional<PeriodicPlan>>* periodic = nullptr);
+                      const std::vector<std::optional<PeriodicPlan>>* periodic = nullptr,
+                      const NetworkPlan* plan = nullptr);
 
 // The two reference kernels of the roofline, simulated on the same hardware (fast fidelity):
 // "Vector Add" (c = a + b over 2^24 elements) and "Matrix Multiply" (a 4096^3 GEMM).
