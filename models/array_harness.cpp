@@ -103,7 +103,7 @@ HarnessResult run_gemm_on_array(ArrayKind kind, const ArrayConfig& cfg, const Ge
   TileArrival ta;
   ta.cycle = 0;
   ta.tile.id = 0;
-  ta.tile.folds = fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
+  ta.tile.folds = FoldGrid::make(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
   return run_on_array(kind, cfg, {ta}, data);
 }
 

@@ -371,11 +371,7 @@ Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_
           st.m0 += m0;
           st.n0 += n0;
           st.k0 += k0;
-          for (Fold& f : st.folds) {
-            f.m0 += m0;
-            f.n0 += n0;
-            f.k0 += k0;
-          }
+          st.folds.shift(m0, n0, k0);
           p.tile.m = std::max(p.tile.m, st.mlen);
           p.tile.n = std::max(p.tile.n, st.nlen);
           p.tile.k = std::max(p.tile.k, st.klen);
@@ -441,10 +437,7 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
       t.copy = i;
       t.m0 += dm;
       t.n0 += dn;
-      for (Fold& f : t.folds) {
-        f.m0 += dm;
-        f.n0 += dn;
-      }
+      t.folds.shift(dm, dn, 0);
     }
   }
   return p;

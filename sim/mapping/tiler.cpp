@@ -406,10 +406,9 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
             s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
             break;
         }
-        Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
-        f.cont = t0 > 0;
-        f.more = t1 < T;
-        s.folds.push_back(f);
+        // One fold (segment): the sub-GEMM fits the array.
+        s.folds = FoldGrid::make(df, int(R), int(C), s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen,
+                                 t0 > 0, t1 < T);
         const int64_t fold_id = sc * x.nsr + sr;
         for (int i = 0; i < 2; ++i) {
           const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
@@ -475,7 +474,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
                 s.ofmap_tile_bytes = r * c * (ob + side);
                 s.side_load_bytes = r * c * side;
               }
-              if (!f.more) s.store_bytes = r * c * ob, s.stage = true;
+              if (!s.folds.more) s.store_bytes = r * c * ob, s.stage = true;
             } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
               s.new_output = t0 == o0;
               if (s.new_output) {
@@ -491,7 +490,7 @@ Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan
               s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
               s.side_load_bytes = T * c * side;
             }
-            if (last_sr && !f.more) s.store_bytes = T * c * ob, s.stage = true;
+            if (last_sr && !s.folds.more) s.store_bytes = T * c * ob, s.stage = true;
             break;
           case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
             s.new_output = t0 == o0;
