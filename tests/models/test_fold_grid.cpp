@@ -15,6 +15,7 @@
 #include "models/array_harness.hpp"
 #include "models/systolic_array_fast.hpp"
 #include "models/types.hpp"
+#include "tests/array_test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -168,30 +169,6 @@ std::vector<TileArrival> random_commands(std::mt19937_64& rng, const ArrayConfig
   return out;
 }
 
-std::vector<std::tuple<uint64_t, bool, int64_t>> sorted_reads(const HarnessResult& r) {
-  std::vector<std::tuple<uint64_t, bool, int64_t>> v;
-  for (const TileDone& d : r.reads) v.emplace_back(d.id, d.stationary, d.end_cycle);
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-void expect_same(const HarnessResult& a, const HarnessResult& b, const std::string& what) {
-  EXPECT_EQ(a.total_cycles, b.total_cycles) << what;
-  EXPECT_EQ(a.stats.macs, b.stats.macs) << what;
-  EXPECT_EQ(a.stats.folds, b.stats.folds) << what;
-  EXPECT_EQ(a.stats.segments, b.stats.segments) << what;
-  EXPECT_EQ(a.stats.mapped_pe_cycles, b.stats.mapped_pe_cycles) << what;
-  EXPECT_EQ(a.stats.first_cycle, b.stats.first_cycle) << what;
-  EXPECT_EQ(a.stats.last_cycle, b.stats.last_cycle) << what;
-  EXPECT_EQ(a.stats.idle_cycles, b.stats.idle_cycles) << what;
-  ASSERT_EQ(a.done.size(), b.done.size()) << what;
-  for (size_t i = 0; i < a.done.size(); ++i) {
-    EXPECT_EQ(a.done[i].id, b.done[i].id) << what << " tile " << i;
-    EXPECT_EQ(a.done[i].end_cycle, b.done[i].end_cycle) << what << " tile " << i;
-  }
-  EXPECT_EQ(sorted_reads(a), sorted_reads(b)) << what;
-}
-
 HarnessResult fold_by_fold(const ArrayConfig& cfg, const std::vector<TileArrival>& tiles) {
   SystolicArrayFast::set_fold_by_fold_for_tests(true);
   HarnessResult r = run_on_array(ArrayKind::Fast, cfg, tiles);
@@ -213,8 +190,8 @@ TEST(FoldGrid, ClosedFormEqualsFoldByFoldAndTheCycleModel) {
     const HarnessResult closed = run_on_array(ArrayKind::Fast, cfg, tiles);
     const HarnessResult step = fold_by_fold(cfg, tiles);
     const HarnessResult cycle = run_on_array(ArrayKind::Cycle, cfg, tiles);
-    expect_same(closed, step, what + " (closed form vs fold by fold)");
-    expect_same(closed, cycle, what + " (closed form vs cycle model)");
+    expect_same_run(closed, step, what + " (closed form vs fold by fold)");
+    expect_same_run(closed, cycle, what + " (closed form vs cycle model)");
     ASSERT_EQ(step.stepped_folds, step.stats.segments) << what;
     folds += closed.stats.segments;
     stepped += closed.stepped_folds;
@@ -234,7 +211,7 @@ TEST(FoldGrid, PeriodTwoRuns) {
                                       : FoldGrid::make(df, 8, 8, 0, 8 * 50, 0, 1, 0, 8 * 50);
     const HarnessResult closed = run_on_array(ArrayKind::Fast, cfg, {t});
     const HarnessResult step = fold_by_fold(cfg, {t});
-    expect_same(closed, step, to_string(df));
+    expect_same_run(closed, step, to_string(df));
     EXPECT_EQ(closed.stats.folds, 2500u);
     EXPECT_LT(closed.stepped_folds, 100u);
     // 2500 folds, two every 23 cycles after the first: from the recurrences by hand,

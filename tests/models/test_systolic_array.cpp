@@ -15,6 +15,7 @@
 #include "models/array_harness.hpp"
 #include "models/systolic_array_cycle.hpp"
 #include "models/types.hpp"
+#include "tests/array_test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -512,17 +513,7 @@ TEST(ArrayVsFast, IdenticalOnRandomCases) {
     const HarnessResult c = run_on_array(ArrayKind::Cycle, cfg, tiles);
     const HarnessResult f = run_on_array(ArrayKind::Fast, cfg, tiles);
     const std::string what = describe(cfg, {}) + " case " + std::to_string(it);
-    EXPECT_EQ(c.stats.macs, f.stats.macs) << what;
-    EXPECT_EQ(c.stats.folds, f.stats.folds) << what;
-    EXPECT_EQ(c.stats.mapped_pe_cycles, f.stats.mapped_pe_cycles) << what;
-    EXPECT_EQ(c.stats.first_cycle, f.stats.first_cycle) << what;
-    EXPECT_EQ(c.stats.last_cycle, f.stats.last_cycle) << what;
-    EXPECT_EQ(c.stats.idle_cycles, f.stats.idle_cycles) << what;
-    EXPECT_EQ(c.total_cycles, f.total_cycles) << what;
-    ASSERT_EQ(c.done.size(), f.done.size()) << what;
-    std::map<uint64_t, int64_t> fe;
-    for (const TileDone& d : f.done) fe[d.id] = d.end_cycle;
-    for (const TileDone& d : c.done) EXPECT_EQ(d.end_cycle, fe[d.id]) << what << " tile " << d.id;
+    expect_same_run(c, f, what);
     ++cases;
   }
   EXPECT_GE(cases, 200);
