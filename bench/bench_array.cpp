@@ -2,8 +2,13 @@
 // per second (R * C * total cycles / CPU time) for a GEMM run through the harness's SystemC
 // design, with real int8 values (or timing only) in every dataflow, fold overlap on and off.
 //   build-*/bench_array --benchmark_filter=32x32     (see docs/array-model.md)
+// FastGrid/*: the fast model on a whole GEMM as one command (one FoldGrid): its cost per fold,
+// which the closed form for runs of identical folds makes O(distinct fold shapes), not O(folds);
+// /fold-by-fold steps every fold for comparison (docs/cycle-accounting.md, "Runs of identical
+// folds").
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -11,6 +16,7 @@
 #include <vector>
 
 #include "models/array_harness.hpp"
+#include "models/systolic_array_fast.hpp"
 #include "models/types.hpp"
 
 namespace {
@@ -53,7 +59,59 @@ void BM_CycleArray(benchmark::State& state, int R, int C, GemmShape g, Dataflow 
       benchmark::Counter(double(cycles), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+void BM_FastGrid(benchmark::State& state, int R, int C, GemmShape g, Dataflow df, bool overlap,
+                 bool fold_by_fold) {
+  const ArrayConfig cfg{R, C, df, overlap};
+  SystolicArrayFast::set_fold_by_fold_for_tests(fold_by_fold);
+  HarnessResult r;
+  for (auto _ : state) {
+    r = run_gemm_on_array(ArrayKind::Fast, cfg, g);
+    benchmark::DoNotOptimize(r.total_cycles);
+  }
+  SystolicArrayFast::set_fold_by_fold_for_tests(false);
+  state.counters["folds"] = double(r.stats.folds);
+  state.counters["stepped"] = double(r.stepped_folds);
+  state.counters["cycles"] = double(r.total_cycles);
+  state.counters["t/fold"] =
+      benchmark::Counter(double(r.stats.folds), benchmark::Counter::kIsIterationInvariantRate |
+                                                    benchmark::Counter::kInvert);
+}
+
+void register_fast() {
+  struct Case {
+    int R, C;
+    GemmShape g;
+  };
+  const Case cases[] = {{8, 8, {4096, 4096, 4096}},
+                        {4, 4, {8192, 8192, 8192}},
+                        {8, 8, {4100, 4100, 4100}},  // edges: an Sr and an Sc edge
+                        {128, 128, {65536, 65536, 65536}}};
+  for (const Case& c : cases)
+    for (Dataflow df : {Dataflow::WS, Dataflow::OS, Dataflow::IS})
+      for (bool ov : {true, false}) {
+        const std::string name = "FastGrid/" + std::to_string(c.R) + "x" + std::to_string(c.C) +
+                                 "/" + std::to_string(c.g.M) + "^3/" + to_string(df) +
+                                 (ov ? "/overlap" : "/no-overlap");
+        // A fixed count: every run advances the harness's SystemC time by the GEMM's cycles (up
+        // to 3.4e10 here), and the process's time must stay below 2^53 ps (9e12 cycles: cycle
+        // times go through a double), which the library's own count for a microsecond run would
+        // pass. About 1e11 cycles per benchmark.
+        const double cycles = double(c.g.M) * double(c.g.N) * double(c.g.K) / (c.R * c.C);
+        const int64_t iters =
+            std::max<int64_t>(10, std::min<int64_t>(2000, int64_t(1e11 / cycles)));
+        benchmark::RegisterBenchmark(name.c_str(), BM_FastGrid, c.R, c.C, c.g, df, ov, false)
+            ->Unit(benchmark::kMicrosecond)
+            ->Iterations(iters);
+        if (c.R == 8 && c.g.M == 4096 && df == Dataflow::WS)
+          benchmark::RegisterBenchmark((name + "/fold-by-fold").c_str(), BM_FastGrid, c.R, c.C, c.g,
+                                       df, ov, true)
+              ->Unit(benchmark::kMillisecond)
+              ->Iterations(10);
+      }
+}
+
 void register_all() {
+  register_fast();
   struct Shape {
     int R, C;
     GemmShape g;

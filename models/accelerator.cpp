@@ -87,8 +87,10 @@ struct JobKeyHash {
 static_assert(sizeof(AccelConfig) == 472 && sizeof(ArrayConfig) == 16 && sizeof(DramParams) == 32 &&
                   sizeof(VectorConfig) == 392 && sizeof(VectorKindTiming) == 32,
               "a hardware field was added: add it to job_key()");
-static_assert(sizeof(Program) == 168 && sizeof(TileStep) == 288 && sizeof(Fold) == 72 &&
-                  sizeof(VectorWork) == 48 && sizeof(Program::OutputStage) == 24,
+// (A step's folds are keyed fold by fold, so a FoldGrid field need not be listed.)
+static_assert(sizeof(Program) == 168 && sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 &&
+                  sizeof(Fold) == 72 && sizeof(VectorWork) == 48 &&
+                  sizeof(Program::OutputStage) == 24,
               "a program field was added: add it to job_key()");
 static_assert(sizeof(JobLink) == 80 && sizeof(PrefetchBlock) == 24,
               "a link field was added: add it to job_key()");

@@ -38,6 +38,7 @@ struct HarnessTop : sc_core::sc_module {
           continue;
         }
         TileDone d;
+        while (m.pop_read(d)) result.reads.push_back(d);
         while (m.pop_done(d)) {
           result.done.push_back(d);
           ++finished;
@@ -91,7 +92,10 @@ HarnessResult run_on_array(ArrayKind kind, const ArrayConfig& cfg,
   if (t.result.done.size() != sorted.size())
     throw std::logic_error("harness: the simulation stopped before every tile finished");
   HarnessResult r = std::move(t.result);
+  TileDone d;
+  while (m.pop_read(d)) r.reads.push_back(d);
   r.stats = m.stats();
+  if (kind == ArrayKind::Fast) r.stepped_folds = t.fast_array.stepped_folds();
   // Tiles finish in submission order, but a narrow tile can end before a wide one ahead of it.
   for (const TileDone& d : r.done) r.total_cycles = std::max(r.total_cycles, d.end_cycle + 1);
   t.tiles = nullptr;
@@ -103,7 +107,7 @@ HarnessResult run_gemm_on_array(ArrayKind kind, const ArrayConfig& cfg, const Ge
   TileArrival ta;
   ta.cycle = 0;
   ta.tile.id = 0;
-  ta.tile.folds = fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
+  ta.tile.folds = FoldGrid::make(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
   return run_on_array(kind, cfg, {ta}, data);
 }
 

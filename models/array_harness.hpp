@@ -19,7 +19,10 @@ struct TileArrival {
 struct HarnessResult {
   int64_t total_cycles = 0;  // last tile's end cycle + 1
   ArrayStats stats;
-  std::vector<TileDone> done;  // in completion order
+  std::vector<TileDone> done;   // in completion order
+  std::vector<TileDone> reads;  // read records (ArrayModel::pop_read), in the order taken
+  // The fast model: folds it stepped one by one (the rest it advanced in closed form).
+  uint64_t stepped_folds = 0;
 };
 
 // Runs the tiles (sorted by arrival, ties in order) on a model of the given kind. With data, a

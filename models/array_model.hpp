@@ -67,7 +67,7 @@ class ArrayModel : public sc_core::sc_module {
     int64_t preloaded = -1;  // last preload cycle of the stationary tile (-1: no preload)
     int64_t read = -1;       // last scratchpad read of the tile's operands
   };
-  virtual TileReads submit_now(uint64_t id, const FoldList& folds) {
+  virtual TileReads submit_now(uint64_t id, const FoldGrid& folds) {
     (void)id, (void)folds;
     throw std::logic_error("array: submit_now needs a synchronous model");
   }

@@ -44,7 +44,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   int64_t cur[2] = {-1, -1};
   int64_t cur_out = -1;
   bool out_open = false;
-  const Fold* prev_fold = nullptr;  // the last fold segment, while another must follow it
+  Fold prev;               // the last fold segment (of the last array step)
+  bool prev_fold = false;  // ... while another must follow it
   for (size_t j = 0; j < n; ++j) {
     const TileStep& s = prog.steps[j];
     // (Built only for a message: a string per step cost 3 % of a run.)
@@ -63,14 +64,16 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         throw std::logic_error(where() + "a vector step loads no filter");
     } else {
       if (s.folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
-      for (const Fold& f : s.folds) {
-        if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > ac.rows || f.cols > ac.cols)
-          throw std::logic_error(where() + "a fold does not fit the array");
-        if (f.cont != (prev_fold != nullptr) ||
-            (f.cont && !continues_fold(ac.dataflow, *prev_fold, f)))
-          throw std::logic_error(where() + "a segment does not continue the fold before it");
-        prev_fold = f.more ? &f : nullptr;
-      }
+      // Every fold of the grid is as large as its uniform one or smaller; only the first may
+      // continue a fold, only the last be continued.
+      const FoldShape u = s.folds.shape();
+      if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > ac.rows || u.cols > ac.cols)
+        throw std::logic_error(where() + "a fold does not fit the array");
+      const Fold first = s.folds.front();
+      if (first.cont != prev_fold || (first.cont && !continues_fold(ac.dataflow, prev, first)))
+        throw std::logic_error(where() + "a segment does not continue the fold before it");
+      prev = s.folds.back();
+      prev_fold = prev.more;
     }
     if (s.wait_for_stores && !s.new_output)
       throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");

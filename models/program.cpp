@@ -17,14 +17,13 @@ const char* to_string(Operand op) {
 uint64_t Program::folds() const {
   uint64_t n = 0;
   for (const TileStep& s : steps)
-    for (const Fold& f : s.folds) n += f.cont ? 0 : 1;
+    if (!s.folds.empty()) n += s.folds.size() - (s.folds.cont ? 1 : 0);
   return n;
 }
 
 uint64_t Program::macs() const {
   uint64_t n = 0;
-  for (const TileStep& s : steps)
-    for (const Fold& f : s.folds) n += f.macs();
+  for (const TileStep& s : steps) n += s.folds.macs();
   return n;
 }
 

@@ -73,7 +73,7 @@ struct TileStep {
   bool stage = false;
   bool wait_for_stores = false;
   int64_t copy = 0;   // which copy of a repeated GEMM the step belongs to (0 .. repeat-1)
-  FoldList folds;     // in execution order (ssim::fold_gemm of the sub-GEMM)
+  FoldGrid folds;     // the sub-GEMM's folds (the tiler plans one fold segment per step)
   VectorWork vector;  // for StepKind::Vector
 };
 

@@ -64,6 +64,7 @@ void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
   valid_in_grid_ = 0;
   evaluated_ = 0;
 
+  pending_.clear();
   folds_.clear();
   fold_base_ = folds_total_ = 0;
   chains_total_ = 0;
@@ -89,49 +90,49 @@ void SystolicArrayCycle::configure(const ArrayConfig& cfg, int64_t origin) {
 }
 
 void SystolicArrayCycle::submit(TileCmd cmd) {
-  if (cmd.folds.empty()) throw std::logic_error("array: a tile command needs at least one fold");
-  for (const Fold& f : cmd.folds) {
-    if (f.rows < 1 || f.cols < 1 || f.T < 1 || f.rows > cfg_.rows || f.cols > cfg_.cols)
-      throw std::logic_error("array: fold does not fit the array");
-    if (data_) {
-      const Fold g = make_fold(cfg_.dataflow, f.m0, f.mlen, f.n0, f.nlen, f.k0, f.klen);
-      const GemmShape& s = data_->shape;
-      if (g.rows != f.rows || g.cols != f.cols || g.T != f.T || f.m0 < 0 || f.n0 < 0 || f.k0 < 0 ||
-          f.m0 + f.mlen > s.M || f.n0 + f.nlen > s.N || f.k0 + f.klen > s.K)
-        throw std::logic_error("array: fold does not match the bound GEMM data");
-    }
+  const FoldGrid& g = cmd.folds;
+  const uint64_t n = g.size();
+  if (n == 0) throw std::logic_error("array: a tile command needs at least one fold");
+  const FoldShape u = g.shape();  // every fold is as large as this or smaller
+  if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > cfg_.rows || u.cols > cfg_.cols)
+    throw std::logic_error("array: fold does not fit the array");
+  if (data_) {
+    const GemmShape& s = data_->shape;
+    if (g.df != cfg_.dataflow || g.m0 < 0 || g.n0 < 0 || g.k0 < 0 || g.m0 + g.mlen > s.M ||
+        g.n0 + g.nlen > s.N || g.k0 + g.klen > s.K)
+      throw std::logic_error("array: fold does not match the bound GEMM data");
   }
-  {
-    bool open = chain_open_;
-    const Fold* prev = &last_submitted_;
-    for (const Fold& f : cmd.folds) {
-      if (f.cont != open || (f.cont && !continues_fold(cfg_.dataflow, *prev, f)))
-        throw std::logic_error("array: a segment does not continue the fold before it");
-      open = f.more;
-      prev = &f;
-    }
-  }
+  const Fold first = g.front();
+  if (first.cont != chain_open_ ||
+      (first.cont && !continues_fold(cfg_.dataflow, last_submitted_, first)))
+    throw std::logic_error("array: a segment does not continue the fold before it");
   ++submitted_;
   if (busy()) ++counters_.busy_submits;
   const int64_t a = job_cycle();
-  uint64_t preloads = 0;
-  if (cfg_.dataflow != Dataflow::OS)
-    for (const Fold& f : cmd.folds) preloads += f.cont ? 0 : 1;
-  tiles_.push_back(TileRec{cmd.id, cmd.folds.size(), cmd.folds.size(), -1, preloads, -1, -1});
-  for (const Fold& f : cmd.folds) {
-    FoldRec r;
-    r.f = f;
-    if (!f.cont) ++chains_total_;
-    r.chain = chains_total_ - 1;
-    r.seq = folds_total_++;
-    r.tile = tiles_total_;
-    r.arrival = a;
-    folds_.push_back(r);
-  }
+  const uint64_t preloads = cfg_.dataflow != Dataflow::OS ? n - (first.cont ? 1 : 0) : 0;
+  tiles_.push_back(TileRec{cmd.id, n, n, -1, preloads, -1, -1});
+  pending_.push_back(PendingGrid{g, 0, tiles_total_, a});
+  folds_total_ += n;
   ++tiles_total_;
-  chain_open_ = cmd.folds.back().more;
-  last_submitted_ = cmd.folds.back();
+  last_submitted_ = g.back();
+  chain_open_ = last_submitted_.more;
   wake_.notify();
+}
+
+SystolicArrayCycle::FoldRec& SystolicArrayCycle::upcoming(uint64_t seq) {
+  while (seq - fold_base_ >= folds_.size()) {
+    PendingGrid& p = pending_.front();
+    FoldRec r;
+    r.f = p.g[p.next];
+    if (!r.f.cont) ++chains_total_;
+    r.chain = chains_total_ - 1;
+    r.seq = fold_base_ + folds_.size();
+    r.tile = p.tile;
+    r.arrival = p.arrival;
+    folds_.push_back(r);
+    if (++p.next == p.g.size()) pending_.pop_front();
+  }
+  return fold(seq);
 }
 
 bool SystolicArrayCycle::busy() const {
@@ -345,7 +346,7 @@ void SystolicArrayCycle::step_stationary(int64_t n) {
   // Continuation segments need no preload: they pass the preload stage once they have arrived
   // (never in cycle 0: a fold's first segment preloads first). Then at most one preload starts.
   while (next_start_ < folds_total_) {
-    FoldRec& f = fold(next_start_);
+    FoldRec& f = upcoming(next_start_);
     const int bank = int(f.chain & 1);
     if (f.f.cont) {
       if (f.arrival > n) break;
@@ -506,7 +507,7 @@ void SystolicArrayCycle::step_output_stationary(int64_t n) {
   if (stream_seq_ == kNone && next_start_ < folds_total_) {
     // The left and top edges are free (the previous fold's last vector has entered).
     // A continuation segment streams right behind the previous one (only its data may hold it).
-    FoldRec& f = fold(next_start_);
+    FoldRec& f = upcoming(next_start_);
     bool go = f.arrival <= n;
     if (cfg_.fold_overlap) {
       // This fold's first move (PE(0,0), cycle n + T - 1, in its last segment) must come after

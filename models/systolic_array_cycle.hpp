@@ -100,6 +100,8 @@ class SystolicArrayCycle : public ArrayModel {
   void step_output_stationary(int64_t n);
 
   FoldRec& fold(uint64_t seq) { return folds_[seq - fold_base_]; }
+  // Record `seq`, made from its command's grid if it is not yet (seq < folds_total_).
+  FoldRec& upcoming(uint64_t seq);
   const FoldRec& fold(uint64_t seq) const { return folds_[seq - fold_base_]; }
   void start_fold(FoldRec& f, int64_t n);
   void end_fold(FoldRec& f, int64_t n);
@@ -136,9 +138,18 @@ class SystolicArrayCycle : public ArrayModel {
   int64_t valid_in_grid_ = 0;  // valid operands inside the grid
 
   // ---- sequencer and collector state ----
-  std::deque<FoldRec> folds_;
+  // A command's grid whose folds have not all been made into records yet: the sequencer takes
+  // them one by one as it starts them, so only the folds in flight exist as records.
+  struct PendingGrid {
+    FoldGrid g;
+    uint64_t next = 0;  // its next fold to make
+    uint64_t tile = 0;
+    int64_t arrival = 0;
+  };
+  std::deque<PendingGrid> pending_;
+  std::deque<FoldRec> folds_;         // records made and not retired
   uint64_t fold_base_ = 0;            // seq of folds_.front()
-  uint64_t folds_total_ = 0;          // records submitted this job
+  uint64_t folds_total_ = 0;          // records submitted this job (made or pending)
   uint64_t chains_total_ = 0;         // folds (chains of segments) begun this job
   bool chain_open_ = false;           // the last record submitted had `more` set
   Fold last_submitted_;               // ... and was this one

@@ -54,28 +54,75 @@ Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, 
   return f;
 }
 
-FoldList fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
-                   int64_t nlen, int64_t k0, int64_t klen) {
-  FoldList out;
+FoldGrid FoldGrid::make(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
+                        int64_t nlen, int64_t k0, int64_t klen, bool cont, bool more) {
+  FoldGrid g;
+  g.m0 = m0, g.n0 = n0, g.k0 = k0;
+  g.mlen = mlen, g.nlen = nlen, g.klen = klen;
+  g.R = rows, g.C = cols;
+  g.df = df;
+  g.cont = cont, g.more = more;
+  return g;
+}
+
+FoldGrid FoldGrid::single(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen,
+                          int64_t k0, int64_t klen, bool cont, bool more) {
   const SpatialMap sm = spatial_map(df, GemmShape{mlen, nlen, klen});
-  for (int64_t sc = 0; sc < sm.Sc; sc += cols) {
-    const int64_t cl = std::min<int64_t>(cols, sm.Sc - sc);
-    for (int64_t sr = 0; sr < sm.Sr; sr += rows) {
-      const int64_t rl = std::min<int64_t>(rows, sm.Sr - sr);
-      switch (df) {
-        case Dataflow::OS:  // rows = M, cols = N
-          out.push_back(make_fold(df, m0 + sr, rl, n0 + sc, cl, k0, klen));
-          break;
-        case Dataflow::WS:  // rows = K, cols = N
-          out.push_back(make_fold(df, m0, mlen, n0 + sc, cl, k0 + sr, rl));
-          break;
-        case Dataflow::IS:  // rows = K, cols = M
-          out.push_back(make_fold(df, m0 + sc, cl, n0, nlen, k0 + sr, rl));
-          break;
-      }
-    }
+  return make(df, int(std::max<int64_t>(1, sm.Sr)), int(std::max<int64_t>(1, sm.Sc)), m0, mlen, n0,
+              nlen, k0, klen, cont, more);
+}
+
+int64_t FoldGrid::sr_chunks() const {
+  const int64_t sr = map().Sr;
+  return sr > 0 && R > 0 ? ceil_div(sr, R) : 0;
+}
+
+int64_t FoldGrid::sc_chunks() const {
+  const int64_t sc = map().Sc;
+  return sc > 0 && C > 0 ? ceil_div(sc, C) : 0;
+}
+
+FoldShape FoldGrid::shape() const {
+  const SpatialMap sm = map();
+  return FoldShape{int32_t(std::min<int64_t>(R, sm.Sr)), int32_t(std::min<int64_t>(C, sm.Sc)),
+                   sm.T};
+}
+
+int32_t FoldGrid::edge_rows() const {
+  const int64_t sr = map().Sr;
+  return int32_t(sr - (sr_chunks() - 1) * R);
+}
+
+int32_t FoldGrid::edge_cols() const {
+  const int64_t sc = map().Sc;
+  return int32_t(sc - (sc_chunks() - 1) * C);
+}
+
+FoldShape FoldGrid::shape_at(int64_t sc, int64_t sr) const {
+  const SpatialMap sm = map();
+  return FoldShape{int32_t(std::min<int64_t>(R, sm.Sr - sr * R)),
+                   int32_t(std::min<int64_t>(C, sm.Sc - sc * C)), sm.T};
+}
+
+Fold FoldGrid::operator[](uint64_t i) const {
+  const int64_t nsr = sr_chunks();
+  const int64_t sc = int64_t(i) / nsr, sr = int64_t(i) % nsr;
+  const FoldShape s = shape_at(sc, sr);
+  Fold f;
+  switch (df) {
+    case Dataflow::OS:  // rows = M, cols = N
+      f = make_fold(df, m0 + sr * R, s.rows, n0 + sc * C, s.cols, k0, klen);
+      break;
+    case Dataflow::WS:  // rows = K, cols = N
+      f = make_fold(df, m0, mlen, n0 + sc * C, s.cols, k0 + sr * R, s.rows);
+      break;
+    case Dataflow::IS:  // rows = K, cols = M
+      f = make_fold(df, m0 + sc * C, s.cols, n0, nlen, k0 + sr * R, s.rows);
+      break;
   }
-  return out;
+  f.cont = cont && i == 0;
+  f.more = more && i + 1 == size();
+  return f;
 }
 
 bool continues_fold(Dataflow df, const Fold& prev, const Fold& next) {

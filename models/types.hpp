@@ -2,7 +2,6 @@
 // The cycle accounting these types carry is specified in docs/cycle-accounting.md.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -65,28 +64,95 @@ struct Fold {
   uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
 };
 
-// The folds of a tile command or program step, in execution order. A planned step holds one
-// fold (segment), kept inline: no allocation per step or per command.
-using FoldList = boost::container::small_vector<Fold, 1>;
-
 // Makes the fold covering the given sub-GEMM under a dataflow (fills rows, cols, T).
 Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, int64_t k0,
                int64_t klen);
 
-// The folds of a sub-GEMM in canonical order: Sc-chunks outer, Sr-chunks inner (so for WS and
-// IS the K-chunks that accumulate into the same outputs are consecutive).
-FoldList fold_gemm(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
-                   int64_t nlen, int64_t k0, int64_t klen);
+// A fold's shape: the PEs it uses and the vectors it streams.
+struct FoldShape {
+  int32_t rows = 0, cols = 0;
+  int64_t T = 0;
+  bool operator==(const FoldShape& o) const { return rows == o.rows && cols == o.cols && T == o.T; }
+  bool operator!=(const FoldShape& o) const { return !(*this == o); }
+};
+
+// The folds of a sub-GEMM on an R x C array under a dataflow, in canonical order (Sc-chunks
+// outer, Sr-chunks inner, so for WS and IS the K-chunks that accumulate into the same outputs are
+// consecutive), described rather than stored: fold i is computed on demand. Every fold has the
+// uniform shape (min(R, Sr), min(C, Sc), T) except the last Sr-chunk of each Sc-chunk (edge_rows())
+// and the folds of the last Sc-chunk (edge_cols()). A tile command or a program step carries one.
+//
+// Segment form: `cont` marks the first fold as a continuation segment of the fold before the grid
+// (Fold::cont), `more` marks the last fold as followed by a further segment (Fold::more). A
+// planned step is a grid of one fold segment: its sub-GEMM fits the array.
+struct FoldGrid {
+  int64_t m0 = 0, n0 = 0, k0 = 0;        // the sub-GEMM's origin
+  int64_t mlen = 0, nlen = 0, klen = 0;  // and extents
+  int32_t R = 0, C = 0;                  // the array the grid is cut for
+  Dataflow df = Dataflow::WS;
+  bool cont = false;
+  bool more = false;
+
+  // The grid of a sub-GEMM on an R x C array.
+  static FoldGrid make(Dataflow df, int rows, int cols, int64_t m0, int64_t mlen, int64_t n0,
+                       int64_t nlen, int64_t k0, int64_t klen, bool cont = false,
+                       bool more = false);
+  // The grid of one fold: the sub-GEMM cut for an array of exactly its size.
+  static FoldGrid single(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen,
+                         int64_t k0, int64_t klen, bool cont = false, bool more = false);
+
+  SpatialMap map() const { return spatial_map(df, GemmShape{mlen, nlen, klen}); }
+  int64_t sr_chunks() const;  // ceil(Sr / R)
+  int64_t sc_chunks() const;  // ceil(Sc / C)
+  uint64_t size() const { return uint64_t(sr_chunks()) * uint64_t(sc_chunks()); }
+  bool empty() const { return size() == 0; }
+  FoldShape shape() const;    // the uniform fold's
+  int32_t edge_rows() const;  // rows of the last Sr-chunk (== shape().rows when R divides Sr)
+  int32_t edge_cols() const;  // columns of the last Sc-chunk
+  // The shape of the fold in Sc-chunk `sc`, Sr-chunk `sr`.
+  FoldShape shape_at(int64_t sc, int64_t sr) const;
+  uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
+
+  // Fold i in canonical order (i < size()), with cont on fold 0 and more on the last as set.
+  Fold operator[](uint64_t i) const;
+  Fold front() const { return (*this)[0]; }
+  Fold back() const { return (*this)[size() - 1]; }
+  // Moves the sub-GEMM's origin.
+  void shift(int64_t dm, int64_t dn, int64_t dk) {
+    m0 += dm;
+    n0 += dn;
+    k0 += dk;
+  }
+
+  // Iteration over the folds (each computed when dereferenced).
+  class iterator {
+   public:
+    iterator(const FoldGrid* g, uint64_t i) : g_(g), i_(i) {}
+    Fold operator*() const { return (*g_)[i_]; }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const FoldGrid* g_;
+    uint64_t i_;
+  };
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, size()); }
+};
 
 // Whether `next` may continue the fold of `prev` as its next segment: `prev` has `more` set,
 // `next` has `cont` set, the same stationary tile and rows/cols, and its stream part follows
 // prev's (WS: m0 = prev's m0 + mlen; IS: n0; OS: k0).
 bool continues_fold(Dataflow df, const Fold& prev, const Fold& next);
 
-// A command to the array: a sequence of folds whose operands are all in the scratchpads.
+// A command to the array: a grid of folds whose operands are all in the scratchpads.
 struct TileCmd {
   uint64_t id = 0;
-  FoldList folds;
+  FoldGrid folds;
 };
 
 struct ArrayConfig {

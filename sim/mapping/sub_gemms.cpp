@@ -434,10 +434,7 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
       t.copy = i;
       t.m0 += dm;
       t.n0 += dn;
-      for (Fold& f : t.folds) {
-        f.m0 += dm;
-        f.n0 += dn;
-      }
+      t.folds.shift(dm, dn, 0);
     }
   }
   return p;

@@ -395,7 +395,7 @@ void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& 
       for (int64_t k = 0; k < plan.segments; ++k) {
         const int64_t t0 = segment_start(plan, T, k), t1 = segment_start(plan, T, k + 1);
         const int64_t tl = t1 - t0;
-        TileStep& s = p.steps.emplace_back();  // (filled in place: a step is 288 bytes)
+        TileStep& s = p.steps.emplace_back();  // (filled in place: a step is 256 bytes)
         // The segment's sub-GEMM from (Sr, Sc, T) ranges.
         switch (df) {
           case Dataflow::OS:
@@ -409,10 +409,9 @@ void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& 
             break;
         }
         s.m0 += at.m0, s.n0 += at.n0, s.k0 += at.k0;
-        Fold f = make_fold(df, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen);
-        f.cont = t0 > 0;
-        f.more = t1 < T;
-        s.folds.push_back(f);
+        // One fold (segment): the sub-GEMM fits the array.
+        s.folds = FoldGrid::make(df, int(R), int(C), s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen,
+                                 t0 > 0, t1 < T);
         const int64_t fold_id = sc * x.nsr + sr;
         for (int i = 0; i < 2; ++i) {
           const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
@@ -478,7 +477,7 @@ void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& 
                 s.ofmap_tile_bytes = r * c * (ob + side);
                 s.side_load_bytes = r * c * side;
               }
-              if (!f.more) s.store_bytes = r * c * ob, s.stage = true;
+              if (!s.folds.more) s.store_bytes = r * c * ob, s.stage = true;
             } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
               s.new_output = t0 == o0;
               if (s.new_output) {
@@ -494,7 +493,7 @@ void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& 
               s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
               s.side_load_bytes = T * c * side;
             }
-            if (last_sr && !f.more) s.store_bytes = T * c * ob, s.stage = true;
+            if (last_sr && !s.folds.more) s.store_bytes = T * c * ob, s.stage = true;
             break;
           case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
             s.new_output = t0 == o0;

@@ -59,10 +59,14 @@ TEST(Accel, UnlimitedBandwidthEqualsComputeOnly) {
     const AccelResult r = run_program(ArrayKind::Fast, accel_config(hw), p);
 
     // The same folds with no memory at all, all available at cycle 0.
-    TileArrival all;
-    for (const TileStep& s : p.steps)
-      all.tile.folds.insert(all.tile.folds.end(), s.folds.begin(), s.folds.end());
-    const HarnessResult h = run_on_array(ArrayKind::Fast, hw.array(), {all});
+    std::vector<TileArrival> all;  // a tile per step
+    for (const TileStep& s : p.steps) {
+      TileArrival t;
+      t.tile.id = all.size();
+      t.tile.folds = s.folds;
+      all.push_back(t);
+    }
+    const HarnessResult h = run_on_array(ArrayKind::Fast, hw.array(), all);
     SCOPED_TRACE(to_string(c.df) + (c.overlap ? " overlap" : "") + " steps " +
                  std::to_string(p.steps.size()));
     if (c.sram_kb < 512) {
@@ -101,7 +105,7 @@ TEST(Accel, HandWorkedScheduleWithDoubleBuffering) {
     s.new_output = true;
     s.ofmap_tile_bytes = 2 * 4 * 4;
     s.store_bytes = 8;
-    s.folds = {make_fold(Dataflow::WS, 0, 2, 4 * j, 4, 0, 4)};
+    s.folds = FoldGrid::single(Dataflow::WS, 0, 2, 4 * j, 4, 0, 4);
     p.steps.push_back(s);
   }
   AccelConfig cfg;
@@ -163,7 +167,7 @@ Program blocked_gemm_program(int G, int S) {
       s.ofmap_tile_bytes = 32 * 4 * 4;
       s.store_bytes = 32 * 4;
       s.stage = true;
-      s.folds = {make_fold(Dataflow::WS, 32 * g, 32, 4 * j, 4, 0, 4)};
+      s.folds = FoldGrid::single(Dataflow::WS, 32 * g, 32, 4 * j, 4, 0, 4);
       p.steps.push_back(s);
     }
   return p;
@@ -217,7 +221,7 @@ Program gemm_then_relu(bool wait_for_stores) {
   g.new_output = true;
   g.ofmap_tile_bytes = 2 * 4 * 4;
   g.store_bytes = 8;
-  g.folds = {make_fold(Dataflow::WS, 0, 2, 0, 4, 0, 4)};
+  g.folds = FoldGrid::single(Dataflow::WS, 0, 2, 0, 4, 0, 4);
   p.steps.push_back(g);
   TileStep v;
   v.kind = StepKind::Vector;

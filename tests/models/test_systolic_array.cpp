@@ -15,6 +15,7 @@
 #include "models/array_harness.hpp"
 #include "models/systolic_array_cycle.hpp"
 #include "models/types.hpp"
+#include "tests/array_test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -133,7 +134,7 @@ std::vector<TileArrival> segmented(const ArrayConfig& cfg, const GemmShape& g, s
   std::vector<TileArrival> out;
   int64_t at = 0;
   uint64_t id = 500;
-  for (const Fold& f : fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K)) {
+  for (const Fold& f : FoldGrid::make(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K)) {
     int64_t t0 = 0;
     while (t0 < f.T) {
       const int64_t len =
@@ -155,7 +156,8 @@ std::vector<TileArrival> segmented(const ArrayConfig& cfg, const GemmShape& g, s
       TileArrival ta;
       ta.cycle = at;
       ta.tile.id = id++;
-      ta.tile.folds.push_back(s);
+      ta.tile.folds =
+          FoldGrid::single(cfg.dataflow, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen, s.cont, s.more);
       out.push_back(ta);
       at += max_gap ? int64_t(rng() % uint64_t(max_gap + 1)) : 0;
       t0 += len;
@@ -169,7 +171,7 @@ std::vector<TileArrival> segmented(const ArrayConfig& cfg, const GemmShape& g, s
 
 std::vector<TileArrival> one_tile(const ArrayConfig& cfg, const GemmShape& g) {
   TileArrival t;
-  t.tile.folds = fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
+  t.tile.folds = FoldGrid::make(cfg.dataflow, cfg.rows, cfg.cols, 0, g.M, 0, g.N, 0, g.K);
   return {t};
 }
 
@@ -186,8 +188,8 @@ std::vector<TileArrival> tiled(const ArrayConfig& cfg, const GemmShape& g, int64
         TileArrival t;
         t.cycle = at;
         t.tile.id = id++;
-        t.tile.folds = fold_gemm(cfg.dataflow, cfg.rows, cfg.cols, m0, std::min(tm, g.M - m0), n0,
-                                 std::min(tn, g.N - n0), k0, std::min(tk, g.K - k0));
+        t.tile.folds = FoldGrid::make(cfg.dataflow, cfg.rows, cfg.cols, m0, std::min(tm, g.M - m0),
+                                      n0, std::min(tn, g.N - n0), k0, std::min(tk, g.K - k0));
         out.push_back(t);
         at += gaps.empty() ? 0 : gaps[out.size() % gaps.size()];
       }
@@ -315,7 +317,7 @@ TEST(ArrayCycles, NoOverlapPerFoldSums) {
     for (Dataflow df : kAll) {
       const ArrayConfig cfg{R, C, df, false};
       int64_t sum = 0;
-      for (const Fold& f : fold_gemm(df, R, C, 0, g.M, 0, g.N, 0, g.K))
+      for (const Fold& f : FoldGrid::make(df, R, C, 0, g.M, 0, g.N, 0, g.K))
         sum += df == Dataflow::OS ? f.T + f.rows + f.cols + R - 2 : f.rows + f.T + R + f.cols - 2;
       const HarnessResult r = run_gemm_on_array(ArrayKind::Cycle, cfg, g);
       EXPECT_EQ(r.total_cycles, sum) << describe(cfg, g);
@@ -381,7 +383,7 @@ TEST(ArrayCycles, RecurrencesWithArrivalCycles) {
       TileArrival t;
       t.cycle = at;
       t.tile.id = uint64_t(i);
-      t.tile.folds = fold_gemm(df, R, C, 0, g.M, 0, g.N, 0, g.K);
+      t.tile.folds = FoldGrid::make(df, R, C, 0, g.M, 0, g.N, 0, g.K);
       tiles.push_back(t);
       const int kind = int(rng() % 3);
       at += kind == 0 ? 0 : kind == 1 ? int64_t(rng() % 20) : int64_t(rng() % 400);
@@ -424,9 +426,9 @@ TEST(ArrayCycles, NarrowFoldEndsBeforeTheWideOneAhead) {
   {
     TileArrival wide, narrow;
     wide.tile.id = 1;
-    wide.tile.folds = fold_gemm(cfg.dataflow, 8, 8, 0, 8, 0, 1, 0, 1);
+    wide.tile.folds = FoldGrid::make(cfg.dataflow, 8, 8, 0, 8, 0, 1, 0, 1);
     narrow.tile.id = 2;
-    narrow.tile.folds = fold_gemm(cfg.dataflow, 8, 8, 8, 1, 0, 1, 0, 1);
+    narrow.tile.folds = FoldGrid::make(cfg.dataflow, 8, 8, 8, 1, 0, 1, 0, 1);
     Matrices m(g, rng);
     const HarnessResult r = run_on_array(ArrayKind::Cycle, cfg, {wide, narrow}, &m.data);
     EXPECT_EQ(m.C, m.reference());
@@ -503,7 +505,7 @@ TEST(ArrayVsFast, IdenticalOnRandomCases) {
       TileArrival t;
       t.cycle = at;
       t.tile.id = uint64_t(1000 + i);
-      t.tile.folds = fold_gemm(df, R, C, 0, g.M, 0, g.N, 0, g.K);
+      t.tile.folds = FoldGrid::make(df, R, C, 0, g.M, 0, g.N, 0, g.K);
       tiles.push_back(t);
       const int kind = int(rng() % 3);
       at += kind == 0 ? 0 : kind == 1 ? int64_t(rng() % 20) : int64_t(rng() % 300);
@@ -511,17 +513,7 @@ TEST(ArrayVsFast, IdenticalOnRandomCases) {
     const HarnessResult c = run_on_array(ArrayKind::Cycle, cfg, tiles);
     const HarnessResult f = run_on_array(ArrayKind::Fast, cfg, tiles);
     const std::string what = describe(cfg, {}) + " case " + std::to_string(it);
-    EXPECT_EQ(c.stats.macs, f.stats.macs) << what;
-    EXPECT_EQ(c.stats.folds, f.stats.folds) << what;
-    EXPECT_EQ(c.stats.mapped_pe_cycles, f.stats.mapped_pe_cycles) << what;
-    EXPECT_EQ(c.stats.first_cycle, f.stats.first_cycle) << what;
-    EXPECT_EQ(c.stats.last_cycle, f.stats.last_cycle) << what;
-    EXPECT_EQ(c.stats.idle_cycles, f.stats.idle_cycles) << what;
-    EXPECT_EQ(c.total_cycles, f.total_cycles) << what;
-    ASSERT_EQ(c.done.size(), f.done.size()) << what;
-    std::map<uint64_t, int64_t> fe;
-    for (const TileDone& d : f.done) fe[d.id] = d.end_cycle;
-    for (const TileDone& d : c.done) EXPECT_EQ(d.end_cycle, fe[d.id]) << what << " tile " << d.id;
+    expect_same_run(c, f, what);
     ++cases;
   }
   EXPECT_GE(cases, 200);

@@ -101,27 +101,29 @@ TEST(OpRun, GemmRepeatUnlimitedBandwidthEqualsTheArrayOnAllFolds) {
       {16, 16, Dataflow::WS, true, {40, 40, 40}, 8, 512},
       {8, 8, Dataflow::OS, true, {30, 20, 100}, 5, 512},
   };
-  std::vector<std::pair<GemmRunResult, FoldList>> runs;
+  std::vector<std::pair<GemmRunResult, std::vector<TileArrival>>> runs;
   for (const Case& c : cases) {
     HwSpec hw = make_hw(c.R, c.C, c.df, c.overlap);
     hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = c.sram_kb;
     hw.unlimited_bandwidth = true;
     const GemmRunResult r = run_gemm_op(ValidHw(hw), gemm_op("op", c.g, c.repeat));
-    // One copy's folds (the tiler's steps), concatenated repeat times.
-    FoldList folds;
+    // One copy's folds (the tiler's steps), repeat times: a tile per step, all at cycle 0.
+    std::vector<TileArrival> tiles;
     for (int64_t i = 0; i < c.repeat; ++i)
-      for (const TileStep& s : plan_gemm(hw, c.g).steps)
-        folds.insert(folds.end(), s.folds.begin(), s.folds.end());
-    runs.emplace_back(r, folds);
+      for (const TileStep& s : plan_gemm(hw, c.g).steps) {
+        TileArrival t;
+        t.tile.id = tiles.size();
+        t.tile.folds = s.folds;
+        tiles.push_back(t);
+      }
+    runs.emplace_back(r, tiles);
   }
   // The array harness may only be used after the accelerator has run in this process.
   for (size_t i = 0; i < runs.size(); ++i) {
     const Case& c = cases[i];
     const GemmRunResult& r = runs[i].first;
-    TileArrival all;
-    all.tile.folds = runs[i].second;
     const HarnessResult h =
-        run_on_array(ArrayKind::Fast, ArrayConfig{c.R, c.C, c.df, c.overlap}, {all});
+        run_on_array(ArrayKind::Fast, ArrayConfig{c.R, c.C, c.df, c.overlap}, runs[i].second);
     SCOPED_TRACE("case " + std::to_string(i));
     EXPECT_EQ(r.total_cycles, h.total_cycles);
     EXPECT_EQ(r.stall_cycles, 0);
@@ -130,7 +132,8 @@ TEST(OpRun, GemmRepeatUnlimitedBandwidthEqualsTheArrayOnAllFolds) {
       // No overlap: every fold costs rows + cols + T + R - 2 (docs/cycle-accounting.md), the
       // segments of a stream that spans blocks adding only their share of T.
       int64_t t = 0;
-      for (const Fold& f : all.tile.folds) t += f.T + (f.cont ? 0 : f.rows + f.cols + c.R - 2);
+      for (const TileArrival& ta : runs[i].second)
+        for (const Fold& f : ta.tile.folds) t += f.T + (f.cont ? 0 : f.rows + f.cols + c.R - 2);
       EXPECT_EQ(r.total_cycles, t);
     }
   }

@@ -107,7 +107,7 @@ TEST(Tiler, ProgramCoversEveryMacExactlyOnceFoldByFold) {
     const GemmPlan plan = plan_blocks(hw, g);
     const Program p = build_program(hw, g, plan);
     // The folds in canonical order, each a chain of segments covering its whole stream.
-    const FoldList canon = fold_gemm(hw.dataflow, R, C, 0, g.M, 0, g.N, 0, g.K);
+    const FoldGrid canon = FoldGrid::make(hw.dataflow, R, C, 0, g.M, 0, g.N, 0, g.K);
     std::vector<int> seen(size_t(g.M * g.N * g.K), 0);
     size_t fold = 0;
     int64_t streamed = 0;
