@@ -74,12 +74,12 @@ FoldGrid FoldGrid::single(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int
 
 int64_t FoldGrid::sr_chunks() const {
   const int64_t sr = map().Sr;
-  return sr > 0 && R > 0 ? ceil_div(sr, R) : 0;
+  return sr > 0 && R > 0 ? (sr <= R ? 1 : ceil_div(sr, R)) : 0;
 }
 
 int64_t FoldGrid::sc_chunks() const {
   const int64_t sc = map().Sc;
-  return sc > 0 && C > 0 ? ceil_div(sc, C) : 0;
+  return sc > 0 && C > 0 ? (sc <= C ? 1 : ceil_div(sc, C)) : 0;
 }
 
 FoldShape FoldGrid::shape() const {
@@ -104,7 +104,7 @@ FoldShape FoldGrid::shape_at(int64_t sc, int64_t sr) const {
                    int32_t(std::min<int64_t>(C, sm.Sc - sc * C)), sm.T};
 }
 
-Fold FoldGrid::operator[](uint64_t i) const {
+Fold FoldGrid::fold_at(uint64_t i) const {
   const int64_t nsr = sr_chunks();
   const int64_t sc = int64_t(i) / nsr, sr = int64_t(i) % nsr;
   const FoldShape s = shape_at(sc, sr);

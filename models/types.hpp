@@ -104,7 +104,12 @@ struct FoldGrid {
   SpatialMap map() const { return spatial_map(df, GemmShape{mlen, nlen, klen}); }
   int64_t sr_chunks() const;  // ceil(Sr / R)
   int64_t sc_chunks() const;  // ceil(Sc / C)
-  uint64_t size() const { return uint64_t(sr_chunks()) * uint64_t(sc_chunks()); }
+  // One fold, the whole sub-GEMM (every planned step's grid): its Sr and Sc fit R and C.
+  bool one_fold() const {
+    const int64_t sr = df == Dataflow::OS ? mlen : klen, sc = df == Dataflow::IS ? mlen : nlen;
+    return sr > 0 && sc > 0 && sr <= R && sc <= C;
+  }
+  uint64_t size() const { return one_fold() ? 1 : uint64_t(sr_chunks()) * uint64_t(sc_chunks()); }
   bool empty() const { return size() == 0; }
   FoldShape shape() const;    // the uniform fold's
   int32_t edge_rows() const;  // rows of the last Sr-chunk (== shape().rows when R divides Sr)
@@ -114,9 +119,21 @@ struct FoldGrid {
   uint64_t macs() const { return uint64_t(mlen) * uint64_t(nlen) * uint64_t(klen); }
 
   // Fold i in canonical order (i < size()), with cont on fold 0 and more on the last as set.
-  Fold operator[](uint64_t i) const;
+  Fold operator[](uint64_t i) const { return one_fold() ? whole_fold() : fold_at(i); }
   Fold front() const { return (*this)[0]; }
   Fold back() const { return (*this)[size() - 1]; }
+  // The one fold (one_fold()): the sub-GEMM itself, rows, cols and T by spatial_map().
+  Fold whole_fold() const {
+    Fold f;
+    f.m0 = m0, f.n0 = n0, f.k0 = k0, f.mlen = mlen, f.nlen = nlen, f.klen = klen;
+    const bool os = df == Dataflow::OS, is = df == Dataflow::IS;
+    f.rows = int32_t(os ? mlen : klen);
+    f.cols = int32_t(is ? mlen : nlen);
+    f.T = os ? klen : df == Dataflow::WS ? mlen : nlen;
+    f.cont = cont, f.more = more;
+    return f;
+  }
+  Fold fold_at(uint64_t i) const;  // fold i of any grid
   // Moves the sub-GEMM's origin.
   void shift(int64_t dm, int64_t dn, int64_t dk) {
     m0 += dm;

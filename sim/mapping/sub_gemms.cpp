@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -91,6 +92,9 @@ struct PlanMemo {
   bool enabled = true;
   using Key = std::array<int64_t, 22>;
   std::map<Key, SubGemms> cuts;
+  // choose_sub_gemms_within()'s, by shape and context, rows, blocks and the limit's bits: the
+  // cut and the whole GEMM's.
+  std::map<std::pair<Key, std::array<int64_t, 3>>, std::pair<SubGemms, SubGemms>> within;
 };
 
 PlanMemo& plan_memo() {
@@ -136,11 +140,13 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 
 PlanMemoScope::PlanMemoScope(const HwSpec& hw) {
   plan_memo().cuts.clear();
+  plan_memo().within.clear();
   plan_memo().hw = &hw;
 }
 
 PlanMemoScope::~PlanMemoScope() {
   plan_memo().cuts.clear();
+  plan_memo().within.clear();
   plan_memo().hw = nullptr;
 }
 
@@ -161,7 +167,22 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
                                  int64_t rows, const GemmContext& ctx, bool blocks,
                                  SubGemms* whole) {
-  return search_sub_gemms(hw, g, ctx, max_steps, rows, blocks, whole);
+  PlanMemo& memo = plan_memo();
+  if (memo.hw != &hw || !memo.enabled)
+    return search_sub_gemms(hw, g, ctx, max_steps, rows, blocks, whole);
+  int64_t limit = 0;
+  std::memcpy(&limit, &max_steps, sizeof limit);
+  const PlanMemo::Key key = plan_key(g, ctx);
+  const auto wkey = std::make_pair(key, std::array<int64_t, 3>{rows, blocks, limit});
+  auto it = memo.within.find(wkey);
+  if (it == memo.within.end()) {
+    SubGemms w;
+    const SubGemms t = search_sub_gemms(hw, g, ctx, max_steps, rows, blocks, &w);
+    it = memo.within.emplace(wkey, std::make_pair(t, w)).first;
+    memo.cuts.emplace(key, w);  // (the same search's choose_sub_gemms())
+  }
+  if (whole) *whole = it->second.second;
+  return it->second.first;
 }
 
 namespace {
@@ -198,7 +219,8 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
   const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
   SubGemms best_t{g.M, g.N, g.K, uncut};
-  double best = std::numeric_limits<double>::infinity(), best_whole = best, limited = best;
+  double best = std::numeric_limits<double>::infinity(), best_whole = best, limited = best,
+         limited_whole = best;
   if (whole_best) *whole_best = best_t;
   for (int64_t Mt : tile_candidates(g.M, um))
     for (int64_t Nt : tile_candidates(g.N, un))
@@ -251,6 +273,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         const double est = std::max(compute, traffic / bw) + first + 2 * lat +
                            double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
         if (!within) limited = std::min(limited, est);
+        if (cut && steps > kMaxCutSteps) limited_whole = std::min(limited_whole, est);
         if (!within && !whole_ok) continue;
         t.steps = steps;
         t.bound = std::max(compute, traffic / bw);
@@ -264,6 +287,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         }
       }
   best_t.limited = limited <= best;
+  if (whole_best) whole_best->limited = limited_whole <= best_whole;
   return best_t;
 }
 

@@ -120,12 +120,12 @@ SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 constexpr double kMaxCutSteps = 262144;
 
 // The same search with another limit: cuts whose first `rows` block rows (of m rows each; 0: the
-// whole GEMM) make at most max_steps steps. Not memoized. (run_gemm_periodic() simulates only
+// whole GEMM) make at most max_steps steps. (run_gemm_periodic() simulates only
 // a few block rows of a GEMM, so a finer cut than the whole GEMM's limit allows is affordable.)
 // With `blocks`, a cut that divides N is counted by its output blocks instead: the first
 // rows - 1 and the last (the whole last block row if M is not a multiple of m), as
 // plan_gemm_blocks() emits them. With `whole`, also choose_sub_gemms()'s cut, from the same
-// search (without its memo).
+// search (memoized within a PlanMemoScope, which then also holds choose_sub_gemms()'s cut).
 SubGemms choose_sub_gemms_within(const HwSpec& hw, const GemmShape& g, double max_steps,
                                  int64_t rows, const GemmContext& ctx = {}, bool blocks = false,
                                  SubGemms* whole = nullptr);

@@ -256,16 +256,22 @@ std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op
     return p.groups < kMinPeriodicGroups ? std::nullopt : std::optional<PeriodicPlan>(p);
   }
   const GemmContext ctx = gemm_context(hw, op, place);
-  SubGemms whole = choose_sub_gemms(hw, g, ctx), finer = whole;
+  // The planner's cut, from the search with the limit on the head programs that also gives a
+  // finer one (both memoized within a network run); the finer one is taken only if the step
+  // limit of a whole program left out a cut as fast as the planner's (SubGemms::limited: else
+  // the two searches choose the same).
+  SubGemms whole, finer;
+  if (op.has_conv)
+    whole = finer = choose_sub_gemms(hw, g, ctx);
+  else
+    finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
   if (op.has_conv) {
     // One copy of a conv by its fold columns along N only (WS, OS), uncut: every column reads
     // the same input rows. (Its blocks of output rows differ at the image's edges.)
     if (hw.dataflow == Dataflow::IS || whole.m < g.M || whole.n < g.N || whole.k < g.K)
       return std::nullopt;
-  } else if (whole.limited) {
-    // A finer cut if the step limit of a whole program left out one as fast (SubGemms::limited),
-    // from a search with the limit on the head programs (not memoized: only then).
-    finer = choose_sub_gemms_within(hw, g, kMaxCutSteps, kPeriodicHead + 2, ctx, true, &whole);
+  } else if (!whole.limited) {
+    finer = whole;
   }
   p = periodic_groups(
       hw, g, finer.bound > 0 && whole.bound > 0 && finer.bound < whole.bound ? finer : whole);
