@@ -1,5 +1,6 @@
 #include "models/accelerator.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -231,10 +232,10 @@ void set_channel_busy_units(__int128 u) {
   top().dram.set_busy_units(u);
 }
 
-std::vector<int64_t> first_filter_loads(const Program& prog, size_t most) {
+std::vector<int64_t> first_filter_loads(const Program& prog, size_t most, size_t end) {
   std::vector<int64_t> out;
-  for (const TileStep& s : prog.steps) {
-    if (out.size() >= most) break;
+  for (size_t j = 0; j < std::min(end, prog.steps.size()) && out.size() < most; ++j) {
+    const TileStep& s = prog.steps[j];
     if (s.kind == StepKind::ArrayTile && s.filter_load_bytes > 0)
       out.push_back(s.filter_load_bytes);
   }

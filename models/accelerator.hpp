@@ -66,8 +66,9 @@ __int128 channel_busy_units();
 void set_channel_busy_units(__int128 u);
 
 // The bytes of a program's filter loads in load order, at most `most` of them (what a job before
-// it may prefetch).
-std::vector<int64_t> first_filter_loads(const Program& prog, size_t most = 2);
+// it may prefetch), among its steps before `end`.
+std::vector<int64_t> first_filter_loads(const Program& prog, size_t most = 2,
+                                        size_t end = size_t(-1));
 
 // The memo of identical jobs (docs/cycle-accounting.md, "Identical jobs"). A job's result is a
 // function of the hardware (AccelConfig), the program, the link from the job before (JobLink but

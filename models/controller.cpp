@@ -66,14 +66,13 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       if (s.folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
       // Every fold of the grid is as large as its uniform one or smaller; only the first may
       // continue a fold, only the last be continued.
-      const bool one = s.folds.one_fold();
-      const Fold first = s.folds.front();
-      const FoldShape u = one ? FoldShape{first.rows, first.cols, first.T} : s.folds.shape();
+      const FoldShape u = s.folds.shape();
       if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > ac.rows || u.cols > ac.cols)
         throw std::logic_error(where() + "a fold does not fit the array");
+      const Fold first = s.folds.front();
       if (first.cont != prev_fold || (first.cont && !continues_fold(ac.dataflow, prev, first)))
         throw std::logic_error(where() + "a segment does not continue the fold before it");
-      prev = one ? first : s.folds.back();
+      prev = s.folds.back();
       prev_fold = prev.more;
     }
     if (s.wait_for_stores && !s.new_output)

@@ -23,16 +23,6 @@ void SystolicArrayFast::submit(TileCmd cmd) {
 }
 
 ArrayModel::TileReads SystolicArrayFast::submit_now(uint64_t id, const FoldGrid& g) {
-  if (g.one_fold()) {  // a planned step's grid: one fold
-    const Fold f = g.whole_fold();
-    if (f.T < 1 || f.rows > cfg_.rows || f.cols > cfg_.cols)
-      throw std::logic_error("array: fold does not fit the array");
-    ++submitted_;
-    TileMax t;
-    step(FoldShape{f.rows, f.cols, f.T}, f.cont, f.more, job_cycle(), t, &f);
-    finish_tile(id, t.end);
-    return TileReads{t.preloaded, t.read};
-  }
   const uint64_t n = g.size();
   if (n == 0) throw std::logic_error("array: a tile command needs at least one fold");
   const FoldShape u = g.shape();  // every fold is as large as this or smaller

@@ -26,18 +26,6 @@ Dataflow parse_dataflow(const std::string& s) {
   throw InputError("dataflow '" + s + "': expected os, ws or is");
 }
 
-SpatialMap spatial_map(Dataflow df, const GemmShape& g) {
-  switch (df) {
-    case Dataflow::OS:
-      return {g.M, g.N, g.K};
-    case Dataflow::WS:
-      return {g.K, g.N, g.M};
-    case Dataflow::IS:
-      return {g.K, g.M, g.N};
-  }
-  return {};
-}
-
 Fold make_fold(Dataflow df, int64_t m0, int64_t mlen, int64_t n0, int64_t nlen, int64_t k0,
                int64_t klen) {
   Fold f;
@@ -80,12 +68,6 @@ int64_t FoldGrid::sr_chunks() const {
 int64_t FoldGrid::sc_chunks() const {
   const int64_t sc = map().Sc;
   return sc > 0 && C > 0 ? (sc <= C ? 1 : ceil_div(sc, C)) : 0;
-}
-
-FoldShape FoldGrid::shape() const {
-  const SpatialMap sm = map();
-  return FoldShape{int32_t(std::min<int64_t>(R, sm.Sr)), int32_t(std::min<int64_t>(C, sm.Sc)),
-                   sm.T};
 }
 
 int32_t FoldGrid::edge_rows() const {

@@ -2,6 +2,7 @@
 // The cycle accounting these types carry is specified in docs/cycle-accounting.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -40,7 +41,17 @@ struct GemmShape {
 struct SpatialMap {
   int64_t Sr = 0, Sc = 0, T = 0;
 };
-SpatialMap spatial_map(Dataflow df, const GemmShape& g);
+inline SpatialMap spatial_map(Dataflow df, const GemmShape& g) {
+  switch (df) {
+    case Dataflow::OS:
+      return {g.M, g.N, g.K};
+    case Dataflow::WS:
+      return {g.K, g.N, g.M};
+    case Dataflow::IS:
+      return {g.K, g.M, g.N};
+  }
+  return {};
+}
 
 // One fold: the part of a GEMM that occupies the array at once. It covers the sub-GEMM
 // C[m0 .. m0+mlen, n0 .. n0+nlen] += A[m0.., k0 .. k0+klen] * B[k0.., n0..].
@@ -111,7 +122,11 @@ struct FoldGrid {
   }
   uint64_t size() const { return one_fold() ? 1 : uint64_t(sr_chunks()) * uint64_t(sc_chunks()); }
   bool empty() const { return size() == 0; }
-  FoldShape shape() const;    // the uniform fold's
+  FoldShape shape() const {  // the uniform fold's
+    const SpatialMap sm = map();
+    return FoldShape{int32_t(std::min<int64_t>(R, sm.Sr)), int32_t(std::min<int64_t>(C, sm.Sc)),
+                     sm.T};
+  }
   int32_t edge_rows() const;  // rows of the last Sr-chunk (== shape().rows when R divides Sr)
   int32_t edge_cols() const;  // columns of the last Sc-chunk
   // The shape of the fold in Sc-chunk `sc`, Sr-chunk `sr`.

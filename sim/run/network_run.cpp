@@ -223,8 +223,8 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       ++res.fused_ops;
     } else {
       // This op's program if the op before planned it, then what this op does for the next.
-      Program prog = next_idx == j ? std::move(next_prog) : Program{};
       const bool planned = next_idx == j;
+      Program prog = planned ? std::move(next_prog) : Program{};
       next_idx = ops.size();
       link.next_filter.clear();
       link.handoff = false;

@@ -493,14 +493,10 @@ std::optional<std::vector<int64_t>> periodic_first_filter_loads(const ValidHw& h
                                                                 const PeriodicPlan& p) {
   constexpr size_t kMost = 2;  // (first_filter_loads()'s default)
   const Program prog = head_program(hw, op, place, p, p.head);
-  // The steps of the first `head` groups: those before the first step of the last group.
-  std::vector<int64_t> out = first_filter_loads(prog, kMost);
+  // Among the steps of the first `head` groups: those before the first step of the last group.
+  std::vector<int64_t> out =
+      first_filter_loads(prog, kMost, first_steps(hw, p, prog, p.head).back());
   if (out.size() < kMost) return std::nullopt;
-  size_t seen = 0, j = 0;
-  const size_t tail = first_steps(hw, p, prog, p.head).back();
-  for (; j < tail && seen < kMost; ++j)
-    seen += prog.steps[j].kind == StepKind::ArrayTile && prog.steps[j].filter_load_bytes > 0;
-  if (seen < kMost) return std::nullopt;
   return out;
 }
 
