@@ -90,6 +90,7 @@ void WindowPeak::account(int64_t window, Units amount) {
     peak_ = std::max(peak_, cur_units_);
     cur_units_ = 0;
     cur_ = window;
+    cur_lo_ = Units(window) * window_units_;
   }
   cur_units_ += amount;
 }
@@ -97,6 +98,11 @@ void WindowPeak::account(int64_t window, Units amount) {
 void WindowPeak::add(int64_t issue, Units start, Units end, Units amount) {
   if (per_cycle_ == 0) {
     account(issue / window_, amount);
+    return;
+  }
+  // Within the open window (most transfers of a run follow one another): no division.
+  if (cur_ >= 0 && start >= cur_lo_ && end <= cur_lo_ + window_units_) {
+    cur_units_ += end - start;
     return;
   }
   // Spread the transfer over the aligned windows it covers.

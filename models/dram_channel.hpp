@@ -79,13 +79,17 @@ class WindowPeak {
   // What no window can exceed (window * per_cycle; -1: unlimited, no bound).
   Units most() const { return per_cycle_ > 0 ? window_units_ : Units(-1); }
   // Moves the open window n windows later (a replay skipping n windows of repeated timeline).
-  void shift_windows(int64_t n) { cur_ += n; }
+  void shift_windows(int64_t n) {
+    cur_ += n;
+    cur_lo_ += Units(n) * window_units_;
+  }
 
  private:
   void account(int64_t window, Units amount);
   int64_t window_ = 1000;
   Units per_cycle_ = 0, window_units_ = 0;
   int64_t cur_ = -1;
+  Units cur_lo_ = 0;  // the open window's first unit (cur_ * window_units_, limited channel)
   Units cur_units_ = 0, peak_ = 0;
 };
 

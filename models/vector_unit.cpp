@@ -90,19 +90,20 @@ void validate_vector_config(const VectorConfig& cfg) {
   for (int i = 0; i < kNumVectorKinds; ++i) {
     const VectorKind k = static_cast<VectorKind>(i);
     const VectorKindTiming& t = cfg.timing[size_t(i)];
-    const std::string name = "vector timing of '" + to_string(k) + "': ";
+    // (Built only for a message: every job configures the unit.)
+    const auto name = [k] { return "vector timing of '" + to_string(k) + "': "; };
     if (t.passes < 1)
-      throw InputError(name + "passes = " + std::to_string(t.passes) + ", allowed: >= 1");
+      throw InputError(name() + "passes = " + std::to_string(t.passes) + ", allowed: >= 1");
     if (t.latency < 0)
-      throw InputError(name + "latency = " + std::to_string(t.latency) + ", allowed: >= 0");
+      throw InputError(name() + "latency = " + std::to_string(t.latency) + ", allowed: >= 0");
     const bool row = vector_shape(k) == VectorShape::Row;
     if (t.reductions < 0 || (!row && t.reductions != 0))
       throw InputError(
-          name + "reductions = " + std::to_string(t.reductions) +
+          name() + "reductions = " + std::to_string(t.reductions) +
           (row ? ", allowed: >= 0" : ", allowed: 0 (only softmax and layernorm reduce)"));
     if (t.row_latency < 0 || (!row && t.row_latency != 0))
       throw InputError(
-          name + "row_latency = " + std::to_string(t.row_latency) +
+          name() + "row_latency = " + std::to_string(t.row_latency) +
           (row ? ", allowed: >= 0" : ", allowed: 0 (only softmax and layernorm have rows)"));
   }
 }

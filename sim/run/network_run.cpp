@@ -209,6 +209,8 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
   };
   Program next_prog;
   size_t next_idx = ops.size();  // the op next_prog belongs to (ops.size(): none)
+  Program next_head;             // a periodic op's first head program, planned by the op before
+  size_t next_head_idx = ops.size();
   JobLink link;
   const EnergyCosts costs = resolve_energy(hw.energy, hw);
   for (size_t j = 0; j < ops.size(); ++j) {
@@ -225,7 +227,8 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       // This op's program if the op before planned it, then what this op does for the next.
       const bool planned = next_idx == j;
       Program prog = planned ? std::move(next_prog) : Program{};
-      next_idx = ops.size();
+      Program head = next_head_idx == j ? std::move(next_head) : Program{};
+      next_idx = next_head_idx = ops.size();
       link.next_filter.clear();
       link.handoff = false;
       size_t k = j + 1;
@@ -236,8 +239,10 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
         // A periodic op's first weight blocks from a head program when they lie in its first
         // groups (no whole program planned for them).
         std::optional<std::vector<int64_t>> loads;
-        if (nk && nk->b_is_weight && periodic[k])
-          loads = periodic_first_filter_loads(valid, *nk, &plan.ops[k], *periodic[k]);
+        if (nk && nk->b_is_weight && periodic[k]) {
+          loads = periodic_first_filter_loads(valid, *nk, &plan.ops[k], *periodic[k], &next_head);
+          next_head_idx = k;
+        }
         if (loads) {
           link.next_filter = std::move(*loads);
         } else if (nk && nk->b_is_weight) {  // activations (attention's k^T, v) are not prefetched
@@ -248,7 +253,8 @@ NetworkRunResult run_network(const ValidHw& valid, const Network& net, uint64_t 
       }
       OpLinkStats ls;
       std::optional<GemmRunResult> pr;
-      if (periodic[j]) pr = run_gemm_periodic(valid, *as_gemm(op), &pl, *periodic[j], &link);
+      if (periodic[j])
+        pr = run_gemm_periodic(valid, *as_gemm(op), &pl, *periodic[j], &link, std::move(head));
       if (pr) {
         ls = pr->link;
         add_gemm_row(hw, *as_gemm(op), pl, ops, std::move(*pr), row, res);

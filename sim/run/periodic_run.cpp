@@ -455,13 +455,13 @@ std::optional<GemmRunResult> attempt(const ValidHw& valid, const GemmOp& op,
 
 std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& op,
                                                const OpPlacement* place, const PeriodicPlan& p,
-                                               const JobLink* link) {
+                                               const JobLink* link, Program first) {
   // Every head run starts from the channel state the whole run would start from; if none
   // settles, the caller's whole run too.
   const Units busy = channel_busy_units();
   // The same op from the same state and link as one run before (a network's repeated layers):
   // its result, kept in the memo of identical jobs.
-  Program first = head_program(hw, op, place, p, p.head + 1);
+  if (first.steps.empty()) first = head_program(hw, op, place, p, p.head + 1);
   const DerivedMemo memo(
       accel_config(hw), first, link,
       {int64_t(p.by), p.groups, p.full, p.head, p.cut.m, p.cut.n, p.cut.k, op.repeat});
@@ -490,12 +490,16 @@ std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& 
 
 std::optional<std::vector<int64_t>> periodic_first_filter_loads(const ValidHw& hw, const GemmOp& op,
                                                                 const OpPlacement* place,
-                                                                const PeriodicPlan& p) {
+                                                                const PeriodicPlan& p,
+                                                                Program* head_program_out) {
   constexpr size_t kMost = 2;  // (first_filter_loads()'s default)
-  const Program prog = head_program(hw, op, place, p, p.head);
-  // Among the steps of the first `head` groups: those before the first step of the last group.
+  // The first head program run_gemm_periodic() runs; its first `head` groups are those of
+  // head_program(head) (the programs nest, PeriodicOps.HeadProgramsNest).
+  Program prog = head_program(hw, op, place, p, p.head + 1);
+  // Among the steps of the first `head` groups: those before the first step of group `head`.
   std::vector<int64_t> out =
-      first_filter_loads(prog, kMost, first_steps(hw, p, prog, p.head).back());
+      first_filter_loads(prog, kMost, first_steps(hw, p, prog, p.head + 1)[size_t(p.head)]);
+  if (head_program_out) *head_program_out = std::move(prog);
   if (out.size() < kMost) return std::nullopt;
   return out;
 }

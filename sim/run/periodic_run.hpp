@@ -60,10 +60,13 @@ void set_periodic_ops(bool on);
 
 // The filter loads a job before the op may prefetch (first_filter_loads() of its whole
 // program), from a head program when they lie within its first `head` groups; nothing
-// otherwise (the caller plans the whole program).
+// otherwise (the caller plans the whole program). That head program is the first one
+// run_gemm_periodic() runs (head + 1 groups and the tail): with `head_program`, it is kept there
+// for it.
 std::optional<std::vector<int64_t>> periodic_first_filter_loads(const ValidHw& hw, const GemmOp& op,
                                                                 const OpPlacement* place,
-                                                                const PeriodicPlan& plan);
+                                                                const PeriodicPlan& plan,
+                                                                Program* head_program = nullptr);
 
 // The caller's fallback when run_gemm_periodic() gives nothing: throws InputError (`what`, then
 // why, then `advice`) if the op's whole program would exceed kMaxPlanSteps.
@@ -75,9 +78,11 @@ void check_whole_program(const HwSpec& hw, const GemmOp& op, const PeriodicPlan&
 // (the caller runs the whole program). With a link (a network's op overlap, JobLink) both head
 // runs start from the channel state and the link the whole run would start from; what the op
 // hands to the next one (the weight blocks it prefetched, the channel's in-flight state) must
-// then move by the period too, and is extended like the rest.
+// then move by the period too, and is extended like the rest. `head_program`: the first head
+// program if the caller has it (periodic_first_filter_loads()), else planned here.
 std::optional<GemmRunResult> run_gemm_periodic(const ValidHw& hw, const GemmOp& op,
                                                const OpPlacement* place, const PeriodicPlan& plan,
-                                               const JobLink* link = nullptr);
+                                               const JobLink* link = nullptr,
+                                               Program head_program = {});
 
 }  // namespace ssim
