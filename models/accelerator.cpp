@@ -89,7 +89,7 @@ static_assert(sizeof(AccelConfig) == 472 && sizeof(ArrayConfig) == 16 && sizeof(
                   sizeof(VectorConfig) == 392 && sizeof(VectorKindTiming) == 32,
               "a hardware field was added: add it to job_key()");
 // (A step's folds are keyed fold by fold, so a FoldGrid field need not be listed.)
-static_assert(sizeof(Program) == 168 && sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 &&
+static_assert(sizeof(Program) == 192 && sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 &&
                   sizeof(Fold) == 72 && sizeof(VectorWork) == 48 &&
                   sizeof(Program::OutputStage) == 24,
               "a program field was added: add it to job_key()");
@@ -113,10 +113,10 @@ JobKey job_key(const AccelConfig& c, const Program& p, const JobLink* l, __int12
   k.add(p.input_bytes), k.add(p.output_bytes), k.add(p.acc_bytes), k.add(p.stationary);
   k.add(p.ifmap_on_chip), k.add(p.ofmap_on_chip);
   k.add(p.stage.passes), k.add(p.stage.latency), k.add(p.stage.lanes);
-  k.add(uint64_t(p.steps.size()));
-  // Per step, its small fields packed into one word and a fold's sub-GEMM only where it is not
-  // the step's (18 words a planned array step instead of 40: the key cost 360 instructions a
-  // step, 7 % of a large GEMM's run).
+  k.add(uint64_t(p.steps.size())), k.add(p.shared), k.add(p.copy_m), k.add(p.copy_n);
+  // Per step (of copy 0 when the copies share them), its small fields packed into one word and a
+  // fold's sub-GEMM only where it is not the step's (18 words a planned array step instead of 40:
+  // the key cost 360 instructions a step, 7 % of a large GEMM's run).
   for (const TileStep& s : p.steps) {
     const auto bit = [](bool b, int at) { return uint64_t(b) << at; };
     k.add(uint64_t(s.kind) | bit(s.ifmap_pad_only, 8) | bit(s.new_output, 9) | bit(s.stage, 10) |
@@ -234,8 +234,8 @@ void set_channel_busy_units(__int128 u) {
 
 std::vector<int64_t> first_filter_loads(const Program& prog, size_t most, size_t end) {
   std::vector<int64_t> out;
-  for (size_t j = 0; j < std::min(end, prog.steps.size()) && out.size() < most; ++j) {
-    const TileStep& s = prog.steps[j];
+  for (size_t j = 0; j < std::min(end, prog.size()) && out.size() < most; ++j) {
+    const TileStep& s = prog.base(j);
     if (s.kind == StepKind::ArrayTile && s.filter_load_bytes > 0)
       out.push_back(s.filter_load_bytes);
   }

@@ -25,7 +25,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   if (!dram_) throw std::logic_error("controller: memories not bound");
   if (!finished_) throw std::logic_error("controller: a job is still running");
   const ArrayConfig& ac = array.config();
-  const size_t n = prog.steps.size();
+  const size_t n = prog.size();
   // At most a block per operand, an output tile and three loads per step (reserved: growing
   // these by doubling copied them about twice over, 11 % of a large GEMM's run).
   for (auto& b : blocks_) {
@@ -46,8 +46,9 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   bool out_open = false;
   Fold prev;               // the last fold segment (of the last array step)
   bool prev_fold = false;  // ... while another must follow it
+  TileStep scratch;
   for (size_t j = 0; j < n; ++j) {
-    const TileStep& s = prog.steps[j];
+    const TileStep& s = prog.step(j, scratch);
     // (Built only for a message: a string per step cost 3 % of a run.)
     const auto where = [j] { return "controller: step " + std::to_string(j) + ": "; };
     const bool vec = s.kind == StepKind::Vector;
@@ -224,7 +225,7 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   max_end_ = std::max(max_end_, end);
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
-  if (prog_->steps[j].kind == StepKind::Vector) free_blocks(j, end, -1);
+  if (prog_->base(j).kind == StepKind::Vector) free_blocks(j, end, -1);
   const int64_t t = ref_[j].out;
   OutTile& o = outs_[size_t(t)];
   if (o.last_step == int64_t(j)) {
@@ -362,12 +363,12 @@ bool Controller::act(int64_t now) {
   int64_t freed = kNever;  // the first cycle from which a block freed below is free
   while (next_submit_ < n_steps_) {
     const size_t j = next_submit_;
-    const TileStep& s = prog.steps[j];
     const int64_t from = submit_from(j, now);
     if (from > now) {
       submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
       break;
     }
+    const TileStep& s = prog.step(j, scratch_);
     const int64_t o = ref_[j].out;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
@@ -604,8 +605,9 @@ int64_t Controller::submit_from(size_t j, int64_t now) const {
     t = b.ready < 0 ? kNever : std::max(t, b.ready);
   }
   const int64_t o = ref_[j].out;
-  if (t != kNever && prog_->steps[j].new_output) t = std::max(t, out_free_from(o));
-  if (t != kNever && prog_->steps[j].new_output && outs_[size_t(o)].psum_bytes > 0) {
+  const bool opens = prog_->base(j).new_output;
+  if (t != kNever && opens) t = std::max(t, out_free_from(o));
+  if (t != kNever && opens && outs_[size_t(o)].psum_bytes > 0) {
     const int64_t pr = outs_[size_t(o)].psum_ready;
     t = pr < 0 ? kNever : std::max(t, pr);
   }
@@ -615,7 +617,7 @@ int64_t Controller::submit_from(size_t j, int64_t now) const {
 void Controller::thread() {
   for (;;) {
     sc_core::wait(go_);
-    const size_t n = prog_->steps.size();
+    const size_t n = prog_->size();
     // The events that wake the controller, as one list built once per job (a list built per
     // wait allocated and freed on every step: 16 % of a fast run's instructions).
     sc_core::sc_event_or_list wake;
@@ -657,7 +659,7 @@ void Controller::thread() {
     }
     int64_t array_end = -1, vector_end = -1;
     for (size_t j = 0; j < n; ++j) {
-      int64_t& e = prog_->steps[j].kind == StepKind::Vector ? vector_end : array_end;
+      int64_t& e = prog_->base(j).kind == StepKind::Vector ? vector_end : array_end;
       e = std::max(e, result_.steps[j].end);
     }
     result_.array_end = array_end;

@@ -205,7 +205,8 @@ class Controller : public sc_core::sc_module {
   bool sync_array_ = false;  // array_->synchronous(): tiles submitted with submit_now()
   VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
-  size_t n_steps_ = 0, n_loads_ = 0;  // prog_->steps.size(), loads_.size()
+  TileStep scratch_;                  // a shared copy's step (Program::step())
+  size_t n_steps_ = 0, n_loads_ = 0;  // prog_->size(), loads_.size()
   int64_t origin_ = 0;
   sc_core::sc_event go_;
 

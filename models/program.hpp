@@ -84,6 +84,11 @@ struct TileSizes {
 struct Program {
   GemmShape shape;     // of one copy
   int64_t repeat = 1;  // copies of the GEMM, back to back (steps of copy i, then copy i+1)
+  // Copies that share `steps` (docs/memory-system.md, "Repeated GEMMs"): 1, every step held in
+  // `steps`; or `repeat`, `steps` holding copy 0's and the program running them `shared` times,
+  // copy i's steps and folds moved by (i copy_m, i copy_n) in (M, N) and numbered i (step()).
+  int64_t shared = 1;
+  int64_t copy_m = 0, copy_n = 0;
   Dataflow dataflow = Dataflow::WS;
   TileSizes tile;        // the largest step's sub-GEMM extents
   std::string plan;      // how the tiler laid the GEMM out (GemmPlan::describe())
@@ -111,7 +116,26 @@ struct Program {
   } stage;
   std::vector<TileStep> steps;
 
-  // Totals over the steps.
+  // The steps the program runs: steps.size() times the shared copies.
+  size_t size() const { return steps.size() * size_t(shared); }
+  // Step j of the run: steps[j], or for a shared copy i > 0 its step in `scratch` (returned).
+  const TileStep& step(size_t j, TileStep& scratch) const {
+    if (shared == 1 || j < steps.size()) return steps[j];
+    const int64_t i = int64_t(j / steps.size());
+    scratch = steps[j % steps.size()];
+    scratch.copy = i;
+    scratch.m0 += i * copy_m;
+    scratch.n0 += i * copy_n;
+    scratch.folds.shift(i * copy_m, i * copy_n, 0);
+    return scratch;
+  }
+  // What step j has in common with every copy of it: all but its copy number and position.
+  const TileStep& base(size_t j) const { return steps[shared == 1 ? j : j % steps.size()]; }
+  int64_t copy_of(size_t j) const {  // step(j).copy
+    return shared == 1 ? steps[j].copy : int64_t(j / steps.size());
+  }
+
+  // Totals over the steps run.
   uint64_t folds() const;  // a fold whose stream spans several steps counts once
   uint64_t macs() const;
   uint64_t vector_steps() const;

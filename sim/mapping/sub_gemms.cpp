@@ -446,6 +446,8 @@ int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op) {
 Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int64_t n_stride) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
+  if (one.shared != 1)
+    throw std::logic_error("repeat_program: the copies of a program share steps");
   Program p = one;
   p.repeat = one.repeat * repeat;
   p.steps.clear();
@@ -464,12 +466,24 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
   return p;
 }
 
+Program unshared(Program p) {
+  if (p.shared == 1) return p;
+  const int64_t copies = p.shared, dm = p.copy_m, dn = p.copy_n;
+  p.repeat = p.shared = 1;
+  p.copy_m = p.copy_n = 0;
+  return repeat_program(p, copies, dm, dn);
+}
+
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride,
                      int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
-  if (repeat == 1) return plan_gemm(hw, g, ctx);  // (a copy of every step otherwise)
-  return repeat_program(plan_gemm(hw, g, ctx), repeat, m_stride, n_stride);
+  Program p = plan_gemm(hw, g, ctx);
+  // The copies share copy 0's steps (Program::shared).
+  p.repeat = p.shared = repeat;
+  p.copy_m = repeat > 1 ? m_stride : 0;
+  p.copy_n = repeat > 1 ? n_stride : 0;
+  return p;
 }
 
 }  // namespace ssim

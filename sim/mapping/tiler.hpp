@@ -160,9 +160,15 @@ int64_t tail_block(const GemmShape& g, const SubGemms& t);
 Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
                        int64_t n_stride = 0);
 
-// plan_gemm(hw, g) repeated.
+// plan_gemm(hw, g) repeated: one copy's steps, shared by the `repeat` copies (Program::shared;
+// the program runs as repeat_program()'s would, docs/memory-system.md, "Repeated GEMMs").
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
                      int64_t n_stride = 0, const GemmContext& ctx = {});
+
+// The same program with every copy's steps held (repeat_program() of its copy 0), for a caller
+// that changes the steps of some copies only (a head program without some of its copies, store
+// bytes rescaled over all the steps).
+Program unshared(Program p);
 
 // Within a PlanMemoScope for `hw`, choose_sub_gemms() for that same HwSpec object keeps the cuts
 // it chose and returns the kept one for a call with the same shape and context (a conv's
@@ -214,9 +220,10 @@ VectorChunking choose_vector_chunks(const HwSpec& hw, const VectorOp& op);
 // The program for chunks of `chunk_outputs` output elements (InputError if they do not fit).
 Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs);
 
-// The program steps plan_gemm_op() makes for `repeat` copies of g (every copy is materialised),
-// and the steps plan_vector() makes for a vector op: what a run holds in memory per op
-// (bad-input.md, "Limits"), without building the program.
+// The program steps plan_gemm_op() runs for `repeat` copies of g (every copy's, whether they
+// share them or not: the controller's state is per step run), and the steps plan_vector() makes for
+// a vector op: what a run holds in memory per op (bad-input.md, "Limits"), without building the
+// program.
 int64_t plan_steps_bound(const HwSpec& hw, const GemmShape& g, int64_t repeat);
 int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op);
 // Steps one op's program may have: about 0.6 KiB each with the controller's state (16384^3 on

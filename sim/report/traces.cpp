@@ -220,7 +220,9 @@ struct ProgramIndex {
     for (auto& b : blocks) b.clear();
     tiles.clear();
     int64_t cur[2] = {-1, -1};
-    for (const TileStep& s : prog.steps) {
+    TileStep scratch;
+    for (size_t j = 0; j < prog.size(); ++j) {
+      const TileStep& s = prog.step(j, scratch);
       const bool vec = s.kind == StepKind::Vector;
       const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
       for (int op = 0; op < 2; ++op) {
@@ -659,8 +661,8 @@ void TraceSession::dram_transfer(Operand op, bool, int64_t bytes, int64_t issue,
 
 void TraceSession::step(size_t j) {
   Impl& m = *impl_;
-  if (m.traced && m.prog && j < m.prog->steps.size())
-    m.pending.emplace_back(m.prog->steps[j].folds.size(), m.prog->steps[j].copy);
+  if (m.traced && m.prog && j < m.prog->size())
+    m.pending.emplace_back(m.prog->base(j).folds.size(), m.prog->copy_of(j));
 }
 
 void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) {

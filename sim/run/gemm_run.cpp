@@ -79,12 +79,14 @@ OpLinkStats link_stats(const AccelResult& ar) {
 
 ProgramSums program_sums(const HwSpec& hw, const Program& prog) {
   ProgramSums p;
-  p.steps = prog.steps.size();
-  for (const TileStep& s : prog.steps) {
+  p.steps = prog.size();
+  for (const TileStep& s : prog.steps) {  // (one copy's if the copies share them)
     for (const Fold& f : s.folds)
       if (!f.cont) p.fold_pe += uint64_t(f.rows) * uint64_t(f.cols);
     if (s.stage) p.final_out += uint64_t(s.store_bytes);
   }
+  p.fold_pe *= uint64_t(prog.shared);
+  p.final_out *= uint64_t(prog.shared);
   p.side = uint64_t(prog.side_bytes());
   p.regs = register_traffic(prog, hw.array_rows, hw.array_cols);
   return p;

@@ -64,10 +64,13 @@ void place_program(Program& prog, const OpPlacement& pl, int input_bytes, int ou
     return;
   }
   prog.ifmap_on_chip = pl.input_on_chip;
-  if (pl.stored_outputs >= 0)
+  if (pl.stored_outputs >= 0) {
+    // The store bytes spread over every copy's steps: the copies no longer alike.
+    prog = unshared(std::move(prog));
     rescale(
         prog, pl.stored_outputs * output_bytes, 1, [](const TileStep& s) { return s.stage; },
         [](TileStep& s) -> int64_t& { return s.store_bytes; });
+  }
 }
 
 namespace {

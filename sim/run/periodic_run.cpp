@@ -93,7 +93,7 @@ Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* 
   if (p.by == G::Copies) {  // the first head copies and the last: head + 1 copies
     GemmOp few = op;
     few.repeat = head + 1;
-    return plan_gemm_program(valid, few, place);
+    return unshared(plan_gemm_program(valid, few, place));  // (attempt() leaves copies out)
   }
   Program prog = p.by == G::BlockRows ? plan_gemm_rows(hw, g, p.cut, head, ctx)
                  : p.by == G::OutputBlocks
@@ -129,7 +129,7 @@ HeadRun head_run(const ValidHw& valid, const PeriodicPlan& p, int64_t head, Prog
   HeadRun h;
   h.prog = std::move(prog);
   TransferLog log;
-  log.log.reserve(3 * h.prog.steps.size() + 16);  // (about two a step; no copies as it grows)
+  log.log.reserve(3 * h.prog.size() + 16);  // (about two a step; no copies as it grows)
   set_trace_observer(&log);
   set_channel_busy_units(busy);
   try {
@@ -144,7 +144,7 @@ HeadRun head_run(const ValidHw& valid, const PeriodicPlan& p, int64_t head, Prog
   h.per_cycle = log.per_cycle;
   h.overflow = log.overflow;
   h.first = first_steps(hw, p, h.prog, head);
-  h.steps = h.prog.steps.size();
+  h.steps = h.prog.size();
   h.sums = program_sums(hw, h.prog);
   return h;
 }

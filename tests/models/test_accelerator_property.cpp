@@ -13,6 +13,7 @@
 #include "models/systolic_array_cycle.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/run/gemm_run.hpp"
+#include "tests/accel_test_util.hpp"
 
 namespace ssim {
 namespace {
@@ -28,42 +29,6 @@ std::vector<int32_t> reference(const GemmShape& g, const std::vector<int8_t>& A,
       C[size_t(m * g.N + n)] = acc;
     }
   return C;
-}
-
-void expect_same(const AccelResult& f, const AccelResult& c, int i) {
-  ASSERT_EQ(f.total_cycles, c.total_cycles) << "case " << i;
-  EXPECT_EQ(f.array_end, c.array_end) << "case " << i;
-  EXPECT_EQ(f.last_store_ready, c.last_store_ready) << "case " << i;
-  EXPECT_EQ(f.array.macs, c.array.macs) << "case " << i;
-  EXPECT_EQ(f.array.folds, c.array.folds) << "case " << i;
-  EXPECT_EQ(f.array.mapped_pe_cycles, c.array.mapped_pe_cycles) << "case " << i;
-  EXPECT_EQ(f.array.first_cycle, c.array.first_cycle) << "case " << i;
-  EXPECT_EQ(f.array.last_cycle, c.array.last_cycle) << "case " << i;
-  EXPECT_EQ(f.array.idle_cycles, c.array.idle_cycles) << "case " << i;
-  ASSERT_EQ(f.steps.size(), c.steps.size()) << "case " << i;
-  for (size_t j = 0; j < f.steps.size(); ++j) {
-    ASSERT_EQ(f.steps[j].submit, c.steps[j].submit) << "case " << i << " step " << j;
-    ASSERT_EQ(f.steps[j].end, c.steps[j].end) << "case " << i << " step " << j;
-  }
-  EXPECT_EQ(f.dram.bytes_read, c.dram.bytes_read) << "case " << i;
-  EXPECT_EQ(f.dram.bytes_written, c.dram.bytes_written) << "case " << i;
-  EXPECT_EQ(f.dram.requests, c.dram.requests) << "case " << i;
-  EXPECT_EQ(f.dram.last_ready, c.dram.last_ready) << "case " << i;
-  EXPECT_EQ(f.dram.peak_window_bytes, c.dram.peak_window_bytes) << "case " << i;
-  for (int op = 0; op < kNumOperands; ++op)
-    for (int d = 0; d < 2; ++d) {
-      EXPECT_EQ(f.dram.traffic[op][d].bytes, c.dram.traffic[op][d].bytes) << "case " << i;
-      EXPECT_EQ(f.dram.traffic[op][d].first_cycle, c.dram.traffic[op][d].first_cycle) << i;
-      EXPECT_EQ(f.dram.traffic[op][d].last_cycle, c.dram.traffic[op][d].last_cycle) << i;
-    }
-  using Pair = std::pair<const ScratchpadStats*, const ScratchpadStats*>;
-  const Pair bufs[] = {{&f.ifmap, &c.ifmap}, {&f.filter, &c.filter}, {&f.ofmap, &c.ofmap}};
-  for (const auto& [a, b] : bufs) {
-    EXPECT_EQ(a->reads, b->reads) << "case " << i;
-    EXPECT_EQ(a->writes, b->writes) << "case " << i;
-    EXPECT_EQ(a->blocks, b->blocks) << "case " << i;
-    EXPECT_EQ(a->peak_bytes, b->peak_bytes) << "case " << i;
-  }
 }
 
 // A random GEMM on a random accelerator: array shapes, dataflows, fold overlap, bandwidths
@@ -130,7 +95,7 @@ TEST(AccelProperty, FastAndCycleModelsAgreeUnderTheSameMemorySystem) {
 
     const AccelResult fast = run_program(ArrayKind::Fast, cfg, p);
     const AccelResult cyc = run_program(ArrayKind::Cycle, cfg, p, &data);
-    expect_same(fast, cyc, i);
+    expect_same_accel(fast, cyc, i);
     ASSERT_EQ(C, reference(g, A, B)) << "case " << i;
     if (::testing::Test::HasFailure()) return;
     with_stalls += fast.array.idle_cycles > 0;
@@ -181,8 +146,8 @@ TEST(AccelProperty, DecoupledCycleArrayEqualsLockStep) {
     const Counters dec_counters = counters;
     const AccelResult fast = run_program(ArrayKind::Fast, cfg, gc.p);
 
-    expect_same(lock, dec, i);
-    expect_same(fast, dec, i);
+    expect_same_accel(lock, dec, i);
+    expect_same_accel(fast, dec, i);
     const std::vector<int32_t> want = reference(g, A, B);
     ASSERT_EQ(C_lock, want) << "case " << i;
     ASSERT_EQ(C, want) << "case " << i;
@@ -267,7 +232,7 @@ TEST(AccelProperty, MixedGemmAndVectorProgramsAgree) {
 
     const AccelResult fast = run_program(ArrayKind::Fast, cfg, p);
     const AccelResult cyc = run_program(ArrayKind::Cycle, cfg, p, &data);
-    expect_same(fast, cyc, i);
+    expect_same_accel(fast, cyc, i);
     EXPECT_EQ(fast.vector_end, cyc.vector_end) << "case " << i;
     EXPECT_EQ(fast.vector.idle_cycles, cyc.vector.idle_cycles) << "case " << i;
     EXPECT_EQ(uint64_t(fast.vector.issue_cycles), issue) << "case " << i;

@@ -16,6 +16,7 @@
 #include "sim/mapping/tiler.hpp"
 #include "sim/run/gemm_run.hpp"
 #include "sim/run/op_run.hpp"
+#include "tests/accel_test_util.hpp"
 #include "tests/hw_test_util.hpp"
 #include "workloads/lower.hpp"
 
@@ -209,6 +210,110 @@ TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
         }
     }
   }
+}
+
+// docs/memory-system.md, "Repeated GEMMs": the copies of a repeated GEMM share copy 0's steps
+// (Program::shared); the program runs as the one holding every copy's steps (repeat_program())
+// does, to the cycle and, value-carrying, to the value; the totals over its steps are the same.
+TEST(OpRun, SharedCopiesRunAsEveryCopyHeld) {
+  HwSpec hw = make_hw(4, 5, Dataflow::WS);
+  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1;
+  hw.dram_bytes_per_cycle = 1.5;
+  hw.dram_latency = 3;
+  const GemmShape g{23, 19, 29};
+  const int64_t rep = 3;
+  const GemmShape big{rep * g.M, rep * g.N, g.K};
+  std::mt19937_64 rng(5);
+  std::vector<int8_t> A(size_t(big.M * big.K)), B(size_t(big.K * big.N));
+  for (auto& v : A) v = int8_t(int(rng() % 256) - 128);
+  for (auto& v : B) v = int8_t(int(rng() % 256) - 128);
+  int i = 0;
+  for (Dataflow df : {Dataflow::OS, Dataflow::WS, Dataflow::IS})
+    for (bool overlap : {false, true})
+      for (ArrayKind kind : {ArrayKind::Fast, ArrayKind::Cycle})
+        for (bool linked : {false, true}) {
+          ++i;
+          SCOPED_TRACE(to_string(df) + (overlap ? " overlap" : "") +
+                       (kind == ArrayKind::Cycle ? " cycle" : " fast") + (linked ? " linked" : ""));
+          hw.dataflow = df;
+          hw.fold_overlap = overlap;
+          const Program shared = plan_gemm_op(hw, g, rep, g.M, g.N);
+          const Program held = repeat_program(plan_gemm(hw, g), rep, g.M, g.N);
+          ASSERT_EQ(shared.shared, rep);
+          ASSERT_EQ(held.shared, 1);
+          ASSERT_EQ(shared.steps.size() * size_t(rep), held.steps.size());
+          ASSERT_EQ(shared.size(), held.size());
+          TileStep scratch;
+          for (size_t j = 0; j < held.size(); ++j) {
+            const TileStep &a = shared.step(j, scratch), &b = held.steps[j];
+            ASSERT_EQ(a.copy, b.copy) << j;
+            ASSERT_EQ(shared.copy_of(j), b.copy) << j;
+            ASSERT_EQ(a.m0, b.m0) << j;
+            ASSERT_EQ(a.n0, b.n0) << j;
+            ASSERT_EQ(a.k0, b.k0) << j;
+            ASSERT_EQ(a.folds.front().m0, b.folds.front().m0) << j;
+            ASSERT_EQ(a.folds.front().n0, b.folds.front().n0) << j;
+            ASSERT_EQ(a.ifmap_load_bytes, b.ifmap_load_bytes) << j;
+            ASSERT_EQ(a.store_bytes, b.store_bytes) << j;
+          }
+          EXPECT_EQ(shared.folds(), held.folds());
+          EXPECT_EQ(shared.macs(), held.macs());
+          EXPECT_EQ(shared.macs(), uint64_t(rep * g.M * g.N * g.K));
+          for (Operand op : {Operand::Ifmap, Operand::Filter, Operand::Ofmap})
+            EXPECT_EQ(shared.load_bytes(op), held.load_bytes(op));
+          EXPECT_EQ(shared.store_bytes(), held.store_bytes());
+          const ProgramSums ss = program_sums(hw, shared), hs = program_sums(hw, held);
+          EXPECT_EQ(ss.steps, hs.steps);
+          EXPECT_EQ(ss.fold_pe, hs.fold_pe);
+          EXPECT_EQ(ss.final_out, hs.final_out);
+          EXPECT_EQ(ss.regs.read_bits, hs.regs.read_bits);
+          EXPECT_EQ(ss.regs.write_bits, hs.regs.write_bits);
+          EXPECT_EQ(ss.regs.transfer_bits, hs.regs.transfer_bits);
+          EXPECT_EQ(ss.regs.macs, hs.regs.macs);
+          EXPECT_EQ(first_filter_loads(shared, 4, held.size()),
+                    first_filter_loads(held, 4, held.size()));
+
+          // The next job's weights prefetched and the write-backs handed over, or not.
+          JobLink link;
+          link.next_filter = {96, 64};
+          link.handoff = true;
+          const JobLink* l = linked ? &link : nullptr;
+          const bool values = kind == ArrayKind::Cycle;
+          std::vector<int32_t> Cs(size_t(big.M * big.N), 0), Ch = Cs;
+          GemmData ds{big, A.data(), B.data(), Cs.data()}, dh{big, A.data(), B.data(), Ch.data()};
+          const AccelResult a =
+              run_program(kind, accel_config(hw), shared, values ? &ds : nullptr, l);
+          const AccelResult b =
+              run_program(kind, accel_config(hw), held, values ? &dh : nullptr, l);
+          expect_same_accel(a, b, i);
+          EXPECT_EQ(a.array.segments, b.array.segments);
+          EXPECT_EQ(a.dram.busy_cycles, b.dram.busy_cycles);
+          ASSERT_EQ(a.prefetched.size(), b.prefetched.size());
+          for (size_t p = 0; p < a.prefetched.size(); ++p) {
+            EXPECT_EQ(a.prefetched[p].bytes, b.prefetched[p].bytes);
+            EXPECT_EQ(a.prefetched[p].issued, b.prefetched[p].issued);
+            EXPECT_EQ(a.prefetched[p].ready, b.prefetched[p].ready);
+          }
+          EXPECT_EQ(a.ofmap_free[0], b.ofmap_free[0]);
+          EXPECT_EQ(a.ofmap_free[1], b.ofmap_free[1]);
+          if (linked) {
+            EXPECT_EQ(a.prefetched.size(), 2u);
+          }
+          if (!values) continue;
+          // Each copy's block of C holds its own product (the reference of our own), the others
+          // zeros.
+          for (int64_t c = 0; c < rep; ++c) {
+            const std::vector<int32_t> ref =
+                ref_gemm(g, A.data() + c * g.M * g.K, B.data() + c * g.N, big.N);
+            for (int64_t m = 0; m < g.M; ++m)
+              for (int64_t n = 0; n < big.N; ++n) {
+                const int64_t j = n - c * g.N;
+                const int32_t want = (j < 0 || j >= g.N) ? 0 : ref[size_t(m * g.N + j)];
+                ASSERT_EQ(Cs[size_t((c * g.M + m) * big.N + n)], want) << c << " " << m << " " << n;
+              }
+          }
+          EXPECT_EQ(Cs, Ch);
+        }
 }
 
 TEST(OpRun, GemmOpRejectsBadShapesAndRepeats) {
