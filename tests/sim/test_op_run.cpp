@@ -153,11 +153,36 @@ std::vector<int32_t> ref_gemm(const GemmShape& g, const int8_t* A, const int8_t*
   return C;
 }
 
-TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
+// A small, slow accelerator: 4 x 5, buffers of 1 KiB, 1.5 bytes a cycle, latency 3 (every
+// copy of a repeated GEMM streams through several blocks that arrive late).
+HwSpec small_slow_hw() {
   HwSpec hw = make_hw(4, 5, Dataflow::WS);
   hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1;
   hw.dram_bytes_per_cycle = 1.5;
   hw.dram_latency = 3;
+  return hw;
+}
+
+// The C of `copies` copies of g (big = copies M x copies N): copy i's block (i, i) holds `times`
+// the reference of its A rows and B columns, the other blocks zeros.
+void expect_copy_blocks(const GemmShape& g, const GemmShape& big, int64_t copies, int32_t times,
+                        const std::vector<int8_t>& A, const std::vector<int8_t>& B,
+                        const std::vector<int32_t>& C) {
+  for (int64_t i = 0; i < copies; ++i) {
+    const std::vector<int32_t> ref =
+        ref_gemm(g, A.data() + i * g.M * g.K, B.data() + i * g.N, big.N);
+    for (int64_t m = 0; m < g.M; ++m)
+      for (int64_t n = 0; n < big.N; ++n) {
+        const int64_t j = n - i * g.N;
+        const int32_t want = (j < 0 || j >= g.N) ? 0 : times * ref[size_t(m * g.N + j)];
+        ASSERT_EQ(C[size_t((i * g.M + m) * big.N + n)], want)
+            << "copy " << i << " m " << m << " n " << n;
+      }
+  }
+}
+
+TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
+  HwSpec hw = small_slow_hw();
   const GemmShape g{23, 19, 29};
   const int64_t rep = 3;
   for (Dataflow df : {Dataflow::OS, Dataflow::WS, Dataflow::IS}) {
@@ -197,18 +222,8 @@ TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
     GemmData data{big, A.data(), B.data(), C.data()};
     const Program p = plan_gemm_op(hw, g, rep, own ? g.M : 0, own ? g.N : 0);
     run_program(ArrayKind::Cycle, accel_config(hw), p, &data);
-    for (int64_t i = 0; i < copies; ++i) {
-      const std::vector<int32_t> ref =
-          ref_gemm(g, A.data() + i * g.M * g.K, B.data() + i * g.N, big.N);
-      for (int64_t m = 0; m < g.M; ++m)
-        for (int64_t n = 0; n < big.N; ++n) {
-          const int64_t j = n - i * g.N;
-          const int32_t want =
-              (j < 0 || j >= g.N) ? 0 : int32_t(own ? 1 : rep) * ref[size_t(m * g.N + j)];
-          ASSERT_EQ(C[size_t((i * g.M + m) * big.N + n)], want)
-              << (own ? "own" : "shared") << " copy " << i << " m " << m << " n " << n;
-        }
-    }
+    SCOPED_TRACE(own ? "own" : "shared");
+    expect_copy_blocks(g, big, copies, int32_t(own ? 1 : rep), A, B, C);
   }
 }
 
@@ -216,10 +231,7 @@ TEST(OpRun, GemmRepeatCycleFidelityValuesAndSameCyclesAsFast) {
 // (Program::shared); the program runs as the one holding every copy's steps (repeat_program())
 // does, to the cycle and, value-carrying, to the value; the totals over its steps are the same.
 TEST(OpRun, SharedCopiesRunAsEveryCopyHeld) {
-  HwSpec hw = make_hw(4, 5, Dataflow::WS);
-  hw.ifmap_sram_kb = hw.filter_sram_kb = hw.ofmap_sram_kb = 1;
-  hw.dram_bytes_per_cycle = 1.5;
-  hw.dram_latency = 3;
+  HwSpec hw = small_slow_hw();
   const GemmShape g{23, 19, 29};
   const int64_t rep = 3;
   const GemmShape big{rep * g.M, rep * g.N, g.K};
@@ -302,16 +314,7 @@ TEST(OpRun, SharedCopiesRunAsEveryCopyHeld) {
           if (!values) continue;
           // Each copy's block of C holds its own product (the reference of our own), the others
           // zeros.
-          for (int64_t c = 0; c < rep; ++c) {
-            const std::vector<int32_t> ref =
-                ref_gemm(g, A.data() + c * g.M * g.K, B.data() + c * g.N, big.N);
-            for (int64_t m = 0; m < g.M; ++m)
-              for (int64_t n = 0; n < big.N; ++n) {
-                const int64_t j = n - c * g.N;
-                const int32_t want = (j < 0 || j >= g.N) ? 0 : ref[size_t(m * g.N + j)];
-                ASSERT_EQ(Cs[size_t((c * g.M + m) * big.N + n)], want) << c << " " << m << " " << n;
-              }
-          }
+          expect_copy_blocks(g, big, rep, 1, A, B, Cs);
           EXPECT_EQ(Cs, Ch);
         }
 }
