@@ -198,6 +198,22 @@ TEST(WorkloadLoad, NetworksDirFromEnvironment) {
   EXPECT_EQ(total_macs(lower(load_workload("tiny"))), 24u);
   unsetenv("SSIM_NETWORKS_DIR");
 }
+
+// A built-in name finds its file in the first folder that has one, in any case; of two spellings
+// in one folder, the first in byte order ('R' before 'r'); a folder named like a network is none.
+TEST(WorkloadLoad, BuiltInNameFindsTheFirstFolderAndTheFirstSpelling) {
+  TempDir t;
+  t.write("ResNet50.yaml", "layers:\n  - {name: g, type: gemm, M: 2, N: 3, K: 4}\n");
+  t.write("resnet50.yaml", "layers:\n  - {name: g, type: gemm, M: 5, N: 6, K: 7}\n");
+  const std::string folder = t.path() + "/folder.yaml";
+  ASSERT_EQ(mkdir(folder.c_str(), 0700), 0);
+  setenv("SSIM_NETWORKS_DIR", t.path().c_str(), 1);
+  EXPECT_EQ(total_macs(lower(load_workload("RESNET50"))), 2u * 3 * 4);  // not the built-in
+  EXPECT_EQ(total_macs(lower(load_workload("resnet50"))), 2u * 3 * 4);
+  EXPECT_TRUE(throws_input_error([] { load_workload("folder"); }, {"unknown workload 'folder'"}));
+  unsetenv("SSIM_NETWORKS_DIR");
+  rmdir(folder.c_str());
+}
 }  // namespace
 }  // namespace ssim
 
