@@ -30,7 +30,7 @@ inline std::string trim(const std::string& s) {
 
 // Length of a Unicode space (UTF-8) at s[i], 0 if there is none: U+00A0 NO-BREAK SPACE (SCALE-Sim's
 // translation topologies have it after the commas), U+2000..U+200A, U+202F, U+3000, U+FEFF.
-inline size_t unicode_space_at(const std::string& s, size_t i) {
+inline size_t unicode_space_at(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
   if (b(0) == 0xC2 && b(1) == 0xA0) return 2;
   if (b(0) == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x80 && b(2) <= 0x8A) || b(2) == 0xAF)) return 3;
@@ -39,8 +39,8 @@ inline size_t unicode_space_at(const std::string& s, size_t i) {
   return 0;
 }
 
-// trim() that also strips Unicode spaces.
-inline std::string trim_unicode(const std::string& s) {
+// trim_view() that also strips Unicode spaces.
+inline std::string_view trim_unicode(std::string_view s) {
   size_t b = 0, e = s.size();
   for (bool more = true; more;) {
     more = false;
