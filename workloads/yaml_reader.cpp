@@ -23,9 +23,9 @@ namespace {
 // The network is read from a YAML::Node (yaml-cpp's tree, any YAML) or from a
 // detail::YamlFlat (the subset reader's, detail/yaml_subset.hpp) through the same checks: the
 // classes below are templates over the node type, which offers IsScalar, IsSequence, IsMap,
-// IsNull, Scalar (a string or a string_view), size and operator[] (LiteNode wraps a YamlFlat
-// node so), and the free functions line_of, for_each_entry, for_each_item, plain_merge_key and
-// decode_bool.
+// IsNull, Scalar (a string or a string_view) and size (LiteNode wraps a YamlFlat node so), and
+// the free functions line_of, for_each_entry, for_each_item (the items in order: a LiteNode's
+// are found one after the other), plain_merge_key and decode_bool.
 
 int line_of(const YAML::Node& n, int fallback) {
   const YAML::Mark m = n.Mark();
@@ -64,12 +64,6 @@ class LiteNode {
   bool IsNull() const { return false; }
   std::string_view Scalar() const { return n_->scalar; }
   size_t size() const { return IsMap() ? n_->size / 2 : n_->size; }
-  // The i-th item (a walk over the items before it: for short lists).
-  LiteNode operator[](size_t i) const {
-    const Flat* item = n_ + 1;
-    for (; i > 0; --i) item = nodes_ + item->end;
-    return LiteNode(nodes_, item);
-  }
   // Calls f(item) for each item of a sequence, in order.
   template <class F>
   void each_item(F f) const {
