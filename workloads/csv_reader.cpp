@@ -1,6 +1,7 @@
 // SCALE-Sim topology CSV reader (conv form and GEMM form), read unchanged.
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/types.hpp"
@@ -24,13 +25,14 @@ const char* const kConvColumns[] = {"Layer name",   "IFMAP Height", "IFMAP Width
                                     "Filter Width", "Channels",     "Num Filter",  "Strides"};
 const char* const kGemmColumns[] = {"Layer", "M", "N", "K"};
 
-// Calls f(field) for each comma-separated field of text[begin, end), trimmed.
+// Calls f(field) for each comma-separated field of text[begin, end), trimmed (a view of text).
 template <class F>
 void for_each_field(const std::string& text, size_t begin, size_t end, F f) {
+  const std::string_view t = text;
   for (size_t start = begin;;) {
-    size_t comma = text.find(',', start);
+    size_t comma = t.find(',', start);
     if (comma > end) comma = end;
-    f(trim_unicode(text.substr(start, comma - start)));
+    f(trim_unicode(t.substr(start, comma - start)));
     if (comma == end) break;
     start = comma + 1;
   }
@@ -52,29 +54,33 @@ struct Row {
   }
 };
 
-Row split_row(const std::string& text, size_t begin, size_t end, int line) {
-  Row r;
+// Reads the row text[begin, end) into `r` (whose fields keep their memory from row to row).
+void split_row(const std::string& text, size_t begin, size_t end, int line, Row& r) {
   r.line = line;
   r.begin = begin;
   r.end = end;
-  for_each_field(text, begin, end, [&](std::string f) {
+  r.fields.clear();
+  r.more = false;
+  for_each_field(text, begin, end, [&](std::string_view f) {
     if (r.fields.size() < kKeptFields)
-      r.fields.push_back(std::move(f));
+      r.fields.emplace_back(f);
     else
       r.more = r.more || !f.empty();
   });
-  return r;
 }
 
 Network parse_csv(const std::string& text_in, const std::string& source, const CsvOptions& opts) {
-  // Line ends: LF, CRLF or a lone CR (old Mac files).
-  std::string text;
-  text.reserve(text_in.size());
-  for (size_t i = 0; i < text_in.size(); ++i)
-    if (text_in[i] != '\r')
-      text += text_in[i];
-    else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n')
-      text += '\n';
+  // Line ends: LF, CRLF or a lone CR (old Mac files), read as LF.
+  std::string lf;
+  if (text_in.find('\r') != std::string::npos) {
+    lf.reserve(text_in.size());
+    for (size_t i = 0; i < text_in.size(); ++i)
+      if (text_in[i] != '\r')
+        lf += text_in[i];
+      else if (i + 1 >= text_in.size() || text_in[i + 1] != '\n')
+        lf += '\n';
+  }
+  const std::string& text = lf.empty() ? text_in : lf;
   // Lines (LF or CRLF; a UTF-8 byte order mark is skipped) one at a time, skipping empty rows:
   // the rows are read as they are needed (all of a 64 MiB file's rows at once took gigabytes).
   size_t pos = 0;
@@ -85,7 +91,7 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
       size_t nl = text.find('\n', pos);
       if (nl == std::string::npos) nl = text.size();
       ++line;
-      row = split_row(text, pos, nl, line);
+      split_row(text, pos, nl, line, row);
       pos = nl + 1;
       if (!row.empty()) return true;
     }
@@ -109,7 +115,7 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
                        "with commas: '" +
                        kConvHeader + "' or '" + kGemmHeader + "'");
     std::string got;
-    for_each_field(text, header.begin, header.end, [&](const std::string& s) { got += s + ","; });
+    for_each_field(text, header.begin, header.end, [&](std::string_view s) { (got += s) += ","; });
     while (got.size() > 1 && got[got.size() - 2] == ',') got.pop_back();
     throw InputError(where(header.line) + "unrecognised topology header '" + got + "'; expected '" +
                      kConvHeader + "' (conv form) or '" + kGemmHeader + "' (GEMM form)");
@@ -143,25 +149,26 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
     if (const std::string why = detail::name_problem(name); !why.empty())
       throw InputError(where(row.line) + "layer name '" + name + "' " + why +
                        "; expected UTF-8 text without control characters");
-    const std::string at = where(row.line) + "layer '" + name + "': ";
+    // "SRC:LINE: layer 'NAME': ", for messages.
+    const auto at = [&] { return where(row.line) + "layer '" + name + "': "; };
     int64_t v[9] = {};
     for (size_t i = 1; i < known; ++i) {
       if (i >= row.fields.size() || row.fields[i].empty())
-        throw InputError(at + "missing field '" + columns[i] + "' (column " +
+        throw InputError(at() + "missing field '" + columns[i] + "' (column " +
                          std::to_string(i + 1) + "); expected '" +
                          (gemm_form ? kGemmHeader : kConvHeader) + "'");
       const std::string& s = row.fields[i];
       if (!detail::parse_int64(s, v[i]))
-        throw InputError(at + "field '" + columns[i] + "' is '" + s +
+        throw InputError(at() + "field '" + columns[i] + "' is '" + s +
                          "', expected a positive integer");
       if (v[i] <= 0)
-        throw InputError(at + "field '" + columns[i] + "' is " + s + ", must be positive");
+        throw InputError(at() + "field '" + columns[i] + "' is " + s + ", must be positive");
     }
     int64_t stride_w = gemm_form ? 1 : v[7];
     if (stride_w_column && row.fields.size() > 8 && !row.fields[8].empty()) {
       const std::string& s = row.fields[8];
       if (!detail::parse_int64(s, stride_w) || stride_w <= 0)
-        throw InputError(at + "field '" + header.fields[8] + "' is '" + s +
+        throw InputError(at() + "field '" + header.fields[8] + "' is '" + s +
                          "', expected a positive integer (the width stride)");
     }
 
@@ -209,18 +216,18 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
         }
       }
       if (c.kernel_h > c.in_h)
-        throw InputError(at + "output height is not positive: Filter Height " +
+        throw InputError(at() + "output height is not positive: Filter Height " +
                          std::to_string(c.kernel_h) + " is larger than IFMAP Height " +
                          std::to_string(c.in_h) + " (SCALE-Sim IFMAP sizes include padding)");
       if (c.kernel_w > c.in_w)
-        throw InputError(at + "output width is not positive: Filter Width " +
+        throw InputError(at() + "output width is not positive: Filter Width " +
                          std::to_string(c.kernel_w) + " is larger than IFMAP Width " +
                          std::to_string(c.in_w) + " (SCALE-Sim IFMAP sizes include padding)");
       // SCALE-Sim reads a layer whose name contains "DP" as depthwise: one filter per channel
       // (Num Filter 1, or a channel multiplier when it is a multiple of Channels).
       if (name.find("DP") != std::string::npos) {
         if (c.filters != 1 && c.filters % c.in_c != 0)
-          throw InputError(at +
+          throw InputError(at() +
                            "a depthwise layer (its name contains 'DP', as SCALE-Sim reads it) " +
                            "needs Num Filter 1 or a multiple of Channels " +
                            std::to_string(c.in_c) + "; got " + std::to_string(c.filters));
@@ -231,7 +238,7 @@ Network parse_csv(const std::string& text_in, const std::string& source, const C
       layer.params = c;
     }
     const std::string problem = layer_problem(layer);
-    if (!problem.empty()) throw InputError(at + problem);
+    if (!problem.empty()) throw InputError(at() + problem);
     net.layers.push_back(std::move(layer));
   }
   if (net.layers.empty())

@@ -1,28 +1,30 @@
 #include "workloads/layer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <sstream>
 
 #include "models/types.hpp"
+#include "workloads/read_util.hpp"
 
 namespace ssim {
 
+// The names of the enum values (to_string() below, as text without a string).
+static std::string_view name_of(DataType t);
+static std::string_view name_of(Activation a);
+static std::string_view name_of(ElementwiseOp op);
+static std::string_view name_of(PoolOp op);
+static std::string_view name_of(LayerType t);
+
 namespace {
 
-std::string lower_case(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 template <class E, size_t N>
-E parse_enum(const std::string& what, const std::string& s, const E (&values)[N]) {
-  const std::string l = lower_case(s);
+E parse_enum(const char* what, std::string_view s, const E (&values)[N]) {
   for (E v : values)
-    if (to_string(v) == l) return v;
+    if (detail::equals_lowered(s, name_of(v))) return v;
   std::string allowed;
-  for (E v : values) allowed += (allowed.empty() ? "" : ", ") + to_string(v);
-  throw InputError("unknown " + what + " '" + s + "'; allowed: " + allowed);
+  for (E v : values) (allowed += allowed.empty() ? "" : ", ") += name_of(v);
+  throw InputError(std::string("unknown ") + what + " '" + std::string(s) +
+                   "'; allowed: " + allowed);
 }
 
 // floor((in + 2*pad - dil*(k-1) - 1) / stride) + 1, or <= 0 when the window does not fit.
@@ -39,7 +41,7 @@ constexpr double kMaxCount = 4.0e18;
 
 }  // namespace
 
-std::string to_string(DataType t) {
+static std::string_view name_of(DataType t) {
   switch (t) {
     case DataType::Int8:
       return "int8";
@@ -57,7 +59,11 @@ std::string to_string(DataType t) {
   return "?";
 }
 
-DataType parse_data_type(const std::string& s) {
+std::string to_string(DataType t) {
+  return std::string(name_of(t));
+}
+
+DataType parse_data_type(std::string_view s) {
   static const DataType all[] = {DataType::Int8, DataType::Int16, DataType::Int32,
                                  DataType::Fp16, DataType::Bf16,  DataType::Fp32};
   return parse_enum("data type", s, all);
@@ -81,7 +87,7 @@ int bytes_of(DataType t) {
   return 1;
 }
 
-std::string to_string(Activation a) {
+static std::string_view name_of(Activation a) {
   switch (a) {
     case Activation::None:
       return "none";
@@ -101,14 +107,18 @@ std::string to_string(Activation a) {
   return "?";
 }
 
-Activation parse_activation(const std::string& s) {
+std::string to_string(Activation a) {
+  return std::string(name_of(a));
+}
+
+Activation parse_activation(std::string_view s) {
   static const Activation all[] = {Activation::None, Activation::Relu, Activation::Relu6,
                                    Activation::Gelu, Activation::Silu, Activation::Sigmoid,
                                    Activation::Tanh};
   return parse_enum("activation", s, all);
 }
 
-std::string to_string(ElementwiseOp op) {
+static std::string_view name_of(ElementwiseOp op) {
   switch (op) {
     case ElementwiseOp::Add:
       return "add";
@@ -132,7 +142,11 @@ std::string to_string(ElementwiseOp op) {
   return "?";
 }
 
-ElementwiseOp parse_elementwise_op(const std::string& s) {
+std::string to_string(ElementwiseOp op) {
+  return std::string(name_of(op));
+}
+
+ElementwiseOp parse_elementwise_op(std::string_view s) {
   static const ElementwiseOp all[] = {
       ElementwiseOp::Add,     ElementwiseOp::Mul,  ElementwiseOp::Relu,
       ElementwiseOp::Relu6,   ElementwiseOp::Gelu, ElementwiseOp::Silu,
@@ -140,16 +154,20 @@ ElementwiseOp parse_elementwise_op(const std::string& s) {
   return parse_enum("elementwise op", s, all);
 }
 
-std::string to_string(PoolOp op) {
-  return op == PoolOp::Max ? "max" : "avg";
+static std::string_view name_of(PoolOp op) {
+  return op == PoolOp::Max ? std::string_view("max") : "avg";
 }
 
-PoolOp parse_pool_op(const std::string& s) {
+std::string to_string(PoolOp op) {
+  return std::string(name_of(op));
+}
+
+PoolOp parse_pool_op(std::string_view s) {
   static const PoolOp all[] = {PoolOp::Max, PoolOp::Avg};
   return parse_enum("pool op", s, all);
 }
 
-std::string to_string(LayerType t) {
+static std::string_view name_of(LayerType t) {
   switch (t) {
     case LayerType::Conv2d:
       return "conv2d";
@@ -167,6 +185,17 @@ std::string to_string(LayerType t) {
       return "gemm";
   }
   return "?";
+}
+
+std::string to_string(LayerType t) {
+  return std::string(name_of(t));
+}
+
+LayerType parse_layer_type(std::string_view s) {
+  static const LayerType all[] = {LayerType::Conv2d,      LayerType::Linear, LayerType::Attention,
+                                  LayerType::Elementwise, LayerType::Pool,   LayerType::Softmax,
+                                  LayerType::Gemm};
+  return parse_enum("layer type", s, all);
 }
 
 int64_t Conv2dLayer::out_h() const {

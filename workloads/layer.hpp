@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -16,24 +17,24 @@ namespace ssim {
 
 // Data type of a layer's operands. Recorded as given; the array computes int8 x int8 -> int32.
 enum class DataType { Int8, Int16, Int32, Fp16, Bf16, Fp32 };
-std::string to_string(DataType t);               // "int8", "int16", "int32", "fp16", "bf16", "fp32"
-DataType parse_data_type(const std::string& s);  // throws InputError naming the allowed values
-int bytes_of(DataType t);                        // 1, 2, 4, 2, 2, 4
+std::string to_string(DataType t);             // "int8", "int16", "int32", "fp16", "bf16", "fp32"
+DataType parse_data_type(std::string_view s);  // throws InputError naming the allowed values
+int bytes_of(DataType t);                      // 1, 2, 4, 2, 2, 4
 
 // Activation applied to a conv or linear layer's output (a vector op after the GEMM).
 enum class Activation { None, Relu, Relu6, Gelu, Silu, Sigmoid, Tanh };
-std::string to_string(Activation a);                // "none", "relu", "relu6", ...
-Activation parse_activation(const std::string& s);  // throws InputError naming the allowed values
+std::string to_string(Activation a);              // "none", "relu", "relu6", ...
+Activation parse_activation(std::string_view s);  // throws InputError naming the allowed values
 
 // What an elementwise layer computes. Add and Mul read two operands; the others read one.
 // LayerNorm normalises rows; as a vector op it is charged per element like the others.
 enum class ElementwiseOp { Add, Mul, Relu, Relu6, Gelu, Silu, Sigmoid, Tanh, LayerNorm };
-std::string to_string(ElementwiseOp op);                   // "add", "mul", "relu", ..., "layernorm"
-ElementwiseOp parse_elementwise_op(const std::string& s);  // throws InputError
+std::string to_string(ElementwiseOp op);                 // "add", "mul", "relu", ..., "layernorm"
+ElementwiseOp parse_elementwise_op(std::string_view s);  // throws InputError
 
 enum class PoolOp { Max, Avg };
-std::string to_string(PoolOp op);            // "max", "avg"
-PoolOp parse_pool_op(const std::string& s);  // throws InputError
+std::string to_string(PoolOp op);          // "max", "avg"
+PoolOp parse_pool_op(std::string_view s);  // throws InputError
 
 // 2-D convolution (cross-correlation) of one H x W x C image with `filters` R x S filters.
 // groups splits channels and filters into `groups` independent convolutions (depthwise:
@@ -118,7 +119,8 @@ struct GemmLayer {
 
 // The alternatives of LayerParams are in the order of LayerType.
 enum class LayerType { Conv2d, Linear, Attention, Elementwise, Pool, Softmax, Gemm };
-std::string to_string(LayerType t);  // "conv2d", "linear", "attention", ..., "gemm"
+std::string to_string(LayerType t);              // "conv2d", "linear", "attention", ..., "gemm"
+LayerType parse_layer_type(std::string_view s);  // throws InputError naming the allowed values
 using LayerParams = std::variant<Conv2dLayer, LinearLayer, AttentionLayer, ElementwiseLayer,
                                  PoolLayer, SoftmaxLayer, GemmLayer>;
 

@@ -1,8 +1,11 @@
 // load_workload(): a workload by file name or by built-in name (the file helpers: read_util.cpp).
+#include <dirent.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/types.hpp"
@@ -41,6 +44,30 @@ std::vector<std::pair<std::string, std::string>> builtin_files() {
   return files;
 }
 
+// The file of the built-in network `name` (any case), "" when there is none: the file
+// builtin_files() pairs with it (the first folder that has one; in a folder, the first in sorted
+// order), without listing every file.
+std::string builtin_file(const std::string& name) {
+  const std::string lower = detail::to_lower(name);
+  for (const std::string& dir : builtin_network_dirs()) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    std::string best;  // the file name
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view file = e->d_name;  // "<stem>.yaml", the stem not empty
+      if (file.size() != lower.size() + 5 || file.substr(lower.size()) != ".yaml" ||
+          !detail::equals_lowered(file.substr(0, lower.size()), lower) ||
+          (!best.empty() && file >= best))
+        continue;
+      std::error_code ec;
+      if (fs::is_regular_file(fs::path(dir) / file, ec)) best = std::string(file);
+    }
+    ::closedir(d);
+    if (!best.empty()) return (fs::path(dir) / best).string();
+  }
+  return std::string();
+}
+
 }  // namespace
 
 std::vector<std::string> builtin_network_dirs() {
@@ -69,9 +96,7 @@ Network load_workload(const std::string& name_or_path, const CsvOptions& csv,
   if (ends_with(w, ".onnx")) return read_onnx_network(w, onnx);
   if (ends_with(w, ".csv")) return read_scalesim_csv(w, csv);
   if (ends_with(w, ".yaml") || ends_with(w, ".yml")) return read_yaml_network(w);
-  const auto files = builtin_files();
-  for (const auto& f : files)
-    if (detail::to_lower(f.first) == detail::to_lower(w)) return read_yaml_network(f.second);
+  if (const std::string file = builtin_file(w); !file.empty()) return read_yaml_network(file);
   std::string names;
   for (const std::string& n : builtin_network_names()) names += (names.empty() ? "" : ", ") + n;
   std::error_code ec;

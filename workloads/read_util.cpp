@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,7 +20,7 @@ namespace ssim {
 
 namespace detail {
 
-size_t utf8_length_at(const std::string& s, size_t i) {
+size_t utf8_length_at(std::string_view s, size_t i) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return 1;
   const size_t n = c >= 0xC2 && c <= 0xDF   ? 2
@@ -69,8 +70,10 @@ std::string printable(const std::string& s) {
   return out;
 }
 
-std::string name_problem(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
+std::string name_problem(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= 0x20 && s[i] < 0x7f) ++i;  // printable ASCII
+  while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     char buf[64];
     if (c < 0x20 || c == 0x7f) {
@@ -88,14 +91,27 @@ std::string name_problem(const std::string& s) {
 }
 
 void check_text(const std::string& text, const std::string& source, const char* expected) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
-        c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%02x", c);
-      throw InputError(printable(source) + ": not a text file (byte " + buf + " at offset " +
-                       std::to_string(i) + "); expected " + expected);
+  // Eight bytes at a time: a word with no byte below 0x20 and none 0x7f is skipped whole (the
+  // usual SWAR tests: a byte below n sets its top bit in (x - n*ones) & ~x, as does a zero one),
+  // the bytes of any other word are checked one by one.
+  constexpr uint64_t ones = ~uint64_t(0) / 255, tops = ones * 0x80;
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x;
+      std::memcpy(&x, text.data() + i, 8);
+      const uint64_t del = x ^ (ones * 0x7f);
+      if ((((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & tops) break;
+    }
+    for (const size_t stop = std::min(i + 8, n); i < stop; ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+          c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "0x%02x", c);
+        throw InputError(printable(source) + ": not a text file (byte " + buf + " at offset " +
+                         std::to_string(i) + "); expected " + expected);
+      }
     }
   }
 }

@@ -5,22 +5,32 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "models/types.hpp"
 
 namespace ssim::detail {
 
+// One of " \t\n\v\f\r".
+inline bool ascii_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+// `s` without the ASCII white space at its ends.
+inline std::string_view trim_view(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && ascii_space(s[b])) ++b;
+  while (e > b && ascii_space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
 inline std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n\v\f";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+  return std::string(trim_view(s));
 }
 
 // Length of a Unicode space (UTF-8) at s[i], 0 if there is none: U+00A0 NO-BREAK SPACE (SCALE-Sim's
 // translation topologies have it after the commas), U+2000..U+200A, U+202F, U+3000, U+FEFF.
-inline size_t unicode_space_at(const std::string& s, size_t i) {
+inline size_t unicode_space_at(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
   if (b(0) == 0xC2 && b(1) == 0xA0) return 2;
   if (b(0) == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x80 && b(2) <= 0x8A) || b(2) == 0xAF)) return 3;
@@ -29,18 +39,17 @@ inline size_t unicode_space_at(const std::string& s, size_t i) {
   return 0;
 }
 
-// trim() that also strips Unicode spaces.
-inline std::string trim_unicode(const std::string& s) {
+// trim_view() that also strips Unicode spaces.
+inline std::string_view trim_unicode(std::string_view s) {
   size_t b = 0, e = s.size();
   for (bool more = true; more;) {
     more = false;
-    while (b < e && std::string(" \t\r\n\v\f").find(s[b]) != std::string::npos) ++b, more = true;
+    while (b < e && ascii_space(s[b])) ++b, more = true;
     if (const size_t n = unicode_space_at(s, b); n && b + n <= e) b += n, more = true;
   }
   for (bool more = true; more;) {
     more = false;
-    while (e > b && std::string(" \t\r\n\v\f").find(s[e - 1]) != std::string::npos)
-      --e, more = true;
+    while (e > b && ascii_space(s[e - 1])) --e, more = true;
     for (size_t n : {size_t(2), size_t(3)})
       if (e >= b + n && unicode_space_at(s, e - n) == n) {
         e -= n;
@@ -57,9 +66,27 @@ inline std::string to_lower(std::string s) {
   return s;
 }
 
+// a == b; for short texts, faster than the memcmp() call of std::string_view's ==.
+inline bool same_text(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// to_lower(s) == lower, without building the string.
+inline bool equals_lowered(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
 // Parses a whole string as a decimal integer (optional sign). False if it is not one or does not
 // fit in int64_t.
-inline bool parse_int64(const std::string& s, int64_t& out) {
+inline bool parse_int64(std::string_view s, int64_t& out) {
   if (s.empty()) return false;
   size_t i = 0;
   bool neg = false;
@@ -82,11 +109,11 @@ inline bool parse_int64(const std::string& s, int64_t& out) {
 // Defined in load.cpp. `s` with control and non-UTF-8 bytes shown as \xNN, for messages.
 std::string printable(const std::string& s);
 // The length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 if there is none there.
-size_t utf8_length_at(const std::string& s, size_t i);
+size_t utf8_length_at(std::string_view s, size_t i);
 // "" when a name is well-formed UTF-8 without control characters; else what is wrong with it,
 // e.g. "is not UTF-8 (byte 0xe9 at byte 4)" or "holds the control character 0x09 at byte 2".
 // Names reach CSV files, tables on the console and the HTML report: they are checked when read.
-std::string name_problem(const std::string& s);
+std::string name_problem(std::string_view s);
 // Throws InputError "<source>: not a text file (expected <expected>)" for binary content.
 void check_text(const std::string& text, const std::string& source, const char* expected);
 // Why read_input_file() failed: the path could not be opened (or is not a file that can be read:

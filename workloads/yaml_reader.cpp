@@ -3,10 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <array>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -20,10 +21,11 @@ namespace ssim {
 namespace {
 
 // The network is read from a YAML::Node (yaml-cpp's tree, any YAML) or from a
-// detail::YamlLite (the subset reader's, detail/yaml_subset.hpp) through the same checks: the
+// detail::YamlFlat (the subset reader's, detail/yaml_subset.hpp) through the same checks: the
 // classes below are templates over the node type, which offers IsScalar, IsSequence, IsMap,
-// IsNull, Scalar, size and operator[] (LiteNode wraps a YamlLite so), and the free functions
-// line_of, for_each_entry, plain_merge_key and decode_bool.
+// IsNull, Scalar (a string or a string_view) and size (LiteNode wraps a YamlFlat node so), and
+// the free functions line_of, for_each_entry, for_each_item (the items in order: a LiteNode's
+// are found one after the other), plain_merge_key and decode_bool.
 
 int line_of(const YAML::Node& n, int fallback) {
   const YAML::Mark m = n.Mark();
@@ -51,21 +53,37 @@ bool decode_bool(const YAML::Node& n, bool& b) {
   return YAML::convert<bool>::decode(n, b);
 }
 
-// A detail::YamlLite read like a YAML::Node (it has no nulls, tags or line marks).
+// A node of a detail::YamlFlat read like a YAML::Node (it has no nulls, tags or line marks).
 class LiteNode {
  public:
-  explicit LiteNode(const detail::YamlLite* n) : n_(n) {}
+  using Flat = detail::YamlFlat::Node;
+  LiteNode(const Flat* nodes, const Flat* n) : nodes_(nodes), n_(n) {}
   bool IsScalar() const { return n_->kind == detail::YamlLite::Kind::Scalar; }
   bool IsSequence() const { return n_->kind == detail::YamlLite::Kind::Sequence; }
   bool IsMap() const { return n_->kind == detail::YamlLite::Kind::Map; }
   bool IsNull() const { return false; }
-  const std::string& Scalar() const { return n_->scalar; }
-  size_t size() const { return IsScalar() ? 0 : IsMap() ? n_->items.size() / 2 : n_->items.size(); }
-  LiteNode operator[](size_t i) const { return LiteNode(&n_->items[i]); }
-  const detail::YamlLite& node() const { return *n_; }
+  std::string_view Scalar() const { return n_->scalar; }
+  size_t size() const { return IsMap() ? n_->size / 2 : n_->size; }
+  // Calls f(item) for each item of a sequence, in order.
+  template <class F>
+  void each_item(F f) const {
+    const Flat* item = n_ + 1;
+    for (uint32_t i = 0; i < n_->size; ++i, item = nodes_ + item->end) f(LiteNode(nodes_, item));
+  }
+  // Calls f(key, value) for each entry of a map, in order.
+  template <class F>
+  void each_entry(F f) const {
+    const Flat* key = n_ + 1;
+    for (uint32_t i = 0; i < n_->size; i += 2) {
+      const Flat* value = nodes_ + key->end;
+      f(LiteNode(nodes_, key), LiteNode(nodes_, value));
+      key = nodes_ + value->end;
+    }
+  }
 
  private:
-  const detail::YamlLite* n_;
+  const Flat* nodes_;  // the tree's nodes
+  const Flat* n_;      // this one
 };
 
 int line_of(const LiteNode&, int fallback) {
@@ -74,13 +92,12 @@ int line_of(const LiteNode&, int fallback) {
 
 template <class F>
 void for_each_entry(const LiteNode& map, F f) {
-  const auto& items = map.node().items;
-  for (size_t i = 0; i + 1 < items.size(); i += 2) f(LiteNode(&items[i]), LiteNode(&items[i + 1]));
+  map.each_entry(f);
 }
 
 template <class F>
 void for_each_item(const LiteNode& seq, F f) {
-  for (const detail::YamlLite& item : seq.node().items) f(LiteNode(&item));
+  seq.each_item(f);
 }
 
 bool plain_merge_key(const LiteNode&) {
@@ -89,7 +106,12 @@ bool plain_merge_key(const LiteNode&) {
 
 // yaml-cpp's own rules (true, yes, on, y and their capitalised forms), on a node made of the text.
 bool decode_bool(const LiteNode& n, bool& b) {
-  return n.IsScalar() && YAML::convert<bool>::decode(YAML::Node(n.Scalar()), b);
+  if (!n.IsScalar()) return false;
+  if (n.Scalar() == "true" || n.Scalar() == "false") {  // the usual spelling, without a node
+    b = n.Scalar() == "true";
+    return true;
+  }
+  return YAML::convert<bool>::decode(YAML::Node(std::string(n.Scalar())), b);
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -100,29 +122,30 @@ std::string join(const std::vector<std::string>& v) {
 
 template <class N>
 std::string scalar_text(const N& n) {
-  if (n.IsScalar()) return n.Scalar();
+  if (n.IsScalar()) return std::string(n.Scalar());
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a map";
   return "empty";
 }
 
 // The keys of a YAML map, each checked once; reports problems as "SRC:LINE: [layer 'NAME': ]..".
+// Keys and names are views of the tree's scalars (which outlive the reader).
 template <class N>
 class MapReader {
  public:
-  MapReader(const N& map, std::string source, int fallback_line, std::string layer_name)
-      : source_(std::move(source)),
-        line_(line_of(map, fallback_line)),
-        layer_(std::move(layer_name)) {
-    std::set<std::string> seen;
+  MapReader(const N& map, const std::string& source, int fallback_line)
+      : source_(source), line_(line_of(map, fallback_line)) {
+    entries_.reserve(map.size());
+    bool merge = false;     // a `<<` merge key seen
     std::vector<N> merged;  // the maps of a `<<` merge key, in order
     for_each_entry(map, [&](const N& k, const N& value) {
-      const std::string key = k.IsScalar() ? k.Scalar() : "";
+      const std::string_view key = k.IsScalar() ? std::string_view(k.Scalar()) : "";
       if (key.empty()) fail(k, "a key must be a non-empty name");
       if (key == "<<" && plain_merge_key(k)) {  // a quoted "<<" is a plain key
         // YAML's merge key (yaml.org/type/merge): the keys of a map, or of a list of maps,
         // that this map does not set itself; an earlier map in the list wins over a later one.
-        if (!seen.insert(key).second) fail(k, "duplicate key '<<'");
+        if (merge || has(key)) fail(k, "duplicate key '<<'");
+        merge = true;
         const N v = value;  // a copy: the iterator yields a temporary
         if (v.IsMap()) {
           merged.push_back(v);
@@ -136,17 +159,16 @@ class MapReader {
         }
         return;
       }
-      if (!seen.insert(key).second) fail(k, "duplicate key '" + key + "'");
-      entries_.emplace_back(key, value);
+      if ((key == "<<" && merge) || has(key)) fail(k, "duplicate key '" + std::string(key) + "'");
+      add(key, value);
     });
     for (const N& m : merged)
       for_each_entry(m, [&](const N& k, const N& value) {
-        const std::string key = k.IsScalar() ? k.Scalar() : "";
+        const std::string_view key = k.IsScalar() ? std::string_view(k.Scalar()) : "";
         if (key.empty()) fail(k, "a key must be a non-empty name");
         if (key == "<<") fail(k, "a merged map may not merge again ('<<' inside '<<')");
-        if (seen.insert(key).second) entries_.emplace_back(key, value);
+        if (!has(key)) add(key, value);
       });
-    used_.assign(entries_.size(), false);
   }
 
   [[noreturn]] void fail(const N& at, const std::string& what) const {
@@ -154,122 +176,168 @@ class MapReader {
   }
   [[noreturn]] void fail_line(int line, const std::string& what) const {
     throw InputError(source_ + ":" + std::to_string(line) + ": " +
-                     (layer_.empty() ? "" : "layer '" + layer_ + "': ") + what);
+                     (layer_.empty() ? "" : "layer '" + std::string(layer_) + "': ") + what);
   }
   int line() const { return line_; }
-  void set_layer_name(const std::string& n) { layer_ = n; }
+  void set_layer_name(std::string_view n) { layer_ = n; }
 
-  // The value of `key`, or nullptr.
-  const N* find(const std::string& key) {
-    for (size_t i = 0; i < entries_.size(); ++i)
-      if (entries_[i].first == key) {
-        used_[i] = true;
-        return &entries_[i].second;
+  // The value of `key`, or nullptr. The search starts at the last key found: the fields are
+  // mostly read in the order a file gives them.
+  const N* find(std::string_view key) {
+    if (!(filter_ & key_bit(key))) return nullptr;  // the filter has every key
+    const size_t n = entries_.size();
+    for (size_t k = 0, i = next_; k < n; ++k, i = i + 1 == n ? 0 : i + 1)
+      if (detail::same_text(entries_[i].key, key)) {
+        entries_[i].used = true;
+        next_ = i;
+        return &entries_[i].value;
       }
     return nullptr;
   }
-  const N& require(const std::string& key, const std::string& what) {
+  const N& require(std::string_view key, const char* what) {
     const N* n = find(key);
-    if (!n || n->IsNull()) fail_line(line_, "missing field '" + key + "' (" + what + ")");
+    if (!n || n->IsNull())
+      fail_line(line_, "missing field '" + std::string(key) + "' (" + what + ")");
     return *n;
   }
 
   // A non-empty text; a name (`is_name`) is UTF-8 without control characters too.
-  std::string str(const N& n, const std::string& key, bool is_name = true) const {
+  std::string_view text(const N& n, std::string_view key, bool is_name = true) const {
     if (!n.IsScalar() || n.Scalar().empty())  // an empty scalar ('' or "") shows as ''
-      fail(n, "'" + key + "' is " + (n.IsScalar() ? "''" : scalar_text(n)) + ", expected a name");
+      fail(n, "'" + std::string(key) + "' is " + (n.IsScalar() ? "''" : scalar_text(n)) +
+                  ", expected a name");
     if (const std::string why = is_name ? detail::name_problem(n.Scalar()) : std::string();
         !why.empty())
-      fail(n, "'" + key + "' '" + n.Scalar() + "' " + why +
+      fail(n, "'" + std::string(key) + "' '" + std::string(n.Scalar()) + "' " + why +
                   "; expected UTF-8 text without control characters");
     return n.Scalar();
+  }
+  std::string str(const N& n, std::string_view key, bool is_name = true) const {
+    return std::string(text(n, key, is_name));
   }
 
   // An integer >= min in `n` (without building a message when there is none).
   static bool integer_at_least(const N& n, int64_t min, int64_t& v) {
-    return n.IsScalar() && detail::parse_int64(detail::trim(n.Scalar()), v) && v >= min;
+    return n.IsScalar() && detail::parse_int64(detail::trim_view(n.Scalar()), v) && v >= min;
   }
-  int64_t integer(const N& n, const std::string& key, int64_t min) const {
+  int64_t integer(const N& n, std::string_view key, int64_t min) const {
     int64_t v = 0;
     if (integer_at_least(n, min, v)) return v;
-    if (!n.IsScalar() || !detail::parse_int64(detail::trim(n.Scalar()), v))
-      fail(n, "'" + key + "' is '" + scalar_text(n) + "', expected " +
+    if (!n.IsScalar() || !detail::parse_int64(detail::trim_view(n.Scalar()), v))
+      fail(n, "'" + std::string(key) + "' is '" + scalar_text(n) + "', expected " +
                   (min > 0 ? "a positive integer" : "an integer >= 0"));
     if (v < min)
-      fail(n, "'" + key + "' is " + std::to_string(v) + ", must be " +
+      fail(n, "'" + std::string(key) + "' is " + std::to_string(v) + ", must be " +
                   (min > 0 ? "a positive integer" : "0 or more"));
     return v;
   }
-  int64_t positive(const std::string& key, const std::string& what) {
+  int64_t positive(std::string_view key, const char* what) {
     return integer(require(key, what), key, 1);
   }
-  int64_t integer_or(const std::string& key, int64_t def, int64_t min) {
+  int64_t integer_or(std::string_view key, int64_t def, int64_t min) {
     const N* n = find(key);
     return n ? integer(*n, key, min) : def;
   }
-  // A list of exactly `names.size()` integers >= min.
-  std::vector<int64_t> list(const N& n, const std::string& key,
-                            const std::vector<std::string>& names, int64_t min) const {
-    if (!n.IsSequence() || n.size() != names.size())
-      fail(n, "'" + key + "' must be a list [" + join(names) + "]");
-    std::vector<int64_t> v(names.size());
-    for (size_t i = 0; i < names.size(); ++i)
-      if (!integer_at_least(n[i], min, v[i]))
-        integer(n[i], key + "[" + std::to_string(i) + "] (" + names[i] + ")", min);  // throws
+  // A list of exactly N integers >= min, named `names`.
+  template <size_t Size>
+  std::array<int64_t, Size> list(const N& n, std::string_view key,
+                                 const std::vector<std::string>& names, int64_t min) const {
+    if (!n.IsSequence() || n.size() != Size)
+      fail(n, "'" + std::string(key) + "' must be a list [" + join(names) + "]");
+    std::array<int64_t, Size> v{};
+    size_t i = 0;
+    for_each_item(n, [&](const N& item) {
+      if (!integer_at_least(item, min, v[i]))
+        integer(item, std::string(key) + "[" + std::to_string(i) + "] (" + names[i] + ")",
+                min);  // throws
+      ++i;
+    });
     return v;
   }
   // A scalar (used for both) or a pair [h, w].
-  std::pair<int64_t, int64_t> pair_or(const std::string& key, int64_t def, int64_t min) {
+  std::pair<int64_t, int64_t> pair_or(std::string_view key, int64_t def, int64_t min) {
     const N* n = find(key);
     if (!n) return {def, def};
     if (n->IsSequence()) {
       static const std::vector<std::string> names = {"height", "width"};
-      const auto v = list(*n, key, names, min);
+      const auto v = list<2>(*n, key, names, min);
       return {v[0], v[1]};
     }
     const int64_t v = integer(*n, key, min);
     return {v, v};
   }
-  bool boolean_or(const std::string& key, bool def) {
+  bool boolean_or(std::string_view key, bool def) {
     const N* n = find(key);
     if (!n) return def;
     bool b = false;
     if (!n->IsScalar() || !decode_bool(*n, b))
-      fail(*n, "'" + key + "' is '" + scalar_text(*n) + "', expected true or false");
+      fail(*n, "'" + std::string(key) + "' is '" + scalar_text(*n) + "', expected true or false");
     return b;
   }
   // Parses an enum value with `parse` (which throws InputError naming the allowed values).
   template <class F>
-  auto enum_value(const N& n, const std::string& key, F parse) const {
-    const std::string s = str(n, key);
+  auto enum_value(const N& n, std::string_view key, F parse) const {
+    const std::string_view s = text(n, key);
     try {
       return parse(s);
     } catch (const InputError& e) {
-      fail(n, "'" + key + "': " + e.what());
+      fail(n, "'" + std::string(key) + "': " + e.what());
     }
   }
   template <class E, class F>
-  E enum_or(const std::string& key, E def, F parse) {
+  E enum_or(std::string_view key, E def, F parse) {
     const N* n = find(key);
     return n ? enum_value(*n, key, parse) : def;
   }
 
   // Fails on the first key not read and not in `also_allowed`.
   void check_unknown(const std::vector<std::string>& allowed) const {
-    for (const auto& e : entries_)
-      if (!used_[size_t(&e - entries_.data())]) {
+    for (const Entry& e : entries_)
+      if (!e.used) {
         bool ok = false;
-        for (const auto& a : allowed) ok = ok || a == e.first;
-        if (!ok) fail(e.second, "unknown key '" + e.first + "'; allowed: " + join(allowed));
+        for (const auto& a : allowed) ok = ok || a == e.key;
+        if (!ok)
+          fail(e.value, "unknown key '" + std::string(e.key) + "'; allowed: " + join(allowed));
       }
   }
 
  private:
-  std::string source_;
+  // Whether an entry has `key`: a scan behind a 64-bit filter while the map is small, a hash
+  // set when it is large.
+  bool has(std::string_view key) const {
+    if (!many_.empty()) return many_.count(key) > 0;
+    if (!(filter_ & key_bit(key))) return false;
+    for (const Entry& e : entries_)
+      if (detail::same_text(e.key, key)) return true;
+    return false;
+  }
+  void add(std::string_view key, const N& value) {
+    entries_.push_back(Entry{key, value, false});
+    filter_ |= key_bit(key);
+    if (!many_.empty())
+      many_.insert(key);
+    else if (entries_.size() > kScanned)
+      for (const Entry& e : entries_) many_.insert(e.key);
+  }
+  static uint64_t key_bit(std::string_view k) {  // k is not empty
+    return uint64_t(1) << ((k.size() * 5 + static_cast<unsigned char>(k.front()) +
+                            static_cast<unsigned char>(k.back())) &
+                           63);
+  }
+  static constexpr size_t kScanned = 32;  // keys checked by a scan
+
+  struct Entry {
+    std::string_view key;
+    N value;
+    bool used;  // read by find()
+  };
+  const std::string& source_;
   int line_;
-  std::string layer_;
-  std::vector<std::pair<std::string, N>> entries_;
-  std::vector<char> used_;  // per entry: read by find()
+  std::string_view layer_;
+  std::vector<Entry> entries_;
+  size_t next_ = 0;  // where find() starts
+  uint64_t filter_ = 0;
+  std::unordered_set<std::string_view> many_;
 };
 
 const std::vector<std::string> kCommonKeys = {"name", "type", "batch", "dtype", "from"};
@@ -286,8 +354,8 @@ LayerParams read_params(LayerType type, MapReader<N>& m) {
   switch (type) {
     case LayerType::Conv2d: {
       Conv2dLayer c;
-      const auto in =
-          m.list(m.require("input", "[height, width, channels]"), "input", kHeightWidthChannels, 1);
+      const auto in = m.template list<3>(m.require("input", "[height, width, channels]"), "input",
+                                         kHeightWidthChannels, 1);
       c.in_h = in[0];
       c.in_w = in[1];
       c.in_c = in[2];
@@ -348,13 +416,17 @@ LayerParams read_params(LayerType type, MapReader<N>& m) {
           m.fail(*shape, "'shape' must be a non-empty list of positive integers");
         double product = 1;
         e.elements = 1;
-        for (size_t i = 0; i < shape->size(); ++i) {
-          const int64_t d = m.integer((*shape)[i], "shape[" + std::to_string(i) + "]", 1);
+        size_t i = 0;
+        for_each_item(*shape, [&](const N& item) {
+          int64_t d = 0;
+          if (!m.integer_at_least(item, 1, d))
+            m.integer(item, "shape[" + std::to_string(i) + "]", 1);  // throws
           product *= double(d);
           if (product > 4e18) m.fail(*shape, "'shape' has too many elements");
           e.elements *= d;
           e.row = d;  // the last dimension: a layernorm's row
-        }
+          ++i;
+        });
       } else {
         m.fail_line(m.line(), "missing field 'elements' (or 'shape')");
       }
@@ -373,8 +445,8 @@ LayerParams read_params(LayerType type, MapReader<N>& m) {
     case LayerType::Pool: {
       PoolLayer p;
       p.op = m.enum_value(m.require("op", "max or avg"), "op", parse_pool_op);
-      const auto in =
-          m.list(m.require("input", "[height, width, channels]"), "input", kHeightWidthChannels, 1);
+      const auto in = m.template list<3>(m.require("input", "[height, width, channels]"), "input",
+                                         kHeightWidthChannels, 1);
       p.in_h = in[0];
       p.in_w = in[1];
       p.channels = in[2];
@@ -408,19 +480,6 @@ LayerParams read_params(LayerType type, MapReader<N>& m) {
     }
   }
   return GemmLayer{};
-}
-
-LayerType parse_layer_type(const std::string& s) {
-  static const LayerType all[] = {LayerType::Conv2d,      LayerType::Linear, LayerType::Attention,
-                                  LayerType::Elementwise, LayerType::Pool,   LayerType::Softmax,
-                                  LayerType::Gemm};
-  const std::string l = detail::to_lower(s);
-  std::string allowed;
-  for (LayerType t : all) {
-    if (to_string(t) == l) return t;
-    allowed += (allowed.empty() ? "" : ", ") + to_string(t);
-  }
-  throw InputError("unknown layer type '" + s + "'; allowed: " + allowed);
 }
 
 // The text as yaml-cpp reads it: one document, syntax errors as "SRC:LINE: ...".
@@ -507,14 +566,14 @@ Network read_network(const N& root, const std::string& source) {
     throw InputError(source +
                      ":1: a network file must be a map with a 'layers' list (see "
                      "docs/workloads.md)");
-  MapReader<N> top(root, source, 1, "");
+  MapReader<N> top(root, source, 1);
   Network net;
   net.source = source;
   const N* name = top.find("name");
   net.name = name ? top.str(*name, "name") : detail::file_stem(source);
   net.batch = top.integer_or("batch", 1, 1);
   net.dtype = top.enum_or("dtype", DataType::Int8, parse_data_type);
-  if (const N* d = top.find("description")) (void)top.str(*d, "description", false);
+  if (const N* d = top.find("description")) (void)top.text(*d, "description", false);
   const N& layers = top.require("layers", "the list of layers");
   top.check_unknown({"name", "description", "batch", "dtype", "layers"});
   if (!layers.IsSequence() || layers.size() == 0)
@@ -523,60 +582,80 @@ Network read_network(const N& root, const std::string& source) {
     top.fail(layers, "'layers' holds " + std::to_string(layers.size()) +
                          " layers: " + workload_limit_text("layers"));
 
-  std::set<std::string> seen;  // names of the layers read so far
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const N ln = layers[i];
+  net.layers.reserve(layers.size());
+  // The names of the layers read so far: the last ones are scanned, the others looked up in a
+  // hash set, filled when a name further back is looked for.
+  std::vector<std::string_view> names;
+  names.reserve(layers.size());
+  std::unordered_set<std::string_view> older;  // names[0, in_older)
+  size_t in_older = 0;
+  auto earlier = [&](std::string_view name) {
+    constexpr size_t kScanned = 32;
+    const size_t n = names.size();
+    for (size_t k = n; k > 0 && k + kScanned > n; --k)
+      if (detail::same_text(names[k - 1], name)) return true;
+    if (n <= kScanned) return false;
+    for (; in_older < n - kScanned; ++in_older) older.insert(names[in_older]);
+    return older.count(name) > 0;
+  };
+  size_t i = 0;
+  for_each_item(layers, [&](const N& ln) {
     if (!ln.IsMap())
       top.fail(ln, "layer " + std::to_string(i) + " must be a map with 'name' and 'type'");
-    MapReader<N> m(ln, source, top.line(), "");
+    ++i;
+    MapReader<N> m(ln, source, top.line());
     Layer layer;
-    layer.name = m.str(m.require("name", "the layer's name"), "name");
-    m.set_layer_name(layer.name);
+    const std::string_view name = m.text(m.require("name", "the layer's name"), "name");
+    layer.name = std::string(name);
+    m.set_layer_name(name);
     const N& type_node = m.require("type", "conv2d, linear, attention, ...");
     const LayerType type = m.enum_value(type_node, "type", parse_layer_type);
     layer.batch = m.integer_or("batch", net.batch, 1);
     layer.dtype = m.enum_or("dtype", net.dtype, parse_data_type);
     if (const N* f = m.find("from")) {
       // One name or a list of names of earlier layers.
-      std::vector<N> names;
-      if (f->IsSequence()) {
-        for (size_t j = 0; j < f->size(); ++j) names.push_back((*f)[j]);
-      } else {
-        names.push_back(*f);
-      }
+      std::vector<N> from;
+      if (f->IsSequence())
+        for_each_item(*f, [&](const N& n) { from.push_back(n); });
+      else
+        from.push_back(*f);
       // An attention core (projections: false) reads Q, K and V: three names.
       const size_t most = type == LayerType::Attention ? 3 : 2;
-      if (names.empty() || names.size() > most)
+      if (from.empty() || from.size() > most)
         m.fail(*f, type == LayerType::Attention
                        ? "'from' names one to three earlier layers (attention without "
                          "projections: the producers of Q, K and V)"
                        : "'from' names one or two earlier layers (the layers whose outputs it "
                          "reads)");
-      for (const N& n : names) {
-        const std::string src = m.str(n, "from");
-        if (!seen.count(src)) m.fail(n, "'from': no earlier layer is named '" + src + "'");
-        layer.from.push_back(src);
+      for (const N& n : from) {
+        const std::string_view src = m.text(n, "from");
+        if (!earlier(src))
+          m.fail(n, "'from': no earlier layer is named '" + std::string(src) + "'");
+        layer.from.emplace_back(src);
       }
     }
     layer.params = read_params(type, m);
     const std::string problem = layer_problem(layer);
     if (!problem.empty()) m.fail_line(m.line(), problem);
-    seen.insert(layer.name);
+    names.push_back(name);
     net.layers.push_back(std::move(layer));
-  }
+  });
   return net;
 }
 
 // `subset`: read the text with detail::read_yaml_subset where it can (its tree has no line
 // marks, so a caller that gets an InputError reads the text again without it).
 Network parse_yaml(const std::string& text, const std::string& source, bool subset) {
-  if (detail::trim(text).empty())
+  if (detail::trim_view(text).empty())
     throw InputError(source +
                      ":1: empty network file; expected a map with a 'layers' list (see "
                      "docs/workloads.md)");
   if (subset) {
-    detail::YamlLite root;
-    if (detail::read_yaml_subset(text, root)) return read_network(LiteNode(&root), source);
+    detail::YamlFlat tree;
+    if (detail::read_yaml_subset(text, tree)) {
+      const detail::YamlFlat::Node* nodes = tree.nodes.data();
+      return read_network(LiteNode(nodes, nodes), source);
+    }
   }
   return read_network(load_yaml(text, source), source);
 }

@@ -2,147 +2,223 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace ssim::detail {
 namespace {
+
+using Kind = YamlLite::Kind;
+using Node = YamlFlat::Node;
 
 // Maps with more keys than this are left to yaml-cpp (no network layer has that many; the
 // duplicate check below is a scan of the keys so far).
 constexpr size_t kMostKeys = 64;
 
-bool key_char(char c, bool first) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         (!first && c >= '0' && c <= '9');
-}
-
-bool plain_char(char c) {
-  return key_char(c, false) || c == '.' || c == '+' || c == '-' || c == '/';
-}
-
-// A plain scalar yaml-cpp reads as this same string (not null, not a sequence entry).
-bool plain_scalar(const char* s, size_t n) {
-  if (n == 0 || (n == 1 && s[0] == '-')) return false;
-  if (n == 4 &&
-      (!std::memcmp(s, "null", 4) || !std::memcmp(s, "Null", 4) || !std::memcmp(s, "NULL", 4)))
-    return false;
-  for (size_t i = 0; i < n; ++i)
-    if (!plain_char(s[i])) return false;
-  return true;
-}
-
-YamlLite scalar(const std::string& s, size_t at, size_t n) {
-  YamlLite x;
-  x.scalar.assign(s, at, n);
-  return x;
-}
-
-// A key not among the keys of `map` so far.
-bool new_key(const YamlLite& map, const std::string& s, size_t at, size_t n) {
-  if (map.items.size() >= 2 * kMostKeys) return false;
-  for (size_t i = 0; i < map.items.size(); i += 2) {
-    const std::string& k = map.items[i].scalar;
-    if (k.size() == n && s.compare(at, n, k) == 0) return false;
-  }
-  return true;
-}
-
-// Reads a key at s[i] followed by ": " (or ":" at the end of the text span) into `map` (when it
-// is new there); advances i.
-bool read_key(const std::string& s, size_t& i, size_t end, YamlLite& map) {
-  const size_t k = i;
-  if (i >= end || !key_char(s[i], true)) return false;
-  while (i < end && key_char(s[i], false)) ++i;
-  if (!new_key(map, s, k, i - k)) return false;
-  map.items.push_back(scalar(s, k, i - k));
-  if (i >= end || s[i] != ':') return false;
-  ++i;
-  if (i < end) {
-    if (s[i] != ' ') return false;
-    ++i;
-  }
-  return true;
-}
-
-// A plain scalar ending at one of `stops` (or at `end`), appended to `to`; advances i.
-bool read_plain(const std::string& s, size_t& i, size_t end, const char* stops, YamlLite& to) {
-  const size_t k = i;
-  while (i < end && plain_char(s[i])) ++i;
-  if (i < end && !std::strchr(stops, s[i])) return false;
-  if (!plain_scalar(s.data() + k, i - k)) return false;
-  to.items.push_back(scalar(s, k, i - k));
-  return true;
-}
-
-// One layer line's flow map, s[i] just after "{"; `end` is the position of the closing "}".
-bool read_flow_map(const std::string& s, size_t i, size_t end, YamlLite& map) {
-  map.kind = YamlLite::Kind::Map;
-  map.items.reserve(24);
-  for (;;) {
-    if (!read_key(s, i, end, map)) return false;
-    if (i < end && s[i] == '[') {
-      ++i;
-      YamlLite list;
-      list.kind = YamlLite::Kind::Sequence;
-      for (;;) {
-        if (!read_plain(s, i, end, ",]", list)) return false;
-        if (i >= end) return false;
-        if (s[i] == ']') break;
-        if (s.compare(i, 2, ", ") != 0) return false;
-        i += 2;
-      }
-      ++i;
-      map.items.push_back(std::move(list));
-    } else if (!read_plain(s, i, end, ",", map)) {
-      return false;
+// Character classes, one table lookup per byte.
+enum : unsigned char { kKeyFirst = 1, kKey = 2, kPlain = 4 };
+struct CharClasses {
+  unsigned char of[256] = {};
+  constexpr CharClasses() {
+    for (int c = 0; c < 256; ++c) {
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+      const bool key = letter || (c >= '0' && c <= '9');
+      const bool plain = key || c == '.' || c == '+' || c == '-' || c == '/';
+      of[c] = static_cast<unsigned char>((letter ? kKeyFirst : 0) | (key ? kKey : 0) |
+                                         (plain ? kPlain : 0));
     }
-    if (i == end) return true;
-    if (s.compare(i, 2, ", ") != 0) return false;
-    i += 2;
+  }
+};
+constexpr CharClasses kClasses;
+
+bool is(char c, unsigned char cls) {
+  return kClasses.of[static_cast<unsigned char>(c)] & cls;
+}
+
+// Whether yaml-cpp reads the plain characters `s` as this same string: not null, not a sequence
+// entry.
+bool plain_scalar(std::string_view s) {
+  if (s.empty() || (s.size() == 1 && s[0] == '-')) return false;
+  if (s.size() == 4 && ((s[0] == 'n' && s[1] == 'u' && s[2] == 'l' && s[3] == 'l') ||
+                        (s[0] == 'N' && s[1] == 'u' && s[2] == 'l' && s[3] == 'l') ||
+                        (s[0] == 'N' && s[1] == 'U' && s[2] == 'L' && s[3] == 'L')))
+    return false;
+  return true;
+}
+
+// ", " at s[i] (before `end`).
+bool comma_space(const char* s, size_t i, size_t end) {
+  return i + 1 < end && s[i] == ',' && s[i + 1] == ' ';
+}
+
+// One bit of 64 per key: the duplicate check scans a map's keys only when a key's bit is taken.
+uint64_t key_bit(std::string_view k) {
+  const size_t h =
+      k.size() * 5 + static_cast<unsigned char>(k.front()) + static_cast<unsigned char>(k.back());
+  return uint64_t(1) << (h & 63);
+}
+
+// Appends nodes for the text `s` to `nodes`; each function takes the index of the container
+// it adds to, and a position `end` where the text or a line ends ('\0' or '\n') or a layer's
+// flow map does ('}'): no key or plain scalar goes on past `end`, which the scans rely on.
+class Builder {
+ public:
+  Builder(const std::string& s, std::vector<Node>& nodes) : c_(s.c_str()), nodes_(nodes) {}
+
+  size_t open(size_t parent, Kind kind) {
+    ++nodes_[parent].size;
+    nodes_.push_back(Node{kind, 0, 0, {}});
+    return nodes_.size() - 1;
+  }
+  void close(size_t container) { nodes_[container].end = static_cast<uint32_t>(nodes_.size()); }
+  void add_scalar(size_t parent, size_t at, size_t n) {
+    ++nodes_[parent].size;
+    nodes_.push_back(Node{Kind::Scalar, 0, static_cast<uint32_t>(nodes_.size() + 1),
+                          std::string_view(c_ + at, n)});
+  }
+
+  // Reads a key at s[i] followed by ": " (or ":" at `end`) into `map` (when it is new there;
+  // `keys` holds the bits of its keys so far); advances i.
+  bool read_key(size_t& i, size_t end, size_t map, uint64_t& keys) {
+    const size_t k = i;
+    if (!is(c_[i], kKeyFirst)) return false;
+    while (is(c_[i], kKey)) ++i;
+    if (!new_key(map, keys, std::string_view(c_ + k, i - k))) return false;
+    add_scalar(map, k, i - k);
+    if (i >= end || c_[i] != ':') return false;
+    ++i;
+    if (i < end) {
+      if (c_[i] != ' ') return false;
+      ++i;
+    }
+    return true;
+  }
+
+  // A plain scalar ending at `stop1`, `stop2` or `end`, added to `parent`; advances i.
+  bool read_plain(size_t& i, size_t end, char stop1, char stop2, size_t parent) {
+    const size_t k = i;
+    while (is(c_[i], kPlain)) ++i;
+    if (i < end && c_[i] != stop1 && c_[i] != stop2) return false;
+    if (!plain_scalar(std::string_view(c_ + k, i - k))) return false;
+    add_scalar(parent, k, i - k);
+    return true;
+  }
+
+  // One layer line's flow map, s[i] just after "{", `end` the position of the closing "}",
+  // added to the layer list `list`.
+  bool read_flow_map(size_t i, size_t end, size_t list) {
+    const size_t map = open(list, Kind::Map);
+    uint64_t keys = 0;
+    for (;;) {
+      if (!read_key(i, end, map, keys)) return false;
+      if (i < end && c_[i] == '[') {
+        ++i;
+        const size_t seq = open(map, Kind::Sequence);
+        for (;;) {
+          if (!read_plain(i, end, ',', ']', seq)) return false;
+          if (i >= end) return false;
+          if (c_[i] == ']') break;
+          if (!comma_space(c_, i, end)) return false;
+          i += 2;
+        }
+        ++i;
+        close(seq);
+      } else if (!read_plain(i, end, ',', ',', map)) {
+        return false;
+      }
+      if (i == end) break;
+      if (!comma_space(c_, i, end)) return false;
+      i += 2;
+    }
+    close(map);
+    return true;
+  }
+
+ private:
+  // A key not among the keys of `map` so far (its items are the nodes after it, all complete).
+  bool new_key(size_t map, uint64_t& keys, std::string_view k) {
+    if (nodes_[map].size >= 2 * kMostKeys) return false;
+    const uint64_t bit = key_bit(k);
+    if (keys & bit)
+      for (size_t j = map + 1; j < nodes_.size(); j = nodes_[j + 1].end)
+        if (nodes_[j].scalar == k) return false;
+    keys |= bit;
+    return true;
+  }
+
+  const char* c_;  // the text, '\0' after its end
+  std::vector<Node>& nodes_;
+};
+
+void to_lite(const std::vector<Node>& nodes, size_t at, YamlLite& out) {
+  const Node& n = nodes[at];
+  out.kind = n.kind;
+  if (n.kind == Kind::Scalar) {
+    out.scalar.assign(n.scalar);
+    return;
+  }
+  out.items.resize(n.size);
+  size_t j = at + 1;
+  for (YamlLite& item : out.items) {
+    to_lite(nodes, j, item);
+    j = nodes[j].end;
   }
 }
 
 }  // namespace
 
-bool read_yaml_subset(const std::string& text, YamlLite& root) {
-  if (text.find_first_of("\r\t\\") != std::string::npos) return false;
-  root = YamlLite();
-  root.kind = YamlLite::Kind::Map;
-  size_t layers = 0;  // the index of the layer list in root.items, 0 before 'layers:'
+bool read_yaml_subset(const std::string& text, YamlFlat& root) {
+  constexpr size_t npos = std::string::npos;
+  if (text.find('\r') != npos || text.find('\t') != npos || text.find('\\') != npos) return false;
+  std::vector<Node>& nodes = root.nodes;
+  nodes.clear();
+  nodes.reserve(text.size() / 4 + 8);  // the built-in networks have a node per 4.5 bytes or more
+  nodes.push_back(Node{Kind::Map, 0, 0, {}});
+  Builder b(text, nodes);
+  uint64_t root_keys = 0;
+  size_t layers = 0;  // the index of the layer list, 0 before 'layers:'
   bool in_layers = false;
   for (size_t pos = 0; pos < text.size();) {
     size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
+    if (nl == npos) nl = text.size();
     const size_t begin = pos, end = nl;
     pos = nl + 1;
     if (begin == end || text[begin] == '#') continue;
-    if (text.compare(begin, 5, "  - {") == 0) {
+    if (end - begin >= 5 && text[begin] == ' ' && text[begin + 1] == ' ' &&
+        text[begin + 2] == '-' && text[begin + 3] == ' ' && text[begin + 4] == '{') {  // "  - {"
       if (!in_layers || text[end - 1] != '}') return false;
-      YamlLite& list = root.items[layers];
-      list.items.emplace_back();
-      if (!read_flow_map(text, begin + 5, end - 1, list.items.back())) return false;
+      if (!b.read_flow_map(begin + 5, end - 1, layers)) return false;
       continue;
     }
+    if (in_layers) b.close(layers);
     in_layers = false;
     size_t i = begin;
-    if (!read_key(text, i, end, root)) return false;
+    if (!b.read_key(i, end, 0, root_keys)) return false;
     if (i == end) {  // "key:" opens the layer list, nothing else
-      if (root.items.back().scalar != "layers" || text[end - 1] != ':') return false;
+      if (nodes.back().scalar != "layers" || text[end - 1] != ':') return false;
       in_layers = true;
-      layers = root.items.size();
-      root.items.emplace_back();
-      root.items.back().kind = YamlLite::Kind::Sequence;
+      layers = b.open(0, Kind::Sequence);
       continue;
     }
     if (text[i] == '"') {
       const size_t close = text.find('"', i + 1);
       if (close != end - 1) return false;
-      root.items.push_back(scalar(text, i + 1, close - i - 1));
-    } else if (!read_plain(text, i, end, "", root)) {
+      b.add_scalar(0, i + 1, close - i - 1);
+    } else if (!b.read_plain(i, end, '\n', '\n', 0)) {  // the rest of the line
       return false;
     }
   }
+  if (in_layers) b.close(layers);
+  b.close(0);
   // An empty layer list is null to yaml-cpp; let it say so.
-  return layers > 0 && !root.items[layers].items.empty();
+  return layers > 0 && nodes[layers].size > 0;
+}
+
+bool read_yaml_subset(const std::string& text, YamlLite& root) {
+  YamlFlat flat;
+  if (!read_yaml_subset(text, flat)) return false;
+  root = YamlLite();
+  to_lite(flat.nodes, 0, root);
+  return true;
 }
 
 }  // namespace ssim::detail

@@ -198,6 +198,40 @@ TEST(WorkloadLoad, NetworksDirFromEnvironment) {
   EXPECT_EQ(total_macs(lower(load_workload("tiny"))), 24u);
   unsetenv("SSIM_NETWORKS_DIR");
 }
+
+// 'from' names any earlier layer, however far back (the reader scans the last 32 names and keeps
+// the others in a set), and no later one.
+TEST(WorkloadLoad, FromFindsLayersFarBack) {
+  std::string text = "layers:\n";
+  for (int i = 0; i < 40; ++i)
+    text += "  - {name: l" + std::to_string(i) + ", type: gemm, M: 2, N: 3, K: 4}\n";
+  const Network n = parse_yaml_network(
+      text + "  - {name: a, type: elementwise, op: add, elements: 6, from: [l0, l39]}\n", "t.yaml");
+  ASSERT_EQ(n.layers.size(), 41u);
+  EXPECT_EQ(n.layers[40].from, (std::vector<std::string>{"l0", "l39"}));
+  EXPECT_TRUE(throws_input_error(
+      [&] {
+        parse_yaml_network(
+            text + "  - {name: a, type: elementwise, op: add, elements: 6, from: l40}\n", "t.yaml");
+      },
+      {"t.yaml:42:", "no earlier layer is named 'l40'"}));
+}
+
+// A built-in name finds its file in the first folder that has one, in any case; of two spellings
+// in one folder, the first in byte order ('R' before 'r'); a folder named like a network is none.
+TEST(WorkloadLoad, BuiltInNameFindsTheFirstFolderAndTheFirstSpelling) {
+  TempDir t;
+  t.write("ResNet50.yaml", "layers:\n  - {name: g, type: gemm, M: 2, N: 3, K: 4}\n");
+  t.write("resnet50.yaml", "layers:\n  - {name: g, type: gemm, M: 5, N: 6, K: 7}\n");
+  const std::string folder = t.path() + "/folder.yaml";
+  ASSERT_EQ(mkdir(folder.c_str(), 0700), 0);
+  setenv("SSIM_NETWORKS_DIR", t.path().c_str(), 1);
+  EXPECT_EQ(total_macs(lower(load_workload("RESNET50"))), 2u * 3 * 4);  // not the built-in
+  EXPECT_EQ(total_macs(lower(load_workload("resnet50"))), 2u * 3 * 4);
+  EXPECT_TRUE(throws_input_error([] { load_workload("folder"); }, {"unknown workload 'folder'"}));
+  unsetenv("SSIM_NETWORKS_DIR");
+  rmdir(folder.c_str());
+}
 }  // namespace
 }  // namespace ssim
 
