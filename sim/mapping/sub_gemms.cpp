@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,50 @@ std::vector<int64_t> k_candidates(const HwSpec& hw, const GemmShape& g, const Ge
   return c;
 }
 
-// Calls f(sub, n) for the (at most 8) distinct sub-GEMM shapes of a cut and how many there are.
+// The distinct extents of the sub-GEMMs of a dimension D's candidate block sizes c (ascending,
+// distinct): the blocks and the remainders (the last, possibly shorter, block). block[i] and
+// last[i] index candidate c[i]'s two in `values` (c, then the remainders that are no candidate).
+struct SubExtents {
+  std::vector<int64_t> values;
+  std::vector<size_t> block, last;
+  SubExtents(int64_t D, const std::vector<int64_t>& c) {
+    values.reserve(2 * c.size());
+    values = c;
+    block.resize(c.size());
+    last.resize(c.size());
+    for (size_t i = 0; i < c.size(); ++i) {
+      block[i] = i;
+      const int64_t r = D - (ceil_div(D, c[i]) - 1) * c[i];
+      const auto in_c = std::lower_bound(c.begin(), c.end(), r);
+      size_t j = size_t(in_c - c.begin());
+      if (in_c == c.end() || *in_c != r) {
+        j = size_t(std::find(values.begin() + ptrdiff_t(c.size()), values.end(), r) -
+                   values.begin());
+        if (j == values.size()) values.push_back(r);
+      }
+      last[i] = j;
+    }
+  }
+  size_t size() const { return values.size(); }
+};
+
+// A sub-GEMM's terms in a cut's estimate, each times the number of such sub-GEMMs: its array
+// cycles, DRAM bytes and program steps; `fits`: plan_blocks() planned it.
+// `bounded`: the cycles and a lower bound of the bytes, known without planning it; `known`:
+// planned.
+struct SubCost {
+  bool bounded = false, known = false, fits = false;
+  double cycles = 0, traffic_low = 0, traffic = 0, steps = 0;
+};
+
+// A cut's estimate and its terms (the sums over its sub-GEMMs); `fits`: each sub-GEMM does.
+struct CutCost {
+  bool fits = true;
+  double compute = 0, traffic = 0, steps = 0, est = 0;
+};
+
+// Calls f(sub, n, im, in, ik) for the (at most 8) distinct sub-GEMM shapes of a cut, how many
+// there are, and whether each of its extents is the remainder (1) or a whole block (0).
 template <class F>
 void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
   const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n), tk = ceil_div(g.K, t.k);
@@ -78,7 +122,7 @@ void for_each_sub_gemm(const GemmShape& g, const SubGemms& t, F f) {
     for (int in = 0; in < 2; ++in)
       for (int ik = 0; ik < 2; ++ik) {
         const int64_t n = (im ? 1 : tm - 1) * (in ? 1 : tn - 1) * (ik ? 1 : tk - 1);
-        if (n > 0) f(GemmShape{im ? lm : t.m, in ? ln : t.n, ik ? lk : t.k}, n);
+        if (n > 0) f(GemmShape{im ? lm : t.m, in ? ln : t.n, ik ? lk : t.k}, n, im, in, ik);
       }
 }
 
@@ -217,41 +261,120 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
       break;
   }
   const int64_t out_half = sram_bytes(hw, Operand::Ofmap) / 2;
-  const std::vector<int64_t> kc = k_candidates(hw, g, ctx);
+  const std::vector<int64_t> mc = tile_candidates(g.M, um), nc = tile_candidates(g.N, un),
+                             kc = k_candidates(hw, g, ctx);
+  // The cuts share their sub-GEMM shapes (a cut's blocks and remainders along each dimension):
+  // each distinct one is planned once, on first use, its terms kept in a table by extent index.
+  const SubExtents em(g.M, mc), en(g.N, nc), ek(g.K, kc);
+  thread_local std::vector<SubCost> costs;
+  costs.assign(em.size() * en.size() * ek.size(), SubCost{});
+  thread_local std::vector<int64_t> conv_a;  // a conv's A bytes per (m, k) extent (-1: not yet)
+  conv_a.assign(ctx.conv ? em.size() * ek.size() : 0, -1);
+  const int64_t a_half = sram_half_bytes(hw, Operand::Ifmap);
+  // A sub-GEMM's array cycles, and a lower bound of its DRAM bytes without planning it: B's
+  // bytes, the outputs', and A's; each operand is read at least once, and a conv's A (raw input
+  // rows), when it is streamed and fits a half, is read once whole (plan_blocks()).
+  const auto bound = [&](const GemmShape& sub, size_t i, size_t mk) -> const SubCost& {
+    SubCost& e = costs[i];
+    if (e.bounded) return e;
+    e.bounded = true;
+    e.cycles = fold_cycles(hw, sub);
+    int64_t a = 0;
+    if (ctx.a_on_chip) {
+    } else if (!ctx.conv) {
+      a = sub.M * sub.K * hw.input_bytes;
+    } else if (hw.dataflow != Dataflow::IS) {
+      if (conv_a[mk] < 0) conv_a[mk] = a_bytes(ctx.conv, 0, sub.M, 0, sub.K, hw.input_bytes);
+      a = conv_a[mk] <= a_half ? conv_a[mk] : 0;
+    }
+    const int64_t b = sub.K * sub.N * hw.input_bytes;
+    if (sub.K < g.K)
+      e.traffic_low = double(a) + double(b);
+    else
+      e.traffic_low = double(a + b + sub.M * sub.N * (hw.output_bytes + ctx.side_bytes) -
+                             (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
+    return e;
+  };
+  const auto cost = [&](const GemmShape& sub, size_t i, size_t mk) -> const SubCost& {
+    SubCost& e = costs[i];
+    if (e.known) return e;
+    e.known = true;
+    try {
+      const bool all = sub.M == g.M && sub.N == g.N && sub.K == g.K;
+      const GemmPlan p = all ? whole : plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
+      const SpatialMap sm = spatial_map(hw.dataflow, sub);
+      const double a = ctx.a_on_chip ? 0.0 : double(p.traffic.ifmap);
+      if (sub.K < g.K)  // the outputs once per output block, in estimate()
+        e.traffic = a + double(p.traffic.filter);
+      else
+        e.traffic = double(p.traffic.total() - p.traffic.ifmap + int64_t(a) -
+                           (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
+      e.steps = double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
+      e.fits = true;
+      if (bound(sub, i, mk).traffic_low > e.traffic)
+        throw std::logic_error("search_sub_gemms: a sub-GEMM's bytes below their lower bound");
+    } catch (const InputError&) {
+      e.fits = false;
+    }
+    return e;
+  };
+  const double outputs_k_cut =  // a k-block cut's outputs, once per output block
+      double(g.M * g.N) * double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
+  // The estimate of cut (mc[mi], nc[ni], kc[ki]), or with `low` a lower bound of it: each term
+  // at most the estimate's, added in the same order.
+  const auto estimate = [&](size_t mi, size_t ni, size_t ki, bool low) {
+    const int64_t Mt = mc[mi], Nt = nc[ni], Kt = kc[ki];
+    const size_t at[3][2] = {
+        {em.block[mi], em.last[mi]}, {en.block[ni], en.last[ni]}, {ek.block[ki], ek.last[ki]}};
+    CutCost c;
+    for_each_sub_gemm(
+        g, SubGemms{Mt, Nt, Kt}, [&](const GemmShape& sub, int64_t n, int im, int in, int ik) {
+          if (!c.fits) return;
+          const size_t i = (at[0][im] * en.size() + at[1][in]) * ek.size() + at[2][ik];
+          const size_t mk = at[0][im] * ek.size() + at[2][ik];
+          const SubCost& e = low ? bound(sub, i, mk) : cost(sub, i, mk);
+          if (e.known && !e.fits) {
+            c.fits = false;
+            return;
+          }
+          c.compute += double(n) * e.cycles;
+          c.traffic += double(n) * (low ? e.traffic_low : e.traffic);
+          c.steps += double(n) * e.steps;
+        });
+    if (Kt < g.K) c.traffic += outputs_k_cut;
+    // The first sub-GEMM's first blocks before anything computes.
+    // (An A already on chip costs nothing.)
+    const double first =
+        ctx.a_on_chip ? 0.0
+                      : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
+    const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
+    c.est = std::max(c.compute, c.traffic / bw) + first + 2 * lat +
+            double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+    return c;
+  };
+  // The uncut GEMM, the last candidate (within every limit, and it fits: `whole`), bounds the
+  // best from the start: a cut whose lower bound exceeds it or the best so far cannot be chosen,
+  // nor tie, nor make a `limited` (which compares with the final best, at most both): it is not
+  // planned.
+  const double uncut_est = estimate(mc.size() - 1, nc.size() - 1, kc.size() - 1, false).est;
   SubGemms best_t{g.M, g.N, g.K, uncut};
   double best = std::numeric_limits<double>::infinity(), best_whole = best, limited = best,
          limited_whole = best;
   if (whole_best) *whole_best = best_t;
-  for (int64_t Mt : tile_candidates(g.M, um))
-    for (int64_t Nt : tile_candidates(g.N, un))
-      for (int64_t Kt : kc) {
+  for (size_t mi = 0; mi < mc.size(); ++mi)
+    for (size_t ni = 0; ni < nc.size(); ++ni)
+      for (size_t ki = 0; ki < kc.size(); ++ki) {
+        const int64_t Mt = mc[mi], Nt = nc[ni], Kt = kc[ki];
         // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
         if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
-        SubGemms t{Mt, Nt, Kt};
-        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt), tk = ceil_div(g.K, Kt);
-        double compute = 0, traffic = 0, steps = 0;
-        bool fits = true;
-        for_each_sub_gemm(g, t, [&](const GemmShape& sub, int64_t n) {
-          if (!fits) return;
-          try {
-            const GemmPlan p = plan_blocks(hw, sub, ctx);  // (the first sub-GEMM's rows)
-            const SpatialMap sm = spatial_map(hw.dataflow, sub);
-            compute += double(n) * fold_cycles(hw, sub);
-            const double a = ctx.a_on_chip ? 0.0 : double(p.traffic.ifmap);
-            if (Kt < g.K) {  // the outputs once per output block, below
-              traffic += double(n) * (a + double(p.traffic.filter));
-            } else {
-              traffic += double(n) * double(p.traffic.total() - p.traffic.ifmap + int64_t(a) -
-                                            (ctx.c_on_chip ? sub.M * sub.N * hw.output_bytes : 0));
-            }
-            steps += double(n) * double(ceil_div(sm.Sr, R) * ceil_div(sm.Sc, C) * p.segments);
-          } catch (const InputError&) {
-            fits = false;
-          }
-        });
-        if (Kt < g.K)
-          traffic += double(g.M * g.N) *
-                     double(ctx.side_bytes + (ctx.c_on_chip ? 0 : int64_t(hw.output_bytes)));
+        const CutCost lo = estimate(mi, ni, ki, true);
+        if (!lo.fits) continue;  // (a sub-GEMM planned before did not fit)
+        if (lo.est > std::min(best, uncut_est) &&
+            (!whole_best || lo.est > std::min(best_whole, uncut_est)))
+          continue;
+        const CutCost c = estimate(mi, ni, ki, false);
+        const double steps = c.steps;
+        const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt);
         // The cost of simulating follows the steps: no cut that makes more than max_steps of
         // them (unless the uncut plan has more already); with `rows`, in the first rows block
         // rows (what run_gemm_periodic() simulates).
@@ -263,20 +386,14 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         const bool cut = Mt < g.M || Nt < g.N || Kt < g.K;
         const bool within = !(simulated > max_steps && cut);
         const bool whole_ok = whole_best && !(steps > kMaxCutSteps && cut);
-        if (!fits) continue;
-        // The first sub-GEMM's first blocks before anything computes.
-        // (An A already on chip costs nothing.)
-        const double first =
-            ctx.a_on_chip
-                ? 0.0
-                : double(std::min(Mt, g.M) * std::min<int64_t>(Kt, R) * hw.input_bytes) / bw;
-        const double est = std::max(compute, traffic / bw) + first + 2 * lat +
-                           double(tm * tn * tk);  // a cycle per sub-GEMM: ties go to fewer
+        if (!c.fits) continue;
+        const double est = c.est;
         if (!within) limited = std::min(limited, est);
         if (cut && steps > kMaxCutSteps) limited_whole = std::min(limited_whole, est);
         if (!within && !whole_ok) continue;
+        SubGemms t{Mt, Nt, Kt};
         t.steps = steps;
-        t.bound = std::max(compute, traffic / bw);
+        t.bound = std::max(c.compute, c.traffic / bw);
         if (within && est < best) {
           best = est;
           best_t = t;
