@@ -146,7 +146,8 @@ uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
 nlohmann::ordered_json energy_json(const HwSpec& hw, const NetworkRunResult& r) {
   const EnergyCosts c = resolve_energy(hw.energy, hw);
   nlohmann::ordered_json table = nlohmann::ordered_json::object();
-  for (const EnergyKeyInfo& k : energy_keys()) table[k.key] = c.entries().at(k.key);
+  const std::map<std::string, double> entries = c.entries();
+  for (const EnergyKeyInfo& k : energy_keys()) table[k.key] = entries.at(k.key);
   const double pj = r.energy.total();
   const double joules = pj * 1e-12;
   const double seconds = double(r.total_cycles) / (hw.clock_ghz * 1e9);
