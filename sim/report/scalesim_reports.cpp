@@ -1,9 +1,10 @@
 #include "sim/report/scalesim_reports.hpp"
 
-#include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
+#include "sim/report/number_text.hpp"
 #include "sim/report/report_table.hpp"
 
 namespace ssim {
@@ -22,9 +23,9 @@ void py_float(CsvRow& w, double x) {
     w.raw(x != x ? "nan" : (x > 0 ? "inf" : "-inf"));
     return;
   }
-  char buf[64];
-  char* end = std::to_chars(buf, buf + sizeof buf - 2, x).ptr;
-  if (std::string_view(buf, size_t(end - buf)).find_first_of(".en") == std::string_view::npos) {
+  char buf[kFloatTextMax + 2];
+  char* end = write_shortest(buf, x);
+  if (std::none_of(buf, end, [](char c) { return c == '.' || c == 'e'; })) {
     *end++ = '.';
     *end++ = '0';
   }
