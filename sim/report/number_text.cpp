@@ -47,18 +47,35 @@ void put_pair(char* p, uint32_t n) {
   std::memcpy(p, kDigitPairs + 2 * n, 2);
 }
 
-// 5^0 .. 5^31 (5^31 < 2^72).
-struct Pow5 {
-  u128 v[32];
-  constexpr Pow5() : v() {
-    u128 x = 1;
-    for (u128& p : v) {
-      p = x;
-      x *= 5;
-    }
-  }
-};
-constexpr Pow5 kPow5;
+// 5^0 .. 5^27 (5^27 < 2^63).
+constexpr uint64_t kPow5[28] = {1ull,
+                                5ull,
+                                25ull,
+                                125ull,
+                                625ull,
+                                3125ull,
+                                15625ull,
+                                78125ull,
+                                390625ull,
+                                1953125ull,
+                                9765625ull,
+                                48828125ull,
+                                244140625ull,
+                                1220703125ull,
+                                6103515625ull,
+                                30517578125ull,
+                                152587890625ull,
+                                762939453125ull,
+                                3814697265625ull,
+                                19073486328125ull,
+                                95367431640625ull,
+                                476837158203125ull,
+                                2384185791015625ull,
+                                11920928955078125ull,
+                                59604644775390625ull,
+                                298023223876953125ull,
+                                1490116119384765625ull,
+                                7450580596923828125ull};
 
 // A finite nonzero double, |v| = m2 * 2^(e2 + 2) with 2^52 <= m2 < 2^53 (Ryu's notation: the
 // doubles next to v are at (4 m2 +- 2) * 2^e2, or (4 m2 - 1) * 2^e2 below a power of two).
@@ -93,16 +110,15 @@ int floor_log10_pow2(int x) {
 // or 19 digits and fits 64 bits, and (x - 2) .. (x + 2) spans at least 75 units.
 class Scaled {
  public:
-  // False when the exact products would not fit 128 bits (|v| below ~1e-14 or above ~1e44).
+  // False when 5^|e10| would not fit 64 bits (|v| below ~5e-10 or above ~1e44).
   bool set(int e2) {
     e10 = floor_log10_pow2(e2 + 2) - 2;
+    if (e10 > 27 || e10 < -27) return false;
     shift_ = e2 - e10;  // x * 2^e2 / 10^e10 = x * 2^shift_ / 5^e10
-    if (e10 >= 0) {     // a division, with shift_ <= 70
-      if (e10 > 27) return false;
-      divisor_ = uint64_t(kPow5.v[e10]);
-    } else {  // a product by 5^-e10 and a shift
-      if (-e10 > 31) return false;
-      factor_ = kPow5.v[-e10];
+    if (e10 >= 0) {     // a division (|v| above ~5e17), with shift_ <= 70
+      divisor_ = kPow5[e10];
+    } else {  // a product by 5^-e10 and a shift right by at most 58 (or left by at most 5)
+      factor_ = kPow5[-e10];
       divisor_ = 0;
     }
     return true;
@@ -118,18 +134,18 @@ class Scaled {
     const u128 n = u128(x) * factor_;
     if (shift_ >= 0) {
       *exact = true;
-      return uint64_t(n << shift_);
+      return uint64_t(n) << shift_;
     }
-    const int s = -shift_;  // 1 .. 127
-    *exact = (n << (128 - s)) == 0;
-    return uint64_t(n >> s);
+    const int s = -shift_;  // 1 .. 58
+    const uint64_t lo = uint64_t(n), hi = uint64_t(n >> 64);
+    *exact = (lo << (64 - s)) == 0;
+    return (hi << (64 - s)) | (lo >> s);
   }
 
   int e10 = 0;
 
  private:
-  uint64_t divisor_ = 0;
-  u128 factor_ = 0;
+  uint64_t divisor_ = 0, factor_ = 0;
   int shift_ = 0;
 };
 
@@ -217,32 +233,65 @@ char* exponent_text(char* p, int e) {
   return p;
 }
 
+// The eight digits of x < 10^8, leading zeros included, at p: x / 10^6 in 2^50 fixed point, its
+// fraction times 100 three times (2^50 / 10^6 rounded up: the error stays below a hundredth of
+// the last digit's unit).
+void put_eight(char* p, uint32_t x) {
+  constexpr uint64_t kFraction = (uint64_t(1) << 50) - 1;
+  uint64_t t = uint64_t(x) * 1125899907;  // ceil(2^50 / 10^6)
+  put_pair(p, uint32_t(t >> 50));
+  t = (t & kFraction) * 100;
+  put_pair(p + 2, uint32_t(t >> 50));
+  t = (t & kFraction) * 100;
+  put_pair(p + 4, uint32_t(t >> 50));
+  t = (t & kFraction) * 100;
+  put_pair(p + 6, uint32_t(t >> 50));
+}
+
+// The digits of x < 10^8 at p (up to eight bytes written); returns the end. Below 10^4 (most
+// of the reports' integers) by pairs, else by put_eight().
+char* put_short(char* p, uint32_t x) {
+  if (x < 100) {
+    if (x < 10) {
+      *p = char('0' + x);
+      return p + 1;
+    }
+    put_pair(p, x);
+    return p + 2;
+  }
+  if (x < 10000) {
+    const uint32_t high = x / 100, low = x % 100;
+    if (high < 10) {
+      *p = char('0' + high);
+      put_pair(p + 1, low);
+      return p + 3;
+    }
+    put_pair(p, high);
+    put_pair(p + 2, low);
+    return p + 4;
+  }
+  const int len = decimal_length(x);
+  char eight[16];
+  put_eight(eight, x);
+  std::memcpy(p, eight + 8 - len, 8);
+  return p + len;
+}
+
 }  // namespace
 
 char* write_decimal(char* p, uint64_t n) {
-  const int len = n ? decimal_length(n) : 1;
-  char* q = p + len;
-  // Eight digits at a time in 64 bits, then two at a time in 32.
-  while (n >= kPow10[8]) {
-    uint32_t c = uint32_t(n % kPow10[8]);
-    n /= kPow10[8];
-    for (int i = 0; i < 4; ++i) {
-      q -= 2;
-      put_pair(q, c % 100);
-      c /= 100;
-    }
+  if (n < kPow10[8]) return put_short(p, uint32_t(n));
+  if (n < kPow10[16]) {
+    const uint64_t high = n / kPow10[8];
+    p = put_short(p, uint32_t(high));
+    put_eight(p, uint32_t(n - high * kPow10[8]));
+    return p + 8;
   }
-  uint32_t m = uint32_t(n);
-  while (m >= 100) {
-    q -= 2;
-    put_pair(q, m % 100);
-    m /= 100;
-  }
-  if (m >= 10)
-    put_pair(q - 2, m);
-  else
-    q[-1] = char('0' + m);
-  return p + len;
+  const uint64_t top = n / kPow10[16], rest = n - top * kPow10[16], high = rest / kPow10[8];
+  p = put_short(p, uint32_t(top));
+  put_eight(p, uint32_t(high));
+  put_eight(p + 8, uint32_t(rest - high * kPow10[8]));
+  return p + 16;
 }
 
 // The copies below are of fixed sizes (a few moves, where a call to memcpy costs more than the

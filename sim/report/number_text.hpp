@@ -3,10 +3,10 @@
 // 470 instructions a double and 50 to 80 an integer of a few digits).
 //
 // The doubles are formatted from their exact value m * 2^e with 128-bit integers when their
-// decimal exponent lies between about -14 and +44 (every number the reports hold); any other
+// decimal exponent lies between about -9 and +44 (every number the reports hold); any other
 // double (0 aside: subnormals, huge values, infinities, NaN) goes to std::to_chars, so every
-// double prints as the reference prints it: CliReportTableTest.NumberTextIsPrintfAndToChars compares
-// them over millions of doubles.
+// double prints as the reference prints it: CliReportTableTest.NumberTextIsPrintfAndToChars
+// compares them over millions of doubles.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,8 @@ char* write_g9(char* p, double v);
 // fixed or scientific notation, whichever is shorter. Returns the end.
 char* write_shortest(char* p, double v);
 
-// The decimal digits of n (as std::to_chars writes them, at most 20); returns the end.
+// The decimal digits of n as std::to_chars writes them (at most 20); returns the end. Needs 20
+// bytes of room at p: it may write past the end it returns within them.
 char* write_decimal(char* p, uint64_t n);
 
 }  // namespace ssim

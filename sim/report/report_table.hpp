@@ -95,6 +95,13 @@ class CsvRow {
     return *this;
   }
   CsvRow& raw(std::string_view s);  // a field as it is (one that needs no quotes)
+  // A field `write(p)` writes at p, in at most `room` bytes (at most 512), returning its end.
+  template <class Write>
+  CsvRow& put(size_t room, Write&& write) {
+    char* p = field(room);
+    used_ = size_t(write(p) - buf_);
+    return *this;
+  }
   void end(std::string_view tail = "\n");
 
  private:
