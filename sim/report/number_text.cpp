@@ -10,26 +10,21 @@ namespace {
 
 using u128 = unsigned __int128;
 
-constexpr uint64_t kPow10[20] = {1ull,
-                                 10ull,
-                                 100ull,
-                                 1000ull,
-                                 10000ull,
-                                 100000ull,
-                                 1000000ull,
-                                 10000000ull,
-                                 100000000ull,
-                                 1000000000ull,
-                                 10000000000ull,
-                                 100000000000ull,
-                                 1000000000000ull,
-                                 10000000000000ull,
-                                 100000000000000ull,
-                                 1000000000000000ull,
-                                 10000000000000000ull,
-                                 100000000000000000ull,
-                                 1000000000000000000ull,
-                                 10000000000000000000ull};
+// base^0 .. base^(N - 1).
+template <int N>
+struct Powers {
+  uint64_t v[N] = {};
+  constexpr explicit Powers(uint64_t base) {
+    uint64_t x = 1;
+    for (uint64_t& p : v) {
+      p = x;
+      x *= base;  // (wraps after the last one stored)
+    }
+  }
+  constexpr uint64_t operator[](int i) const { return v[i]; }
+};
+constexpr Powers<20> kPow10(10);  // 10^19 < 2^64
+constexpr Powers<28> kPow5(5);    // 5^27 < 2^63
 
 constexpr char kDigitPairs[] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -46,36 +41,6 @@ int decimal_length(uint64_t n) {
 void put_pair(char* p, uint32_t n) {
   std::memcpy(p, kDigitPairs + 2 * n, 2);
 }
-
-// 5^0 .. 5^27 (5^27 < 2^63).
-constexpr uint64_t kPow5[28] = {1ull,
-                                5ull,
-                                25ull,
-                                125ull,
-                                625ull,
-                                3125ull,
-                                15625ull,
-                                78125ull,
-                                390625ull,
-                                1953125ull,
-                                9765625ull,
-                                48828125ull,
-                                244140625ull,
-                                1220703125ull,
-                                6103515625ull,
-                                30517578125ull,
-                                152587890625ull,
-                                762939453125ull,
-                                3814697265625ull,
-                                19073486328125ull,
-                                95367431640625ull,
-                                476837158203125ull,
-                                2384185791015625ull,
-                                11920928955078125ull,
-                                59604644775390625ull,
-                                298023223876953125ull,
-                                1490116119384765625ull,
-                                7450580596923828125ull};
 
 // A finite nonzero double, |v| = m2 * 2^(e2 + 2) with 2^52 <= m2 < 2^53 (Ryu's notation: the
 // doubles next to v are at (4 m2 +- 2) * 2^e2, or (4 m2 - 1) * 2^e2 below a power of two).
