@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
+#include <cstring>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
+
+#include "sim/report/number_text.hpp"
 
 namespace ssim {
 
@@ -75,8 +78,22 @@ std::string TextTable::str() const {
   return s.str();
 }
 
+bool csv_needs_quotes(std::string_view s) {
+  // All four characters sort below '-' (0x2d): eight bytes at a time, a byte below it (and
+  // below 0x80) sets its top bit in `low`; only then are the bytes looked at one by one.
+  auto special = [](char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    const uint64_t low = (x - 0x2d2d2d2d2d2d2d2dull) & ~x & 0x8080808080808080ull;
+    if (low && std::any_of(s.data() + i, s.data() + i + 8, special)) return true;
+  }
+  return std::any_of(s.data() + i, s.data() + s.size(), special);
+}
+
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  if (!csv_needs_quotes(s)) return s;
   std::string q = "\"";
   for (char c : s) {
     if (c == '"') q += '"';
@@ -87,33 +104,71 @@ std::string csv_field(const std::string& s) {
 }
 
 std::string g9(double v) {
-  char buf[32];
-  return std::string(buf,
-                     std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9).ptr);
+  char buf[kFloatTextMax];
+  return std::string(buf, write_g9(buf, v));
+}
+
+CsvRow::CsvRow(std::string& out, std::string_view separator) : out_(out) {
+  if (separator.empty() || separator.size() > 2)
+    throw std::logic_error("CsvRow: a separator of one or two characters");
+  sep_[0] = separator[0];
+  sep_[1] = separator.size() > 1 ? separator[1] : '\0';
+  sep_len_ = separator.size();
 }
 
 CsvRow& CsvRow::text(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return raw(s);
-  if (fields_++) out_.append(separator_.data(), separator_.size());
-  out_ += '"';
-  for (char c : s) {
-    if (c == '"') out_ += '"';
-    out_ += c;
+  if (!csv_needs_quotes(s)) return raw(s);
+  // Quoted: at most twice its length and two quotes; a field longer than the buffer goes to
+  // `out` directly.
+  const bool fits = 2 * s.size() + 2 + 2 <= sizeof buf_;
+  char* p = field(fits ? 2 * s.size() + 2 : 0);
+  if (!fits) {
+    flush();
+    out_ += csv_field(std::string(s));
+    return *this;
   }
-  out_ += '"';
+  *p++ = '"';
+  for (char c : s) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  used_ = size_t(p - buf_);
+  return *this;
+}
+
+CsvRow& CsvRow::raw(std::string_view s) {
+  const bool fits = s.size() + 2 <= sizeof buf_;
+  char* p = field(fits ? s.size() : 0);
+  if (!fits) {
+    flush();
+    out_.append(s.data(), s.size());
+    return *this;
+  }
+  std::memcpy(p, s.data(), s.size());
+  used_ += s.size();
   return *this;
 }
 
 CsvRow& CsvRow::g9(double v) {
-  char buf[32];
-  const char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9).ptr;
-  return raw(std::string_view(buf, size_t(end - buf)));
+  used_ = size_t(write_g9(field(kFloatTextMax), v) - buf_);
+  return *this;
 }
 
 CsvRow& CsvRow::shortest(double v) {
-  char buf[32];
-  const char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
-  return raw(std::string_view(buf, size_t(end - buf)));
+  used_ = size_t(write_shortest(field(kFloatTextMax), v) - buf_);
+  return *this;
+}
+
+void CsvRow::end(std::string_view tail) {
+  if (used_ + tail.size() > sizeof buf_) flush();
+  if (tail.size() > sizeof buf_) {
+    out_.append(tail.data(), tail.size());
+  } else {
+    std::memcpy(buf_ + used_, tail.data(), tail.size());
+    used_ += tail.size();
+  }
+  flush();
 }
 
 std::string csv_line(const std::vector<std::string>& fields) {

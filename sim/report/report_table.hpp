@@ -2,13 +2,14 @@
 // writing a file so that a killed run never leaves it half-written.
 #pragma once
 
-#include <charconv>
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "sim/report/number_text.hpp"
 
 namespace ssim {
 
@@ -49,41 +50,83 @@ std::string csv_field(const std::string& s);
 std::string csv_line(const std::vector<std::string>& fields);
 
 // A double with 9 significant digits, as printf's "%.9g" (and `ostream << setprecision(9)`)
-// print it, by std::to_chars (about a tenth of snprintf's instructions, the same text:
-// ReportTable.G9IsPrintfsPercentNineG).
+// print it (write_g9() in number_text.hpp).
 std::string g9(double v);
 
+// True when csv_field() quotes `s` (a comma, quote, CR or LF in it).
+bool csv_needs_quotes(std::string_view s);
+
 // One CSV line appended to `out` field by field (csv_line's quoting and separators), without a
-// string per field: the report files of a run hold thousands of fields. (libfmt would format the
-// numbers no faster than std::to_chars and adds nothing to the quoting, so it is not used.)
+// string per field: the report files of a run hold thousands of fields. The fields go to a
+// buffer of the row's own and into `out` at end() (or when the buffer is full), one append a
+// row. (libfmt would not format the numbers faster than number_text.hpp and adds nothing to the
+// quoting, so it is not used.)
 //
 //   CsvRow(out).text(name).integer(cycles).g9(util).end();
 //
-// `separator` and end()'s `tail` make SCALE-Sim's lines too (", " and ",\n").
+// `separator` (one or two characters) and end()'s `tail` make SCALE-Sim's lines too (", " and
+// ",\n"). A row not ended is appended when the CsvRow goes, without a tail.
 class CsvRow {
  public:
-  explicit CsvRow(std::string& out, std::string_view separator = ",")
-      : out_(out), separator_(separator) {}
+  explicit CsvRow(std::string& out, std::string_view separator = ",");
+  CsvRow(const CsvRow&) = delete;
+  CsvRow& operator=(const CsvRow&) = delete;
+  ~CsvRow() { flush(); }
+
   CsvRow& text(std::string_view s);  // quoted as csv_field() quotes it
   template <class T, class = std::enable_if_t<std::is_integral_v<T>>>
   CsvRow& integer(T v) {  // as std::to_string(v)
-    char buf[24];
-    return raw(std::string_view(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)));
-  }
-  CsvRow& g9(double v);        // as g9()
-  CsvRow& shortest(double v);  // the shortest text that reads back as v (std::to_chars)
-  CsvRow& empty() { return raw({}); }
-  CsvRow& raw(std::string_view s) {  // a field as it is (one that needs no quotes)
-    if (fields_++) out_.append(separator_.data(), separator_.size());
-    out_.append(s.data(), s.size());
+    static_assert(sizeof(T) <= sizeof(uint64_t));
+    char* p = field(21);
+    uint64_t magnitude = uint64_t(v);
+    if constexpr (std::is_signed_v<T>) {
+      if (v < 0) {
+        *p++ = '-';
+        magnitude = 0 - magnitude;
+      }
+    }
+    used_ = size_t(write_decimal(p, magnitude) - buf_);
     return *this;
   }
-  void end(std::string_view tail = "\n") { out_.append(tail.data(), tail.size()); }
+  CsvRow& g9(double v);        // as g9()
+  CsvRow& shortest(double v);  // the shortest text that reads back as v (as std::to_chars)
+  CsvRow& empty() {
+    field(0);
+    return *this;
+  }
+  CsvRow& raw(std::string_view s);  // a field as it is (one that needs no quotes)
+  // A field `write(p)` writes at p, in at most `room` bytes (at most 512), returning its end.
+  template <class Write>
+  CsvRow& put(size_t room, Write&& write) {
+    char* p = field(room);
+    used_ = size_t(write(p) - buf_);
+    return *this;
+  }
+  void end(std::string_view tail = "\n");
 
  private:
+  // Starts a field (its separator) with room for `room` more bytes in buf_; returns where the
+  // field goes. `room` must leave space for the separator in an empty buffer.
+  char* field(size_t room) {
+    if (used_ + 2 + room > sizeof buf_) flush();
+    if (fields_++) {
+      buf_[used_] = sep_[0];
+      buf_[used_ + 1] = sep_[1];
+      used_ += sep_len_;
+    }
+    return buf_ + used_;
+  }
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+
   std::string& out_;
-  std::string_view separator_;
+  char sep_[2];
+  size_t sep_len_;
   size_t fields_ = 0;
+  size_t used_ = 0;
+  char buf_[1024];
 };
 
 // Writes `content` to `path` through a temporary file in the same directory, then renames it,

@@ -4,14 +4,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
+#include "sim/report/number_text.hpp"
 #include "sim/report/report_table.hpp"
 #include "sim/report/scalesim_reports.hpp"
 #include "workloads/data_dir.hpp"
@@ -67,18 +71,26 @@ double dram_bytes_per_s(const HwSpec& hw) {
   return hw.dram_bw() * hw.clock_ghz * 1e9;
 }
 
+namespace {
+
+// layers.csv's columns (docs/report-format.md).
+constexpr const char* kLayersCsvColumns[] = {
+    "index", "layer", "name", "type", "M", "N", "K", "repeat", "macs", "flops", "folds",
+    "total_cycles", "compute_cycles", "fill_drain_cycles", "mem_stall_cycles", "vector_cycles",
+    "stage_cycles", "compute_util", "overall_util", "mapping_eff", "dram_read_bytes",
+    "dram_write_bytes", "dram_weight_bytes", "dram_input_bytes", "dram_output_bytes",
+    "dram_spill_bytes", "dram_side_bytes", "fused_into", "fused", "input_on_chip", "output_on_chip",
+    "prefetched_weight_bytes", "overlap_cycles", "arith_intensity", "achieved_flops_per_s",
+    "roof_flops_per_s", "bound",
+    // Energy (docs/energy.md): the total, then one column per component.
+    "energy_pj", "energy_mac_pj", "energy_register_pj", "energy_transfer_pj",
+    "energy_sram_ifmap_pj", "energy_sram_filter_pj", "energy_sram_ofmap_pj", "energy_dram_pj",
+    "energy_vector_pj"};
+
+}  // namespace
+
 std::vector<std::string> layers_csv_columns() {
-  return {"index", "layer", "name", "type", "M", "N", "K", "repeat", "macs", "flops", "folds",
-          "total_cycles", "compute_cycles", "fill_drain_cycles", "mem_stall_cycles",
-          "vector_cycles", "stage_cycles", "compute_util", "overall_util", "mapping_eff",
-          "dram_read_bytes", "dram_write_bytes", "dram_weight_bytes", "dram_input_bytes",
-          "dram_output_bytes", "dram_spill_bytes", "dram_side_bytes", "fused_into", "fused",
-          "input_on_chip", "output_on_chip", "prefetched_weight_bytes", "overlap_cycles",
-          "arith_intensity", "achieved_flops_per_s", "roof_flops_per_s", "bound",
-          // Energy (docs/energy.md): the total, then one column per component.
-          "energy_pj", "energy_mac_pj", "energy_register_pj", "energy_transfer_pj",
-          "energy_sram_ifmap_pj", "energy_sram_filter_pj", "energy_sram_ofmap_pj", "energy_dram_pj",
-          "energy_vector_pj"};
+  return {std::begin(kLayersCsvColumns), std::end(kLayersCsvColumns)};
 }
 
 void append_layer_row(CsvRow& w, const OpRow& row, const std::string& name) {
@@ -118,14 +130,19 @@ void append_layer_row(CsvRow& w, const OpRow& row, const std::string& name) {
 }
 
 std::string layers_csv(const HwSpec& hw, const NetworkRunResult& r) {
-  std::string out = csv_line(layers_csv_columns());
-  out.reserve(out.size() + r.rows.size() * 512);
+  std::string out;
+  out.reserve(1024 + r.rows.size() * 512);
+  {
+    CsvRow header(out);
+    for (const char* column : kLayersCsvColumns) header.text(column);
+    header.end();
+  }
   for (const OpRow& row : r.rows) {
     const Roof roof = roof_of(hw, row);
     CsvRow w(out);
     append_layer_row(w, row, row.name);
     roof.has_ai ? w.g9(roof.ai) : w.empty();
-    w.g9(roof.achieved).g9(roof.roof).text(roof.bound).g9(row.energy.total());
+    w.g9(roof.achieved).g9(roof.roof).raw(roof.bound).g9(row.energy.total());
     for (double v : energy_component_values(row.energy)) w.g9(v);
     w.end();
   }
@@ -142,35 +159,152 @@ uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
   return h;
 }
 
+// JSON as nlohmann::json's dump(2, ' ', false, error_handler_t::replace) writes it: objects with
+// their members in the order given, two spaces an indent level, "{}" for an empty object; strings
+// not escaped beyond JSON's needs, bytes that are not UTF-8 replaced by U+FFFD; a double as its
+// serializer writes it (Grisu2), null when not finite. Written directly: building summary.json as
+// an ordered_json and dumping it cost 500 k instructions, a third of a small run's output
+// (CliReportTableTest.JsonTextIsNlohmannDump compares it with a dump of the text parsed back).
+class JsonText {
+ public:
+  explicit JsonText(std::string& out) : out_(out) {}
+  JsonText(const JsonText&) = delete;
+  JsonText& operator=(const JsonText&) = delete;
+  ~JsonText() { flush(); }  // the text goes to `out` in pieces of a buffer's size
+
+  void open() {  // an object: the whole text's, or a member's after key()
+    raw("{", 1);
+    members_.push_back(0);
+  }
+  void close() {
+    const size_t n = members_.back();
+    members_.pop_back();
+    if (n > 0) {
+      raw("\n", 1);
+      indent();
+    }
+    raw("}", 1);
+  }
+  void open(std::string_view k) {
+    key(k);
+    open();
+  }
+  template <class T>
+  void put(std::string_view k, const T& v) {
+    key(k);
+    if constexpr (std::is_same_v<T, bool>) {
+      v ? raw("true", 4) : raw("false", 5);
+    } else if constexpr (std::is_integral_v<T>) {
+      char buf[24];
+      char* p = buf;
+      uint64_t magnitude = uint64_t(v);
+      if constexpr (std::is_signed_v<T>) {
+        if (v < 0) {
+          *p++ = '-';
+          magnitude = 0 - magnitude;
+        }
+      }
+      raw(buf, size_t(write_decimal(p, magnitude) - buf));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(v)) {
+        raw("null", 4);
+      } else {
+        char buf[64];
+        raw(buf, size_t(nlohmann::detail::to_chars(buf, buf + sizeof buf, double(v)) - buf));
+      }
+    } else {
+      string(std::string_view(v));
+    }
+  }
+
+ private:
+  void key(std::string_view k) {
+    members_.back()++ ? raw(",\n", 2) : raw("\n", 1);
+    indent();
+    string(k);
+    raw(": ", 2);
+  }
+  void indent() {
+    static constexpr char kSpaces[] = "                                ";
+    for (size_t n = 2 * members_.size(); n > 0;) {
+      const size_t m = std::min(n, sizeof kSpaces - 1);
+      raw(kSpaces, m);
+      n -= m;
+    }
+  }
+  void string(std::string_view s) {
+    // Printable ASCII without '"' and '\\' as it is; anything else through nlohmann's escaping.
+    if (std::all_of(s.begin(), s.end(),
+                    [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; })) {
+      raw("\"", 1);
+      raw(s.data(), s.size());
+      raw("\"", 1);
+      return;
+    }
+    const std::string quoted = nlohmann::json(std::string(s))
+                                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    raw(quoted.data(), quoted.size());
+  }
+  void raw(const char* s, size_t n) {
+    if (used_ + n > sizeof buf_) {
+      flush();
+      if (n > sizeof buf_) {
+        out_.append(s, n);
+        return;
+      }
+    }
+    std::memcpy(buf_ + used_, s, n);
+    used_ += n;
+  }
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+
+  std::string& out_;
+  std::vector<size_t> members_;  // members written, per open object
+  size_t used_ = 0;
+  char buf_[2048];
+};
+
 // summary.json's "energy" and "area" (docs/energy.md, "Reports").
-nlohmann::ordered_json energy_json(const HwSpec& hw, const NetworkRunResult& r) {
+void energy_json(JsonText& j, const HwSpec& hw, const NetworkRunResult& r) {
   const EnergyCosts c = resolve_energy(hw.energy, hw);
-  nlohmann::ordered_json table = nlohmann::ordered_json::object();
-  for (const EnergyKeyInfo& k : energy_keys()) table[k.key] = c.entries().at(k.key);
   const double pj = r.energy.total();
   const double joules = pj * 1e-12;
   const double seconds = double(r.total_cycles) / (hw.clock_ghz * 1e9);
-  nlohmann::ordered_json by = nlohmann::ordered_json::object();
+  j.open("energy");
+  j.put("technology_nm", c.technology_nm);
+  j.put("table_source", hw.energy.source);
+  j.open("table");
+  const std::map<std::string, double> entries = c.entries();
+  for (const EnergyKeyInfo& k : energy_keys()) j.put(k.key, entries.at(k.key));
+  j.close();
+  j.put("total_pj", pj);
+  j.open("by_component_pj");
   const std::vector<double> v = energy_component_values(r.energy);
-  for (size_t i = 0; i < v.size(); ++i) by[energy_component_names()[i]] = v[i];
-  return {{"technology_nm", c.technology_nm},
-          {"table_source", hw.energy.source},
-          {"table", table},
-          {"total_pj", pj},
-          {"by_component_pj", by},
-          {"pj_per_mac", r.macs ? pj / double(r.macs) : 0.0},
-          {"tops_per_w", joules > 0 ? double(r.flops) / joules / 1e12 : 0.0},
-          {"average_power_w", seconds > 0 ? joules / seconds : 0.0},
-          {"energy_delay_product_j_s", joules * seconds}};
+  for (size_t i = 0; i < v.size(); ++i) j.put(energy_component_names()[i], v[i]);
+  j.close();
+  j.put("pj_per_mac", r.macs ? pj / double(r.macs) : 0.0);
+  j.put("tops_per_w", joules > 0 ? double(r.flops) / joules / 1e12 : 0.0);
+  j.put("average_power_w", seconds > 0 ? joules / seconds : 0.0);
+  j.put("energy_delay_product_j_s", joules * seconds);
+  j.close();
 }
 
-nlohmann::ordered_json area_json(const HwSpec& hw) {
+void area_json(JsonText& j, const HwSpec& hw) {
   const EnergyCosts c = resolve_energy(hw.energy, hw);
   const AreaBreakdown a = area_of(c, hw);
-  return {{"technology_nm", c.technology_nm},        {"total_mm2", a.total() * 1e-6},
-          {"pe_array_mm2", a.pe_array * 1e-6},       {"sram_ifmap_mm2", a.sram_ifmap * 1e-6},
-          {"sram_filter_mm2", a.sram_filter * 1e-6}, {"sram_ofmap_mm2", a.sram_ofmap * 1e-6},
-          {"vector_mm2", a.vector * 1e-6},           {"pe_um2", c.pe_um2}};
+  j.open("area");
+  j.put("technology_nm", c.technology_nm);
+  j.put("total_mm2", a.total() * 1e-6);
+  j.put("pe_array_mm2", a.pe_array * 1e-6);
+  j.put("sram_ifmap_mm2", a.sram_ifmap * 1e-6);
+  j.put("sram_filter_mm2", a.sram_filter * 1e-6);
+  j.put("sram_ofmap_mm2", a.sram_ofmap * 1e-6);
+  j.put("vector_mm2", a.vector * 1e-6);
+  j.put("pe_um2", c.pe_um2);
+  j.close();
 }
 
 }  // namespace
@@ -197,97 +331,130 @@ std::string workload_fingerprint(const std::vector<Op>& ops) {
 
 std::string summary_json(const HwSpec& hw, const NetworkRunResult& r,
                          const CanonicalKernels& canonical, const RunRecord& record) {
-  using nlohmann::ordered_json;
   const double hz = hw.clock_ghz * 1e9;
   const double seconds = double(r.total_cycles) / hz;
-  ordered_json j;
-  j["schema_version"] = 1;
-  j["tool"] = "systolic-sim";
-  j["tool_version"] = SSIM_VERSION;
-  j["run_name"] = hw.run_name;
-  j["seed"] = record.seed;
-  j["workload"] = {{"name", r.workload},
-                   {"layers", r.layers},
-                   {"ops", r.rows.size()},
-                   {"fingerprint", record.workload_fingerprint}};
-  j["hardware"] = {
-      {"array_rows", hw.array_rows},
-      {"array_cols", hw.array_cols},
-      {"dataflow", to_string(hw.dataflow)},
-      {"clock_ghz", hw.clock_ghz},
-      {"data_type", kOperandType},
-      // OP/s for the int8 array; peak_flops_per_s is the old name, kept for one version.
-      {"peak_ops_per_s", peak_flops_per_s(hw)},
-      {"peak_flops_per_s", peak_flops_per_s(hw)},
-      {"vector_peak_ops_per_s", vector_peak_ops_per_s(hw)},
-      {"dram_bytes_per_s", dram_bytes_per_s(hw)},
-      {"dram_bytes_per_cycle", hw.dram_bw()},
-      {"dram_latency_cycles", hw.dram_latency},
-      {"unlimited_bandwidth", hw.unlimited_bandwidth},
-      {"sram_kib",
-       {{"ifmap", hw.ifmap_sram_kb}, {"filter", hw.filter_sram_kb}, {"ofmap", hw.ofmap_sram_kb}}},
-      {"fold_overlap", hw.fold_overlap},
-      {"fusion", hw.fusion},
-      {"residency", hw.residency},
-      {"op_overlap", hw.op_overlap},
-      {"load_ahead", hw.load_ahead},
-      {"vector_lanes", hw.vector_lanes},
-      {"fidelity", to_string(hw.fidelity)}};
-  const double pes = double(hw.array_rows) * double(hw.array_cols);
-  j["totals"] = {
-      {"cycles", r.total_cycles},
-      {"seconds", seconds},
-      {"macs", r.macs},
-      {"ops", r.flops},
-      {"flops", r.flops},
-      {"dram_read_bytes", r.dram_read_bytes},
-      {"dram_write_bytes", r.dram_write_bytes},
-      {"dram_bytes", r.dram_read_bytes + r.dram_write_bytes},
-      {"dram_bytes_by_cause",
-       {{"weights", r.dram_weight_bytes},
-        {"inputs", r.dram_input_bytes},
-        {"outputs", r.dram_output_bytes},
-        {"spills", r.dram_spill_bytes},
-        {"residual_operands", r.dram_side_bytes}}},
-      {"fused_ops", r.fused_ops},
-      {"resident_tensors", r.resident_tensors},
-      {"prefetched_weight_bytes", r.prefetched_weight_bytes},
-      {"overlap_cycles", r.overlap_cycles},
-      {"utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0},
-      {"achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0},
-      {"achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0}};
-  if (r.values_checked) j["values_ok"] = r.values_ok;
-  j["energy"] = energy_json(hw, r);
-  j["area"] = area_json(hw);
-  auto kernel = [&](const CanonicalKernel& k) {
-    const double s = double(k.cycles) / hz;
-    return ordered_json{{"description", k.description},
-                        {"ops", k.flops},
-                        {"flops", k.flops},
-                        {"dram_bytes", k.dram_bytes},
-                        {"cycles", k.cycles},
-                        {"achieved_ops_per_s", s > 0 ? double(k.flops) / s : 0.0},
-                        {"achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0}};
-  };
-  // The roofline's reference kernels run only for the figures (--report): a run without them
-  // says so instead of spending most of a small run on them.
-  if (canonical.computed) {
-    // (Also when read from the cache: the numbers are the simulation's, and two runs on the same
-    // inputs write the same bytes.)
-    j["canonical_kernels"] = "simulated";
-    j["canonical"] = {{"vector_add", kernel(canonical.vector_add)},
-                      {"matrix_multiply", kernel(canonical.matrix_multiply)}};
-  } else {
-    j["canonical_kernels"] = "skipped: they run with --report (the roofline's reference dots)";
+  std::string out;
+  {
+    JsonText j(out);
+    j.open();
+    j.put("schema_version", 1);
+    j.put("tool", "systolic-sim");
+    j.put("tool_version", SSIM_VERSION);
+    j.put("run_name", hw.run_name);
+    j.put("seed", record.seed);
+    j.open("workload");
+    j.put("name", r.workload);
+    j.put("layers", r.layers);
+    j.put("ops", r.rows.size());
+    j.put("fingerprint", record.workload_fingerprint);
+    j.close();
+    j.open("hardware");
+    j.put("array_rows", hw.array_rows);
+    j.put("array_cols", hw.array_cols);
+    j.put("dataflow", to_string(hw.dataflow));
+    j.put("clock_ghz", hw.clock_ghz);
+    j.put("data_type", kOperandType);
+    // OP/s for the int8 array; peak_flops_per_s is the old name, kept for one version.
+    j.put("peak_ops_per_s", peak_flops_per_s(hw));
+    j.put("peak_flops_per_s", peak_flops_per_s(hw));
+    j.put("vector_peak_ops_per_s", vector_peak_ops_per_s(hw));
+    j.put("dram_bytes_per_s", dram_bytes_per_s(hw));
+    j.put("dram_bytes_per_cycle", hw.dram_bw());
+    j.put("dram_latency_cycles", hw.dram_latency);
+    j.put("unlimited_bandwidth", hw.unlimited_bandwidth);
+    j.open("sram_kib");
+    j.put("ifmap", hw.ifmap_sram_kb);
+    j.put("filter", hw.filter_sram_kb);
+    j.put("ofmap", hw.ofmap_sram_kb);
+    j.close();
+    j.put("fold_overlap", hw.fold_overlap);
+    j.put("fusion", hw.fusion);
+    j.put("residency", hw.residency);
+    j.put("op_overlap", hw.op_overlap);
+    j.put("load_ahead", hw.load_ahead);
+    j.put("vector_lanes", hw.vector_lanes);
+    j.put("fidelity", to_string(hw.fidelity));
+    j.close();
+    const double pes = double(hw.array_rows) * double(hw.array_cols);
+    j.open("totals");
+    j.put("cycles", r.total_cycles);
+    j.put("seconds", seconds);
+    j.put("macs", r.macs);
+    j.put("ops", r.flops);
+    j.put("flops", r.flops);
+    j.put("dram_read_bytes", r.dram_read_bytes);
+    j.put("dram_write_bytes", r.dram_write_bytes);
+    j.put("dram_bytes", r.dram_read_bytes + r.dram_write_bytes);
+    j.open("dram_bytes_by_cause");
+    j.put("weights", r.dram_weight_bytes);
+    j.put("inputs", r.dram_input_bytes);
+    j.put("outputs", r.dram_output_bytes);
+    j.put("spills", r.dram_spill_bytes);
+    j.put("residual_operands", r.dram_side_bytes);
+    j.close();
+    j.put("fused_ops", r.fused_ops);
+    j.put("resident_tensors", r.resident_tensors);
+    j.put("prefetched_weight_bytes", r.prefetched_weight_bytes);
+    j.put("overlap_cycles", r.overlap_cycles);
+    j.put("utilization", r.total_cycles ? double(r.macs) / (pes * double(r.total_cycles)) : 0.0);
+    j.put("achieved_ops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0);
+    j.put("achieved_flops_per_s", seconds > 0 ? double(r.flops) / seconds : 0.0);
+    j.close();
+    if (r.values_checked) j.put("values_ok", r.values_ok);
+    energy_json(j, hw, r);
+    area_json(j, hw);
+    auto kernel = [&](const char* name, const CanonicalKernel& k) {
+      const double s = double(k.cycles) / hz;
+      j.open(name);
+      j.put("description", k.description);
+      j.put("ops", k.flops);
+      j.put("flops", k.flops);
+      j.put("dram_bytes", k.dram_bytes);
+      j.put("cycles", k.cycles);
+      j.put("achieved_ops_per_s", s > 0 ? double(k.flops) / s : 0.0);
+      j.put("achieved_flops_per_s", s > 0 ? double(k.flops) / s : 0.0);
+      j.close();
+    };
+    // The roofline's reference kernels run only for the figures (--report): a run without them
+    // says so instead of spending most of a small run on them.
+    if (canonical.computed) {
+      // (Also when read from the cache: the numbers are the simulation's, and two runs on the same
+      // inputs write the same bytes.)
+      j.put("canonical_kernels", "simulated");
+      j.open("canonical");
+      kernel("vector_add", canonical.vector_add);
+      kernel("matrix_multiply", canonical.matrix_multiply);
+      j.close();
+    } else {
+      j.put("canonical_kernels", "skipped: they run with --report (the roofline's reference dots)");
+    }
+    // The resolved configuration (defaults < --config < flags), every .cfg key as --print-config
+    // writes it: with the seed, the workload and the tool version, what reruns the run exactly.
+    // Grouped by section in the order a section first comes; a key given twice keeps its first
+    // place and its last value (as the JSON object it was written through did).
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> sections;
+    for (CfgEntry& e : cfg_entries(hw)) {
+      auto s = std::find_if(sections.begin(), sections.end(),
+                            [&](const auto& x) { return x.first == e.section; });
+      if (s == sections.end()) s = sections.insert(sections.end(), {std::move(e.section), {}});
+      auto k = std::find_if(s->second.begin(), s->second.end(),
+                            [&](const auto& x) { return x.first == e.key; });
+      if (k == s->second.end())
+        s->second.emplace_back(std::move(e.key), std::move(e.value));
+      else
+        k->second = std::move(e.value);
+    }
+    j.open("config");
+    for (const auto& [section, keys] : sections) {
+      j.open(section);
+      for (const auto& [key, value] : keys) j.put(key, value);
+      j.close();
+    }
+    j.close();
+    j.close();
   }
-  // The resolved configuration (defaults < --config < flags), every .cfg key as --print-config
-  // writes it: with the seed, the workload and the tool version, what reruns the run exactly.
-  ordered_json config = ordered_json::object();
-  for (const CfgEntry& e : cfg_entries(hw)) config[e.section][e.key] = e.value;
-  j["config"] = config;
-  // Names come from files and flags: bytes that are not UTF-8 become U+FFFD instead of an
-  // exception.
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  out += '\n';
+  return out;
 }
 
 std::string energy_summary_line(const HwSpec& hw, const NetworkRunResult& r) {

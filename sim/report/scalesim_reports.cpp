@@ -1,9 +1,11 @@
 #include "sim/report/scalesim_reports.hpp"
 
-#include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <initializer_list>
 
+#include "sim/report/number_text.hpp"
 #include "sim/report/report_table.hpp"
 
 namespace ssim {
@@ -22,13 +24,14 @@ void py_float(CsvRow& w, double x) {
     w.raw(x != x ? "nan" : (x > 0 ? "inf" : "-inf"));
     return;
   }
-  char buf[64];
-  char* end = std::to_chars(buf, buf + sizeof buf - 2, x).ptr;
-  if (std::string_view(buf, size_t(end - buf)).find_first_of(".en") == std::string_view::npos) {
-    *end++ = '.';
-    *end++ = '0';
-  }
-  w.raw(std::string_view(buf, size_t(end - buf)));
+  w.put(kFloatTextMax + 2, [x](char* p) {
+    char* end = write_shortest(p, x);
+    if (std::none_of(p, end, [](char c) { return c == '.' || c == 'e'; })) {
+      *end++ = '.';
+      *end++ = '0';
+    }
+    return end;
+  });
 }
 
 // A row of a SCALE-Sim report: fields joined with ", ", a trailing comma (end(",\n")).
@@ -36,14 +39,13 @@ CsvRow scalesim_row(std::string& out) {
   return CsvRow(out, ", ");
 }
 
-// One SCALE-Sim line: fields joined with ", ", a trailing comma.
-std::string scalesim_line(const std::vector<std::string>& fields) {
+// A SCALE-Sim report's first line: the column names joined with ", ", a trailing comma.
+std::string scalesim_header(std::initializer_list<const char*> columns) {
   std::string s;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) s += ", ";
-    s += fields[i];
-  }
-  return s + ",\n";
+  CsvRow w = scalesim_row(s);
+  for (const char* c : columns) w.raw(c);
+  w.end(",\n");
+  return s;
 }
 
 double safe_div(double a, double b) {
@@ -60,8 +62,8 @@ double dram_span_bw(uint64_t bytes, int elem_bytes, int64_t first, int64_t last)
 }  // namespace
 
 std::string compute_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
-  std::string s = scalesim_line({"LayerID", "Total Cycles", "Stall Cycles", "Overall Util %",
-                                 "Mapping Efficiency %", "Compute Util %"});
+  std::string s = scalesim_header({"LayerID", "Total Cycles", "Stall Cycles", "Overall Util %",
+                                   "Mapping Efficiency %", "Compute Util %"});
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
     CsvRow w = scalesim_row(s);
@@ -76,8 +78,8 @@ std::string compute_report_csv(const HwSpec&, const std::vector<GemmRunResult>& 
 
 std::string bandwidth_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
   std::string s =
-      scalesim_line({"LayerID", "Avg IFMAP SRAM BW", "Avg FILTER SRAM BW", "Avg OFMAP SRAM BW",
-                     "Avg IFMAP DRAM BW", "Avg FILTER DRAM BW", "Avg OFMAP DRAM BW"});
+      scalesim_header({"LayerID", "Avg IFMAP SRAM BW", "Avg FILTER SRAM BW", "Avg OFMAP SRAM BW",
+                       "Avg IFMAP DRAM BW", "Avg FILTER DRAM BW", "Avg OFMAP DRAM BW"});
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
     const double t = double(r.total_cycles);
@@ -98,7 +100,7 @@ std::string bandwidth_report_csv(const HwSpec&, const std::vector<GemmRunResult>
 }
 
 std::string detailed_access_report_csv(const HwSpec&, const std::vector<GemmRunResult>& layers) {
-  std::string s = scalesim_line(
+  std::string s = scalesim_header(
       {"LayerID", "SRAM IFMAP Start Cycle", "SRAM IFMAP Stop Cycle", "SRAM IFMAP Reads",
        "SRAM Filter Start Cycle", "SRAM Filter Stop Cycle", "SRAM Filter Reads",
        "SRAM OFMAP Start Cycle", "SRAM OFMAP Stop Cycle", "SRAM OFMAP Writes",
@@ -137,68 +139,75 @@ std::string detailed_access_report_csv(const HwSpec&, const std::vector<GemmRunR
 }
 
 std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunResult>& layers) {
-  std::string s = csv_line({"layer_id",
-                            "name",
-                            "M",
-                            "N",
-                            "K",
-                            "array_rows",
-                            "array_cols",
-                            "dataflow",
-                            "fold_overlap",
-                            "fidelity",
-                            "clock_ghz",
-                            "tile_m",
-                            "tile_n",
-                            "tile_k",
-                            "plan",
-                            "tiles",
-                            "folds",
-                            "macs",
-                            "total_cycles",
-                            "compute_cycles",
-                            "stall_cycles",
-                            "writeback_cycles",
-                            "array_first_cycle",
-                            "array_last_cycle",
-                            "runtime_us",
-                            "overall_util_pct",
-                            "array_util_pct",
-                            "mapping_eff_pct",
-                            "fold_pe_eff_pct",
-                            "tops",
-                            "dram_ifmap_read_bytes",
-                            "dram_filter_read_bytes",
-                            "dram_ofmap_write_bytes",
-                            "dram_read_bytes",
-                            "dram_write_bytes",
-                            "dram_bw_bytes_per_cycle",
-                            "dram_avg_bw_bytes_per_cycle",
-                            "dram_peak_bw_bytes_per_cycle",
-                            "dram_peak_window_cycles",
-                            "dram_avg_bw_gbps",
-                            "dram_peak_bw_gbps",
-                            "dram_busy_cycles",
-                            "dram_latency_cycles",
-                            "ifmap_dram_first_cycle",
-                            "ifmap_dram_last_cycle",
-                            "filter_dram_first_cycle",
-                            "filter_dram_last_cycle",
-                            "ofmap_dram_first_cycle",
-                            "ofmap_dram_last_cycle",
-                            "ifmap_sram_kb",
-                            "filter_sram_kb",
-                            "ofmap_sram_kb",
-                            "sram_ifmap_reads",
-                            "sram_ifmap_writes",
-                            "sram_filter_reads",
-                            "sram_filter_writes",
-                            "sram_ofmap_reads",
-                            "sram_ofmap_writes",
-                            "values_checked",
-                            "values_ok"});
+  std::string s;
+  s.reserve(1024 + layers.size() * 640);
+  {
+    CsvRow header(s);
+    for (const char* column : {"layer_id",
+                               "name",
+                               "M",
+                               "N",
+                               "K",
+                               "array_rows",
+                               "array_cols",
+                               "dataflow",
+                               "fold_overlap",
+                               "fidelity",
+                               "clock_ghz",
+                               "tile_m",
+                               "tile_n",
+                               "tile_k",
+                               "plan",
+                               "tiles",
+                               "folds",
+                               "macs",
+                               "total_cycles",
+                               "compute_cycles",
+                               "stall_cycles",
+                               "writeback_cycles",
+                               "array_first_cycle",
+                               "array_last_cycle",
+                               "runtime_us",
+                               "overall_util_pct",
+                               "array_util_pct",
+                               "mapping_eff_pct",
+                               "fold_pe_eff_pct",
+                               "tops",
+                               "dram_ifmap_read_bytes",
+                               "dram_filter_read_bytes",
+                               "dram_ofmap_write_bytes",
+                               "dram_read_bytes",
+                               "dram_write_bytes",
+                               "dram_bw_bytes_per_cycle",
+                               "dram_avg_bw_bytes_per_cycle",
+                               "dram_peak_bw_bytes_per_cycle",
+                               "dram_peak_window_cycles",
+                               "dram_avg_bw_gbps",
+                               "dram_peak_bw_gbps",
+                               "dram_busy_cycles",
+                               "dram_latency_cycles",
+                               "ifmap_dram_first_cycle",
+                               "ifmap_dram_last_cycle",
+                               "filter_dram_first_cycle",
+                               "filter_dram_last_cycle",
+                               "ofmap_dram_first_cycle",
+                               "ofmap_dram_last_cycle",
+                               "ifmap_sram_kb",
+                               "filter_sram_kb",
+                               "ofmap_sram_kb",
+                               "sram_ifmap_reads",
+                               "sram_ifmap_writes",
+                               "sram_filter_reads",
+                               "sram_filter_writes",
+                               "sram_ofmap_reads",
+                               "sram_ofmap_writes",
+                               "values_checked",
+                               "values_ok"})
+      header.text(column);
+    header.end();
+  }
   const double ghz = hw.clock_ghz;
-  s.reserve(s.size() + layers.size() * 640);
+  const std::string dataflow = to_string(hw.dataflow), fidelity = to_string(hw.fidelity);
   for (size_t i = 0; i < layers.size(); ++i) {
     const GemmRunResult& r = layers[i];
     const double t = double(r.total_cycles);
@@ -210,9 +219,9 @@ std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunR
         .integer(r.shape.K)
         .integer(hw.array_rows)
         .integer(hw.array_cols)
-        .text(to_string(hw.dataflow))
-        .text(hw.fold_overlap ? "on" : "off")
-        .text(to_string(hw.fidelity))
+        .text(dataflow)
+        .raw(hw.fold_overlap ? "on" : "off")
+        .text(fidelity)
         .shortest(ghz)
         .integer(r.tile_m)
         .integer(r.tile_n)
@@ -238,7 +247,7 @@ std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunR
         .integer(r.dram_ofmap_bytes)
         .integer(r.dram_read_bytes)
         .integer(r.dram_write_bytes);
-    hw.unlimited_bandwidth ? w.text("unlimited") : w.shortest(hw.dram_bw());
+    hw.unlimited_bandwidth ? w.raw("unlimited") : w.shortest(hw.dram_bw());
     w.shortest(r.dram_avg_bw)
         .shortest(r.dram_peak_bw)
         .integer(r.dram_peak_window)
@@ -261,8 +270,8 @@ std::string systolic_sim_report_csv(const HwSpec& hw, const std::vector<GemmRunR
         .integer(r.sram_filter_writes)
         .integer(r.sram_ofmap_reads)
         .integer(r.sram_ofmap_writes)
-        .text(r.values_checked ? "true" : "false")
-        .text(r.values_ok ? "true" : "false")
+        .raw(r.values_checked ? "true" : "false")
+        .raw(r.values_ok ? "true" : "false")
         .end();
   }
   return s;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@
 
 #include "models/systolic_array_cycle.hpp"
 #include "sim/cli/cli.hpp"
+#include "sim/report/number_text.hpp"
 #include "sim/report/report_table.hpp"
 #include "sim/spec/config.hpp"
 #include "tests/hw_test_util.hpp"
@@ -460,53 +462,150 @@ TEST(CliReportTableTest, CsvRowIsCsvLineWithoutAStringPerField) {
   EXPECT_EQ(s, "3, 1.5,\n");
 }
 
-// g9 prints what printf's %.9g prints (layers.csv's numbers were printed so): rounding ties to
-// even, exponent switch at 1e9 and 1e-5, trailing zeros dropped, subnormals, infinities, NaN.
-TEST(CliReportTableTest, G9IsPrintfsPercentNineG) {
+// A row longer than CsvRow's buffer (1 KiB), fields longer than it, quoted or not, and the
+// four characters that need quotes at every place of a field: the line csv_line writes.
+TEST(CliReportTableTest, CsvRowLongRowsAndQuotingAsCsvLine) {
+  std::vector<std::string> fields;
+  for (int i = 0; i < 300; ++i) fields.push_back("field" + std::to_string(i));
+  fields.push_back(std::string(3000, 'x'));
+  fields.push_back(std::string(1500, 'y') + "\"" + std::string(700, 'z'));
+  fields.push_back(std::string(600, 'q') + ",");
+  const std::string plain = "abcdefghijklmnopqrstuvw\xc3\xa9\x7f~ !#$%&'()*+-./";
+  for (char special : {',', '"', '\r', '\n'})
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      std::string f = plain;
+      f.insert(at, 1, special);
+      fields.push_back(f);
+    }
+  fields.push_back(plain);
+  std::string out = "head\n";
+  {
+    CsvRow w(out);
+    for (const std::string& f : fields) w.text(f);
+    w.end();
+  }
+  EXPECT_EQ(out, "head\n" + csv_line(fields));
+  for (const std::string& f : fields)
+    EXPECT_EQ(csv_needs_quotes(f), f.find_first_of(",\"\r\n") != std::string::npos) << f;
+  // A row not ended is appended when the CsvRow goes; a separator is one or two characters.
+  std::string unended;
+  CsvRow(unended).integer(1).integer(-2);
+  EXPECT_EQ(unended, "1,-2");
+  EXPECT_THROW(CsvRow(unended, ",,,"), std::logic_error);
+}
+
+// The report files' numbers (sim/report/number_text.hpp) are the references' bytes: write_g9
+// what printf's %.9g prints (layers.csv's numbers were printed so: rounding ties to even, the
+// exponent switch at 1e9 and 1e-5, trailing zeros dropped), write_shortest what std::to_chars
+// prints (libstdc++'s Ryu: the shortest text that reads back, fixed or scientific notation),
+// write_decimal std::to_chars's integers; over random bit patterns (every exponent: the exact
+// 128-bit path and the fallback beyond it), report-like values, integers, powers of two and ten
+// and their neighbours, values next to a rounding tie, subnormals, zeros, infinities and NaN.
+TEST(CliReportTableTest, NumberTextIsPrintfAndToChars) {
   auto printf_g9 = [](double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.9g", v);
     return std::string(buf);
   };
-  std::vector<double> values = {0.0,
-                                -0.0,
-                                1.0,
-                                0.5,
-                                123456789.5,
-                                123456788.5,
-                                999999999.5,
-                                999999998.5,
-                                1e9,
-                                1e-5,
-                                9.999999995e-5,
-                                0.0001,
-                                1.0 / 3,
-                                2.0 / 3,
-                                5e-324,
-                                1.7976931348623157e308,
-                                1e100,
-                                -2.5e-7,
-                                HUGE_VAL,
-                                -HUGE_VAL,
-                                std::nan(""),
-                                -std::nan("")};
-  uint64_t x = 0x9E3779B97F4A7C15ull;  // splitmix64: bit patterns of every exponent
-  for (int i = 0; i < 200000; ++i) {
+  auto to_chars_shortest = [](double v) {
+    char buf[64];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+  };
+  int differ = 0;
+  auto check = [&](double v) {
+    char buf[kFloatTextMax];
+    const std::string g(buf, write_g9(buf, v)), s(buf, write_shortest(buf, v));
+    if (g != printf_g9(v) && ++differ <= 5)
+      ADD_FAILURE() << "write_g9 " << g << " vs printf " << printf_g9(v);
+    if (s != to_chars_shortest(v) && ++differ <= 5)
+      ADD_FAILURE() << "write_shortest " << s << " vs std::to_chars " << to_chars_shortest(v);
+  };
+  auto check_integer = [&](uint64_t n) {
+    char a[24], b[24];
+    const std::string mine(a, write_decimal(a, n)), ref(b, std::to_chars(b, b + 24, n).ptr);
+    if (mine != ref && ++differ <= 5) ADD_FAILURE() << "write_decimal " << mine << " vs " << ref;
+  };
+  for (double v : {0.0,
+                   -0.0,
+                   1.0,
+                   0.5,
+                   123456789.5,
+                   123456788.5,
+                   999999999.5,
+                   999999998.5,
+                   1e9,
+                   1e-5,
+                   9.999999995e-5,
+                   0.0001,
+                   1.0 / 3,
+                   2.0 / 3,
+                   0.1,
+                   0.3,
+                   100.0,
+                   1e5,
+                   1e15,
+                   1e16,
+                   1e21,
+                   1e22,
+                   1.2345678901234567e21,
+                   12300000000000001048576.0,
+                   9007199254740993.0,
+                   5e-324,
+                   2.2250738585072014e-308,
+                   1.7976931348623157e308,
+                   1e100,
+                   -2.5e-7,
+                   HUGE_VAL,
+                   -HUGE_VAL,
+                   std::nan(""),
+                   -std::nan("")})
+    check(v);
+  uint64_t x = 0x9E3779B97F4A7C15ull;  // splitmix64
+  auto next = [&x] {
     uint64_t z = (x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    return z ^ (z >> 31);
+  };
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t z = next();
     double d;
     std::memcpy(&d, &z, sizeof d);
-    values.push_back(d);
-    values.push_back(double(z % 100000000000ull) / 100.0);    // cycles and ratios
-    values.push_back(double(z >> 11) * 0x1p-53 * 1e-3);       // small fractions
-    values.push_back(double((z % 2000000000ull) | 1) + 0.5);  // ties at the 10th digit
+    check(d);  // any bit pattern: mostly beyond the exact path's range
+    // Exponents from 2^-70 to 2^150: the exact path (about 1e-14 to 1e44) and both its ends.
+    const uint64_t bits =
+        (z & ((uint64_t(1) << 52) - 1)) | (uint64_t(1023 - 70 + int(z >> 56) % 221) << 52);
+    std::memcpy(&d, &bits, sizeof d);
+    check(d);
+    check(-d);
+    check(double(z % 100000000000ull) / 100.0);    // cycles and ratios
+    check(double(z >> 11) * 0x1p-53 * 1e-3);       // small fractions
+    check(double((z % 2000000000ull) | 1) + 0.5);  // ties at the 10th digit
+    check(double(z % 1000000));                    // whole numbers
+    check(double(z % 1000000000) * 1e9);
+    check(double(z % 100000) / 7.0);
+    const double p2 = std::ldexp(1.0, int(z % 200) - 100), p10 = std::pow(10.0, int(z % 60) - 20);
+    for (double p : {p2, p10}) {
+      check(p);
+      check(std::nextafter(p, 0.0));
+      check(std::nextafter(p, HUGE_VAL));
+    }
+    // A 10-digit number ending in 5 (a tie for 9 digits) at some scale, and its neighbours.
+    const double tie =
+        double((z >> 8) % 900000000ull * 10 + 1000000005ull) * std::pow(10.0, int(z % 40) - 25);
+    check(tie);
+    check(std::nextafter(tie, 0.0));
+    check(std::nextafter(tie, HUGE_VAL));
+    check_integer(z);
+    check_integer(z >> (z % 64));
+    check_integer(z % 1000);
   }
-  int differ = 0;
-  for (double v : values)
-    if (g9(v) != printf_g9(v) && ++differ <= 5)
-      ADD_FAILURE() << "g9 " << g9(v) << " vs printf " << printf_g9(v);
+  for (uint64_t p = 1, i = 0; i < 20; ++i, p *= 10) {
+    check_integer(p);
+    check_integer(p - 1);
+    check_integer(p + 1);
+  }
+  check_integer(~uint64_t(0));
   EXPECT_EQ(differ, 0);
 }
 
