@@ -146,6 +146,10 @@ PlanMemo& plan_memo() {
   return m;
 }
 
+// Off: search_sub_gemms() plans every sub-GEMM of every cut, without its table or the lower bound
+// (set_search_pruning()).
+bool search_pruning = true;
+
 PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
   static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
                 "a planning input was added: add it to plan_key()");
@@ -196,6 +200,10 @@ PlanMemoScope::~PlanMemoScope() {
 
 void set_plan_memo(bool on) {
   plan_memo().enabled = on;
+}
+
+void set_search_pruning(bool on) {
+  search_pruning = on;
 }
 
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
@@ -276,7 +284,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   // rows), when it is streamed and fits a half, is read once whole (plan_blocks()).
   const auto bound = [&](const GemmShape& sub, size_t i, size_t mk) -> const SubCost& {
     SubCost& e = costs[i];
-    if (e.bounded) return e;
+    if (e.bounded && search_pruning) return e;
     e.bounded = true;
     e.cycles = fold_cycles(hw, sub);
     int64_t a = 0;
@@ -284,7 +292,8 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
     } else if (!ctx.conv) {
       a = sub.M * sub.K * hw.input_bytes;
     } else if (hw.dataflow != Dataflow::IS) {
-      if (conv_a[mk] < 0) conv_a[mk] = a_bytes(ctx.conv, 0, sub.M, 0, sub.K, hw.input_bytes);
+      if (conv_a[mk] < 0 || !search_pruning)
+        conv_a[mk] = a_bytes(ctx.conv, 0, sub.M, 0, sub.K, hw.input_bytes);
       a = conv_a[mk] <= a_half ? conv_a[mk] : 0;
     }
     const int64_t b = sub.K * sub.N * hw.input_bytes;
@@ -297,7 +306,7 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
   };
   const auto cost = [&](const GemmShape& sub, size_t i, size_t mk) -> const SubCost& {
     SubCost& e = costs[i];
-    if (e.known) return e;
+    if (e.known && search_pruning) return e;
     e.known = true;
     try {
       const bool all = sub.M == g.M && sub.N == g.N && sub.K == g.K;
@@ -367,11 +376,13 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
         const int64_t Mt = mc[mi], Nt = nc[ni], Kt = kc[ki];
         // A k-block cut keeps the block's accumulators (and a fused add's operand) in a half.
         if (Kt < g.K && Mt * Nt * (kAccumulatorBytes + ctx.side_bytes) > out_half) continue;
-        const CutCost lo = estimate(mi, ni, ki, true);
-        if (!lo.fits) continue;  // (a sub-GEMM planned before did not fit)
-        if (lo.est > std::min(best, uncut_est) &&
-            (!whole_best || lo.est > std::min(best_whole, uncut_est)))
-          continue;
+        if (search_pruning) {
+          const CutCost lo = estimate(mi, ni, ki, true);
+          if (!lo.fits) continue;  // (a sub-GEMM planned before did not fit)
+          if (lo.est > std::min(best, uncut_est) &&
+              (!whole_best || lo.est > std::min(best_whole, uncut_est)))
+            continue;
+        }
         const CutCost c = estimate(mi, ni, ki, false);
         const double steps = c.steps;
         const int64_t tm = ceil_div(g.M, Mt), tn = ceil_div(g.N, Nt);

@@ -183,6 +183,10 @@ class PlanMemoScope {
   PlanMemoScope& operator=(const PlanMemoScope&) = delete;
 };
 void set_plan_memo(bool on);  // off: every call searches (the tests compare both)
+// Off: the search plans every sub-GEMM of every candidate cut, each time it occurs, without the
+// lower bound that skips a cut or the table that plans each distinct sub-GEMM once (the tests
+// compare both; docs/memory-system.md).
+void set_search_pruning(bool on);
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------
