@@ -46,9 +46,10 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   bool out_open = false;
   Fold prev;               // the last fold segment (of the last array step)
   bool prev_fold = false;  // ... while another must follow it
-  TileStep scratch;
+  FoldGrid scratch;
   for (size_t j = 0; j < n; ++j) {
-    const TileStep& s = prog.step(j, scratch);
+    const TileStep& s = prog.base(j);
+    const FoldGrid& folds = prog.grid(j, scratch);  // (its position: a shared copy's moved)
     // (Built only for a message: a string per step cost 3 % of a run.)
     const auto where = [j] { return "controller: step " + std::to_string(j) + ": "; };
     const bool vec = s.kind == StepKind::Vector;
@@ -64,16 +65,16 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       if (s.filter_load_bytes != 0)
         throw std::logic_error(where() + "a vector step loads no filter");
     } else {
-      if (s.folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
+      if (folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
       // Every fold of the grid is as large as its uniform one or smaller; only the first may
       // continue a fold, only the last be continued.
-      const FoldShape u = s.folds.shape();
+      const FoldShape u = folds.shape();
       if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > ac.rows || u.cols > ac.cols)
         throw std::logic_error(where() + "a fold does not fit the array");
-      const Fold first = s.folds.front();
+      const Fold first = folds.front();
       if (first.cont != prev_fold || (first.cont && !continues_fold(ac.dataflow, prev, first)))
         throw std::logic_error(where() + "a segment does not continue the fold before it");
-      prev = s.folds.back();
+      prev = folds.back();
       prev_fold = prev.more;
     }
     if (s.wait_for_stores && !s.new_output)
@@ -85,7 +86,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
       if (vec && op == 1) break;  // no filter block
       if (load[op] < 0) throw std::logic_error(where() + "negative load");
       // A continuation segment does not read the stationary tile (it is in the PEs).
-      const bool skips = op == prog.stationary && !vec && load[op] == 0 && s.folds.front().cont;
+      const bool skips = op == prog.stationary && !vec && load[op] == 0 && folds.front().cont;
       if (load[op] > 0 || vec || (op == 0 && s.ifmap_pad_only)) {
         // The stationary operand's block may take the whole buffer (single-buffered).
         const int64_t limit =
@@ -368,7 +369,8 @@ bool Controller::act(int64_t now) {
       submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
       break;
     }
-    const TileStep& s = prog.step(j, scratch_);
+    const TileStep& s = prog.base(j);
+    const FoldGrid& folds = prog.grid(j, scratch_);
     const int64_t o = ref_[j].out;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
@@ -399,7 +401,7 @@ bool Controller::act(int64_t now) {
       buf_[0]->count_reads(vector_->stats().sram_reads - reads_before);  // the lanes' reads
       buf_[2]->count_writes(uint64_t(w.elements));                       // the results
     } else {
-      for (const Fold& f : s.folds) {
+      for (const Fold& f : folds) {
         const uint64_t a = uint64_t(f.mlen) * uint64_t(f.klen);
         const uint64_t b = uint64_t(f.klen) * uint64_t(f.nlen);
         const uint64_t c = uint64_t(f.mlen) * uint64_t(f.nlen);
@@ -410,13 +412,13 @@ bool Controller::act(int64_t now) {
       }
       if (trace_) trace_->step(j);
       if (sync_array_) {  // its reads, as take_reads() would take them (preload first)
-        const ArrayModel::TileReads r = array_->submit_now(j, s.folds);
+        const ArrayModel::TileReads r = array_->submit_now(j, folds);
         if (r.preloaded >= 0) freed = std::min(freed, tile_read(j, r.preloaded, true));
         freed = std::min(freed, tile_read(j, r.read, false));
       } else {
         TileCmd cmd;
         cmd.id = j;
-        cmd.folds = s.folds;
+        cmd.folds = folds;
         array_->submit(std::move(cmd));
       }
     }

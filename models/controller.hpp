@@ -205,7 +205,7 @@ class Controller : public sc_core::sc_module {
   bool sync_array_ = false;  // array_->synchronous(): tiles submitted with submit_now()
   VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
-  TileStep scratch_;                  // a shared copy's step (Program::step())
+  FoldGrid scratch_;                  // a shared copy's folds (Program::grid())
   size_t n_steps_ = 0, n_loads_ = 0;  // prog_->size(), loads_.size()
   int64_t origin_ = 0;
   sc_core::sc_event go_;

@@ -118,7 +118,16 @@ struct Program {
 
   // The steps the program runs: steps.size() times the shared copies.
   size_t size() const { return steps.size() * size_t(shared); }
-  // Step j of the run: steps[j], or for a shared copy i > 0 its step in `scratch` (returned).
+  // Step j's folds: steps[j]'s, or for a shared copy i > 0 copy 0's moved to it in `scratch`
+  // (returned).
+  const FoldGrid& grid(size_t j, FoldGrid& scratch) const {
+    if (shared == 1 || j < steps.size()) return steps[j].folds;
+    const int64_t i = int64_t(j / steps.size());
+    scratch = steps[j % steps.size()].folds;
+    scratch.shift(i * copy_m, i * copy_n, 0);
+    return scratch;
+  }
+  // Step j of the run, whole: steps[j], or for a shared copy i > 0 its step in `scratch`.
   const TileStep& step(size_t j, TileStep& scratch) const {
     if (shared == 1 || j < steps.size()) return steps[j];
     const int64_t i = int64_t(j / steps.size());
