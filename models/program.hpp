@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,23 @@ struct TileStep {
   VectorWork vector;  // for StepKind::Vector
 };
 
+// Planning lazily (docs/memory-system.md, "Planning lazily"): a program's steps made as they are
+// needed, by a generator over the planner's loop nest, instead of held in Program::steps.
+class StepSource {  // a cursor: the steps in program order
+ public:
+  virtual ~StepSource() = default;
+  // Writes the next step into s (every field set) and returns true; false at the end.
+  virtual bool next(TileStep& s) = 0;
+  // An independent cursor at the same place (it makes the same steps from here on).
+  virtual std::unique_ptr<StepSource> clone() const = 0;
+};
+class StepPlan {  // what makes the steps of one copy; immutable, shared by copies of a Program
+ public:
+  virtual ~StepPlan() = default;
+  virtual size_t size() const = 0;  // the steps of one copy
+  virtual std::unique_ptr<StepSource> begin() const = 0;
+};
+
 struct TileSizes {
   int64_t m = 0, n = 0, k = 0;
 };
@@ -115,9 +133,25 @@ struct Program {
     }
   } stage;
   std::vector<TileStep> steps;
+  // With `lazy`, `steps` is empty and the steps of copy 0 are made by lazy->begin() as they are
+  // needed (StepPlan); the copies are shared as above. Only the controller (through
+  // ProgramCursor), the totals below and for_each_base() read such a program; materialized()
+  // holds its steps for a caller that needs them all at once.
+  std::shared_ptr<const StepPlan> lazy;
 
-  // The steps the program runs: steps.size() times the shared copies.
-  size_t size() const { return steps.size() * size_t(shared); }
+  // The steps of one copy, and the steps the program runs: those times the shared copies.
+  size_t base_size() const { return lazy ? lazy->size() : steps.size(); }
+  size_t size() const { return base_size() * size_t(shared); }
+  // f(const TileStep&) for each step of copy 0 (held or made), in order.
+  template <class F>
+  void for_each_base(F f) const {
+    if (!lazy) {
+      for (const TileStep& s : steps) f(s);
+      return;
+    }
+    TileStep s;
+    for (auto src = lazy->begin(); src->next(s);) f(s);
+  }
   // Step j's folds: steps[j]'s, or for a shared copy i > 0 copy 0's moved to it in `scratch`
   // (returned).
   const FoldGrid& grid(size_t j, FoldGrid& scratch) const {
