@@ -89,7 +89,7 @@ static_assert(sizeof(AccelConfig) == 472 && sizeof(ArrayConfig) == 16 && sizeof(
                   sizeof(VectorConfig) == 392 && sizeof(VectorKindTiming) == 32,
               "a hardware field was added: add it to job_key()");
 // (A step's folds are keyed fold by fold, so a FoldGrid field need not be listed.)
-static_assert(sizeof(Program) == 192 && sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 &&
+static_assert(sizeof(Program) == 208 && sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 &&
                   sizeof(Fold) == 72 && sizeof(VectorWork) == 48 &&
                   sizeof(Program::OutputStage) == 24,
               "a program field was added: add it to job_key()");
@@ -113,11 +113,13 @@ JobKey job_key(const AccelConfig& c, const Program& p, const JobLink* l, __int12
   k.add(p.input_bytes), k.add(p.output_bytes), k.add(p.acc_bytes), k.add(p.stationary);
   k.add(p.ifmap_on_chip), k.add(p.ofmap_on_chip);
   k.add(p.stage.passes), k.add(p.stage.latency), k.add(p.stage.lanes);
-  k.add(uint64_t(p.steps.size())), k.add(p.shared), k.add(p.copy_m), k.add(p.copy_n);
+  // (A lazy program's steps are keyed as made: the key is a function of the steps, not of how
+  // they are held.)
+  k.add(uint64_t(p.base_size())), k.add(p.shared), k.add(p.copy_m), k.add(p.copy_n);
   // Per step (of copy 0 when the copies share them), its small fields packed into one word and a
   // fold's sub-GEMM only where it is not the step's (18 words a planned array step instead of 40:
   // the key cost 360 instructions a step, 7 % of a large GEMM's run).
-  for (const TileStep& s : p.steps) {
+  p.for_each_base([&k](const TileStep& s) {
     const auto bit = [](bool b, int at) { return uint64_t(b) << at; };
     k.add(uint64_t(s.kind) | bit(s.ifmap_pad_only, 8) | bit(s.new_output, 9) | bit(s.stage, 10) |
           bit(s.wait_for_stores, 11) | uint64_t(s.folds.size()) << 16);
@@ -140,7 +142,7 @@ JobKey job_key(const AccelConfig& c, const Program& p, const JobLink* l, __int12
       k.add(uint64_t(w.kind) | bit(w.after_previous, 8));
       k.add(w.elements), k.add(w.inputs), k.add(w.row), k.add(w.window);
     }
-  }
+  });
 
   // The link, but for after_cycles: the previous job's length only places the channel's
   // in-flight transfer in this job's time, which `busy` gives.
@@ -156,6 +158,8 @@ JobKey job_key(const AccelConfig& c, const Program& p, const JobLink* l, __int12
   k.add(uint64_t(busy)), k.add(uint64_t(busy >> 64));
   return k;
 }
+
+bool run_lazily = false;  // set_run_lazily()
 
 struct JobMemo {
   int scopes = 0;
@@ -189,6 +193,10 @@ JobMemoScope::~JobMemoScope() {
     memo().entries.clear();
     memo().derived.clear();
   }
+}
+
+void set_run_lazily(bool on) {
+  run_lazily = on;
 }
 
 void set_job_memo(bool on) {
@@ -234,8 +242,14 @@ void set_channel_busy_units(__int128 u) {
 
 std::vector<int64_t> first_filter_loads(const Program& prog, size_t most, size_t end) {
   std::vector<int64_t> out;
-  for (size_t j = 0; j < std::min(end, prog.size()) && out.size() < most; ++j) {
-    const TileStep& s = prog.base(j);
+  const size_t stop = std::min(end, prog.size()), nb = prog.base_size();
+  std::unique_ptr<StepSource> src;  // (a lazy program's steps, made as they are read)
+  TileStep made;
+  for (size_t j = 0; j < stop && out.size() < most; ++j) {
+    if (prog.lazy && j % nb == 0) src = prog.lazy->begin();
+    if (prog.lazy && !src->next(made))
+      throw std::logic_error("first_filter_loads: the lazy plan made fewer steps than its size");
+    const TileStep& s = prog.lazy ? made : prog.base(j);
     if (s.kind == StepKind::ArrayTile && s.filter_load_bytes > 0)
       out.push_back(s.filter_load_bytes);
   }
@@ -287,7 +301,12 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   t.controller.set_trace(trace);
   t.dram.set_trace(trace);
   m.set_trace(trace);
-  t.controller.start(prog, m, origin, link);
+  // (The tests run every program through the controller's lazy path too: set_run_lazily().)
+  Program lazy_view;
+  if (run_lazily && !prog.lazy) lazy_view = as_lazy(prog);
+  // Step timings for a caller that reads them (a run on its own, a trace, the periodic groups'
+  // head runs), never for a program planned lazily (16 bytes a step).
+  t.controller.start(lazy_view.lazy ? lazy_view : prog, m, origin, link, !prog.lazy);
   sc_core::sc_start();
   if (!t.controller.finished())
     throw std::logic_error("accelerator: the simulation stopped before the program finished");
@@ -298,6 +317,7 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   r.array_end = cr.array_end;
   r.vector_end = cr.vector_end;
   r.last_store_ready = cr.last_store_ready;
+  r.held_steps = cr.held_steps;
   // (A network has no use for them, AccelResult::steps, but for a job it runs observed.)
   if (jm.scopes == 0 || trace) r.steps = t.controller.take_steps();
   r.array = m.stats();

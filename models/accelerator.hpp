@@ -38,9 +38,10 @@ struct AccelResult {
   ScratchpadStats ifmap, filter, ofmap;
   // Per program step; empty within a JobMemoScope unless a trace observer watched the job (a
   // network run reads none of them, and they were most of the memo's memory: ResNet-50 on 32x32,
-  // 1,770 more page faults).
+  // 1,770 more page faults), and for a program planned lazily (Program::lazy).
   std::vector<StepTiming> steps;
   int64_t stage_tail = 0;  // ControllerResult::stage_tail
+  size_t held_steps = 0;   // ControllerResult::held_steps
   // Weight prefetch (docs/network-schedule.md, "Across ops"): the next job's filter blocks this
   // job loaded, and what the previous job loaded for this one. The DRAM and filter-SRAM counters
   // above count each block with the job that uses it (the channel's busy cycles, first/last
@@ -87,6 +88,9 @@ class JobMemoScope {
   JobMemoScope& operator=(const JobMemoScope&) = delete;
 };
 void set_job_memo(bool on);
+// On: run_program() runs every program it is given through the controller's lazy path
+// (as_lazy(), docs/memory-system.md, "Planning lazily"): the tests compare both paths.
+void set_run_lazily(bool on);
 // Results derived from a job's inputs, kept in the memo of identical jobs: an op run by its
 // periodic groups (sim/run/periodic_run.*) is a function of its first head program, the link,
 // the channel's state at its start and a few numbers (`extra`: the groups). A DerivedMemo reads

@@ -19,145 +19,60 @@ void Controller::bind(DramChannel& dram, Scratchpad& ifmap, Scratchpad& filter, 
   buf_[2] = &ofmap;
 }
 
-void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
-                       const JobLink* link) {
+void Controller::start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link,
+                       bool keep_steps) {
   const std::vector<PrefetchBlock>* carried = link && link->continues ? &link->carried : nullptr;
   if (!dram_) throw std::logic_error("controller: memories not bound");
   if (!finished_) throw std::logic_error("controller: a job is still running");
   const ArrayConfig& ac = array.config();
   const size_t n = prog.size();
-  // At most a block per operand, an output tile and three loads per step (reserved: growing
-  // these by doubling copied them about twice over, 11 % of a large GEMM's run).
-  for (auto& b : blocks_) {
-    b.clear();
-    b.reserve(n);
-  }
-  outs_.clear();
-  outs_.reserve(n);
-  loads_.clear();
-  loads_.reserve(3 * n);
-  pending_.clear();
   if (n > kMaxSteps) throw std::logic_error("controller: a program of more than 2^31 - 1 steps");
-  ref_.assign(n, StepRef{});
-
-  // Resolve which block and output tile every step uses, and check the program.
-  int64_t cur[2] = {-1, -1};
-  int64_t cur_out = -1;
-  bool out_open = false;
-  Fold prev;               // the last fold segment (of the last array step)
-  bool prev_fold = false;  // ... while another must follow it
-  FoldGrid scratch;
-  for (size_t j = 0; j < n; ++j) {
-    const TileStep& s = prog.base(j);
-    const FoldGrid& folds = prog.grid(j, scratch);  // (its position: a shared copy's moved)
-    // (Built only for a message: a string per step cost 3 % of a run.)
-    const auto where = [j] { return "controller: step " + std::to_string(j) + ": "; };
-    const bool vec = s.kind == StepKind::Vector;
-    if (vec) {
-      if (!vector_) throw std::logic_error(where() + "a vector step needs a vector unit");
-      if (prev_fold) throw std::logic_error(where() + "a vector step inside a fold's segments");
-      const VectorWork& w = s.vector;
-      if (w.elements < 1 || w.inputs < 0 || w.window < 1 || w.row < 0 ||
-          (w.row > 0 && w.elements % w.row != 0))
-        throw std::logic_error(where() + "malformed vector work");
-      if (!s.new_output)
-        throw std::logic_error(where() + "a vector step opens its own output tile");
-      if (s.filter_load_bytes != 0)
-        throw std::logic_error(where() + "a vector step loads no filter");
-    } else {
-      if (folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
-      // Every fold of the grid is as large as its uniform one or smaller; only the first may
-      // continue a fold, only the last be continued.
-      const FoldShape u = folds.shape();
-      if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > ac.rows || u.cols > ac.cols)
-        throw std::logic_error(where() + "a fold does not fit the array");
-      const Fold first = folds.front();
-      if (first.cont != prev_fold || (first.cont && !continues_fold(ac.dataflow, prev, first)))
-        throw std::logic_error(where() + "a segment does not continue the fold before it");
-      prev = folds.back();
-      prev_fold = prev.more;
-    }
-    if (s.wait_for_stores && !s.new_output)
-      throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");
-    StepRef& ref = ref_[j];
-    ref.barrier = s.wait_for_stores ? int32_t(j) : j > 0 ? ref_[j - 1].barrier : -1;
-    const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
-    for (int op = 0; op < 2; ++op) {
-      if (vec && op == 1) break;  // no filter block
-      if (load[op] < 0) throw std::logic_error(where() + "negative load");
-      // A continuation segment does not read the stationary tile (it is in the PEs).
-      const bool skips = op == prog.stationary && !vec && load[op] == 0 && folds.front().cont;
-      if (load[op] > 0 || vec || (op == 0 && s.ifmap_pad_only)) {
-        // The stationary operand's block may take the whole buffer (single-buffered).
-        const int64_t limit =
-            op == prog.stationary ? buf_[op]->capacity_bytes() : buf_[op]->half_bytes();
-        if (load[op] > limit)
-          throw std::logic_error(where() + to_string(Operand(op)) + " block of " +
-                                 std::to_string(load[op]) + " bytes exceeds a buffer half");
-        Block b;
-        b.bytes = load[op];
-        b.whole = load[op] > buf_[op]->half_bytes();
-        blocks_[op].push_back(b);
-        cur[op] = int64_t(blocks_[op].size()) - 1;
-        loads_.push_back(Load{int32_t(cur[op]), uint32_t(j), int8_t(op)});
-      }
-      if (cur[op] < 0) throw std::logic_error(where() + "uses an operand block never loaded");
-      if (skips) continue;
-      ref.use[op] = int32_t(cur[op]);
-      blocks_[op][size_t(cur[op])].last_user = int32_t(j);
-    }
-    if (vec) cur[0] = -1;  // the next array step loads its own A block
-    if (s.new_output) {
-      if (out_open)
-        throw std::logic_error(where() + "opens an output tile before storing the last");
-      // A tile larger than a half takes the whole buffer (single-buffered accumulators).
-      if (s.ofmap_tile_bytes > buf_[2]->capacity_bytes() ||
-          (vec && s.ofmap_tile_bytes > buf_[2]->half_bytes()))
-        throw std::logic_error(where() + "output tile of " + std::to_string(s.ofmap_tile_bytes) +
-                               " bytes exceeds the ofmap buffer");
-      OutTile o;
-      o.acc_bytes = s.ofmap_tile_bytes;
-      o.whole = s.ofmap_tile_bytes > buf_[2]->half_bytes();
-      o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
-      const int64_t idx = int64_t(outs_.size());
-      if (s.psum_load_bytes < 0 || s.side_load_bytes < 0)
-        throw std::logic_error(where() + "negative partial-sum or side load");
-      if (s.psum_load_bytes > 0) {
-        if (vec || s.psum_back < 1 || s.psum_back > idx ||
-            outs_[size_t(idx - s.psum_back)].store_bytes <= 0)
-          throw std::logic_error(where() + "reloads partial sums no earlier output tile stored");
-        o.psum_src = int32_t(idx - s.psum_back);
-      }
-      if (s.psum_load_bytes + s.side_load_bytes > s.ofmap_tile_bytes || (vec && s.side_load_bytes))
-        throw std::logic_error(where() + "loads more into its output tile than it holds");
-      if (s.psum_load_bytes + s.side_load_bytes > 0) {
-        o.psum_bytes = s.psum_load_bytes + s.side_load_bytes;
-        loads_.push_back(Load{int32_t(idx), uint32_t(j), 2});
-      }
-      outs_.push_back(o);
-      cur_out = idx;
-      out_open = true;
-    } else if (s.psum_load_bytes != 0 || s.side_load_bytes != 0) {
-      throw std::logic_error(where() + "loads into an output tile without opening one");
-    }
-    if (!out_open) throw std::logic_error(where() + "accumulates into no open output tile");
-    ref.out = int32_t(cur_out);
-    outs_[size_t(cur_out)].last_step = int32_t(j);
-    if (s.store_bytes > 0 || vec) {
-      outs_[size_t(cur_out)].store_bytes = s.store_bytes;
-      outs_[size_t(cur_out)].stage = s.stage;
-      out_open = false;
-    }
+  prog_ = &prog;
+  array_ = &array;
+  n_steps_ = n;
+  base_n_ = std::max<size_t>(1, prog.base_size());
+  lazy_ = prog.lazy != nullptr;
+  keep_steps_ = keep_steps;
+  for (auto& b : blocks_) b.clear();
+  outs_.clear();
+  loads_.clear();
+  ref_.clear();
+  steps_.clear();
+  pending_.clear();
+  src_.reset();
+  for (FarScan& f : far_) f = FarScan{};
+  if (!lazy_) {
+    // At most a block per operand, an output tile and three loads per step (reserved: growing
+    // these by doubling copied them about twice over, 11 % of a large GEMM's run).
+    for (auto& b : blocks_) b.reserve(n);
+    outs_.reserve(n);
+    loads_.reserve(3 * n);
+    ref_.reserve(n);
   }
+  made_ = done_upto_ = 0;
+  cur_[0] = cur_[1] = cur_out_ = -1;
+  out_open_ = prev_fold_ = false;
+  prev_ = Fold{};
+  last_barrier_ = -1;
+  keep_back_ = 2 + (lazy_ ? std::max<int64_t>(0, prog.lazy->max_psum_back()) : 0);
+  placed_[0] = placed_[1] = 0;
+  out_busy_[0] = out_busy_[1] = 0;
+  input_bytes_ = std::max(1, prog.input_bytes);
+  // A program held whole is made (and checked) whole before anything is simulated; a lazy one
+  // as far as the filter blocks the previous job prefetched for it.
+  if (!lazy_) make_until(n);
+  (void)ac;
 
-  if (prev_fold) throw std::logic_error("controller: the program ends inside a fold's segments");
   // Filter blocks the previous job prefetched: this job's first filter loads, already issued,
   // placed in halves 0 and 1 (a whole-buffer block in both).
   if (carried && !carried->empty()) {
-    if (carried->size() > 2 || carried->size() > blocks_[1].size())
+    while (blocks_[1].end_index() < carried->size() && make_step()) {
+    }
+    if (carried->size() > 2 || carried->size() > blocks_[1].end_index())
       throw std::logic_error("controller: more prefetched filter blocks than the program loads");
     size_t i = 0;
-    for (Load& l : loads_) {
+    for (size_t li = 0; li < loads_.end_index(); ++li) {
+      Load& l = loads_[li];
       if (l.op != 1) continue;
       if (i == carried->size()) break;
       const PrefetchBlock& pb = (*carried)[i];
@@ -166,6 +81,8 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
         throw std::logic_error("controller: a prefetched filter block does not match the program");
       l.carried = true;
       b.ready = std::max<int64_t>(0, pb.ready);  // -1 would mean "not issued"
+      b.placed = true;
+      placed_[1] = size_t(l.block) + 1;
       Scratchpad& sp = *buf_[1];
       if (b.whole) {
         sp.occupy(0, sp.half_bytes());
@@ -187,23 +104,166 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin,
   if (link && link->continues)
     for (int h = 0; h < 2; ++h) carry_out_[h] = std::max<int64_t>(0, link->ofmap_free[h]);
   last_stage_out_ = last_store_issue_ = -1;
-  prog_ = &prog;
-  n_steps_ = n;
-  n_loads_ = loads_.size();
-  array_ = &array;
   sync_array_ = array.synchronous();
   origin_ = origin;
-  input_bytes_ = std::max(1, prog.input_bytes);
   ahead_chunk_ = load_ahead_ && !dram_->params().unlimited
                      ? int64_t(ac.rows) * int64_t(ac.cols) * int64_t(input_bytes_)
                      : 0;
   next_load_ = next_submit_ = completed_ = 0;
   max_end_ = max_store_free_ = -1;
   result_ = ControllerResult{};
-  result_.steps.assign(n, StepTiming{});
+  if (keep_steps_) result_.steps.assign(n, StepTiming{});
   finished_ = false;
   const sc_core::sc_time at = cycle_start(origin);
   go_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
+}
+
+const FoldGrid& Controller::grid(size_t j) {
+  const TileStep& s = base(j);
+  const int64_t i = prog_->shared == 1 ? 0 : int64_t(j / base_n_);
+  if (i == 0) return s.folds;
+  scratch_ = s.folds;
+  scratch_.shift(i * prog_->copy_m, i * prog_->copy_n, 0);
+  return scratch_;
+}
+
+void Controller::close_block(int op, size_t b) {
+  Block& x = blocks_[op][b];
+  if (x.closed) return;
+  x.closed = true;
+  if (x.last_user >= 0 && x.read_by == x.last_user) {  // its last user has read it already
+    x.free_at = x.read_at + 1;
+    loads_known_ = false;
+  }
+}
+
+bool Controller::make_step() {
+  const size_t n = n_steps_;
+  if (made_ >= n) return false;
+  const Program& prog = *prog_;
+  const ArrayConfig& ac = array_->config();
+  const size_t j = made_;
+  if (lazy_) {
+    if (j % base_n_ == 0) src_ = prog.lazy->begin();  // (each copy anew)
+    TileStep& t = steps_.push_back(TileStep{});
+    if (!src_->next(t))
+      throw std::logic_error("controller: the lazy plan made fewer steps than its size");
+  }
+  const TileStep& s = base(j);
+  const FoldGrid& folds = grid(j);  // (its position: a shared copy's moved)
+  // (Built only for a message: a string per step cost 3 % of a run.)
+  const auto where = [j] { return "controller: step " + std::to_string(j) + ": "; };
+  const bool vec = s.kind == StepKind::Vector;
+  if (vec) {
+    if (!vector_) throw std::logic_error(where() + "a vector step needs a vector unit");
+    if (prev_fold_) throw std::logic_error(where() + "a vector step inside a fold's segments");
+    const VectorWork& w = s.vector;
+    if (w.elements < 1 || w.inputs < 0 || w.window < 1 || w.row < 0 ||
+        (w.row > 0 && w.elements % w.row != 0))
+      throw std::logic_error(where() + "malformed vector work");
+    if (!s.new_output) throw std::logic_error(where() + "a vector step opens its own output tile");
+    if (s.filter_load_bytes != 0) throw std::logic_error(where() + "a vector step loads no filter");
+  } else {
+    if (folds.empty()) throw std::logic_error(where() + "a tile needs at least one fold");
+    // Every fold of the grid is as large as its uniform one or smaller; only the first may
+    // continue a fold, only the last be continued.
+    const FoldShape u = folds.shape();
+    if (u.rows < 1 || u.cols < 1 || u.T < 1 || u.rows > ac.rows || u.cols > ac.cols)
+      throw std::logic_error(where() + "a fold does not fit the array");
+    const Fold first = folds.front();
+    if (first.cont != prev_fold_ || (first.cont && !continues_fold(ac.dataflow, prev_, first)))
+      throw std::logic_error(where() + "a segment does not continue the fold before it");
+    prev_ = folds.back();
+    prev_fold_ = prev_.more;
+  }
+  if (s.wait_for_stores && !s.new_output)
+    throw std::logic_error(where() + "a step that waits for the stores opens a new output tile");
+  StepRef& ref = ref_.push_back(StepRef{});
+  if (s.wait_for_stores) last_barrier_ = int32_t(j);
+  ref.barrier = last_barrier_;
+  const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
+  for (int op = 0; op < 2; ++op) {
+    if (vec && op == 1) break;  // no filter block
+    if (load[op] < 0) throw std::logic_error(where() + "negative load");
+    // A continuation segment does not read the stationary tile (it is in the PEs).
+    const bool skips = op == prog.stationary && !vec && load[op] == 0 && folds.front().cont;
+    if (load[op] > 0 || vec || (op == 0 && s.ifmap_pad_only)) {
+      // The stationary operand's block may take the whole buffer (single-buffered).
+      const int64_t limit =
+          op == prog.stationary ? buf_[op]->capacity_bytes() : buf_[op]->half_bytes();
+      if (load[op] > limit)
+        throw std::logic_error(where() + to_string(Operand(op)) + " block of " +
+                               std::to_string(load[op]) + " bytes exceeds a buffer half");
+      const size_t nb = blocks_[op].end_index();
+      if (nb > 0) close_block(op, nb - 1);  // its last user is known now
+      Block b;
+      b.bytes = load[op];
+      b.whole = load[op] > buf_[op]->half_bytes();
+      blocks_[op].push_back(b);
+      cur_[op] = int64_t(nb);
+      loads_.push_back(Load{int32_t(cur_[op]), uint32_t(j), int8_t(op)});
+    }
+    if (cur_[op] < 0) throw std::logic_error(where() + "uses an operand block never loaded");
+    if (skips) continue;
+    ref.use[op] = int32_t(cur_[op]);
+    blocks_[op][size_t(cur_[op])].last_user = int32_t(j);
+  }
+  if (vec) cur_[0] = -1;  // the next array step loads its own A block
+  if (s.new_output) {
+    if (out_open_) throw std::logic_error(where() + "opens an output tile before storing the last");
+    // A tile larger than a half takes the whole buffer (single-buffered accumulators).
+    if (s.ofmap_tile_bytes > buf_[2]->capacity_bytes() ||
+        (vec && s.ofmap_tile_bytes > buf_[2]->half_bytes()))
+      throw std::logic_error(where() + "output tile of " + std::to_string(s.ofmap_tile_bytes) +
+                             " bytes exceeds the ofmap buffer");
+    OutTile o;
+    o.acc_bytes = s.ofmap_tile_bytes;
+    o.whole = s.ofmap_tile_bytes > buf_[2]->half_bytes();
+    o.elements = vec ? s.vector.elements : s.mlen * s.nlen;
+    const int64_t idx = int64_t(outs_.end_index());
+    if (s.psum_load_bytes < 0 || s.side_load_bytes < 0)
+      throw std::logic_error(where() + "negative partial-sum or side load");
+    if (s.psum_load_bytes > 0) {
+      if (vec || s.psum_back < 1 || s.psum_back > idx ||
+          outs_[size_t(idx - s.psum_back)].store_bytes <= 0)
+        throw std::logic_error(where() + "reloads partial sums no earlier output tile stored");
+      o.psum_src = int32_t(idx - s.psum_back);
+    }
+    if (s.psum_load_bytes + s.side_load_bytes > s.ofmap_tile_bytes || (vec && s.side_load_bytes))
+      throw std::logic_error(where() + "loads more into its output tile than it holds");
+    if (s.psum_load_bytes + s.side_load_bytes > 0) {
+      o.psum_bytes = s.psum_load_bytes + s.side_load_bytes;
+      loads_.push_back(Load{int32_t(idx), uint32_t(j), 2});
+    }
+    outs_.push_back(o);
+    cur_out_ = idx;
+    out_open_ = true;
+  } else if (s.psum_load_bytes != 0 || s.side_load_bytes != 0) {
+    throw std::logic_error(where() + "loads into an output tile without opening one");
+  }
+  if (!out_open_) throw std::logic_error(where() + "accumulates into no open output tile");
+  ref.out = int32_t(cur_out_);
+  OutTile& o = outs_[size_t(cur_out_)];
+  o.last_step = int32_t(j);
+  if (s.store_bytes > 0 || vec) {
+    o.store_bytes = s.store_bytes;
+    o.stage = s.stage;
+    o.closed = true;
+    out_open_ = false;
+  }
+  ++made_;
+  if (made_ == n) {  // the end: every last user is known
+    if (prev_fold_) throw std::logic_error("controller: the program ends inside a fold's segments");
+    if (lazy_) {
+      TileStep t;
+      if (src_->next(t))
+        throw std::logic_error("controller: the lazy plan made more steps than its size");
+    }
+    for (int op = 0; op < 2; ++op)
+      if (blocks_[op].end_index() > 0) close_block(op, blocks_[op].end_index() - 1);
+    if (outs_.end_index() > 0) outs_[outs_.end_index() - 1].closed = true;
+  }
+  return true;
 }
 
 void Controller::free_blocks(size_t j, int64_t last_read, int which) {
@@ -211,8 +271,13 @@ void Controller::free_blocks(size_t j, int64_t last_read, int which) {
     if (ref_[j].use[op] < 0) continue;
     if (which == 1 && op != prog_->stationary) continue;  // the stationary tile only
     if (which == 0 && op == prog_->stationary) continue;  // the streamed operands only
-    Block& b = blocks_[op][size_t(ref_[j].use[op])];
-    if (b.last_user == int64_t(j)) {
+    const size_t bi = size_t(ref_[j].use[op]);
+    if (bi < blocks_[op].begin_index()) continue;  // dropped: free, and j not its last reader
+    Block& b = blocks_[op][bi];
+    if (!b.closed) {  // a later step may read it too: decided when the next block is made
+      b.read_by = int32_t(j);
+      b.read_at = std::max(b.read_at, last_read);
+    } else if (b.last_user == int64_t(j)) {
       b.free_at = last_read + 1;
       loads_known_ = false;
     }
@@ -221,13 +286,21 @@ void Controller::free_blocks(size_t j, int64_t last_read, int which) {
 
 void Controller::finish_step(size_t j, int64_t end, int64_t now) {
   loads_known_ = false;
-  result_.steps[j].end = end;
+  if (keep_steps_) result_.steps[j].end = end;
   ++completed_;
+  ref_[j].done = true;
   max_end_ = std::max(max_end_, end);
+  const bool vec = base(j).kind == StepKind::Vector;
+  int64_t& e = vec ? result_.vector_end : result_.array_end;
+  e = std::max(e, end);
   // An array tile frees its blocks when it has read them (ArrayModel::read_events), a vector
   // step when it ends.
-  if (prog_->base(j).kind == StepKind::Vector) free_blocks(j, end, -1);
+  if (vec) free_blocks(j, end, -1);
   const int64_t t = ref_[j].out;
+  // Whether j is its tile's last step: known once the step that stores the tile is made, or a
+  // later one that adds to it.
+  while (!outs_[size_t(t)].closed && outs_[size_t(t)].last_step == int64_t(j) && make_step()) {
+  }
   OutTile& o = outs_[size_t(t)];
   if (o.last_step == int64_t(j)) {
     if (o.store_bytes > 0) {
@@ -240,10 +313,17 @@ void Controller::finish_step(size_t j, int64_t end, int64_t now) {
         issue_store(t, now);
       }
     } else {
-      o.free_at = end + 1;
-      max_store_free_ = std::max(max_store_free_, o.free_at);
+      set_out_free(size_t(t), end + 1);
     }
   }
+}
+
+void Controller::set_out_free(size_t o, int64_t at) {
+  OutTile& t = outs_[o];
+  t.free_at = at;
+  max_store_free_ = std::max(max_store_free_, at);
+  for (int h = 0; h < 2; ++h)
+    if (t.whole || int(o % 2) == h) out_busy_[h] = std::max(out_busy_[h], at);
 }
 
 void Controller::issue_store(int64_t tile, int64_t now) {
@@ -251,14 +331,13 @@ void Controller::issue_store(int64_t tile, int64_t now) {
   loads_known_ = false;
   last_store_issue_ = std::max(last_store_issue_, now);
   buf_[2]->count_reads(uint64_t(o.elements));  // read out for the write-back
-  if (o.stage && prog_->ofmap_on_chip) {
-    o.free_at = now;  // the outputs stay in the buffer for the next op (no channel)
-  } else {
+  int64_t free_at = now;  // on chip: the outputs stay in the buffer for the next op (no channel)
+  if (!(o.stage && prog_->ofmap_on_chip)) {
     if (trace_) trace_->dram_tag(TraceObserver::Cause::Store, 2, tile, 0);
-    o.free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
+    free_at = dram_->request_at(now, Operand::Ofmap, DramDir::Write, o.store_bytes);
   }
-  result_.last_store_ready = std::max(result_.last_store_ready, o.free_at);
-  max_store_free_ = std::max(max_store_free_, o.free_at);
+  set_out_free(size_t(tile), free_at);
+  result_.last_store_ready = std::max(result_.last_store_ready, free_at);
 }
 
 int64_t Controller::barrier(size_t j, int64_t now) const {
@@ -285,7 +364,6 @@ int64_t Controller::tile_read(size_t j, int64_t cycle, bool stationary) {
 }
 
 bool Controller::act(int64_t now) {
-  const Program& prog = *prog_;
   loads_known_ = false;
 
   // 1. Finished steps: free the halves of blocks they were the last to read; write back
@@ -309,7 +387,10 @@ bool Controller::act(int64_t now) {
   pending_.erase(pending_.begin(), pending_.begin() + std::ptrdiff_t(issued));
 
   // 2. Loads, in program order, each as soon as its half is free.
-  while (next_load_ < n_loads_) {
+  for (;;) {
+    while (next_load_ == loads_.end_index() && make_step()) {  // (a lazy program's next load)
+    }
+    if (next_load_ == loads_.end_index()) break;
     const Load& l = loads_[next_load_];
     if (l.carried) {  // issued by the previous job
       ++next_load_;
@@ -341,7 +422,7 @@ bool Controller::act(int64_t now) {
     }
     Block& b = blocks_[l.op][size_t(l.block)];
     if (!b.placed) place_block(l);
-    if (l.op == 0 && prog.ifmap_on_chip) {
+    if (l.op == 0 && prog_->ifmap_on_chip) {
       b.ready = now;  // a view of a tensor already in the buffer
     } else if (b.fetched == b.bytes && b.fetched > 0) {
       b.ready = b.ahead_ready;  // wholly loaded ahead
@@ -357,20 +438,21 @@ bool Controller::act(int64_t now) {
   loads_known_ = true;
 
   // 2b. Then the next job's first weight blocks, into halves this job has freed.
-  if (next_load_ == n_loads_) prefetch(now);
+  if (next_load_ == loads_.end_index() && made_ == n_steps_) prefetch(now);
 
   // 3. Submit the next steps whose operands are in SRAM.
   submit_from_ = kNever;
   int64_t freed = kNever;  // the first cycle from which a block freed below is free
   while (next_submit_ < n_steps_) {
     const size_t j = next_submit_;
+    make_until(j);
     const int64_t from = submit_from(j, now);
     if (from > now) {
       submit_from_ = from;  // (for next_wake(): nothing after this phase changes it)
       break;
     }
-    const TileStep& s = prog.base(j);
-    const FoldGrid& folds = prog.grid(j, scratch_);
+    const TileStep& s = base(j);
+    const FoldGrid& folds = grid(j);
     const int64_t o = ref_[j].out;
     if (s.new_output && outs_[size_t(o)].psum_bytes == 0) {
       Scratchpad& sp = *buf_[2];
@@ -422,7 +504,7 @@ bool Controller::act(int64_t now) {
         array_->submit(std::move(cmd));
       }
     }
-    result_.steps[j].submit = now;
+    if (keep_steps_) result_.steps[j].submit = now;
     ++next_submit_;
   }
 
@@ -453,14 +535,51 @@ void Controller::place_block(const Load& l) {
   }
   if (!(l.op == 0 && prog_->ifmap_on_chip)) sp.count_writes(uint64_t(b.bytes / input_bytes_));
   b.placed = true;
+  placed_[l.op] = std::max(placed_[l.op], size_t(l.block) + 1);
 }
 
-size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
+bool Controller::far_load(int op) {
+  FarScan& f = far_[op];
+  // Still good while the load it found (if any) is not made yet; none found stays none.
+  if (!f.src || !(f.ended || f.pos >= made_)) {
+    f = FarScan{};
+    f.from = f.pos = made_;
+    f.barrier = last_barrier_;
+    if (made_ % base_n_ != 0) f.src = src_->clone();  // (else the next copy's cursor, below)
+  }
+  if (f.found || f.ended) return f.found;
+  TileStep s;
+  for (; f.pos < n_steps_; ++f.pos) {
+    if (f.pos % base_n_ == 0) f.src = prog_->lazy->begin();
+    if (!f.src->next(s))
+      throw std::logic_error("controller: the lazy plan made fewer steps than its size");
+    const bool vec = s.kind == StepKind::Vector;
+    if (s.wait_for_stores) f.barrier = int32_t(f.pos);
+    if (vec && op == 1) continue;  // no filter block
+    const int64_t load = op == 0 ? s.ifmap_load_bytes : s.filter_load_bytes;
+    if (load > 0 || vec || (op == 0 && s.ifmap_pad_only)) {  // (as make_step() decides)
+      f.found = true;
+      f.bytes = load;
+      return true;
+    }
+    const bool skips = op == prog_->stationary && !vec && !s.folds.empty() && s.folds.front().cont;
+    if (!skips) f.last_use = int64_t(f.pos);
+  }
+  f.ended = true;
+  return false;
+}
+
+Controller::AheadLoad Controller::ahead_candidate(int64_t now, int64_t* from) {
   *from = kNever;
-  const size_t none = n_loads_;
-  if (next_load_ >= n_loads_) return none;
+  AheadLoad best;
+  if (next_load_ >= loads_.end_index()) return best;
   const Load& head = loads_[next_load_];
-  size_t best = none;
+  // Program order of a candidate: those among the steps made first, by load; then by step.
+  auto order = [](const AheadLoad& c, size_t far_pos) {
+    return c.far ? std::make_pair(size_t(1), 2 * far_pos + size_t(c.op))
+                 : std::make_pair(size_t(0), c.i);
+  };
+  std::pair<size_t, size_t> best_order{0, 0};
   // Per operand other than the head's, its first load after the head (the loads of one operand
   // stay in program order), if it is a block from DRAM. Of those that may go now, the earlier in
   // program order; else the one that may go first.
@@ -468,24 +587,43 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
     if (op == head.op) continue;
     // (The first load of `op` after the head that is not carried.)
     size_t i = ahead_next_[op];
-    if (i <= next_load_) {  // passed: look on from the head
-      i = next_load_ + 1;
-      while (i < n_loads_ && (loads_[i].op != op || loads_[i].carried)) ++i;
-      ahead_next_[op] = i;
+    if (i <= next_load_) i = next_load_ + 1;  // passed: look on from the head
+    while (i < loads_.end_index() && (loads_[i].op != op || loads_[i].carried)) ++i;
+    ahead_next_[op] = i;
+    AheadLoad c;
+    c.op = op;
+    c.i = i;
+    int64_t t = kNever;
+    int64_t bar = -1;
+    if (i < loads_.end_index()) {
+      const Load& l = loads_[i];
+      const Block& b = blocks_[op][size_t(l.block)];
+      if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
+      bar = ref_[l.step].barrier;
+      if (bar > int64_t(head.step)) continue;
+      t = load_free_at(l);
+    } else {
+      // Beyond the steps made (a lazy program): found by a cursor that keeps no steps.
+      if (made_ == n_steps_ || !far_load(op)) continue;
+      const FarScan& f = far_[op];
+      if ((op == 0 && prog_->ifmap_on_chip) || f.bytes == 0) continue;
+      bar = f.barrier;
+      if (bar > int64_t(head.step)) continue;
+      // The block before it has no reader among the steps not made: its last user is known.
+      const size_t nb = blocks_[op].end_index();
+      if (nb > 0 && f.last_use < int64_t(made_)) close_block(op, nb - 1);
+      c.far = true;
+      t = block_free_at(op, nb, f.bytes > buf_[op]->half_bytes());
     }
-    if (i >= n_loads_) continue;
-    const Load& l = loads_[i];
-    const Block& b = blocks_[op][size_t(l.block)];
-    if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
     // Never past a step that waits for the stores before it (a dependency), unless that is the
     // head's own step and its wait is over.
-    const int64_t bar = ref_[l.step].barrier;
-    if (bar > int64_t(head.step)) continue;
-    int64_t t = std::max(load_free_at(l), dram_->free_cycle());
+    t = std::max(t, dram_->free_cycle());
     if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
-    const bool better = best == none || (t <= now && *from <= now ? i < best : t < *from);
+    const auto o = order(c, far_[op].pos);
+    const bool better = best.op < 0 || (t <= now && *from <= now ? o < best_order : t < *from);
     if (better) {
-      best = i;
+      best = c;
+      best_order = o;
       *from = t;
     }
   }
@@ -495,12 +633,16 @@ size_t Controller::ahead_candidate(int64_t now, int64_t* from) const {
 void Controller::load_ahead(int64_t now) {
   for (;;) {
     int64_t from = kNever;
-    const size_t i = ahead_candidate(now, &from);
-    if (i == n_loads_ || from > now) {
+    const AheadLoad c = ahead_candidate(now, &from);
+    if (c.op < 0 || from > now) {
       ahead_from_ = from;
       return;
     }
-    const Load& l = loads_[i];
+    if (c.far) {  // make the steps up to it; it is then among them
+      make_until(far_[c.op].pos);
+      continue;
+    }
+    const Load& l = loads_[c.i];
     Block& b = blocks_[l.op][size_t(l.block)];
     if (!b.placed) place_block(l);
     const int64_t part = std::min(ahead_chunk_, b.bytes - b.fetched);
@@ -519,7 +661,7 @@ int64_t Controller::prefetch_free_at(size_t p) const {
   // A second prefetched block needs the first one's half: only when neither takes both halves.
   if (p == 1 && (whole || next_filter_[0] > sp.half_bytes())) return kNever;
   const auto& bl = blocks_[1];
-  const int64_t nb = int64_t(bl.size());
+  const int64_t nb = int64_t(bl.end_index());
   const int64_t g = nb + int64_t(p);  // its number counting on from this job's blocks
   auto freed = [&](int64_t i) { return i < 0 ? int64_t(0) : bl[size_t(i)].free_at; };
   int64_t t = freed(g - 2);  // the block two before it used the same half
@@ -550,10 +692,13 @@ int64_t Controller::load_free_at(const Load& l) const {
     const int64_t src = o.psum_src >= 0 ? outs_[size_t(o.psum_src)].free_at : 0;
     return std::max(src, out_free_from(l.block));
   }
-  const auto& bl = blocks_[l.op];
-  int64_t t = l.block >= 2 ? bl[size_t(l.block - 2)].free_at : 0;
-  if (l.block >= 1 && (bl[size_t(l.block)].whole || bl[size_t(l.block - 1)].whole))
-    t = std::max(t, bl[size_t(l.block - 1)].free_at);
+  return block_free_at(l.op, size_t(l.block), blocks_[l.op][size_t(l.block)].whole);
+}
+
+int64_t Controller::block_free_at(int op, size_t b, bool whole) const {
+  const auto& bl = blocks_[op];
+  int64_t t = b >= 2 ? bl[b - 2].free_at : 0;
+  if (b >= 1 && (whole || bl[b - 1].whole)) t = std::max(t, bl[b - 1].free_at);
   return t;
 }
 
@@ -574,10 +719,10 @@ int64_t Controller::out_free_from(int64_t o) const {
   return t;
 }
 
-int64_t Controller::next_wake(int64_t now) const {
+int64_t Controller::next_wake(int64_t now) {
   int64_t next = kNever;
   if (!pending_.empty()) next = std::max(now + 1, pending_.front().at);
-  if (next_load_ < n_loads_) {
+  if (next_load_ < loads_.end_index()) {
     const Load& l = loads_[next_load_];
     int64_t t = load_from_;
     if (!loads_known_) {
@@ -591,7 +736,8 @@ int64_t Controller::next_wake(int64_t now) const {
     if (!loads_known_) ahead_candidate(now, &t);
     if (t != kNever && t > now) next = std::min(next, t);
   }
-  if (next_load_ == n_loads_ && result_.prefetched.size() < next_filter_.size()) {
+  if (next_load_ == loads_.end_index() && made_ == n_steps_ &&
+      result_.prefetched.size() < next_filter_.size()) {
     const int64_t t = prefetch_free_at(result_.prefetched.size());
     if (t != kNever && t > now) next = std::min(next, t);
   }
@@ -607,13 +753,31 @@ int64_t Controller::submit_from(size_t j, int64_t now) const {
     t = b.ready < 0 ? kNever : std::max(t, b.ready);
   }
   const int64_t o = ref_[j].out;
-  const bool opens = prog_->base(j).new_output;
+  const bool opens = base(j).new_output;
   if (t != kNever && opens) t = std::max(t, out_free_from(o));
   if (t != kNever && opens && outs_[size_t(o)].psum_bytes > 0) {
     const int64_t pr = outs_[size_t(o)].psum_ready;
     t = pr < 0 ? kNever : std::max(t, pr);
   }
   return t;
+}
+
+void Controller::retire() {
+  // Steps: those finished, in order, and before the step of the next load to issue.
+  while (done_upto_ < made_ && ref_[done_upto_].done) ++done_upto_;
+  size_t low = done_upto_;
+  if (next_load_ < loads_.end_index()) low = std::min(low, size_t(loads_[next_load_].step));
+  loads_.drop_before(next_load_);
+  // Blocks: a block's load reads the two before it, and a block two before one placed is free
+  // (every reader has read it; free_blocks() passes over a dropped one).
+  for (int op = 0; op < 2; ++op) blocks_[op].drop_before(placed_[op] >= 4 ? placed_[op] - 4 : 0);
+  // Output tiles: each reads the two before it, and its partial sums' source (keep_back_).
+  size_t out_low = low < made_ ? size_t(ref_[low].out) : outs_.end_index();
+  for (const PendingStore& p : pending_) out_low = std::min(out_low, size_t(p.tile));
+  outs_.drop_before(out_low >= size_t(keep_back_) ? out_low - size_t(keep_back_) : 0);
+  result_.held_steps = std::max(result_.held_steps, made_ - low);
+  ref_.drop_before(low);
+  steps_.drop_before(low);
 }
 
 void Controller::thread() {
@@ -640,6 +804,7 @@ void Controller::thread() {
       }
       while (act(now)) {
       }
+      if (lazy_) retire();
       if (completed_ == n && pending_.empty()) break;
       int64_t next = next_wake(now);
       if (local) {
@@ -659,27 +824,18 @@ void Controller::thread() {
       const int64_t c = now_cycle();
       if (sc_core::sc_time_stamp() != cycle_start(c)) wait_until_cycle(c + 1);
     }
-    int64_t array_end = -1, vector_end = -1;
-    for (size_t j = 0; j < n; ++j) {
-      int64_t& e = prog_->base(j).kind == StepKind::Vector ? vector_end : array_end;
-      e = std::max(e, result_.steps[j].end);
-    }
-    result_.array_end = array_end;
-    result_.vector_end = vector_end;
+    const int64_t array_end = result_.array_end, vector_end = result_.vector_end;
+    if (!lazy_) result_.held_steps = n;
     // The job ends when the last write-back has completed, or, handing off to the next job, when
     // the last store has been issued.
     result_.total_cycles = std::max(
         {array_end + 1, vector_end + 1, handoff_ ? last_store_issue_ : result_.last_store_ready});
     if (handoff_) {
       // The next job's half 1 is this job's last output tile's; half 0 the other one.
-      int64_t busy[2] = {0, 0};
-      for (size_t o = 0; o < outs_.size(); ++o)
-        for (int h = 0; h < 2; ++h)
-          if (outs_[o].whole || int(o % 2) == h)
-            busy[h] = std::max(busy[h], outs_[o].free_at == kNever ? 0 : outs_[o].free_at);
-      const int last = outs_.empty() ? 1 : int((outs_.size() - 1) % 2);
-      result_.ofmap_free[1] = busy[last] - result_.total_cycles;
-      result_.ofmap_free[0] = busy[1 - last] - result_.total_cycles;
+      const size_t no = outs_.end_index();
+      const int last = no == 0 ? 1 : int((no - 1) % 2);
+      result_.ofmap_free[1] = out_busy_[last] - result_.total_cycles;
+      result_.ofmap_free[0] = out_busy_[1 - last] - result_.total_cycles;
     }
     const int64_t last_end = std::max(array_end, vector_end) + 1;
     for (PrefetchBlock& pb : result_.prefetched) {

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <systemc>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "models/program.hpp"
 #include "models/scratchpad.hpp"
 #include "models/vector_unit.hpp"
+#include "models/window.hpp"
 
 namespace ssim {
 
@@ -75,6 +77,9 @@ struct ControllerResult {
   int64_t stage_tail = 0;
   std::vector<StepTiming> steps;
   std::vector<PrefetchBlock> prefetched;  // the next job's filter blocks this job loaded
+  // The most step records the controller held at once: the whole program's steps, or for a
+  // program planned lazily those made and not yet retired (docs/memory-system.md).
+  size_t held_steps = 0;
   // With a handoff: from which cycle (counted from this job's end) the next job's ofmap halves 0
   // and 1 are free; the half of this job's last output tile is the next job's half 1.
   int64_t ofmap_free[2] = {0, 0};
@@ -99,7 +104,10 @@ class Controller : public sc_core::sc_module {
   // most the first two of link->next_filter are loaded into filter halves this job has freed
   // (ControllerResult::prefetched); link->carried are this job's first filter loads, already
   // issued by the previous job (their bytes must match).
-  void start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link = nullptr);
+  //
+  // `keep_steps`: keep every step's timing (ControllerResult::steps); off, steps is empty.
+  void start(const Program& prog, ArrayModel& array, int64_t origin, const JobLink* link = nullptr,
+             bool keep_steps = true);
 
   // Loads ahead (docs/memory-system.md, "Loads ahead"): while the load at the head of the
   // program order waits for its half, the first later ifmap or filter block of the other operand
@@ -127,9 +135,12 @@ class Controller : public sc_core::sc_module {
     int64_t free_at = kNever;  // job cycle from which its half may be reused
     int64_t fetched = 0;       // bytes loaded ahead of the program order
     int64_t ahead_ready = -1;  // job cycle the last of them is in SRAM
-    int32_t last_user = -1;    // last step that reads it
+    int64_t read_at = -1;      // the latest read of it by read_by (while not closed)
+    int32_t last_user = -1;    // last step that reads it (of those made, until closed)
+    int32_t read_by = -1;      // the latest step that has read it (while not closed)
     bool whole = false;        // larger than a half: takes the whole buffer
     bool placed = false;       // its half is taken (the first part of its load was issued)
+    bool closed = false;       // last_user is final (the next block of its operand was made)
   };
   struct OutTile {
     int64_t acc_bytes = 0;
@@ -142,11 +153,13 @@ class Controller : public sc_core::sc_module {
     int32_t psum_src = -1;  // the earlier output tile that wrote the reloaded partial sums back
     bool whole = false;     // larger than a half: takes the whole buffer
     bool stage = false;     // its store passes the output stage (final outputs)
+    bool closed = false;    // last_step is final (its storing step was made)
   };
   struct StepRef {              // what a step uses
     int32_t use[2] = {-1, -1};  // its ifmap / filter block (-1: none)
     int32_t out = -1;           // its output tile
     int32_t barrier = -1;       // the last step up to it that waits for stores (-1: none)
+    bool done = false;          // finished
   };
   struct PendingStore {  // a write-back waiting for the output stage
     int64_t at = 0;      // job cycle it is issued
@@ -160,6 +173,42 @@ class Controller : public sc_core::sc_module {
     bool carried = false;  // issued by the previous job (weight prefetch)
   };
 
+  // The steps as they are made (docs/memory-system.md, "Planning lazily"). make_step() makes
+  // step made_ (the next one) and records what it uses; returns false when all are made. A
+  // program planned lazily is made as the job needs it, into windows of records that retire()
+  // drops when nothing can read them any more; any other program is made whole by start().
+  bool make_step();
+  void make_until(size_t j) {  // steps 0 .. j made (or all)
+    while (made_ <= j && make_step()) {
+    }
+  }
+  void close_block(int op, size_t b);
+  void retire();
+  const TileStep& base(size_t j) const { return lazy_ ? steps_[j] : prog_->base(j); }
+  int64_t copy_of(size_t j) const {
+    return prog_->shared == 1 ? base(j).copy : int64_t(j / base_n_);
+  }
+  const FoldGrid& grid(size_t j);  // step j's folds (a shared copy's moved into scratch_)
+  // Loads ahead beyond the steps made: the first load of an operand after them, found by a
+  // cursor of its own that runs ahead of the steps made without keeping them.
+  struct FarScan {
+    std::unique_ptr<StepSource> src;
+    size_t pos = 0;         // the next step it makes
+    size_t from = 0;        // made_ when it started
+    int32_t barrier = -1;   // the last step up to pos that waits for stores
+    int64_t last_use = -1;  // the last step it passed that reads the operand's current block
+    bool found = false, ended = false;
+    int64_t bytes = 0;  // the load's bytes (found)
+  };
+  // A load that may go ahead: in loads_ (far = false, i) or beyond the steps made (far = true,
+  // the first load of `op` at step far_[op].pos).
+  struct AheadLoad {
+    bool far = false;
+    int op = -1;
+    size_t i = 0;
+  };
+  bool far_load(int op);  // far_[op] brought up to date; whether it found a load
+
   void thread();
   // One pass of the controller's work in cycle `now`; returns whether another pass in the same
   // cycle may find more to do.
@@ -171,6 +220,7 @@ class Controller : public sc_core::sc_module {
   // returns the cycle from which they are free (kNever: none).
   int64_t tile_read(size_t j, int64_t cycle, bool stationary);
   void finish_step(size_t j, int64_t end, int64_t now);
+  void set_out_free(size_t o, int64_t at);      // output tile o's half free from `at`
   void issue_store(int64_t tile, int64_t now);  // writes back (or keeps on chip) a finished tile
   // Frees the halves of the blocks step j was the last to read: which = 1 the stationary
   // operand's, 0 the others', -1 all.
@@ -178,7 +228,7 @@ class Controller : public sc_core::sc_module {
   // For a step with wait_for_stores: the cycle from which it may load and start (kNever while an
   // earlier step is unfinished); `now` for other steps.
   int64_t barrier(size_t j, int64_t now) const;
-  int64_t next_wake(int64_t now) const;
+  int64_t next_wake(int64_t now);
   // The cycle from which step j may be submitted: its wait for the stores is over, its operand
   // blocks are in SRAM and, opening an output tile, the tile's half is free and its reloaded
   // partial sums have arrived (kNever: not yet known).
@@ -187,7 +237,7 @@ class Controller : public sc_core::sc_module {
   void place_block(const Load& l);
   // Loads ahead: the index in loads_ of the load that may go ahead (loads_.size(): none), and
   // the cycle from which it may (kNever: not yet known).
-  size_t ahead_candidate(int64_t now, int64_t* from) const;
+  AheadLoad ahead_candidate(int64_t now, int64_t* from);
   void load_ahead(int64_t now);
   // Weight prefetch: the cycle from which the next job's filter block p (0 or 1) may be loaded
   // into this job's filter buffer (kNever: not in this job, or not yet known).
@@ -196,6 +246,8 @@ class Controller : public sc_core::sc_module {
   // The cycle from which load l may be issued as far as buffer halves and spilled partial sums
   // go (kNever: not yet known).
   int64_t load_free_at(const Load& l) const;
+  // The same for block b of operand op (b may be the next one, not made yet).
+  int64_t block_free_at(int op, size_t b, bool whole) const;
   // The cycle from which output tile o's half (both halves for a whole-buffer tile) is free.
   int64_t out_free_from(int64_t o) const;
 
@@ -205,19 +257,39 @@ class Controller : public sc_core::sc_module {
   bool sync_array_ = false;  // array_->synchronous(): tiles submitted with submit_now()
   VectorUnit* vector_ = nullptr;
   const Program* prog_ = nullptr;
-  FoldGrid scratch_;                  // a shared copy's folds (Program::grid())
-  size_t n_steps_ = 0, n_loads_ = 0;  // prog_->size(), loads_.size()
+  FoldGrid scratch_;    // a shared copy's folds (Program::grid())
+  size_t n_steps_ = 0;  // prog_->size()
+  size_t base_n_ = 1;   // prog_->base_size()
   int64_t origin_ = 0;
   sc_core::sc_event go_;
 
-  std::vector<Block> blocks_[2];
-  std::vector<OutTile> outs_;
-  std::vector<Load> loads_;
+  // Making the steps (make_step()): the lazy program's cursor and the steps it made (kept while
+  // their records are), the steps made so far and the pre-pass's state after them.
+  bool lazy_ = false;
+  std::unique_ptr<StepSource> src_;
+  Window<TileStep> steps_;
+  size_t made_ = 0;
+  int64_t cur_[2] = {-1, -1}, cur_out_ = -1;
+  bool out_open_ = false;
+  Fold prev_;               // the last fold segment (of the last array step)
+  bool prev_fold_ = false;  // ... while another must follow it
+  int32_t last_barrier_ = -1;
+  int64_t keep_back_ = 2;      // output tiles kept before the oldest in use (psum sources)
+  size_t placed_[2] = {0, 0};  // per operand, 1 + the last block placed in its buffer
+  size_t done_upto_ = 0;       // steps 0 .. done_upto_ - 1 have finished
+  FarScan far_[2];
+
+  Window<Block> blocks_[2];
+  Window<OutTile> outs_;
+  Window<Load> loads_;
   std::vector<PendingStore> pending_;  // in issue order (non-decreasing `at`)
-  std::vector<StepRef> ref_;           // per step
+  Window<StepRef> ref_;                // per step
   // Per operand, the index in loads_ of its first load after the head of the program order that
-  // is not carried (loads_.size(): none), as ahead_candidate() last found it: it only moves on.
-  mutable size_t ahead_next_[2] = {0, 0};
+  // is not carried (loads_.end_index(): none among the steps made), as ahead_candidate() last
+  // found it: it only moves on.
+  size_t ahead_next_[2] = {0, 0};
+  int64_t out_busy_[2] = {0, 0};  // per ofmap half, the latest free_at of its output tiles
+  bool keep_steps_ = true;        // result_.steps kept (start())
   bool load_ahead_ = false;
   int64_t ahead_chunk_ = 0;  // bytes per load-ahead request (0: loads ahead off)
   // For next_wake(), what act() found: the cycle from which the load at the head of the program

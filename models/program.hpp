@@ -93,6 +93,8 @@ class StepPlan {  // what makes the steps of one copy; immutable, shared by copi
   virtual ~StepPlan() = default;
   virtual size_t size() const = 0;  // the steps of one copy
   virtual std::unique_ptr<StepSource> begin() const = 0;
+  // The largest TileStep::psum_back of its steps (how far back a reload may reach; 0: none).
+  virtual int64_t max_psum_back() const = 0;
 };
 
 struct TileSizes {
@@ -152,6 +154,20 @@ struct Program {
     TileStep s;
     for (auto src = lazy->begin(); src->next(s);) f(s);
   }
+  // f(j, const TileStep&) for each step j the program runs, in order (held or made; a shared
+  // copy's moved to it, as step() gives it).
+  template <class F>
+  void for_each_step(F f) const {
+    size_t j = 0;
+    TileStep moved;
+    for (int64_t i = 0; i < shared; ++i)
+      for_each_base([&](const TileStep& s) {
+        if (i == 0) return f(j++, s);
+        moved = s;
+        move_to_copy(moved, i);
+        f(j++, moved);
+      });
+  }
   // Step j's folds: steps[j]'s, or for a shared copy i > 0 copy 0's moved to it in `scratch`
   // (returned).
   const FoldGrid& grid(size_t j, FoldGrid& scratch) const {
@@ -164,13 +180,15 @@ struct Program {
   // Step j of the run, whole: steps[j], or for a shared copy i > 0 its step in `scratch`.
   const TileStep& step(size_t j, TileStep& scratch) const {
     if (shared == 1 || j < steps.size()) return steps[j];
-    const int64_t i = int64_t(j / steps.size());
     scratch = steps[j % steps.size()];
-    scratch.copy = i;
-    scratch.m0 += i * copy_m;
-    scratch.n0 += i * copy_n;
-    scratch.folds.shift(i * copy_m, i * copy_n, 0);
+    move_to_copy(scratch, int64_t(j / steps.size()));
     return scratch;
+  }
+  void move_to_copy(TileStep& s, int64_t i) const {  // copy 0's step s, as shared copy i's
+    s.copy = i;
+    s.m0 += i * copy_m;
+    s.n0 += i * copy_n;
+    s.folds.shift(i * copy_m, i * copy_n, 0);
   }
   // What step j has in common with every copy of it: all but its copy number and position.
   const TileStep& base(size_t j) const { return steps[shared == 1 ? j : j % steps.size()]; }
@@ -186,5 +204,12 @@ struct Program {
   int64_t store_bytes() const;           // ofmap DRAM writes
   int64_t side_bytes() const;            // fused adds' operands read (side_load_bytes)
 };
+
+// The same program with its steps made by a StepPlan over the steps it holds (p.lazy set,
+// p.steps moved into the plan): it runs as the held program does, through the controller's
+// lazy path (the tests compare both; set_run_lazily() in models/accelerator.hpp).
+Program as_lazy(Program p);
+// A lazy program with its steps held (Program::lazy cleared), for a caller that needs them all.
+Program materialized(Program p);
 
 }  // namespace ssim

@@ -595,6 +595,7 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride, int
 }
 
 Program unshared(Program p) {
+  if (p.lazy) p = materialized(std::move(p));
   if (p.shared == 1) return p;
   const int64_t copies = p.shared, dm = p.copy_m, dn = p.copy_n;
   p.repeat = p.shared = 1;

@@ -220,9 +220,8 @@ struct ProgramIndex {
     for (auto& b : blocks) b.clear();
     tiles.clear();
     int64_t cur[2] = {-1, -1};
-    TileStep scratch;
-    for (size_t j = 0; j < prog.size(); ++j) {
-      const TileStep& s = prog.step(j, scratch);
+    // (Every step the program runs, held or planned lazily.)
+    prog.for_each_step([&](size_t, const TileStep& s) {
       const bool vec = s.kind == StepKind::Vector;
       const int64_t load[2] = {s.ifmap_load_bytes, s.filter_load_bytes};
       for (int op = 0; op < 2; ++op) {
@@ -249,12 +248,12 @@ struct ProgramIndex {
         t.side = s.side_load_bytes;
         tiles.push_back(t);
       }
-      if (tiles.empty()) continue;
+      if (tiles.empty()) return;
       BlockInfo& t = tiles.back();
       if (!vec)
         for (const Fold& f : s.folds) t.box.add(f.m0, f.mlen, f.n0, f.nlen);
       if (s.store_bytes > 0) t.bytes = s.store_bytes;
-    }
+    });
   }
 };
 

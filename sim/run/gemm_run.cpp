@@ -80,11 +80,11 @@ OpLinkStats link_stats(const AccelResult& ar) {
 ProgramSums program_sums(const HwSpec& hw, const Program& prog) {
   ProgramSums p;
   p.steps = prog.size();
-  for (const TileStep& s : prog.steps) {  // (one copy's if the copies share them)
+  prog.for_each_base([&p](const TileStep& s) {  // (one copy's if the copies share them)
     for (const Fold& f : s.folds)
       if (!f.cont) p.fold_pe += uint64_t(f.rows) * uint64_t(f.cols);
     if (s.stage) p.final_out += uint64_t(s.store_bytes);
-  }
+  });
   p.fold_pe *= uint64_t(prog.shared);
   p.final_out *= uint64_t(prog.shared);
   p.side = uint64_t(prog.side_bytes());

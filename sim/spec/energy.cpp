@@ -212,7 +212,7 @@ RegisterTraffic register_traffic(const Program& prog, int array_rows, int array_
   const uint64_t b = 8 * uint64_t(prog.input_bytes), acc = 32;
   const bool os = prog.dataflow == Dataflow::OS;
   RegisterTraffic t;  // (of one copy when the copies share their steps: times `shared` below)
-  for (const TileStep& s : prog.steps)
+  prog.for_each_base([&](const TileStep& s) {
     for (const Fold& f : s.folds) {
       const uint64_t r = uint64_t(f.rows), c = uint64_t(f.cols), T = uint64_t(f.T);
       const uint64_t macs = r * c * T;
@@ -235,6 +235,7 @@ RegisterTraffic register_traffic(const Program& prog, int array_rows, int array_
         if (!f.cont) t.transfer_bits += c * (r * (r + 1) / 2) * b;  // preload down the columns
       }
     }
+  });
   const uint64_t copies = uint64_t(prog.shared);
   t.macs *= copies, t.read_bits *= copies, t.write_bits *= copies, t.transfer_bits *= copies;
   return t;
