@@ -1,6 +1,7 @@
 #include "sim/mapping/lazy_plan.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "sim/mapping/im2col.hpp"
 
@@ -34,6 +35,78 @@ void SubGemmOrder::next() {
   if (k0_ < g_.K) return;
   ++b_;
   start_block();
+}
+
+namespace {
+
+// A cut's steps, made by cursors over CutSteps. Immutable; held by a shared_ptr, which its
+// cursors share (the hw and conv they point to live here).
+class LazyCutPlan final : public StepPlan, public std::enable_shared_from_this<LazyCutPlan> {
+ public:
+  LazyCutPlan(const HwSpec& hw, const GemmShape& g, const SubGemms& t, const GemmContext& ctx)
+      : hw_(hw), g_(g), t_(t), ctx_(ctx) {
+    if (ctx.conv) {
+      conv_ = *ctx.conv;
+      ctx_.conv = &conv_;
+    }
+    // The steps and the largest extents, sub-GEMM by sub-GEMM in closed form.
+    steps().for_each_sub([&](const FoldSteps& f) {
+      size_ += size_t(f.size());
+      const TileSizes t = f.tile();
+      tile_.m = std::max(tile_.m, t.m);
+      tile_.n = std::max(tile_.n, t.n);
+      tile_.k = std::max(tile_.k, t.k);
+    });
+  }
+  LazyCutPlan(const LazyCutPlan&) = delete;
+  LazyCutPlan& operator=(const LazyCutPlan&) = delete;
+
+  size_t size() const override { return size_; }
+  std::unique_ptr<StepSource> begin() const override;
+  CutSteps steps() const { return CutSteps(hw_, g_, t_, ctx_); }
+  const TileSizes& tile() const { return tile_; }
+
+ private:
+  HwSpec hw_;
+  GemmShape g_;
+  SubGemms t_;
+  GemmContext ctx_;
+  ConvGeom conv_;
+  size_t size_ = 0;
+  TileSizes tile_;
+};
+
+class LazyCutCursor final : public StepSource {
+ public:
+  explicit LazyCutCursor(std::shared_ptr<const LazyCutPlan> plan)
+      : plan_(std::move(plan)), steps_(plan_->steps()) {}
+  bool next(TileStep& s) override {
+    if (steps_.done()) return false;
+    s = TileStep{};
+    steps_.make(s);
+    return true;
+  }
+  std::unique_ptr<StepSource> clone() const override {
+    return std::make_unique<LazyCutCursor>(*this);
+  }
+
+ private:
+  std::shared_ptr<const LazyCutPlan> plan_;
+  CutSteps steps_;
+};
+
+std::unique_ptr<StepSource> LazyCutPlan::begin() const {
+  return std::make_unique<LazyCutCursor>(shared_from_this());
+}
+
+}  // namespace
+
+std::shared_ptr<const StepPlan> lazy_cut_plan(const HwSpec& hw, const GemmShape& g,
+                                              const SubGemms& t, const GemmContext& ctx,
+                                              TileSizes& tile) {
+  auto plan = std::make_shared<const LazyCutPlan>(hw, g, t, ctx);
+  tile = plan->tile();
+  return plan;
 }
 
 }  // namespace ssim

@@ -1,7 +1,8 @@
-// The planner's loop nest as a generator (docs/memory-system.md, "Planning lazily"): cursors
-// that make a GEMM program's steps one at a time, in order, from the loop indices. The
-// materialised planner (build_program(), plan_gemm() and the head programs of plan_gemm_rows() /
-// plan_gemm_blocks()) runs them and keeps every step.
+// Planning lazily (docs/memory-system.md, "Planning lazily"): the planner's loop nest as a
+// generator. plan_gemm_lazy() returns plan_gemm()'s program without its steps: a StepPlan
+// (models/program.hpp) whose cursors make them one at a time, in order, from the loop indices.
+// The materialised planner (build_program(), plan_gemm() and the head programs of
+// plan_gemm_rows() / plan_gemm_blocks()) runs the same generator and keeps every step.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,13 @@
 #include "sim/mapping/tiler.hpp"
 
 namespace ssim {
+
+// plan_gemm(hw, g, ctx) with Program::lazy set and Program::steps empty: the same header fields
+// (shape, dataflow, plan, tile, bytes, stationary), and lazy->begin() makes the same steps.
+// Memory: O(1) in the GEMM's size (a copy of hw and of the conv geometry, the cut, and per
+// cursor the loop indices and the current sub-GEMM's plan). size() and Program::tile are counted
+// when it is made, sub-GEMM by sub-GEMM in closed form (a plan_blocks() each, no step made).
+Program plan_gemm_lazy(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx = {});
 
 // --- The generator (shared by the materialised and the lazy planner) ---------------------------
 
@@ -110,6 +118,12 @@ class CutSteps {
   void append(Program& p);  // append_steps() of the steps from here on (the materialised path)
   // The current sub-GEMM's steps (before the first make(): the first sub-GEMM's).
   const FoldSteps& sub_steps() const { return steps_; }
+  // Over the sub-GEMMs from the current one on (at the start: all): f(const FoldSteps&) on each
+  // one's cursor at its start.
+  template <class F>
+  void for_each_sub(F f) const {
+    for (SubGemmOrder o = order_; !o.done(); o.next()) f(sub_steps_at(o));
+  }
 
  private:
   __attribute__((always_inline)) void make_inline(TileStep& s);
@@ -138,5 +152,11 @@ void append_steps(Program& p, const Cursor& cursor, Make make) {
     p.tile.k = std::max(p.tile.k, s.klen);
   }
 }
+
+// The StepPlan of cut t's steps (CutSteps, the whole program), and in `tile` their largest
+// extents. It holds copies of hw and of ctx's conv geometry.
+std::shared_ptr<const StepPlan> lazy_cut_plan(const HwSpec& hw, const GemmShape& g,
+                                              const SubGemms& t, const GemmContext& ctx,
+                                              TileSizes& tile);
 
 }  // namespace ssim

@@ -472,7 +472,7 @@ int64_t tail_block(const GemmShape& g, const SubGemms& t) {
 
 namespace {
 Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
-                 const GemmContext& ctx);
+                 const GemmContext& ctx, bool lazy = false);
 }  // namespace
 
 Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
@@ -485,17 +485,27 @@ Program plan_gemm_blocks(const HwSpec& hw, const GemmShape& g, const SubGemms& t
   return plan_cut(hw, g, t, head_blocks, true, ctx);
 }
 
+Program plan_gemm_lazy(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  return plan_cut(hw, g, choose_sub_gemms(hw, g, ctx), -1, false, ctx, true);
+}
+
 namespace {
 Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
-                 const GemmContext& ctx) {
+                 const GemmContext& ctx, bool lazy) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);
-  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
+  const bool uncut = t.m >= g.M && t.n >= g.N && t.k >= g.K;
+  if (uncut && !lazy) return build_program(hw, g, whole, ctx);
 
   CutSteps steps(hw, g, t, ctx, head, blocks);
   Program p = gemm_program(hw, g,
-                           "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
-                               (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " +
-                               steps.sub_steps().plan().describe());
+                           uncut ? whole.describe()
+                                 : "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
+                                       (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) +
+                                       " " + steps.sub_steps().plan().describe());
+  if (lazy) {
+    p.lazy = lazy_cut_plan(hw, g, t, ctx, p.tile);
+    return p;
+  }
   // The whole program's steps, as the search counted them: reserved (growing by doubling copied
   // every step about once more, 11 % of a large conv's run on a small array, with the page faults
   // of the copies).
