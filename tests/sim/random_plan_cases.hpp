@@ -1,14 +1,17 @@
 // Random planning cases for the planner's tests (test_sub_gemm_search.cpp, test_lazy_plan.cpp):
 // arrays from 1 x 1 to 256 x 256, the three dataflows, buffers from 1 KiB, fractional and slow
 // channels (so the search cuts GEMMs, K included), latencies, GEMM dimensions with primes and 1s,
-// and conv layers of random geometry (lowered to their im2col GEMMs).
+// conv layers of random geometry (lowered to their im2col GEMMs) and GEMM contexts.
 #pragma once
 
 #include <cstdint>
 #include <random>
 
+#include "sim/mapping/network_plan.hpp"
+#include "sim/run/op_run.hpp"
 #include "sim/spec/config.hpp"
 #include "workloads/layer.hpp"
+#include "workloads/lower.hpp"
 
 namespace ssim::plan_cases {
 
@@ -66,6 +69,19 @@ inline Conv2dLayer random_conv(Rng& r) {
     c.dilation_h = r.chance(80) ? 1 : 2, c.dilation_w = r.chance(80) ? 1 : 2;
     if (c.out_h() > 0 && c.out_w() > 0) return c;
   }
+}
+
+// A random GEMM op in `op`, a plain GEMM or (35 %) a random conv's lowered GEMM, and a context
+// for it: a fused add's operand, A or C on chip, or none (ctx.conv points into op).
+inline GemmContext random_gemm(Rng& r, const HwSpec& hw, GemmOp& op) {
+  op = GemmOp{};
+  op.shape = GemmShape{dim(r), dim(r), dim(r)};
+  if (r.chance(35)) op = *as_gemm(lower(make_layer("conv", random_conv(r), r.in(1, 3))).at(0));
+  OpPlacement place;
+  if (r.chance(30)) place.side_op = -1, place.side_on_chip = r.chance(30);
+  place.input_on_chip = r.chance(20);
+  place.output_on_chip = r.chance(20);
+  return gemm_context(hw, op, r.chance(60) ? &place : nullptr);
 }
 
 }  // namespace ssim::plan_cases

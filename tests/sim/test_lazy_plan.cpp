@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/mapping/lazy_plan.hpp"
@@ -28,24 +29,19 @@ static_assert(sizeof(TileStep) == 256 && sizeof(FoldGrid) == 64 && sizeof(Vector
                   sizeof(Program) == 208,
               "a step or program field was added: compare it below");
 
-bool same(const FoldGrid& a, const FoldGrid& b) {
-  return a.m0 == b.m0 && a.n0 == b.n0 && a.k0 == b.k0 && a.mlen == b.mlen && a.nlen == b.nlen &&
-         a.klen == b.klen && a.R == b.R && a.C == b.C && a.df == b.df && a.cont == b.cont &&
-         a.more == b.more;
+// Every field of a step (its folds' and vector work's included).
+auto fields(const TileStep& s) {
+  const FoldGrid& f = s.folds;
+  const VectorWork& v = s.vector;
+  return std::make_tuple(s.kind, s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen, s.ifmap_load_bytes,
+                         s.ifmap_pad_only, s.filter_load_bytes, s.new_output, s.ofmap_tile_bytes,
+                         s.store_bytes, s.psum_load_bytes, s.psum_back, s.side_load_bytes, s.stage,
+                         s.wait_for_stores, s.copy, f.m0, f.n0, f.k0, f.mlen, f.nlen, f.klen, f.R,
+                         f.C, f.df, f.cont, f.more, v.kind, v.elements, v.inputs, v.row, v.window,
+                         v.after_previous);
 }
-
 bool same(const TileStep& a, const TileStep& b) {
-  const VectorWork &v = a.vector, &w = b.vector;
-  return a.kind == b.kind && a.m0 == b.m0 && a.mlen == b.mlen && a.n0 == b.n0 && a.nlen == b.nlen &&
-         a.k0 == b.k0 && a.klen == b.klen && a.ifmap_load_bytes == b.ifmap_load_bytes &&
-         a.ifmap_pad_only == b.ifmap_pad_only && a.filter_load_bytes == b.filter_load_bytes &&
-         a.new_output == b.new_output && a.ofmap_tile_bytes == b.ofmap_tile_bytes &&
-         a.store_bytes == b.store_bytes && a.psum_load_bytes == b.psum_load_bytes &&
-         a.psum_back == b.psum_back && a.side_load_bytes == b.side_load_bytes &&
-         a.stage == b.stage && a.wait_for_stores == b.wait_for_stores && a.copy == b.copy &&
-         same(a.folds, b.folds) && v.kind == w.kind && v.elements == w.elements &&
-         v.inputs == w.inputs && v.row == w.row && v.window == w.window &&
-         v.after_previous == w.after_previous;
+  return fields(a) == fields(b);
 }
 
 std::string text(const TileStep& s) {
@@ -60,28 +56,11 @@ std::string text(const TileStep& s) {
 }
 
 // Every field but the steps and the generator.
-void expect_same_header(const Program& a, const Program& b) {
-  EXPECT_EQ(a.shape.M, b.shape.M);
-  EXPECT_EQ(a.shape.N, b.shape.N);
-  EXPECT_EQ(a.shape.K, b.shape.K);
-  EXPECT_EQ(a.repeat, b.repeat);
-  EXPECT_EQ(a.shared, b.shared);
-  EXPECT_EQ(a.copy_m, b.copy_m);
-  EXPECT_EQ(a.copy_n, b.copy_n);
-  EXPECT_EQ(a.dataflow, b.dataflow);
-  EXPECT_EQ(a.tile.m, b.tile.m);
-  EXPECT_EQ(a.tile.n, b.tile.n);
-  EXPECT_EQ(a.tile.k, b.tile.k);
-  EXPECT_EQ(a.plan, b.plan);
-  EXPECT_EQ(a.input_bytes, b.input_bytes);
-  EXPECT_EQ(a.output_bytes, b.output_bytes);
-  EXPECT_EQ(a.acc_bytes, b.acc_bytes);
-  EXPECT_EQ(a.stationary, b.stationary);
-  EXPECT_EQ(a.ifmap_on_chip, b.ifmap_on_chip);
-  EXPECT_EQ(a.ofmap_on_chip, b.ofmap_on_chip);
-  EXPECT_EQ(a.stage.passes, b.stage.passes);
-  EXPECT_EQ(a.stage.latency, b.stage.latency);
-  EXPECT_EQ(a.stage.lanes, b.stage.lanes);
+auto header(const Program& p) {
+  return std::make_tuple(p.shape.M, p.shape.N, p.shape.K, p.repeat, p.shared, p.copy_m, p.copy_n,
+                         p.dataflow, p.tile.m, p.tile.n, p.tile.k, p.plan, p.input_bytes,
+                         p.output_bytes, p.acc_bytes, p.stationary, p.ifmap_on_chip,
+                         p.ofmap_on_chip, p.stage.passes, p.stage.latency, p.stage.lanes);
 }
 
 // Drives `src` to its end, expecting steps[from..] one by one; returns the steps it made.
@@ -133,13 +112,7 @@ TEST(LazyPlan, MakesThePlannersStepsFieldByField) {
   for (int i = 0; i < kCases;) {
     const HwSpec hw = random_hw(r);
     GemmOp op;
-    op.shape = GemmShape{dim(r), dim(r), dim(r)};
-    if (r.chance(35)) op = *as_gemm(lower(make_layer("conv", random_conv(r), r.in(1, 3))).at(0));
-    OpPlacement place;
-    if (r.chance(30)) place.side_op = -1, place.side_on_chip = r.chance(30);
-    place.input_on_chip = r.chance(20);
-    place.output_on_chip = r.chance(20);
-    const GemmContext ctx = gemm_context(hw, op, r.chance(60) ? &place : nullptr);
+    const GemmContext ctx = random_gemm(r, hw, op);
     const GemmShape g = op.shape;
     SCOPED_TRACE("case " + std::to_string(i) + ": " + to_string(hw.dataflow) + " " +
                  std::to_string(hw.array_rows) + "x" + std::to_string(hw.array_cols) + " KiB " +
@@ -175,7 +148,7 @@ TEST(LazyPlan, MakesThePlannersStepsFieldByField) {
     ASSERT_FALSE(held.lazy);
     ASSERT_TRUE(lazy.lazy);
     EXPECT_TRUE(lazy.steps.empty());
-    expect_same_header(held, lazy);
+    EXPECT_EQ(header(held), header(lazy));
     EXPECT_EQ(lazy.lazy->size(), held.steps.size());
     EXPECT_EQ(lazy.base_size(), held.steps.size());
 

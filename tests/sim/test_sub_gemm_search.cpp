@@ -78,16 +78,8 @@ TEST(SubGemmSearch, PruningChoosesWhatTheExhaustiveSearchChooses) {
   for (int i = 0; i < kCases; ++i) {
     const HwSpec hw = random_hw(r);
     GemmOp op;
-    op.shape = GemmShape{dim(r), dim(r), dim(r)};
-    if (r.chance(35)) {
-      op = *as_gemm(lower(make_layer("conv", random_conv(r), r.in(1, 3))).at(0));
-      ++convs;
-    }
-    OpPlacement place;
-    if (r.chance(30)) place.side_op = -1, place.side_on_chip = r.chance(30);
-    place.input_on_chip = r.chance(20);
-    place.output_on_chip = r.chance(20);
-    const GemmContext ctx = gemm_context(hw, op, r.chance(60) ? &place : nullptr);
+    const GemmContext ctx = random_gemm(r, hw, op);
+    convs += ctx.conv != nullptr;
     const GemmShape g = op.shape;
     static const double limits[] = {kMaxCutSteps, 1e6, 1000, 64, 8, 1};
     const double max_steps = r.pick(limits);
