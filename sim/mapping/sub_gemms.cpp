@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/mapping/im2col.hpp"
+#include "sim/mapping/lazy_plan.hpp"
 #include "sim/mapping/tiler.hpp"
 
 namespace ssim {
@@ -423,32 +424,16 @@ SubGemms search_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContex
 
 namespace {
 
-// The sub-GEMMs of a cut in run order (output blocks row-major, k-blocks inner): f(m0, n0, k0,
-// sub, its plan, its context) for each, then block_done(bm, bn) after each output block.
-// With head >= 0, only the first `head` block rows (m0 < head * t.m) and the last, or with
-// `blocks` the first `head` output blocks and those from tail_block() on.
+// The sub-GEMMs of a cut in run order (SubGemmOrder): f(m0, n0, k0, sub, its plan, its context)
+// for each, then block_done(bm, bn) after each output block.
 template <class F, class Done>
 void for_each_sub_gemm_in_order(const HwSpec& hw, const GemmShape& g, const SubGemms& t,
-                                const GemmContext& ctx, F f, Done block_done, int64_t head = -1,
-                                bool blocks = false) {
-  const int64_t tm = ceil_div(g.M, t.m), tn = ceil_div(g.N, t.n);
-  const int64_t skip_from = head < 0 ? tm * tn : blocks ? head : head * tn;
-  const int64_t skip_to = blocks ? tail_block(g, t) : (tm - 1) * tn;
-  ConvGeom shifted;
-  GemmContext sc = ctx;
-  for (int64_t b = 0; b < tm * tn; ++b) {
-    if (b >= skip_from && b < skip_to) b = skip_to;
-    const int64_t m0 = b / tn * t.m, n0 = b % tn * t.n;
-    if (ctx.conv && (b == 0 || b % tn == 0 || b == skip_to)) {  // a new block row
-      shifted = shift_rows(*ctx.conv, m0);
-      sc.conv = &shifted;
-    }
-    const int64_t bm = std::min(t.m, g.M - m0), bn = std::min(t.n, g.N - n0);
-    for (int64_t k0 = 0; k0 < g.K; k0 += t.k) {
-      const GemmShape sub{bm, bn, std::min(t.k, g.K - k0)};
-      f(m0, n0, k0, sub, plan_blocks(hw, sub, sc), sc);
-    }
-    block_done(bm, bn);
+                                const GemmContext& ctx, F f, Done block_done) {
+  for (SubGemmOrder o(g, t, ctx.conv); !o.done(); o.next()) {
+    const GemmContext sc = o.context(ctx);
+    const GemmShape sub = o.sub();
+    f(o.m0(), o.n0(), o.k0(), sub, plan_blocks(hw, sub, sc), sc);
+    if (o.block_last()) block_done(sub.M, sub.N);
   }
 }
 
@@ -487,7 +472,7 @@ int64_t tail_block(const GemmShape& g, const SubGemms& t) {
 
 namespace {
 Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
-                 const GemmContext& ctx);
+                 const GemmContext& ctx, bool lazy = false);
 }  // namespace
 
 Program plan_gemm_rows(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head_rows,
@@ -500,51 +485,32 @@ Program plan_gemm_blocks(const HwSpec& hw, const GemmShape& g, const SubGemms& t
   return plan_cut(hw, g, t, head_blocks, true, ctx);
 }
 
+Program plan_gemm_lazy(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
+  return plan_cut(hw, g, choose_sub_gemms(hw, g, ctx), -1, false, ctx, true);
+}
+
 namespace {
 Program plan_cut(const HwSpec& hw, const GemmShape& g, const SubGemms& t, int64_t head, bool blocks,
-                 const GemmContext& ctx) {
+                 const GemmContext& ctx, bool lazy) {
   const GemmPlan whole = plan_blocks(hw, g, ctx);
-  if (t.m >= g.M && t.n >= g.N && t.k >= g.K) return build_program(hw, g, whole, ctx);
+  const bool uncut = t.m >= g.M && t.n >= g.N && t.k >= g.K;
+  if (uncut && !lazy) return build_program(hw, g, whole, ctx);
 
-  Program p;
-  p.shape = g;
-  p.dataflow = hw.dataflow;
-  p.input_bytes = hw.input_bytes;
-  p.output_bytes = hw.output_bytes;
-  p.acc_bytes = kAccumulatorBytes;
-  p.stationary = whole.ifmap == BlockPolicy::Fold ? 0 : whole.filter == BlockPolicy::Fold ? 1 : -1;
+  CutSteps steps(hw, g, t, ctx, head, blocks);
+  Program p = gemm_program(hw, g,
+                           uncut ? whole.describe()
+                                 : "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
+                                       (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) +
+                                       " " + steps.sub_steps().plan().describe());
+  if (lazy) {
+    p.lazy = lazy_cut_plan(hw, g, t, ctx, p.tile);
+    return p;
+  }
   // The whole program's steps, as the search counted them: reserved (growing by doubling copied
   // every step about once more, 11 % of a large conv's run on a small array, with the page faults
   // of the copies).
   if (head < 0 && t.steps > 0 && t.steps <= double(kMaxPlanSteps)) p.steps.reserve(size_t(t.steps));
-  size_t block_first = 0;  // the current output block's first step
-  for_each_sub_gemm_in_order(
-      hw, g, t, ctx,
-      [&](int64_t m0, int64_t n0, int64_t k0, const GemmShape& sub, const GemmPlan& sp,
-          const GemmContext& sc) {
-        if (p.plan.empty())
-          p.plan = "sub-gemm:" + std::to_string(t.m) + "x" + std::to_string(t.n) +
-                   (t.k < g.K ? "x" + std::to_string(t.k) : std::string()) + " " + sp.describe();
-        append_program_steps(hw, sub, sp, sc, -1, StepOffset{m0, n0, k0}, p);
-      },
-      [&](int64_t bm, int64_t bn) {
-        const size_t first = block_first;
-        block_first = p.steps.size();
-        if (t.k >= g.K) return;
-        // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
-        // (with a fused add's operand) and written back after its last.
-        for (size_t j = first; j < p.steps.size(); ++j) {
-          TileStep& st = p.steps[j];
-          st.new_output = j == first;
-          st.ofmap_tile_bytes = st.new_output ? bm * bn * (kAccumulatorBytes + ctx.side_bytes) : 0;
-          st.side_load_bytes = st.new_output ? bm * bn * ctx.side_bytes : 0;
-          st.psum_load_bytes = st.psum_back = 0;
-          const bool last = j + 1 == p.steps.size();
-          st.store_bytes = last ? bm * bn * hw.output_bytes : 0;
-          st.stage = last;
-        }
-      },
-      head, blocks);
+  steps.append(p);
   return p;
 }
 }  // namespace

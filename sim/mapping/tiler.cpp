@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/mapping/im2col.hpp"
+#include "sim/mapping/lazy_plan.hpp"
 
 namespace ssim {
 namespace {
@@ -88,44 +89,6 @@ std::string GemmPlan::describe() const {
 
 namespace {
 
-// The roles of A and B under a dataflow (docs/memory-system.md, "Streaming planner").
-struct Roles {
-  SpatialMap sm;
-  int64_t nsr = 0, nsc = 0;  // fold grid: Sr-chunks (inner) and Sc-chunks (outer)
-  int64_t wr = 0, wc = 0;    // widest chunk: min(R, Sr), min(C, Sc)
-  // Per operand (0 = A / ifmap, 1 = B / filter): streamed (else stationary, one block per
-  // fold), and for a streamed one the spatial dimension its elements follow (true: Sr, the inner
-  // fold loop; false: Sc, the outer one).
-  bool streamed[2] = {false, false};
-  bool along_sr[2] = {false, false};
-};
-
-Roles roles(const HwSpec& hw, const GemmShape& g) {
-  Roles x;
-  x.sm = spatial_map(hw.dataflow, g);
-  const int64_t R = hw.array_rows, C = hw.array_cols;
-  x.nsr = ceil_div(x.sm.Sr, R);
-  x.nsc = ceil_div(x.sm.Sc, C);
-  x.wr = std::min(R, x.sm.Sr);
-  x.wc = std::min(C, x.sm.Sc);
-  switch (hw.dataflow) {
-    case Dataflow::OS:  // A rows follow M = Sr, B columns N = Sc; both stream along K
-      x.streamed[0] = x.streamed[1] = true;
-      x.along_sr[0] = true;
-      x.along_sr[1] = false;
-      break;
-    case Dataflow::WS:  // A streams (its K columns follow Sr); B is stationary
-      x.streamed[0] = true;
-      x.along_sr[0] = true;
-      break;
-    case Dataflow::IS:  // B streams (its K rows follow Sr); A is stationary
-      x.streamed[1] = true;
-      x.along_sr[1] = true;
-      break;
-  }
-  return x;
-}
-
 // `single`: the block may take the whole buffer; otherwise it needs one half of two.
 InputError too_small(const HwSpec& hw, Operand op, const std::string& what, const std::string& dims,
                      int64_t d0, int64_t d1, int64_t elem, bool single = false) {
@@ -180,6 +143,32 @@ int64_t block_bytes(const HwSpec& hw, const ConvGeom* c, int i, int64_t s0, int6
 }
 
 }  // namespace
+
+Roles roles(const HwSpec& hw, const GemmShape& g) {
+  Roles x;
+  x.sm = spatial_map(hw.dataflow, g);
+  const int64_t R = hw.array_rows, C = hw.array_cols;
+  x.nsr = ceil_div(x.sm.Sr, R);
+  x.nsc = ceil_div(x.sm.Sc, C);
+  x.wr = std::min(R, x.sm.Sr);
+  x.wc = std::min(C, x.sm.Sc);
+  switch (hw.dataflow) {
+    case Dataflow::OS:  // A rows follow M = Sr, B columns N = Sc; both stream along K
+      x.streamed[0] = x.streamed[1] = true;
+      x.along_sr[0] = true;
+      x.along_sr[1] = false;
+      break;
+    case Dataflow::WS:  // A streams (its K columns follow Sr); B is stationary
+      x.streamed[0] = true;
+      x.along_sr[0] = true;
+      break;
+    case Dataflow::IS:  // B streams (its K rows follow Sr); A is stationary
+      x.streamed[1] = true;
+      x.along_sr[1] = true;
+      break;
+  }
+  return x;
+}
 
 GemmPlan plan_blocks(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
   const ConvGeom* conv = ctx.conv;
@@ -352,171 +341,257 @@ DramTraffic closed_form_traffic(const HwSpec& hw, const GemmShape& g, const Gemm
   return d;
 }
 
-Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                      const GemmContext& ctx, int64_t head_cols) {
+Program gemm_program(const HwSpec& hw, const GemmShape& g, std::string plan) {
   Program p;
   p.shape = g;
   p.dataflow = hw.dataflow;
-  p.plan = plan.describe();
+  p.plan = std::move(plan);
   p.input_bytes = hw.input_bytes;
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = kAccumulatorBytes;
   const Roles x = roles(hw, g);
   p.stationary = x.streamed[0] ? (x.streamed[1] ? -1 : 1) : 0;
+  return p;
+}
+
+Program build_program(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                      const GemmContext& ctx, int64_t head_cols) {
+  Program p = gemm_program(hw, g, plan.describe());
   append_program_steps(hw, g, plan, ctx, head_cols, StepOffset{}, p);
   return p;
 }
 
-void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
-                          const GemmContext& ctx, int64_t head_cols, StepOffset at, Program& p) {
-  const ConvGeom* conv = ctx.conv;
-  const int64_t side = ctx.side_bytes;
-  const Roles x = roles(hw, g);
-  const int64_t R = hw.array_rows, C = hw.array_cols, T = x.sm.T;
-  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
-  if (plan.segments < 1 || plan.segments > T || plan.blocks[0] > plan.segments ||
+FoldSteps::FoldSteps(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan, int64_t head_cols,
+                     StepOffset at)
+    : g_(g), plan_(plan), x_(roles(hw, g)), df_(hw.dataflow), head_cols_(head_cols), at_(at) {
+  if (plan.segments < 1 || plan.segments > x_.sm.T || plan.blocks[0] > plan.segments ||
       plan.blocks[1] > plan.segments || plan.out_tiles > plan.segments ||
       std::min({plan.blocks[0], plan.blocks[1], plan.out_tiles}) < 1)
     throw InputError("tiler: a fold's stream must be cut into 1 .. T segments, grouped in blocks");
+  R_ = hw.array_rows, C_ = hw.array_cols;
+  start_column();
+  start_row();
+}
+
+void FoldSteps::start_column() {
+  // Only the first head_cols columns and the last (a skipped column's loads leave prev_id as
+  // the one before it left it: the same block of a chunk along Sr, a new one along Sc).
+  if (head_cols_ >= 0 && sc_ >= head_cols_ && sc_ < x_.nsc - 1) sc_ = x_.nsc - 1;
+  c0_ = sc_ * C_, c_ = std::min(C_, x_.sm.Sc - c0_);
+}
+
+void FoldSteps::start_row() {
+  r0_ = sr_ * R_, r_ = std::min(R_, x_.sm.Sr - r0_);
+}
+
+int64_t FoldSteps::size() const {
+  const int64_t cols = head_cols_ >= 0 ? std::min(x_.nsc, head_cols_ + 1) : x_.nsc;
+  return x_.nsr * cols * plan_.segments;
+}
+
+TileSizes FoldSteps::tile() const {
+  // The longest segment (the segments of floor(k T / segments) are ceil or floor of T /
+  // segments long), the widest Sr- and Sc-chunks.
+  const int64_t t = ceil_div(x_.sm.T, plan_.segments);
+  switch (df_) {
+    case Dataflow::OS:
+      return {x_.wr, x_.wc, t};
+    case Dataflow::WS:
+      return {t, x_.wc, x_.wr};
+    case Dataflow::IS:
+      return {x_.wc, t, x_.wr};
+  }
+  return {};
+}
+
+inline void FoldSteps::make(const HwSpec& hw, const GemmContext& ctx, TileStep& s) {
+  const ConvGeom* conv = ctx.conv;
+  const int64_t side = ctx.side_bytes;
+  const Roles& x = x_;
+  const GemmPlan& plan = plan_;
+  const int64_t R = R_, C = C_, T = x.sm.T;
+  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
   const Dataflow df = hw.dataflow;
   const BlockPolicy pol[2] = {plan.ifmap, plan.filter};
-
-  const int64_t cols = head_cols >= 0 ? std::min(x.nsc, head_cols + 1) : x.nsc;
-  if (p.steps.empty()) p.steps.reserve(size_t(x.nsr * cols * plan.segments));
-  // Identity of the block each operand's previous step used: a step loads when it changes.
-  int64_t prev_id[2] = {-2, -2};
-  for (int64_t sc = 0; sc < x.nsc; ++sc) {
-    // Only the first head_cols columns and the last (a skipped column's loads leave prev_id as
-    // the one before it left it: the same block of a chunk along Sr, a new one along Sc).
-    if (head_cols >= 0 && sc >= head_cols && sc < x.nsc - 1) sc = x.nsc - 1;
-    const int64_t c0 = sc * C, c = std::min(C, x.sm.Sc - c0);
-    for (int64_t sr = 0; sr < x.nsr; ++sr) {
-      const int64_t r0 = sr * R, r = std::min(R, x.sm.Sr - r0);
-      for (int64_t k = 0; k < plan.segments; ++k) {
-        const int64_t t0 = segment_start(plan, T, k), t1 = segment_start(plan, T, k + 1);
-        const int64_t tl = t1 - t0;
-        TileStep& s = p.steps.emplace_back();  // (filled in place: a step is 256 bytes)
-        // The segment's sub-GEMM from (Sr, Sc, T) ranges.
-        switch (df) {
-          case Dataflow::OS:
-            s.m0 = r0, s.mlen = r, s.n0 = c0, s.nlen = c, s.k0 = t0, s.klen = tl;
-            break;
-          case Dataflow::WS:
-            s.m0 = t0, s.mlen = tl, s.n0 = c0, s.nlen = c, s.k0 = r0, s.klen = r;
-            break;
-          case Dataflow::IS:
-            s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
-            break;
-        }
-        s.m0 += at.m0, s.n0 += at.n0, s.k0 += at.k0;
-        // One fold (segment): the sub-GEMM fits the array.
-        s.folds = FoldGrid::make(df, int(R), int(C), s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen,
-                                 t0 > 0, t1 < T);
-        const int64_t fold_id = sc * x.nsr + sr;
-        for (int i = 0; i < 2; ++i) {
-          const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
-          const int64_t s0 = x.along_sr[i] ? r0 : c0;
-          const ConvGeom* cg = i == 0 ? conv : nullptr;
-          // The block's identity, and its bytes only when it changes (a step that keeps its
-          // block loads nothing).
-          int64_t id = 0, j = 0;
-          switch (pol[i]) {
-            case BlockPolicy::Whole:
-              break;
-            case BlockPolicy::Fold:
-              id = fold_id;
-              break;
-            case BlockPolicy::Chunk:
-              id = chunk;
-              break;
-            case BlockPolicy::Segment:
-              j = group_of(plan, plan.blocks[i], k);
-              id = chunk * plan.blocks[i] + j;
-              break;
-            case BlockPolicy::None:
-              throw std::logic_error("tiler: operand without a block policy");
-          }
-          if (id == prev_id[i]) continue;
-          int64_t bytes = 0;
-          switch (pol[i]) {
-            case BlockPolicy::Whole:
-              bytes = i == 0 ? a_bytes(cg, 0, g.M, 0, g.K, ib) : g.K * g.N * ib;
-              break;
-            case BlockPolicy::Fold:
-              bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
-              break;
-            case BlockPolicy::Chunk:
-              bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
-              break;
-            case BlockPolicy::Segment: {
-              const int64_t b0 = segment_start(plan, T, group_first(plan, plan.blocks[i], j));
-              bytes = block_bytes(hw, cg, i, s0, s0 + width, b0,
-                                  b0 + block_len(plan, T, plan.blocks[i], j));
-              break;
-            }
-            case BlockPolicy::None:
-              break;
-          }
-          (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
-          if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
-          prev_id[i] = id;
-        }
-        // Output tiles: [o0, o1) is the part of the stream the segment's output tile covers.
-        const bool last_sr = sr + 1 == x.nsr;
-        const int64_t oj = group_of(plan, plan.out_tiles, k);
-        const int64_t o0 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj));
-        const int64_t o1 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj + 1));
-        const int64_t olen = o1 - o0;
-        // A tile of final outputs also holds a fused add's operand (side bytes each), loaded
-        // when it opens, and its store passes the output stage (TileStep::stage).
-        switch (plan.ofmap) {
-          case OutputPolicy::Final:
-            if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
-              s.new_output = t0 == 0;
-              if (s.new_output) {
-                s.ofmap_tile_bytes = r * c * (ob + side);
-                s.side_load_bytes = r * c * side;
-              }
-              if (!s.folds.more) s.store_bytes = r * c * ob, s.stage = true;
-            } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
-              s.new_output = t0 == o0;
-              if (s.new_output) {
-                s.ofmap_tile_bytes = olen * c * (ob + side);
-                s.side_load_bytes = olen * c * side;
-              }
-              if (t1 == o1) s.store_bytes = olen * c * ob, s.stage = true;
-            }
-            break;
-          case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
-            s.new_output = sr == 0 && t0 == 0;
-            if (s.new_output) {
-              s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
-              s.side_load_bytes = T * c * side;
-            }
-            if (last_sr && !s.folds.more) s.store_bytes = T * c * ob, s.stage = true;
-            break;
-          case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
-            s.new_output = t0 == o0;
-            if (s.new_output) {
-              s.ofmap_tile_bytes = olen * c * (kAccumulatorBytes + (last_sr ? side : 0));
-              if (last_sr) s.side_load_bytes = olen * c * side;
-              if (sr > 0) {
-                s.psum_load_bytes = olen * c * kAccumulatorBytes;
-                s.psum_back = plan.out_tiles;
-              }
-            }
-            if (t1 == o1) {
-              s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
-              s.stage = last_sr;
-            }
-            break;
-        }
-        p.tile.m = std::max(p.tile.m, s.mlen);
-        p.tile.n = std::max(p.tile.n, s.nlen);
-        p.tile.k = std::max(p.tile.k, s.klen);
-      }
-    }
+  const int64_t sc = sc_, sr = sr_, k = k_;
+  const int64_t c0 = c0_, c = c_, r0 = r0_, r = r_;
+  const int64_t t0 = t0_, t1 = segment_start(plan, T, k + 1);
+  const int64_t tl = t1 - t0;
+  // The segment's sub-GEMM from (Sr, Sc, T) ranges.
+  switch (df) {
+    case Dataflow::OS:
+      s.m0 = r0, s.mlen = r, s.n0 = c0, s.nlen = c, s.k0 = t0, s.klen = tl;
+      break;
+    case Dataflow::WS:
+      s.m0 = t0, s.mlen = tl, s.n0 = c0, s.nlen = c, s.k0 = r0, s.klen = r;
+      break;
+    case Dataflow::IS:
+      s.m0 = c0, s.mlen = c, s.n0 = t0, s.nlen = tl, s.k0 = r0, s.klen = r;
+      break;
   }
+  s.m0 += at_.m0, s.n0 += at_.n0, s.k0 += at_.k0;
+  // One fold (segment): the sub-GEMM fits the array.
+  s.folds =
+      FoldGrid::make(df, int(R), int(C), s.m0, s.mlen, s.n0, s.nlen, s.k0, s.klen, t0 > 0, t1 < T);
+  const int64_t fold_id = sc * x.nsr + sr;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t chunk = x.along_sr[i] ? sr : sc, width = x.along_sr[i] ? r : c;
+    const int64_t s0 = x.along_sr[i] ? r0 : c0;
+    const ConvGeom* cg = i == 0 ? conv : nullptr;
+    // The block's identity, and its bytes only when it changes (a step that keeps its block
+    // loads nothing).
+    int64_t id = 0, j = 0;
+    switch (pol[i]) {
+      case BlockPolicy::Whole:
+        break;
+      case BlockPolicy::Fold:
+        id = fold_id;
+        break;
+      case BlockPolicy::Chunk:
+        id = chunk;
+        break;
+      case BlockPolicy::Segment:
+        j = group_of(plan, plan.blocks[i], k);
+        id = chunk * plan.blocks[i] + j;
+        break;
+      case BlockPolicy::None:
+        throw std::logic_error("tiler: operand without a block policy");
+    }
+    if (id == prev_id_[i]) continue;
+    int64_t bytes = 0;
+    switch (pol[i]) {
+      case BlockPolicy::Whole:
+        bytes = i == 0 ? a_bytes(cg, 0, g_.M, 0, g_.K, ib) : g_.K * g_.N * ib;
+        break;
+      case BlockPolicy::Fold:
+        bytes = block_bytes(hw, cg, i, r0, r0 + r, c0, c0 + c);
+        break;
+      case BlockPolicy::Chunk:
+        bytes = block_bytes(hw, cg, i, s0, s0 + width, 0, T);
+        break;
+      case BlockPolicy::Segment: {
+        const int64_t b0 = segment_start(plan, T, group_first(plan, plan.blocks[i], j));
+        bytes =
+            block_bytes(hw, cg, i, s0, s0 + width, b0, b0 + block_len(plan, T, plan.blocks[i], j));
+        break;
+      }
+      case BlockPolicy::None:
+        break;
+    }
+    (i == 0 ? s.ifmap_load_bytes : s.filter_load_bytes) = bytes;
+    if (bytes == 0) s.ifmap_pad_only = true;  // only A's blocks can be all padding
+    prev_id_[i] = id;
+  }
+  // Output tiles: [o0, o1) is the part of the stream the segment's output tile covers.
+  const bool last_sr = sr + 1 == x.nsr;
+  const int64_t oj = group_of(plan, plan.out_tiles, k);
+  const int64_t o0 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj));
+  const int64_t o1 = segment_start(plan, T, group_first(plan, plan.out_tiles, oj + 1));
+  const int64_t olen = o1 - o0;
+  // A tile of final outputs also holds a fused add's operand (side bytes each), loaded when it
+  // opens, and its store passes the output stage (TileStep::stage).
+  switch (plan.ofmap) {
+    case OutputPolicy::Final:
+      if (df == Dataflow::OS) {  // the fold's r x c outputs, finished after its last segment
+        s.new_output = t0 == 0;
+        if (s.new_output) {
+          s.ofmap_tile_bytes = r * c * (ob + side);
+          s.side_load_bytes = r * c * side;
+        }
+        if (!s.folds.more) s.store_bytes = r * c * ob, s.stage = true;
+      } else {  // (K not split) the outputs of the fold's part [o0, o1) of the stream
+        s.new_output = t0 == o0;
+        if (s.new_output) {
+          s.ofmap_tile_bytes = olen * c * (ob + side);
+          s.side_load_bytes = olen * c * side;
+        }
+        if (t1 == o1) s.store_bytes = olen * c * ob, s.stage = true;
+      }
+      break;
+    case OutputPolicy::Resident:  // T x c accumulators across the Sc-chunk's folds
+      s.new_output = sr == 0 && t0 == 0;
+      if (s.new_output) {
+        s.ofmap_tile_bytes = T * c * (kAccumulatorBytes + side);
+        s.side_load_bytes = T * c * side;
+      }
+      if (last_sr && !s.folds.more) s.store_bytes = T * c * ob, s.stage = true;
+      break;
+    case OutputPolicy::Spill:  // int32 partial sums of [o0, o1), out and back
+      s.new_output = t0 == o0;
+      if (s.new_output) {
+        s.ofmap_tile_bytes = olen * c * (kAccumulatorBytes + (last_sr ? side : 0));
+        if (last_sr) s.side_load_bytes = olen * c * side;
+        if (sr > 0) {
+          s.psum_load_bytes = olen * c * kAccumulatorBytes;
+          s.psum_back = plan.out_tiles;
+        }
+      }
+      if (t1 == o1) {
+        s.store_bytes = olen * c * (last_sr ? ob : kAccumulatorBytes);
+        s.stage = last_sr;
+      }
+      break;
+  }
+  // The next step: segments innermost, then Sr-chunks, then Sc-chunks.
+  t0_ = t1;
+  if (++k_ < plan.segments) return;
+  k_ = t0_ = 0;
+  ++sr_;
+  if (sr_ == x.nsr) {
+    sr_ = 0;
+    ++sc_;
+    start_column();
+  }
+  start_row();
+}
+
+void append_program_steps(const HwSpec& hw, const GemmShape& g, const GemmPlan& plan,
+                          const GemmContext& ctx, int64_t head_cols, StepOffset at, Program& p) {
+  FoldSteps steps(hw, g, plan, head_cols, at);
+  if (p.steps.empty()) p.steps.reserve(size_t(steps.size()));
+  append_steps(p, steps, [&](TileStep& s) { steps.make(hw, ctx, s); });
+}
+
+CutSteps::CutSteps(const HwSpec& hw, const GemmShape& g, const SubGemms& t, const GemmContext& ctx,
+                   int64_t head, bool blocks)
+    : hw_(&hw), g_(g), t_(t), ctx_(ctx), order_(g, t, ctx.conv, head, blocks) {
+  if (!order_.done()) steps_ = sub_steps_at(order_);
+}
+
+FoldSteps CutSteps::sub_steps_at(const SubGemmOrder& o) const {
+  const GemmShape sub = o.sub();
+  return FoldSteps(*hw_, sub, plan_blocks(*hw_, sub, o.context(ctx_)), -1,
+                   StepOffset{o.m0(), o.n0(), o.k0()});
+}
+
+inline void CutSteps::make_inline(TileStep& s) {
+  steps_.make(*hw_, order_.context(ctx_), s);
+  if (t_.k < g_.K) {
+    // K cut: the block's k-blocks accumulate into one output tile, opened by its first step
+    // (with a fused add's operand) and written back after its last.
+    const GemmShape b = order_.sub();
+    const bool last = steps_.done() && order_.block_last();
+    s.new_output = block_first_;
+    s.ofmap_tile_bytes = block_first_ ? b.M * b.N * (kAccumulatorBytes + ctx_.side_bytes) : 0;
+    s.side_load_bytes = block_first_ ? b.M * b.N * ctx_.side_bytes : 0;
+    s.psum_load_bytes = s.psum_back = 0;
+    s.store_bytes = last ? b.M * b.N * hw_->output_bytes : 0;
+    s.stage = last;
+  }
+  block_first_ = false;
+  if (!steps_.done()) return;
+  order_.next();
+  if (order_.done()) return;
+  steps_ = sub_steps_at(order_);
+  block_first_ = order_.k0() == 0;
+}
+
+void CutSteps::make(TileStep& s) {
+  make_inline(s);
+}
+
+void CutSteps::append(Program& p) {
+  append_steps(p, *this, [&](TileStep& s) { make_inline(s); });
 }
 
 }  // namespace ssim
