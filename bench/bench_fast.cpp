@@ -8,6 +8,9 @@
 //   Plan, Simulate  4096^3 split into the tiler and the simulation
 //   Op/*            square GEMMs as the executable runs a --gemm (run_network: by its periodic
 //                   groups when it has many), per tile of the whole GEMM
+//   Lazy/*          square GEMMs planned lazily (plan_gemm_lazy(), docs/memory-system.md,
+//                   "Planning lazily"), made and simulated per iteration: the cost per tile
+//                   with the planner's generator, and the steps the controller held at once
 // Every benchmark also counts SystemC delta cycles per tile (sc_delta_count()): how many
 // evaluation rounds of the SystemC kernel a tile costs.
 //   build-*/bench_fast [--benchmark_filter=...]     (figures in docs/memory-system.md)
@@ -18,6 +21,7 @@
 #include <systemc>
 
 #include "models/accelerator.hpp"
+#include "sim/mapping/lazy_plan.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/run/gemm_run.hpp"
 #include "sim/run/network_run.hpp"
@@ -78,6 +82,22 @@ void BM_Op(benchmark::State& state, HwSpec hw, GemmShape g) {
   state.SetLabel(r.periodic.empty() ? "whole program" : r.periodic);
 }
 
+void BM_Lazy(benchmark::State& state, HwSpec hw, GemmShape g) {
+  const Program prog = plan_gemm_lazy(hw, g);  // (no steps: made as the controller runs)
+  const AccelConfig cfg = accel_config(hw);
+  GemmRunResult r;
+  size_t held = 0;
+  const uint64_t d0 = sc_core::sc_delta_count();
+  for (auto _ : state) {
+    const AccelResult ar = run_program(ArrayKind::Fast, cfg, prog);
+    held = ar.held_steps;
+    r = gemm_run_result(hw, prog, ar);
+    benchmark::DoNotOptimize(r.total_cycles);
+  }
+  report(state, r, sc_core::sc_delta_count() - d0);
+  state.counters["held_steps"] = double(held);
+}
+
 void BM_Plan(benchmark::State& state) {
   const HwSpec hw = tpu_like();
   const GemmShape g{4096, 4096, 4096};
@@ -136,6 +156,11 @@ void register_all() {
   }
   for (int64_t n : {512, 1024, 2048, 4096, 8192, 16384, 65536})
     benchmark::RegisterBenchmark(("Op/" + std::to_string(n)).c_str(), BM_Op, tpu_like(),
+                                 GemmShape{n, n, n})
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.3);
+  for (int64_t n : {512, 2048, 8192, 16384})
+    benchmark::RegisterBenchmark(("Lazy/" + std::to_string(n)).c_str(), BM_Lazy, tpu_like(),
                                  GemmShape{n, n, n})
         ->Unit(benchmark::kMillisecond)
         ->MinTime(0.3);

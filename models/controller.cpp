@@ -95,6 +95,7 @@ void Controller::start(const Program& prog, ArrayModel& array, int64_t origin, c
     }
   }
   ahead_next_[0] = ahead_next_[1] = 0;
+  ahead_found_[0] = ahead_found_[1] = false;
   next_filter_.clear();
   if (link)
     for (size_t i = 0; i < link->next_filter.size() && i < 2 && link->next_filter[i] > 0; ++i)
@@ -572,30 +573,28 @@ bool Controller::far_load(int op) {
 Controller::AheadLoad Controller::ahead_candidate(int64_t now, int64_t* from) {
   *from = kNever;
   AheadLoad best;
-  if (next_load_ >= loads_.end_index()) return best;
+  const size_t end = loads_.end_index();
+  if (next_load_ >= end) return best;
   const Load& head = loads_[next_load_];
-  // Program order of a candidate: those among the steps made first, by load; then by step.
-  auto order = [](const AheadLoad& c, size_t far_pos) {
-    return c.far ? std::make_pair(size_t(1), 2 * far_pos + size_t(c.op))
-                 : std::make_pair(size_t(0), c.i);
-  };
-  std::pair<size_t, size_t> best_order{0, 0};
+  size_t best_order = 0;  // program order: loads among the steps made by index, then by step
   // Per operand other than the head's, its first load after the head (the loads of one operand
   // stay in program order), if it is a block from DRAM. Of those that may go now, the earlier in
   // program order; else the one that may go first.
   for (int op = 0; op < 2; ++op) {
     if (op == head.op) continue;
     // (The first load of `op` after the head that is not carried.)
+    // (ahead_found_: ahead_next_ is such a load; else the loads made were searched up to it.)
     size_t i = ahead_next_[op];
-    if (i <= next_load_) i = next_load_ + 1;  // passed: look on from the head
-    while (i < loads_.end_index() && (loads_[i].op != op || loads_[i].carried)) ++i;
-    ahead_next_[op] = i;
-    AheadLoad c;
-    c.op = op;
-    c.i = i;
-    int64_t t = kNever;
-    int64_t bar = -1;
-    if (i < loads_.end_index()) {
+    if (i <= next_load_ || !ahead_found_[op]) {  // passed (look on from the head), or none yet
+      if (i <= next_load_) i = next_load_ + 1;
+      while (i < end && (loads_[i].op != op || loads_[i].carried)) ++i;
+      ahead_next_[op] = i;
+      ahead_found_[op] = i < end;
+    }
+    int64_t t, bar;
+    size_t order = i;
+    bool far = false;
+    if (i < end) {
       const Load& l = loads_[i];
       const Block& b = blocks_[op][size_t(l.block)];
       if ((op == 0 && prog_->ifmap_on_chip) || b.bytes == 0 || b.fetched == b.bytes) continue;
@@ -612,18 +611,20 @@ Controller::AheadLoad Controller::ahead_candidate(int64_t now, int64_t* from) {
       // The block before it has no reader among the steps not made: its last user is known.
       const size_t nb = blocks_[op].end_index();
       if (nb > 0 && f.last_use < int64_t(made_)) close_block(op, nb - 1);
-      c.far = true;
       t = block_free_at(op, nb, f.bytes > buf_[op]->half_bytes());
+      far = true;
+      order = end + 2 * f.pos + size_t(op);
     }
     // Never past a step that waits for the stores before it (a dependency), unless that is the
     // head's own step and its wait is over.
     t = std::max(t, dram_->free_cycle());
     if (bar == int64_t(head.step)) t = std::max(t, barrier(head.step, now));
-    const auto o = order(c, far_[op].pos);
-    const bool better = best.op < 0 || (t <= now && *from <= now ? o < best_order : t < *from);
+    const bool better = best.op < 0 || (t <= now && *from <= now ? order < best_order : t < *from);
     if (better) {
-      best = c;
-      best_order = o;
+      best.far = far;
+      best.op = op;
+      best.i = i;
+      best_order = order;
       *from = t;
     }
   }

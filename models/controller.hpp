@@ -288,6 +288,7 @@ class Controller : public sc_core::sc_module {
   // is not carried (loads_.end_index(): none among the steps made), as ahead_candidate() last
   // found it: it only moves on.
   size_t ahead_next_[2] = {0, 0};
+  bool ahead_found_[2] = {false, false};
   int64_t out_busy_[2] = {0, 0};  // per ofmap half, the latest free_at of its output tiles
   bool keep_steps_ = true;        // result_.steps kept (start())
   bool load_ahead_ = false;

@@ -93,7 +93,8 @@ class StepPlan {  // what makes the steps of one copy; immutable, shared by copi
   virtual ~StepPlan() = default;
   virtual size_t size() const = 0;  // the steps of one copy
   virtual std::unique_ptr<StepSource> begin() const = 0;
-  // The largest TileStep::psum_back of its steps (how far back a reload may reach; 0: none).
+  // At least the largest TileStep::psum_back of its steps (how far back a partial-sum reload
+  // reaches, in output tiles; 0: none).
   virtual int64_t max_psum_back() const = 0;
 };
 

@@ -192,18 +192,20 @@ void preflight(const HwSpec& hw, const Network& net, bool report) {
   // The GEMM as run_canonical_kernels() runs it: by its head programs if periodic.
   GemmOp mm;
   mm.shape = GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim};
+  // (Head programs and the vector add are held; a GEMM run whole is planned lazily.)
   const std::optional<PeriodicPlan> periodic = periodic_plan(ValidHw(hw).fast(), mm);
-  const int64_t steps =
-      std::max(periodic ? periodic->head_steps : plan_steps_bound(hw, mm.shape, 1),
-               plan_steps_bound(hw, add));
-  if (steps > kMaxPlanSteps)
+  const int64_t held = std::max(periodic ? periodic->head_steps : 0, plan_steps_bound(hw, add));
+  const int64_t whole = periodic ? 0 : plan_steps_bound(hw, mm.shape, 1);
+  const bool over_held = held > max_program_steps(true);
+  if (over_held || whole > max_program_steps(false))
     throw InputError(
         "--report: the roofline's reference kernels (a " + std::to_string(kCanonicalGemmDim) +
         "^3 GEMM and a " + std::to_string(kCanonicalVectorAddElements) +
-        "-element vector add) would be planned as up to " + std::to_string(steps) +
-        " program steps on this hardware (array " + std::to_string(hw.array_rows) + "x" +
-        std::to_string(hw.array_cols) + "), more than the " + std::to_string(kMaxPlanSteps) +
-        " one op may hold; use a larger array or larger SRAM buffers, or leave out --report");
+        "-element vector add) would be planned as up to " +
+        std::to_string(over_held ? held : whole) + " program steps on this hardware (array " +
+        std::to_string(hw.array_rows) + "x" + std::to_string(hw.array_cols) + "), more than " +
+        program_steps_limit_text(over_held) +
+        "; use a larger array or larger SRAM buffers, or leave out --report");
 }
 
 std::string fixed(double x, int decimals) {

@@ -52,6 +52,8 @@ class LazyCutPlan final : public StepPlan, public std::enable_shared_from_this<L
     // The steps and the largest extents, sub-GEMM by sub-GEMM in closed form.
     steps().for_each_sub([&](const FoldSteps& f) {
       size_ += size_t(f.size());
+      // (A spilled output tile's partial sums come back out_tiles tiles later.)
+      if (f.plan().ofmap == OutputPolicy::Spill) back_ = std::max(back_, f.plan().out_tiles);
       const TileSizes t = f.tile();
       tile_.m = std::max(tile_.m, t.m);
       tile_.n = std::max(tile_.n, t.n);
@@ -63,6 +65,7 @@ class LazyCutPlan final : public StepPlan, public std::enable_shared_from_this<L
 
   size_t size() const override { return size_; }
   std::unique_ptr<StepSource> begin() const override;
+  int64_t max_psum_back() const override { return back_; }
   CutSteps steps() const { return CutSteps(hw_, g_, t_, ctx_); }
   const TileSizes& tile() const { return tile_; }
 
@@ -73,6 +76,7 @@ class LazyCutPlan final : public StepPlan, public std::enable_shared_from_this<L
   GemmContext ctx_;
   ConvGeom conv_;
   size_t size_ = 0;
+  int64_t back_ = 0;
   TileSizes tile_;
 };
 

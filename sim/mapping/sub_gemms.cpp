@@ -150,6 +150,7 @@ PlanMemo& plan_memo() {
 // Off: search_sub_gemms() plans every sub-GEMM of every cut, without its table or the lower bound
 // (set_search_pruning()).
 bool search_pruning = true;
+bool lazy_planning = true;  // set_lazy_planning()
 
 PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
   static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
@@ -205,6 +206,21 @@ void set_plan_memo(bool on) {
 
 void set_search_pruning(bool on) {
   search_pruning = on;
+}
+
+void set_lazy_planning(bool on) {
+  lazy_planning = on;
+}
+
+int64_t max_program_steps(bool held) {
+  return held || !lazy_planning ? kMaxPlanSteps : kMaxLazySteps;
+}
+
+std::string program_steps_limit_text(bool held) {
+  const int64_t n = max_program_steps(held);
+  return "the " + std::to_string(n) +
+         (n == kMaxPlanSteps ? " (about 5 GiB of memory) one op may hold"
+                             : " one op may run (the controller numbers its steps in 32 bits)");
 }
 
 SubGemms choose_sub_gemms(const HwSpec& hw, const GemmShape& g, const GemmContext& ctx) {
@@ -573,7 +589,17 @@ Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64
                      int64_t n_stride, const GemmContext& ctx) {
   if (repeat < 1)
     throw InputError("gemm op: repeat = " + std::to_string(repeat) + ", allowed: >= 1");
-  Program p = plan_gemm(hw, g, ctx);
+  // A program of more than kLazyPlanSteps steps is planned lazily (docs/memory-system.md,
+  // "Planning lazily"): its steps are made as the controller needs them.
+  const SubGemms t = choose_sub_gemms(hw, g, ctx);
+  double steps = t.steps;
+  if (steps <= 0) {  // (the uncut GEMM, not estimated: its folds' segments)
+    const SpatialMap sm = spatial_map(hw.dataflow, g);
+    steps = double(ceil_div(sm.Sr, hw.array_rows)) * double(ceil_div(sm.Sc, hw.array_cols)) *
+            double(plan_blocks(hw, g, ctx).segments);
+  }
+  Program p = plan_cut(hw, g, t, -1, false, ctx,
+                       lazy_planning && steps * double(repeat) > double(kLazyPlanSteps));
   // The copies share copy 0's steps (Program::shared).
   p.repeat = p.shared = repeat;
   p.copy_m = repeat > 1 ? m_stride : 0;

@@ -161,7 +161,9 @@ Program repeat_program(const Program& one, int64_t repeat, int64_t m_stride = 0,
                        int64_t n_stride = 0);
 
 // plan_gemm(hw, g) repeated: one copy's steps, shared by the `repeat` copies (Program::shared;
-// the program runs as repeat_program()'s would, docs/memory-system.md, "Repeated GEMMs").
+// the program runs as repeat_program()'s would, docs/memory-system.md, "Repeated GEMMs"). A
+// program of more than kLazyPlanSteps steps (all copies) is planned lazily (plan_gemm_lazy(),
+// Program::lazy): its steps are made as the controller needs them, never held.
 Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64_t m_stride = 0,
                      int64_t n_stride = 0, const GemmContext& ctx = {});
 
@@ -187,6 +189,8 @@ void set_plan_memo(bool on);  // off: every call searches (the tests compare bot
 // lower bound that skips a cut or the table that plans each distinct sub-GEMM once (the tests
 // compare both; docs/memory-system.md).
 void set_search_pruning(bool on);
+// Off: plan_gemm_op() holds every program's steps, however many (the tests compare both).
+void set_lazy_planning(bool on);
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------
@@ -233,6 +237,19 @@ int64_t plan_steps_bound(const HwSpec& hw, const VectorOp& op);
 // Steps one op's program may have: about 0.6 KiB each with the controller's state (16384^3 on
 // 128 x 128, 524,288 steps, measured 313 MB), so about 5 GiB.
 constexpr int64_t kMaxPlanSteps = int64_t(1) << 23;
+// Steps above which plan_gemm_op() plans lazily: a held program of this many steps is about
+// 17 MiB of steps and 6 MiB of the controller's records.
+constexpr int64_t kLazyPlanSteps = int64_t(1) << 16;
+// Steps a program planned lazily may have: it holds only the steps in flight, but the controller
+// numbers steps in 32 bits.
+constexpr int64_t kMaxLazySteps = (int64_t(1) << 31) - 1;
+// The most steps a GEMM op's whole program may have: kMaxLazySteps when plan_gemm_op() plans it
+// lazily, kMaxPlanSteps when its steps are held (`held`: its stored outputs rescaled,
+// place_program(); or lazy planning off). Checked before anything runs.
+int64_t max_program_steps(bool held);
+// The end of a message refusing a program of more than max_program_steps(held) steps: "the
+// 8388608 (about 5 GiB of memory) one op may hold" or "the 2147483647 one op may run (...)".
+std::string program_steps_limit_text(bool held);
 
 // choose_vector_chunks() then build_vector_program().
 Program plan_vector(const HwSpec& hw, const VectorOp& op);

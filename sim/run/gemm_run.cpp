@@ -80,15 +80,18 @@ OpLinkStats link_stats(const AccelResult& ar) {
 ProgramSums program_sums(const HwSpec& hw, const Program& prog) {
   ProgramSums p;
   p.steps = prog.size();
-  prog.for_each_base([&p](const TileStep& s) {  // (one copy's if the copies share them)
+  // One pass over the steps (a lazy program's are made for it), one copy's if the copies share
+  // them.
+  prog.for_each_base([&](const TileStep& s) {
     for (const Fold& f : s.folds)
       if (!f.cont) p.fold_pe += uint64_t(f.rows) * uint64_t(f.cols);
     if (s.stage) p.final_out += uint64_t(s.store_bytes);
+    p.side += uint64_t(s.side_load_bytes);
+    add_register_traffic(p.regs, prog, s, hw.array_rows);
   });
-  p.fold_pe *= uint64_t(prog.shared);
-  p.final_out *= uint64_t(prog.shared);
-  p.side = uint64_t(prog.side_bytes());
-  p.regs = register_traffic(prog, hw.array_rows, hw.array_cols);
+  const uint64_t copies = uint64_t(prog.shared);
+  p.fold_pe *= copies, p.final_out *= copies, p.side *= copies;
+  p.regs.times(copies);
   return p;
 }
 

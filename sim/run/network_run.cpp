@@ -150,12 +150,13 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
                       const NetworkPlan* plan) {
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
   size_t j = 0;
-  auto check = [&](const std::string& what, int64_t steps) {
-    if (steps <= kMaxPlanSteps) return;
+  // (held: the program's steps are all held; else a GEMM's are made as it runs.)
+  auto check = [&](const std::string& what, int64_t steps, bool held) {
+    if (steps <= max_program_steps(held)) return;
     throw InputError(what + " would be planned as up to " + std::to_string(steps) +
-                     " program steps, more than the " + std::to_string(kMaxPlanSteps) +
-                     " (about 5 GiB of memory) one op may hold; use larger SRAM buffers (fewer, "
-                     "larger blocks), a larger array, or a smaller layer");
+                     " program steps, more than " + program_steps_limit_text(held) +
+                     "; use larger SRAM buffers (fewer, larger blocks), a larger array, or a "
+                     "smaller layer");
   };
   for (const Op& op : ops) {
     const size_t i = j++;
@@ -169,15 +170,16 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
                                ")";
       if (p) {
         check(what + " run as a few of its " + std::to_string(p->groups) + " " + p->name(),
-              p->head_steps);
+              p->head_steps, true);
         continue;
       }
       if (!seen.insert({g->shape.M, g->shape.N, g->shape.K, g->repeat}).second) continue;
-      check(what, plan_steps_bound(hw, s, g->repeat));
+      // (A pooling stage's stored outputs are spread over the held steps, place_program().)
+      check(what, plan_steps_bound(hw, s, g->repeat), plan && plan->ops[i].stored_outputs >= 0);
     } else {
       const VectorOp& v = std::get<VectorOp>(op);
       check("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
-            plan_steps_bound(hw, v));
+            plan_steps_bound(hw, v), true);
     }
   }
 }

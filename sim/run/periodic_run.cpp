@@ -289,12 +289,11 @@ std::optional<PeriodicPlan> periodic_plan(const ValidHw& valid, const GemmOp& op
 void check_whole_program(const HwSpec& hw, const GemmOp& op, const PeriodicPlan& p,
                          const std::string& what, const std::string& advice) {
   const int64_t steps = plan_steps_bound(hw, op.shape, 1);
-  if (steps <= kMaxPlanSteps) return;
+  if (steps <= max_program_steps(false)) return;  // (planned lazily, plan_gemm_op())
   throw InputError(what + ": its " + std::to_string(p.groups) + " " + p.name() +
                    " do not settle into a period within the first " + std::to_string(p.head + 1) +
-                   ", and its whole program of " + std::to_string(steps) +
-                   " steps is more than the " + std::to_string(kMaxPlanSteps) +
-                   " one op may hold; " + advice);
+                   ", and its whole program of " + std::to_string(steps) + " steps is more than " +
+                   program_steps_limit_text(false) + "; " + advice);
 }
 
 namespace {

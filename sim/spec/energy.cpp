@@ -206,38 +206,41 @@ EnergyTable parse_energy_table_file(const std::string& path) {
   return parse_energy_table_text(text, path);
 }
 
-RegisterTraffic register_traffic(const Program& prog, int array_rows, int array_cols) {
-  (void)array_cols;  // partial folds use the top-left r x c PEs; only R (the psum path) matters
+void add_register_traffic(RegisterTraffic& t, const Program& prog, const TileStep& s,
+                          int array_rows) {
+  // (Partial folds use the top-left r x c PEs; only R, the psum path, matters.)
   const uint64_t R = uint64_t(array_rows);
   const uint64_t b = 8 * uint64_t(prog.input_bytes), acc = 32;
   const bool os = prog.dataflow == Dataflow::OS;
-  RegisterTraffic t;  // (of one copy when the copies share their steps: times `shared` below)
-  prog.for_each_base([&](const TileStep& s) {
-    for (const Fold& f : s.folds) {
-      const uint64_t r = uint64_t(f.rows), c = uint64_t(f.cols), T = uint64_t(f.T);
-      const uint64_t macs = r * c * T;
-      t.macs += macs;
-      if (os) {
-        // A right across c columns, B down r rows; the accumulator read and written per MAC.
-        t.transfer_bits += 2 * macs * b;
-        t.read_bits += macs * acc;
-        t.write_bits += macs * acc;
-        if (!f.more) {  // the fold's last segment: move into the drain registers, shift out
-          t.read_bits += r * c * acc;
-          t.write_bits += r * c * acc;
-          t.transfer_bits += c * (r * (R - 1) - r * (r - 1) / 2) * acc;
-        }
-      } else {
-        // The stationary value read per MAC; the streamed operand across c columns; the partial
-        // sums down all R rows (the unused ones pass them on).
-        t.read_bits += macs * b;
-        t.transfer_bits += macs * b + c * T * R * acc;
-        if (!f.cont) t.transfer_bits += c * (r * (r + 1) / 2) * b;  // preload down the columns
+  for (const Fold& f : s.folds) {
+    const uint64_t r = uint64_t(f.rows), c = uint64_t(f.cols), T = uint64_t(f.T);
+    const uint64_t macs = r * c * T;
+    t.macs += macs;
+    if (os) {
+      // A right across c columns, B down r rows; the accumulator read and written per MAC.
+      t.transfer_bits += 2 * macs * b;
+      t.read_bits += macs * acc;
+      t.write_bits += macs * acc;
+      if (!f.more) {  // the fold's last segment: move into the drain registers, shift out
+        t.read_bits += r * c * acc;
+        t.write_bits += r * c * acc;
+        t.transfer_bits += c * (r * (R - 1) - r * (r - 1) / 2) * acc;
       }
+    } else {
+      // The stationary value read per MAC; the streamed operand across c columns; the partial
+      // sums down all R rows (the unused ones pass them on).
+      t.read_bits += macs * b;
+      t.transfer_bits += macs * b + c * T * R * acc;
+      if (!f.cont) t.transfer_bits += c * (r * (r + 1) / 2) * b;  // preload down the columns
     }
-  });
-  const uint64_t copies = uint64_t(prog.shared);
-  t.macs *= copies, t.read_bits *= copies, t.write_bits *= copies, t.transfer_bits *= copies;
+  }
+}
+
+RegisterTraffic register_traffic(const Program& prog, int array_rows, int array_cols) {
+  (void)array_cols;
+  RegisterTraffic t;  // (of one copy when the copies share their steps: times `shared` below)
+  prog.for_each_base([&](const TileStep& s) { add_register_traffic(t, prog, s, array_rows); });
+  t.times(uint64_t(prog.shared));
   return t;
 }
 

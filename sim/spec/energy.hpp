@@ -14,6 +14,7 @@ namespace ssim {
 
 struct HwSpec;
 struct Program;
+struct TileStep;
 
 // The table's entries by key (docs/energy.md, "The table"). Unset entries take their default:
 // the 45 nm value (Horowitz, ISSCC 2014; see docs/energy.md) scaled to `technology_nm`.
@@ -78,8 +79,15 @@ struct EnergyCounts {
 // docs/energy.md, "Register traffic", summed over every fold segment of every step.
 struct RegisterTraffic {
   uint64_t read_bits = 0, write_bits = 0, transfer_bits = 0, macs = 0;
+  void times(uint64_t k) {  // k copies of it
+    read_bits *= k, write_bits *= k, transfer_bits *= k, macs *= k;
+  }
 };
 RegisterTraffic register_traffic(const Program& prog, int array_rows, int array_cols);
+// One step's part of it (of one copy: register_traffic() multiplies by the shared copies), added
+// to t: for a caller that passes over the steps once for several sums.
+void add_register_traffic(RegisterTraffic& t, const Program& prog, const TileStep& s,
+                          int array_rows);
 
 // Energy by component in pJ (the columns of layers.csv).
 struct EnergyBreakdown {
