@@ -150,7 +150,7 @@ PlanMemo& plan_memo() {
 // Off: search_sub_gemms() plans every sub-GEMM of every cut, without its table or the lower bound
 // (set_search_pruning()).
 bool search_pruning = true;
-bool lazy_planning = true;  // set_lazy_planning()
+int64_t lazy_plan_steps = kLazyPlanSteps;  // set_lazy_plan_steps()
 
 PlanMemo::Key plan_key(const GemmShape& g, const GemmContext& ctx) {
   static_assert(sizeof(GemmContext) == 24 && sizeof(ConvGeom) == 120,
@@ -208,12 +208,12 @@ void set_search_pruning(bool on) {
   search_pruning = on;
 }
 
-void set_lazy_planning(bool on) {
-  lazy_planning = on;
+void set_lazy_plan_steps(int64_t steps) {
+  lazy_plan_steps = steps;
 }
 
 int64_t max_program_steps(bool held) {
-  return held || !lazy_planning ? kMaxPlanSteps : kMaxLazySteps;
+  return held || lazy_plan_steps < 0 ? kMaxPlanSteps : kMaxLazySteps;
 }
 
 std::string program_steps_limit_text(bool held) {
@@ -599,7 +599,7 @@ Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64
             double(plan_blocks(hw, g, ctx).segments);
   }
   Program p = plan_cut(hw, g, t, -1, false, ctx,
-                       lazy_planning && steps * double(repeat) > double(kLazyPlanSteps));
+                       lazy_plan_steps >= 0 && steps * double(repeat) > double(lazy_plan_steps));
   // The copies share copy 0's steps (Program::shared).
   p.repeat = p.shared = repeat;
   p.copy_m = repeat > 1 ? m_stride : 0;

@@ -189,8 +189,9 @@ void set_plan_memo(bool on);  // off: every call searches (the tests compare bot
 // lower bound that skips a cut or the table that plans each distinct sub-GEMM once (the tests
 // compare both; docs/memory-system.md).
 void set_search_pruning(bool on);
-// Off: plan_gemm_op() holds every program's steps, however many (the tests compare both).
-void set_lazy_planning(bool on);
+// The steps above which plan_gemm_op() plans lazily (kLazyPlanSteps; 0: every program, < 0:
+// none, every program's steps held however many: the tests compare them).
+void set_lazy_plan_steps(int64_t steps);
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------
@@ -244,8 +245,8 @@ constexpr int64_t kLazyPlanSteps = int64_t(1) << 16;
 // numbers steps in 32 bits.
 constexpr int64_t kMaxLazySteps = (int64_t(1) << 31) - 1;
 // The most steps a GEMM op's whole program may have: kMaxLazySteps when plan_gemm_op() plans it
-// lazily, kMaxPlanSteps when its steps are held (`held`: its stored outputs rescaled,
-// place_program(); or lazy planning off). Checked before anything runs.
+// lazily, kMaxPlanSteps when its steps are held (`held`: a vector op's, a head program's; or
+// lazy planning off). Checked before anything runs.
 int64_t max_program_steps(bool held);
 // The end of a message refusing a program of more than max_program_steps(held) steps: "the
 // 8388608 (about 5 GiB of memory) one op may hold" or "the 2147483647 one op may run (...)".

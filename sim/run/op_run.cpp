@@ -1,7 +1,9 @@
 #include "sim/run/op_run.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "models/accelerator.hpp"
@@ -28,23 +30,84 @@ constexpr double kMaxOwnDataBytes = 256.0 * 1024 * 1024;
 
 namespace {
 
+// Shares of `total` in proportion to parts that add up to `all`, one part after another: the
+// difference of the running sums' floors, at least `floor_bytes`.
+struct Shares {
+  __int128 all = 0, cum = 0;
+  int64_t total = 0, floor_bytes = 0;
+  int64_t next(int64_t part) {
+    const int64_t b0 = int64_t(cum * total / all);
+    cum += part;
+    return std::max(floor_bytes, int64_t(cum * total / all) - b0);
+  }
+};
+
 // Rescales the bytes `get` selects over the steps `pick` selects to a total of `total`, each
-// step its proportional share (floor of the running sums), at least `floor_bytes`.
+// step its proportional share (Shares).
 template <class Pick, class Get>
 void rescale(Program& p, int64_t total, int64_t floor_bytes, Pick pick, Get get) {
-  __int128 all = 0;
+  Shares sh{0, 0, total, floor_bytes};
   for (TileStep& s : p.steps)
-    if (pick(s)) all += get(s);
-  if (all <= 0) return;
-  __int128 cum = 0;
-  for (TileStep& s : p.steps) {
-    if (!pick(s)) continue;
-    const int64_t b0 = int64_t(cum * total / all);
-    cum += get(s);
-    const int64_t b1 = int64_t(cum * total / all);
-    get(s) = std::max(floor_bytes, b1 - b0);
-  }
+    if (pick(s)) sh.all += get(s);
+  if (sh.all <= 0) return;
+  for (TileStep& s : p.steps)
+    if (pick(s)) get(s) = sh.next(get(s));
 }
+
+// A lazy program's every copy (moved to it), its final tiles' store bytes rescaled to `total` as
+// rescale() rescales a held program's: a pooling stage's stored outputs, as the steps are made.
+class StoresRescaled final : public StepPlan {
+ public:
+  StoresRescaled(const Program& base, int64_t total) : base_(base) {
+    shares_.total = total;
+    shares_.floor_bytes = 1;
+    base_.for_each_base([this](const TileStep& s) {
+      if (s.stage) shares_.all += s.store_bytes;
+    });
+    shares_.all *= base_.shared;
+  }
+  bool rescales() const { return shares_.all > 0; }
+  size_t size() const override { return base_.size(); }
+  int64_t max_psum_back() const override { return base_.lazy->max_psum_back(); }
+  std::unique_ptr<StepSource> begin() const override { return std::make_unique<Cursor>(this); }
+
+ private:
+  class Cursor final : public StepSource {
+   public:
+    explicit Cursor(const StoresRescaled* p) : p_(p), shares_(p->shares_) {}
+    bool next(TileStep& s) override {
+      const Program& b = p_->base_;
+      if (j_ == b.base_size()) {  // the next copy
+        if (++copy_ >= b.shared) return false;
+        j_ = 0;
+        src_.reset();
+      }
+      if (!src_) src_ = b.lazy->begin();
+      if (!src_->next(s)) throw std::logic_error("lazy plan: fewer steps than its size");
+      ++j_;
+      if (copy_ > 0) b.move_to_copy(s, copy_);
+      if (s.stage) s.store_bytes = shares_.next(s.store_bytes);
+      return true;
+    }
+    std::unique_ptr<StepSource> clone() const override {
+      auto c = std::make_unique<Cursor>(p_);
+      c->shares_ = shares_;
+      c->copy_ = copy_;
+      c->j_ = j_;
+      if (src_) c->src_ = src_->clone();
+      return c;
+    }
+
+   private:
+    const StoresRescaled* p_;
+    Shares shares_;
+    int64_t copy_ = 0;
+    size_t j_ = 0;
+    std::unique_ptr<StepSource> src_;
+  };
+  Program base_;  // (its steps made by its own lazy plan, held by the shared_ptr)
+  Shares shares_;
+};
 
 }  // namespace
 
@@ -66,9 +129,19 @@ void place_program(Program& prog, const OpPlacement& pl, int input_bytes, int ou
   prog.ifmap_on_chip = pl.input_on_chip;
   if (pl.stored_outputs >= 0) {
     // The store bytes spread over every copy's steps: the copies no longer alike.
+    const int64_t total = pl.stored_outputs * output_bytes;
+    if (prog.lazy) {  // rescaled as the steps are made
+      auto plan = std::make_shared<const StoresRescaled>(prog, total);
+      if (plan->rescales()) {
+        prog.lazy = std::move(plan);
+        prog.shared = 1;
+        prog.copy_m = prog.copy_n = 0;
+      }
+      return;
+    }
     prog = unshared(std::move(prog));
     rescale(
-        prog, pl.stored_outputs * output_bytes, 1, [](const TileStep& s) { return s.stage; },
+        prog, total, 1, [](const TileStep& s) { return s.stage; },
         [](TileStep& s) -> int64_t& { return s.store_bytes; });
   }
 }

@@ -119,7 +119,10 @@ TEST(LazyRun, RunsAsTheHeldProgram) {
 }
 
 // Networks, with their ops' links (weight prefetch, carried blocks, handoffs), fused output
-// stages, side loads, on-chip residency and vector ops: every row and result equal.
+// stages, side loads, on-chip residency and vector ops: every row and result equal, with every
+// program given to the controller lazily (set_run_lazily()), and with every GEMM op planned
+// lazily by the planner's generator (set_lazy_plan_steps(0): fused poolings' stored outputs
+// rescaled as the steps are made, place_program()) against every one held.
 TEST(LazyRun, NetworksRunAsHeld) {
   for (const char* name : {"mlp", "alexnet", "mobilenetv2", "bert-base-128", "gpt2-decode"}) {
     Network net;
@@ -135,14 +138,19 @@ TEST(LazyRun, NetworksRunAsHeld) {
       hw.dram_bytes_per_cycle = 8;
       SCOPED_TRACE(std::string(name) + " " + to_string(df));
       set_periodic_ops(false);  // every op's whole program through the controller
+      set_lazy_plan_steps(-1);
       const NetworkRunResult held = run_network(ValidHw(hw), net);
-      NetworkRunResult lazy;
+      NetworkRunResult lazy, planned;
       {
         const LazyOn on;
         lazy = run_network(ValidHw(hw), net);
       }
+      set_lazy_plan_steps(0);
+      planned = run_network(ValidHw(hw), net);
+      set_lazy_plan_steps(kLazyPlanSteps);
       set_periodic_ops(true);
       expect_same_networks(held, lazy);
+      expect_same_networks(held, planned);
     }
   }
 }
