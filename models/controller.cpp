@@ -493,7 +493,7 @@ bool Controller::act(int64_t now) {
         buf_[2]->count_writes(c);
         if (f.k0 > 0) buf_[2]->count_reads(c);  // partial sum read back to accumulate
       }
-      if (trace_) trace_->step(j);
+      if (trace_) trace_->step(j, folds.size(), copy_of(j));
       if (sync_array_) {  // its reads, as take_reads() would take them (preload first)
         const ArrayModel::TileReads r = array_->submit_now(j, folds);
         if (r.preloaded >= 0) freed = std::min(freed, tile_read(j, r.preloaded, true));

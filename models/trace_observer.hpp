@@ -28,8 +28,9 @@ class TraceObserver {
   // unlimited: all at `issue` (per_cycle = 0).
   virtual void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
                              __int128 end, __int128 per_cycle) = 0;
-  // The controller submits array step `step` (its folds follow through fold()).
-  virtual void step(size_t step) = 0;
+  // The controller submits array step `step`, of `folds` fold segments, of copy `copy` of a
+  // repeated GEMM (its folds follow through fold()).
+  virtual void step(size_t step, size_t folds, int64_t copy) = 0;
   // A fold segment as the array scheduled it (the fast model when it is submitted, the cycle model
   // when its stream starts; in order either way): preload from `preload` (WS, IS first segments),
   // stream from `stream`, last output at `end` (docs/cycle-accounting.md).

@@ -658,10 +658,9 @@ void TraceSession::dram_transfer(Operand op, bool, int64_t bytes, int64_t issue,
   }
 }
 
-void TraceSession::step(size_t j) {
+void TraceSession::step(size_t j, size_t folds, int64_t copy) {
   Impl& m = *impl_;
-  if (m.traced && m.prog && j < m.prog->size())
-    m.pending.emplace_back(m.prog->base(j).folds.size(), m.prog->copy_of(j));
+  if (m.traced && m.prog && j < m.prog->size()) m.pending.emplace_back(folds, copy);
 }
 
 void TraceSession::fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) {

@@ -74,7 +74,7 @@ class TraceSession : public TraceObserver, public OpObserver {
   void dram_tag(Cause cause, int op, int64_t block, int64_t offset) override;
   void dram_transfer(Operand op, bool write, int64_t bytes, int64_t issue, __int128 start,
                      __int128 end, __int128 per_cycle) override;
-  void step(size_t step) override;
+  void step(size_t step, size_t folds, int64_t copy) override;
   void fold(const Fold& f, int64_t preload, int64_t stream, int64_t end) override;
 
   // Moves the layer folders into `out_dir` after a successful run, first removing the trace

@@ -65,7 +65,7 @@ class TransferLog final : public TraceObserver {
     overflow = overflow || end > kMax;
     log.push_back({issue, int64_t(start), int64_t(end), bytes, int32_t(op), write});
   }
-  void step(size_t) override {}
+  void step(size_t, size_t, int64_t) override {}
   void fold(const Fold&, int64_t, int64_t, int64_t) override {}
 };
 

@@ -393,6 +393,54 @@ namespace {
 // outputs' writes equal the buffers' counters; the stationary operand (WS filter, IS ifmap; a
 // tile preloaded once per fold) is read r x c per fold, where the counters charge it again for
 // every segment of a fold's stream after the first (and OS outputs drain once per fold).
+// A --gemm M,N,K run with --traces (args, writing to out): every trace file's entries and cycles
+// replay to the run's counters.
+void expect_replays(const std::vector<std::string>& args, const fs::path& dir, int M, int N, int K,
+                    const std::string& df) {
+  const std::string what = testutil::describe(args);
+  const Outcome r = run_binary(args, dir, 300);
+  ASSERT_EQ(r.code, 0) << what << "\n" << r.err;
+  const fs::path out = dir / "o";
+  const auto rep = report_row(out / "SYSTOLIC_SIM_REPORT.csv");
+  const auto lay = report_row(out / "layers.csv");
+  auto num = [&](const char* k) { return std::stoll(rep.at(k)); };
+  Trace t[6];
+  for (int i = 0; i < 6; ++i) t[i] = read_trace(out / "layer0" / (std::string(kFiles[i]) + ".csv"));
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(t[i].increasing) << what << " " << kFiles[i];
+  const int64_t stationary = df == "ws" ? 1 : df == "is" ? 0 : -1;
+  for (int x = 0; x < 2; ++x) {
+    if (x == stationary) {
+      // Each weight (WS) or input (IS) at least once, and once per fold: the counter's figure
+      // when no fold's stream is cut into segments (a program step per fold), less otherwise.
+      const int64_t counted = num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads");
+      EXPECT_GE(int64_t(t[x].entries), df == "ws" ? int64_t(K) * N : int64_t(K) * M) << what;
+      if (num("tiles") == num("folds")) {
+        EXPECT_EQ(int64_t(t[x].entries), counted) << what;
+      } else {
+        EXPECT_LT(int64_t(t[x].entries), counted) << what;
+      }
+    } else {
+      EXPECT_EQ(int64_t(t[x].entries), num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads"))
+          << what;
+    }
+  }
+  if (df != "os" || num("tiles") == num("folds")) {
+    EXPECT_EQ(int64_t(t[2].entries), num("sram_ofmap_writes")) << what;
+  } else {  // OS: a fold's outputs drain once, after its last segment
+    EXPECT_EQ(int64_t(t[2].entries), int64_t(M) * N) << what;
+  }
+  EXPECT_EQ(std::min(t[0].first, t[1].first), num("array_first_cycle")) << what;
+  EXPECT_EQ(t[2].last, num("array_last_cycle")) << what;
+  // DRAM: 1-byte ifmap and filter words; the ofmap file's words are the final outputs (1 byte),
+  // the spilled partial sums written and read back (4 bytes each).
+  expect_dram_counters(t, num, what);
+  EXPECT_EQ(int64_t(t[5].entries),
+            std::stoll(lay.at("dram_output_bytes")) + std::stoll(lay.at("dram_spill_bytes")) / 4)
+      << what;
+  EXPECT_EQ(t[3].addrs.size(), size_t(M * K)) << what;
+  EXPECT_EQ(t[4].addrs.size(), size_t(K * N)) << what;
+}
+
 TEST(Traces, RandomGemmsReplayToTheCounters) {
   std::mt19937 rng(14);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -424,50 +472,19 @@ TEST(Traces, RandomGemmsReplayToTheCounters) {
     } else {
       args.insert(args.end(), {"--dram-bandwidth", std::to_string(pick(1, 40) / 2.0)});
     }
-    const std::string what = testutil::describe(args);
-    const Outcome r = run_binary(args, dir.path, 300);
-    ASSERT_EQ(r.code, 0) << what << "\n" << r.err;
-    const fs::path out = dir.path / "o";
-    const auto rep = report_row(out / "SYSTOLIC_SIM_REPORT.csv");
-    const auto lay = report_row(out / "layers.csv");
-    auto num = [&](const char* k) { return std::stoll(rep.at(k)); };
-    Trace t[6];
-    for (int i = 0; i < 6; ++i)
-      t[i] = read_trace(out / "layer0" / (std::string(kFiles[i]) + ".csv"));
-    for (int i = 0; i < 6; ++i) EXPECT_TRUE(t[i].increasing) << what << " " << kFiles[i];
-    const int64_t stationary = df == "ws" ? 1 : df == "is" ? 0 : -1;
-    for (int x = 0; x < 2; ++x) {
-      if (x == stationary) {
-        // Each weight (WS) or input (IS) at least once, and once per fold: the counter's figure
-        // when no fold's stream is cut into segments (a program step per fold), less otherwise.
-        const int64_t counted = num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads");
-        EXPECT_GE(int64_t(t[x].entries), df == "ws" ? int64_t(K) * N : int64_t(K) * M) << what;
-        if (num("tiles") == num("folds")) {
-          EXPECT_EQ(int64_t(t[x].entries), counted) << what;
-        } else {
-          EXPECT_LT(int64_t(t[x].entries), counted) << what;
-        }
-      } else {
-        EXPECT_EQ(int64_t(t[x].entries), num(x == 0 ? "sram_ifmap_reads" : "sram_filter_reads"))
-            << what;
-      }
-    }
-    if (df != "os" || num("tiles") == num("folds")) {
-      EXPECT_EQ(int64_t(t[2].entries), num("sram_ofmap_writes")) << what;
-    } else {  // OS: a fold's outputs drain once, after its last segment
-      EXPECT_EQ(int64_t(t[2].entries), int64_t(M) * N) << what;
-    }
-    EXPECT_EQ(std::min(t[0].first, t[1].first), num("array_first_cycle")) << what;
-    EXPECT_EQ(t[2].last, num("array_last_cycle")) << what;
-    // DRAM: 1-byte ifmap and filter words; the ofmap file's words are the final outputs (1 byte),
-    // the spilled partial sums written and read back (4 bytes each).
-    expect_dram_counters(t, num, what);
-    EXPECT_EQ(int64_t(t[5].entries),
-              std::stoll(lay.at("dram_output_bytes")) + std::stoll(lay.at("dram_spill_bytes")) / 4)
-        << what;
-    EXPECT_EQ(t[3].addrs.size(), size_t(M * K)) << what;
-    EXPECT_EQ(t[4].addrs.size(), size_t(K * N)) << what;
+    expect_replays(args, dir.path, M, N, K, df);
   }
+}
+
+// A GEMM of more than 65,536 steps is planned lazily (docs/memory-system.md, "Planning lazily"):
+// its trace is built from the steps as they are made, and replays to the counters the same way.
+TEST(Traces, ALazilyPlannedGemmReplaysToTheCounters) {
+  TempDir dir("ssim_traces_lazy");
+  const std::vector<std::string> args = {
+      "--gemm", "300,700,64", "--array", "2x2", "--traces", "--out", (dir.path / "o").string(),
+      "--quiet"};
+  expect_replays(args, dir.path, 300, 700, 64, "ws");
+  EXPECT_GT(std::stoll(report_row(dir.path / "o" / "SYSTOLIC_SIM_REPORT.csv").at("tiles")), 65536);
 }
 
 }  // namespace
