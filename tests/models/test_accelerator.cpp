@@ -275,6 +275,11 @@ TEST(Accel, VectorStepWaitsForTheStoresItDependsOn) {
   EXPECT_EQ(r.total_cycles, 52);
 
   // An array step after a vector step must load its own A block.
+#if defined(__SANITIZE_ADDRESS__)
+  // An exception on the main stack after SystemC has switched coroutine stacks confuses ASan
+  // (google/sanitizers#189); the Release suite checks it.
+  GTEST_SKIP() << "throw after a SystemC stack switch: ASan false positive";
+#endif
   Program bad = gemm_then_relu(false);
   bad.steps.push_back(bad.steps[0]);
   bad.steps.back().ifmap_load_bytes = 0;
