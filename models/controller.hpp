@@ -1,5 +1,6 @@
 // The tile-streaming controller: runs a Program on the array and the vector unit with the DRAM
 // channel and the three double-buffered scratchpads (docs/memory-system.md).
+// (controller_steps.cpp: its steps as they are made, checked and dropped; "Planning lazily".)
 //
 // In every cycle in which something can happen (the controller acts at integer cycles; it reacts
 // to a tile finishing at E + 0.5 from cycle E + 1, docs/cycle-accounting.md) it, in this order:
@@ -194,7 +195,6 @@ class Controller : public sc_core::sc_module {
   struct FarScan {
     std::unique_ptr<StepSource> src;
     size_t pos = 0;         // the next step it makes
-    size_t from = 0;        // made_ when it started
     int32_t barrier = -1;   // the last step up to pos that waits for stores
     int64_t last_use = -1;  // the last step it passed that reads the operand's current block
     bool found = false, ended = false;
