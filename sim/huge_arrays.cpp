@@ -12,20 +12,26 @@
 // here), a 2 MiB extent costs one fault. The small blocks of the start-up (SystemC's object
 // pools and simulation context, the libraries' tables, option descriptions, strings: about
 // 450 KB by the time `--help` has printed) took 60 more faults on malloc's heap, 4 KiB at a time;
-// they come from one huge page, the arena, until it is full. README, "Performance" has the
-// before/after figures.
+// they come from huge pages too, the arena. So do the blocks of 64 KiB to 1 MiB a network run
+// allocates op after op (a program's steps as it is planned, the controller's tables): on
+// malloc's heap, or mapped by malloc from 128 KiB, each grew 4 KiB a fault (YOLO-tiny on 128x128:
+// 54 of its 282 faults, about 1 ms of 10). README, "Performance" has the before/after figures.
 //
 // How: the replaceable global allocation functions (C++17 [new.delete]) are defined here; the
 // executable exports them, so libsystemc's and libstdc++'s calls bind to them too. Blocks of at
-// most kArenaBlockMax bytes are cut from the arena in order and never reused (delete of one does
-// nothing, so it holds at most 2 MiB); once it is full, they come from malloc. Blocks from
-// kArrayFrom (new[]) or kObjectFrom (new) bytes get their own mapping, recorded in a fixed table
-// (no allocation, usable before any static initialiser of ours has run); everything else, and
-// any block once the table is full, comes from malloc as the default operators do. delete
-// unmaps what the table holds and frees the rest. Not built with the sanitizers (their runtime
-// replaces these operators itself), nor into the tests or the Python module.
+// most kArenaBlockMax bytes come from the arena, by size class, and are reused once deleted;
+// once it cannot grow, they come from malloc. Larger blocks from kObjectFrom / 4 (new) or
+// kArrayFrom (new[]) bytes get their own mapping, recorded in a fixed table (no allocation,
+// usable before any static initialiser of ours has run); everything else, and any block once
+// the table is full, comes from malloc as the default operators do. delete returns arena blocks
+// to their class, unmaps what the table holds and frees the rest. Debian's jemalloc and
+// tcmalloc (preloaded) made YOLO-tiny 3 and 14 ms slower: each is one more library to map and
+// relocate, and starts up arenas of its own. Not built with the sanitizers (their runtime
+// replaces these operators itself), nor into the tests or the Python module; its own tests are
+// tests/allocator/ (a binary of their own, linked with this file).
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,23 +42,15 @@ namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kSmallPage = std::size_t{4} << 10;
-// new[] from 1 MiB, its length rounded up to whole huge pages (SystemC's 3 MiB heap: 4 MiB, two
-// faults); new from 2 MiB (the simulator's large vectors: a program's steps, the controller's
-// per-step tables), its length kept (whole huge pages, then 4 KiB pages for the rest: no more
-// resident memory than malloc would take, which maps blocks this large one by one too); new
-// from kObjectFrom / 4 (512 KiB) to 2 MiB on one whole huge page: an op's program of a few
-// thousand steps, which a network plans op after op (GPT-2 prefill on the default hardware
-// 38,210 page faults to 6,478 and 0.61 s to 0.23 s, BERT-base-128 0.12 s to 0.04 s; AlexNet on
-// 128x128 514 to 356; up to 1.5 MB of resident memory more per such block alive).
+// Blocks too large for the arena (below): new[] from 1 MiB, its length rounded up to whole huge
+// pages (SystemC's 3 MiB heap: 4 MiB, two faults); new from 2 MiB (the simulator's large
+// vectors: a program's steps, the controller's per-step tables), its length kept (whole huge
+// pages, then 4 KiB pages for the rest: no more resident memory than malloc would take, which
+// maps blocks this large one by one too); new from kObjectFrom / 4 to 2 MiB on one whole huge
+// page. Each is mapped and unmapped on its own.
 constexpr std::size_t kArrayFrom = std::size_t{1} << 20;
 constexpr std::size_t kObjectFrom = std::size_t{2} << 20;
 constexpr int kSlots = 256;
-// The arena: one huge page for blocks of new and new[] up to 64 KiB (the largest block of the
-// start-up but SystemC's temporary heap is 20 KiB, one of its object pools), 16-byte aligned as
-// malloc's.
-constexpr std::size_t kArenaBytes = kHugePage;
-constexpr std::size_t kArenaBlockMax = std::size_t{64} << 10;
-constexpr std::size_t kArenaAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
 struct Mapping {
   void* user = nullptr;  // the 2 MiB-aligned block handed out (nullptr: slot free)
@@ -108,34 +106,97 @@ void* map_huge(std::size_t n, bool whole_pages) {
   return user;
 }
 
-std::atomic<char*> g_arena{nullptr};       // mapped at the first small block
-std::atomic<std::size_t> g_arena_used{0};  // bytes handed out (beyond kArenaBytes: full)
-std::atomic_flag g_arena_tried = ATOMIC_FLAG_INIT;
+// The arena: blocks of new and new[] of at most kArenaBlockMax bytes (with a 16-byte header),
+// in size classes of four per doubling (16, 32, 48, 64, 80, 96, 112, 128, 160, ...: a block is
+// at most a quarter larger than asked), cut in order from chunks of one huge page (2 MiB-aligned,
+// advised MADV_HUGEPAGE), mapped one at a time as needed, up to kArenaChunks (a block that does
+// not fit in what is left of a chunk starts the next one). A deleted block goes on its class's
+// free list, and the next block of that class is the last one freed: memory is reused, never
+// returned. When no chunk can be mapped any more, blocks come from malloc.
+constexpr std::size_t kArenaBlockMax = std::size_t{1} << 20;  // a block with its header
+constexpr std::size_t kHeader = 16;         // keeps user blocks 16-byte aligned, as malloc's
+constexpr int kClasses = 4 + 4 * (20 - 6);  // 16 .. 64 by 16, then four per doubling to 1 MiB
+constexpr int kArenaChunks = 32;            // 64 MiB
 
-// A block of n bytes from the arena, or nullptr (full, being mapped by another thread, or not
-// mappable): the caller then takes it from malloc.
+// The class of a block of s bytes (header included, 1 <= s <= kArenaBlockMax), and its size.
+int class_of(std::size_t s) {
+  if (s <= 64) return int((s + 15) / 16) - 1;
+  const int e = 63 - __builtin_clzll(s - 1);  // 2^e < s <= 2^(e + 1), e >= 6
+  const std::size_t q = (s - (std::size_t{1} << e) + (std::size_t{1} << (e - 2)) - 1) >> (e - 2);
+  return 4 + (e - 6) * 4 + int(q) - 1;
+}
+std::size_t class_size(int c) {
+  if (c < 4) return 16 * std::size_t(c + 1);
+  const int e = 6 + (c - 4) / 4;
+  return (std::size_t{1} << e) + (std::size_t((c - 4) % 4 + 1) << (e - 2));
+}
+
+struct Header {
+  Header* next;  // on a free list: the block freed before it
+  std::size_t cls;
+};
+
+std::atomic_flag g_arena_lock = ATOMIC_FLAG_INIT;
+struct ArenaLock {
+  ArenaLock() {
+    while (g_arena_lock.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  ~ArenaLock() { g_arena_lock.clear(std::memory_order_release); }
+};
+std::uintptr_t g_chunk[kArenaChunks];  // each chunk's address / kHugePage
+std::atomic<int> g_chunks{0};          // chunks mapped (in_arena() reads them unlocked)
+char* g_cut = nullptr;                 // the next block of the last chunk
+std::size_t g_left = 0;                // bytes left after it
+bool g_arena_full = false;             // no chunk could be mapped: malloc from now on
+Header* g_free[kClasses] = {};
+
+// A block of n bytes from the arena, or nullptr (too large, or the arena full): the caller then
+// takes it from malloc.
 void* arena_new(std::size_t n) {
-  if (g_arena_used.load(std::memory_order_relaxed) >= kArenaBytes) return nullptr;
-  char* base = g_arena.load(std::memory_order_acquire);
-  if (base == nullptr) {
-    if (g_arena_tried.test_and_set()) return nullptr;  // another thread maps it (or failed to)
-    base = static_cast<char*>(map_aligned(kArenaBytes));
-    if (base == nullptr) {
-      g_arena_used.store(kArenaBytes);
+  if (n > kArenaBlockMax - kHeader) return nullptr;
+  // (At least one byte: a user pointer lies inside its block, so in_arena() finds its chunk.)
+  const int c = class_of(std::max<std::size_t>(n, 1) + kHeader);
+  ArenaLock lock;
+  Header* h = g_free[c];
+  if (h != nullptr) {
+    g_free[c] = h->next;
+    return reinterpret_cast<char*>(h) + kHeader;
+  }
+  const std::size_t size = class_size(c);
+  if (size > g_left) {
+    const int k = g_chunks.load(std::memory_order_relaxed);
+    char* chunk =
+        g_arena_full || k == kArenaChunks ? nullptr : static_cast<char*>(map_aligned(kHugePage));
+    if (chunk == nullptr) {
+      g_arena_full = true;
       return nullptr;
     }
-    g_arena.store(base, std::memory_order_release);
+    g_chunk[k] = reinterpret_cast<std::uintptr_t>(chunk) / kHugePage;
+    g_chunks.store(k + 1, std::memory_order_release);
+    g_cut = chunk;
+    g_left = kHugePage;
   }
-  const std::size_t size = round_up(n == 0 ? 1 : n, kArenaAlign);
-  const std::size_t at = g_arena_used.fetch_add(size, std::memory_order_relaxed);
-  if (at + size > kArenaBytes) return nullptr;
-  return base + at;
+  h = reinterpret_cast<Header*>(g_cut);
+  g_cut += size;
+  g_left -= size;
+  h->cls = std::size_t(c);
+  return reinterpret_cast<char*>(h) + kHeader;
 }
 
 bool in_arena(void* p) {
-  const char* base = g_arena.load(std::memory_order_acquire);
-  return base != nullptr && static_cast<char*>(p) >= base &&
-         static_cast<char*>(p) < base + kArenaBytes;
+  const std::uintptr_t key = reinterpret_cast<std::uintptr_t>(p) / kHugePage;
+  const int k = g_chunks.load(std::memory_order_acquire);
+  for (int i = 0; i < k; ++i)
+    if (g_chunk[i] == key) return true;
+  return false;
+}
+
+void arena_delete(void* p) {
+  Header* h = reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
+  ArenaLock lock;
+  h->next = g_free[h->cls];
+  g_free[h->cls] = h;
 }
 
 // Whether p is a block of ours (then unmapped). Every other pointer is at most 16-byte aligned
@@ -168,9 +229,7 @@ void* plain_new(std::size_t n) {
 }  // namespace
 
 void* operator new(std::size_t n) {
-  if (n <= kArenaBlockMax) {
-    if (void* p = arena_new(n)) return p;
-  }
+  if (void* p = arena_new(n)) return p;
   if (n >= kObjectFrom / 4) {  // below kObjectFrom: one whole huge page
     if (void* p = map_huge(n, n < kObjectFrom)) return p;
   }
@@ -178,9 +237,7 @@ void* operator new(std::size_t n) {
 }
 
 void* operator new[](std::size_t n) {
-  if (n <= kArenaBlockMax) {
-    if (void* p = arena_new(n)) return p;
-  }
+  if (void* p = arena_new(n)) return p;
   if (n >= kArrayFrom) {
     if (void* p = map_huge(n, true)) return p;
   }
@@ -204,7 +261,12 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
 }
 
 void operator delete(void* p) noexcept {
-  if (p != nullptr && !in_arena(p) && !unmap_huge(p)) std::free(p);
+  if (p == nullptr) return;
+  if (in_arena(p)) {
+    arena_delete(p);
+  } else if (!unmap_huge(p)) {
+    std::free(p);
+  }
 }
 void operator delete[](void* p) noexcept {
   operator delete(p);
