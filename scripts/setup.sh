@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config lld
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev zlib1g-dev
