@@ -2,9 +2,12 @@
 """Every speed target of issue 12 that can be measured today, in one run.
 
 Whole-process wall time and peak RSS of systolic-sim (the minimum wall and CPU time of REPEAT runs
-started directly, the peak RSS of one more run through /usr/bin/time), next to the machine's process-start floor (/bin/true
-and `systolic-sim --help`), each row marked met or not. In-process figures come from
-bench_fast (Google Benchmark). Not a unit test: run it by hand on a quiet machine.
+started directly, the peak RSS of one more run through /usr/bin/time), next to the machine's
+process-start floor (/bin/true and `systolic-sim --help`), each row marked met or not. Every row
+also says how far it is above the floor of its own minutes ("vs floor": its min wall less that of
+`--help` run between its runs; on the project VM the floor moves by milliseconds from minute to
+minute). In-process figures come from bench_fast (Google Benchmark). Not a unit test: run it by
+hand on a quiet machine.
 
   bench/bench_all.py [--bin build/systolic-sim] [--bench-fast build/bench_fast] [--repeat 5]
 
@@ -74,11 +77,20 @@ def run_once(argv, as_limit=0, timeout=0.0, rss=True):
     return t1 - t0, cpu, rss, code, (line[0] if line else "")
 
 
+FLOOR = []  # the process-start floor's command (`systolic-sim --help`), set by main()
+floor_walls = []  # min wall of the floor runs interleaved with the last measure()
+
+
 def measure(argv, repeat, as_limit=0, timeout=0.0):
     """min wall, min CPU over `repeat` direct runs, peak RSS of one more run through /usr/bin/time;
-    stops at the first failed run."""
+    stops at the first failed run. Each run follows a run of FLOOR (when set), whose min wall is
+    left in floor_walls[0]: the floor of the same minutes, which on a shared VM moves by
+    milliseconds between rows."""
     best, best_cpu = float("inf"), float("inf")
+    floor_walls[:] = [float("inf")]
     for _ in range(repeat):
+        if FLOOR:
+            floor_walls[0] = min(floor_walls[0], run_once(FLOOR, rss=False)[0])
         wall, cpu, _, code, line = run_once(argv, as_limit, timeout, rss=False)
         if code != 0:
             wall, cpu, rss, code, line = run_once(argv, as_limit, timeout)
@@ -98,7 +110,8 @@ class Table:
 
     def header(self, title):
         print(f"\n{title}")
-        print(f"  {'run':<58} {'wall':>11} {'CPU':>11} {'peak RSS':>10}  target (on wall)")
+        print(f"  {'run':<58} {'wall':>11} {'CPU':>11} {'peak RSS':>10} {'vs floor':>9}  "
+              "target (on wall)")
 
     def row(self, name, wall, cpu, rss, code=0, line="", max_s=None, max_mb=None):
         target = []
@@ -118,7 +131,12 @@ class Table:
                 self.met += 1
             else:
                 self.missed += 1
-        print(f"  {name:<58} {fmt_time(wall)} {fmt_time(cpu)} {rss / MB:7.1f} MB  {verdict}")
+        # The --help floor measured between this row's runs, and the row above it.
+        f = floor_walls[0] if floor_walls and floor_walls[0] < float("inf") else None
+        floor = f"{(wall - f) * 1e3:+6.1f} ms" if f is not None and code == 0 else " " * 9
+        print(f"  {name:<58} {fmt_time(wall)} {fmt_time(cpu)} {rss / MB:7.1f} MB {floor}  "
+              f"{verdict}")
+        floor_walls[:] = []
 
 
 def main():
@@ -144,13 +162,15 @@ def main():
     t = Table()
     load = os.getloadavg()[0]
     print(f"binary: {a.bin}; {os.cpu_count()} CPUs; load average {load:.2f}; "
-          f"min wall and min CPU (user + sys) of {a.repeat} runs, max peak RSS")
+          f"min wall and min CPU (user + sys) of {a.repeat} runs, max peak RSS; floor: the row's "
+          f"min wall above that of `--help` run between its runs")
     if load > os.cpu_count() / 2:
         print("warning: the machine is busy; wall times include waiting for a CPU (compare the "
               "floor rows)")
     t.header("Process-start floor")
     t.row("/bin/true", *measure(["/bin/true"], a.repeat))
     t.row("systolic-sim --help", *measure([a.bin, "--help"], a.repeat))
+    FLOOR[:] = [a.bin, "--help"]
 
     t.header("--gemm 1,1,1 on every array, fold overlap on and off (whole process)")
     for r in [1, 2, 4, 8, 16, 32, 64, 128, 256]:
