@@ -97,6 +97,26 @@ TEST(Allocator, LargeBlocksAreMappedAtAHugePageBoundary) {
   }
 }
 
+// Once the process has started, memset() clears every block, a fresh new[] block mapped on its
+// own too (only a block mapped while the libraries' static initialisers run is left as the
+// kernel zeroed it: sim/huge_arrays.cpp).
+TEST(Allocator, MemsetClearsAFreshLargeBlockAfterStartUp) {
+  for (std::size_t n : {std::size_t{3} << 20, std::size_t{1} << 20}) {
+    auto* p = static_cast<unsigned char*>(::operator new[](n));
+    p[0] = 7;
+    p[n / 2] = 7;
+    p[n - 1] = 7;
+    void* volatile dst = p;  // (a call the compiler cannot see through)
+    std::memset(dst, 0, n);
+    EXPECT_EQ(p[0], 0) << n;
+    EXPECT_EQ(p[n / 2], 0) << n;
+    EXPECT_EQ(p[n - 1], 0) << n;
+    std::memset(dst, 0x5a, n);
+    EXPECT_EQ(p[n / 2], 0x5a) << n;
+    ::operator delete[](p);
+  }
+}
+
 // Random blocks from 0 bytes to 4 MiB (at most 300 alive), allocated and freed in random order:
 // each 16-byte aligned, no two alive at once overlapping, and each keeps what was written into it.
 TEST(Allocator, RandomBlocksAreAlignedDisjointAndKeepTheirContents) {
