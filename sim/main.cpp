@@ -16,7 +16,7 @@ int sc_main(int argc, char** argv) {
   const int rc =
       ssim::run_command(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 #if defined(__SANITIZE_ADDRESS__)
-  return rc;  // (the leak check runs at a normal exit)
+  return rc;  // (LeakSanitizer, when it is on, checks at a normal exit)
 #else
   // Every file is written and closed by now: the process ends here, without SystemC's and the
   // libraries' teardown (the simulation context, its modules and coroutine stacks, static
