@@ -78,26 +78,25 @@ def run_once(argv, as_limit=0, timeout=0.0, rss=True):
 
 
 FLOOR = []  # the process-start floor's command (`systolic-sim --help`), set by main()
-floor_walls = []  # min wall of the floor runs interleaved with the last measure()
 
 
 def measure(argv, repeat, as_limit=0, timeout=0.0):
-    """min wall, min CPU over `repeat` direct runs, peak RSS of one more run through /usr/bin/time;
-    stops at the first failed run. Each run follows a run of FLOOR (when set), whose min wall is
-    left in floor_walls[0]: the floor of the same minutes, which on a shared VM moves by
-    milliseconds between rows."""
-    best, best_cpu = float("inf"), float("inf")
-    floor_walls[:] = [float("inf")]
+    """min wall, min CPU over `repeat` direct runs, peak RSS of one more run through /usr/bin/time,
+    exit code and first stderr line, and the min wall of FLOOR run before each of those runs
+    (None when FLOOR is not set): the floor of the same minutes, which on a shared VM moves by
+    milliseconds between rows. Stops at the first failed run."""
+    best, best_cpu, floor = float("inf"), float("inf"), None
     for _ in range(repeat):
         if FLOOR:
-            floor_walls[0] = min(floor_walls[0], run_once(FLOOR, rss=False)[0])
+            f = run_once(FLOOR, rss=False)[0]
+            floor = f if floor is None else min(floor, f)
         wall, cpu, _, code, line = run_once(argv, as_limit, timeout, rss=False)
         if code != 0:
             wall, cpu, rss, code, line = run_once(argv, as_limit, timeout)
-            return wall, cpu, rss, code, line
+            return wall, cpu, rss, code, line, None
         best, best_cpu = min(best, wall), min(best_cpu, cpu)
     _, _, peak, code, line = run_once(argv, as_limit, timeout)
-    return best, best_cpu, peak, code, line
+    return best, best_cpu, peak, code, line, floor
 
 
 def fmt_time(s):
@@ -113,7 +112,7 @@ class Table:
         print(f"  {'run':<58} {'wall':>11} {'CPU':>11} {'peak RSS':>10} {'vs floor':>9}  "
               "target (on wall)")
 
-    def row(self, name, wall, cpu, rss, code=0, line="", max_s=None, max_mb=None):
+    def row(self, name, wall, cpu, rss, code=0, line="", floor=None, max_s=None, max_mb=None):
         target = []
         if max_s is not None:
             target.append(f"< {max_s * 1e3:g} ms" if max_s < 10 else f"< {max_s:g} s")
@@ -131,12 +130,10 @@ class Table:
                 self.met += 1
             else:
                 self.missed += 1
-        # The --help floor measured between this row's runs, and the row above it.
-        f = floor_walls[0] if floor_walls and floor_walls[0] < float("inf") else None
-        floor = f"{(wall - f) * 1e3:+6.1f} ms" if f is not None and code == 0 else " " * 9
-        print(f"  {name:<58} {fmt_time(wall)} {fmt_time(cpu)} {rss / MB:7.1f} MB {floor}  "
+        # How far the row is above the --help floor measured between its runs.
+        above = f"{(wall - floor) * 1e3:+6.1f} ms" if floor is not None and code == 0 else " " * 9
+        print(f"  {name:<58} {fmt_time(wall)} {fmt_time(cpu)} {rss / MB:7.1f} MB {above}  "
               f"{verdict}")
-        floor_walls[:] = []
 
 
 def main():
@@ -206,8 +203,9 @@ def main():
     t.header("Cost against MACs: --gemm N,N,N on 128x128 (whole process; large GEMMs run by "
              "their periodic groups, docs/cycle-accounting.md)")
     for n in [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536]:
-        wall, cpu, rss, code, line = measure(sim("--gemm", f"{n},{n},{n}", "--array", "128x128"),
-                                             min(a.repeat, 3), as_limit=limit, timeout=120)
+        argv = sim("--gemm", f"{n},{n},{n}", "--array", "128x128")
+        wall, cpu, rss, code, line, floor = measure(argv, min(a.repeat, 3), as_limit=limit,
+                                                    timeout=120)
         folds = 0
         try:
             with open(os.path.join(out, "layers.csv")) as f:
@@ -216,7 +214,8 @@ def main():
         except (OSError, KeyError, ValueError, IndexError):
             pass
         per = f"{cpu / folds * 1e9:.3g} ns CPU per fold of the GEMM" if folds else ""
-        t.row(f"--gemm {n},{n},{n} --array 128x128 ({folds} folds)", wall, cpu, rss, code, line)
+        t.row(f"--gemm {n},{n},{n} --array 128x128 ({folds} folds)", wall, cpu, rss, code, line,
+              floor)
         if per:
             print(f"  {'':<58} {per}")
 

@@ -26,9 +26,9 @@
 // the table is full, comes from malloc as the default operators do. delete returns arena blocks
 // to their class, unmaps what the table holds and frees the rest. memset is defined here too: it
 // leaves alone the one block SystemC's static initialiser maps and clears before main (below,
-// g_fresh), and is glibc's for everything else. Debian's jemalloc and
-// tcmalloc (preloaded) made YOLO-tiny 3 and 14 ms slower: each is one more library to map and
-// relocate, and starts up arenas of its own. Not built with the sanitizers (their runtime
+// g_fresh), and is glibc's for everything else. Debian's jemalloc and tcmalloc (preloaded) made
+// YOLO-tiny 3 and 14 ms slower: each is one more library to map and relocate, and starts up
+// arenas of its own. Not built with the sanitizers (their runtime
 // replaces these operators itself), nor into the tests or the Python module; its own tests are
 // tests/allocator/ (a binary of their own, linked with this file).
 #include <sys/mman.h>
@@ -59,16 +59,21 @@ struct Mapping {
   std::size_t length = 0;
 };
 
-Mapping g_maps[kSlots];
-std::atomic_flag g_lock = ATOMIC_FLAG_INIT;
-
-struct Lock {
-  Lock() {
-    while (g_lock.test_and_set(std::memory_order_acquire)) {
+// A spin lock over `flag` for the scope (usable before any static initialiser has run).
+class Lock {
+ public:
+  explicit Lock(std::atomic_flag& flag) : flag_(flag) {
+    while (flag_.test_and_set(std::memory_order_acquire)) {
     }
   }
-  ~Lock() { g_lock.clear(std::memory_order_release); }
+  ~Lock() { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag& flag_;
 };
+
+Mapping g_maps[kSlots];
+std::atomic_flag g_maps_lock = ATOMIC_FLAG_INIT;
 
 std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
@@ -93,7 +98,7 @@ void* map_aligned(std::size_t length) {
 void* map_huge(std::size_t n, bool whole_pages) {
   const std::size_t length = round_up(n, whole_pages ? kHugePage : kSmallPage);
   if (length < n || length > (std::size_t{1} << 46)) return nullptr;  // let operator new fail
-  Lock lock;
+  Lock lock(g_maps_lock);
   Mapping* slot = nullptr;
   for (Mapping& m : g_maps) {
     if (m.user == nullptr) {
@@ -139,13 +144,6 @@ struct Header {
 };
 
 std::atomic_flag g_arena_lock = ATOMIC_FLAG_INIT;
-struct ArenaLock {
-  ArenaLock() {
-    while (g_arena_lock.test_and_set(std::memory_order_acquire)) {
-    }
-  }
-  ~ArenaLock() { g_arena_lock.clear(std::memory_order_release); }
-};
 std::uintptr_t g_chunk[kArenaChunks];  // each chunk's address / kHugePage
 std::atomic<int> g_chunks{0};          // chunks mapped (in_arena() reads them unlocked)
 char* g_cut = nullptr;                 // the next block of the last chunk
@@ -159,7 +157,7 @@ void* arena_new(std::size_t n) {
   if (n > kArenaBlockMax - kHeader) return nullptr;
   // (At least one byte: a user pointer lies inside its block, so in_arena() finds its chunk.)
   const int c = class_of(std::max<std::size_t>(n, 1) + kHeader);
-  ArenaLock lock;
+  Lock lock(g_arena_lock);
   Header* h = g_free[c];
   if (h != nullptr) {
     g_free[c] = h->next;
@@ -196,7 +194,7 @@ bool in_arena(void* p) {
 
 void arena_delete(void* p) {
   Header* h = reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
-  ArenaLock lock;
+  Lock lock(g_arena_lock);
   h->next = g_free[h->cls];
   g_free[h->cls] = h;
 }
@@ -205,7 +203,7 @@ void arena_delete(void* p) {
 // by malloc in the common case, so most calls return at the first test.
 bool unmap_huge(void* p) {
   if ((reinterpret_cast<std::uintptr_t>(p) & (kHugePage - 1)) != 0) return false;
-  Lock lock;
+  Lock lock(g_maps_lock);
   for (Mapping& m : g_maps) {
     if (m.user == p) {
       munmap(m.user, m.length);
@@ -217,7 +215,7 @@ bool unmap_huge(void* p) {
 }
 
 // The block new[] has just mapped while the shared libraries' static initialisers run (before
-// the executable's own, kStartupOver below), until any other allocation, deallocation or memset:
+// the executable's own: startup_over() below), until any other allocation, deallocation or memset:
 // libsystemc's `new char[0x300000]()` (its temporary heap) asks for 3 MiB and zero-fills them at
 // once. Fresh anonymous memory is zero already, so memset() leaves that one block as it is: the
 // 3 MiB clear and the two huge-page faults it took (0.3 to 0.5 ms of every run here) happen only

@@ -387,14 +387,11 @@ TEST(Traces, NetworkLayerSelectionAndConvInputRows) {
 namespace ssim {
 namespace {
 
-// Random GEMMs on small arrays, every dataflow, with and without fold overlap, buffers of 1 to 3
-// KiB (streams cut into segments, partial sums spilled), channels of 0.5 to 20 bytes per cycle or
-// stall-free: the traces replay to the run's counters. SRAM: the streamed operands' reads and the
-// outputs' writes equal the buffers' counters; the stationary operand (WS filter, IS ifmap; a
-// tile preloaded once per fold) is read r x c per fold, where the counters charge it again for
-// every segment of a fold's stream after the first (and OS outputs drain once per fold).
-// A --gemm M,N,K run with --traces (args, writing to out): every trace file's entries and cycles
-// replay to the run's counters.
+// A --gemm M,N,K run with --traces (args, writing to dir/o): every trace file's entries and
+// cycles replay to the run's counters. SRAM: the streamed operands' reads and the outputs' writes
+// equal the buffers' counters; the stationary operand (WS filter, IS ifmap; a tile preloaded once
+// per fold) is read r x c per fold, where the counters charge it again for every segment of a
+// fold's stream after the first (and OS outputs drain once per fold).
 void expect_replays(const std::vector<std::string>& args, const fs::path& dir, int M, int N, int K,
                     const std::string& df) {
   const std::string what = testutil::describe(args);
@@ -441,6 +438,9 @@ void expect_replays(const std::vector<std::string>& args, const fs::path& dir, i
   EXPECT_EQ(t[4].addrs.size(), size_t(K * N)) << what;
 }
 
+// Random GEMMs on small arrays, every dataflow, with and without fold overlap, buffers of 1 to 3
+// KiB (streams cut into segments, partial sums spilled), channels of 0.5 to 20 bytes per cycle or
+// stall-free: the traces replay to the run's counters (expect_replays()).
 TEST(Traces, RandomGemmsReplayToTheCounters) {
   std::mt19937 rng(14);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
