@@ -117,6 +117,18 @@ void WindowPeak::add(int64_t issue, Units start, Units end, Units amount) {
   }
 }
 
+void WindowPeak::add_from(int64_t window, int64_t from, int64_t to) {
+  const int64_t wu = int64_t(window_units_);  // (window_units64() > 0: the caller checked)
+  const int64_t q1 = from / wu, q2 = (to - 1) / wu;
+  if (q1 == q2) {
+    account(window + q1, to - from);
+  } else {
+    account(window + q1, (q1 + 1) * wu - from);
+    if (q2 > q1 + 1) peak_ = std::max(peak_, window_units_);  // a window wholly busy
+    account(window + q2, to - q2 * wu);
+  }
+}
+
 int64_t DramChannel::request(Operand op, DramDir dir, int64_t bytes) {
   return request_at(now_cycle() - origin_, op, dir, bytes);
 }

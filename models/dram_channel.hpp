@@ -74,6 +74,14 @@ class WindowPeak {
   // A transfer: with a limited channel its bytes cross from `start` to `end` (units, end >
   // start); unlimited: all `amount` units in cycle `issue`.
   void add(int64_t issue, Units start, Units end, Units amount);
+  // The same for a limited channel's transfer given from the start of aligned window number
+  // `window`: it spans units `from` to `to` after that start, 0 <= from < to < 2^62 (a replay of
+  // a repeating stretch of timeline adds each repeat so, in 64 bits).
+  void add_from(int64_t window, int64_t from, int64_t to);
+  // The window's units (window * per_cycle), if below 2^61; else 0.
+  int64_t window_units64() const {
+    return window_units_ < (Units(1) << 61) ? int64_t(window_units_) : 0;
+  }
   // The most units one aligned window holds so far.
   Units peak() const { return std::max(peak_, cur_units_); }
   // What no window can exceed (window * per_cycle; -1: unlimited, no bound).

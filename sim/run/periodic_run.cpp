@@ -172,14 +172,51 @@ Units replay_peak(const std::vector<Transfer>& Y, const std::vector<Transfer>& X
   const Units pu = Units(P) * per_cycle;
   int64_t fed = 0;
   // false: stop (over the budget, or a window already full: none can hold more).
+  // A limited channel's times below 2^60 units are added in 64 bits (WindowPeak::add_from).
+  const int64_t wu = per_cycle > 0 ? wp.window_units64() : 0;
+  constexpr int64_t kFits = int64_t(1) << 60;
   auto feed = [&](const Transfer& t, int64_t j) {
-    wp.add(t.issue + j * P, t.start + j * pu, t.end + j * pu, Units(t.bytes) * DramChannel::kScale);
+    if (j == 0 && wu > 0 && t.end < kFits)
+      wp.add_from(0, t.start, t.end);
+    else
+      wp.add(t.issue + j * P, t.start + j * pu, t.end + j * pu,
+             Units(t.bytes) * DramChannel::kScale);
     return ++fed <= budget && wp.peak() != wp.most();
   };
+  // The inserted slice from its first start, in 64 bits (a copy spans at most one period), to
+  // add each copy from the window its first start falls in: no 128-bit arithmetic per transfer.
+  // Else (an unlimited channel, or times beyond 2^60) transfer by transfer.
+  const bool rel = wu > 0 && d > 0 && pu < kFits && X[a + d - 1].end - X[a].start < kFits;
+  std::vector<int64_t> span(rel ? 2 * d : 0);
+  for (size_t i = 0; i < span.size() / 2; ++i) {
+    span[2 * i] = X[a + i].start - X[a].start;
+    span[2 * i + 1] = X[a + i].end - X[a].start;
+  }
   auto copies = [&](int64_t from, int64_t to) {
-    for (int64_t j = from; j < to; ++j)
-      for (size_t i = 0; i < d; ++i)
-        if (!feed(X[a + i], j)) return false;
+    int64_t w = 0, off = 0, step_w = 0, step_off = 0;
+    if (rel && from < to) {  // copy `from`'s first start: window w, `off` units into it
+      const Units o = X[a].start + Units(from) * pu;
+      w = int64_t(o / wu);
+      off = int64_t(o - Units(w) * wu);
+      step_w = int64_t(pu / wu);
+      step_off = int64_t(pu % wu);
+    }
+    for (int64_t j = from; j < to; ++j) {
+      if (!rel || fed + int64_t(d) > budget) {  // (the last copies before the budget: one by one)
+        for (size_t i = 0; i < d; ++i)
+          if (!feed(X[a + i], j)) return false;
+      } else {
+        for (size_t i = 0; i < d; ++i) wp.add_from(w, off + span[2 * i], off + span[2 * i + 1]);
+        fed += int64_t(d);
+        if (wp.peak() == wp.most()) return false;  // a window already full
+      }
+      w += step_w;
+      off += step_off;
+      if (off >= wu) {
+        off -= wu;
+        ++w;
+      }
+    }
     return true;
   };
   auto replay = [&] {

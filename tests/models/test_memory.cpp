@@ -137,6 +137,42 @@ TEST(MemoryDram, PeakBandwidthIsTheBusiestWindow) {
   }
 }
 
+// WindowPeak (the busiest aligned window) fed transfers as the channel serves them, by absolute
+// times (add) or from the start of an earlier window (add_from, as a replay of a repeating stretch
+// adds it): both equal a brute-force sum of each window's overlap with every transfer.
+TEST(MemoryDram, WindowPeakEqualsTheBusiestWindowByBruteForce) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t window = 1 + int64_t(rng() % 50), per_cycle = 1 + int64_t(rng() % 7);
+    const int64_t wu = window * per_cycle;
+    std::vector<std::pair<int64_t, int64_t>> spans;  // [start, end) units, ascending, disjoint
+    int64_t t = int64_t(rng() % 100);
+    for (int i = 0, n = 1 + int(rng() % 40); i < n; ++i) {
+      const int64_t len = 1 + int64_t(rng() % (rng() % 4 == 0 ? 4 * wu : wu / 2 + 1));
+      spans.push_back({t, t + len});
+      t += len + int64_t(rng() % (2 * wu));
+    }
+    WindowPeak::Units expect = 0;
+    for (int64_t w = 0; w * wu < t; ++w) {
+      int64_t sum = 0;
+      for (auto [a, b] : spans)
+        sum += std::max<int64_t>(0, std::min(b, (w + 1) * wu) - std::max(a, w * wu));
+      expect = std::max<WindowPeak::Units>(expect, sum);
+    }
+    WindowPeak by_time, from_window;
+    by_time.reset(window, per_cycle);
+    from_window.reset(window, per_cycle);
+    ASSERT_EQ(from_window.window_units64(), wu);
+    for (auto [a, b] : spans) {
+      by_time.add(a / per_cycle, a, b, b - a);
+      const int64_t w = int64_t(rng() % (a / wu + 1));  // any window at or before the start
+      from_window.add_from(w, a - w * wu, b - w * wu);
+    }
+    EXPECT_EQ(by_time.peak(), expect) << "trial " << trial;
+    EXPECT_EQ(from_window.peak(), expect) << "trial " << trial;
+  }
+}
+
 TEST(MemoryDram, RejectsInvalidParameters) {
   DramChannel ch("dram");
   EXPECT_THROW(ch.configure(DramParams{0, 0, false, 10}), InputError);
