@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -19,16 +20,20 @@ struct AcceleratorTop : sc_core::sc_module {
   Scratchpad ifmap{"ifmap_sram"};
   Scratchpad filter{"filter_sram"};
   Scratchpad ofmap{"ofmap_sram"};
-  SystolicArrayCycle cycle_array{"cycle_array"};
+  std::unique_ptr<SystolicArrayCycle> cycle_array;  // (DesignParts::cycle_array)
   SystolicArrayFast fast_array{"fast_array"};
   VectorUnit vector_unit{"vector_unit"};
   Controller controller{"controller"};
 
-  explicit AcceleratorTop(sc_core::sc_module_name name) : sc_core::sc_module(name) {
+  AcceleratorTop(sc_core::sc_module_name name, bool with_cycle_array) : sc_core::sc_module(name) {
+    if (with_cycle_array) cycle_array = std::make_unique<SystolicArrayCycle>("cycle_array");
     controller.bind(dram, ifmap, filter, ofmap);
     controller.bind_vector(vector_unit);
   }
 };
+
+DesignParts design_parts;
+bool design_built = false;
 
 AcceleratorTop& top() {
   static AcceleratorTop* t = nullptr;
@@ -37,9 +42,11 @@ AcceleratorTop& top() {
       throw std::logic_error(
           "accelerator: the SystemC design is already elaborated; run a program before using "
           "the array harness in this process");
-    t = new AcceleratorTop("accelerator");
+    design_built = true;
+    t = new AcceleratorTop("accelerator", design_parts.cycle_array);
     // Elaborate the array harness in the same design, then start the simulation.
-    run_on_array(ArrayKind::Fast, ArrayConfig{1, 1, Dataflow::WS, false}, {});
+    if (design_parts.harness)
+      run_on_array(ArrayKind::Fast, ArrayConfig{1, 1, Dataflow::WS, false}, {});
     if (sc_core::sc_get_status() == sc_core::SC_ELABORATION)
       sc_core::sc_start(sc_core::SC_ZERO_TIME);
   }
@@ -232,6 +239,12 @@ void DerivedMemo::keep(std::any value, __int128 busy_after) const {
   if (on_) memo().derived[{key_[0], key_[1], key_[2]}] = Entry{std::move(value), busy_after};
 }
 
+void set_design_parts(const DesignParts& parts) {
+  if (design_built)
+    throw std::logic_error("accelerator: the SystemC design is built; its parts are set before");
+  design_parts = parts;
+}
+
 __int128 channel_busy_units() {
   return top().dram.busy_units();
 }
@@ -263,7 +276,9 @@ AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& p
   const int64_t now = static_cast<int64_t>(sc_core::sc_time_stamp().value());
   const int64_t origin = (now + per - 1) / per;
 
-  ArrayModel& m = kind == ArrayKind::Cycle ? static_cast<ArrayModel&>(t.cycle_array)
+  if (kind == ArrayKind::Cycle && !t.cycle_array)
+    throw std::logic_error("accelerator: the design was built without the cycle-level array");
+  ArrayModel& m = kind == ArrayKind::Cycle ? static_cast<ArrayModel&>(*t.cycle_array)
                                            : static_cast<ArrayModel&>(t.fast_array);
   const bool carried = link && link->continues && !link->carried.empty();
   if (link && link->continues) {

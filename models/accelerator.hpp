@@ -59,6 +59,19 @@ struct AccelResult {
 AccelResult run_program(ArrayKind kind, const AccelConfig& cfg, const Program& prog,
                         const GemmData* data = nullptr, const JobLink* link = nullptr);
 
+// What the process's SystemC design holds besides the fast array model: the cycle-level array
+// and the array harness (run_on_array(), models/array_harness.hpp). Both by default: the tests
+// use both in one process. A process that runs one command of a known fidelity leaves out what
+// it cannot use (run_cli() in the binary and the Python module's child: the harness, and in fast
+// fidelity the cycle-level array; 0.1 ms of a small run, README "Performance"). SystemC builds
+// the design once, at the first run: std::logic_error when set after that, and when run_program()
+// is asked for the cycle-level array the design left out.
+struct DesignParts {
+  bool cycle_array = true;
+  bool harness = true;
+};
+void set_design_parts(const DesignParts& parts);
+
 // The DRAM channel's in-flight state as the last job left it (DramChannel::busy_units: when it
 // frees, in its units, relative to that job's cycle 0), and setting it: a job run twice from the
 // same state (sim/run/periodic_run.*) restores it in between, and sets the state a longer run

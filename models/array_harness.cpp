@@ -58,6 +58,8 @@ struct HarnessTop : sc_core::sc_module {
 HarnessTop& top() {
   static HarnessTop* t = nullptr;
   if (!t) {
+    if (sc_core::sc_get_status() != sc_core::SC_ELABORATION)
+      throw std::logic_error("array harness: not in this process's SystemC design (DesignParts)");
     t = new HarnessTop("harness");
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
   }

@@ -141,6 +141,7 @@ std::tuple<int, std::string, std::string> run(const std::vector<std::string>& ar
 // libsystemc.so's sc_elab_and_sim() calls sc_main(); in the child it runs the command line, as
 // the binary's sc_main (sim/main.cpp) does.
 extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) {
+  ssim::set_one_command_process();
   return ssim::run_command(g_args, std::cout, std::cerr);
 }
 

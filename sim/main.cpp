@@ -10,9 +10,11 @@
 #include <systemc>
 #include <vector>
 
+#include "sim/cli/cli.hpp"
 #include "sim/entry.hpp"
 
 int sc_main(int argc, char** argv) {
+  ssim::set_one_command_process();
   const int rc =
       ssim::run_command(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 #if defined(__SANITIZE_ADDRESS__)

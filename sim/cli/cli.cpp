@@ -12,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "models/accelerator.hpp"
 #include "sim/cli/out_folder.hpp"
 #include "sim/mapping/tiler.hpp"
 #include "sim/report/progress.hpp"
@@ -538,6 +539,14 @@ double canonical_cost(const HwSpec& hw) {
 // second; a sweep holds the folder until it ends).
 constexpr double kOutLockWaitSeconds = 60;
 
+namespace {
+bool one_command = false;
+}  // namespace
+
+void set_one_command_process() {
+  one_command = true;
+}
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CliOptions opts;
   try {
@@ -564,6 +573,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     case CliAction::Run:
       break;
   }
+  // One command in this process: a SystemC design without what it cannot use.
+  if (one_command) set_design_parts(DesignParts{opts.hw->fidelity == Fidelity::Cycle, false});
 
   const Network net = opts.gemm ? gemm_network(*opts.gemm) : *opts.workload;
   NetworkRunResult result;

@@ -65,4 +65,9 @@ std::string gemm_summary_table(const HwSpec& hw, const GemmRunResult& r);
 // "error: ..." for bad input (returns kExitBadInput), "internal error: ..." for a library bug.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// main() and the Python module's child process run one command and end: run_cli() then builds
+// only the parts of the SystemC design its fidelity uses (models/accelerator.hpp, DesignParts).
+// Off by default: the tests run many commands in one process.
+void set_one_command_process();
+
 }  // namespace ssim

@@ -34,6 +34,17 @@ int64_t no_overlap_cycles(const Program& p, int R) {
   return t;
 }
 
+// The design's optional parts (DesignParts) are chosen before SystemC builds it, at the first
+// run: afterwards set_design_parts() refuses (a one-command process sets them in run_cli(); the
+// binary's cycle- and fast-fidelity runs, CliRunTest, run through that path).
+TEST(Accel, DesignPartsAreSetBeforeTheDesignIsBuilt) {
+  const HwSpec hw = make_hw(4, 4, Dataflow::WS, false);
+  const AccelResult r = run_program(ArrayKind::Cycle, accel_config(hw), plan_gemm(hw, {8, 8, 8}));
+  EXPECT_GT(r.total_cycles, 0);
+  EXPECT_THROW(set_design_parts(DesignParts{false, false}), std::logic_error);
+  EXPECT_THROW(set_design_parts(DesignParts{}), std::logic_error);
+}
+
 TEST(Accel, UnlimitedBandwidthEqualsComputeOnly) {
   struct Case {
     int R, C;
