@@ -17,6 +17,7 @@ import sys
 LAYERS = [
     "models",       # SystemC hardware and its own types
     "workloads",    # layers, readers, lowering to ops
+    "workloads/embed",  # the build step that precompiles the built-in networks
     "sim/spec",     # HwSpec, its .cfg reader and flags, the energy table and prices
     "sim/mapping",  # op + hardware -> Program (tiles, folds, fusion, residency)
     "sim/run",      # running one GEMM, one op, one network; the reference-kernel cache

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/types.hpp"
+#include "workloads/network_table.hpp"
 #include "workloads/read_util.hpp"
 #include "workloads/readers.hpp"
 #include "workloads/yaml_subset.hpp"
@@ -663,6 +664,8 @@ Network parse_yaml(const std::string& text, const std::string& source, bool subs
 }  // namespace
 
 Network parse_yaml_network(const std::string& text, const std::string& source) {
+  // A built-in network's file as the build read it: its table (workloads/network_table.hpp).
+  if (const auto e = find_embedded_network(text)) return network_from_table(*e, source);
   detail::check_text(text, source, "a YAML network file");
   try {
     return parse_yaml(text, source, true);
