@@ -193,10 +193,11 @@ void preflight(const HwSpec& hw, const Network& net, bool report) {
   // The GEMM as run_canonical_kernels() runs it: by its head programs if periodic.
   GemmOp mm;
   mm.shape = GemmShape{kCanonicalGemmDim, kCanonicalGemmDim, kCanonicalGemmDim};
-  // (Head programs and the vector add are held; a GEMM run whole is planned lazily.)
+  // (Head programs are held; a GEMM run whole and the vector add are planned lazily when large.)
   const std::optional<PeriodicPlan> periodic = periodic_plan(ValidHw(hw).fast(), mm);
-  const int64_t held = std::max(periodic ? periodic->head_steps : 0, plan_steps_bound(hw, add));
-  const int64_t whole = periodic ? 0 : plan_steps_bound(hw, mm.shape, 1);
+  const int64_t held = periodic ? periodic->head_steps : 0;
+  const int64_t whole =
+      std::max(periodic ? 0 : plan_steps_bound(hw, mm.shape, 1), plan_steps_bound(hw, add));
   const bool over_held = held > max_program_steps(true);
   if (over_held || whole > max_program_steps(false))
     throw InputError(

@@ -212,6 +212,10 @@ void set_lazy_plan_steps(int64_t steps) {
   lazy_plan_steps = steps;
 }
 
+bool plans_lazily(double steps) {
+  return lazy_plan_steps >= 0 && steps > double(lazy_plan_steps);
+}
+
 int64_t max_program_steps(bool held) {
   return held || lazy_plan_steps < 0 ? kMaxPlanSteps : kMaxLazySteps;
 }
@@ -598,8 +602,7 @@ Program plan_gemm_op(const HwSpec& hw, const GemmShape& g, int64_t repeat, int64
     steps = double(ceil_div(sm.Sr, hw.array_rows)) * double(ceil_div(sm.Sc, hw.array_cols)) *
             double(plan_blocks(hw, g, ctx).segments);
   }
-  Program p = plan_cut(hw, g, t, -1, false, ctx,
-                       lazy_plan_steps >= 0 && steps * double(repeat) > double(lazy_plan_steps));
+  Program p = plan_cut(hw, g, t, -1, false, ctx, plans_lazily(steps * double(repeat)));
   // The copies share copy 0's steps (Program::shared).
   p.repeat = p.shared = repeat;
   p.copy_m = repeat > 1 ? m_stride : 0;

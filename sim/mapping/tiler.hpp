@@ -9,6 +9,7 @@
 // are reused, so with a stall-free DRAM the cycles are the same for every buffer size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -192,6 +193,22 @@ void set_search_pruning(bool on);
 // The steps above which plan_gemm_op() plans lazily (kLazyPlanSteps; 0: every program, < 0:
 // none, every program's steps held however many: the tests compare them).
 void set_lazy_plan_steps(int64_t steps);
+// Whether a program of `steps` steps is planned lazily (more than that threshold, lazy planning
+// on).
+bool plans_lazily(double steps);
+
+// Shares of `total` in proportion to parts that add up to `all`, one part after another: the
+// difference of the running sums' floors, at least `floor_bytes` (bytes rescaled over steps:
+// a pooling stage's stored outputs, a vector op's inputs from DRAM).
+struct Shares {
+  __int128 all = 0, cum = 0;
+  int64_t total = 0, floor_bytes = 0;
+  int64_t next(int64_t part) {
+    const int64_t b0 = int64_t(cum * total / all);
+    cum += part;
+    return std::max(floor_bytes, int64_t(cum * total / all) - b0);
+  }
+};
 
 // --- Vector ops
 // -----------------------------------------------------------------------------------
@@ -226,8 +243,20 @@ struct VectorChunking {
 // and the KiB needed.
 VectorChunking choose_vector_chunks(const HwSpec& hw, const VectorOp& op);
 
-// The program for chunks of `chunk_outputs` output elements (InputError if they do not fit).
-Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs);
+// What an op's place in a network changes in its vector steps (sim/run/op_run.cpp,
+// place_program()): a final result (TileStep::stage) and, when part of its inputs is resident,
+// the bytes it loads from DRAM (`input_dram_bytes` >= 0), shared among the chunks in proportion
+// to their inputs (Shares).
+struct VectorStepPlace {
+  bool stage = false;
+  int64_t input_dram_bytes = -1;  // -1: every input from DRAM
+};
+
+// The program for chunks of `chunk_outputs` output elements (InputError if they do not fit),
+// with its steps held, or, more than set_lazy_plan_steps()' threshold of them, made as the
+// controller needs them (Program::lazy, docs/memory-system.md, "Planning lazily").
+Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs,
+                             const VectorStepPlace& place = {});
 
 // The program steps plan_gemm_op() runs for `repeat` copies of g (every copy's, whether they
 // share them or not: the controller's state is per step run), and the steps plan_vector() makes for
@@ -253,7 +282,7 @@ int64_t max_program_steps(bool held);
 std::string program_steps_limit_text(bool held);
 
 // choose_vector_chunks() then build_vector_program().
-Program plan_vector(const HwSpec& hw, const VectorOp& op);
+Program plan_vector(const HwSpec& hw, const VectorOp& op, const VectorStepPlace& place = {});
 
 // The .cfg key of an operand's buffer ("IfmapSramSzkB", ...), and bytes as KiB for messages
 // ("16", "0.5", "1.25").

@@ -2,6 +2,7 @@
 // fit the ifmap and ofmap buffers. docs/memory-system.md, "Vector steps".
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "sim/mapping/tiler.hpp"
@@ -183,43 +184,96 @@ VectorChunking choose_vector_chunks(const HwSpec& hw, const VectorOp& op) {
   return best;
 }
 
-Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs) {
+namespace {
+
+// The chunks of a vector op as steps, made one at a time (held: build_vector_program() keeps
+// them; lazy: the controller makes them as it needs them). A chunk's inputs from DRAM, when part
+// of them is resident, are its share (Shares) of those bytes: the chunks' inputs add up to the
+// op's exactly (chunk_inputs() telescopes), so the shares follow from the chunk index alone.
+class VectorChunks final : public StepPlan {
+ public:
+  VectorChunks(const VectorOp& op, const VectorPlan& v, int64_t chunk, int64_t ib, int64_t ob,
+               const VectorStepPlace& place)
+      : kind_(op.kind), v_(v), chunk_(chunk), ib_(ib), ob_(ob), place_(place) {}
+  size_t size() const override { return size_t(ceil_div(v_.outputs, chunk_)); }
+  int64_t max_psum_back() const override { return 0; }
+  std::unique_ptr<StepSource> begin() const override { return std::make_unique<Cursor>(this); }
+  Shares shares() const {  // (all = 0: no rescaling)
+    const bool rescaled = place_.input_dram_bytes >= 0 && v_.inputs > 0;
+    return Shares{rescaled ? __int128(v_.inputs) * ib_ : 0, 0, place_.input_dram_bytes, 0};
+  }
+  // Chunk c's step into s (every field), its DRAM input share taken from sh.
+  void make(int64_t c, Shares& sh, TileStep& s) const {
+    s = TileStep{};
+    s.kind = StepKind::Vector;
+    s.m0 = c * chunk_;
+    s.mlen = std::min(chunk_, v_.outputs - s.m0);
+    s.vector.kind = kind_;
+    s.vector.elements = s.mlen;
+    s.vector.inputs = chunk_inputs(v_, s.m0, s.mlen);
+    s.vector.row = v_.shape == VectorShape::Row ? v_.row : 0;
+    s.vector.window = v_.window;
+    s.ifmap_load_bytes = s.vector.inputs * ib_;
+    if (sh.all > 0) s.ifmap_load_bytes = sh.next(s.ifmap_load_bytes);
+    s.new_output = true;
+    s.ofmap_tile_bytes = s.mlen * ob_;
+    s.store_bytes = s.mlen * ob_;
+    s.stage = place_.stage;
+  }
+
+ private:
+  class Cursor final : public StepSource {
+   public:
+    explicit Cursor(const VectorChunks* p) : p_(p), shares_(p->shares()) {}
+    bool next(TileStep& s) override {
+      if (c_ >= int64_t(p_->size())) return false;
+      p_->make(c_++, shares_, s);
+      return true;
+    }
+    std::unique_ptr<StepSource> clone() const override { return std::make_unique<Cursor>(*this); }
+
+   private:
+    const VectorChunks* p_;
+    Shares shares_;
+    int64_t c_ = 0;
+  };
+  VectorKind kind_;
+  VectorPlan v_;
+  int64_t chunk_, ib_, ob_;
+  VectorStepPlace place_;
+};
+
+}  // namespace
+
+Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk_outputs,
+                             const VectorStepPlace& place) {
   const VectorPlan v = vector_plan(hw, op);
   if (chunk_outputs < 1 || chunk_outputs > v.max_chunk ||
       (v.shape == VectorShape::Row && chunk_outputs % v.row != 0))
     throw InputError(op_label(op) + ": a chunk of " + std::to_string(chunk_outputs) +
                      " outputs does not fit the buffers (at most " + std::to_string(v.max_chunk) +
                      (v.shape == VectorShape::Row ? ", whole rows)" : ")"));
-  const int64_t ib = hw.input_bytes, ob = hw.output_bytes;
   Program p;
   p.dataflow = hw.dataflow;
   p.tile = TileSizes{chunk_outputs, 1, 1};
   p.input_bytes = hw.input_bytes;
   p.output_bytes = hw.output_bytes;
   p.acc_bytes = hw.output_bytes;  // results are stored at OutputBytes
-  const int64_t k = ceil_div(v.outputs, chunk_outputs);
-  p.steps.reserve(size_t(k));
-  for (int64_t c = 0; c < k; ++c) {
-    TileStep s;
-    s.kind = StepKind::Vector;
-    s.m0 = c * chunk_outputs;
-    s.mlen = std::min(chunk_outputs, v.outputs - s.m0);
-    s.vector.kind = op.kind;
-    s.vector.elements = s.mlen;
-    s.vector.inputs = chunk_inputs(v, s.m0, s.mlen);
-    s.vector.row = v.shape == VectorShape::Row ? v.row : 0;
-    s.vector.window = v.window;
-    s.ifmap_load_bytes = s.vector.inputs * ib;
-    s.new_output = true;
-    s.ofmap_tile_bytes = s.mlen * ob;
-    s.store_bytes = s.mlen * ob;
-    p.steps.push_back(std::move(s));
+  auto chunks = std::make_shared<const VectorChunks>(op, v, chunk_outputs, hw.input_bytes,
+                                                     hw.output_bytes, place);
+  const int64_t k = int64_t(chunks->size());
+  if (plans_lazily(double(k))) {
+    p.lazy = std::move(chunks);
+    return p;
   }
+  p.steps.resize(size_t(k));
+  Shares sh = chunks->shares();
+  for (int64_t c = 0; c < k; ++c) chunks->make(c, sh, p.steps[size_t(c)]);
   return p;
 }
 
-Program plan_vector(const HwSpec& hw, const VectorOp& op) {
-  return build_vector_program(hw, op, choose_vector_chunks(hw, op).outputs);
+Program plan_vector(const HwSpec& hw, const VectorOp& op, const VectorStepPlace& place) {
+  return build_vector_program(hw, op, choose_vector_chunks(hw, op).outputs, place);
 }
 
 }  // namespace ssim

@@ -150,7 +150,8 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
                       const NetworkPlan* plan) {
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> seen;
   size_t j = 0;
-  // (held: the program's steps are all held; else a GEMM's are made as it runs.)
+  // (held: the program's steps are all held; else they are made as it runs, as every program of
+  // more than kLazyPlanSteps steps is, a GEMM's or a vector op's.)
   auto check = [&](const std::string& what, int64_t steps, bool held) {
     if (steps <= max_program_steps(held)) return;
     throw InputError(what + " would be planned as up to " + std::to_string(steps) +
@@ -178,7 +179,7 @@ void check_plan_sizes(const HwSpec& hw, const std::vector<Op>& ops,
     } else {
       const VectorOp& v = std::get<VectorOp>(op);
       check("vector op '" + v.name + "' (" + std::to_string(v.outputs) + " outputs)",
-            plan_steps_bound(hw, v), true);
+            plan_steps_bound(hw, v), false);
     }
   }
 }

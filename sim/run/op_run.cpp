@@ -30,18 +30,6 @@ constexpr double kMaxOwnDataBytes = 256.0 * 1024 * 1024;
 
 namespace {
 
-// Shares of `total` in proportion to parts that add up to `all`, one part after another: the
-// difference of the running sums' floors, at least `floor_bytes`.
-struct Shares {
-  __int128 all = 0, cum = 0;
-  int64_t total = 0, floor_bytes = 0;
-  int64_t next(int64_t part) {
-    const int64_t b0 = int64_t(cum * total / all);
-    cum += part;
-    return std::max(floor_bytes, int64_t(cum * total / all) - b0);
-  }
-};
-
 // Rescales the bytes `get` selects over the steps `pick` selects to a total of `total`, each
 // step its proportional share (Shares).
 template <class Pick, class Get>
@@ -111,21 +99,9 @@ class StoresRescaled final : public StepPlan {
 
 }  // namespace
 
-void place_program(Program& prog, const OpPlacement& pl, int input_bytes, int output_bytes) {
+void place_program(Program& prog, const OpPlacement& pl, int output_bytes) {
   prog.ofmap_on_chip = pl.output_on_chip;
   prog.stage = pl.stage;
-  const bool vec = !prog.steps.empty() && prog.steps.front().kind == StepKind::Vector;
-  if (vec) {
-    for (TileStep& s : prog.steps) s.stage = true;  // a vector step stores its final results
-    if (pl.input_dram_elements == 0) {
-      prog.ifmap_on_chip = true;
-    } else if (pl.input_dram_elements > 0) {  // part of its inputs is resident
-      rescale(
-          prog, pl.input_dram_elements * input_bytes, 0, [](const TileStep&) { return true; },
-          [](TileStep& s) -> int64_t& { return s.ifmap_load_bytes; });
-    }
-    return;
-  }
   prog.ifmap_on_chip = pl.input_on_chip;
   if (pl.stored_outputs >= 0) {
     // The store bytes spread over every copy's steps: the copies no longer alike.
@@ -180,7 +156,7 @@ Program plan_gemm_program(const ValidHw& valid, const GemmOp& op, const OpPlacem
   const bool own = own_data(op);
   Program prog =
       plan_gemm_op(hw, g, op.repeat, own ? g.M : 0, own ? g.N : 0, gemm_context(hw, op, place));
-  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  if (place) place_program(prog, *place, hw.output_bytes);
   return prog;
 }
 
@@ -240,8 +216,21 @@ GemmRunResult run_gemm_op(const ValidHw& valid, const GemmOp& op, uint64_t seed,
 
 Program plan_vector_program(const ValidHw& valid, const VectorOp& op, const OpPlacement* place) {
   const HwSpec& hw = valid;
-  Program prog = plan_vector(hw, op);
-  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  // In a network every vector step stores its final results (TileStep::stage), and a part of its
+  // inputs already on chip is not loaded (its DRAM bytes shared among the chunks), as its steps
+  // are made (held or lazily).
+  VectorStepPlace sp;
+  if (place) {
+    sp.stage = true;
+    if (place->input_dram_elements > 0)
+      sp.input_dram_bytes = place->input_dram_elements * hw.input_bytes;
+  }
+  Program prog = plan_vector(hw, op, sp);
+  if (place) {
+    prog.ofmap_on_chip = place->output_on_chip;
+    prog.stage = place->stage;
+    prog.ifmap_on_chip = place->input_dram_elements == 0;
+  }
   return prog;
 }
 
@@ -261,14 +250,16 @@ VectorRunResult run_vector_op(const ValidHw& valid, const VectorOp& op, const Op
   res.elements = op.elements;
   res.inputs = op.inputs;
   res.outputs = op.outputs;
-  res.row = prog.steps.empty() ? 0 : prog.steps.front().vector.row;
+  TileStep first;  // (a lazy program's first step, made)
+  if (prog.lazy && !prog.lazy->begin()->next(first)) first = TileStep{};
+  res.row = (prog.lazy ? first : prog.steps.empty() ? TileStep{} : prog.steps.front()).vector.row;
   const VectorStats& vs = ar.vector;
   res.total_cycles = ar.total_cycles;
   res.stall_cycles = vs.idle_cycles;
   res.vector_cycles = vs.last_cycle + 1 - vs.idle_cycles;
   res.writeback_cycles = ar.total_cycles - (vs.last_cycle + 1);
   res.lanes = cfg.vector.lanes;
-  res.chunks = int64_t(prog.steps.size());
+  res.chunks = int64_t(prog.size());
   res.chunk_outputs = prog.tile.m;
   res.issue_cycles = vs.issue_cycles;
   res.vector_first_cycle = vs.first_cycle;

@@ -83,8 +83,9 @@ VectorRunResult run_vector_op(const ValidHw& hw, const VectorOp& op,
 Program plan_vector_program(const ValidHw& hw, const VectorOp& op,
                             const OpPlacement* place = nullptr);
 
-// The placement's changes to an op's program: on-chip input and output, the output stage, the
-// stored outputs of a pooling stage (each final tile's store scaled, at least 1 byte).
-void place_program(Program& prog, const OpPlacement& place, int input_bytes, int output_bytes);
+// The placement's changes to a GEMM op's program: on-chip input and output, the output stage,
+// the stored outputs of a pooling stage (each final tile's store scaled, at least 1 byte). (A
+// vector op's: plan_vector_program().)
+void place_program(Program& prog, const OpPlacement& place, int output_bytes);
 
 }  // namespace ssim

@@ -99,7 +99,7 @@ Program head_program(const ValidHw& valid, const GemmOp& op, const OpPlacement* 
                  : p.by == G::OutputBlocks
                      ? plan_gemm_blocks(hw, g, p.cut, head, ctx)
                      : build_program(hw, g, plan_blocks(hw, g, ctx), ctx, head);
-  if (place) place_program(prog, *place, hw.input_bytes, hw.output_bytes);
+  if (place) place_program(prog, *place, hw.output_bytes);
   return prog;
 }
 

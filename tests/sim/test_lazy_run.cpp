@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/accelerator.hpp"
@@ -179,6 +180,80 @@ TEST(LazyRun, HoldsTheStepsInFlightNotTheProgram) {
       EXPECT_EQ(held[1], held[0]);
       EXPECT_LT(held[1] * 50, steps[1]);
     }
+}
+
+// A vector op of more chunks than set_lazy_plan_steps()' threshold (kLazyPlanSteps; 100 here) is
+// planned lazily (its chunks made as the controller needs them, sim/mapping/vector_tiler.cpp): the
+// plan makes the held program's steps,
+// field for field, a partly resident input's DRAM bytes shared among the chunks as a held
+// program's are; it runs to the held program's result; and it holds a few steps whatever its
+// size (a 1 KiB buffer's 2^31-element add held 4.2 M steps, 3.5 GB).
+TEST(LazyRun, VectorOpsArePlannedLazilyAsHeld) {
+  HwSpec hw = make_hw(8, 8, Dataflow::WS);
+  hw.ifmap_sram_kb = hw.ofmap_sram_kb = 1;
+  hw.dram_bytes_per_cycle = 4;
+  hw.input_bytes = 2;  // (bytes and elements differ)
+  auto op = [](VectorKind kind, int64_t outputs, int64_t per_output, int64_t inputs, int64_t row) {
+    VectorOp v;
+    v.name = "v";
+    v.kind = kind;
+    v.outputs = outputs;
+    v.elements = outputs * per_output;
+    v.inputs = inputs;
+    v.row = row;
+    return v;
+  };
+  const VectorOp ops[] = {op(VectorKind::Add, 200000, 1, 400000, 0),
+                          op(VectorKind::Relu, 150001, 1, 150001, 0),
+                          op(VectorKind::Softmax, 96 * 2000, 1, 96 * 2000, 96),
+                          op(VectorKind::MaxPool, 70000, 9, 4 * 70000, 0)};
+  int lazy_runs = 0;
+  for (const VectorOp& v : ops)
+    for (const VectorStepPlace place :
+         {VectorStepPlace{}, VectorStepPlace{true, -1}, VectorStepPlace{true, 12345}}) {
+      SCOPED_TRACE(to_string(v.kind) + (place.stage ? " staged" : "") +
+                   (place.input_dram_bytes >= 0 ? " part resident" : ""));
+      set_lazy_plan_steps(-1);
+      const Program held = plan_vector(hw, v, place);
+      set_lazy_plan_steps(100);
+      const Program lazy = plan_vector(hw, v, place);
+      set_lazy_plan_steps(kLazyPlanSteps);
+      ASSERT_GT(held.steps.size(), 200u);
+      ASSERT_TRUE(lazy.lazy && lazy.steps.empty());
+      ASSERT_EQ(lazy.size(), held.steps.size());
+      EXPECT_EQ(lazy.tile.m, held.tile.m);
+      size_t j = 0;
+      int64_t dram_in = 0;
+      lazy.for_each_base([&](const TileStep& s) {
+        const TileStep& h = held.steps[j++];
+        ASSERT_EQ(std::tie(s.kind, s.m0, s.mlen, s.ifmap_load_bytes, s.new_output,
+                           s.ofmap_tile_bytes, s.store_bytes, s.stage, s.vector.kind,
+                           s.vector.elements, s.vector.inputs, s.vector.row, s.vector.window),
+                  std::tie(h.kind, h.m0, h.mlen, h.ifmap_load_bytes, h.new_output,
+                           h.ofmap_tile_bytes, h.store_bytes, h.stage, h.vector.kind,
+                           h.vector.elements, h.vector.inputs, h.vector.row, h.vector.window))
+            << "step " << j - 1;
+        dram_in += s.ifmap_load_bytes;
+      });
+      // The inputs' bytes from DRAM: all of them, or the resident share's rest exactly.
+      EXPECT_EQ(dram_in,
+                place.input_dram_bytes >= 0 ? place.input_dram_bytes : v.inputs * hw.input_bytes);
+      const AccelResult a = run_program(ArrayKind::Fast, accel_config(hw), held);
+      const AccelResult b = run_program(ArrayKind::Fast, accel_config(hw), lazy);
+      EXPECT_EQ(a.total_cycles, b.total_cycles);
+      EXPECT_EQ(a.vector_end, b.vector_end);
+      EXPECT_EQ(a.last_store_ready, b.last_store_ready);
+      EXPECT_EQ(a.dram.bytes_read, b.dram.bytes_read);
+      EXPECT_EQ(a.dram.bytes_written, b.dram.bytes_written);
+      EXPECT_EQ(a.dram.requests, b.dram.requests);
+      EXPECT_EQ(a.dram.peak_window_bytes, b.dram.peak_window_bytes);
+      EXPECT_EQ(a.ifmap.writes, b.ifmap.writes);
+      EXPECT_EQ(a.ofmap.reads, b.ofmap.reads);
+      EXPECT_EQ(a.held_steps, held.steps.size());
+      EXPECT_LT(b.held_steps, 64u);  // the steps in flight, not the program
+      ++lazy_runs;
+    }
+  EXPECT_EQ(lazy_runs, 12);
 }
 
 }  // namespace
