@@ -8,7 +8,7 @@
 #   scripts/link_order.sh [BUILD_DIR]      (needs valgrind; about a minute)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${1:-$root/build}"
+build="$(cd "${1:-$root/build}" && pwd)"  # (absolute: callgrind names the binary so)
 bin="$build/systolic-sim"
 [[ -x "$bin" ]] || { echo "error: $bin not built" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "error: valgrind is not installed" >&2; exit 2; }
