@@ -32,8 +32,7 @@ struct AcceleratorTop : sc_core::sc_module {
   }
 };
 
-DesignParts design_parts;
-bool design_built = false;
+DesignParts design_parts;  // (set_design_parts(): while SystemC elaborates, before top())
 
 AcceleratorTop& top() {
   static AcceleratorTop* t = nullptr;
@@ -42,7 +41,6 @@ AcceleratorTop& top() {
       throw std::logic_error(
           "accelerator: the SystemC design is already elaborated; run a program before using "
           "the array harness in this process");
-    design_built = true;
     t = new AcceleratorTop("accelerator", design_parts.cycle_array);
     // Elaborate the array harness in the same design, then start the simulation.
     if (design_parts.harness)
@@ -240,7 +238,7 @@ void DerivedMemo::keep(std::any value, __int128 busy_after) const {
 }
 
 void set_design_parts(const DesignParts& parts) {
-  if (design_built)
+  if (sc_core::sc_get_status() != sc_core::SC_ELABORATION)  // (top() starts the simulation)
     throw std::logic_error("accelerator: the SystemC design is built; its parts are set before");
   design_parts = parts;
 }

@@ -50,6 +50,8 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 // "M,N,K", each an integer from 1 to kMaxGemmDim. Throws InputError naming --gemm.
 constexpr int64_t kMaxGemmDim = int64_t(1) << 20;
 GemmShape parse_gemm_flag(const std::string& value);
+// The other way: "M,N,K".
+std::string shape_text(const GemmShape& s);
 
 // Boost's option list without trailing spaces and without runs of blank lines.
 std::string tidy(const boost::program_options::options_description& desc);

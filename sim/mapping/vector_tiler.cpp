@@ -202,9 +202,9 @@ class VectorChunks final : public StepPlan {
     const bool rescaled = place_.input_dram_bytes >= 0 && v_.inputs > 0;
     return Shares{rescaled ? __int128(v_.inputs) * ib_ : 0, 0, place_.input_dram_bytes, 0};
   }
-  // Chunk c's step into s (every field), its DRAM input share taken from sh.
+  // Chunk c's step into s, which must hold a default TileStep, its DRAM input share taken from
+  // sh.
   void make(int64_t c, Shares& sh, TileStep& s) const {
-    s = TileStep{};
     s.kind = StepKind::Vector;
     s.m0 = c * chunk_;
     s.mlen = std::min(chunk_, v_.outputs - s.m0);
@@ -227,6 +227,7 @@ class VectorChunks final : public StepPlan {
     explicit Cursor(const VectorChunks* p) : p_(p), shares_(p->shares()) {}
     bool next(TileStep& s) override {
       if (c_ >= int64_t(p_->size())) return false;
+      s = TileStep{};
       p_->make(c_++, shares_, s);
       return true;
     }
@@ -266,7 +267,7 @@ Program build_vector_program(const HwSpec& hw, const VectorOp& op, int64_t chunk
     p.lazy = std::move(chunks);
     return p;
   }
-  p.steps.resize(size_t(k));
+  p.steps.resize(size_t(k));  // (default steps, as make() takes them)
   Shares sh = chunks->shares();
   for (int64_t c = 0; c < k; ++c) chunks->make(c, sh, p.steps[size_t(c)]);
   return p;

@@ -250,9 +250,12 @@ VectorRunResult run_vector_op(const ValidHw& valid, const VectorOp& op, const Op
   res.elements = op.elements;
   res.inputs = op.inputs;
   res.outputs = op.outputs;
-  TileStep first;  // (a lazy program's first step, made)
-  if (prog.lazy && !prog.lazy->begin()->next(first)) first = TileStep{};
-  res.row = (prog.lazy ? first : prog.steps.empty() ? TileStep{} : prog.steps.front()).vector.row;
+  TileStep first;  // every chunk's row is the first one's (held, or made)
+  if (prog.lazy)
+    prog.lazy->begin()->next(first);
+  else if (!prog.steps.empty())
+    first = prog.steps.front();
+  res.row = first.vector.row;
   const VectorStats& vs = ar.vector;
   res.total_cycles = ar.total_cycles;
   res.stall_cycles = vs.idle_cycles;
